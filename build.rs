@@ -1,0 +1,27 @@
+//! Compiles `proto/` with protox (pure Rust, no system `protoc`) and writes the
+//! descriptor set that server reflection serves.
+
+use std::path::PathBuf;
+
+use prost::Message as _;
+
+const PROTOS: &[&str] = &[
+    "tidsvakt/v1/common.proto",
+    "tidsvakt/v1/clock.proto",
+    "tidsvakt/v1/admin.proto",
+    "tidsvakt/v1/policy.proto",
+    "tidsvakt/v1/timesheet.proto",
+    "tidsvakt/v1/payroll.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    let fds = protox::compile(PROTOS, ["proto"])?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out_dir.join("tidsvakt_descriptor.bin"), fds.encode_to_vec())?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+    Ok(())
+}

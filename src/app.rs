@@ -1,0 +1,200 @@
+//! Wires configuration, storage and services into a running server.
+//!
+//! [`App::build`] binds the listener first, so a test can ask for port 0 and
+//! read the real port with [`App::port`] before the server runs.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+
+use crate::bootstrap;
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+use crate::grpc::Ctx;
+use crate::grpc::admin_service::AdminApi;
+use crate::grpc::clock_service::ClockApi;
+use crate::grpc::unimplemented::{PayrollApi, TimesheetApi};
+use crate::pb;
+use crate::storage::{SqlStore, Store};
+
+/// The name of the file that holds the first admin token.
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+
+/// Names under which health is reported: the whole server ("") and each service.
+const SERVICE_NAMES: &[&str] = &[
+    "",
+    "tidsvakt.v1.ClockService",
+    "tidsvakt.v1.AdminService",
+    "tidsvakt.v1.TimesheetService",
+    "tidsvakt.v1.PayrollService",
+];
+
+/// How often readiness re-checks the database.
+const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
+
+pub struct App {
+    listener: TcpListener,
+    store: Arc<SqlStore>,
+    ctx: Ctx,
+    /// Set when this start created the first organisation: the admin secret,
+    /// for `main` to print once.
+    pub first_admin: Option<FirstAdmin>,
+}
+
+/// The admin token created on the first start against an empty database.
+pub struct FirstAdmin {
+    pub secret: String,
+    pub file: PathBuf,
+}
+
+impl App {
+    /// Connects to the database (migrating it), prepares the outbox folder,
+    /// bootstraps an empty database, and binds the listener.
+    ///
+    /// # Errors
+    /// When the database, the folders or the address cannot be used.
+    pub async fn build(config: ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store = Arc::new(
+            SqlStore::connect(&config.database_url)
+                .await
+                .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?,
+        );
+        std::fs::create_dir_all(&config.outbox_dir)
+            .with_context(|| format!("creating the outbox folder {}", config.outbox_dir.display()))?;
+        let first_admin = if config.bootstrap && store.organisation_count().await? == 0 {
+            let (org, secret) = bootstrap::create_organisation(store.as_ref(), "default", clock.now()).await?;
+            let file = config.data_dir.join(ADMIN_TOKEN_FILE);
+            write_owner_only(&file, &secret)?;
+            tracing::info!(organisation_id = %org.id, file = %file.display(), "created the default organisation and its first admin token");
+            Some(FirstAdmin { secret, file })
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let ctx = Ctx::new(dyn_store, clock, config.limits);
+        Ok(Self { listener, store, ctx, first_admin })
+    }
+
+    /// The bound address (the real port when 0 was asked for).
+    ///
+    /// # Panics
+    /// Never: a bound listener has an address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has a local address")
+    }
+
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The store, for tests that inspect what was written.
+    #[must_use]
+    pub fn store(&self) -> Arc<SqlStore> {
+        Arc::clone(&self.store)
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    ///
+    /// # Errors
+    /// When the transport fails.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<pb::clock_service_server::ClockServiceServer<ClockApi>>().await;
+        health.set_serving::<pb::admin_service_server::AdminServiceServer<AdminApi>>().await;
+        health.set_serving::<pb::timesheet_service_server::TimesheetServiceServer<TimesheetApi>>().await;
+        health.set_serving::<pb::payroll_service_server::PayrollServiceServer<PayrollApi>>().await;
+        let watcher = tokio::spawn(watch_database(Arc::clone(&self.store), health.clone()));
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+
+        let addr = self.local_addr();
+        tracing::info!(%addr, "serving gRPC");
+        let result = Server::builder()
+            .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(pb::clock_service_server::ClockServiceServer::new(ClockApi::new(self.ctx.clone())))
+            .add_service(pb::admin_service_server::AdminServiceServer::new(AdminApi::new(self.ctx.clone())))
+            .add_service(pb::timesheet_service_server::TimesheetServiceServer::new(TimesheetApi))
+            .add_service(pb::payroll_service_server::PayrollServiceServer::new(PayrollApi))
+            .serve_with_incoming_shutdown(TcpIncoming::from(self.listener), shutdown)
+            .await;
+        watcher.abort();
+        self.store.close().await;
+        tracing::info!("stopped");
+        Ok(result?)
+    }
+}
+
+/// Marks every service NOT_SERVING while the database does not answer, so a
+/// load balancer stops sending traffic to this replica.
+async fn watch_database(store: Arc<SqlStore>, health: tonic_health::server::HealthReporter) {
+    let mut serving = true;
+    loop {
+        tokio::time::sleep(HEALTH_INTERVAL).await;
+        let ok = store.ping().await.is_ok();
+        if ok != serving {
+            serving = ok;
+            let status = if ok {
+                tonic_health::ServingStatus::Serving
+            } else {
+                tracing::error!("database is not answering; reporting NOT_SERVING");
+                tonic_health::ServingStatus::NotServing
+            };
+            for name in SERVICE_NAMES {
+                health.set_service_status(*name, status).await;
+            }
+        }
+    }
+}
+
+/// Writes a secret to a file only its owner can read.
+fn write_owner_only(path: &Path, secret: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).with_context(|| format!("writing {}", path.display()))?;
+    writeln!(f, "{secret}")?;
+    Ok(())
+}
+
+/// A database URL without its password, for messages.
+#[must_use]
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,52 @@
+//! Creating organisations and tokens: shared by `tidsvakt init`, the first
+//! start of `serve` and `AdminService.CreateApiToken`.
+
+use chrono::{DateTime, Utc};
+use rand::RngCore as _;
+
+use crate::domain::ids::{EmployeeId, OrgId, TokenId};
+use crate::domain::token::{ApiToken, Role, hash_secret, secret_from_bytes};
+use crate::storage::{Organisation, Store, StoreResult};
+
+/// Creates a token and returns it with its secret (the only time the secret
+/// exists outside the caller's hands).
+///
+/// # Errors
+/// When the store fails.
+pub async fn create_token(
+    store: &dyn Store,
+    org: OrgId,
+    name: &str,
+    role: Role,
+    employee_id: Option<EmployeeId>,
+    now: DateTime<Utc>,
+) -> StoreResult<(ApiToken, String)> {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = secret_from_bytes(&bytes);
+    let token = ApiToken {
+        id: TokenId::new_random(),
+        org_id: org,
+        name: name.to_owned(),
+        role,
+        employee_id,
+        created_at: now,
+        revoked_at: None,
+    };
+    store.insert_token(&token, &hash_secret(&secret)).await?;
+    Ok((token, secret))
+}
+
+/// Creates an organisation with a first ADMIN token.
+///
+/// # Errors
+/// When the store fails.
+pub async fn create_organisation(
+    store: &dyn Store,
+    name: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<(Organisation, String)> {
+    let org = store.create_organisation(name, now).await?;
+    let (_, secret) = create_token(store, org.id, "first admin", Role::Admin, None, now).await?;
+    Ok((org, secret))
+}

@@ -1,0 +1,395 @@
+//! A small gRPC client for everyday operations: add an employee, create a
+//! token, clock in and out, show status.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+use tonic::{Request, Status};
+use uuid::Uuid;
+
+use crate::grpc::convert::timestamp;
+use crate::pb;
+use crate::pb::admin_service_client::AdminServiceClient;
+use crate::pb::clock_service_client::ClockServiceClient;
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Employees: add, list, show.
+    Employee {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: EmployeeAction,
+    },
+    /// API tokens: create, list, revoke.
+    Token {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Clock in, out, breaks.
+    Clock {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: ClockAction,
+    },
+    /// Whether an employee is clocked in, since when and where.
+    Status {
+        #[command(flatten)]
+        conn: Connection,
+        /// Employee id (UUID).
+        #[arg(long)]
+        employee: String,
+    },
+}
+
+/// Where the server is and how to authenticate.
+#[derive(Debug, Args)]
+pub struct Connection {
+    /// Server address.
+    #[arg(long, env = "TIDSVAKT_ADDR", default_value = "http://127.0.0.1:50051", global = true)]
+    pub addr: String,
+    /// API token. Default: the contents of --token-file.
+    #[arg(long, env = "TIDSVAKT_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// File holding the token, used when --token is not given.
+    #[arg(long, env = "TIDSVAKT_TOKEN_FILE", default_value = "data/admin.token", global = true)]
+    pub token_file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmployeeAction {
+    /// Register an employee; prints the new employee id.
+    Add {
+        #[arg(long)]
+        external_id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// Manager's employee id.
+        #[arg(long)]
+        manager: Option<String>,
+        /// IANA time zone (default Europe/Oslo).
+        #[arg(long)]
+        time_zone: Option<String>,
+        #[arg(long, value_enum)]
+        locale: Option<LocaleArg>,
+    },
+    /// List employees.
+    List {
+        #[arg(long)]
+        include_inactive: bool,
+    },
+    /// Deactivate an employee (the record stays).
+    Deactivate {
+        #[arg(long)]
+        employee: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token; prints the secret once, alone on the last line.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Employee the token acts as (employee and manager roles).
+        #[arg(long)]
+        employee: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token.
+    Revoke {
+        #[arg(long)]
+        token_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClockAction {
+    /// Start work.
+    In(ClockArgs),
+    /// End work.
+    Out(ClockArgs),
+    /// Start a break.
+    BreakStart(ClockArgs),
+    /// End a break.
+    BreakEnd(ClockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClockArgs {
+    /// Employee id (UUID).
+    #[arg(long)]
+    pub employee: String,
+    /// Where the work takes place (clock in and break end).
+    #[arg(long, value_enum, default_value = "office")]
+    pub location: LocationArg,
+    /// When, as RFC 3339 (default: now).
+    #[arg(long)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LocationArg {
+    Office,
+    Home,
+    Remote,
+    Travel,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LocaleArg {
+    Nb,
+    En,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    Clock,
+    Employee,
+    Manager,
+    Payroll,
+    Admin,
+}
+
+impl Connection {
+    fn secret(&self) -> anyhow::Result<String> {
+        if let Some(t) = &self.token {
+            return Ok(t.trim().to_owned());
+        }
+        let t = std::fs::read_to_string(&self.token_file).with_context(|| {
+            format!(
+                "no --token or TIDSVAKT_TOKEN given, and {} could not be read",
+                self.token_file.display()
+            )
+        })?;
+        Ok(t.trim().to_owned())
+    }
+
+    async fn channel(&self) -> anyhow::Result<Channel> {
+        Channel::from_shared(self.addr.clone())
+            .with_context(|| format!("bad server address '{}'", self.addr))?
+            .connect()
+            .await
+            .with_context(|| format!("cannot reach the server at {}", self.addr))
+    }
+
+    fn request<T>(&self, message: T) -> anyhow::Result<Request<T>> {
+        let mut r = Request::new(message);
+        let value: MetadataValue<_> = format!("Bearer {}", self.secret()?)
+            .parse()
+            .context("the token contains characters that cannot be sent")?;
+        r.metadata_mut().insert("authorization", value);
+        Ok(r)
+    }
+}
+
+fn explain(s: Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", s.code(), s.message())
+}
+
+/// Runs a client command, printing results for people.
+///
+/// # Errors
+/// When the server cannot be reached or answers with an error.
+pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
+    match command {
+        ClientCommand::Employee { conn, action } => employee(&conn, action).await,
+        ClientCommand::Token { conn, action } => token(&conn, action).await,
+        ClientCommand::Clock { conn, action } => clock(&conn, action).await,
+        ClientCommand::Status { conn, employee } => {
+            let mut client = ClockServiceClient::new(conn.channel().await?);
+            let r = client
+                .get_clock_status(conn.request(pb::GetClockStatusRequest { employee_id: employee })?)
+                .await
+                .map_err(explain)?
+                .into_inner();
+            print_status(r.status.as_ref());
+            Ok(())
+        }
+    }
+}
+
+async fn employee(conn: &Connection, action: EmployeeAction) -> anyhow::Result<()> {
+    let mut client = AdminServiceClient::new(conn.channel().await?);
+    match action {
+        EmployeeAction::Add { external_id, name, email, manager, time_zone, locale } => {
+            let e = client
+                .create_employee(conn.request(pb::CreateEmployeeRequest {
+                    external_id,
+                    name,
+                    email,
+                    manager_id: manager.unwrap_or_default(),
+                    time_zone: time_zone.unwrap_or_default(),
+                    locale: match locale {
+                        None => pb::Locale::Unspecified,
+                        Some(LocaleArg::Nb) => pb::Locale::Nb,
+                        Some(LocaleArg::En) => pb::Locale::En,
+                    } as i32,
+                    ..Default::default()
+                })?)
+                .await
+                .map_err(explain)?
+                .into_inner()
+                .employee
+                .unwrap_or_default();
+            println!("created {} ({}) in {}", e.name, e.external_id, e.time_zone);
+            println!("{}", e.employee_id);
+        }
+        EmployeeAction::List { include_inactive } => {
+            let mut page_token = String::new();
+            println!("{:<36}  {:<16}  {:<24}  {:<16}  active", "employee id", "external id", "name", "time zone");
+            loop {
+                let r = client
+                    .list_employees(conn.request(pb::ListEmployeesRequest {
+                        page: Some(pb::PageRequest { page_size: 500, page_token }),
+                        include_inactive,
+                        manager_id: String::new(),
+                    })?)
+                    .await
+                    .map_err(explain)?
+                    .into_inner();
+                for e in &r.employees {
+                    println!(
+                        "{:<36}  {:<16}  {:<24}  {:<16}  {}",
+                        e.employee_id,
+                        e.external_id,
+                        e.name,
+                        e.time_zone,
+                        if e.active { "yes" } else { "no" }
+                    );
+                }
+                if r.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = r.next_page_token;
+            }
+        }
+        EmployeeAction::Deactivate { employee } => {
+            let e = client
+                .deactivate_employee(conn.request(pb::DeactivateEmployeeRequest { employee_id: employee })?)
+                .await
+                .map_err(explain)?
+                .into_inner()
+                .employee
+                .unwrap_or_default();
+            println!("deactivated {} ({})", e.name, e.employee_id);
+        }
+    }
+    Ok(())
+}
+
+async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
+    let mut client = AdminServiceClient::new(conn.channel().await?);
+    match action {
+        TokenAction::Create { name, role, employee } => {
+            let r = client
+                .create_api_token(conn.request(pb::CreateApiTokenRequest {
+                    name,
+                    role: match role {
+                        RoleArg::Clock => pb::Role::Clock,
+                        RoleArg::Employee => pb::Role::Employee,
+                        RoleArg::Manager => pb::Role::Manager,
+                        RoleArg::Payroll => pb::Role::Payroll,
+                        RoleArg::Admin => pb::Role::Admin,
+                    } as i32,
+                    employee_id: employee.unwrap_or_default(),
+                })?)
+                .await
+                .map_err(explain)?
+                .into_inner();
+            let t = r.token.unwrap_or_default();
+            println!("created token {} '{}' ({}); the secret is shown only now:", t.token_id, t.name, t.role().as_str_name());
+            println!("{}", r.secret);
+        }
+        TokenAction::List => {
+            let r = client
+                .list_api_tokens(conn.request(pb::ListApiTokensRequest { page: None, include_revoked: true })?)
+                .await
+                .map_err(explain)?
+                .into_inner();
+            for t in r.tokens {
+                println!(
+                    "{}  {:<14}  {:<24}  {}",
+                    t.token_id,
+                    t.role().as_str_name(),
+                    t.name,
+                    if t.revoked_at.is_some() { "revoked" } else { "active" }
+                );
+            }
+        }
+        TokenAction::Revoke { token_id } => {
+            client
+                .revoke_api_token(conn.request(pb::RevokeApiTokenRequest { token_id: token_id.clone() })?)
+                .await
+                .map_err(explain)?;
+            println!("revoked {token_id}");
+        }
+    }
+    Ok(())
+}
+
+async fn clock(conn: &Connection, action: ClockAction) -> anyhow::Result<()> {
+    let (kind, args) = match action {
+        ClockAction::In(a) => (pb::EventKind::ClockIn, a),
+        ClockAction::Out(a) => (pb::EventKind::ClockOut, a),
+        ClockAction::BreakStart(a) => (pb::EventKind::BreakStart, a),
+        ClockAction::BreakEnd(a) => (pb::EventKind::BreakEnd, a),
+    };
+    if args.employee.trim().is_empty() {
+        bail!("--employee is required");
+    }
+    let location = match args.location {
+        LocationArg::Office => pb::Location::Office,
+        LocationArg::Home => pb::Location::Home,
+        LocationArg::Remote => pb::Location::Remote,
+        LocationArg::Travel => pb::Location::Travel,
+    };
+    let mut client = ClockServiceClient::new(conn.channel().await?);
+    let r = client
+        .record_event(conn.request(pb::RecordEventRequest {
+            event: Some(pb::ClockEvent {
+                event_id: Uuid::new_v4().to_string(),
+                employee_id: args.employee,
+                kind: kind as i32,
+                occurred_at: Some(timestamp(args.at.unwrap_or_else(Utc::now))),
+                location: location as i32,
+                device_id: "tidsvakt-cli".into(),
+            }),
+        })?)
+        .await
+        .map_err(explain)?
+        .into_inner();
+    println!("{} recorded ({})", kind.as_str_name(), r.outcome().as_str_name());
+    print_status(r.status.as_ref());
+    Ok(())
+}
+
+fn print_status(status: Option<&pb::ClockStatus>) {
+    let Some(s) = status else {
+        println!("no status");
+        return;
+    };
+    let at = |t: Option<&prost_types::Timestamp>| {
+        t.and_then(|t| DateTime::from_timestamp(t.seconds, 0)).map_or_else(|| "-".to_owned(), |t| t.to_rfc3339())
+    };
+    println!(
+        "{}: {} since {} (clocked in since {}, location {})",
+        s.employee_id,
+        s.state().as_str_name(),
+        at(s.state_since.as_ref()),
+        at(s.clocked_in_since.as_ref()),
+        s.location().as_str_name()
+    );
+}

@@ -1,0 +1,4 @@
+//! The `tidsvakt` command line: server commands live in `main.rs`; this
+//! module holds the client for people without a gRPC tool.
+
+pub mod client;

@@ -1,0 +1,111 @@
+//! Command-line and environment configuration (clap). Every flag has a
+//! `TIDSVAKT_*` variable and a default that needs nothing: an SQLite file and
+//! an `.eml` outbox folder under `./data`, listening on 127.0.0.1:50051.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cli::client::ClientCommand;
+use crate::grpc::Limits;
+
+#[derive(Debug, Parser)]
+#[command(name = "tidsvakt", version, about = "Working-time registration with overtime alerts")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gRPC server (creates the database and a first admin token on first start).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Create an organisation; prints its first admin token alone on the last line.
+    Init(InitArgs),
+    /// Talk to a running server.
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Plain,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Folder for the SQLite file, the outbox and the first admin token.
+    #[arg(long, env = "TIDSVAKT_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// `sqlite://FILE` or `postgres://…`. Default: sqlite://<data-dir>/tidsvakt.db
+    #[arg(long, env = "TIDSVAKT_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// The database URL, defaulting to a file in the data folder.
+    #[must_use]
+    pub fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("tidsvakt.db").display()))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TIDSVAKT_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Folder where emails are written as .eml files when no SMTP server is set.
+    /// Default: <data-dir>/outbox
+    #[arg(long, env = "TIDSVAKT_OUTBOX_DIR")]
+    pub outbox_dir: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, env = "TIDSVAKT_LOG_FORMAT", value_enum, default_value = "plain")]
+    pub log_format: LogFormat,
+    /// How many seconds ahead of the server's clock an event may be.
+    #[arg(long, env = "TIDSVAKT_MAX_CLOCK_SKEW_SECS", default_value_t = 300)]
+    pub max_clock_skew_secs: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Name of the organisation.
+    #[arg(long)]
+    pub org: String,
+}
+
+/// Everything the server needs, built from flags or directly by tests.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub outbox_dir: PathBuf,
+    pub limits: Limits,
+    /// On an empty database, create a default organisation and admin token.
+    pub bootstrap: bool,
+}
+
+impl ServerConfig {
+    #[must_use]
+    pub fn from_args(args: &ServeArgs) -> Self {
+        Self {
+            listen: args.listen,
+            database_url: args.database.url(),
+            data_dir: args.database.data_dir.clone(),
+            outbox_dir: args.outbox_dir.clone().unwrap_or_else(|| args.database.data_dir.join("outbox")),
+            limits: Limits { max_clock_skew: chrono::Duration::seconds(i64::from(args.max_clock_skew_secs)) },
+            bootstrap: true,
+        }
+    }
+}

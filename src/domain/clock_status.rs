@@ -1,0 +1,312 @@
+//! Pairing effective events into work intervals, and the clock status that
+//! falls out of it.
+//!
+//! Events are taken in `occurred_at` order, whatever order they arrived in.
+//! Nothing is guessed: a missing clock-out leaves the interval open, and every
+//! event that does not fit the current state is reported as an anomaly
+//! instead of being dropped silently.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::event::{EffectiveEvent, EventKind, Location};
+
+/// A clocked break inside an interval.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Break {
+    pub start: DateTime<Utc>,
+    /// `None` while the break is still going on.
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// A run of work from a clock-in to its clock-out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interval {
+    pub start: DateTime<Utc>,
+    /// `None` for an open interval (no clock-out yet, or never).
+    pub end: Option<DateTime<Utc>>,
+    pub location: Option<Location>,
+    pub breaks: Vec<Break>,
+    pub start_event: Uuid,
+    pub end_event: Option<Uuid>,
+}
+
+/// An event that does not fit the state it arrives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnomalyKind {
+    /// A clock-in while an interval is open: the open one stays open.
+    ClockInWhileOpen,
+    /// A clock-out with no open interval.
+    ClockOutWithoutIn,
+    /// A break start outside work, or during a break.
+    BreakStartNotWorking,
+    /// A break end with no break going on.
+    BreakEndWithoutBreak,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anomaly {
+    pub kind: AnomalyKind,
+    pub event: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+/// Where an employee stands after the last event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockState {
+    ClockedOut,
+    Working,
+    OnBreak,
+}
+
+/// The current status, derived from the whole effective record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockStatus {
+    pub state: ClockState,
+    pub clocked_in_since: Option<DateTime<Utc>>,
+    pub state_since: Option<DateTime<Utc>>,
+    pub location: Option<Location>,
+    pub last_event: Option<(Uuid, DateTime<Utc>)>,
+    pub event_count: usize,
+}
+
+/// The result of pairing: intervals in start order, anomalies, final status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pairing {
+    pub intervals: Vec<Interval>,
+    pub anomalies: Vec<Anomaly>,
+    pub status: ClockStatus,
+}
+
+/// Pairs events into intervals. The input order does not matter.
+///
+/// Events at the same instant are taken in an order that fits the state
+/// where one exists (a clock-out at 12:00 and the next clock-in at 12:00 pair
+/// as a closed interval and a new one, in whichever order they are listed);
+/// otherwise by kind and id, so the result depends only on the set.
+#[must_use]
+pub fn pair(events: &[EffectiveEvent]) -> Pairing {
+    let mut sorted: Vec<&EffectiveEvent> = events.iter().collect();
+    sorted.sort_by_key(|e| (e.occurred_at, e.kind, e.id));
+
+    let mut p = Pairer::default();
+    let mut i = 0;
+    while i < sorted.len() {
+        let t = sorted[i].occurred_at;
+        let mut group: Vec<&EffectiveEvent> = sorted[i..]
+            .iter()
+            .take_while(|e| e.occurred_at == t)
+            .copied()
+            .collect();
+        i += group.len();
+        while !group.is_empty() {
+            let pick = group
+                .iter()
+                .position(|e| p.fits(e.kind))
+                .unwrap_or(0);
+            p.step(group.remove(pick));
+        }
+    }
+    p.finish(events.len())
+}
+
+#[derive(Default)]
+struct Pairer {
+    intervals: Vec<Interval>,
+    anomalies: Vec<Anomaly>,
+    /// Index into `intervals` of the interval still open, if any.
+    open: Option<usize>,
+    state_since: Option<DateTime<Utc>>,
+    location: Option<Location>,
+    last: Option<(Uuid, DateTime<Utc>)>,
+}
+
+impl Pairer {
+    fn state(&self) -> ClockState {
+        match self.open {
+            None => ClockState::ClockedOut,
+            Some(i) => {
+                if self.intervals[i].breaks.last().is_some_and(|b| b.end.is_none()) {
+                    ClockState::OnBreak
+                } else {
+                    ClockState::Working
+                }
+            }
+        }
+    }
+
+    fn fits(&self, kind: EventKind) -> bool {
+        matches!(
+            (self.state(), kind),
+            (ClockState::ClockedOut, EventKind::ClockIn)
+                | (ClockState::Working, EventKind::ClockOut | EventKind::BreakStart)
+                | (ClockState::OnBreak, EventKind::ClockOut | EventKind::BreakEnd)
+        )
+    }
+
+    fn anomaly(&mut self, kind: AnomalyKind, e: &EffectiveEvent) {
+        self.anomalies.push(Anomaly { kind, event: e.id, at: e.occurred_at });
+    }
+
+    fn step(&mut self, e: &EffectiveEvent) {
+        self.last = Some((e.id, e.occurred_at));
+        let state = self.state();
+        match (state, e.kind) {
+            (_, EventKind::ClockIn) => {
+                if state != ClockState::ClockedOut {
+                    self.anomaly(AnomalyKind::ClockInWhileOpen, e);
+                }
+                self.intervals.push(Interval {
+                    start: e.occurred_at,
+                    end: None,
+                    location: e.location,
+                    breaks: Vec::new(),
+                    start_event: e.id,
+                    end_event: None,
+                });
+                self.open = Some(self.intervals.len() - 1);
+                self.location = e.location;
+                self.state_since = Some(e.occurred_at);
+            }
+            (ClockState::ClockedOut, EventKind::ClockOut) => {
+                self.anomaly(AnomalyKind::ClockOutWithoutIn, e);
+            }
+            (_, EventKind::ClockOut) => {
+                if let Some(i) = self.open.take() {
+                    let interval = &mut self.intervals[i];
+                    if let Some(b) = interval.breaks.last_mut().filter(|b| b.end.is_none()) {
+                        b.end = Some(e.occurred_at);
+                    }
+                    interval.end = Some(e.occurred_at);
+                    interval.end_event = Some(e.id);
+                }
+                self.location = None;
+                self.state_since = Some(e.occurred_at);
+            }
+            (ClockState::Working, EventKind::BreakStart) => {
+                if let Some(i) = self.open {
+                    self.intervals[i].breaks.push(Break { start: e.occurred_at, end: None });
+                }
+                self.state_since = Some(e.occurred_at);
+            }
+            (_, EventKind::BreakStart) => self.anomaly(AnomalyKind::BreakStartNotWorking, e),
+            (ClockState::OnBreak, EventKind::BreakEnd) => {
+                if let Some(i) = self.open {
+                    if let Some(b) = self.intervals[i].breaks.last_mut() {
+                        b.end = Some(e.occurred_at);
+                    }
+                }
+                if e.location.is_some() {
+                    self.location = e.location;
+                }
+                self.state_since = Some(e.occurred_at);
+            }
+            (_, EventKind::BreakEnd) => self.anomaly(AnomalyKind::BreakEndWithoutBreak, e),
+        }
+    }
+
+    fn finish(self, event_count: usize) -> Pairing {
+        let state = self.state();
+        let status = ClockStatus {
+            state,
+            clocked_in_since: self.open.map(|i| self.intervals[i].start),
+            state_since: self.state_since,
+            location: self.location,
+            last_event: self.last,
+            event_count,
+        };
+        Pairing { intervals: self.intervals, anomalies: self.anomalies, status }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn ev(id: u128, kind: EventKind, h: u32, m: u32) -> EffectiveEvent {
+        EffectiveEvent {
+            id: Uuid::from_u128(id),
+            kind,
+            occurred_at: Utc.with_ymd_and_hms(2026, 11, 19, h, m, 0).unwrap(),
+            location: kind.starts_work().then_some(Location::Office),
+        }
+    }
+
+    fn worked_day() -> Vec<EffectiveEvent> {
+        vec![
+            ev(1, EventKind::ClockIn, 7, 0),
+            ev(2, EventKind::BreakStart, 10, 30),
+            ev(3, EventKind::BreakEnd, 11, 0),
+            ev(4, EventKind::ClockOut, 15, 0),
+        ]
+    }
+
+    #[test]
+    fn a_full_day_is_one_closed_interval_with_a_break() {
+        let p = pair(&worked_day());
+        assert_eq!(p.intervals.len(), 1);
+        assert_eq!(p.intervals[0].breaks.len(), 1);
+        assert!(p.anomalies.is_empty());
+        assert_eq!(p.status.state, ClockState::ClockedOut);
+        assert_eq!(p.status.clocked_in_since, None);
+    }
+
+    #[test]
+    fn missing_clock_out_leaves_the_interval_open() {
+        let p = pair(&[ev(1, EventKind::ClockIn, 7, 0), ev(2, EventKind::ClockIn, 23, 0)]);
+        assert_eq!(p.intervals.len(), 2);
+        assert_eq!(p.intervals[0].end, None);
+        assert_eq!(p.anomalies[0].kind, AnomalyKind::ClockInWhileOpen);
+        assert_eq!(p.status.state, ClockState::Working);
+    }
+
+    #[test]
+    fn clock_out_without_in_is_an_anomaly_not_an_interval() {
+        let p = pair(&[ev(1, EventKind::ClockOut, 7, 0)]);
+        assert!(p.intervals.is_empty());
+        assert_eq!(p.anomalies[0].kind, AnomalyKind::ClockOutWithoutIn);
+    }
+
+    #[test]
+    fn on_break_status_reports_the_break_start() {
+        let p = pair(&worked_day()[..2]);
+        assert_eq!(p.status.state, ClockState::OnBreak);
+        assert_eq!(p.status.state_since, Some(Utc.with_ymd_and_hms(2026, 11, 19, 10, 30, 0).unwrap()));
+        assert_eq!(p.status.clocked_in_since, Some(Utc.with_ymd_and_hms(2026, 11, 19, 7, 0, 0).unwrap()));
+    }
+
+    #[test]
+    fn back_to_back_shifts_at_the_same_instant_pair_cleanly() {
+        // The new clock-in sorts before the clock-out by kind, yet pairing
+        // takes the clock-out first because it fits the open interval.
+        let events = vec![
+            ev(1, EventKind::ClockIn, 6, 0),
+            ev(9, EventKind::ClockIn, 12, 0),
+            ev(2, EventKind::ClockOut, 12, 0),
+            ev(3, EventKind::ClockOut, 18, 0),
+        ];
+        let p = pair(&events);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        assert_eq!(p.intervals.len(), 2);
+        assert!(p.intervals.iter().all(|i| i.end.is_some()));
+    }
+
+    proptest! {
+        #[test]
+        fn pairing_does_not_depend_on_input_order(seed in any::<u64>()) {
+            let mut events = worked_day();
+            events.push(ev(5, EventKind::ClockIn, 16, 0));
+            events.push(ev(6, EventKind::ClockOut, 16, 0));
+            let expected = pair(&events);
+            let mut rng = seed;
+            for i in (1..events.len()).rev() {
+                rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let j = usize::try_from(rng >> 33).unwrap() % (i + 1);
+                events.swap(i, j);
+            }
+            prop_assert_eq!(pair(&events), expected);
+        }
+    }
+}

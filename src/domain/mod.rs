@@ -1,0 +1,10 @@
+//! Pure domain logic: no I/O, no async, no clock or environment reads.
+//!
+//! `now`, the time zone and the rule pack are always arguments, so every
+//! function here is deterministic and unit-testable.
+
+pub mod clock_status;
+pub mod employee;
+pub mod event;
+pub mod ids;
+pub mod token;

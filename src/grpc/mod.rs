@@ -1,0 +1,86 @@
+//! The gRPC adapter: one file per service, thin around `domain` and
+//! `storage`. Handlers authenticate, parse (naming any bad field), check
+//! access, call the store, and convert back. Only [`error`] builds a
+//! `tonic::Status` from an error.
+
+pub mod admin_service;
+pub mod auth;
+pub mod clock_service;
+pub mod convert;
+pub mod error;
+pub mod unimplemented;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use self::auth::{Auth, Caller};
+use self::error::{ApiError, ApiResult};
+use crate::clock::Clock;
+use crate::domain::clock_status::{self, ClockStatus};
+use crate::domain::employee::Employee;
+use crate::domain::event;
+use crate::domain::ids::{EmployeeId, OrgId};
+use crate::storage::Store;
+
+/// Most events in one `SyncEvents` message (documented in clock.proto).
+pub const MAX_SYNC_BATCH: usize = 1000;
+
+/// Limits the handlers enforce.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// How far in the future an event may lie (clocks drift).
+    pub max_clock_skew: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_clock_skew: Duration::minutes(5) }
+    }
+}
+
+/// What every handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub auth: Auth,
+    pub limits: Limits,
+}
+
+impl Ctx {
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limits: Limits) -> Self {
+        Self { auth: Auth::new(Arc::clone(&store)), store, clock, limits }
+    }
+
+    /// The employee `id` of the caller's organisation, or NOT_FOUND naming
+    /// `field`. Employees of other organisations are not found, by design.
+    pub async fn employee(&self, caller: &Caller, id: EmployeeId, field: &str) -> ApiResult<Employee> {
+        self.store
+            .employee(caller.org(), id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("{field}: no employee {id} in this organisation")))
+    }
+
+    /// Like [`Ctx::employee`], and the employee must be active.
+    pub async fn active_employee(&self, caller: &Caller, id: EmployeeId, field: &str) -> ApiResult<Employee> {
+        let e = self.employee(caller, id, field).await?;
+        if e.active {
+            Ok(e)
+        } else {
+            Err(ApiError::FailedPrecondition {
+                field: field.to_owned(),
+                reason: format!("employee {id} is deactivated and takes no new events"),
+            })
+        }
+    }
+
+    /// The employee's status from the whole effective record.
+    pub async fn clock_status(&self, org: OrgId, employee: EmployeeId) -> ApiResult<ClockStatus> {
+        let events = self.store.events_of(org, employee).await?;
+        let amendments = self.store.amendments_of(org, employee).await?;
+        let effective = event::effective_events(&events, &amendments);
+        Ok(clock_status::pair(&effective).status)
+    }
+}

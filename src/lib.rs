@@ -1,0 +1,22 @@
+//! Tidsvakt: working-time registration with overtime alerts.
+//!
+//! Code map:
+//! - [`domain`]: pure working-time logic (events, amendments, pairing,
+//!   validation). No I/O, no async, no clock reads.
+//! - [`storage`]: the [`storage::Store`] interface over SQLite and PostgreSQL.
+//! - [`grpc`]: the tonic services, authentication and the one place where
+//!   errors become `tonic::Status`.
+//! - [`app`]: wires configuration, storage and services into a server.
+//! - [`cli`]: the command-line client; server commands are in `main.rs`.
+//! - [`pb`]: code generated from `proto/tidsvakt/v1`.
+
+pub mod app;
+pub mod bootstrap;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod grpc;
+pub mod pb;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,82 @@
+//! `tidsvakt`: configuration → telemetry → App::build → run.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use tidsvakt::app::{App, redact};
+use tidsvakt::clock::SystemClock;
+use tidsvakt::config::{Cli, Command, LogFormat, ServerConfig};
+use tidsvakt::storage::SqlStore;
+use tidsvakt::{bootstrap, cli, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Cli) -> anyhow::Result<()> {
+    match args.command {
+        Command::Serve(serve) => {
+            telemetry::init(serve.log_format);
+            let config = ServerConfig::from_args(&serve);
+            let app = App::build(config, Arc::new(SystemClock)).await?;
+            if let Some(first) = &app.first_admin {
+                // Printed to stdout once, never logged.
+                println!("First start: created organisation 'default' with an admin token.");
+                println!("It is saved in {} (readable by you only). Token:", first.file.display());
+                println!("{}", first.secret);
+            }
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Migrate(db) => {
+            telemetry::init(LogFormat::Plain);
+            let url = db.url();
+            SqlStore::connect(&url).await.with_context(|| format!("migrating {}", redact(&url)))?;
+            println!("database is up to date: {}", redact(&url));
+            Ok(())
+        }
+        Command::Init(init) => {
+            telemetry::init(LogFormat::Plain);
+            let url = init.database.url();
+            let store = SqlStore::connect(&url).await.with_context(|| format!("opening {}", redact(&url)))?;
+            let name = tidsvakt::domain::employee::parse_name("--org", &init.org)?;
+            let (org, secret) = bootstrap::create_organisation(&store, &name, chrono::Utc::now()).await?;
+            println!("created organisation '{}' ({})", org.name, org.id);
+            println!("first admin token (shown only now):");
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Client(command) => cli::client::run(command).await,
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

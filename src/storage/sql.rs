@@ -1,0 +1,622 @@
+//! [`SqlStore`]: the [`Store`] implementation for SQLite and PostgreSQL.
+
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool};
+use sqlx::{Any, ConnectOptions as _, Executor};
+
+use super::rows::{self, micros};
+use super::writer::{Writer, classify};
+use super::{
+    AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, Store, StoreError, StoreResult,
+};
+use crate::domain::employee::Employee;
+use crate::domain::event::{
+    self, Amendment, AmendmentRequest, ClockEvent, CorrectionError, Location, StoredEvent,
+};
+use crate::domain::ids::{EmployeeId, OrgId, TokenId};
+use crate::domain::token::ApiToken;
+
+/// SQLite settings for every connection. WAL lets readers run beside the
+/// writer; `synchronous = FULL` makes every acknowledged commit survive a
+/// power cut, not just a crash (group commit keeps the cost per request low).
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+/// SQL storage over sqlx's `Any` driver.
+pub struct SqlStore {
+    backend: Backend,
+    read: AnyPool,
+    writer: Writer,
+}
+
+impl SqlStore {
+    /// Connects, applies migrations, and starts the write path.
+    ///
+    /// # Errors
+    /// When the URL is malformed, the database cannot be reached or a
+    /// migration fails.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url).map_err(|reason| StoreError::Precondition {
+            field: "database_url".into(),
+            reason,
+        })?;
+        match backend {
+            Backend::Sqlite => Self::connect_sqlite(url).await,
+            Backend::Postgres => Self::connect_postgres(url).await,
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> StoreResult<Self> {
+        let url = sqlite_url(url)?;
+        let options = AnyConnectOptions::from_str(&url).map_err(classify)?;
+        let read = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) }))
+            .connect_with(options.clone())
+            .await
+            .map_err(classify)?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&read)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        let mut conn: AnyConnection = options.connect().await.map_err(classify)?;
+        conn.execute(SQLITE_PRAGMAS).await.map_err(classify)?;
+        Ok(Self { backend: Backend::Sqlite, read, writer: Writer::single(conn) })
+    }
+
+    async fn connect_postgres(url: &str) -> StoreResult<Self> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(classify)?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        Ok(Self { backend: Backend::Postgres, read: pool.clone(), writer: Writer::Pooled(pool) })
+    }
+
+    /// Which database this is.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` in a transaction; resolves after the commit.
+    async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<R>> + Send + 'static,
+    {
+        self.writer.write(Box::new(f)).await
+    }
+
+    /// Checks the database answers (for readiness).
+    ///
+    /// # Errors
+    /// `Unavailable` when it does not.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(classify)?;
+        Ok(())
+    }
+
+    /// Closes the pools (the writer stops when the store is dropped).
+    pub async fn close(&self) {
+        self.read.close().await;
+    }
+}
+
+/// Makes a SQLite URL create its file, and creates the file's folder.
+fn sqlite_url(url: &str) -> StoreResult<String> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::Precondition {
+            field: "database_url".into(),
+            reason: "an SQLite URL must name a file (sqlite://path/to/tidsvakt.db)".into(),
+        });
+    }
+    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    Ok(if rest.contains("mode=") {
+        format!("sqlite://{rest}")
+    } else if rest.contains('?') {
+        format!("sqlite://{rest}&mode=rwc")
+    } else {
+        format!("sqlite://{rest}?mode=rwc")
+    })
+}
+
+fn unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+async fn load_events<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    org: OrgId,
+    employee: EmployeeId,
+) -> StoreResult<Vec<StoredEvent>> {
+    let sql = format!(
+        "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+         ORDER BY occurred_at, event_id",
+        rows::EVENT_COLUMNS
+    );
+    sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .fetch_all(ex)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(rows::stored_event)
+        .collect()
+}
+
+async fn load_amendments<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    org: OrgId,
+    employee: EmployeeId,
+) -> StoreResult<Vec<Amendment>> {
+    let sql = format!(
+        "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id = $2 \
+         ORDER BY created_at, amendment_id",
+        rows::AMENDMENT_COLUMNS
+    );
+    sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .fetch_all(ex)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(rows::amendment)
+        .collect()
+}
+
+async fn find_event<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    org: OrgId,
+    id: &str,
+) -> StoreResult<Option<StoredEvent>> {
+    let sql = format!(
+        "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id = $2",
+        rows::EVENT_COLUMNS
+    );
+    sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(id.to_owned())
+        .fetch_optional(ex)
+        .await
+        .map_err(classify)?
+        .as_ref()
+        .map(rows::stored_event)
+        .transpose()
+}
+
+async fn find_amendment<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    org: OrgId,
+    id: &str,
+) -> StoreResult<Option<Amendment>> {
+    let sql = format!(
+        "SELECT {} FROM amendments WHERE organisation_id = $1 AND amendment_id = $2",
+        rows::AMENDMENT_COLUMNS
+    );
+    sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(id.to_owned())
+        .fetch_optional(ex)
+        .await
+        .map_err(classify)?
+        .as_ref()
+        .map(rows::amendment)
+        .transpose()
+}
+
+/// Stores one event inside the open transaction.
+async fn write_event(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    e: ClockEvent,
+    now: DateTime<Utc>,
+) -> StoreResult<EventWrite> {
+    let id = e.event_id.to_string();
+    if find_amendment(&mut *conn, org, &id).await?.is_some() {
+        return Ok(EventWrite::Conflict);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, \
+         location, device_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (organisation_id, event_id) DO NOTHING",
+    )
+    .bind(org.to_string())
+    .bind(id.clone())
+    .bind(e.employee_id.to_string())
+    .bind(e.kind.as_str())
+    .bind(micros(e.occurred_at))
+    .bind(e.location.map(Location::as_str))
+    .bind(e.device_id.clone())
+    .bind(micros(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(EventWrite::New(StoredEvent { event: e, received_at: now }));
+    }
+    let existing = find_event(&mut *conn, org, &id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("event {id} neither inserted nor found")))?;
+    Ok(if existing.event.same_content(&e) {
+        EventWrite::Duplicate(existing)
+    } else {
+        EventWrite::Conflict
+    })
+}
+
+async fn write_amendment(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    request: AmendmentRequest,
+    (token_id, author): (TokenId, String),
+    now: DateTime<Utc>,
+) -> StoreResult<AmendmentWrite> {
+    let id = request.amendment_id.to_string();
+    let taken = |reason: &str| StoreError::Conflict { field: "amendment_id".into(), reason: reason.into() };
+    if let Some(existing) = find_amendment(&mut *conn, org, &id).await? {
+        return if existing.request == request {
+            Ok(AmendmentWrite::Duplicate(existing))
+        } else {
+            Err(taken("already used for a different correction"))
+        };
+    }
+    if find_event(&mut *conn, org, &id).await?.is_some() {
+        return Err(taken("already used as the id of a clock event"));
+    }
+    let events = load_events(&mut *conn, org, request.employee_id).await?;
+    let amendments = load_amendments(&mut *conn, org, request.employee_id).await?;
+    if let Err(e) = event::check_correction(&events, &amendments, &request.change) {
+        let field = match request.change {
+            event::Change::Move { .. } => "move.event_id",
+            _ => "void.event_id",
+        };
+        return Err(match e {
+            CorrectionError::UnknownTarget(_) => StoreError::NotFound(format!("{field}: {e}")),
+            CorrectionError::AlreadyVoid(_) => {
+                StoreError::Precondition { field: field.into(), reason: e.to_string() }
+            }
+        });
+    }
+    let (kind, target, event_kind, at, location) = rows::change_columns(&request.change);
+    sqlx::query(
+        "INSERT INTO amendments (organisation_id, amendment_id, employee_id, kind, target_event_id, \
+         event_kind, occurred_at, location, reason, author_token_id, author, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(org.to_string())
+    .bind(id)
+    .bind(request.employee_id.to_string())
+    .bind(kind)
+    .bind(target)
+    .bind(event_kind)
+    .bind(at)
+    .bind(location)
+    .bind(request.reason.clone())
+    .bind(token_id.to_string())
+    .bind(author.clone())
+    .bind(micros(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
+    Ok(AmendmentWrite::New(Amendment { request, author, created_at: now }))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn create_organisation(&self, name: &str, now: DateTime<Utc>) -> StoreResult<Organisation> {
+        let org = Organisation { id: OrgId::new_random(), name: name.to_owned(), created_at: now };
+        let row = org.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(row.id.to_string())
+                    .bind(row.name)
+                    .bind(micros(row.created_at))
+                    .execute(conn)
+                    .await
+                    .map_err(classify)?;
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(org)
+    }
+
+    async fn organisation(&self, org: OrgId) -> StoreResult<Option<Organisation>> {
+        sqlx::query("SELECT id, name, created_at FROM organisations WHERE id = $1")
+            .bind(org.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(classify)?
+            .as_ref()
+            .map(rows::organisation)
+            .transpose()
+    }
+
+    async fn organisation_count(&self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM organisations")
+            .fetch_one(&self.read)
+            .await
+            .map_err(classify)?;
+        sqlx::Row::try_get(&row, "n").map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    async fn insert_token(&self, token: &ApiToken, secret_hash: &str) -> StoreResult<()> {
+        let t = token.clone();
+        let hash = secret_hash.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, organisation_id, name, role, employee_id, secret_hash, \
+                     created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(t.id.to_string())
+                .bind(t.org_id.to_string())
+                .bind(t.name)
+                .bind(t.role.as_str())
+                .bind(t.employee_id.map(|e| e.to_string()))
+                .bind(hash)
+                .bind(micros(t.created_at))
+                .bind(t.revoked_at.map(micros))
+                .execute(conn)
+                .await
+                .map_err(classify)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn token_by_hash(&self, secret_hash: &str) -> StoreResult<Option<ApiToken>> {
+        let sql = format!("SELECT {} FROM api_tokens WHERE secret_hash = $1", rows::TOKEN_COLUMNS);
+        sqlx::query(&sql)
+            .bind(secret_hash.to_owned())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(classify)?
+            .as_ref()
+            .map(rows::token)
+            .transpose()
+    }
+
+    async fn list_tokens(
+        &self,
+        org: OrgId,
+        include_revoked: bool,
+        after: Option<(DateTime<Utc>, TokenId)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ApiToken>> {
+        let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |(t, id)| (micros(t), id.to_string()));
+        let sql = format!(
+            "SELECT {} FROM api_tokens WHERE organisation_id = $1 \
+             AND ($2 = 1 OR revoked_at IS NULL) \
+             AND (created_at > $3 OR (created_at = $3 AND id > $4)) \
+             ORDER BY created_at, id LIMIT $5",
+            rows::TOKEN_COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(i64::from(include_revoked))
+            .bind(after_at)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await
+            .map_err(classify)?
+            .iter()
+            .map(rows::token)
+            .collect()
+    }
+
+    async fn revoke_token(&self, org: OrgId, id: TokenId, now: DateTime<Utc>) -> StoreResult<ApiToken> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) \
+                     WHERE organisation_id = $1 AND id = $2",
+                )
+                .bind(org.to_string())
+                .bind(id.to_string())
+                .bind(micros(now))
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?;
+                let sql = format!(
+                    "SELECT {} FROM api_tokens WHERE organisation_id = $1 AND id = $2",
+                    rows::TOKEN_COLUMNS
+                );
+                sqlx::query(&sql)
+                    .bind(org.to_string())
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(classify)?
+                    .as_ref()
+                    .map(rows::token)
+                    .transpose()?
+                    .ok_or_else(|| StoreError::NotFound(format!("token_id: token {id}")))
+            })
+        })
+        .await
+    }
+
+    async fn insert_employee(&self, employee: &Employee) -> StoreResult<()> {
+        let e = employee.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let f = &e.fields;
+                sqlx::query(
+                    "INSERT INTO employees (id, organisation_id, external_id, name, email, manager_id, \
+                     time_zone, locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(e.id.to_string())
+                .bind(e.org_id.to_string())
+                .bind(f.external_id.clone())
+                .bind(f.name.clone())
+                .bind(f.email.clone())
+                .bind(f.manager_id.map(|m| m.to_string()))
+                .bind(f.time_zone.name().to_owned())
+                .bind(f.locale.as_str())
+                .bind(f.rule_pack.clone())
+                .bind(f.exemption.as_str())
+                .bind(i64::from(e.active))
+                .bind(micros(e.created_at))
+                .bind(micros(e.updated_at))
+                .bind(e.deactivated_at.map(micros))
+                .execute(conn)
+                .await
+                .map_err(|err| external_id_conflict(err, &e))?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn update_employee(&self, employee: &Employee) -> StoreResult<()> {
+        let e = employee.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let f = &e.fields;
+                let n = sqlx::query(
+                    "UPDATE employees SET external_id = $3, name = $4, email = $5, manager_id = $6, \
+                     time_zone = $7, locale = $8, rule_pack = $9, exemption = $10, active = $11, \
+                     updated_at = $12, deactivated_at = $13 WHERE organisation_id = $1 AND id = $2",
+                )
+                .bind(e.org_id.to_string())
+                .bind(e.id.to_string())
+                .bind(f.external_id.clone())
+                .bind(f.name.clone())
+                .bind(f.email.clone())
+                .bind(f.manager_id.map(|m| m.to_string()))
+                .bind(f.time_zone.name().to_owned())
+                .bind(f.locale.as_str())
+                .bind(f.rule_pack.clone())
+                .bind(f.exemption.as_str())
+                .bind(i64::from(e.active))
+                .bind(micros(e.updated_at))
+                .bind(e.deactivated_at.map(micros))
+                .execute(conn)
+                .await
+                .map_err(|err| external_id_conflict(err, &e))?
+                .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound(format!("employee_id: employee {}", e.id)));
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn employee(&self, org: OrgId, id: EmployeeId) -> StoreResult<Option<Employee>> {
+        let sql = format!(
+            "SELECT {} FROM employees WHERE organisation_id = $1 AND id = $2",
+            rows::EMPLOYEE_COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(classify)?
+            .as_ref()
+            .map(rows::employee)
+            .transpose()
+    }
+
+    async fn list_employees(
+        &self,
+        org: OrgId,
+        filter: &EmployeeFilter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<Employee>> {
+        let sql = format!(
+            "SELECT {} FROM employees WHERE organisation_id = $1 AND ($2 = 1 OR active = 1) \
+             AND ($3 = '' OR manager_id = $3) AND external_id > $4 ORDER BY external_id LIMIT $5",
+            rows::EMPLOYEE_COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(i64::from(filter.include_inactive))
+            .bind(filter.manager_id.map(|m| m.to_string()).unwrap_or_default())
+            .bind(after.unwrap_or_default().to_owned())
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await
+            .map_err(classify)?
+            .iter()
+            .map(rows::employee)
+            .collect()
+    }
+
+    async fn record_events(
+        &self,
+        org: OrgId,
+        events: Vec<ClockEvent>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<EventWrite>> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut out = Vec::with_capacity(events.len());
+                for e in events {
+                    out.push(write_event(&mut *conn, org, e, now).await?);
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    async fn events_of(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<StoredEvent>> {
+        load_events(&self.read, org, employee).await
+    }
+
+    async fn amendments_of(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<Amendment>> {
+        load_amendments(&self.read, org, employee).await
+    }
+
+    async fn record_amendment(
+        &self,
+        org: OrgId,
+        request: AmendmentRequest,
+        author: (TokenId, String),
+        now: DateTime<Utc>,
+    ) -> StoreResult<AmendmentWrite> {
+        self.write(move |conn| Box::pin(write_amendment(conn, org, request, author, now))).await
+    }
+}
+
+fn external_id_conflict(err: sqlx::Error, e: &Employee) -> StoreError {
+    if unique_violation(&err) {
+        StoreError::Conflict {
+            field: "external_id".into(),
+            reason: format!("'{}' is already used by another employee", e.fields.external_id),
+        }
+    } else {
+        classify(err)
+    }
+}
