@@ -58,6 +58,8 @@ CREATE TABLE amendments (
     organisation_id TEXT NOT NULL REFERENCES organisations (id),
     amendment_id    TEXT NOT NULL,
     employee_id     TEXT NOT NULL REFERENCES employees (id),
+    -- Order of the employee's corrections (1, 2, ...): they apply in this order.
+    seq             BIGINT NOT NULL,
     kind            TEXT NOT NULL,
     target_event_id TEXT,
     event_kind      TEXT,
@@ -67,9 +69,9 @@ CREATE TABLE amendments (
     author_token_id TEXT NOT NULL,
     author          TEXT NOT NULL,
     created_at      BIGINT NOT NULL,
-    PRIMARY KEY (organisation_id, amendment_id)
+    PRIMARY KEY (organisation_id, amendment_id),
+    UNIQUE (organisation_id, employee_id, seq)
 );
-CREATE INDEX amendments_employee ON amendments (organisation_id, employee_id, created_at);
 
 CREATE TRIGGER clock_events_no_update BEFORE UPDATE ON clock_events
 BEGIN SELECT RAISE(ABORT, 'clock_events is append-only'); END;

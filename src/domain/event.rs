@@ -147,6 +147,9 @@ pub struct AmendmentRequest {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Amendment {
     pub request: AmendmentRequest,
+    /// Position among the employee's corrections; they apply in this order
+    /// (timestamps can tie, a sequence cannot).
+    pub seq: i64,
     /// Token name and role of whoever made it.
     pub author: String,
     pub created_at: DateTime<Utc>,
@@ -172,7 +175,7 @@ pub enum CorrectionError {
     AlreadyVoid(Uuid),
 }
 
-/// Applies `amendments` (in creation order) to `events`. Amendments whose
+/// Applies `amendments` (in `seq` order) to `events`. Amendments whose
 /// target is unknown or void are skipped; [`check_correction`] keeps them out
 /// of storage in the first place, so this only guards old data.
 #[must_use]
@@ -193,7 +196,7 @@ pub fn effective_events(events: &[StoredEvent], amendments: &[Amendment]) -> Vec
         })
         .collect();
     let mut ordered: Vec<&Amendment> = amendments.iter().collect();
-    ordered.sort_by_key(|a| (a.created_at, a.request.amendment_id));
+    ordered.sort_by_key(|a| a.seq);
     for a in ordered {
         apply(&mut by_id, &a.request);
     }
@@ -295,6 +298,7 @@ mod tests {
 
     fn amendment(id: u128, change: Change, minute: u32) -> Amendment {
         Amendment {
+            seq: i64::from(minute),
             request: AmendmentRequest {
                 amendment_id: AmendmentId(Uuid::from_u128(id)),
                 employee_id: EmployeeId(Uuid::from_u128(99)),

@@ -78,7 +78,7 @@ pub fn stored_event(row: &AnyRow) -> StoreResult<StoredEvent> {
     })
 }
 
-pub const AMENDMENT_COLUMNS: &str = "amendment_id, employee_id, kind, target_event_id, event_kind, \
+pub const AMENDMENT_COLUMNS: &str = "amendment_id, employee_id, seq, kind, target_event_id, event_kind, \
      occurred_at, location, reason, author, created_at";
 
 pub fn amendment(row: &AnyRow) -> StoreResult<Amendment> {
@@ -108,6 +108,7 @@ pub fn amendment(row: &AnyRow) -> StoreResult<Amendment> {
             change,
             reason: col(row, "reason")?,
         },
+        seq: col(row, "seq")?,
         author: col(row, "author")?,
         created_at: instant(row, "created_at")?,
     })

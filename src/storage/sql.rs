@@ -171,7 +171,7 @@ async fn load_amendments<'e, E: Executor<'e, Database = Any>>(
 ) -> StoreResult<Vec<Amendment>> {
     let sql = format!(
         "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id = $2 \
-         ORDER BY created_at, amendment_id",
+         ORDER BY seq",
         rows::AMENDMENT_COLUMNS
     );
     sqlx::query(&sql)
@@ -285,6 +285,16 @@ async fn write_amendment(
     if find_event(&mut *conn, org, &id).await?.is_some() {
         return Err(taken("already used as the id of a clock event"));
     }
+    // Serialises corrections per employee: on PostgreSQL this takes the
+    // employee's row lock until commit, so two concurrent corrections cannot
+    // both pass the check below or take the same sequence number. (SQLite has
+    // a single writer already.)
+    sqlx::query("UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id = $2")
+        .bind(org.to_string())
+        .bind(request.employee_id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
     let events = load_events(&mut *conn, org, request.employee_id).await?;
     let amendments = load_amendments(&mut *conn, org, request.employee_id).await?;
     if let Err(e) = event::check_correction(&events, &amendments, &request.change) {
@@ -299,15 +309,17 @@ async fn write_amendment(
             }
         });
     }
+    let seq = amendments.last().map_or(1, |a| a.seq + 1);
     let (kind, target, event_kind, at, location) = rows::change_columns(&request.change);
     sqlx::query(
-        "INSERT INTO amendments (organisation_id, amendment_id, employee_id, kind, target_event_id, \
+        "INSERT INTO amendments (organisation_id, amendment_id, employee_id, seq, kind, target_event_id, \
          event_kind, occurred_at, location, reason, author_token_id, author, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(org.to_string())
     .bind(id)
     .bind(request.employee_id.to_string())
+    .bind(seq)
     .bind(kind)
     .bind(target)
     .bind(event_kind)
@@ -320,7 +332,7 @@ async fn write_amendment(
     .execute(&mut *conn)
     .await
     .map_err(classify)?;
-    Ok(AmendmentWrite::New(Amendment { request, author, created_at: now }))
+    Ok(AmendmentWrite::New(Amendment { request, seq, author, created_at: now }))
 }
 
 #[async_trait]

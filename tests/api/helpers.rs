@@ -1,0 +1,339 @@
+//! One harness for every API test: the real server on 127.0.0.1:0 against a
+//! real database, talked to with the generated tonic clients.
+//!
+//! Each test body is an `async fn(TestApp)` and runs on both back-ends via
+//! [`both_backends!`]: SQLite always (a fresh file), PostgreSQL when
+//! `TIDSVAKT_TEST_PG_URL` names a server (a fresh UUID-named database, dropped
+//! afterwards). Without it the PostgreSQL leg is skipped and says so loudly.
+//! `TEST_LOG=1` shows the server's traces.
+
+#![allow(dead_code)]
+
+use std::io::Write as _;
+use std::sync::{Arc, Once};
+
+use chrono::{DateTime, TimeZone as _, Utc};
+use sqlx::{Connection as _, Executor as _};
+use tempfile::TempDir;
+use tidsvakt::app::App;
+use tidsvakt::clock::ManualClock;
+use tidsvakt::config::ServerConfig;
+use tidsvakt::grpc::Limits;
+use tidsvakt::pb;
+use tidsvakt::pb::admin_service_client::AdminServiceClient;
+use tidsvakt::pb::clock_service_client::ClockServiceClient;
+use tidsvakt::storage::SqlStore;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use uuid::Uuid;
+
+/// Runs each named `async fn(TestApp)` once per back-end, as
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(url) = $crate::helpers::pg_url() {
+                        super::$name($crate::helpers::spawn_app($crate::helpers::Db::Postgres(url)).await).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// Which database a test app uses.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite,
+    /// An admin URL of a PostgreSQL server; a fresh database is created on it.
+    Postgres(String),
+}
+
+/// The PostgreSQL server for the PostgreSQL leg, or `None` (said loudly once).
+pub fn pg_url() -> Option<String> {
+    static WARN: Once = Once::new();
+    match std::env::var("TIDSVAKT_TEST_PG_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            WARN.call_once(|| {
+                // Written past the test harness's capture on purpose.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n!!! TIDSVAKT_TEST_PG_URL is not set: the PostgreSQL leg of every API test is SKIPPED.\n\
+                     !!! Set it (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run both back-ends.\n"
+                );
+            });
+            None
+        }
+    }
+}
+
+/// The instant the tests' clock starts at: Thu 2026-11-19 20:00 UTC.
+pub fn test_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 19, 20, 0, 0).unwrap()
+}
+
+/// An instant on 2026-11-19 (UTC).
+pub fn at(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 19, h, m, 0).unwrap()
+}
+
+pub fn ts(t: DateTime<Utc>) -> prost_types::Timestamp {
+    tidsvakt::grpc::convert::timestamp(t)
+}
+
+/// Adds `authorization: Bearer …` to every request.
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(v) = &self.0 {
+            request.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(request)
+    }
+}
+
+pub type ClockClient = ClockServiceClient<InterceptedService<Channel, Bearer>>;
+pub type AdminClient = AdminServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub addr: String,
+    /// The service's clock; tests move it instead of sleeping.
+    pub clock: Arc<ManualClock>,
+    /// The store the server writes to, for checking what was stored.
+    pub store: Arc<SqlStore>,
+    /// The first admin token, created by the server's first start.
+    pub admin_token: String,
+    pub channel: Channel,
+    pub db: Db,
+    /// The URL the server uses, for tests that go around it.
+    pub database_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pg_database: Option<(String, String)>,
+    _dir: TempDir,
+}
+
+/// Starts the real server on a random port with a fresh database.
+pub async fn spawn_app(db: Db) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        tidsvakt::telemetry::init(tidsvakt::config::LogFormat::Plain);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, pg_database) = match &db {
+        Db::Sqlite => (format!("sqlite://{}", dir.path().join("tidsvakt.db").display()), None),
+        Db::Postgres(admin) => {
+            let (url, name) = create_pg_database(admin).await;
+            (url, Some((admin.clone(), name)))
+        }
+    };
+    let config = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.clone(),
+        data_dir: dir.path().to_owned(),
+        outbox_dir: dir.path().join("outbox"),
+        limits: Limits::default(),
+        bootstrap: true,
+    };
+    let clock = Arc::new(ManualClock::new(test_now()));
+    let app = App::build(config, clock.clone()).await.expect("the app builds");
+    let admin_token = app.first_admin.as_ref().expect("first start creates an admin").secret.clone();
+    let addr = format!("http://{}", app.local_addr());
+    let store = app.store();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let channel = Channel::from_shared(addr.clone()).unwrap().connect().await.expect("server answers");
+    TestApp {
+        addr,
+        clock,
+        store,
+        admin_token,
+        channel,
+        db,
+        database_url,
+        shutdown: Some(tx),
+        server: Some(server),
+        pg_database,
+        _dir: dir,
+    }
+}
+
+/// Creates a UUID-named database on the server at `admin_url`.
+async fn create_pg_database(admin_url: &str) -> (String, String) {
+    sqlx::any::install_default_drivers();
+    let name = format!("tidsvakt_test_{}", Uuid::new_v4().simple());
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("PostgreSQL answers at TIDSVAKT_TEST_PG_URL");
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    (with_database(admin_url, &name), name)
+}
+
+/// `admin_url` with its database replaced by `name`.
+pub fn with_database(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[after_scheme..].find('/') {
+        Some(slash) => &base[..after_scheme + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        if let Some((admin, name)) = self.pg_database.take() {
+            // Dropped from a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                        let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+impl TestApp {
+    fn bearer(token: &str) -> Bearer {
+        Bearer(Some(format!("Bearer {token}").parse().unwrap()))
+    }
+
+    /// A ClockService client using `token`.
+    pub fn clock_client(&self, token: &str) -> ClockClient {
+        ClockServiceClient::with_interceptor(self.channel.clone(), Self::bearer(token))
+    }
+
+    /// An AdminService client using `token`.
+    pub fn admin_client(&self, token: &str) -> AdminClient {
+        AdminServiceClient::with_interceptor(self.channel.clone(), Self::bearer(token))
+    }
+
+    /// Clients that send no authorization at all.
+    pub fn anonymous_clock_client(&self) -> ClockClient {
+        ClockServiceClient::with_interceptor(self.channel.clone(), Bearer(None))
+    }
+
+    pub fn anonymous_admin_client(&self) -> AdminClient {
+        AdminServiceClient::with_interceptor(self.channel.clone(), Bearer(None))
+    }
+
+    /// An AdminService client with the first admin token.
+    pub fn admin(&self) -> AdminClient {
+        self.admin_client(&self.admin_token)
+    }
+
+    /// Registers an employee with defaults; returns it.
+    pub async fn create_employee(&self, external_id: &str) -> pb::Employee {
+        self.create_employee_managed_by(external_id, "").await
+    }
+
+    pub async fn create_employee_managed_by(&self, external_id: &str, manager_id: &str) -> pb::Employee {
+        self.admin()
+            .create_employee(pb::CreateEmployeeRequest {
+                external_id: external_id.into(),
+                name: format!("Employee {external_id}"),
+                email: format!("{}@example.no", external_id.to_lowercase()),
+                manager_id: manager_id.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("employee is created")
+            .into_inner()
+            .employee
+            .unwrap()
+    }
+
+    /// Creates a token with `role` (bound to `employee_id` if given); returns the secret.
+    pub async fn token(&self, role: pb::Role, employee_id: Option<&str>) -> String {
+        self.admin()
+            .create_api_token(pb::CreateApiTokenRequest {
+                name: format!("{} token", role.as_str_name()),
+                role: role as i32,
+                employee_id: employee_id.unwrap_or_default().into(),
+            })
+            .await
+            .expect("token is created")
+            .into_inner()
+            .secret
+    }
+
+    /// A CLOCK token.
+    pub async fn clock_token(&self) -> String {
+        self.token(pb::Role::Clock, None).await
+    }
+
+    /// The stored events of an employee, straight from the database.
+    pub async fn stored_events(&self, employee_id: &str) -> Vec<tidsvakt::domain::event::StoredEvent> {
+        use tidsvakt::storage::Store as _;
+        let org = self.org_id().await;
+        self.store.events_of(org, employee_id.parse().unwrap()).await.unwrap()
+    }
+
+    /// The organisation of the first admin token.
+    pub async fn org_id(&self) -> tidsvakt::domain::ids::OrgId {
+        let org = self
+            .admin()
+            .get_organisation(pb::GetOrganisationRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .organisation
+            .unwrap();
+        org.organisation_id.parse().unwrap()
+    }
+}
+
+/// A clock event for `employee_id`.
+pub fn event(employee_id: &str, kind: pb::EventKind, t: DateTime<Utc>) -> pb::ClockEvent {
+    pb::ClockEvent {
+        event_id: Uuid::new_v4().to_string(),
+        employee_id: employee_id.into(),
+        kind: kind as i32,
+        occurred_at: Some(ts(t)),
+        location: pb::Location::Office as i32,
+        device_id: "test".into(),
+    }
+}
+
+/// Asserts a gRPC error has `code` and a message mentioning `needle`.
+pub fn assert_error<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, needle: &str) {
+    match result {
+        Ok(v) => panic!("expected {code:?} mentioning '{needle}', got Ok({v:?})"),
+        Err(s) => {
+            assert_eq!(s.code(), code, "message: {}", s.message());
+            assert!(
+                s.message().contains(needle),
+                "expected the message to mention '{needle}', got '{}'",
+                s.message()
+            );
+        }
+    }
+}
