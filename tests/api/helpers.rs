@@ -98,6 +98,13 @@ pub fn ts(t: DateTime<Utc>) -> prost_types::Timestamp {
 #[derive(Clone)]
 pub struct Bearer(Option<MetadataValue<Ascii>>);
 
+impl Bearer {
+    /// Sends `token` as the bearer secret.
+    pub fn for_token(token: &str) -> Self {
+        Self(Some(format!("Bearer {token}").parse().unwrap()))
+    }
+}
+
 impl Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         if let Some(v) = &self.0 {
@@ -125,8 +132,45 @@ pub struct TestApp {
     pub database_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    pg_database: Option<(String, String)>,
+    // Declared after the server handle: dropped after the server stops.
+    _pg: Option<PgDatabase>,
     _dir: TempDir,
+}
+
+/// A UUID-named PostgreSQL database, dropped with this value.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    /// The URL of the new database.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates a fresh database on the server at `admin_url`.
+    pub async fn create(admin_url: &str) -> Self {
+        sqlx::any::install_default_drivers();
+        let name = format!("tidsvakt_test_{}", Uuid::new_v4().simple());
+        let mut conn =
+            sqlx::AnyConnection::connect(admin_url).await.expect("PostgreSQL answers at TIDSVAKT_TEST_PG_URL");
+        conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        Self { admin_url: admin_url.to_owned(), url: with_database(admin_url, &name), name }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin_url.clone(), self.name.clone());
+        // From a thread of its own: Drop cannot await, and may run inside a runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                    let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// Starts the real server on a random port with a fresh database.
@@ -135,11 +179,11 @@ pub async fn spawn_app(db: Db) -> TestApp {
         tidsvakt::telemetry::init(tidsvakt::config::LogFormat::Plain);
     }
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, pg_database) = match &db {
+    let (database_url, pg) = match &db {
         Db::Sqlite => (format!("sqlite://{}", dir.path().join("tidsvakt.db").display()), None),
         Db::Postgres(admin) => {
-            let (url, name) = create_pg_database(admin).await;
-            (url, Some((admin.clone(), name)))
+            let pg = PgDatabase::create(admin).await;
+            (pg.url.clone(), Some(pg))
         }
     };
     let config = ServerConfig {
@@ -170,18 +214,9 @@ pub async fn spawn_app(db: Db) -> TestApp {
         database_url,
         shutdown: Some(tx),
         server: Some(server),
-        pg_database,
+        _pg: pg,
         _dir: dir,
     }
-}
-
-/// Creates a UUID-named database on the server at `admin_url`.
-async fn create_pg_database(admin_url: &str) -> (String, String) {
-    sqlx::any::install_default_drivers();
-    let name = format!("tidsvakt_test_{}", Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("PostgreSQL answers at TIDSVAKT_TEST_PG_URL");
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-    (with_database(admin_url, &name), name)
 }
 
 /// `admin_url` with its database replaced by `name`.
@@ -206,34 +241,18 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
-        if let Some((admin, name)) = self.pg_database.take() {
-            // Dropped from a thread of its own: Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async {
-                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                        let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
-                    }
-                });
-            })
-            .join();
-        }
     }
 }
 
 impl TestApp {
-    fn bearer(token: &str) -> Bearer {
-        Bearer(Some(format!("Bearer {token}").parse().unwrap()))
-    }
-
     /// A ClockService client using `token`.
     pub fn clock_client(&self, token: &str) -> ClockClient {
-        ClockServiceClient::with_interceptor(self.channel.clone(), Self::bearer(token))
+        ClockServiceClient::with_interceptor(self.channel.clone(), Bearer::for_token(token))
     }
 
     /// An AdminService client using `token`.
     pub fn admin_client(&self, token: &str) -> AdminClient {
-        AdminServiceClient::with_interceptor(self.channel.clone(), Self::bearer(token))
+        AdminServiceClient::with_interceptor(self.channel.clone(), Bearer::for_token(token))
     }
 
     /// Clients that send no authorization at all.

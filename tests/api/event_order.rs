@@ -1,0 +1,142 @@
+//! Property: any permutation of a set of events, with any of them repeated,
+//! posted one by one or in batches, yields the same stored events and the
+//! same clock status as posting them once, in order.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use tidsvakt::pb;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// One generated event: kind, minutes after 06:00, at home or not.
+type Spec = (i32, i64, bool);
+
+#[derive(Clone, Debug)]
+struct Plan {
+    events: Vec<Spec>,
+    /// Order in which the events are posted (indexes into `events`).
+    order: Vec<usize>,
+    /// Indexes posted a second time, at the end.
+    repeats: Vec<usize>,
+    /// 0 = RecordEvent one by one; k = SyncEvents messages of k events.
+    batch: usize,
+}
+
+fn plans() -> impl Strategy<Value = Plan> {
+    prop::collection::vec((1..=4i32, 0..720i64, any::<bool>()), 1..8)
+        .prop_flat_map(|events| {
+            let n = events.len();
+            (
+                Just(events),
+                Just((0..n).collect::<Vec<_>>()).prop_shuffle(),
+                prop::collection::vec(0..n, 0..4),
+                0..4usize,
+            )
+        })
+        .prop_map(|(events, order, repeats, batch)| Plan { events, order, repeats, batch })
+}
+
+fn to_event(employee_id: &str, id: &str, spec: Spec) -> pb::ClockEvent {
+    let (kind, minutes, home) = spec;
+    let mut e = event(employee_id, pb::EventKind::try_from(kind).unwrap(), at(6, 0) + Duration::minutes(minutes));
+    e.event_id = id.to_owned();
+    if kind == pb::EventKind::ClockIn as i32 || kind == pb::EventKind::BreakEnd as i32 {
+        e.location = if home { pb::Location::Home } else { pb::Location::Office } as i32;
+    }
+    e
+}
+
+/// Posts `events` in `sequence` order; returns nothing, checks every reply.
+async fn post(app: &TestApp, token: &str, events: &[pb::ClockEvent], sequence: &[usize], batch: usize) {
+    let mut client = app.clock_client(token);
+    if batch == 0 {
+        for &i in sequence {
+            client.record_event(pb::RecordEventRequest { event: Some(events[i].clone()) }).await.unwrap();
+        }
+    } else {
+        let messages: Vec<pb::SyncEventsRequest> = sequence
+            .chunks(batch)
+            .map(|c| pb::SyncEventsRequest { events: c.iter().map(|&i| events[i].clone()).collect() })
+            .collect();
+        let count = messages.len();
+        let mut replies = client.sync_events(tokio_stream::iter(messages)).await.unwrap().into_inner();
+        for _ in 0..count {
+            let r = replies.message().await.unwrap().unwrap();
+            assert_eq!(r.rejected_count, 0, "{r:?}");
+        }
+    }
+}
+
+/// What must not depend on arrival: stored content and status, with event
+/// ids replaced by their index in the plan.
+async fn observe(app: &TestApp, employee_id: &str, ids: &[String]) -> (Vec<(usize, String)>, String) {
+    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let mut stored: Vec<(usize, String)> = app
+        .stored_events(employee_id)
+        .await
+        .into_iter()
+        .map(|s| {
+            let e = s.event;
+            (index[e.event_id.to_string().as_str()], format!("{:?} {} {:?}", e.kind, e.occurred_at, e.location))
+        })
+        .collect();
+    stored.sort();
+    let mut s = app
+        .clock_client(&app.admin_token)
+        .get_clock_status(pb::GetClockStatusRequest { employee_id: employee_id.into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    s.employee_id.clear();
+    s.last_event_id = index.get(s.last_event_id.as_str()).map(ToString::to_string).unwrap_or_default();
+    (stored, format!("{s:?}"))
+}
+
+fn arrival_order_does_not_matter(db: &Db) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let app = rt.block_on(spawn_app(db.clone()));
+    let token = rt.block_on(app.clock_token());
+    let mut runner = TestRunner::new(Config { cases: 32, ..Config::default() });
+    let employees = std::sync::atomic::AtomicUsize::new(0);
+    runner
+        .run(&plans(), |plan| {
+            rt.block_on(async {
+                let k = employees.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let in_order = app.create_employee(&format!("A{k}")).await;
+                let shuffled = app.create_employee(&format!("B{k}")).await;
+                let n = plan.events.len();
+                let ids_a: Vec<String> = (0..n).map(|_| Uuid::new_v4().to_string()).collect();
+                let ids_b: Vec<String> = (0..n).map(|_| Uuid::new_v4().to_string()).collect();
+                let events_a: Vec<_> =
+                    (0..n).map(|i| to_event(&in_order.employee_id, &ids_a[i], plan.events[i])).collect();
+                let events_b: Vec<_> =
+                    (0..n).map(|i| to_event(&shuffled.employee_id, &ids_b[i], plan.events[i])).collect();
+                post(&app, &token, &events_a, &(0..n).collect::<Vec<_>>(), 0).await;
+                let sequence: Vec<usize> = plan.order.iter().chain(plan.repeats.iter()).copied().collect();
+                post(&app, &token, &events_b, &sequence, plan.batch).await;
+                let expected = observe(&app, &in_order.employee_id, &ids_a).await;
+                let actual = observe(&app, &shuffled.employee_id, &ids_b).await;
+                prop_assert_eq!(actual, expected);
+                Ok(())
+            })
+        })
+        .unwrap();
+}
+
+#[test]
+fn arrival_order_and_repetition_change_nothing_on_sqlite() {
+    arrival_order_does_not_matter(&Db::Sqlite);
+}
+
+#[test]
+fn arrival_order_and_repetition_change_nothing_on_postgres() {
+    if let Some(url) = pg_url() {
+        arrival_order_does_not_matter(&Db::Postgres(url));
+    }
+}
