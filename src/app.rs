@@ -64,12 +64,16 @@ impl App {
         let store = Arc::new(
             SqlStore::connect(&config.database_url)
                 .await
-                .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?,
+                .with_context(|| {
+                    format!("opening the database ({})", redact(&config.database_url))
+                })?,
         );
-        std::fs::create_dir_all(&config.outbox_dir)
-            .with_context(|| format!("creating the outbox folder {}", config.outbox_dir.display()))?;
+        std::fs::create_dir_all(&config.outbox_dir).with_context(|| {
+            format!("creating the outbox folder {}", config.outbox_dir.display())
+        })?;
         let first_admin = if config.bootstrap && store.organisation_count().await? == 0 {
-            let (org, secret) = bootstrap::create_organisation(store.as_ref(), "default", clock.now()).await?;
+            let (org, secret) =
+                bootstrap::create_organisation(store.as_ref(), "default", clock.now()).await?;
             let file = config.data_dir.join(ADMIN_TOKEN_FILE);
             write_owner_only(&file, &secret)?;
             tracing::info!(organisation_id = %org.id, file = %file.display(), "created the default organisation and its first admin token");
@@ -82,7 +86,12 @@ impl App {
             .with_context(|| format!("listening on {}", config.listen))?;
         let dyn_store: Arc<dyn Store> = store.clone();
         let ctx = Ctx::new(dyn_store, clock, config.limits);
-        Ok(Self { listener, store, ctx, first_admin })
+        Ok(Self {
+            listener,
+            store,
+            ctx,
+            first_admin,
+        })
     }
 
     /// The bound address (the real port when 0 was asked for).
@@ -91,7 +100,9 @@ impl App {
     /// Never: a bound listener has an address.
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has a local address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has a local address")
     }
 
     #[must_use]
@@ -109,12 +120,23 @@ impl App {
     ///
     /// # Errors
     /// When the transport fails.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
         let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<pb::clock_service_server::ClockServiceServer<ClockApi>>().await;
-        health.set_serving::<pb::admin_service_server::AdminServiceServer<AdminApi>>().await;
-        health.set_serving::<pb::timesheet_service_server::TimesheetServiceServer<TimesheetApi>>().await;
-        health.set_serving::<pb::payroll_service_server::PayrollServiceServer<PayrollApi>>().await;
+        health
+            .set_serving::<pb::clock_service_server::ClockServiceServer<ClockApi>>()
+            .await;
+        health
+            .set_serving::<pb::admin_service_server::AdminServiceServer<AdminApi>>()
+            .await;
+        health
+            .set_serving::<pb::timesheet_service_server::TimesheetServiceServer<TimesheetApi>>()
+            .await;
+        health
+            .set_serving::<pb::payroll_service_server::PayrollServiceServer<PayrollApi>>()
+            .await;
         let watcher = tokio::spawn(watch_database(Arc::clone(&self.store), health.clone()));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -133,10 +155,18 @@ impl App {
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(pb::clock_service_server::ClockServiceServer::new(ClockApi::new(self.ctx.clone())))
-            .add_service(pb::admin_service_server::AdminServiceServer::new(AdminApi::new(self.ctx.clone())))
-            .add_service(pb::timesheet_service_server::TimesheetServiceServer::new(TimesheetApi))
-            .add_service(pb::payroll_service_server::PayrollServiceServer::new(PayrollApi))
+            .add_service(pb::clock_service_server::ClockServiceServer::new(
+                ClockApi::new(self.ctx.clone()),
+            ))
+            .add_service(pb::admin_service_server::AdminServiceServer::new(
+                AdminApi::new(self.ctx.clone()),
+            ))
+            .add_service(pb::timesheet_service_server::TimesheetServiceServer::new(
+                TimesheetApi,
+            ))
+            .add_service(pb::payroll_service_server::PayrollServiceServer::new(
+                PayrollApi,
+            ))
             .serve_with_incoming_shutdown(TcpIncoming::from(self.listener), shutdown)
             .await;
         watcher.abort();
@@ -146,7 +176,7 @@ impl App {
     }
 }
 
-/// Marks every service NOT_SERVING while the database does not answer, so a
+/// Marks every service `NOT_SERVING` while the database does not answer, so a
 /// load balancer stops sending traffic to this replica.
 async fn watch_database(store: Arc<SqlStore>, health: tonic_health::server::HealthReporter) {
     let mut serving = true;
@@ -181,7 +211,9 @@ fn write_owner_only(path: &Path, secret: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let mut f = options.open(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
     writeln!(f, "{secret}")?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Command-line and environment configuration (clap). Every flag has a
-//! `TIDSVAKT_*` variable and a default that needs nothing: an SQLite file and
+//! `TIDSVAKT_*` variable and a default that needs nothing: an `SQLite` file and
 //! an `.eml` outbox folder under `./data`, listening on 127.0.0.1:50051.
 
 use std::net::SocketAddr;
@@ -11,7 +11,11 @@ use crate::cli::client::ClientCommand;
 use crate::grpc::Limits;
 
 #[derive(Debug, Parser)]
-#[command(name = "tidsvakt", version, about = "Working-time registration with overtime alerts")]
+#[command(
+    name = "tidsvakt",
+    version,
+    about = "Working-time registration with overtime alerts"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -38,7 +42,7 @@ pub enum LogFormat {
 
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
-    /// Folder for the SQLite file, the outbox and the first admin token.
+    /// Folder for the `SQLite` file, the outbox and the first admin token.
     #[arg(long, env = "TIDSVAKT_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// `sqlite://FILE` or `postgres://…`. Default: sqlite://<data-dir>/tidsvakt.db
@@ -103,8 +107,13 @@ impl ServerConfig {
             listen: args.listen,
             database_url: args.database.url(),
             data_dir: args.database.data_dir.clone(),
-            outbox_dir: args.outbox_dir.clone().unwrap_or_else(|| args.database.data_dir.join("outbox")),
-            limits: Limits { max_clock_skew: chrono::Duration::seconds(i64::from(args.max_clock_skew_secs)) },
+            outbox_dir: args
+                .outbox_dir
+                .clone()
+                .unwrap_or_else(|| args.database.data_dir.join("outbox")),
+            limits: Limits {
+                max_clock_skew: chrono::Duration::seconds(i64::from(args.max_clock_skew_secs)),
+            },
             bootstrap: true,
         }
     }

@@ -3,7 +3,7 @@
 //! Code map:
 //! - [`domain`]: pure working-time logic (events, amendments, pairing,
 //!   validation). No I/O, no async, no clock reads.
-//! - [`storage`]: the [`storage::Store`] interface over SQLite and PostgreSQL.
+//! - [`storage`]: the [`storage::Store`] interface over `SQLite` and `PostgreSQL`.
 //! - [`grpc`]: the tonic services, authentication and the one place where
 //!   errors become `tonic::Status`.
 //! - [`app`]: wires configuration, storage and services into a server.

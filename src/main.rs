@@ -1,4 +1,4 @@
-//! `tidsvakt`: configuration → telemetry → App::build → run.
+//! `tidsvakt`: configuration → telemetry → `App::build` → run.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -31,7 +31,10 @@ async fn run(args: Cli) -> anyhow::Result<()> {
             if let Some(first) = &app.first_admin {
                 // Printed to stdout once, never logged.
                 println!("First start: created organisation 'default' with an admin token.");
-                println!("It is saved in {} (readable by you only). Token:", first.file.display());
+                println!(
+                    "It is saved in {} (readable by you only). Token:",
+                    first.file.display()
+                );
                 println!("{}", first.secret);
             }
             app.run_until_stopped(shutdown_signal()).await
@@ -39,16 +42,21 @@ async fn run(args: Cli) -> anyhow::Result<()> {
         Command::Migrate(db) => {
             telemetry::init(LogFormat::Plain);
             let url = db.url();
-            SqlStore::connect(&url).await.with_context(|| format!("migrating {}", redact(&url)))?;
+            SqlStore::connect(&url)
+                .await
+                .with_context(|| format!("migrating {}", redact(&url)))?;
             println!("database is up to date: {}", redact(&url));
             Ok(())
         }
         Command::Init(init) => {
             telemetry::init(LogFormat::Plain);
             let url = init.database.url();
-            let store = SqlStore::connect(&url).await.with_context(|| format!("opening {}", redact(&url)))?;
+            let store = SqlStore::connect(&url)
+                .await
+                .with_context(|| format!("opening {}", redact(&url)))?;
             let name = tidsvakt::domain::employee::parse_name("--org", &init.org)?;
-            let (org, secret) = bootstrap::create_organisation(&store, &name, chrono::Utc::now()).await?;
+            let (org, secret) =
+                bootstrap::create_organisation(&store, &name, chrono::Utc::now()).await?;
             println!("created organisation '{}' ({})", org.name, org.id);
             println!("first admin token (shown only now):");
             println!("{secret}");

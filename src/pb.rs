@@ -5,4 +5,5 @@
 tonic::include_proto!("tidsvakt.v1");
 
 /// The encoded descriptor set served by gRPC reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tidsvakt_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/tidsvakt_descriptor.bin"));

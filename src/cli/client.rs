@@ -53,13 +53,23 @@ pub enum ClientCommand {
 #[derive(Debug, Args)]
 pub struct Connection {
     /// Server address.
-    #[arg(long, env = "TIDSVAKT_ADDR", default_value = "http://127.0.0.1:50051", global = true)]
+    #[arg(
+        long,
+        env = "TIDSVAKT_ADDR",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
     pub addr: String,
     /// API token. Default: the contents of --token-file.
     #[arg(long, env = "TIDSVAKT_TOKEN", hide_env_values = true, global = true)]
     pub token: Option<String>,
     /// File holding the token, used when --token is not given.
-    #[arg(long, env = "TIDSVAKT_TOKEN_FILE", default_value = "data/admin.token", global = true)]
+    #[arg(
+        long,
+        env = "TIDSVAKT_TOKEN_FILE",
+        default_value = "data/admin.token",
+        global = true
+    )]
     pub token_file: PathBuf,
 }
 
@@ -195,6 +205,7 @@ impl Connection {
     }
 }
 
+#[allow(clippy::needless_pass_by_value)] // shaped for `map_err(explain)`
 fn explain(s: Status) -> anyhow::Error {
     anyhow::anyhow!("{:?}: {}", s.code(), s.message())
 }
@@ -211,7 +222,9 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Status { conn, employee } => {
             let mut client = ClockServiceClient::new(conn.channel().await?);
             let r = client
-                .get_clock_status(conn.request(pb::GetClockStatusRequest { employee_id: employee })?)
+                .get_clock_status(conn.request(pb::GetClockStatusRequest {
+                    employee_id: employee,
+                })?)
                 .await
                 .map_err(explain)?
                 .into_inner();
@@ -224,7 +237,14 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
 async fn employee(conn: &Connection, action: EmployeeAction) -> anyhow::Result<()> {
     let mut client = AdminServiceClient::new(conn.channel().await?);
     match action {
-        EmployeeAction::Add { external_id, name, email, manager, time_zone, locale } => {
+        EmployeeAction::Add {
+            external_id,
+            name,
+            email,
+            manager,
+            time_zone,
+            locale,
+        } => {
             let e = client
                 .create_employee(conn.request(pb::CreateEmployeeRequest {
                     external_id,
@@ -249,11 +269,17 @@ async fn employee(conn: &Connection, action: EmployeeAction) -> anyhow::Result<(
         }
         EmployeeAction::List { include_inactive } => {
             let mut page_token = String::new();
-            println!("{:<36}  {:<16}  {:<24}  {:<16}  active", "employee id", "external id", "name", "time zone");
+            println!(
+                "{:<36}  {:<16}  {:<24}  {:<16}  active",
+                "employee id", "external id", "name", "time zone"
+            );
             loop {
                 let r = client
                     .list_employees(conn.request(pb::ListEmployeesRequest {
-                        page: Some(pb::PageRequest { page_size: 500, page_token }),
+                        page: Some(pb::PageRequest {
+                            page_size: 500,
+                            page_token,
+                        }),
                         include_inactive,
                         manager_id: String::new(),
                     })?)
@@ -278,7 +304,9 @@ async fn employee(conn: &Connection, action: EmployeeAction) -> anyhow::Result<(
         }
         EmployeeAction::Deactivate { employee } => {
             let e = client
-                .deactivate_employee(conn.request(pb::DeactivateEmployeeRequest { employee_id: employee })?)
+                .deactivate_employee(conn.request(pb::DeactivateEmployeeRequest {
+                    employee_id: employee,
+                })?)
                 .await
                 .map_err(explain)?
                 .into_inner()
@@ -293,7 +321,11 @@ async fn employee(conn: &Connection, action: EmployeeAction) -> anyhow::Result<(
 async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
     let mut client = AdminServiceClient::new(conn.channel().await?);
     match action {
-        TokenAction::Create { name, role, employee } => {
+        TokenAction::Create {
+            name,
+            role,
+            employee,
+        } => {
             let r = client
                 .create_api_token(conn.request(pb::CreateApiTokenRequest {
                     name,
@@ -310,12 +342,20 @@ async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
                 .map_err(explain)?
                 .into_inner();
             let t = r.token.unwrap_or_default();
-            println!("created token {} '{}' ({}); the secret is shown only now:", t.token_id, t.name, t.role().as_str_name());
+            println!(
+                "created token {} '{}' ({}); the secret is shown only now:",
+                t.token_id,
+                t.name,
+                t.role().as_str_name()
+            );
             println!("{}", r.secret);
         }
         TokenAction::List => {
             let r = client
-                .list_api_tokens(conn.request(pb::ListApiTokensRequest { page: None, include_revoked: true })?)
+                .list_api_tokens(conn.request(pb::ListApiTokensRequest {
+                    page: None,
+                    include_revoked: true,
+                })?)
                 .await
                 .map_err(explain)?
                 .into_inner();
@@ -325,13 +365,19 @@ async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
                     t.token_id,
                     t.role().as_str_name(),
                     t.name,
-                    if t.revoked_at.is_some() { "revoked" } else { "active" }
+                    if t.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
                 );
             }
         }
         TokenAction::Revoke { token_id } => {
             client
-                .revoke_api_token(conn.request(pb::RevokeApiTokenRequest { token_id: token_id.clone() })?)
+                .revoke_api_token(conn.request(pb::RevokeApiTokenRequest {
+                    token_id: token_id.clone(),
+                })?)
                 .await
                 .map_err(explain)?;
             println!("revoked {token_id}");
@@ -371,7 +417,11 @@ async fn clock(conn: &Connection, action: ClockAction) -> anyhow::Result<()> {
         .await
         .map_err(explain)?
         .into_inner();
-    println!("{} recorded ({})", kind.as_str_name(), r.outcome().as_str_name());
+    println!(
+        "{} recorded ({})",
+        kind.as_str_name(),
+        r.outcome().as_str_name()
+    );
     print_status(r.status.as_ref());
     Ok(())
 }
@@ -382,7 +432,8 @@ fn print_status(status: Option<&pb::ClockStatus>) {
         return;
     };
     let at = |t: Option<&prost_types::Timestamp>| {
-        t.and_then(|t| DateTime::from_timestamp(t.seconds, 0)).map_or_else(|| "-".to_owned(), |t| t.to_rfc3339())
+        t.and_then(|t| DateTime::from_timestamp(t.seconds, 0))
+            .map_or_else(|| "-".to_owned(), |t| t.to_rfc3339())
     };
     println!(
         "{}: {} since {} (clocked in since {}, location {})",

@@ -100,10 +100,7 @@ pub fn pair(events: &[EffectiveEvent]) -> Pairing {
             .collect();
         i += group.len();
         while !group.is_empty() {
-            let pick = group
-                .iter()
-                .position(|e| p.fits(e.kind))
-                .unwrap_or(0);
+            let pick = group.iter().position(|e| p.fits(e.kind)).unwrap_or(0);
             p.step(group.remove(pick));
         }
     }
@@ -126,7 +123,11 @@ impl Pairer {
         match self.open {
             None => ClockState::ClockedOut,
             Some(i) => {
-                if self.intervals[i].breaks.last().is_some_and(|b| b.end.is_none()) {
+                if self.intervals[i]
+                    .breaks
+                    .last()
+                    .is_some_and(|b| b.end.is_none())
+                {
                     ClockState::OnBreak
                 } else {
                     ClockState::Working
@@ -139,13 +140,23 @@ impl Pairer {
         matches!(
             (self.state(), kind),
             (ClockState::ClockedOut, EventKind::ClockIn)
-                | (ClockState::Working, EventKind::ClockOut | EventKind::BreakStart)
-                | (ClockState::OnBreak, EventKind::ClockOut | EventKind::BreakEnd)
+                | (
+                    ClockState::Working,
+                    EventKind::ClockOut | EventKind::BreakStart
+                )
+                | (
+                    ClockState::OnBreak,
+                    EventKind::ClockOut | EventKind::BreakEnd
+                )
         )
     }
 
     fn anomaly(&mut self, kind: AnomalyKind, e: &EffectiveEvent) {
-        self.anomalies.push(Anomaly { kind, event: e.id, at: e.occurred_at });
+        self.anomalies.push(Anomaly {
+            kind,
+            event: e.id,
+            at: e.occurred_at,
+        });
     }
 
     fn step(&mut self, e: &EffectiveEvent) {
@@ -185,16 +196,17 @@ impl Pairer {
             }
             (ClockState::Working, EventKind::BreakStart) => {
                 if let Some(i) = self.open {
-                    self.intervals[i].breaks.push(Break { start: e.occurred_at, end: None });
+                    self.intervals[i].breaks.push(Break {
+                        start: e.occurred_at,
+                        end: None,
+                    });
                 }
                 self.state_since = Some(e.occurred_at);
             }
             (_, EventKind::BreakStart) => self.anomaly(AnomalyKind::BreakStartNotWorking, e),
             (ClockState::OnBreak, EventKind::BreakEnd) => {
-                if let Some(i) = self.open {
-                    if let Some(b) = self.intervals[i].breaks.last_mut() {
-                        b.end = Some(e.occurred_at);
-                    }
+                if let Some(b) = self.open.and_then(|i| self.intervals[i].breaks.last_mut()) {
+                    b.end = Some(e.occurred_at);
                 }
                 if e.location.is_some() {
                     self.location = e.location;
@@ -215,7 +227,11 @@ impl Pairer {
             last_event: self.last,
             event_count,
         };
-        Pairing { intervals: self.intervals, anomalies: self.anomalies, status }
+        Pairing {
+            intervals: self.intervals,
+            anomalies: self.anomalies,
+            status,
+        }
     }
 }
 
@@ -255,7 +271,10 @@ mod tests {
 
     #[test]
     fn missing_clock_out_leaves_the_interval_open() {
-        let p = pair(&[ev(1, EventKind::ClockIn, 7, 0), ev(2, EventKind::ClockIn, 23, 0)]);
+        let p = pair(&[
+            ev(1, EventKind::ClockIn, 7, 0),
+            ev(2, EventKind::ClockIn, 23, 0),
+        ]);
         assert_eq!(p.intervals.len(), 2);
         assert_eq!(p.intervals[0].end, None);
         assert_eq!(p.anomalies[0].kind, AnomalyKind::ClockInWhileOpen);
@@ -273,8 +292,14 @@ mod tests {
     fn on_break_status_reports_the_break_start() {
         let p = pair(&worked_day()[..2]);
         assert_eq!(p.status.state, ClockState::OnBreak);
-        assert_eq!(p.status.state_since, Some(Utc.with_ymd_and_hms(2026, 11, 19, 10, 30, 0).unwrap()));
-        assert_eq!(p.status.clocked_in_since, Some(Utc.with_ymd_and_hms(2026, 11, 19, 7, 0, 0).unwrap()));
+        assert_eq!(
+            p.status.state_since,
+            Some(Utc.with_ymd_and_hms(2026, 11, 19, 10, 30, 0).unwrap())
+        );
+        assert_eq!(
+            p.status.clocked_in_since,
+            Some(Utc.with_ymd_and_hms(2026, 11, 19, 7, 0, 0).unwrap())
+        );
     }
 
     #[test]

@@ -18,7 +18,10 @@ pub struct FieldError {
 impl FieldError {
     #[must_use]
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { field: field.into(), reason: reason.into() }
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -68,9 +71,13 @@ impl Exemption {
 
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::None, Self::LeadingPosition, Self::ParticularlyIndependent]
-            .into_iter()
-            .find(|e| e.as_str() == s)
+        [
+            Self::None,
+            Self::LeadingPosition,
+            Self::ParticularlyIndependent,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == s)
     }
 }
 
@@ -133,7 +140,10 @@ pub fn bounded_text(field: &str, s: &str, max: usize) -> Result<String, FieldErr
         return Err(FieldError::new(field, "is required"));
     }
     if t.chars().count() > max {
-        return Err(FieldError::new(field, format!("is longer than {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("is longer than {max} characters"),
+        ));
     }
     if t.chars().any(char::is_control) {
         return Err(FieldError::new(field, "contains control characters"));
@@ -149,11 +159,23 @@ pub fn bounded_text(field: &str, s: &str, max: usize) -> Result<String, FieldErr
 pub fn parse_email(field: &str, s: &str) -> Result<String, FieldError> {
     let t = bounded_text(field, s, 254)?;
     let Some((local, domain)) = t.rsplit_once('@') else {
-        return Err(FieldError::new(field, format!("'{t}' is not an email address (no '@')")));
+        return Err(FieldError::new(
+            field,
+            format!("'{t}' is not an email address (no '@')"),
+        ));
     };
-    let ok_part = |p: &str| !p.is_empty() && !p.chars().any(|c| c.is_whitespace() || c == '<' || c == '>');
-    if !ok_part(local) || !ok_part(domain) || domain.contains('@') || domain.starts_with('.') || domain.ends_with('.') {
-        return Err(FieldError::new(field, format!("'{t}' is not an email address")));
+    let ok_part =
+        |p: &str| !p.is_empty() && !p.chars().any(|c| c.is_whitespace() || c == '<' || c == '>');
+    if !ok_part(local)
+        || !ok_part(domain)
+        || domain.contains('@')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
+        return Err(FieldError::new(
+            field,
+            format!("'{t}' is not an email address"),
+        ));
     }
     Ok(t)
 }
@@ -163,8 +185,12 @@ pub fn parse_email(field: &str, s: &str) -> Result<String, FieldError> {
 /// # Errors
 /// A [`FieldError`] naming `field`.
 pub fn parse_time_zone(field: &str, s: &str) -> Result<Tz, FieldError> {
-    Tz::from_str(s.trim())
-        .map_err(|_| FieldError::new(field, format!("'{s}' is not an IANA time zone (e.g. Europe/Oslo)")))
+    Tz::from_str(s.trim()).map_err(|_| {
+        FieldError::new(
+            field,
+            format!("'{s}' is not an IANA time zone (e.g. Europe/Oslo)"),
+        )
+    })
 }
 
 /// Checks a rule pack id against the packs Tidsvakt knows.
@@ -189,7 +215,10 @@ mod tests {
 
     #[test]
     fn time_zone_must_be_iana() {
-        assert_eq!(parse_time_zone("tz", "Europe/Oslo").unwrap(), chrono_tz::Europe::Oslo);
+        assert_eq!(
+            parse_time_zone("tz", "Europe/Oslo").unwrap(),
+            chrono_tz::Europe::Oslo
+        );
         let err = parse_time_zone("time_zone", "Mars/Olympus").unwrap_err();
         assert_eq!(err.field, "time_zone");
         assert!(err.reason.contains("Mars/Olympus"));
@@ -198,7 +227,14 @@ mod tests {
     #[test]
     fn email_needs_local_part_and_domain() {
         assert!(parse_email("email", "kari@example.no").is_ok());
-        for bad in ["", "kari", "@example.no", "kari@", "ka ri@example.no", "kari@.no"] {
+        for bad in [
+            "",
+            "kari",
+            "@example.no",
+            "kari@",
+            "ka ri@example.no",
+            "kari@.no",
+        ] {
             assert!(parse_email("email", bad).is_err(), "{bad}");
         }
     }
@@ -213,6 +249,11 @@ mod tests {
     #[test]
     fn rule_pack_must_be_known() {
         assert!(parse_rule_pack("rule_pack", "no-aml").is_ok());
-        assert!(parse_rule_pack("rule_pack", "us-flsa").unwrap_err().reason.contains("no-aml"));
+        assert!(
+            parse_rule_pack("rule_pack", "us-flsa")
+                .unwrap_err()
+                .reason
+                .contains("no-aml")
+        );
     }
 }

@@ -256,9 +256,9 @@ pub fn check_correction(
         return Ok(());
     }
     let ever_existed = events.iter().any(|s| s.event.event_id.0 == target)
-        || amendments
-            .iter()
-            .any(|a| a.request.amendment_id.0 == target && matches!(a.request.change, Change::Add { .. }));
+        || amendments.iter().any(|a| {
+            a.request.amendment_id.0 == target && matches!(a.request.change, Change::Add { .. })
+        });
     if ever_existed {
         Err(CorrectionError::AlreadyVoid(target))
     } else {
@@ -317,11 +317,28 @@ mod tests {
             stored(2, EventKind::ClockOut, at(16, 0)),
         ];
         let amendments = vec![
-            amendment(11, Change::Move { target: Uuid::from_u128(2), occurred_at: at(17, 0) }, 2),
-            amendment(10, Change::Void { target: Uuid::from_u128(1) }, 1),
+            amendment(
+                11,
+                Change::Move {
+                    target: Uuid::from_u128(2),
+                    occurred_at: at(17, 0),
+                },
+                2,
+            ),
+            amendment(
+                10,
+                Change::Void {
+                    target: Uuid::from_u128(1),
+                },
+                1,
+            ),
             amendment(
                 12,
-                Change::Add { kind: EventKind::ClockIn, occurred_at: at(9, 0), location: Some(Location::Home) },
+                Change::Add {
+                    kind: EventKind::ClockIn,
+                    occurred_at: at(9, 0),
+                    location: Some(Location::Home),
+                },
                 3,
             ),
         ];
@@ -335,13 +352,24 @@ mod tests {
     #[test]
     fn correcting_a_void_event_is_refused() {
         let events = vec![stored(1, EventKind::ClockIn, at(8, 0))];
-        let amendments = vec![amendment(10, Change::Void { target: Uuid::from_u128(1) }, 1)];
-        let again = Change::Move { target: Uuid::from_u128(1), occurred_at: at(9, 0) };
+        let amendments = vec![amendment(
+            10,
+            Change::Void {
+                target: Uuid::from_u128(1),
+            },
+            1,
+        )];
+        let again = Change::Move {
+            target: Uuid::from_u128(1),
+            occurred_at: at(9, 0),
+        };
         assert_eq!(
             check_correction(&events, &amendments, &again),
             Err(CorrectionError::AlreadyVoid(Uuid::from_u128(1)))
         );
-        let unknown = Change::Void { target: Uuid::from_u128(5) };
+        let unknown = Change::Void {
+            target: Uuid::from_u128(5),
+        };
         assert_eq!(
             check_correction(&events, &amendments, &unknown),
             Err(CorrectionError::UnknownTarget(Uuid::from_u128(5)))
@@ -352,10 +380,17 @@ mod tests {
     fn an_added_event_can_be_moved() {
         let add = amendment(
             10,
-            Change::Add { kind: EventKind::ClockOut, occurred_at: at(16, 0), location: None },
+            Change::Add {
+                kind: EventKind::ClockOut,
+                occurred_at: at(16, 0),
+                location: None,
+            },
             1,
         );
-        let mv = Change::Move { target: Uuid::from_u128(10), occurred_at: at(15, 0) };
+        let mv = Change::Move {
+            target: Uuid::from_u128(10),
+            occurred_at: at(15, 0),
+        };
         assert_eq!(check_correction(&[], &[add], &mv), Ok(()));
     }
 

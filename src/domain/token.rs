@@ -36,9 +36,15 @@ impl Role {
 
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Clock, Self::Employee, Self::Manager, Self::Payroll, Self::Admin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Self::Clock,
+            Self::Employee,
+            Self::Manager,
+            Self::Payroll,
+            Self::Admin,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 
     /// Whether the role acts as one employee.

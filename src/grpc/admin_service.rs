@@ -8,11 +8,11 @@ use std::pin::Pin;
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
+use super::Ctx;
 use super::auth::{Access, Caller};
 use super::convert;
 use super::error::{ApiError, ApiResult};
 use super::unimplemented::unimplemented;
-use super::Ctx;
 use crate::bootstrap;
 use crate::domain::employee::{
     self, DEFAULT_RULE_PACK, DEFAULT_TIME_ZONE, Employee, EmployeeFields, Exemption, Locale,
@@ -70,7 +70,11 @@ impl AdminApi {
         Ok(Some(id))
     }
 
-    async fn create_employee(&self, caller: &Caller, r: pb::CreateEmployeeRequest) -> ApiResult<Employee> {
+    async fn create_employee(
+        &self,
+        caller: &Caller,
+        r: pb::CreateEmployeeRequest,
+    ) -> ApiResult<Employee> {
         caller.require(&[Role::Admin])?;
         let fields = EmployeeFields {
             external_id: employee::parse_external_id("external_id", &r.external_id)?,
@@ -79,21 +83,34 @@ impl AdminApi {
             manager_id: None,
             time_zone: employee::parse_time_zone(
                 "time_zone",
-                if r.time_zone.trim().is_empty() { DEFAULT_TIME_ZONE } else { &r.time_zone },
+                if r.time_zone.trim().is_empty() {
+                    DEFAULT_TIME_ZONE
+                } else {
+                    &r.time_zone
+                },
             )?,
             locale: convert::locale("locale", r.locale)?.unwrap_or(Locale::Nb),
             rule_pack: employee::parse_rule_pack(
                 "rule_pack",
-                if r.rule_pack.trim().is_empty() { DEFAULT_RULE_PACK } else { &r.rule_pack },
+                if r.rule_pack.trim().is_empty() {
+                    DEFAULT_RULE_PACK
+                } else {
+                    &r.rule_pack
+                },
             )?,
             exemption: convert::exemption("exemption", r.exemption)?.unwrap_or(Exemption::None),
         };
-        let manager_id = self.manager(caller, "manager_id", &r.manager_id, None).await?;
+        let manager_id = self
+            .manager(caller, "manager_id", &r.manager_id, None)
+            .await?;
         let now = self.ctx.clock.now();
         let e = Employee {
             id: EmployeeId::new_random(),
             org_id: caller.org(),
-            fields: EmployeeFields { manager_id, ..fields },
+            fields: EmployeeFields {
+                manager_id,
+                ..fields
+            },
             active: true,
             created_at: now,
             updated_at: now,
@@ -104,30 +121,48 @@ impl AdminApi {
         Ok(e)
     }
 
-    async fn update_employee(&self, caller: &Caller, r: pb::UpdateEmployeeRequest) -> ApiResult<Employee> {
+    async fn update_employee(
+        &self,
+        caller: &Caller,
+        r: pb::UpdateEmployeeRequest,
+    ) -> ApiResult<Employee> {
         caller.require(&[Role::Admin])?;
         let id = EmployeeId(convert::uuid("employee_id", &r.employee_id)?);
         let mut e = self.ctx.employee(caller, id, "employee_id").await?;
         if r.update_paths.is_empty() {
-            return Err(ApiError::invalid("update_paths", "name at least one field to change"));
+            return Err(ApiError::invalid(
+                "update_paths",
+                "name at least one field to change",
+            ));
         }
-        let new = r.employee.ok_or_else(|| ApiError::invalid("employee", "is required"))?;
+        let new = r
+            .employee
+            .ok_or_else(|| ApiError::invalid("employee", "is required"))?;
         let now = self.ctx.clock.now();
         for (i, path) in r.update_paths.iter().enumerate() {
             let f = &mut e.fields;
             match path.as_str() {
-                "external_id" => f.external_id = employee::parse_external_id("employee.external_id", &new.external_id)?,
+                "external_id" => {
+                    f.external_id =
+                        employee::parse_external_id("employee.external_id", &new.external_id)?
+                }
                 "name" => f.name = employee::parse_name("employee.name", &new.name)?,
                 "email" => f.email = employee::parse_email("employee.email", &new.email)?,
                 "manager_id" => {
-                    f.manager_id = self.manager(caller, "employee.manager_id", &new.manager_id, Some(id)).await?;
+                    f.manager_id = self
+                        .manager(caller, "employee.manager_id", &new.manager_id, Some(id))
+                        .await?;
                 }
-                "time_zone" => f.time_zone = employee::parse_time_zone("employee.time_zone", &new.time_zone)?,
+                "time_zone" => {
+                    f.time_zone = employee::parse_time_zone("employee.time_zone", &new.time_zone)?
+                }
                 "locale" => {
                     f.locale = convert::locale("employee.locale", new.locale)?
                         .ok_or_else(|| ApiError::invalid("employee.locale", "is required"))?;
                 }
-                "rule_pack" => f.rule_pack = employee::parse_rule_pack("employee.rule_pack", &new.rule_pack)?,
+                "rule_pack" => {
+                    f.rule_pack = employee::parse_rule_pack("employee.rule_pack", &new.rule_pack)?
+                }
                 "exemption" => {
                     f.exemption = convert::exemption("employee.exemption", new.exemption)?
                         .ok_or_else(|| ApiError::invalid("employee.exemption", "is required"))?;
@@ -173,13 +208,25 @@ impl AdminApi {
         }
         let limit = convert::page_size(r.page.as_ref())?;
         let after = convert::page_after(r.page.as_ref())?;
-        let filter = EmployeeFilter { include_inactive: r.include_inactive, manager_id };
-        let employees = self.ctx.store.list_employees(caller.org(), &filter, after.as_deref(), limit + 1).await?;
+        let filter = EmployeeFilter {
+            include_inactive: r.include_inactive,
+            manager_id,
+        };
+        let employees = self
+            .ctx
+            .store
+            .list_employees(caller.org(), &filter, after.as_deref(), limit + 1)
+            .await?;
         let more = employees.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-        let page: Vec<&Employee> = employees.iter().take(usize::try_from(limit).unwrap_or(0)).collect();
+        let page: Vec<&Employee> = employees
+            .iter()
+            .take(usize::try_from(limit).unwrap_or(0))
+            .collect();
         Ok(pb::ListEmployeesResponse {
             next_page_token: if more {
-                page.last().map(|e| convert::page_token(&e.fields.external_id)).unwrap_or_default()
+                page.last()
+                    .map(|e| convert::page_token(&e.fields.external_id))
+                    .unwrap_or_default()
             } else {
                 String::new()
             },
@@ -187,46 +234,92 @@ impl AdminApi {
         })
     }
 
-    async fn create_token(&self, caller: &Caller, r: pb::CreateApiTokenRequest) -> ApiResult<pb::CreateApiTokenResponse> {
+    async fn create_token(
+        &self,
+        caller: &Caller,
+        r: pb::CreateApiTokenRequest,
+    ) -> ApiResult<pb::CreateApiTokenResponse> {
         caller.require(&[Role::Admin])?;
         let name = employee::bounded_text("name", &r.name, MAX_TOKEN_NAME)?;
         let role = convert::role("role", r.role)?;
         let employee_id = match (role.is_bound(), r.employee_id.trim().is_empty()) {
             (true, true) => {
-                return Err(ApiError::invalid("employee_id", format!("is required for role {}", role.as_str())));
+                return Err(ApiError::invalid(
+                    "employee_id",
+                    format!("is required for role {}", role.as_str()),
+                ));
             }
             (false, false) => {
                 return Err(ApiError::invalid(
                     "employee_id",
-                    format!("must be empty for role {}: it acts for no single employee", role.as_str()),
+                    format!(
+                        "must be empty for role {}: it acts for no single employee",
+                        role.as_str()
+                    ),
                 ));
             }
             (true, false) => {
                 let id = EmployeeId(convert::uuid("employee_id", &r.employee_id)?);
-                Some(self.ctx.active_employee(caller, id, "employee_id").await?.id)
+                Some(
+                    self.ctx
+                        .active_employee(caller, id, "employee_id")
+                        .await?
+                        .id,
+                )
             }
             (false, true) => None,
         };
         let now = self.ctx.clock.now();
-        let (token, secret) =
-            bootstrap::create_token(self.ctx.store.as_ref(), caller.org(), &name, role, employee_id, now).await?;
+        let (token, secret) = bootstrap::create_token(
+            self.ctx.store.as_ref(),
+            caller.org(),
+            &name,
+            role,
+            employee_id,
+            now,
+        )
+        .await?;
         tracing::info!(new_token_id = %token.id, role = role.as_str(), "token created");
-        Ok(pb::CreateApiTokenResponse { token: Some(convert::token_pb(&token)), secret })
+        Ok(pb::CreateApiTokenResponse {
+            token: Some(convert::token_pb(&token)),
+            secret,
+        })
     }
 
-    async fn list_tokens(&self, caller: &Caller, r: pb::ListApiTokensRequest) -> ApiResult<pb::ListApiTokensResponse> {
+    async fn list_tokens(
+        &self,
+        caller: &Caller,
+        r: pb::ListApiTokensRequest,
+    ) -> ApiResult<pb::ListApiTokensResponse> {
         caller.require(&[Role::Admin])?;
         let limit = convert::page_size(r.page.as_ref())?;
         let after = convert::page_after(r.page.as_ref())?
-            .map(|key| parse_token_cursor(&key).ok_or_else(|| ApiError::invalid("page.page_token", "is not a token this server issued")))
+            .map(|key| {
+                parse_token_cursor(&key).ok_or_else(|| {
+                    ApiError::invalid("page.page_token", "is not a token this server issued")
+                })
+            })
             .transpose()?;
-        let tokens = self.ctx.store.list_tokens(caller.org(), r.include_revoked, after, limit + 1).await?;
+        let tokens = self
+            .ctx
+            .store
+            .list_tokens(caller.org(), r.include_revoked, after, limit + 1)
+            .await?;
         let more = tokens.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-        let page: Vec<_> = tokens.iter().take(usize::try_from(limit).unwrap_or(0)).collect();
+        let page: Vec<_> = tokens
+            .iter()
+            .take(usize::try_from(limit).unwrap_or(0))
+            .collect();
         Ok(pb::ListApiTokensResponse {
             next_page_token: if more {
                 page.last()
-                    .map(|t| convert::page_token(&format!("{}:{}", t.created_at.timestamp_micros(), t.id)))
+                    .map(|t| {
+                        convert::page_token(&format!(
+                            "{}:{}",
+                            t.created_at.timestamp_micros(),
+                            t.id
+                        ))
+                    })
                     .unwrap_or_default()
             } else {
                 String::new()
@@ -245,7 +338,10 @@ fn set_active(e: &mut Employee, active: bool, now: DateTime<Utc>) {
 
 fn parse_token_cursor(key: &str) -> Option<(DateTime<Utc>, TokenId)> {
     let (micros, id) = key.split_once(':')?;
-    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.parse().ok()?))
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id.parse().ok()?,
+    ))
 }
 
 macro_rules! later {
@@ -298,7 +394,9 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::CreateEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
         let e = self.create_employee(&caller, request.into_inner()).await?;
-        Ok(Response::new(pb::CreateEmployeeResponse { employee: Some(convert::employee_pb(&e)) }))
+        Ok(Response::new(pb::CreateEmployeeResponse {
+            employee: Some(convert::employee_pb(&e)),
+        }))
     }
 
     #[tracing::instrument(name = "UpdateEmployee", skip_all, fields(token_id))]
@@ -308,7 +406,9 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::UpdateEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
         let e = self.update_employee(&caller, request.into_inner()).await?;
-        Ok(Response::new(pb::UpdateEmployeeResponse { employee: Some(convert::employee_pb(&e)) }))
+        Ok(Response::new(pb::UpdateEmployeeResponse {
+            employee: Some(convert::employee_pb(&e)),
+        }))
     }
 
     #[tracing::instrument(name = "GetEmployee", skip_all, fields(token_id))]
@@ -318,10 +418,15 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::GetEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
         caller.require(&[Role::Admin, Role::Manager, Role::Employee])?;
-        let id = EmployeeId(convert::uuid("employee_id", &request.get_ref().employee_id)?);
+        let id = EmployeeId(convert::uuid(
+            "employee_id",
+            &request.get_ref().employee_id,
+        )?);
         let e = self.ctx.employee(&caller, id, "employee_id").await?;
         caller.may(Access::Read, &e)?;
-        Ok(Response::new(pb::GetEmployeeResponse { employee: Some(convert::employee_pb(&e)) }))
+        Ok(Response::new(pb::GetEmployeeResponse {
+            employee: Some(convert::employee_pb(&e)),
+        }))
     }
 
     #[tracing::instrument(name = "ListEmployees", skip_all, fields(token_id))]
@@ -330,7 +435,9 @@ impl AdminService for AdminApi {
         request: Request<pb::ListEmployeesRequest>,
     ) -> Result<Response<pb::ListEmployeesResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        Ok(Response::new(self.list_employees(&caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.list_employees(&caller, request.into_inner()).await?,
+        ))
     }
 
     #[tracing::instrument(name = "DeactivateEmployee", skip_all, fields(token_id))]
@@ -340,16 +447,25 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::DeactivateEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
         caller.require(&[Role::Admin]).map_err(Status::from)?;
-        let id = EmployeeId(convert::uuid("employee_id", &request.get_ref().employee_id)?);
+        let id = EmployeeId(convert::uuid(
+            "employee_id",
+            &request.get_ref().employee_id,
+        )?);
         let mut e = self.ctx.employee(&caller, id, "employee_id").await?;
         if e.active {
             let now = self.ctx.clock.now();
             set_active(&mut e, false, now);
             e.updated_at = now;
-            self.ctx.store.update_employee(&e).await.map_err(ApiError::from)?;
+            self.ctx
+                .store
+                .update_employee(&e)
+                .await
+                .map_err(ApiError::from)?;
             tracing::info!(employee_id = %id, "employee deactivated");
         }
-        Ok(Response::new(pb::DeactivateEmployeeResponse { employee: Some(convert::employee_pb(&e)) }))
+        Ok(Response::new(pb::DeactivateEmployeeResponse {
+            employee: Some(convert::employee_pb(&e)),
+        }))
     }
 
     #[tracing::instrument(name = "CreateApiToken", skip_all, fields(token_id))]
@@ -358,7 +474,9 @@ impl AdminService for AdminApi {
         request: Request<pb::CreateApiTokenRequest>,
     ) -> Result<Response<pb::CreateApiTokenResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        Ok(Response::new(self.create_token(&caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.create_token(&caller, request.into_inner()).await?,
+        ))
     }
 
     #[tracing::instrument(name = "ListApiTokens", skip_all, fields(token_id))]
@@ -367,7 +485,9 @@ impl AdminService for AdminApi {
         request: Request<pb::ListApiTokensRequest>,
     ) -> Result<Response<pb::ListApiTokensResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        Ok(Response::new(self.list_tokens(&caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.list_tokens(&caller, request.into_inner()).await?,
+        ))
     }
 
     #[tracing::instrument(name = "RevokeApiToken", skip_all, fields(token_id))]
@@ -379,9 +499,16 @@ impl AdminService for AdminApi {
         caller.require(&[Role::Admin])?;
         let id = TokenId(convert::uuid("token_id", &request.get_ref().token_id)?);
         let now = self.ctx.clock.now();
-        let token = self.ctx.store.revoke_token(caller.org(), id, now).await.map_err(ApiError::from)?;
+        let token = self
+            .ctx
+            .store
+            .revoke_token(caller.org(), id, now)
+            .await
+            .map_err(ApiError::from)?;
         tracing::info!(revoked_token_id = %id, "token revoked");
-        Ok(Response::new(pb::RevokeApiTokenResponse { token: Some(convert::token_pb(&token)) }))
+        Ok(Response::new(pb::RevokeApiTokenResponse {
+            token: Some(convert::token_pb(&token)),
+        }))
     }
 
     later! {

@@ -64,11 +64,13 @@ impl Caller {
     /// `PermissionDenied` saying why.
     pub fn may(&self, access: Access, employee: &Employee) -> ApiResult<()> {
         let own = self.token.employee_id == Some(employee.id);
-        let report = self.token.employee_id.is_some() && employee.fields.manager_id == self.token.employee_id;
+        let report = self.token.employee_id.is_some()
+            && employee.fields.manager_id == self.token.employee_id;
         let allowed = match (self.token.role, access) {
             (Role::Admin, _) | (Role::Clock, Access::Post | Access::Read) => true,
-            (Role::Employee, _) => own,
-            (Role::Manager, Access::Post) => own,
+            // A manager posts only their own events: clocking for a report
+            // is what a CLOCK token is for.
+            (Role::Employee, _) | (Role::Manager, Access::Post) => own,
             (Role::Manager, Access::Correct | Access::Read) => own || report,
             (Role::Clock, Access::Correct) | (Role::Payroll, _) => false,
         };
@@ -122,13 +124,17 @@ impl Auth {
                 )
             })?
             .to_str()
-            .map_err(|_| ApiError::Unauthenticated("'authorization' metadata is not text".into()))?;
+            .map_err(|_| {
+                ApiError::Unauthenticated("'authorization' metadata is not text".into())
+            })?;
         let secret = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::Unauthenticated("'authorization' must be 'Bearer <token>'".into()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("'authorization' must be 'Bearer <token>'".into())
+            })?;
         let token = self
             .store
             .token_by_hash(&hash_secret(secret))

@@ -1,6 +1,7 @@
 //! `ClockService`: events in, status out.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::pin::Pin;
 
 use futures::Stream;
@@ -36,16 +37,23 @@ impl ClockApi {
 
 #[tonic::async_trait]
 impl ClockService for ClockApi {
-    #[tracing::instrument(name = "RecordEvent", skip_all, fields(token_id, employee_id, event_id))]
+    #[tracing::instrument(
+        name = "RecordEvent",
+        skip_all,
+        fields(token_id, employee_id, event_id)
+    )]
     async fn record_event(
         &self,
         request: Request<pb::RecordEventRequest>,
     ) -> Result<Response<pb::RecordEventResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        Ok(Response::new(record_event(&self.ctx, &caller, request.into_inner()).await?))
+        Ok(Response::new(
+            record_event(&self.ctx, &caller, request.into_inner()).await?,
+        ))
     }
 
-    type SyncEventsStream = Pin<Box<dyn Stream<Item = Result<pb::SyncEventsResponse, Status>> + Send>>;
+    type SyncEventsStream =
+        Pin<Box<dyn Stream<Item = Result<pb::SyncEventsResponse, Status>> + Send>>;
 
     #[tracing::instrument(name = "SyncEvents", skip_all, fields(token_id))]
     async fn sync_events(
@@ -74,13 +82,19 @@ impl ClockService for ClockApi {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    #[tracing::instrument(name = "CorrectEvent", skip_all, fields(token_id, employee_id, amendment_id))]
+    #[tracing::instrument(
+        name = "CorrectEvent",
+        skip_all,
+        fields(token_id, employee_id, amendment_id)
+    )]
     async fn correct_event(
         &self,
         request: Request<pb::CorrectEventRequest>,
     ) -> Result<Response<pb::CorrectEventResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        Ok(Response::new(correct_event(&self.ctx, &caller, request.into_inner()).await?))
+        Ok(Response::new(
+            correct_event(&self.ctx, &caller, request.into_inner()).await?,
+        ))
     }
 
     #[tracing::instrument(name = "GetClockStatus", skip_all, fields(token_id, employee_id))]
@@ -89,7 +103,10 @@ impl ClockService for ClockApi {
         request: Request<pb::GetClockStatusRequest>,
     ) -> Result<Response<pb::GetClockStatusResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        let id = EmployeeId(convert::uuid("employee_id", &request.get_ref().employee_id)?);
+        let id = EmployeeId(convert::uuid(
+            "employee_id",
+            &request.get_ref().employee_id,
+        )?);
         tracing::Span::current().record("employee_id", tracing::field::display(id));
         let employee = self.ctx.employee(&caller, id, "employee_id").await?;
         caller.may(Access::Read, &employee)?;
@@ -106,12 +123,22 @@ async fn record_event(
     request: pb::RecordEventRequest,
 ) -> ApiResult<pb::RecordEventResponse> {
     let now = ctx.clock.now();
-    let sent = request.event.ok_or_else(|| ApiError::invalid("event", "is required"))?;
-    let event = convert::clock_event("event", &sent, now, ctx.limits.max_clock_skew, &caller.token.name)?;
+    let sent = request
+        .event
+        .ok_or_else(|| ApiError::invalid("event", "is required"))?;
+    let event = convert::clock_event(
+        "event",
+        &sent,
+        now,
+        ctx.limits.max_clock_skew,
+        &caller.token.name,
+    )?;
     let span = tracing::Span::current();
     span.record("employee_id", tracing::field::display(event.employee_id));
     span.record("event_id", tracing::field::display(event.event_id));
-    let employee = ctx.active_employee(caller, event.employee_id, "event.employee_id").await?;
+    let employee = ctx
+        .active_employee(caller, event.employee_id, "event.employee_id")
+        .await?;
     caller.may(Access::Post, &employee)?;
     let write = ctx
         .store
@@ -136,17 +163,25 @@ async fn record_event(
 fn id_taken(field: &str) -> ApiError {
     ApiError::AlreadyExists {
         field: field.to_owned(),
-        reason: "this id is already used for a different event; a new event needs a new UUID".into(),
+        reason: "this id is already used for a different event; a new event needs a new UUID"
+            .into(),
     }
 }
 
 /// Answers one `SyncEvents` message: every event gets a result, and the
 /// valid ones are stored in one commit before the reply.
-async fn sync_batch(ctx: &Ctx, caller: &Caller, batch: pb::SyncEventsRequest) -> ApiResult<pb::SyncEventsResponse> {
+async fn sync_batch(
+    ctx: &Ctx,
+    caller: &Caller,
+    batch: pb::SyncEventsRequest,
+) -> ApiResult<pb::SyncEventsResponse> {
     if batch.events.len() > MAX_SYNC_BATCH {
         return Err(ApiError::invalid(
             "events",
-            format!("{} events in one message; at most {MAX_SYNC_BATCH}", batch.events.len()),
+            format!(
+                "{} events in one message; at most {MAX_SYNC_BATCH}",
+                batch.events.len()
+            ),
         ));
     }
     let now = ctx.clock.now();
@@ -164,14 +199,19 @@ async fn sync_batch(ctx: &Ctx, caller: &Caller, batch: pb::SyncEventsRequest) ->
     let mut accepted: Vec<(usize, ClockEvent)> = Vec::new();
     for (i, sent) in batch.events.iter().enumerate() {
         let prefix = format!("events[{i}]");
-        let parsed = convert::clock_event(&prefix, sent, now, ctx.limits.max_clock_skew, &caller.token.name);
+        let parsed = convert::clock_event(
+            &prefix,
+            sent,
+            now,
+            ctx.limits.max_clock_skew,
+            &caller.token.name,
+        );
         let checked = match parsed {
             Ok(event) => {
-                if !employees.contains_key(&event.employee_id) {
+                if let Entry::Vacant(slot) = employees.entry(event.employee_id) {
                     let field = format!("{prefix}.employee_id");
                     let found = ctx.active_employee(caller, event.employee_id, &field).await;
-                    let allowed = found.and_then(|e| caller.may(Access::Post, &e).map(|()| e));
-                    employees.insert(event.employee_id, allowed);
+                    slot.insert(found.and_then(|e| caller.may(Access::Post, &e).map(|()| e)));
                 }
                 match &employees[&event.employee_id] {
                     Ok(_) => Ok(event),
@@ -228,11 +268,13 @@ async fn sync_batch(ctx: &Ctx, caller: &Caller, batch: pb::SyncEventsRequest) ->
 fn rename_field(e: &ApiError, field: &str) -> ApiError {
     match e {
         ApiError::NotFound(m) => ApiError::NotFound(
-            m.split_once(": ").map_or_else(|| m.clone(), |(_, rest)| format!("{field}: {rest}")),
+            m.split_once(": ")
+                .map_or_else(|| m.clone(), |(_, rest)| format!("{field}: {rest}")),
         ),
-        ApiError::FailedPrecondition { reason, .. } => {
-            ApiError::FailedPrecondition { field: field.to_owned(), reason: reason.clone() }
-        }
+        ApiError::FailedPrecondition { reason, .. } => ApiError::FailedPrecondition {
+            field: field.to_owned(),
+            reason: reason.clone(),
+        },
         ApiError::PermissionDenied(m) => ApiError::PermissionDenied(m.clone()),
         ApiError::Unavailable(m) => ApiError::Unavailable(m.clone()),
         other => ApiError::Internal(other.to_string()),
@@ -274,32 +316,54 @@ async fn correct_event(
     span.record("amendment_id", tracing::field::display(amendment_id));
     let reason = bounded_text("reason", &request.reason, MAX_REASON)?;
     let change = match request.change {
-        None => return Err(ApiError::invalid("change", "one of add, void or move is required")),
+        None => {
+            return Err(ApiError::invalid(
+                "change",
+                "one of add, void or move is required",
+            ));
+        }
         Some(pb::correct_event_request::Change::Add(a)) => {
             let kind = convert::event_kind("add.kind", a.kind)?;
             let occurred_at = convert::instant("add.occurred_at", a.occurred_at.as_ref())?;
             convert::check_event_time("add.occurred_at", occurred_at, now, skew)?;
             let location = convert::location_for("add.location", kind, a.location)?;
-            Change::Add { kind, occurred_at, location }
+            Change::Add {
+                kind,
+                occurred_at,
+                location,
+            }
         }
-        Some(pb::correct_event_request::Change::Void(v)) => {
-            Change::Void { target: convert::uuid("void.event_id", &v.event_id)? }
-        }
+        Some(pb::correct_event_request::Change::Void(v)) => Change::Void {
+            target: convert::uuid("void.event_id", &v.event_id)?,
+        },
         Some(pb::correct_event_request::Change::Move(m)) => {
             let target = convert::uuid("move.event_id", &m.event_id)?;
             let occurred_at = convert::instant("move.occurred_at", m.occurred_at.as_ref())?;
             convert::check_event_time("move.occurred_at", occurred_at, now, skew)?;
-            Change::Move { target, occurred_at }
+            Change::Move {
+                target,
+                occurred_at,
+            }
         }
     };
     // Corrections stay possible after deactivation: the record of someone
     // who has left must still be put right.
     let employee = ctx.employee(caller, employee_id, "employee_id").await?;
     caller.may(Access::Correct, &employee)?;
-    let request = AmendmentRequest { amendment_id, employee_id, change, reason };
+    let request = AmendmentRequest {
+        amendment_id,
+        employee_id,
+        change,
+        reason,
+    };
     let write = ctx
         .store
-        .record_amendment(caller.org(), request, (caller.token.id, caller.token.author()), now)
+        .record_amendment(
+            caller.org(),
+            request,
+            (caller.token.id, caller.token.author()),
+            now,
+        )
         .await?;
     let (amendment, duplicate) = match write {
         AmendmentWrite::New(a) => (a, false),

@@ -17,7 +17,9 @@ use crate::pb;
 
 /// Events before this are refused: a clock that reports 1970 has lost its time.
 fn earliest_event() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 /// A required UUID field.
@@ -34,7 +36,9 @@ pub fn instant(field: &str, t: Option<&Timestamp>) -> ApiResult<DateTime<Utc>> {
     let nanos = u32::try_from(t.nanos)
         .ok()
         .filter(|n| *n < 1_000_000_000)
-        .ok_or_else(|| ApiError::invalid(field, format!("nanos {} is outside 0..999999999", t.nanos)))?;
+        .ok_or_else(|| {
+            ApiError::invalid(field, format!("nanos {} is outside 0..999999999", t.nanos))
+        })?;
     DateTime::from_timestamp(t.seconds, nanos)
         .map(to_storage_precision)
         .ok_or_else(|| ApiError::invalid(field, format!("seconds {} is out of range", t.seconds)))
@@ -70,7 +74,10 @@ pub fn check_event_time(
     if at < earliest_event() {
         return Err(ApiError::invalid(
             field,
-            format!("{} is before 2000-01-01 (is the clock's time set?)", at.to_rfc3339()),
+            format!(
+                "{} is before 2000-01-01 (is the clock's time set?)",
+                at.to_rfc3339()
+            ),
         ));
     }
     Ok(())
@@ -82,7 +89,10 @@ pub fn event_kind(field: &str, v: i32) -> ApiResult<EventKind> {
         Ok(pb::EventKind::ClockOut) => Ok(EventKind::ClockOut),
         Ok(pb::EventKind::BreakStart) => Ok(EventKind::BreakStart),
         Ok(pb::EventKind::BreakEnd) => Ok(EventKind::BreakEnd),
-        Ok(pb::EventKind::Unspecified) => Err(ApiError::invalid(field, "is required (EVENT_KIND_UNSPECIFIED)")),
+        Ok(pb::EventKind::Unspecified) => Err(ApiError::invalid(
+            field,
+            "is required (EVENT_KIND_UNSPECIFIED)",
+        )),
         Err(_) => Err(ApiError::invalid(field, format!("unknown value {v}"))),
     }
 }
@@ -99,13 +109,14 @@ fn location_value(field: &str, v: i32) -> ApiResult<Option<Location>> {
 }
 
 /// The location an event of `kind` carries: required where work starts from
-/// nothing (CLOCK_IN), optional on BREAK_END, dropped where no work follows.
+/// nothing (`CLOCK_IN`), optional on `BREAK_END`, dropped where no work follows.
 pub fn location_for(field: &str, kind: EventKind, v: i32) -> ApiResult<Option<Location>> {
     let loc = location_value(field, v)?;
     match kind {
-        EventKind::ClockIn if loc.is_none() => {
-            Err(ApiError::invalid(field, "is required for CLOCK_IN (LOCATION_UNSPECIFIED)"))
-        }
+        EventKind::ClockIn if loc.is_none() => Err(ApiError::invalid(
+            field,
+            "is required for CLOCK_IN (LOCATION_UNSPECIFIED)",
+        )),
         EventKind::ClockIn | EventKind::BreakEnd => Ok(loc),
         EventKind::ClockOut | EventKind::BreakStart => Ok(None),
     }
@@ -161,7 +172,11 @@ pub fn clock_event(
         kind,
         occurred_at,
         location,
-        device_id: if device.is_empty() { default_device.to_owned() } else { device.to_owned() },
+        device_id: if device.is_empty() {
+            default_device.to_owned()
+        } else {
+            device.to_owned()
+        },
     })
 }
 
@@ -179,7 +194,10 @@ pub fn clock_event_pb(e: &ClockEvent) -> pb::ClockEvent {
 
 #[must_use]
 pub fn stored_event_pb(s: &StoredEvent) -> pb::StoredEvent {
-    pb::StoredEvent { event: Some(clock_event_pb(&s.event)), received_at: Some(timestamp(s.received_at)) }
+    pb::StoredEvent {
+        event: Some(clock_event_pb(&s.event)),
+        received_at: Some(timestamp(s.received_at)),
+    }
 }
 
 #[must_use]
@@ -194,7 +212,11 @@ pub fn amendment_pb(a: &Amendment) -> pb::Amendment {
         ..Default::default()
     };
     match &r.change {
-        Change::Add { kind, occurred_at, location } => {
+        Change::Add {
+            kind,
+            occurred_at,
+            location,
+        } => {
             out.kind = pb::AmendmentKind::Add as i32;
             out.event_kind = event_kind_pb(*kind);
             out.occurred_at = Some(timestamp(*occurred_at));
@@ -204,7 +226,10 @@ pub fn amendment_pb(a: &Amendment) -> pb::Amendment {
             out.kind = pb::AmendmentKind::Void as i32;
             out.target_event_id = target.to_string();
         }
-        Change::Move { target, occurred_at } => {
+        Change::Move {
+            target,
+            occurred_at,
+        } => {
             out.kind = pb::AmendmentKind::Move as i32;
             out.target_event_id = target.to_string();
             out.occurred_at = Some(timestamp(*occurred_at));
@@ -225,7 +250,10 @@ pub fn clock_status_pb(employee: EmployeeId, s: &ClockStatus) -> pb::ClockStatus
         clocked_in_since: s.clocked_in_since.map(timestamp),
         state_since: s.state_since.map(timestamp),
         location: location_pb(s.location),
-        last_event_id: s.last_event.map(|(id, _)| id.to_string()).unwrap_or_default(),
+        last_event_id: s
+            .last_event
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_default(),
         last_event_at: s.last_event.map(|(_, at)| timestamp(at)),
         event_count: i64::try_from(s.event_count).unwrap_or(i64::MAX),
     }
@@ -257,7 +285,9 @@ pub fn role(field: &str, v: i32) -> ApiResult<Role> {
         Ok(pb::Role::Manager) => Ok(Role::Manager),
         Ok(pb::Role::Payroll) => Ok(Role::Payroll),
         Ok(pb::Role::Admin) => Ok(Role::Admin),
-        Ok(pb::Role::Unspecified) => Err(ApiError::invalid(field, "is required (ROLE_UNSPECIFIED)")),
+        Ok(pb::Role::Unspecified) => {
+            Err(ApiError::invalid(field, "is required (ROLE_UNSPECIFIED)"))
+        }
         Err(_) => Err(ApiError::invalid(field, format!("unknown value {v}"))),
     }
 }
@@ -317,7 +347,10 @@ pub fn page_size(page: Option<&pb::PageRequest>) -> ApiResult<i64> {
     match size {
         0 => Ok(100),
         1..=500 => Ok(i64::from(size)),
-        _ => Err(ApiError::invalid("page.page_size", format!("{size} is outside 1..500"))),
+        _ => Err(ApiError::invalid(
+            "page.page_size",
+            format!("{size} is outside 1..500"),
+        )),
     }
 }
 

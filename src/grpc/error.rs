@@ -32,7 +32,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Invalid { field: field.into(), reason: reason.into() }
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// The gRPC code this error is answered with.
@@ -65,7 +68,10 @@ impl ApiError {
 
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
-        Self::Invalid { field: e.field, reason: e.reason }
+        Self::Invalid {
+            field: e.field,
+            reason: e.reason,
+        }
     }
 }
 
@@ -74,7 +80,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict { field, reason } => Self::AlreadyExists { field, reason },
             StoreError::NotFound(what) => Self::NotFound(what),
-            StoreError::Precondition { field, reason } => Self::FailedPrecondition { field, reason },
+            StoreError::Precondition { field, reason } => {
+                Self::FailedPrecondition { field, reason }
+            }
             StoreError::Unavailable(what) => {
                 tracing::error!(error = %what, "database unavailable");
                 Self::Unavailable("the database is unavailable; retry later".into())

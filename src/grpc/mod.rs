@@ -35,7 +35,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_clock_skew: Duration::minutes(5) }
+        Self {
+            max_clock_skew: Duration::minutes(5),
+        }
     }
 }
 
@@ -51,20 +53,34 @@ pub struct Ctx {
 impl Ctx {
     #[must_use]
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limits: Limits) -> Self {
-        Self { auth: Auth::new(Arc::clone(&store)), store, clock, limits }
+        Self {
+            auth: Auth::new(Arc::clone(&store)),
+            store,
+            clock,
+            limits,
+        }
     }
 
-    /// The employee `id` of the caller's organisation, or NOT_FOUND naming
+    /// The employee `id` of the caller's organisation, or `NOT_FOUND` naming
     /// `field`. Employees of other organisations are not found, by design.
-    pub async fn employee(&self, caller: &Caller, id: EmployeeId, field: &str) -> ApiResult<Employee> {
-        self.store
-            .employee(caller.org(), id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("{field}: no employee {id} in this organisation")))
+    pub async fn employee(
+        &self,
+        caller: &Caller,
+        id: EmployeeId,
+        field: &str,
+    ) -> ApiResult<Employee> {
+        self.store.employee(caller.org(), id).await?.ok_or_else(|| {
+            ApiError::NotFound(format!("{field}: no employee {id} in this organisation"))
+        })
     }
 
     /// Like [`Ctx::employee`], and the employee must be active.
-    pub async fn active_employee(&self, caller: &Caller, id: EmployeeId, field: &str) -> ApiResult<Employee> {
+    pub async fn active_employee(
+        &self,
+        caller: &Caller,
+        id: EmployeeId,
+        field: &str,
+    ) -> ApiResult<Employee> {
         let e = self.employee(caller, id, field).await?;
         if e.active {
             Ok(e)

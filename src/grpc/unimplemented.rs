@@ -11,7 +11,10 @@ use crate::pb::timesheet_service_server::TimesheetService;
 /// The UNIMPLEMENTED answer for `rpc`.
 #[must_use]
 pub fn unimplemented(rpc: &str) -> Status {
-    ApiError::Unimplemented(format!("{rpc} is not implemented yet in this version of Tidsvakt")).into()
+    ApiError::Unimplemented(format!(
+        "{rpc} is not implemented yet in this version of Tidsvakt"
+    ))
+    .into()
 }
 
 /// Placeholder for `TimesheetService` until the working-time engine lands.
@@ -47,7 +50,8 @@ pub struct PayrollApi;
 #[tonic::async_trait]
 impl PayrollService for PayrollApi {
     type ListTotalsStream = futures::stream::Empty<Result<pb::ListTotalsResponse, Status>>;
-    type ExportTotalsCsvStream = futures::stream::Empty<Result<pb::ExportTotalsCsvResponse, Status>>;
+    type ExportTotalsCsvStream =
+        futures::stream::Empty<Result<pb::ExportTotalsCsvResponse, Status>>;
 
     async fn list_totals(
         &self,

@@ -1,12 +1,12 @@
-//! Storage: one [`Store`] interface over SQLite (embedded default) and
-//! PostgreSQL (production), chosen by the database URL's scheme.
+//! Storage: one [`Store`] interface over `SQLite` (embedded default) and
+//! `PostgreSQL` (production), chosen by the database URL's scheme.
 //!
 //! Both back-ends run the same SQL through sqlx's `Any` driver: instants are
 //! BIGINT microseconds (UTC), ids UUID text, flags 0/1. What differs is
-//! confined to [`writer`]: SQLite gets a single writer task that commits the
-//! writes waiting at that moment together (group commit), because SQLite
+//! confined to [`writer`]: `SQLite` gets a single writer task that commits the
+//! writes waiting at that moment together (group commit), because `SQLite`
 //! allows one writer at a time and sqlx would otherwise hand concurrent
-//! clients "database is locked"; PostgreSQL gets a plain transaction per
+//! clients "database is locked"; `PostgreSQL` gets a plain transaction per
 //! write from its pool.
 
 mod rows;
@@ -87,7 +87,11 @@ pub struct EmployeeFilter {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Creates an organisation.
-    async fn create_organisation(&self, name: &str, now: DateTime<Utc>) -> StoreResult<Organisation>;
+    async fn create_organisation(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Organisation>;
     async fn organisation(&self, org: OrgId) -> StoreResult<Option<Organisation>>;
     async fn organisation_count(&self) -> StoreResult<i64>;
 
@@ -104,7 +108,12 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<ApiToken>>;
     /// Marks a token revoked (idempotent) and returns it.
-    async fn revoke_token(&self, org: OrgId, id: TokenId, now: DateTime<Utc>) -> StoreResult<ApiToken>;
+    async fn revoke_token(
+        &self,
+        org: OrgId,
+        id: TokenId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ApiToken>;
 
     /// Inserts an employee; `Conflict` on a taken external id.
     async fn insert_employee(&self, employee: &Employee) -> StoreResult<()>;

@@ -25,7 +25,8 @@ fn col<T>(row: &AnyRow, name: &str) -> StoreResult<T>
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
-    row.try_get(name).map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
+    row.try_get(name)
+        .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
 }
 
 fn instant(row: &AnyRow, name: &str) -> StoreResult<DateTime<Utc>> {
@@ -35,19 +36,26 @@ fn instant(row: &AnyRow, name: &str) -> StoreResult<DateTime<Utc>> {
 
 fn opt_instant(row: &AnyRow, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
     let v: Option<i64> = col(row, name)?;
-    v.map(|v| DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::Corrupt(format!("{name}: {v}"))))
-        .transpose()
+    v.map(|v| {
+        DateTime::from_timestamp_micros(v)
+            .ok_or_else(|| StoreError::Corrupt(format!("{name}: {v}")))
+    })
+    .transpose()
 }
 
 fn parsed<T: FromStr>(row: &AnyRow, name: &str) -> StoreResult<T> {
     let v: String = col(row, name)?;
-    v.parse().map_err(|_| StoreError::Corrupt(format!("{name}: '{v}'")))
+    v.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{name}: '{v}'")))
 }
 
 fn opt_parsed<T: FromStr>(row: &AnyRow, name: &str) -> StoreResult<Option<T>> {
     let v: Option<String> = col(row, name)?;
-    v.map(|v| v.parse().map_err(|_| StoreError::Corrupt(format!("{name}: '{v}'"))))
-        .transpose()
+    v.map(|v| {
+        v.parse()
+            .map_err(|_| StoreError::Corrupt(format!("{name}: '{v}'")))
+    })
+    .transpose()
 }
 
 fn named<T>(row: &AnyRow, name: &str, parse: impl Fn(&str) -> Option<T>) -> StoreResult<T> {
@@ -55,7 +63,11 @@ fn named<T>(row: &AnyRow, name: &str, parse: impl Fn(&str) -> Option<T>) -> Stor
     parse(&v).ok_or_else(|| StoreError::Corrupt(format!("{name}: '{v}'")))
 }
 
-fn opt_named<T>(row: &AnyRow, name: &str, parse: impl Fn(&str) -> Option<T>) -> StoreResult<Option<T>> {
+fn opt_named<T>(
+    row: &AnyRow,
+    name: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> StoreResult<Option<T>> {
     let v: Option<String> = col(row, name)?;
     v.map(|v| parse(&v).ok_or_else(|| StoreError::Corrupt(format!("{name}: '{v}'"))))
         .transpose()
@@ -88,7 +100,8 @@ pub fn amendment(row: &AnyRow) -> StoreResult<Amendment> {
             .ok_or_else(|| StoreError::Corrupt("target_event_id: missing".into()))
     };
     let at = || -> StoreResult<DateTime<Utc>> {
-        opt_instant(row, "occurred_at")?.ok_or_else(|| StoreError::Corrupt("occurred_at: missing".into()))
+        opt_instant(row, "occurred_at")?
+            .ok_or_else(|| StoreError::Corrupt("occurred_at: missing".into()))
     };
     let change = match kind.as_str() {
         "ADD" => Change::Add {
@@ -98,7 +111,10 @@ pub fn amendment(row: &AnyRow) -> StoreResult<Amendment> {
             location: opt_named(row, "location", Location::parse)?,
         },
         "VOID" => Change::Void { target: target()? },
-        "MOVE" => Change::Move { target: target()?, occurred_at: at()? },
+        "MOVE" => Change::Move {
+            target: target()?,
+            occurred_at: at()?,
+        },
         other => return Err(StoreError::Corrupt(format!("amendments.kind: '{other}'"))),
     };
     Ok(Amendment {
@@ -117,9 +133,19 @@ pub fn amendment(row: &AnyRow) -> StoreResult<Amendment> {
 /// The stored columns of a change: kind, target, event kind, instant, location.
 pub fn change_columns(
     change: &Change,
-) -> (&'static str, Option<String>, Option<&'static str>, Option<i64>, Option<&'static str>) {
+) -> (
+    &'static str,
+    Option<String>,
+    Option<&'static str>,
+    Option<i64>,
+    Option<&'static str>,
+) {
     match change {
-        Change::Add { kind, occurred_at, location } => (
+        Change::Add {
+            kind,
+            occurred_at,
+            location,
+        } => (
             "ADD",
             None,
             Some(kind.as_str()),
@@ -127,9 +153,16 @@ pub fn change_columns(
             location.map(Location::as_str),
         ),
         Change::Void { target } => ("VOID", Some(target.to_string()), None, None, None),
-        Change::Move { target, occurred_at } => {
-            ("MOVE", Some(target.to_string()), None, Some(micros(*occurred_at)), None)
-        }
+        Change::Move {
+            target,
+            occurred_at,
+        } => (
+            "MOVE",
+            Some(target.to_string()),
+            None,
+            Some(micros(*occurred_at)),
+            None,
+        ),
     }
 }
 
@@ -158,7 +191,8 @@ pub fn employee(row: &AnyRow) -> StoreResult<Employee> {
     })
 }
 
-pub const TOKEN_COLUMNS: &str = "id, organisation_id, name, role, employee_id, created_at, revoked_at";
+pub const TOKEN_COLUMNS: &str =
+    "id, organisation_id, name, role, employee_id, created_at, revoked_at";
 
 pub fn token(row: &AnyRow) -> StoreResult<ApiToken> {
     Ok(ApiToken {

@@ -1,4 +1,4 @@
-//! [`SqlStore`]: the [`Store`] implementation for SQLite and PostgreSQL.
+//! [`SqlStore`]: the [`Store`] implementation for `SQLite` and `PostgreSQL`.
 
 use std::path::Path;
 use std::str::FromStr as _;
@@ -8,13 +8,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool};
 use sqlx::{Any, ConnectOptions as _, Executor};
+use sqlx::{AnyConnection, AnyPool};
 
 use super::rows::{self, micros};
 use super::writer::{Writer, classify};
 use super::{
-    AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, Store, StoreError, StoreResult,
+    AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, Store, StoreError,
+    StoreResult,
 };
 use crate::domain::employee::Employee;
 use crate::domain::event::{
@@ -23,7 +24,7 @@ use crate::domain::event::{
 use crate::domain::ids::{EmployeeId, OrgId, TokenId};
 use crate::domain::token::ApiToken;
 
-/// SQLite settings for every connection. WAL lets readers run beside the
+/// `SQLite` settings for every connection. WAL lets readers run beside the
 /// writer; `synchronous = FULL` makes every acknowledged commit survive a
 /// power cut, not just a crash (group commit keeps the cost per request low).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
@@ -59,7 +60,9 @@ impl SqlStore {
         let options = AnyConnectOptions::from_str(&url).map_err(classify)?;
         let read = AnyPoolOptions::new()
             .max_connections(8)
-            .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) }))
+            .after_connect(|conn, _| {
+                Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
+            })
             .connect_with(options.clone())
             .await
             .map_err(classify)?;
@@ -69,7 +72,11 @@ impl SqlStore {
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         let mut conn: AnyConnection = options.connect().await.map_err(classify)?;
         conn.execute(SQLITE_PRAGMAS).await.map_err(classify)?;
-        Ok(Self { backend: Backend::Sqlite, read, writer: Writer::single(conn) })
+        Ok(Self {
+            backend: Backend::Sqlite,
+            read,
+            writer: Writer::single(conn),
+        })
     }
 
     async fn connect_postgres(url: &str) -> StoreResult<Self> {
@@ -83,7 +90,11 @@ impl SqlStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self { backend: Backend::Postgres, read: pool.clone(), writer: Writer::Pooled(pool) })
+        Ok(Self {
+            backend: Backend::Postgres,
+            read: pool.clone(),
+            writer: Writer::Pooled(pool),
+        })
     }
 
     /// Which database this is.
@@ -106,7 +117,10 @@ impl SqlStore {
     /// # Errors
     /// `Unavailable` when it does not.
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await.map_err(classify)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -116,9 +130,11 @@ impl SqlStore {
     }
 }
 
-/// Makes a SQLite URL create its file, and creates the file's folder.
+/// Makes a `SQLite` URL create its file, and creates the file's folder.
 fn sqlite_url(url: &str) -> StoreResult<String> {
-    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Err(StoreError::Precondition {
@@ -126,9 +142,13 @@ fn sqlite_url(url: &str) -> StoreResult<String> {
             reason: "an SQLite URL must name a file (sqlite://path/to/tidsvakt.db)".into(),
         });
     }
-    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        })?;
     }
     Ok(if rest.contains("mode=") {
         format!("sqlite://{rest}")
@@ -254,7 +274,10 @@ async fn write_event(
     .map_err(classify)?
     .rows_affected();
     if inserted == 1 {
-        return Ok(EventWrite::New(StoredEvent { event: e, received_at: now }));
+        return Ok(EventWrite::New(StoredEvent {
+            event: e,
+            received_at: now,
+        }));
     }
     let existing = find_event(&mut *conn, org, &id)
         .await?
@@ -274,7 +297,10 @@ async fn write_amendment(
     now: DateTime<Utc>,
 ) -> StoreResult<AmendmentWrite> {
     let id = request.amendment_id.to_string();
-    let taken = |reason: &str| StoreError::Conflict { field: "amendment_id".into(), reason: reason.into() };
+    let taken = |reason: &str| StoreError::Conflict {
+        field: "amendment_id".into(),
+        reason: reason.into(),
+    };
     if let Some(existing) = find_amendment(&mut *conn, org, &id).await? {
         return if existing.request == request {
             Ok(AmendmentWrite::Duplicate(existing))
@@ -289,12 +315,14 @@ async fn write_amendment(
     // employee's row lock until commit, so two concurrent corrections cannot
     // both pass the check below or take the same sequence number. (SQLite has
     // a single writer already.)
-    sqlx::query("UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id = $2")
-        .bind(org.to_string())
-        .bind(request.employee_id.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
+    sqlx::query(
+        "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id = $2",
+    )
+    .bind(org.to_string())
+    .bind(request.employee_id.to_string())
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
     let events = load_events(&mut *conn, org, request.employee_id).await?;
     let amendments = load_amendments(&mut *conn, org, request.employee_id).await?;
     if let Err(e) = event::check_correction(&events, &amendments, &request.change) {
@@ -304,9 +332,10 @@ async fn write_amendment(
         };
         return Err(match e {
             CorrectionError::UnknownTarget(_) => StoreError::NotFound(format!("{field}: {e}")),
-            CorrectionError::AlreadyVoid(_) => {
-                StoreError::Precondition { field: field.into(), reason: e.to_string() }
-            }
+            CorrectionError::AlreadyVoid(_) => StoreError::Precondition {
+                field: field.into(),
+                reason: e.to_string(),
+            },
         });
     }
     let seq = amendments.last().map_or(1, |a| a.seq + 1);
@@ -332,13 +361,26 @@ async fn write_amendment(
     .execute(&mut *conn)
     .await
     .map_err(classify)?;
-    Ok(AmendmentWrite::New(Amendment { request, seq, author, created_at: now }))
+    Ok(AmendmentWrite::New(Amendment {
+        request,
+        seq,
+        author,
+        created_at: now,
+    }))
 }
 
 #[async_trait]
 impl Store for SqlStore {
-    async fn create_organisation(&self, name: &str, now: DateTime<Utc>) -> StoreResult<Organisation> {
-        let org = Organisation { id: OrgId::new_random(), name: name.to_owned(), created_at: now };
+    async fn create_organisation(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Organisation> {
+        let org = Organisation {
+            id: OrgId::new_random(),
+            name: name.to_owned(),
+            created_at: now,
+        };
         let row = org.clone();
         self.write(move |conn| {
             Box::pin(async move {
@@ -402,7 +444,10 @@ impl Store for SqlStore {
     }
 
     async fn token_by_hash(&self, secret_hash: &str) -> StoreResult<Option<ApiToken>> {
-        let sql = format!("SELECT {} FROM api_tokens WHERE secret_hash = $1", rows::TOKEN_COLUMNS);
+        let sql = format!(
+            "SELECT {} FROM api_tokens WHERE secret_hash = $1",
+            rows::TOKEN_COLUMNS
+        );
         sqlx::query(&sql)
             .bind(secret_hash.to_owned())
             .fetch_optional(&self.read)
@@ -420,7 +465,9 @@ impl Store for SqlStore {
         after: Option<(DateTime<Utc>, TokenId)>,
         limit: i64,
     ) -> StoreResult<Vec<ApiToken>> {
-        let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |(t, id)| (micros(t), id.to_string()));
+        let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |(t, id)| {
+            (micros(t), id.to_string())
+        });
         let sql = format!(
             "SELECT {} FROM api_tokens WHERE organisation_id = $1 \
              AND ($2 = 1 OR revoked_at IS NULL) \
@@ -442,7 +489,12 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn revoke_token(&self, org: OrgId, id: TokenId, now: DateTime<Utc>) -> StoreResult<ApiToken> {
+    async fn revoke_token(
+        &self,
+        org: OrgId,
+        id: TokenId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ApiToken> {
         self.write(move |conn| {
             Box::pin(async move {
                 sqlx::query(
@@ -618,7 +670,8 @@ impl Store for SqlStore {
         author: (TokenId, String),
         now: DateTime<Utc>,
     ) -> StoreResult<AmendmentWrite> {
-        self.write(move |conn| Box::pin(write_amendment(conn, org, request, author, now))).await
+        self.write(move |conn| Box::pin(write_amendment(conn, org, request, author, now)))
+            .await
     }
 }
 
@@ -626,7 +679,10 @@ fn external_id_conflict(err: sqlx::Error, e: &Employee) -> StoreError {
     if unique_violation(&err) {
         StoreError::Conflict {
             field: "external_id".into(),
-            reason: format!("'{}' is already used by another employee", e.fields.external_id),
+            reason: format!(
+                "'{}' is already used by another employee",
+                e.fields.external_id
+            ),
         }
     } else {
         classify(err)

@@ -1,7 +1,7 @@
 //! The write path. Every write is a closure run inside a transaction, and the
 //! caller's future resolves only after that transaction has committed.
 //!
-//! On SQLite one task owns the only writing connection. It takes the first
+//! On `SQLite` one task owns the only writing connection. It takes the first
 //! waiting write, then every other write already queued (up to
 //! [`MAX_GROUP`]), runs each inside its own SAVEPOINT so that one failing
 //! write rolls back alone, and commits them all with one fsync. Clients never
@@ -11,13 +11,13 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use sqlx::{AnyConnection, AnyPool};
 use sqlx::Executor as _;
+use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{StoreError, StoreResult};
 
-/// Most writes committed together by the SQLite writer.
+/// Most writes committed together by the `SQLite` writer.
 const MAX_GROUP: usize = 256;
 
 /// A write: runs against the connection inside an open transaction.
@@ -29,7 +29,8 @@ type Completion = Box<dyn FnOnce(Result<(), Arc<sqlx::Error>>) + Send>;
 
 /// A type-erased job for the writer task: runs, then says whether it
 /// succeeded and how to complete it.
-type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Completion)> + Send>;
+type Job =
+    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Completion)> + Send>;
 
 pub enum Writer {
     /// Group commit through one task owning one connection.
@@ -39,7 +40,7 @@ pub enum Writer {
 }
 
 impl Writer {
-    /// Starts the SQLite writer task on `conn`.
+    /// Starts the `SQLite` writer task on `conn`.
     pub fn single(conn: AnyConnection) -> Self {
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(run_single(conn, rx));
@@ -65,7 +66,9 @@ impl Writer {
                         let completion: Completion = Box::new(move |commit| {
                             let out = match commit {
                                 Ok(()) => r,
-                                Err(e) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
+                                Err(e) => {
+                                    Err(StoreError::Unavailable(format!("commit failed: {e}")))
+                                }
                             };
                             let _ = reply_tx.send(out);
                         });
@@ -136,7 +139,11 @@ async fn run_group(
         }
         let (ok, c) = job(conn).await;
         completions.push(c);
-        let end = if ok { "RELEASE w" } else { "ROLLBACK TO w; RELEASE w" };
+        let end = if ok {
+            "RELEASE w"
+        } else {
+            "ROLLBACK TO w; RELEASE w"
+        };
         if let Err(e) = conn.execute(end).await {
             return Err((e, completions));
         }

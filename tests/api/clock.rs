@@ -11,17 +11,28 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 use pb::EventKind::{BreakEnd, BreakStart, ClockIn, ClockOut};
+use pb::EventOutcome::{Duplicate, New, Rejected};
 
-async fn record(client: &mut ClockClient, e: &pb::ClockEvent) -> Result<pb::RecordEventResponse, tonic::Status> {
+/// A change to a valid event that makes it invalid.
+type Edit = fn(&mut pb::ClockEvent, chrono::DateTime<chrono::Utc>);
+
+async fn record(
+    client: &mut ClockClient,
+    e: &pb::ClockEvent,
+) -> Result<pb::RecordEventResponse, tonic::Status> {
     client
-        .record_event(pb::RecordEventRequest { event: Some(e.clone()) })
+        .record_event(pb::RecordEventRequest {
+            event: Some(e.clone()),
+        })
         .await
         .map(tonic::Response::into_inner)
 }
 
 async fn status(app: &TestApp, employee_id: &str) -> pb::ClockStatus {
     app.clock_client(&app.admin_token)
-        .get_clock_status(pb::GetClockStatusRequest { employee_id: employee_id.into() })
+        .get_clock_status(pb::GetClockStatusRequest {
+            employee_id: employee_id.into(),
+        })
         .await
         .unwrap()
         .into_inner()
@@ -43,7 +54,10 @@ async fn record_event_reports_new_then_duplicate(app: TestApp) {
 
     let again = record(&mut clock, &e).await.unwrap();
     assert_eq!(again.outcome(), pb::EventOutcome::Duplicate);
-    assert_eq!(again.stored.unwrap().received_at, first.stored.unwrap().received_at);
+    assert_eq!(
+        again.stored.unwrap().received_at,
+        first.stored.unwrap().received_at
+    );
     assert_eq!(app.stored_events(&kari.employee_id).await.len(), 1);
 }
 
@@ -55,11 +69,19 @@ async fn reusing_an_event_id_for_other_content_is_already_exists(app: TestApp) {
 
     let mut other = e.clone();
     other.occurred_at = Some(ts(at(9, 0)));
-    assert_error(record(&mut clock, &other).await, Code::AlreadyExists, "event.event_id");
+    assert_error(
+        record(&mut clock, &other).await,
+        Code::AlreadyExists,
+        "event.event_id",
+    );
 
     let stored = app.stored_events(&kari.employee_id).await;
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].event.occurred_at, at(8, 0), "the stored event is untouched");
+    assert_eq!(
+        stored[0].event.occurred_at,
+        at(8, 0),
+        "the stored event is untouched"
+    );
 }
 
 async fn record_event_rejects_bad_input_naming_the_field(app: TestApp) {
@@ -67,17 +89,61 @@ async fn record_event_rejects_bad_input_naming_the_field(app: TestApp) {
     let mut clock = app.clock_client(&app.clock_token().await);
     let good = event(&kari.employee_id, ClockIn, at(8, 0));
     let now = app.clock.now();
-    type Edit = fn(&mut pb::ClockEvent, chrono::DateTime<chrono::Utc>);
     let cases: Vec<(&str, Edit, Code, &str)> = vec![
-        ("empty event id", |e, _| e.event_id.clear(), Code::InvalidArgument, "event.event_id"),
-        ("malformed event id", |e, _| e.event_id = "42".into(), Code::InvalidArgument, "event.event_id"),
-        ("empty employee", |e, _| e.employee_id.clear(), Code::InvalidArgument, "event.employee_id"),
-        ("malformed employee", |e, _| e.employee_id = "kari".into(), Code::InvalidArgument, "event.employee_id"),
-        ("unknown employee", |e, _| e.employee_id = Uuid::new_v4().to_string(), Code::NotFound, "event.employee_id"),
-        ("unspecified kind", |e, _| e.kind = 0, Code::InvalidArgument, "event.kind"),
-        ("unknown kind", |e, _| e.kind = 99, Code::InvalidArgument, "event.kind"),
-        ("no instant", |e, _| e.occurred_at = None, Code::InvalidArgument, "event.occurred_at"),
-        ("bad nanos", |e, _| e.occurred_at.as_mut().unwrap().nanos = -1, Code::InvalidArgument, "event.occurred_at"),
+        (
+            "empty event id",
+            |e, _| e.event_id.clear(),
+            Code::InvalidArgument,
+            "event.event_id",
+        ),
+        (
+            "malformed event id",
+            |e, _| e.event_id = "42".into(),
+            Code::InvalidArgument,
+            "event.event_id",
+        ),
+        (
+            "empty employee",
+            |e, _| e.employee_id.clear(),
+            Code::InvalidArgument,
+            "event.employee_id",
+        ),
+        (
+            "malformed employee",
+            |e, _| e.employee_id = "kari".into(),
+            Code::InvalidArgument,
+            "event.employee_id",
+        ),
+        (
+            "unknown employee",
+            |e, _| e.employee_id = Uuid::new_v4().to_string(),
+            Code::NotFound,
+            "event.employee_id",
+        ),
+        (
+            "unspecified kind",
+            |e, _| e.kind = 0,
+            Code::InvalidArgument,
+            "event.kind",
+        ),
+        (
+            "unknown kind",
+            |e, _| e.kind = 99,
+            Code::InvalidArgument,
+            "event.kind",
+        ),
+        (
+            "no instant",
+            |e, _| e.occurred_at = None,
+            Code::InvalidArgument,
+            "event.occurred_at",
+        ),
+        (
+            "bad nanos",
+            |e, _| e.occurred_at.as_mut().unwrap().nanos = -1,
+            Code::InvalidArgument,
+            "event.occurred_at",
+        ),
         (
             "six minutes ahead",
             |e, now| e.occurred_at = Some(ts(now + Duration::minutes(6))),
@@ -86,13 +152,33 @@ async fn record_event_rejects_bad_input_naming_the_field(app: TestApp) {
         ),
         (
             "a clock stuck in 1970",
-            |e, _| e.occurred_at = Some(prost_types::Timestamp { seconds: 0, nanos: 0 }),
+            |e, _| {
+                e.occurred_at = Some(prost_types::Timestamp {
+                    seconds: 0,
+                    nanos: 0,
+                })
+            },
             Code::InvalidArgument,
             "event.occurred_at",
         ),
-        ("clock-in without location", |e, _| e.location = 0, Code::InvalidArgument, "event.location"),
-        ("unknown location", |e, _| e.location = 42, Code::InvalidArgument, "event.location"),
-        ("over-long device", |e, _| e.device_id = "d".repeat(129), Code::InvalidArgument, "event.device_id"),
+        (
+            "clock-in without location",
+            |e, _| e.location = 0,
+            Code::InvalidArgument,
+            "event.location",
+        ),
+        (
+            "unknown location",
+            |e, _| e.location = 42,
+            Code::InvalidArgument,
+            "event.location",
+        ),
+        (
+            "over-long device",
+            |e, _| e.device_id = "d".repeat(129),
+            Code::InvalidArgument,
+            "event.device_id",
+        ),
     ];
     for (what, edit, code, field) in cases {
         let mut e = good.clone();
@@ -101,50 +187,76 @@ async fn record_event_rejects_bad_input_naming_the_field(app: TestApp) {
         assert!(r.is_err(), "{what}: accepted");
         assert_error(r, code, field);
     }
-    let missing = clock.record_event(pb::RecordEventRequest { event: None }).await;
+    let missing = clock
+        .record_event(pb::RecordEventRequest { event: None })
+        .await;
     assert_error(missing, Code::InvalidArgument, "event");
-    assert!(app.stored_events(&kari.employee_id).await.is_empty(), "nothing stored");
+    assert!(
+        app.stored_events(&kari.employee_id).await.is_empty(),
+        "nothing stored"
+    );
 
     // Four minutes ahead is within the default skew of five.
     let mut ahead = good.clone();
     ahead.occurred_at = Some(ts(now + Duration::minutes(4)));
-    assert_eq!(record(&mut clock, &ahead).await.unwrap().outcome(), pb::EventOutcome::New);
+    assert_eq!(
+        record(&mut clock, &ahead).await.unwrap().outcome(),
+        pb::EventOutcome::New
+    );
 }
 
 async fn tokens_may_post_only_for_whom_their_role_allows(app: TestApp) {
     let boss = app.create_employee("B1").await;
-    let kari = app.create_employee_managed_by("E1", &boss.employee_id).await;
+    let kari = app
+        .create_employee_managed_by("E1", &boss.employee_id)
+        .await;
     let ola = app.create_employee("E2").await;
     let kari_token = app.token(pb::Role::Employee, Some(&kari.employee_id)).await;
     let boss_token = app.token(pb::Role::Manager, Some(&boss.employee_id)).await;
     let payroll = app.token(pb::Role::Payroll, None).await;
 
     let mut as_kari = app.clock_client(&kari_token);
-    record(&mut as_kari, &event(&kari.employee_id, ClockIn, at(8, 0))).await.unwrap();
+    record(&mut as_kari, &event(&kari.employee_id, ClockIn, at(8, 0)))
+        .await
+        .unwrap();
     assert_error(
         record(&mut as_kari, &event(&ola.employee_id, ClockIn, at(8, 0))).await,
         Code::PermissionDenied,
         "EMPLOYEE",
     );
     let mut as_boss = app.clock_client(&boss_token);
-    record(&mut as_boss, &event(&boss.employee_id, ClockIn, at(8, 0))).await.unwrap();
+    record(&mut as_boss, &event(&boss.employee_id, ClockIn, at(8, 0)))
+        .await
+        .unwrap();
     assert_error(
         record(&mut as_boss, &event(&kari.employee_id, ClockOut, at(9, 0))).await,
         Code::PermissionDenied,
         "MANAGER",
     );
     assert_error(
-        record(&mut app.clock_client(&payroll), &event(&kari.employee_id, ClockOut, at(9, 0))).await,
+        record(
+            &mut app.clock_client(&payroll),
+            &event(&kari.employee_id, ClockOut, at(9, 0)),
+        )
+        .await,
         Code::PermissionDenied,
         "PAYROLL",
     );
     assert_error(
-        record(&mut app.anonymous_clock_client(), &event(&kari.employee_id, ClockOut, at(9, 0))).await,
+        record(
+            &mut app.anonymous_clock_client(),
+            &event(&kari.employee_id, ClockOut, at(9, 0)),
+        )
+        .await,
         Code::Unauthenticated,
         "authorization",
     );
     assert_error(
-        record(&mut app.clock_client("tv1_not-a-token"), &event(&kari.employee_id, ClockOut, at(9, 0))).await,
+        record(
+            &mut app.clock_client("tv1_not-a-token"),
+            &event(&kari.employee_id, ClockOut, at(9, 0)),
+        )
+        .await,
         Code::Unauthenticated,
         "token",
     );
@@ -155,7 +267,9 @@ async fn tokens_may_post_only_for_whom_their_role_allows(app: TestApp) {
 async fn another_organisation_sees_nothing(app: TestApp) {
     let kari = app.create_employee("E1").await;
     let (_, other_admin) =
-        tidsvakt::bootstrap::create_organisation(app.store.as_ref(), "other", app.clock.now()).await.unwrap();
+        tidsvakt::bootstrap::create_organisation(app.store.as_ref(), "other", app.clock.now())
+            .await
+            .unwrap();
     let other_clock = app
         .admin_client(&other_admin)
         .create_api_token(pb::CreateApiTokenRequest {
@@ -169,9 +283,17 @@ async fn another_organisation_sees_nothing(app: TestApp) {
         .secret;
     let mut theirs = app.clock_client(&other_clock);
     let e = event(&kari.employee_id, ClockIn, at(8, 0));
-    assert_error(record(&mut theirs, &e).await, Code::NotFound, "event.employee_id");
     assert_error(
-        theirs.get_clock_status(pb::GetClockStatusRequest { employee_id: kari.employee_id.clone() }).await,
+        record(&mut theirs, &e).await,
+        Code::NotFound,
+        "event.employee_id",
+    );
+    assert_error(
+        theirs
+            .get_clock_status(pb::GetClockStatusRequest {
+                employee_id: kari.employee_id.clone(),
+            })
+            .await,
         Code::NotFound,
         "employee_id",
     );
@@ -193,9 +315,15 @@ async fn another_organisation_sees_nothing(app: TestApp) {
         .unwrap();
     let mut same_id = event(&their_employee.employee_id, ClockIn, at(8, 0));
     same_id.event_id.clone_from(&e.event_id);
-    assert_eq!(record(&mut theirs, &same_id).await.unwrap().outcome(), pb::EventOutcome::New);
+    assert_eq!(
+        record(&mut theirs, &same_id).await.unwrap().outcome(),
+        pb::EventOutcome::New
+    );
     let mut ours = app.clock_client(&app.clock_token().await);
-    assert_eq!(record(&mut ours, &e).await.unwrap().outcome(), pb::EventOutcome::New);
+    assert_eq!(
+        record(&mut ours, &e).await.unwrap().outcome(),
+        pb::EventOutcome::New
+    );
 }
 
 /// rules.md worked example 13: events arrive out of order and twice.
@@ -211,7 +339,6 @@ async fn worked_example_13_events_arrive_out_of_order(app: TestApp) {
     for e in [&clock_out, &break_end, &clock_in, &clock_in, &break_start] {
         outcomes.push(record(&mut clock, e).await.unwrap().outcome());
     }
-    use pb::EventOutcome::{Duplicate, New};
     assert_eq!(outcomes, vec![New, New, New, Duplicate, New]);
     let s = status(&app, id).await;
     assert_eq!(s.state(), pb::ClockState::ClockedOut);
@@ -230,7 +357,11 @@ async fn status_follows_breaks_and_location(app: TestApp) {
     let mut home = event(id, ClockIn, at(7, 0));
     home.location = pb::Location::Home as i32;
     record(&mut clock, &home).await.unwrap();
-    let on_break = record(&mut clock, &event(id, BreakStart, at(10, 0))).await.unwrap().status.unwrap();
+    let on_break = record(&mut clock, &event(id, BreakStart, at(10, 0)))
+        .await
+        .unwrap()
+        .status
+        .unwrap();
     assert_eq!(on_break.state(), pb::ClockState::OnBreak);
     assert_eq!(on_break.state_since, Some(ts(at(10, 0))));
     assert_eq!(on_break.clocked_in_since, Some(ts(at(7, 0))));
@@ -238,7 +369,11 @@ async fn status_follows_breaks_and_location(app: TestApp) {
     back.location = pb::Location::Office as i32;
     let working = record(&mut clock, &back).await.unwrap().status.unwrap();
     assert_eq!(working.state(), pb::ClockState::Working);
-    assert_eq!(working.location(), pb::Location::Office, "work resumed at the office");
+    assert_eq!(
+        working.location(),
+        pb::Location::Office,
+        "work resumed at the office"
+    );
 }
 
 async fn sync_events_answers_every_event_of_a_batch(app: TestApp) {
@@ -263,23 +398,42 @@ async fn sync_events_answers_every_event_of_a_batch(app: TestApp) {
         conflicting,
     ];
     let mut replies = clock
-        .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest { events: batch }]))
+        .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest {
+            events: batch,
+        }]))
         .await
         .unwrap()
         .into_inner();
-    let reply = replies.message().await.unwrap().expect("one reply per message");
+    let reply = replies
+        .message()
+        .await
+        .unwrap()
+        .expect("one reply per message");
     assert!(replies.message().await.unwrap().is_none());
-    use pb::EventOutcome::{Duplicate, New, Rejected};
     let outcomes: Vec<_> = reply.results.iter().map(pb::EventResult::outcome).collect();
-    assert_eq!(outcomes, vec![New, Duplicate, Rejected, New, Duplicate, Rejected, Rejected]);
-    let errors: Vec<_> = reply.results.iter().filter_map(|r| r.error.clone()).collect();
+    assert_eq!(
+        outcomes,
+        vec![New, Duplicate, Rejected, New, Duplicate, Rejected, Rejected]
+    );
+    let errors: Vec<_> = reply
+        .results
+        .iter()
+        .filter_map(|r| r.error.clone())
+        .collect();
     assert_eq!(errors[0].field, "events[2].event_id");
     assert_eq!(errors[0].code, "INVALID_ARGUMENT");
     assert_eq!(errors[1].code, "NOT_FOUND");
-    assert!(errors[1].message.contains("events[5].employee_id"), "{}", errors[1].message);
+    assert!(
+        errors[1].message.contains("events[5].employee_id"),
+        "{}",
+        errors[1].message
+    );
     assert_eq!(errors[2].code, "ALREADY_EXISTS");
     assert_eq!(errors[2].field, "events[6].event_id");
-    assert_eq!((reply.new_count, reply.duplicate_count, reply.rejected_count), (2, 2, 3));
+    assert_eq!(
+        (reply.new_count, reply.duplicate_count, reply.rejected_count),
+        (2, 2, 3)
+    );
     assert_eq!(app.stored_events(id).await.len(), 3);
 }
 
@@ -287,14 +441,26 @@ async fn sync_events_refuses_an_over_long_message_but_keeps_earlier_ones(app: Te
     let kari = app.create_employee("E1").await;
     let mut clock = app.clock_client(&app.clock_token().await);
     let id = &kari.employee_id;
-    let first = pb::SyncEventsRequest { events: vec![event(id, ClockIn, at(7, 0))] };
-    let too_long = pb::SyncEventsRequest {
-        events: (0..1001).map(|i| event(id, ClockOut, at(8, 0) + Duration::seconds(i))).collect(),
+    let first = pb::SyncEventsRequest {
+        events: vec![event(id, ClockIn, at(7, 0))],
     };
-    let mut replies = clock.sync_events(tokio_stream::iter(vec![first, too_long])).await.unwrap().into_inner();
+    let too_long = pb::SyncEventsRequest {
+        events: (0..1001)
+            .map(|i| event(id, ClockOut, at(8, 0) + Duration::seconds(i)))
+            .collect(),
+    };
+    let mut replies = clock
+        .sync_events(tokio_stream::iter(vec![first, too_long]))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(replies.message().await.unwrap().unwrap().new_count, 1);
     assert_error(replies.message().await, Code::InvalidArgument, "events");
-    assert_eq!(app.stored_events(id).await.len(), 1, "the first batch stays, the long one stored nothing");
+    assert_eq!(
+        app.stored_events(id).await.len(),
+        1,
+        "the first batch stays, the long one stored nothing"
+    );
 }
 
 async fn replaying_a_sync_changes_nothing(app: TestApp) {
@@ -304,7 +470,9 @@ async fn replaying_a_sync_changes_nothing(app: TestApp) {
     let events = vec![event(id, ClockIn, at(7, 0)), event(id, ClockOut, at(15, 0))];
     for expected_new in [2, 0] {
         let mut replies = clock
-            .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest { events: events.clone() }]))
+            .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest {
+                events: events.clone(),
+            }]))
             .await
             .unwrap()
             .into_inner();
@@ -315,7 +483,10 @@ async fn replaying_a_sync_changes_nothing(app: TestApp) {
     assert_eq!(app.stored_events(id).await.len(), 2);
 }
 
-fn correction(employee_id: &str, change: pb::correct_event_request::Change) -> pb::CorrectEventRequest {
+fn correction(
+    employee_id: &str,
+    change: pb::correct_event_request::Change,
+) -> pb::CorrectEventRequest {
     pb::CorrectEventRequest {
         amendment_id: Uuid::new_v4().to_string(),
         employee_id: employee_id.into(),
@@ -335,38 +506,89 @@ async fn corrections_add_void_and_move_without_touching_events(app: TestApp) {
 
     let add = correction(
         id,
-        Change::Add(pb::AddEventChange { kind: ClockOut as i32, occurred_at: Some(ts(at(15, 0))), location: 0 }),
+        Change::Add(pb::AddEventChange {
+            kind: ClockOut as i32,
+            occurred_at: Some(ts(at(15, 0))),
+            location: 0,
+        }),
     );
     let added = mine.correct_event(add.clone()).await.unwrap().into_inner();
     assert!(!added.duplicate);
     assert_eq!(added.status.unwrap().state(), pb::ClockState::ClockedOut);
     let amendment = added.amendment.unwrap();
     assert_eq!(amendment.kind(), pb::AmendmentKind::Add);
-    assert!(amendment.author.contains("EMPLOYEE"), "{}", amendment.author);
+    assert!(
+        amendment.author.contains("EMPLOYEE"),
+        "{}",
+        amendment.author
+    );
     assert_eq!(amendment.reason, "forgot to clock out");
 
     // The same request again is reported, not stored twice.
-    assert!(mine.correct_event(add.clone()).await.unwrap().into_inner().duplicate);
+    assert!(
+        mine.correct_event(add.clone())
+            .await
+            .unwrap()
+            .into_inner()
+            .duplicate
+    );
     let mut changed = add.clone();
     changed.reason = "something else".into();
-    assert_error(mine.correct_event(changed).await, Code::AlreadyExists, "amendment_id");
+    assert_error(
+        mine.correct_event(changed).await,
+        Code::AlreadyExists,
+        "amendment_id",
+    );
 
     // Move the added clock-out, then void the clock-in.
     let mv = correction(
         id,
-        Change::Move(pb::MoveEventChange { event_id: add.amendment_id.clone(), occurred_at: Some(ts(at(16, 0))) }),
+        Change::Move(pb::MoveEventChange {
+            event_id: add.amendment_id.clone(),
+            occurred_at: Some(ts(at(16, 0))),
+        }),
     );
-    let moved = mine.correct_event(mv).await.unwrap().into_inner().status.unwrap();
+    let moved = mine
+        .correct_event(mv)
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
     assert_eq!(moved.state_since, Some(ts(at(16, 0))));
-    let void = correction(id, Change::Void(pb::VoidEventChange { event_id: clock_in.event_id.clone() }));
-    let voided = mine.correct_event(void.clone()).await.unwrap().into_inner().status.unwrap();
+    let void = correction(
+        id,
+        Change::Void(pb::VoidEventChange {
+            event_id: clock_in.event_id.clone(),
+        }),
+    );
+    let voided = mine
+        .correct_event(void.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
     assert_eq!(voided.event_count, 1, "only the moved clock-out is left");
 
-    let again = correction(id, Change::Void(pb::VoidEventChange { event_id: clock_in.event_id.clone() }));
-    assert_error(mine.correct_event(again).await, Code::FailedPrecondition, "void.event_id");
+    let again = correction(
+        id,
+        Change::Void(pb::VoidEventChange {
+            event_id: clock_in.event_id.clone(),
+        }),
+    );
+    assert_error(
+        mine.correct_event(again).await,
+        Code::FailedPrecondition,
+        "void.event_id",
+    );
 
     let stored = app.stored_events(id).await;
-    assert_eq!(stored.len(), 1, "corrections never add or remove stored events");
+    assert_eq!(
+        stored.len(),
+        1,
+        "corrections never add or remove stored events"
+    );
     assert_eq!(stored[0].event.occurred_at, at(7, 0), "nor edit them");
 }
 
@@ -377,36 +599,64 @@ async fn correct_event_rejects_bad_input_naming_the_field(app: TestApp) {
     let id = &kari.employee_id;
     let clock_token = app.clock_token().await;
     let clock_in = event(id, ClockIn, at(7, 0));
-    record(&mut app.clock_client(&clock_token), &clock_in).await.unwrap();
+    record(&mut app.clock_client(&clock_token), &clock_in)
+        .await
+        .unwrap();
     let mut admin = app.clock_client(&app.admin_token);
-    let void = |target: &str| Change::Void(pb::VoidEventChange { event_id: target.into() });
+    let void = |target: &str| {
+        Change::Void(pb::VoidEventChange {
+            event_id: target.into(),
+        })
+    };
     let now = app.clock.now();
 
     let mut no_reason = correction(id, void(&clock_in.event_id));
     no_reason.reason = "   ".into();
-    assert_error(admin.correct_event(no_reason).await, Code::InvalidArgument, "reason");
+    assert_error(
+        admin.correct_event(no_reason).await,
+        Code::InvalidArgument,
+        "reason",
+    );
     let mut long_reason = correction(id, void(&clock_in.event_id));
     long_reason.reason = "x".repeat(501);
-    assert_error(admin.correct_event(long_reason).await, Code::InvalidArgument, "reason");
+    assert_error(
+        admin.correct_event(long_reason).await,
+        Code::InvalidArgument,
+        "reason",
+    );
     let mut no_change = correction(id, void(&clock_in.event_id));
     no_change.change = None;
-    assert_error(admin.correct_event(no_change).await, Code::InvalidArgument, "change");
+    assert_error(
+        admin.correct_event(no_change).await,
+        Code::InvalidArgument,
+        "change",
+    );
     let mut bad_amendment = correction(id, void(&clock_in.event_id));
     bad_amendment.amendment_id = "x".into();
-    assert_error(admin.correct_event(bad_amendment).await, Code::InvalidArgument, "amendment_id");
     assert_error(
-        admin.correct_event(correction(id, void("not-a-uuid"))).await,
+        admin.correct_event(bad_amendment).await,
+        Code::InvalidArgument,
+        "amendment_id",
+    );
+    assert_error(
+        admin
+            .correct_event(correction(id, void("not-a-uuid")))
+            .await,
         Code::InvalidArgument,
         "void.event_id",
     );
     assert_error(
-        admin.correct_event(correction(id, void(&Uuid::new_v4().to_string()))).await,
+        admin
+            .correct_event(correction(id, void(&Uuid::new_v4().to_string())))
+            .await,
         Code::NotFound,
         "void.event_id",
     );
     // Another employee's event is not in this employee's record.
     assert_error(
-        admin.correct_event(correction(&ola.employee_id, void(&clock_in.event_id))).await,
+        admin
+            .correct_event(correction(&ola.employee_id, void(&clock_in.event_id)))
+            .await,
         Code::NotFound,
         "void.event_id",
     );
@@ -417,43 +667,77 @@ async fn correct_event_rejects_bad_input_naming_the_field(app: TestApp) {
             occurred_at: Some(ts(now + Duration::hours(1))),
         }),
     );
-    assert_error(admin.correct_event(future_move).await, Code::InvalidArgument, "move.occurred_at");
+    assert_error(
+        admin.correct_event(future_move).await,
+        Code::InvalidArgument,
+        "move.occurred_at",
+    );
     let add_without_kind = correction(
         id,
-        Change::Add(pb::AddEventChange { kind: 0, occurred_at: Some(ts(at(15, 0))), location: 0 }),
+        Change::Add(pb::AddEventChange {
+            kind: 0,
+            occurred_at: Some(ts(at(15, 0))),
+            location: 0,
+        }),
     );
-    assert_error(admin.correct_event(add_without_kind).await, Code::InvalidArgument, "add.kind");
+    assert_error(
+        admin.correct_event(add_without_kind).await,
+        Code::InvalidArgument,
+        "add.kind",
+    );
     let add_in_without_location = correction(
         id,
-        Change::Add(pb::AddEventChange { kind: ClockIn as i32, occurred_at: Some(ts(at(15, 0))), location: 0 }),
+        Change::Add(pb::AddEventChange {
+            kind: ClockIn as i32,
+            occurred_at: Some(ts(at(15, 0))),
+            location: 0,
+        }),
     );
-    assert_error(admin.correct_event(add_in_without_location).await, Code::InvalidArgument, "add.location");
+    assert_error(
+        admin.correct_event(add_in_without_location).await,
+        Code::InvalidArgument,
+        "add.location",
+    );
 
     // Who may correct: not a clock, not a colleague; the manager may.
     assert_error(
-        app.clock_client(&clock_token).correct_event(correction(id, void(&clock_in.event_id))).await,
+        app.clock_client(&clock_token)
+            .correct_event(correction(id, void(&clock_in.event_id)))
+            .await,
         Code::PermissionDenied,
         "CLOCK",
     );
     let ola_token = app.token(pb::Role::Employee, Some(&ola.employee_id)).await;
     assert_error(
-        app.clock_client(&ola_token).correct_event(correction(id, void(&clock_in.event_id))).await,
+        app.clock_client(&ola_token)
+            .correct_event(correction(id, void(&clock_in.event_id)))
+            .await,
         Code::PermissionDenied,
         "EMPLOYEE",
     );
-    assert_eq!(status(&app, id).await.event_count, 1, "no rejected correction took effect");
+    assert_eq!(
+        status(&app, id).await.event_count,
+        1,
+        "no rejected correction took effect"
+    );
 
     let boss = app.create_employee("B1").await;
     app.admin()
         .update_employee(pb::UpdateEmployeeRequest {
             employee_id: id.clone(),
-            employee: Some(pb::Employee { manager_id: boss.employee_id.clone(), ..Default::default() }),
+            employee: Some(pb::Employee {
+                manager_id: boss.employee_id.clone(),
+                ..Default::default()
+            }),
             update_paths: vec!["manager_id".into()],
         })
         .await
         .unwrap();
     let boss_token = app.token(pb::Role::Manager, Some(&boss.employee_id)).await;
-    app.clock_client(&boss_token).correct_event(correction(id, void(&clock_in.event_id))).await.unwrap();
+    app.clock_client(&boss_token)
+        .correct_event(correction(id, void(&clock_in.event_id)))
+        .await
+        .unwrap();
     assert_eq!(status(&app, id).await.event_count, 0);
 }
 
@@ -462,30 +746,55 @@ async fn get_clock_status_rejects_bad_input(app: TestApp) {
     let ola = app.create_employee("E2").await;
     let mut admin = app.clock_client(&app.admin_token);
     assert_error(
-        admin.get_clock_status(pb::GetClockStatusRequest { employee_id: String::new() }).await,
+        admin
+            .get_clock_status(pb::GetClockStatusRequest {
+                employee_id: String::new(),
+            })
+            .await,
         Code::InvalidArgument,
         "employee_id",
     );
     assert_error(
-        admin.get_clock_status(pb::GetClockStatusRequest { employee_id: "zz".into() }).await,
+        admin
+            .get_clock_status(pb::GetClockStatusRequest {
+                employee_id: "zz".into(),
+            })
+            .await,
         Code::InvalidArgument,
         "employee_id",
     );
     assert_error(
-        admin.get_clock_status(pb::GetClockStatusRequest { employee_id: Uuid::new_v4().to_string() }).await,
+        admin
+            .get_clock_status(pb::GetClockStatusRequest {
+                employee_id: Uuid::new_v4().to_string(),
+            })
+            .await,
         Code::NotFound,
         "employee_id",
     );
     let kari_token = app.token(pb::Role::Employee, Some(&kari.employee_id)).await;
     let mut as_kari = app.clock_client(&kari_token);
-    as_kari.get_clock_status(pb::GetClockStatusRequest { employee_id: kari.employee_id.clone() }).await.unwrap();
+    as_kari
+        .get_clock_status(pb::GetClockStatusRequest {
+            employee_id: kari.employee_id.clone(),
+        })
+        .await
+        .unwrap();
     assert_error(
-        as_kari.get_clock_status(pb::GetClockStatusRequest { employee_id: ola.employee_id.clone() }).await,
+        as_kari
+            .get_clock_status(pb::GetClockStatusRequest {
+                employee_id: ola.employee_id.clone(),
+            })
+            .await,
         Code::PermissionDenied,
         "EMPLOYEE",
     );
     assert_error(
-        app.anonymous_clock_client().get_clock_status(pb::GetClockStatusRequest { employee_id: ola.employee_id }).await,
+        app.anonymous_clock_client()
+            .get_clock_status(pb::GetClockStatusRequest {
+                employee_id: ola.employee_id,
+            })
+            .await,
         Code::Unauthenticated,
         "authorization",
     );
@@ -495,8 +804,12 @@ async fn get_clock_status_rejects_bad_input(app: TestApp) {
 async fn stored_events_cannot_be_updated_or_deleted(app: TestApp) {
     let kari = app.create_employee("E1").await;
     let e = event(&kari.employee_id, ClockIn, at(7, 0));
-    record(&mut app.clock_client(&app.clock_token().await), &e).await.unwrap();
-    let mut conn = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    record(&mut app.clock_client(&app.clock_token().await), &e)
+        .await
+        .unwrap();
+    let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
     for sql in [
         "UPDATE clock_events SET occurred_at = 0",
         "DELETE FROM clock_events",

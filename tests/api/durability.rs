@@ -40,7 +40,11 @@ async fn start_server(data_dir: &Path, database_url: &str) -> Server {
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(line) = stderr.next_line().await.unwrap() {
-            if let Some(rest) = line.split("addr=").nth(1).filter(|_| line.contains("serving gRPC")) {
+            if let Some(rest) = line
+                .split("addr=")
+                .nth(1)
+                .filter(|_| line.contains("serving gRPC"))
+            {
                 return rest.split_whitespace().next().unwrap().to_owned();
             }
         }
@@ -52,29 +56,47 @@ async fn start_server(data_dir: &Path, database_url: &str) -> Server {
     tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut first_admin = None;
-    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_millis(300), stdout.next_line()).await {
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_millis(300), stdout.next_line()).await
+    {
         if line.starts_with("tv1_") {
             first_admin = Some(line);
         }
     }
-    Server { child, addr: format!("http://{addr}"), first_admin }
+    Server {
+        child,
+        addr: format!("http://{addr}"),
+        first_admin,
+    }
 }
 
 async fn acknowledged_events_survive_kill_9(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, _guard) = match &db {
-        Db::Sqlite => (format!("sqlite://{}", dir.path().join("tidsvakt.db").display()), None),
+        Db::Sqlite => (
+            format!("sqlite://{}", dir.path().join("tidsvakt.db").display()),
+            None,
+        ),
         Db::Postgres(admin) => {
             let pg = PgDatabase::create(admin).await;
             (pg.url.clone(), Some(pg))
         }
     };
     let server = start_server(dir.path(), &database_url).await;
-    let admin = server.first_admin.clone().expect("first start prints the admin token");
-    let channel = Channel::from_shared(server.addr.clone()).unwrap().connect().await.unwrap();
+    let admin = server
+        .first_admin
+        .clone()
+        .expect("first start prints the admin token");
+    let channel = Channel::from_shared(server.addr.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     let bearer = |t: &str| Bearer::for_token(t);
-    let mut admin_client =
-        pb::admin_service_client::AdminServiceClient::with_interceptor(channel.clone(), bearer(&admin));
+    let mut admin_client = pb::admin_service_client::AdminServiceClient::with_interceptor(
+        channel.clone(),
+        bearer(&admin),
+    );
     let employee = admin_client
         .create_employee(pb::CreateEmployeeRequest {
             external_id: "E1".into(),
@@ -102,15 +124,22 @@ async fn acknowledged_events_survive_kill_9(db: Db) {
     let acked: Arc<Mutex<Vec<pb::ClockEvent>>> = Arc::default();
     let mut tasks = Vec::new();
     for worker in 0..8i64 {
-        let mut client =
-            pb::clock_service_client::ClockServiceClient::with_interceptor(channel.clone(), bearer(&clock_token));
+        let mut client = pb::clock_service_client::ClockServiceClient::with_interceptor(
+            channel.clone(),
+            bearer(&clock_token),
+        );
         let acked = Arc::clone(&acked);
         let employee_id = employee.employee_id.clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..10_000i64 {
                 let t = test_now() - Span::days(300) + Span::seconds(worker * 100_000 + i);
                 let e = event(&employee_id, pb::EventKind::ClockIn, t);
-                match client.record_event(pb::RecordEventRequest { event: Some(e.clone()) }).await {
+                match client
+                    .record_event(pb::RecordEventRequest {
+                        event: Some(e.clone()),
+                    })
+                    .await
+                {
                     Ok(_) => acked.lock().unwrap().push(e),
                     Err(_) => break,
                 }
@@ -134,22 +163,47 @@ async fn acknowledged_events_survive_kill_9(db: Db) {
 
     // Everything acknowledged is stored exactly once.
     let mut conn = sqlx::AnyConnection::connect(&database_url).await.unwrap();
-    let rows = sqlx::query("SELECT event_id FROM clock_events").fetch_all(&mut conn).await.unwrap();
-    let ids: Vec<String> = rows.iter().map(|r| r.get::<String, _>("event_id")).collect();
+    let rows = sqlx::query("SELECT event_id FROM clock_events")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.get::<String, _>("event_id"))
+        .collect();
     let unique: HashSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "no event is stored twice");
-    let missing: Vec<_> = acked.iter().filter(|e| !unique.contains(&e.event_id)).collect();
-    assert!(missing.is_empty(), "{} acknowledged events were lost", missing.len());
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|e| !unique.contains(&e.event_id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events were lost",
+        missing.len()
+    );
     conn.close().await.unwrap();
 
     // A restarted server answers DUPLICATE for every one of them.
     let server = start_server(dir.path(), &database_url).await;
-    assert!(server.first_admin.is_none(), "a restart does not bootstrap again");
-    let channel = Channel::from_shared(server.addr.clone()).unwrap().connect().await.unwrap();
-    let mut client = pb::clock_service_client::ClockServiceClient::with_interceptor(channel, bearer(&clock_token));
+    assert!(
+        server.first_admin.is_none(),
+        "a restart does not bootstrap again"
+    );
+    let channel = Channel::from_shared(server.addr.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = pb::clock_service_client::ClockServiceClient::with_interceptor(
+        channel,
+        bearer(&clock_token),
+    );
     for chunk in acked.chunks(1000) {
         let mut replies = client
-            .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest { events: chunk.to_vec() }]))
+            .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest {
+                events: chunk.to_vec(),
+            }]))
             .await
             .unwrap()
             .into_inner();
@@ -177,8 +231,14 @@ async fn sigterm_stops_the_server_cleanly() {
     let url = format!("sqlite://{}", dir.path().join("tidsvakt.db").display());
     let mut server = start_server(dir.path(), &url).await;
     let pid = server.child.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
     assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(30), server.child.wait()).await.unwrap().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), server.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "exit status {status:?}");
 }

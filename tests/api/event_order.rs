@@ -22,7 +22,7 @@ struct Plan {
     order: Vec<usize>,
     /// Indexes posted a second time, at the end.
     repeats: Vec<usize>,
-    /// 0 = RecordEvent one by one; k = SyncEvents messages of k events.
+    /// 0 = `RecordEvent` one by one; k = `SyncEvents` messages of k events.
     batch: usize,
 }
 
@@ -37,33 +37,63 @@ fn plans() -> impl Strategy<Value = Plan> {
                 0..4usize,
             )
         })
-        .prop_map(|(events, order, repeats, batch)| Plan { events, order, repeats, batch })
+        .prop_map(|(events, order, repeats, batch)| Plan {
+            events,
+            order,
+            repeats,
+            batch,
+        })
 }
 
 fn to_event(employee_id: &str, id: &str, spec: Spec) -> pb::ClockEvent {
     let (kind, minutes, home) = spec;
-    let mut e = event(employee_id, pb::EventKind::try_from(kind).unwrap(), at(6, 0) + Duration::minutes(minutes));
-    e.event_id = id.to_owned();
+    let mut e = event(
+        employee_id,
+        pb::EventKind::try_from(kind).unwrap(),
+        at(6, 0) + Duration::minutes(minutes),
+    );
+    id.clone_into(&mut e.event_id);
     if kind == pb::EventKind::ClockIn as i32 || kind == pb::EventKind::BreakEnd as i32 {
-        e.location = if home { pb::Location::Home } else { pb::Location::Office } as i32;
+        e.location = if home {
+            pb::Location::Home
+        } else {
+            pb::Location::Office
+        } as i32;
     }
     e
 }
 
 /// Posts `events` in `sequence` order; returns nothing, checks every reply.
-async fn post(app: &TestApp, token: &str, events: &[pb::ClockEvent], sequence: &[usize], batch: usize) {
+async fn post(
+    app: &TestApp,
+    token: &str,
+    events: &[pb::ClockEvent],
+    sequence: &[usize],
+    batch: usize,
+) {
     let mut client = app.clock_client(token);
     if batch == 0 {
         for &i in sequence {
-            client.record_event(pb::RecordEventRequest { event: Some(events[i].clone()) }).await.unwrap();
+            client
+                .record_event(pb::RecordEventRequest {
+                    event: Some(events[i].clone()),
+                })
+                .await
+                .unwrap();
         }
     } else {
         let messages: Vec<pb::SyncEventsRequest> = sequence
             .chunks(batch)
-            .map(|c| pb::SyncEventsRequest { events: c.iter().map(|&i| events[i].clone()).collect() })
+            .map(|c| pb::SyncEventsRequest {
+                events: c.iter().map(|&i| events[i].clone()).collect(),
+            })
             .collect();
         let count = messages.len();
-        let mut replies = client.sync_events(tokio_stream::iter(messages)).await.unwrap().into_inner();
+        let mut replies = client
+            .sync_events(tokio_stream::iter(messages))
+            .await
+            .unwrap()
+            .into_inner();
         for _ in 0..count {
             let r = replies.message().await.unwrap().unwrap();
             assert_eq!(r.rejected_count, 0, "{r:?}");
@@ -73,36 +103,59 @@ async fn post(app: &TestApp, token: &str, events: &[pb::ClockEvent], sequence: &
 
 /// What must not depend on arrival: stored content and status, with event
 /// ids replaced by their index in the plan.
-async fn observe(app: &TestApp, employee_id: &str, ids: &[String]) -> (Vec<(usize, String)>, String) {
-    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+async fn observe(
+    app: &TestApp,
+    employee_id: &str,
+    ids: &[String],
+) -> (Vec<(usize, String)>, String) {
+    let index: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
     let mut stored: Vec<(usize, String)> = app
         .stored_events(employee_id)
         .await
         .into_iter()
         .map(|s| {
             let e = s.event;
-            (index[e.event_id.to_string().as_str()], format!("{:?} {} {:?}", e.kind, e.occurred_at, e.location))
+            (
+                index[e.event_id.to_string().as_str()],
+                format!("{:?} {} {:?}", e.kind, e.occurred_at, e.location),
+            )
         })
         .collect();
     stored.sort();
     let mut s = app
         .clock_client(&app.admin_token)
-        .get_clock_status(pb::GetClockStatusRequest { employee_id: employee_id.into() })
+        .get_clock_status(pb::GetClockStatusRequest {
+            employee_id: employee_id.into(),
+        })
         .await
         .unwrap()
         .into_inner()
         .status
         .unwrap();
     s.employee_id.clear();
-    s.last_event_id = index.get(s.last_event_id.as_str()).map(ToString::to_string).unwrap_or_default();
+    s.last_event_id = index
+        .get(s.last_event_id.as_str())
+        .map(ToString::to_string)
+        .unwrap_or_default();
     (stored, format!("{s:?}"))
 }
 
 fn arrival_order_does_not_matter(db: &Db) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let app = rt.block_on(spawn_app(db.clone()));
     let token = rt.block_on(app.clock_token());
-    let mut runner = TestRunner::new(Config { cases: 32, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 32,
+        ..Config::default()
+    });
     let employees = std::sync::atomic::AtomicUsize::new(0);
     runner
         .run(&plans(), |plan| {
@@ -113,12 +166,19 @@ fn arrival_order_does_not_matter(db: &Db) {
                 let n = plan.events.len();
                 let ids_a: Vec<String> = (0..n).map(|_| Uuid::new_v4().to_string()).collect();
                 let ids_b: Vec<String> = (0..n).map(|_| Uuid::new_v4().to_string()).collect();
-                let events_a: Vec<_> =
-                    (0..n).map(|i| to_event(&in_order.employee_id, &ids_a[i], plan.events[i])).collect();
-                let events_b: Vec<_> =
-                    (0..n).map(|i| to_event(&shuffled.employee_id, &ids_b[i], plan.events[i])).collect();
+                let events_a: Vec<_> = (0..n)
+                    .map(|i| to_event(&in_order.employee_id, &ids_a[i], plan.events[i]))
+                    .collect();
+                let events_b: Vec<_> = (0..n)
+                    .map(|i| to_event(&shuffled.employee_id, &ids_b[i], plan.events[i]))
+                    .collect();
                 post(&app, &token, &events_a, &(0..n).collect::<Vec<_>>(), 0).await;
-                let sequence: Vec<usize> = plan.order.iter().chain(plan.repeats.iter()).copied().collect();
+                let sequence: Vec<usize> = plan
+                    .order
+                    .iter()
+                    .chain(plan.repeats.iter())
+                    .copied()
+                    .collect();
                 post(&app, &token, &events_b, &sequence, plan.batch).await;
                 let expected = observe(&app, &in_order.employee_id, &ids_a).await;
                 let actual = observe(&app, &shuffled.employee_id, &ids_b).await;

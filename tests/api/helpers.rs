@@ -150,10 +150,17 @@ impl PgDatabase {
     pub async fn create(admin_url: &str) -> Self {
         sqlx::any::install_default_drivers();
         let name = format!("tidsvakt_test_{}", Uuid::new_v4().simple());
-        let mut conn =
-            sqlx::AnyConnection::connect(admin_url).await.expect("PostgreSQL answers at TIDSVAKT_TEST_PG_URL");
-        conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-        Self { admin_url: admin_url.to_owned(), url: with_database(admin_url, &name), name }
+        let mut conn = sqlx::AnyConnection::connect(admin_url)
+            .await
+            .expect("PostgreSQL answers at TIDSVAKT_TEST_PG_URL");
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        Self {
+            admin_url: admin_url.to_owned(),
+            url: with_database(admin_url, &name),
+            name,
+        }
     }
 }
 
@@ -162,10 +169,15 @@ impl Drop for PgDatabase {
         let (admin, name) = (self.admin_url.clone(), self.name.clone());
         // From a thread of its own: Drop cannot await, and may run inside a runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                    let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                    let _ = conn
+                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await;
                 }
             });
         })
@@ -180,7 +192,10 @@ pub async fn spawn_app(db: Db) -> TestApp {
     }
     let dir = tempfile::tempdir().unwrap();
     let (database_url, pg) = match &db {
-        Db::Sqlite => (format!("sqlite://{}", dir.path().join("tidsvakt.db").display()), None),
+        Db::Sqlite => (
+            format!("sqlite://{}", dir.path().join("tidsvakt.db").display()),
+            None,
+        ),
         Db::Postgres(admin) => {
             let pg = PgDatabase::create(admin).await;
             (pg.url.clone(), Some(pg))
@@ -195,15 +210,26 @@ pub async fn spawn_app(db: Db) -> TestApp {
         bootstrap: true,
     };
     let clock = Arc::new(ManualClock::new(test_now()));
-    let app = App::build(config, clock.clone()).await.expect("the app builds");
-    let admin_token = app.first_admin.as_ref().expect("first start creates an admin").secret.clone();
+    let app = App::build(config, clock.clone())
+        .await
+        .expect("the app builds");
+    let admin_token = app
+        .first_admin
+        .as_ref()
+        .expect("first start creates an admin")
+        .secret
+        .clone();
     let addr = format!("http://{}", app.local_addr());
     let store = app.store();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
-    let channel = Channel::from_shared(addr.clone()).unwrap().connect().await.expect("server answers");
+    let channel = Channel::from_shared(addr.clone())
+        .unwrap()
+        .connect()
+        .await
+        .expect("server answers");
     TestApp {
         addr,
         clock,
@@ -221,7 +247,9 @@ pub async fn spawn_app(db: Db) -> TestApp {
 
 /// `admin_url` with its database replaced by `name`.
 pub fn with_database(admin_url: &str, name: &str) -> String {
-    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
     let base = match base[after_scheme..].find('/') {
         Some(slash) => &base[..after_scheme + slash],
@@ -274,7 +302,11 @@ impl TestApp {
         self.create_employee_managed_by(external_id, "").await
     }
 
-    pub async fn create_employee_managed_by(&self, external_id: &str, manager_id: &str) -> pb::Employee {
+    pub async fn create_employee_managed_by(
+        &self,
+        external_id: &str,
+        manager_id: &str,
+    ) -> pb::Employee {
         self.admin()
             .create_employee(pb::CreateEmployeeRequest {
                 external_id: external_id.into(),
@@ -310,10 +342,16 @@ impl TestApp {
     }
 
     /// The stored events of an employee, straight from the database.
-    pub async fn stored_events(&self, employee_id: &str) -> Vec<tidsvakt::domain::event::StoredEvent> {
+    pub async fn stored_events(
+        &self,
+        employee_id: &str,
+    ) -> Vec<tidsvakt::domain::event::StoredEvent> {
         use tidsvakt::storage::Store as _;
         let org = self.org_id().await;
-        self.store.events_of(org, employee_id.parse().unwrap()).await.unwrap()
+        self.store
+            .events_of(org, employee_id.parse().unwrap())
+            .await
+            .unwrap()
     }
 
     /// The organisation of the first admin token.

@@ -1,5 +1,8 @@
 //! API tests: the real server, a real database, the generated clients.
 
+// Helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod admin;

@@ -2,22 +2,33 @@
 
 use tidsvakt::pb;
 use tonic::Code;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
 use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
 use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-use tonic_reflection::pb::v1::ServerReflectionRequest;
 
 use crate::helpers::*;
 
 async fn health_reports_every_service_serving(app: TestApp) {
     let mut health = tonic_health::pb::health_client::HealthClient::new(app.channel.clone());
-    for service in ["", "tidsvakt.v1.ClockService", "tidsvakt.v1.AdminService", "tidsvakt.v1.PayrollService"] {
+    for service in [
+        "",
+        "tidsvakt.v1.ClockService",
+        "tidsvakt.v1.AdminService",
+        "tidsvakt.v1.PayrollService",
+    ] {
         let r = health
-            .check(tonic_health::pb::HealthCheckRequest { service: service.into() })
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: service.into(),
+            })
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(r.status(), tonic_health::pb::health_check_response::ServingStatus::Serving, "{service}");
+        assert_eq!(
+            r.status(),
+            tonic_health::pb::health_check_response::ServingStatus::Serving,
+            "{service}"
+        );
     }
 }
 
@@ -27,7 +38,11 @@ async fn reflection_lists_every_service_without_proto_files(app: TestApp) {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut replies = reflection.server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
+    let mut replies = reflection
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
     let reply = replies.message().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
         panic!("not a service list: {reply:?}");
@@ -40,14 +55,23 @@ async fn reflection_lists_every_service_without_proto_files(app: TestApp) {
         "tidsvakt.v1.AdminService",
         "grpc.health.v1.Health",
     ] {
-        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
     }
 
     let symbol = ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(MessageRequest::FileContainingSymbol("tidsvakt.v1.ClockService".into())),
+        message_request: Some(MessageRequest::FileContainingSymbol(
+            "tidsvakt.v1.ClockService".into(),
+        )),
     };
-    let mut replies = reflection.server_reflection_info(tokio_stream::iter(vec![symbol])).await.unwrap().into_inner();
+    let mut replies = reflection
+        .server_reflection_info(tokio_stream::iter(vec![symbol]))
+        .await
+        .unwrap()
+        .into_inner();
     let reply = replies.message().await.unwrap().unwrap();
     assert!(
         matches!(reply.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty()),
@@ -56,22 +80,37 @@ async fn reflection_lists_every_service_without_proto_files(app: TestApp) {
 }
 
 async fn rpcs_of_later_work_answer_unimplemented_naming_themselves(app: TestApp) {
-    let mut timesheet = pb::timesheet_service_client::TimesheetServiceClient::new(app.channel.clone());
+    let mut timesheet =
+        pb::timesheet_service_client::TimesheetServiceClient::new(app.channel.clone());
     assert_error(
-        timesheet.get_timesheet(pb::GetTimesheetRequest::default()).await,
+        timesheet
+            .get_timesheet(pb::GetTimesheetRequest::default())
+            .await,
         Code::Unimplemented,
         "TimesheetService/GetTimesheet",
     );
     assert_error(
-        timesheet.get_headroom(pb::GetHeadroomRequest::default()).await,
+        timesheet
+            .get_headroom(pb::GetHeadroomRequest::default())
+            .await,
         Code::Unimplemented,
         "TimesheetService/GetHeadroom",
     );
     let mut payroll = pb::payroll_service_client::PayrollServiceClient::new(app.channel.clone());
-    assert_error(payroll.lock_period(pb::LockPeriodRequest::default()).await, Code::Unimplemented, "LockPeriod");
-    assert_error(payroll.list_totals(pb::ListTotalsRequest::default()).await, Code::Unimplemented, "ListTotals");
     assert_error(
-        app.admin().set_schedule(pb::SetScheduleRequest::default()).await,
+        payroll.lock_period(pb::LockPeriodRequest::default()).await,
+        Code::Unimplemented,
+        "LockPeriod",
+    );
+    assert_error(
+        payroll.list_totals(pb::ListTotalsRequest::default()).await,
+        Code::Unimplemented,
+        "ListTotals",
+    );
+    assert_error(
+        app.admin()
+            .set_schedule(pb::SetScheduleRequest::default())
+            .await,
         Code::Unimplemented,
         "AdminService/SetSchedule",
     );
