@@ -417,11 +417,12 @@ async fn clock(conn: &Connection, action: ClockAction) -> anyhow::Result<()> {
         .await
         .map_err(explain)?
         .into_inner();
-    println!(
-        "{} recorded ({})",
-        kind.as_str_name(),
-        r.outcome().as_str_name()
-    );
+    let what = kind.as_str_name().trim_start_matches("EVENT_KIND_").to_lowercase().replace('_', " ");
+    let outcome = match r.outcome() {
+        pb::EventOutcome::Duplicate => "already recorded",
+        _ => "recorded",
+    };
+    println!("{what} {outcome}");
     print_status(r.status.as_ref());
     Ok(())
 }
@@ -433,14 +434,15 @@ fn print_status(status: Option<&pb::ClockStatus>) {
     };
     let at = |t: Option<&prost_types::Timestamp>| {
         t.and_then(|t| DateTime::from_timestamp(t.seconds, 0))
-            .map_or_else(|| "-".to_owned(), |t| t.to_rfc3339())
+            .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
     };
-    println!(
-        "{}: {} since {} (clocked in since {}, location {})",
-        s.employee_id,
-        s.state().as_str_name(),
-        at(s.state_since.as_ref()),
-        at(s.clocked_in_since.as_ref()),
-        s.location().as_str_name()
-    );
+    let place = s.location().as_str_name().trim_start_matches("LOCATION_").to_lowercase();
+    let since = at(s.state_since.as_ref());
+    let clocked_in = at(s.clocked_in_since.as_ref());
+    match s.state() {
+        pb::ClockState::Working => println!("working ({place}) since {since}; clocked in at {clocked_in}"),
+        pb::ClockState::OnBreak => println!("on a break since {since}; clocked in at {clocked_in} ({place})"),
+        _ if s.event_count == 0 => println!("clocked out; no events yet"),
+        _ => println!("clocked out since {since}"),
+    }
 }
