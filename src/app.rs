@@ -167,7 +167,10 @@ impl App {
             .add_service(pb::payroll_service_server::PayrollServiceServer::new(
                 PayrollApi,
             ))
-            .serve_with_incoming_shutdown(TcpIncoming::from(self.listener), shutdown)
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(self.listener).with_nodelay(Some(true)),
+                shutdown,
+            )
             .await;
         watcher.abort();
         self.store.close().await;

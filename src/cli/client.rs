@@ -417,7 +417,11 @@ async fn clock(conn: &Connection, action: ClockAction) -> anyhow::Result<()> {
         .await
         .map_err(explain)?
         .into_inner();
-    let what = kind.as_str_name().trim_start_matches("EVENT_KIND_").to_lowercase().replace('_', " ");
+    let what = kind
+        .as_str_name()
+        .trim_start_matches("EVENT_KIND_")
+        .to_lowercase()
+        .replace('_', " ");
     let outcome = match r.outcome() {
         pb::EventOutcome::Duplicate => "already recorded",
         _ => "recorded",
@@ -434,14 +438,25 @@ fn print_status(status: Option<&pb::ClockStatus>) {
     };
     let at = |t: Option<&prost_types::Timestamp>| {
         t.and_then(|t| DateTime::from_timestamp(t.seconds, 0))
-            .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .map_or_else(
+                || "-".to_owned(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            )
     };
-    let place = s.location().as_str_name().trim_start_matches("LOCATION_").to_lowercase();
+    let place = s
+        .location()
+        .as_str_name()
+        .trim_start_matches("LOCATION_")
+        .to_lowercase();
     let since = at(s.state_since.as_ref());
     let clocked_in = at(s.clocked_in_since.as_ref());
     match s.state() {
-        pb::ClockState::Working => println!("working ({place}) since {since}; clocked in at {clocked_in}"),
-        pb::ClockState::OnBreak => println!("on a break since {since}; clocked in at {clocked_in} ({place})"),
+        pb::ClockState::Working => {
+            println!("working ({place}) since {since}; clocked in at {clocked_in}");
+        }
+        pb::ClockState::OnBreak => {
+            println!("on a break since {since}; clocked in at {clocked_in} ({place})");
+        }
         _ if s.event_count == 0 => println!("clocked out; no events yet"),
         _ => println!("clocked out since {since}"),
     }

@@ -6,10 +6,12 @@
 //! event that does not fit the current state is reported as an anomaly
 //! instead of being dropped silently.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::event::{EffectiveEvent, EventKind, Location};
+use super::event::{Amendment, EffectiveEvent, EventKind, Location, StoredEvent};
 
 /// A clocked break inside an interval.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -235,6 +237,49 @@ impl Pairer {
     }
 }
 
+/// The instant from which the record decides the current status, if one can
+/// be found among `latest` (the employee's most recent stored events, in any
+/// order; `complete` when they are all of them).
+///
+/// Pairing restarts at a clock-in, so the state after a clock-in that is
+/// alone at its instant does not depend on anything before it. The anchor is
+/// the latest such clock-in that no amendment voids or moves and no amendment
+/// puts another event beside. Events at the earliest instant of an
+/// incomplete `latest` may have siblings that were not read, so that instant
+/// is never an anchor.
+#[must_use]
+pub fn status_anchor(
+    latest: &[StoredEvent],
+    complete: bool,
+    amendments: &[Amendment],
+) -> Option<DateTime<Utc>> {
+    let touched: HashSet<Uuid> = amendments
+        .iter()
+        .filter_map(|a| a.request.change.target())
+        .collect();
+    let landing: HashSet<DateTime<Utc>> = amendments
+        .iter()
+        .filter_map(|a| a.request.change.new_instant())
+        .collect();
+    let mut per_instant: HashMap<DateTime<Utc>, usize> = HashMap::new();
+    for e in latest {
+        *per_instant.entry(e.event.occurred_at).or_default() += 1;
+    }
+    let earliest = latest.iter().map(|e| e.event.occurred_at).min()?;
+    latest
+        .iter()
+        .map(|s| &s.event)
+        .filter(|e| {
+            e.kind == EventKind::ClockIn
+                && (complete || e.occurred_at > earliest)
+                && per_instant[&e.occurred_at] == 1
+                && !touched.contains(&e.event_id.0)
+                && !landing.contains(&e.occurred_at)
+        })
+        .map(|e| e.occurred_at)
+        .max()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +361,36 @@ mod tests {
         assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
         assert_eq!(p.intervals.len(), 2);
         assert!(p.intervals.iter().all(|i| i.end.is_some()));
+    }
+
+    fn stored(id: u128, kind: EventKind, h: u32, m: u32) -> StoredEvent {
+        let e = ev(id, kind, h, m);
+        StoredEvent {
+            event: super::super::event::ClockEvent {
+                event_id: super::super::ids::EventId(e.id),
+                employee_id: super::super::ids::EmployeeId(Uuid::from_u128(99)),
+                kind,
+                occurred_at: e.occurred_at,
+                location: e.location,
+                device_id: "t".into(),
+            },
+            received_at: e.occurred_at,
+        }
+    }
+
+    #[test]
+    fn anchor_is_the_latest_lone_untouched_clock_in() {
+        let latest = vec![
+            stored(1, EventKind::ClockIn, 7, 0),
+            stored(2, EventKind::ClockOut, 11, 0),
+            stored(3, EventKind::ClockIn, 12, 0),
+            stored(4, EventKind::ClockOut, 12, 0),
+        ];
+        let seven = Utc.with_ymd_and_hms(2026, 11, 19, 7, 0, 0).unwrap();
+        // 12:00 shares its instant with a clock-out, so 07:00 is the anchor.
+        assert_eq!(status_anchor(&latest, true, &[]), Some(seven));
+        // Read incompletely, 07:00 is the earliest instant read: no anchor.
+        assert_eq!(status_anchor(&latest, false, &[]), None);
     }
 
     proptest! {

@@ -134,6 +134,42 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The event a void or move corrects.
+    #[must_use]
+    pub fn target(&self) -> Option<Uuid> {
+        match self {
+            Self::Add { .. } => None,
+            Self::Void { target } | Self::Move { target, .. } => Some(*target),
+        }
+    }
+
+    /// Where an add or move puts an event.
+    #[must_use]
+    pub fn new_instant(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Add { occurred_at, .. } | Self::Move { occurred_at, .. } => Some(*occurred_at),
+            Self::Void { .. } => None,
+        }
+    }
+}
+
+/// How many events the effective record holds: every add adds one, and
+/// every void removed exactly one (a void is only stored if its target was
+/// in the record at the time).
+#[must_use]
+pub fn effective_count(stored: usize, amendments: &[Amendment]) -> usize {
+    let adds = amendments
+        .iter()
+        .filter(|a| matches!(a.request.change, Change::Add { .. }))
+        .count();
+    let voids = amendments
+        .iter()
+        .filter(|a| matches!(a.request.change, Change::Void { .. }))
+        .count();
+    (stored + adds).saturating_sub(voids)
+}
+
 /// A correction as requested, before the server stamps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AmendmentRequest {

@@ -144,7 +144,7 @@ impl AdminApi {
             match path.as_str() {
                 "external_id" => {
                     f.external_id =
-                        employee::parse_external_id("employee.external_id", &new.external_id)?
+                        employee::parse_external_id("employee.external_id", &new.external_id)?;
                 }
                 "name" => f.name = employee::parse_name("employee.name", &new.name)?,
                 "email" => f.email = employee::parse_email("employee.email", &new.email)?,
@@ -154,14 +154,14 @@ impl AdminApi {
                         .await?;
                 }
                 "time_zone" => {
-                    f.time_zone = employee::parse_time_zone("employee.time_zone", &new.time_zone)?
+                    f.time_zone = employee::parse_time_zone("employee.time_zone", &new.time_zone)?;
                 }
                 "locale" => {
                     f.locale = convert::locale("employee.locale", new.locale)?
                         .ok_or_else(|| ApiError::invalid("employee.locale", "is required"))?;
                 }
                 "rule_pack" => {
-                    f.rule_pack = employee::parse_rule_pack("employee.rule_pack", &new.rule_pack)?
+                    f.rule_pack = employee::parse_rule_pack("employee.rule_pack", &new.rule_pack)?;
                 }
                 "exemption" => {
                     f.exemption = convert::exemption("employee.exemption", new.exemption)?

@@ -92,11 +92,15 @@ impl Ctx {
         }
     }
 
-    /// The employee's status from the whole effective record.
+    /// The employee's status. Reads only the record from the latest clean
+    /// clock-in on (see `StatusRecord`), so its cost does not grow with
+    /// the employee's history.
     pub async fn clock_status(&self, org: OrgId, employee: EmployeeId) -> ApiResult<ClockStatus> {
-        let events = self.store.events_of(org, employee).await?;
-        let amendments = self.store.amendments_of(org, employee).await?;
-        let effective = event::effective_events(&events, &amendments);
-        Ok(clock_status::pair(&effective).status)
+        let record = self.store.status_record(org, employee).await?;
+        let effective = event::effective_events(&record.events, &record.amendments);
+        let mut status = clock_status::pair(&effective).status;
+        let stored = usize::try_from(record.stored_count).unwrap_or_default();
+        status.event_count = event::effective_count(stored, &record.amendments);
+        Ok(status)
     }
 }

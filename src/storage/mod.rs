@@ -75,6 +75,21 @@ pub enum AmendmentWrite {
     Duplicate(Amendment),
 }
 
+/// The part of an employee's record that decides the current status.
+///
+/// Pairing restarts at every clock-in, so the state after the latest clock-in
+/// that no amendment touches, and that shares its instant with no other
+/// event, does not depend on anything before it. `events` holds the stored
+/// events from that instant on, plus every event an amendment targets;
+/// with no such clock-in it holds the whole record.
+#[derive(Clone, Debug, Default)]
+pub struct StatusRecord {
+    pub events: Vec<StoredEvent>,
+    pub amendments: Vec<Amendment>,
+    /// All stored events of the employee, read or not.
+    pub stored_count: i64,
+}
+
 /// Which employees a listing returns.
 #[derive(Clone, Debug, Default)]
 pub struct EmployeeFilter {
@@ -141,6 +156,9 @@ pub trait Store: Send + Sync + 'static {
     async fn events_of(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<StoredEvent>>;
     /// An employee's amendments, by creation.
     async fn amendments_of(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<Amendment>>;
+    /// What the current clock status needs, without reading the whole
+    /// history (see [`StatusRecord`]).
+    async fn status_record(&self, org: OrgId, employee: EmployeeId) -> StoreResult<StatusRecord>;
     /// Appends an amendment after checking, in the same transaction, that it
     /// applies to the record (`Precondition` if not); idempotent on its id
     /// (`Conflict` naming `amendment_id` for other content).

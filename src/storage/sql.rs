@@ -4,19 +4,23 @@ use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, ConnectOptions as _, Executor};
+use sqlx::{Any, ConnectOptions as _, Executor, Row as _};
 use sqlx::{AnyConnection, AnyPool};
+use uuid::Uuid;
 
 use super::rows::{self, micros};
 use super::writer::{Writer, classify};
 use super::{
-    AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, Store, StoreError,
-    StoreResult,
+    AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
+    StoreError, StoreResult,
 };
+use crate::domain::clock_status;
 use crate::domain::employee::Employee;
 use crate::domain::event::{
     self, Amendment, AmendmentRequest, ClockEvent, CorrectionError, Location, StoredEvent,
@@ -29,6 +33,10 @@ use crate::domain::token::ApiToken;
 /// power cut, not just a crash (group commit keeps the cost per request low).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+/// How many of the latest events the status reads before falling back to the
+/// whole record; a working day has a handful.
+const STATUS_WINDOW: i64 = 64;
 
 /// SQL storage over sqlx's `Any` driver.
 pub struct SqlStore {
@@ -661,6 +669,67 @@ impl Store for SqlStore {
 
     async fn amendments_of(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<Amendment>> {
         load_amendments(&self.read, org, employee).await
+    }
+
+    async fn status_record(&self, org: OrgId, employee: EmployeeId) -> StoreResult<StatusRecord> {
+        let amendments = load_amendments(&self.read, org, employee).await?;
+        let targets: HashSet<Uuid> = amendments
+            .iter()
+            .filter_map(|a| a.request.change.target())
+            .collect();
+        let stored_count: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM clock_events WHERE organisation_id = $1 AND employee_id = $2",
+        )
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .fetch_one(&self.read)
+        .await
+        .map_err(classify)?
+        .try_get("n")
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sql = format!(
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+             ORDER BY occurred_at DESC, event_id DESC LIMIT $3",
+            rows::EVENT_COLUMNS
+        );
+        let latest: Vec<StoredEvent> = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(employee.to_string())
+            .bind(STATUS_WINDOW)
+            .fetch_all(&self.read)
+            .await
+            .map_err(classify)?
+            .iter()
+            .map(rows::stored_event)
+            .collect::<StoreResult<_>>()?;
+        let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < STATUS_WINDOW;
+        let Some(anchor) = clock_status::status_anchor(&latest, complete, &amendments) else {
+            let events = load_events(&self.read, org, employee).await?;
+            return Ok(StatusRecord {
+                events,
+                amendments,
+                stored_count,
+            });
+        };
+        let mut events: Vec<StoredEvent> = latest
+            .into_iter()
+            .filter(|e| e.event.occurred_at >= anchor)
+            .collect();
+        for target in targets {
+            if events.iter().any(|e| e.event.event_id.0 == target) {
+                continue;
+            }
+            if let Some(e) = find_event(&self.read, org, &target.to_string()).await?
+                && e.event.employee_id == employee
+            {
+                events.push(e);
+            }
+        }
+        Ok(StatusRecord {
+            events,
+            amendments,
+            stored_count,
+        })
     }
 
     async fn record_amendment(

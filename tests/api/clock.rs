@@ -156,7 +156,7 @@ async fn record_event_rejects_bad_input_naming_the_field(app: TestApp) {
                 e.occurred_at = Some(prost_types::Timestamp {
                     seconds: 0,
                     nanos: 0,
-                })
+                });
             },
             Code::InvalidArgument,
             "event.occurred_at",
@@ -827,7 +827,70 @@ async fn stored_events_cannot_be_updated_or_deleted(app: TestApp) {
     assert_eq!(stored[0].event.occurred_at, at(7, 0));
 }
 
+/// Status reads only the record from the latest clock-in on; corrections of
+/// that clock-in, or events moved across it, must still count.
+async fn status_honours_corrections_around_the_latest_clock_in(app: TestApp) {
+    use pb::correct_event_request::Change;
+    let kari = app.create_employee("E1").await;
+    let id = &kari.employee_id;
+    let mut clock = app.clock_client(&app.clock_token().await);
+    let first_in = event(id, ClockIn, at(7, 0));
+    let first_out = event(id, ClockOut, at(11, 0));
+    let second_in = event(id, ClockIn, at(12, 0));
+    for e in [&first_in, &first_out, &second_in] {
+        record(&mut clock, e).await.unwrap();
+    }
+    assert_eq!(status(&app, id).await.state(), pb::ClockState::Working);
+
+    let mut admin = app.clock_client(&app.admin_token);
+    let void = correction(
+        id,
+        Change::Void(pb::VoidEventChange {
+            event_id: second_in.event_id.clone(),
+        }),
+    );
+    admin.correct_event(void).await.unwrap();
+    let s = status(&app, id).await;
+    assert_eq!(
+        (s.state(), s.state_since),
+        (pb::ClockState::ClockedOut, Some(ts(at(11, 0))))
+    );
+    assert_eq!(s.event_count, 2);
+
+    // Moving the old clock-out past a later clock-in changes the status.
+    let third_in = event(id, ClockIn, at(13, 0));
+    record(&mut clock, &third_in).await.unwrap();
+    let mv = correction(
+        id,
+        Change::Move(pb::MoveEventChange {
+            event_id: first_out.event_id.clone(),
+            occurred_at: Some(ts(at(14, 0))),
+        }),
+    );
+    admin.correct_event(mv).await.unwrap();
+    let s = status(&app, id).await;
+    assert_eq!(
+        (s.state(), s.state_since),
+        (pb::ClockState::ClockedOut, Some(ts(at(14, 0))))
+    );
+
+    // An added event lands on the instant of a moved one; both count.
+    let add = correction(
+        id,
+        Change::Add(pb::AddEventChange {
+            kind: ClockOut as i32,
+            occurred_at: Some(ts(at(14, 0))),
+            location: 0,
+        }),
+    );
+    admin.correct_event(add).await.unwrap();
+    let s = status(&app, id).await;
+    assert_eq!(s.state(), pb::ClockState::ClockedOut);
+    assert_eq!(s.event_count, 4);
+}
+
 crate::both_backends!(
+    status_honours_corrections_around_the_latest_clock_in,
     record_event_reports_new_then_duplicate,
     reusing_an_event_id_for_other_content_is_already_exists,
     record_event_rejects_bad_input_naming_the_field,
