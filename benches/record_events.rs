@@ -39,6 +39,7 @@ fn main() {
             outbox_dir: dir.path().join("outbox"),
             limits: Limits::default(),
             bootstrap: true,
+            metrics_listen: None,
         };
         let app = App::build(config, Arc::new(ManualClock::new(now))).await.unwrap();
         let admin = app.first_admin.as_ref().expect("an empty database").secret.clone();

@@ -81,6 +81,9 @@ impl App {
         } else {
             None
         };
+        if let Some(addr) = config.metrics_listen {
+            crate::metrics::install(addr)?;
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -152,6 +155,7 @@ impl App {
         tracing::info!(%addr, "serving gRPC");
         let result = Server::builder()
             .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+            .layer(crate::metrics::RpcMetricsLayer)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -186,6 +190,7 @@ async fn watch_database(store: Arc<SqlStore>, health: tonic_health::server::Heal
     loop {
         tokio::time::sleep(HEALTH_INTERVAL).await;
         let ok = store.ping().await.is_ok();
+        metrics::gauge!("tidsvakt_database_up").set(if ok { 1.0 } else { 0.0 });
         if ok != serving {
             serving = ok;
             let status = if ok {

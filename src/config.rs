@@ -74,6 +74,9 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "TIDSVAKT_LOG_FORMAT", value_enum, default_value = "plain")]
     pub log_format: LogFormat,
+    /// Serve Prometheus metrics at `http://ADDR/metrics` (off when not given).
+    #[arg(long, env = "TIDSVAKT_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// How many seconds ahead of the server's clock an event may be.
     #[arg(long, env = "TIDSVAKT_MAX_CLOCK_SKEW_SECS", default_value_t = 300)]
     pub max_clock_skew_secs: u32,
@@ -98,6 +101,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// On an empty database, create a default organisation and admin token.
     pub bootstrap: bool,
+    /// Where to serve Prometheus metrics, if anywhere (one per process).
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ServerConfig {
@@ -115,6 +120,7 @@ impl ServerConfig {
                 max_clock_skew: chrono::Duration::seconds(i64::from(args.max_clock_skew_secs)),
             },
             bootstrap: true,
+            metrics_listen: args.metrics_listen,
         }
     }
 }

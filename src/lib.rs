@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod grpc;
+pub mod metrics;
 pub mod pb;
 pub mod storage;
 pub mod telemetry;

@@ -152,12 +152,23 @@ async fn record_event(
         EventWrite::Conflict => return Err(id_taken("event.event_id")),
     };
     tracing::info!(outcome = outcome.as_str_name(), "event recorded");
+    count_events(outcome, 1);
     let status = ctx.clock_status(caller.org(), employee.id).await?;
     Ok(pb::RecordEventResponse {
         outcome: outcome as i32,
         stored: Some(convert::stored_event_pb(&stored)),
         status: Some(convert::clock_status_pb(employee.id, &status)),
     })
+}
+
+fn count_events(outcome: pb::EventOutcome, n: i32) {
+    let label = match outcome {
+        pb::EventOutcome::New => "new",
+        pb::EventOutcome::Duplicate => "duplicate",
+        _ => "rejected",
+    };
+    metrics::counter!("tidsvakt_events_total", "outcome" => label)
+        .increment(u64::try_from(n).unwrap_or(0));
 }
 
 fn id_taken(field: &str) -> ApiError {
@@ -254,6 +265,9 @@ async fn sync_batch(
         rejected_count: count(pb::EventOutcome::Rejected),
         results,
     };
+    count_events(pb::EventOutcome::New, reply.new_count);
+    count_events(pb::EventOutcome::Duplicate, reply.duplicate_count);
+    count_events(pb::EventOutcome::Rejected, reply.rejected_count);
     tracing::info!(
         new = reply.new_count,
         duplicate = reply.duplicate_count,

@@ -95,6 +95,8 @@ impl From<StoreError> for ApiError {
 
 impl From<ApiError> for Status {
     fn from(e: ApiError) -> Self {
+        metrics::counter!("tidsvakt_rpc_errors_total", "code" => format!("{:?}", e.code()))
+            .increment(1);
         let message = e.to_string();
         match e {
             ApiError::Invalid { field, reason } => {

@@ -101,6 +101,8 @@ async fn run_single(mut conn: AnyConnection, mut rx: mpsc::Receiver<Job>) {
         match result {
             Ok(completions) => {
                 tracing::trace!(writes = count, "group committed");
+                #[allow(clippy::cast_precision_loss)] // at most MAX_GROUP
+                metrics::histogram!("tidsvakt_write_group_size").record(count as f64);
                 for c in completions {
                     c(Ok(()));
                 }

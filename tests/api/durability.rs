@@ -25,8 +25,13 @@ struct Server {
 }
 
 async fn start_server(data_dir: &Path, database_url: &str) -> Server {
+    start_server_with(data_dir, database_url, &[]).await
+}
+
+async fn start_server_with(data_dir: &Path, database_url: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tidsvakt"))
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "plain"])
+        .args(extra)
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--database-url", database_url])
@@ -241,4 +246,82 @@ async fn sigterm_stops_the_server_cleanly() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "exit status {status:?}");
+}
+
+/// `--metrics-listen` serves Prometheus text with the event and RPC counters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_events_and_calls() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("tidsvakt.db").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let server = start_server_with(dir.path(), &url, &["--metrics-listen", &metrics_addr]).await;
+    let admin = server.first_admin.clone().unwrap();
+    let channel = Channel::from_shared(server.addr.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let employee = pb::admin_service_client::AdminServiceClient::with_interceptor(
+        channel.clone(),
+        Bearer::for_token(&admin),
+    )
+    .create_employee(pb::CreateEmployeeRequest {
+        external_id: "E1".into(),
+        name: "Kari".into(),
+        email: "kari@example.no".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .employee
+    .unwrap();
+    let mut clock = pb::clock_service_client::ClockServiceClient::with_interceptor(
+        channel,
+        Bearer::for_token(&admin),
+    );
+    let e = event(
+        &employee.employee_id,
+        pb::EventKind::ClockIn,
+        chrono::Utc::now() - Span::hours(1),
+    );
+    for _ in 0..2 {
+        clock
+            .record_event(pb::RecordEventRequest {
+                event: Some(e.clone()),
+            })
+            .await
+            .unwrap();
+    }
+    let _ = clock
+        .get_clock_status(pb::GetClockStatusRequest {
+            employee_id: "bad".into(),
+        })
+        .await;
+
+    let mut conn = tokio::net::TcpStream::connect(&metrics_addr).await.unwrap();
+    conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    conn.read_to_string(&mut body).await.unwrap();
+    for expected in [
+        "tidsvakt_events_total{outcome=\"new\"} 1",
+        "tidsvakt_events_total{outcome=\"duplicate\"} 1",
+        "tidsvakt_rpc_requests_total{method=\"tidsvakt.v1.ClockService/RecordEvent\"} 2",
+        "tidsvakt_rpc_errors_total{code=\"InvalidArgument\"} 1",
+        "tidsvakt_rpc_duration_seconds",
+    ] {
+        assert!(body.contains(expected), "missing {expected} in\n{body}");
+    }
+    assert!(
+        !body.contains(&employee.employee_id),
+        "no employee ids in metrics"
+    );
 }

@@ -208,6 +208,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
         outbox_dir: dir.path().join("outbox"),
         limits: Limits::default(),
         bootstrap: true,
+        metrics_listen: None,
     };
     let clock = Arc::new(ManualClock::new(test_now()));
     let app = App::build(config, clock.clone())
