@@ -6,5 +6,6 @@
 pub mod clock_status;
 pub mod employee;
 pub mod event;
+pub mod holidays;
 pub mod ids;
 pub mod token;
