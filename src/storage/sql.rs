@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, ConnectOptions as _, Executor, Row as _};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
@@ -120,6 +120,44 @@ impl SqlStore {
         self.writer.write(Box::new(f)).await
     }
 
+    /// Runs an INSERT or UPDATE of `employee` whose parameters follow
+    /// `rows::EMPLOYEE_COLUMNS`; `NotFound` when no row was written.
+    async fn save_employee(&self, sql: &'static str, employee: &Employee) -> StoreResult<()> {
+        let e = employee.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let f = &e.fields;
+                let n = sqlx::query(sql)
+                    .bind(e.id.to_string())
+                    .bind(e.org_id.to_string())
+                    .bind(f.external_id.clone())
+                    .bind(f.name.clone())
+                    .bind(f.email.clone())
+                    .bind(f.manager_id.map(|m| m.to_string()))
+                    .bind(f.time_zone.name().to_owned())
+                    .bind(f.locale.as_str())
+                    .bind(f.rule_pack.clone())
+                    .bind(f.exemption.as_str())
+                    .bind(i64::from(e.active))
+                    .bind(micros(e.created_at))
+                    .bind(micros(e.updated_at))
+                    .bind(e.deactivated_at.map(micros))
+                    .execute(conn)
+                    .await
+                    .map_err(|err| external_id_conflict(err, &e))?
+                    .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound(format!(
+                        "employee_id: employee {}",
+                        e.id
+                    )));
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
     /// Checks the database answers (for readiness).
     ///
     /// # Errors
@@ -171,6 +209,50 @@ fn unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+/// Runs `sql` with text parameters `binds` and maps every row.
+async fn rows_by<'e, E, T>(
+    ex: E,
+    sql: &str,
+    binds: &[String],
+    map: fn(&AnyRow) -> StoreResult<T>,
+) -> StoreResult<Vec<T>>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = q.bind(b.clone());
+    }
+    q.fetch_all(ex)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(map)
+        .collect()
+}
+
+/// Runs `sql` with text parameters `binds` and maps the row, if any.
+async fn row_by<'e, E, T>(
+    ex: E,
+    sql: &str,
+    binds: &[String],
+    map: fn(&AnyRow) -> StoreResult<T>,
+) -> StoreResult<Option<T>>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = q.bind(b.clone());
+    }
+    q.fetch_optional(ex)
+        .await
+        .map_err(classify)?
+        .as_ref()
+        .map(map)
+        .transpose()
+}
+
 async fn load_events<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     org: OrgId,
@@ -181,15 +263,13 @@ async fn load_events<'e, E: Executor<'e, Database = Any>>(
          ORDER BY occurred_at, event_id",
         rows::EVENT_COLUMNS
     );
-    sqlx::query(&sql)
-        .bind(org.to_string())
-        .bind(employee.to_string())
-        .fetch_all(ex)
-        .await
-        .map_err(classify)?
-        .iter()
-        .map(rows::stored_event)
-        .collect()
+    rows_by(
+        ex,
+        &sql,
+        &[org.to_string(), employee.to_string()],
+        rows::stored_event,
+    )
+    .await
 }
 
 async fn load_amendments<'e, E: Executor<'e, Database = Any>>(
@@ -198,19 +278,16 @@ async fn load_amendments<'e, E: Executor<'e, Database = Any>>(
     employee: EmployeeId,
 ) -> StoreResult<Vec<Amendment>> {
     let sql = format!(
-        "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id = $2 \
-         ORDER BY seq",
+        "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id = $2 ORDER BY seq",
         rows::AMENDMENT_COLUMNS
     );
-    sqlx::query(&sql)
-        .bind(org.to_string())
-        .bind(employee.to_string())
-        .fetch_all(ex)
-        .await
-        .map_err(classify)?
-        .iter()
-        .map(rows::amendment)
-        .collect()
+    rows_by(
+        ex,
+        &sql,
+        &[org.to_string(), employee.to_string()],
+        rows::amendment,
+    )
+    .await
 }
 
 async fn find_event<'e, E: Executor<'e, Database = Any>>(
@@ -222,15 +299,13 @@ async fn find_event<'e, E: Executor<'e, Database = Any>>(
         "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id = $2",
         rows::EVENT_COLUMNS
     );
-    sqlx::query(&sql)
-        .bind(org.to_string())
-        .bind(id.to_owned())
-        .fetch_optional(ex)
-        .await
-        .map_err(classify)?
-        .as_ref()
-        .map(rows::stored_event)
-        .transpose()
+    row_by(
+        ex,
+        &sql,
+        &[org.to_string(), id.to_owned()],
+        rows::stored_event,
+    )
+    .await
 }
 
 async fn find_amendment<'e, E: Executor<'e, Database = Any>>(
@@ -242,15 +317,7 @@ async fn find_amendment<'e, E: Executor<'e, Database = Any>>(
         "SELECT {} FROM amendments WHERE organisation_id = $1 AND amendment_id = $2",
         rows::AMENDMENT_COLUMNS
     );
-    sqlx::query(&sql)
-        .bind(org.to_string())
-        .bind(id.to_owned())
-        .fetch_optional(ex)
-        .await
-        .map_err(classify)?
-        .as_ref()
-        .map(rows::amendment)
-        .transpose()
+    row_by(ex, &sql, &[org.to_string(), id.to_owned()], rows::amendment).await
 }
 
 /// Stores one event inside the open transaction.
@@ -407,14 +474,8 @@ impl Store for SqlStore {
     }
 
     async fn organisation(&self, org: OrgId) -> StoreResult<Option<Organisation>> {
-        sqlx::query("SELECT id, name, created_at FROM organisations WHERE id = $1")
-            .bind(org.to_string())
-            .fetch_optional(&self.read)
-            .await
-            .map_err(classify)?
-            .as_ref()
-            .map(rows::organisation)
-            .transpose()
+        let sql = "SELECT id, name, created_at FROM organisations WHERE id = $1";
+        row_by(&self.read, sql, &[org.to_string()], rows::organisation).await
     }
 
     async fn organisation_count(&self) -> StoreResult<i64> {
@@ -456,14 +517,7 @@ impl Store for SqlStore {
             "SELECT {} FROM api_tokens WHERE secret_hash = $1",
             rows::TOKEN_COLUMNS
         );
-        sqlx::query(&sql)
-            .bind(secret_hash.to_owned())
-            .fetch_optional(&self.read)
-            .await
-            .map_err(classify)?
-            .as_ref()
-            .map(rows::token)
-            .transpose()
+        row_by(&self.read, &sql, &[secret_hash.to_owned()], rows::token).await
     }
 
     async fn list_tokens(
@@ -519,87 +573,38 @@ impl Store for SqlStore {
                     "SELECT {} FROM api_tokens WHERE organisation_id = $1 AND id = $2",
                     rows::TOKEN_COLUMNS
                 );
-                sqlx::query(&sql)
-                    .bind(org.to_string())
-                    .bind(id.to_string())
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(classify)?
-                    .as_ref()
-                    .map(rows::token)
-                    .transpose()?
-                    .ok_or_else(|| StoreError::NotFound(format!("token_id: token {id}")))
+                row_by(
+                    &mut *conn,
+                    &sql,
+                    &[org.to_string(), id.to_string()],
+                    rows::token,
+                )
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("token_id: token {id}")))
             })
         })
         .await
     }
 
     async fn insert_employee(&self, employee: &Employee) -> StoreResult<()> {
-        let e = employee.clone();
-        self.write(move |conn| {
-            Box::pin(async move {
-                let f = &e.fields;
-                sqlx::query(
-                    "INSERT INTO employees (id, organisation_id, external_id, name, email, manager_id, \
-                     time_zone, locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(e.id.to_string())
-                .bind(e.org_id.to_string())
-                .bind(f.external_id.clone())
-                .bind(f.name.clone())
-                .bind(f.email.clone())
-                .bind(f.manager_id.map(|m| m.to_string()))
-                .bind(f.time_zone.name().to_owned())
-                .bind(f.locale.as_str())
-                .bind(f.rule_pack.clone())
-                .bind(f.exemption.as_str())
-                .bind(i64::from(e.active))
-                .bind(micros(e.created_at))
-                .bind(micros(e.updated_at))
-                .bind(e.deactivated_at.map(micros))
-                .execute(conn)
-                .await
-                .map_err(|err| external_id_conflict(err, &e))?;
-                Ok(())
-            })
-        })
+        self.save_employee(
+            "INSERT INTO employees (id, organisation_id, external_id, name, email, manager_id, \
+             time_zone, locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            employee,
+        )
         .await
     }
 
     async fn update_employee(&self, employee: &Employee) -> StoreResult<()> {
-        let e = employee.clone();
-        self.write(move |conn| {
-            Box::pin(async move {
-                let f = &e.fields;
-                let n = sqlx::query(
-                    "UPDATE employees SET external_id = $3, name = $4, email = $5, manager_id = $6, \
-                     time_zone = $7, locale = $8, rule_pack = $9, exemption = $10, active = $11, \
-                     updated_at = $12, deactivated_at = $13 WHERE organisation_id = $1 AND id = $2",
-                )
-                .bind(e.org_id.to_string())
-                .bind(e.id.to_string())
-                .bind(f.external_id.clone())
-                .bind(f.name.clone())
-                .bind(f.email.clone())
-                .bind(f.manager_id.map(|m| m.to_string()))
-                .bind(f.time_zone.name().to_owned())
-                .bind(f.locale.as_str())
-                .bind(f.rule_pack.clone())
-                .bind(f.exemption.as_str())
-                .bind(i64::from(e.active))
-                .bind(micros(e.updated_at))
-                .bind(e.deactivated_at.map(micros))
-                .execute(conn)
-                .await
-                .map_err(|err| external_id_conflict(err, &e))?
-                .rows_affected();
-                if n == 0 {
-                    return Err(StoreError::NotFound(format!("employee_id: employee {}", e.id)));
-                }
-                Ok(())
-            })
-        })
+        // created_at never changes; matching on it keeps every parameter used.
+        self.save_employee(
+            "UPDATE employees SET external_id = $3, name = $4, email = $5, manager_id = $6, \
+             time_zone = $7, locale = $8, rule_pack = $9, exemption = $10, active = $11, \
+             updated_at = $13, deactivated_at = $14 \
+             WHERE id = $1 AND organisation_id = $2 AND created_at = $12",
+            employee,
+        )
         .await
     }
 
@@ -608,15 +613,13 @@ impl Store for SqlStore {
             "SELECT {} FROM employees WHERE organisation_id = $1 AND id = $2",
             rows::EMPLOYEE_COLUMNS
         );
-        sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&self.read)
-            .await
-            .map_err(classify)?
-            .as_ref()
-            .map(rows::employee)
-            .transpose()
+        row_by(
+            &self.read,
+            &sql,
+            &[org.to_string(), id.to_string()],
+            rows::employee,
+        )
+        .await
     }
 
     async fn list_employees(
