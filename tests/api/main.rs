@@ -7,8 +7,9 @@
 
 mod helpers;
 
-mod admin;
 mod clock;
 mod durability;
+mod employees;
 mod event_order;
 mod service;
+mod tokens;
