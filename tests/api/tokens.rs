@@ -1,5 +1,6 @@
 //! AdminService over gRPC: API tokens and authentication.
 
+use sqlx::{Connection as _, Row as _};
 use tidsvakt::clock::Clock as _;
 use tidsvakt::pb;
 use tonic::Code;
@@ -43,7 +44,6 @@ async fn a_token_is_shown_once_and_stored_hashed(app: TestApp) {
         .await
         .unwrap();
     // Only a hash is stored: the secret is nowhere in the token table.
-    use sqlx::{Connection as _, Row as _};
     let mut conn = sqlx::AnyConnection::connect(&app.database_url)
         .await
         .unwrap();
