@@ -158,11 +158,14 @@ impl SqlStore {
         .await
     }
 
-    /// Checks the database answers (for readiness).
+    /// Checks the database answers and writes can be taken (for readiness).
     ///
     /// # Errors
     /// `Unavailable` when it does not.
     pub async fn ping(&self) -> StoreResult<()> {
+        if !self.writer.is_alive() {
+            return Err(StoreError::Unavailable("the writer has stopped".into()));
+        }
         sqlx::query("SELECT 1")
             .execute(&self.read)
             .await

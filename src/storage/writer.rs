@@ -47,6 +47,14 @@ impl Writer {
         Self::Single(tx)
     }
 
+    /// Whether writes can still be taken (the SQLite writer task is alive).
+    pub fn is_alive(&self) -> bool {
+        match self {
+            Self::Single(sender) => !sender.is_closed(),
+            Self::Pooled(_) => true,
+        }
+    }
+
     /// Runs `f` in a transaction and returns its result after the commit. An
     /// `Err` from `f` rolls back only `f`'s own changes.
     pub async fn write<R: Send + 'static>(&self, f: WriteFn<R>) -> StoreResult<R> {
