@@ -8,4 +8,5 @@ pub mod employee;
 pub mod event;
 pub mod holidays;
 pub mod ids;
+pub mod local_days;
 pub mod token;
