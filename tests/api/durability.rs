@@ -75,6 +75,25 @@ async fn start_server_with(data_dir: &Path, database_url: &str, extra: &[&str]) 
     }
 }
 
+/// Registers one employee through a server started as a child process.
+async fn register_kari(channel: &Channel, admin: &str) -> pb::Employee {
+    pb::admin_service_client::AdminServiceClient::with_interceptor(
+        channel.clone(),
+        Bearer::for_token(admin),
+    )
+    .create_employee(pb::CreateEmployeeRequest {
+        external_id: "E1".into(),
+        name: "Kari".into(),
+        email: "kari@example.no".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .employee
+    .unwrap()
+}
+
 async fn acknowledged_events_survive_kill_9(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, _guard) = match &db {
@@ -102,18 +121,7 @@ async fn acknowledged_events_survive_kill_9(db: Db) {
         channel.clone(),
         bearer(&admin),
     );
-    let employee = admin_client
-        .create_employee(pb::CreateEmployeeRequest {
-            external_id: "E1".into(),
-            name: "Kari".into(),
-            email: "kari@example.no".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .employee
-        .unwrap();
+    let employee = register_kari(&channel, &admin).await;
     let clock_token = admin_client
         .create_api_token(pb::CreateApiTokenRequest {
             name: "clock".into(),
@@ -267,21 +275,7 @@ async fn metrics_count_events_and_calls() {
         .connect()
         .await
         .unwrap();
-    let employee = pb::admin_service_client::AdminServiceClient::with_interceptor(
-        channel.clone(),
-        Bearer::for_token(&admin),
-    )
-    .create_employee(pb::CreateEmployeeRequest {
-        external_id: "E1".into(),
-        name: "Kari".into(),
-        email: "kari@example.no".into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .into_inner()
-    .employee
-    .unwrap();
+    let employee = register_kari(&channel, &admin).await;
     let mut clock = pb::clock_service_client::ClockServiceClient::with_interceptor(
         channel,
         Bearer::for_token(&admin),
