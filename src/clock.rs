@@ -14,8 +14,10 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Truncated to whole microseconds, the precision storage keeps, so a
+    /// reply carries exactly the instant a later read returns.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        crate::domain::event::to_storage_precision(Utc::now())
     }
 }
 
@@ -39,10 +41,12 @@ impl ManualClock {
 }
 
 impl Clock for ManualClock {
+    /// Truncated to storage precision, like [`SystemClock`].
     fn now(&self) -> DateTime<Utc> {
-        *self
+        let at = *self
             .0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        crate::domain::event::to_storage_precision(at)
     }
 }

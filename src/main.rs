@@ -55,8 +55,12 @@ async fn run(args: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("opening {}", redact(&url)))?;
             let name = tidsvakt::domain::employee::parse_name("--org", &init.org)?;
-            let (org, secret) =
-                bootstrap::create_organisation(&store, &name, chrono::Utc::now()).await?;
+            let (org, secret) = bootstrap::create_organisation(
+                &store,
+                &name,
+                tidsvakt::clock::Clock::now(&SystemClock),
+            )
+            .await?;
             println!("created organisation '{}' ({})", org.name, org.id);
             println!("first admin token (shown only now):");
             println!("{secret}");

@@ -158,7 +158,7 @@ pub fn bounded_text(field: &str, s: &str, max: usize) -> Result<String, FieldErr
 /// A [`FieldError`] naming `field`.
 pub fn parse_email(field: &str, s: &str) -> Result<String, FieldError> {
     let t = bounded_text(field, s, 254)?;
-    let Some((local, domain)) = t.rsplit_once('@') else {
+    let Some((local, domain)) = t.split_once('@') else {
         return Err(FieldError::new(
             field,
             format!("'{t}' is not an email address (no '@')"),
@@ -234,6 +234,7 @@ mod tests {
             "kari@",
             "ka ri@example.no",
             "kari@.no",
+            "kari@home@example.no",
         ] {
             assert!(parse_email("email", bad).is_err(), "{bad}");
         }

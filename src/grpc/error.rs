@@ -79,6 +79,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict { field, reason } => Self::AlreadyExists { field, reason },
+            StoreError::Invalid { field, reason } => Self::Invalid { field, reason },
             StoreError::NotFound(what) => Self::NotFound(what),
             StoreError::Precondition { field, reason } => {
                 Self::FailedPrecondition { field, reason }

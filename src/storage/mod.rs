@@ -33,6 +33,9 @@ pub enum StoreError {
     /// The row to change does not exist (in this organisation).
     #[error("{0} not found")]
     NotFound(String),
+    /// The change would make the data inconsistent (e.g. a management cycle).
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
     /// The change does not apply to the record as it stands.
     #[error("{field}: {reason}")]
     Precondition { field: String, reason: String },

@@ -122,10 +122,18 @@ impl SqlStore {
 
     /// Runs an INSERT or UPDATE of `employee` whose parameters follow
     /// `rows::EMPLOYEE_COLUMNS`; `NotFound` when no row was written.
-    async fn save_employee(&self, sql: &'static str, employee: &Employee) -> StoreResult<()> {
+    async fn save_employee(
+        &self,
+        sql: &'static str,
+        employee: &Employee,
+        check_chain: bool,
+    ) -> StoreResult<()> {
         let e = employee.clone();
         self.write(move |conn| {
             Box::pin(async move {
+                if check_chain {
+                    refuse_management_cycle(&mut *conn, &e).await?;
+                }
                 let f = &e.fields;
                 let n = sqlx::query(sql)
                     .bind(e.id.to_string())
@@ -595,6 +603,7 @@ impl Store for SqlStore {
              time_zone, locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             employee,
+            false,
         )
         .await
     }
@@ -607,6 +616,7 @@ impl Store for SqlStore {
              updated_at = $13, deactivated_at = $14 \
              WHERE id = $1 AND organisation_id = $2 AND created_at = $12",
             employee,
+            true,
         )
         .await
     }
@@ -748,6 +758,47 @@ impl Store for SqlStore {
         self.write(move |conn| Box::pin(write_amendment(conn, org, request, author, now)))
             .await
     }
+}
+
+/// Refuses a manager whose chain leads back to the employee, checked inside
+/// the write. On PostgreSQL the no-op update takes the organisation's row
+/// lock, so two concurrent manager changes cannot both pass and form a
+/// cycle; SQLite's single writer already runs writes one at a time.
+async fn refuse_management_cycle(conn: &mut AnyConnection, e: &Employee) -> StoreResult<()> {
+    let Some(mut next) = e.fields.manager_id else {
+        return Ok(());
+    };
+    sqlx::query("UPDATE organisations SET name = name WHERE id = $1")
+        .bind(e.org_id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    for _ in 0..10_000 {
+        if next == e.id {
+            return Err(StoreError::Invalid {
+                field: "employee.manager_id".into(),
+                reason: "would make the employee their own (indirect) manager".into(),
+            });
+        }
+        let row =
+            sqlx::query("SELECT manager_id FROM employees WHERE organisation_id = $1 AND id = $2")
+                .bind(e.org_id.to_string())
+                .bind(next.to_string())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(classify)?;
+        let manager: Option<String> = match row {
+            Some(r) => r
+                .try_get("manager_id")
+                .map_err(|err| StoreError::Corrupt(err.to_string()))?,
+            None => None,
+        };
+        match manager.and_then(|m| m.parse().ok()) {
+            Some(m) => next = EmployeeId(m),
+            None => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 fn external_id_conflict(err: sqlx::Error, e: &Employee) -> StoreError {

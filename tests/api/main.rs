@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod admin;
 mod clock;
 mod durability;
 mod employees;
