@@ -210,9 +210,10 @@ impl Pairer {
                 if let Some(b) = self.open.and_then(|i| self.intervals[i].breaks.last_mut()) {
                     b.end = Some(e.occurred_at);
                 }
-                if e.location.is_some() {
-                    self.location = e.location;
-                }
+                // Unspecified means: where the interval started (clock.proto).
+                self.location = e
+                    .location
+                    .or_else(|| self.open.and_then(|i| self.intervals[i].location));
                 self.state_since = Some(e.occurred_at);
             }
             (_, EventKind::BreakEnd) => self.anomaly(AnomalyKind::BreakEndWithoutBreak, e),

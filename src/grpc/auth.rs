@@ -142,6 +142,19 @@ impl Auth {
             .filter(|t| t.revoked_at.is_none())
             .ok_or_else(|| ApiError::Unauthenticated("unknown or revoked token".into()))?;
         tracing::Span::current().record("token_id", tracing::field::display(token.id));
+        // A token bound to someone who has left stops working with them.
+        if let Some(employee) = token.employee_id {
+            let active = self
+                .store
+                .employee(token.org_id, employee)
+                .await?
+                .is_some_and(|e| e.active);
+            if !active {
+                return Err(ApiError::Unauthenticated(
+                    "this token's employee is deactivated; the token no longer works".into(),
+                ));
+            }
+        }
         Ok(Caller { token })
     }
 }

@@ -387,6 +387,19 @@ async fn write_amendment(
         field: "amendment_id".into(),
         reason: reason.into(),
     };
+    // Taken first, before any check: serialises corrections per employee. on PostgreSQL this takes the
+    // employee's row lock until commit, so two concurrent corrections cannot
+    // both pass the checks below or take the same sequence number, and a
+    // concurrent retry of the same correction finds the first one stored. (SQLite has
+    // a single writer already.)
+    sqlx::query(
+        "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id = $2",
+    )
+    .bind(org.to_string())
+    .bind(request.employee_id.to_string())
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
     if let Some(existing) = find_amendment(&mut *conn, org, &id).await? {
         return if existing.request == request {
             Ok(AmendmentWrite::Duplicate(existing))
@@ -397,18 +410,6 @@ async fn write_amendment(
     if find_event(&mut *conn, org, &id).await?.is_some() {
         return Err(taken("already used as the id of a clock event"));
     }
-    // Serialises corrections per employee: on PostgreSQL this takes the
-    // employee's row lock until commit, so two concurrent corrections cannot
-    // both pass the check below or take the same sequence number. (SQLite has
-    // a single writer already.)
-    sqlx::query(
-        "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id = $2",
-    )
-    .bind(org.to_string())
-    .bind(request.employee_id.to_string())
-    .execute(&mut *conn)
-    .await
-    .map_err(classify)?;
     let events = load_events(&mut *conn, org, request.employee_id).await?;
     let amendments = load_amendments(&mut *conn, org, request.employee_id).await?;
     if let Err(e) = event::check_correction(&events, &amendments, &request.change) {
@@ -669,11 +670,16 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<EventWrite>> {
         self.write(move |conn| {
             Box::pin(async move {
-                let mut out = Vec::with_capacity(events.len());
-                for e in events {
-                    out.push(write_event(&mut *conn, org, e, now).await?);
+                // Inserted in id order, so two batches holding the same events
+                // in different orders take their locks in the same order and
+                // cannot deadlock on PostgreSQL; results go back in input order.
+                let mut order: Vec<usize> = (0..events.len()).collect();
+                order.sort_by_key(|&i| events[i].event_id);
+                let mut out: Vec<Option<EventWrite>> = vec![None; events.len()];
+                for i in order {
+                    out[i] = Some(write_event(&mut *conn, org, events[i].clone(), now).await?);
                 }
-                Ok(out)
+                Ok(out.into_iter().flatten().collect())
             })
         })
         .await

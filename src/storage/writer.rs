@@ -172,6 +172,16 @@ pub fn classify(e: sqlx::Error) -> StoreError {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+        // Deadlock, serialization failure, admin shutdown: transient, so the
+        // client is told to retry rather than given an internal error.
+        sqlx::Error::Database(ref d)
+            if matches!(
+                d.code().as_deref(),
+                Some("40P01" | "40001" | "57P01" | "57P02" | "57P03")
+            ) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
         other => StoreError::Database(other),
     }
 }

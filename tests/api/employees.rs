@@ -243,6 +243,7 @@ async fn update_employee_rejects_bad_input(app: TestApp) {
 
 async fn deactivation_stops_new_events_but_keeps_the_record(app: TestApp) {
     let kari = app.create_employee("1001").await;
+    let kari_token = app.token(pb::Role::Employee, Some(&kari.employee_id)).await;
     let mut admin = app.admin();
     let request = pb::DeactivateEmployeeRequest {
         employee_id: kari.employee_id.clone(),
@@ -282,6 +283,16 @@ async fn deactivation_stops_new_events_but_keeps_the_record(app: TestApp) {
             .await,
         Code::FailedPrecondition,
         "employee_id",
+    );
+    // Her own token stops working with her.
+    assert_error(
+        app.clock_client(&kari_token)
+            .get_clock_status(pb::GetClockStatusRequest {
+                employee_id: kari.employee_id.clone(),
+            })
+            .await,
+        Code::Unauthenticated,
+        "deactivated",
     );
     let active = admin
         .list_employees(pb::ListEmployeesRequest::default())
