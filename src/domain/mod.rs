@@ -10,3 +10,5 @@ pub mod holidays;
 pub mod ids;
 pub mod local_days;
 pub mod token;
+pub mod policy;
+pub mod rules;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock_service;
 pub mod convert;
 pub mod error;
+pub mod recompute;
 pub mod unimplemented;
 
 use std::sync::Arc;

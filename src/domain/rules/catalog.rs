@@ -1,0 +1,184 @@
+//! The rule packs' parameters: names, units, defaults and the range the law
+//! allows (rules.md). Overrides are validated against this table, and the
+//! engine reads every threshold through it, so a number lives in one place.
+
+use crate::domain::policy::ValueUnit;
+
+/// One tunable parameter of one rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamSpec {
+    pub pack: &'static str,
+    pub rule: &'static str,
+    pub name: &'static str,
+    pub unit: ValueUnit,
+    pub default: i64,
+    /// Lowest value the law allows, even by agreement.
+    pub min: i64,
+    /// Highest value the law allows, even by agreement.
+    pub max: i64,
+    pub doc: &'static str,
+}
+
+/// Name and version of the packs this build implements.
+pub const PACKS: &[(&str, &str)] = &[("no-aml", "2026.1"), ("eu-wtd", "2026.1"), ("de-arbzg", "2026.1")];
+
+/// The version of `pack`, if it exists.
+#[must_use]
+pub fn pack_version(pack: &str) -> Option<&'static str> {
+    PACKS.iter().find(|(p, _)| *p == pack).map(|(_, v)| *v)
+}
+
+const fn p(
+    pack: &'static str,
+    rule: &'static str,
+    name: &'static str,
+    unit: ValueUnit,
+    default: i64,
+    min: i64,
+    max: i64,
+    doc: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        pack,
+        rule,
+        name,
+        unit,
+        default,
+        min,
+        max,
+        doc,
+    }
+}
+
+use ValueUnit::{BasisPoints as Bp, Count, Minutes as Min, TimeOfDay as Tod, Weeks};
+
+/// Every parameter. Choices the law leaves open are written next to them.
+pub const PARAMS: &[ParamSpec] = &[
+    // ---- no-aml --------------------------------------------------------
+    p("no-aml", "no.normal_hours", "daily_normal", Min, 540, 60, 540, "normal minutes per shift day (§ 10-4 (1)); lower only"),
+    p("no-aml", "no.normal_hours", "weekly_normal", Min, 2400, 60, 2400, "normal minutes per ISO week (§ 10-4 (1)); shift work schedules lower it to 2280/2160"),
+    p("no-aml", "no.overtime_7d", "limit", Min, 600, 0, 1500, "overtime in any 7 days (§ 10-6 (4)); 20 h tariff, 25 h Arbeidstilsynet"),
+    p("no-aml", "no.overtime_4w", "limit", Min, 1500, 0, 3000, "overtime in any 4 weeks (§ 10-6 (4)); 50 h tariff"),
+    p("no-aml", "no.overtime_52w", "limit", Min, 12000, 0, 18000, "overtime in any 52 weeks (§ 10-6 (4)); 300 h tariff"),
+    p("no-aml", "no.total_24h", "limit", Min, 780, 60, 960, "total working time in any 24 h (§ 10-6 (8)); 16 h tariff (unverified)"),
+    p("no-aml", "no.total_7d", "limit", Min, 2880, 60, 2880, "average working time per 7 days (§ 10-6 (8))"),
+    p("no-aml", "no.total_7d", "weeks", Weeks, 8, 1, 8, "ISO weeks the 48 h are averaged over"),
+    p("no-aml", "no.daily_rest", "min_rest", Min, 660, 480, 1440, "rest in every 24 h (§ 10-8 (1)); down to 8 h by tariff (§ 10-8 (3))"),
+    p("no-aml", "no.weekly_rest", "min_rest", Min, 2100, 1680, 10080, "rest in every 7 days (§ 10-8 (2)); down to 28 h by tariff"),
+    p("no-aml", "no.breaks", "break_after", Min, 330, 0, 330, "worked time per shift above which a break is due (§ 10-9 (1))"),
+    p("no-aml", "no.breaks", "long_shift", Min, 480, 0, 480, "worked time per shift from which breaks must total min_total_break"),
+    p("no-aml", "no.breaks", "min_total_break", Min, 30, 30, 240, "total break in a long shift"),
+    p("no-aml", "no.breaks", "extra_after", Min, 120, 0, 120, "work beyond the scheduled end after which an extra break is due (§ 10-9 (2))"),
+    p("no-aml", "no.breaks", "extra_break", Min, 30, 30, 240, "the extra break"),
+    p("no-aml", "no.night", "night_start", Tod, 1260, 1080, 1320, "start of night (§ 10-11 (1)); another ≥ 8 h period including 00–06 by tariff"),
+    p("no-aml", "no.night", "night_end", Tod, 360, 360, 480, "end of night"),
+    p("no-aml", "no.night_avg", "threshold", Min, 180, 0, 180, "night minutes in a shift that make it a night shift (§ 10-11 (6))"),
+    p("no-aml", "no.night_avg", "limit", Min, 480, 60, 480, "average normal working time per 24 h for night workers"),
+    p("no-aml", "no.night_avg", "weeks", Weeks, 4, 1, 4, "weeks averaged over"),
+    p("no-aml", "no.limits", "warning_at", Bp, 8000, 5000, 10000, "share of a maximum at which a WARNING is raised (10000 = none)"),
+    // ---- eu-wtd --------------------------------------------------------
+    p("eu-wtd", "eu.avg_48h", "limit", Min, 2880, 60, 2880, "average weekly working time (Art. 6 (b))"),
+    p("eu-wtd", "eu.avg_48h", "weeks", Weeks, 17, 1, 52, "reference period in ISO weeks (Art. 16 (b)); up to 52 by collective agreement (Art. 19)"),
+    p("eu-wtd", "eu.daily_rest", "min_rest", Min, 660, 660, 1440, "rest in every 24 h (Art. 3)"),
+    p("eu-wtd", "eu.weekly_rest", "min_rest", Min, 2100, 2100, 10080, "uninterrupted rest in every 7 days (Art. 5)"),
+    p("eu-wtd", "eu.breaks", "break_after", Min, 360, 0, 360, "working day above which a break is due (Art. 4)"),
+    p("eu-wtd", "eu.breaks", "min_break", Min, 15, 1, 240, "length of that break (policy; the Directive sets none)"),
+    p("eu-wtd", "eu.night_avg", "threshold", Min, 180, 0, 180, "night minutes that make a shift a night shift (Art. 2 (4))"),
+    p("eu-wtd", "eu.night_avg", "limit", Min, 480, 60, 480, "average working time per 24 h of night workers (Art. 8)"),
+    p("eu-wtd", "eu.night_avg", "weeks", Weeks, 4, 1, 17, "reference period (set nationally)"),
+    p("eu-wtd", "eu.limits", "warning_at", Bp, 8000, 5000, 10000, "share of a maximum at which a WARNING is raised"),
+    // ---- de-arbzg ------------------------------------------------------
+    p("de-arbzg", "de.daily_max", "normal", Min, 480, 60, 480, "working time per Werktag (ArbZG § 3)"),
+    p("de-arbzg", "de.daily_max", "limit", Min, 600, 60, 600, "hard cap per Werktag (§ 3)"),
+    p("de-arbzg", "de.avg_8h", "weeks", Weeks, 24, 1, 26, "ISO weeks the 8 h per Werktag are averaged over (§ 3)"),
+    p("de-arbzg", "de.breaks", "short_after", Min, 360, 0, 360, "work above which 30 min break is due (§ 4)"),
+    p("de-arbzg", "de.breaks", "long_after", Min, 540, 0, 540, "work above which 45 min break is due (§ 4)"),
+    p("de-arbzg", "de.breaks", "min_block", Min, 15, 15, 60, "shortest break block that counts (§ 4)"),
+    p("de-arbzg", "de.rest", "min_rest", Min, 660, 600, 1440, "rest after daily work (§ 5 (1)); 10 h in the sectors of § 5 (2)"),
+    p("de-arbzg", "de.sunday_comp", "sundays_off", Count, 15, 15, 52, "Sundays off per year (§ 11 (1))"),
+    p("de-arbzg", "de.limits", "warning_at", Bp, 8000, 5000, 10000, "share of a maximum at which a WARNING is raised"),
+];
+
+/// The spec of one parameter.
+#[must_use]
+pub fn param(pack: &str, rule: &str, name: &str) -> Option<&'static ParamSpec> {
+    PARAMS
+        .iter()
+        .find(|s| s.pack == pack && s.rule == rule && s.name == name)
+}
+
+/// Whether `rule` exists in `pack` (a rule with no parameters exists too).
+#[must_use]
+pub fn rule_exists(pack: &str, rule: &str) -> bool {
+    PARAMS.iter().any(|s| s.pack == pack && s.rule == rule) || RULES.iter().any(|r| r.pack == pack && r.id == rule)
+}
+
+/// A rule that produces findings, with its legal source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleSpec {
+    pub pack: &'static str,
+    pub id: &'static str,
+    pub citation: &'static str,
+}
+
+const fn r(pack: &'static str, id: &'static str, citation: &'static str) -> RuleSpec {
+    RuleSpec { pack, id, citation }
+}
+
+/// Every rule that can raise a finding.
+pub const RULES: &[RuleSpec] = &[
+    r("no-aml", "no.overtime_7d", "arbeidsmiljøloven § 10-6 (4)"),
+    r("no-aml", "no.overtime_4w", "arbeidsmiljøloven § 10-6 (4)"),
+    r("no-aml", "no.overtime_52w", "arbeidsmiljøloven § 10-6 (4)"),
+    r("no-aml", "no.total_24h", "arbeidsmiljøloven § 10-6 (8)"),
+    r("no-aml", "no.total_7d", "arbeidsmiljøloven § 10-6 (8)"),
+    r("no-aml", "no.averaging", "arbeidsmiljøloven § 10-5"),
+    r("no-aml", "no.daily_rest", "arbeidsmiljøloven § 10-8 (1)"),
+    r("no-aml", "no.weekly_rest", "arbeidsmiljøloven § 10-8 (2)"),
+    r("no-aml", "no.breaks", "arbeidsmiljøloven § 10-9"),
+    r("no-aml", "no.sunday_holiday", "arbeidsmiljøloven § 10-10 (1)"),
+    r("no-aml", "no.sunday_off_next", "arbeidsmiljøloven § 10-8 (4)"),
+    r("no-aml", "no.night_avg", "arbeidsmiljøloven § 10-11 (6)"),
+    r("no-aml", "pol.missing_clock_out", "arbeidsmiljøloven § 10-7; Tidsvakt policy pol.missing_clock_out"),
+    r("eu-wtd", "eu.avg_48h", "Directive 2003/88/EC Art. 6 (b)"),
+    r("eu-wtd", "eu.daily_rest", "Directive 2003/88/EC Art. 3"),
+    r("eu-wtd", "eu.weekly_rest", "Directive 2003/88/EC Art. 5"),
+    r("eu-wtd", "eu.breaks", "Directive 2003/88/EC Art. 4"),
+    r("eu-wtd", "eu.night_avg", "Directive 2003/88/EC Art. 8"),
+    r("eu-wtd", "pol.missing_clock_out", "Directive 2003/88/EC (C-55/18); Tidsvakt policy pol.missing_clock_out"),
+    r("de-arbzg", "de.daily_max", "ArbZG § 3"),
+    r("de-arbzg", "de.avg_8h", "ArbZG § 3"),
+    r("de-arbzg", "de.breaks", "ArbZG § 4"),
+    r("de-arbzg", "de.rest", "ArbZG § 5 (1)"),
+    r("de-arbzg", "de.sunday_holiday", "ArbZG § 9 (1)"),
+    r("de-arbzg", "de.sunday_comp", "ArbZG § 11"),
+    r("de-arbzg", "pol.missing_clock_out", "ArbZG § 16 (2); Tidsvakt policy pol.missing_clock_out"),
+];
+
+/// The citation of a rule.
+#[must_use]
+pub fn citation(pack: &str, rule: &str) -> &'static str {
+    RULES
+        .iter()
+        .find(|r| r.pack == pack && r.id == rule)
+        .map_or("", |r| r.citation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_lie_within_the_legal_range() {
+        for s in PARAMS {
+            assert!(s.min <= s.default && s.default <= s.max, "{}/{}/{}", s.pack, s.rule, s.name);
+            assert!(pack_version(s.pack).is_some(), "{}", s.pack);
+        }
+    }
+
+    #[test]
+    fn daily_rest_cannot_go_below_eight_hours() {
+        let s = param("no-aml", "no.daily_rest", "min_rest").unwrap();
+        assert_eq!((s.min, s.default), (480, 660));
+    }
+}
