@@ -5,10 +5,11 @@
 
 pub mod clock_status;
 pub mod employee;
+pub mod engine;
 pub mod event;
 pub mod holidays;
 pub mod ids;
 pub mod local_days;
-pub mod token;
 pub mod policy;
 pub mod rules;
+pub mod token;

@@ -2,3 +2,29 @@
 //! into findings.
 
 pub mod catalog;
+pub mod common;
+pub mod context;
+pub mod de_arbzg;
+pub mod eu_wtd;
+pub mod no_aml;
+#[cfg(test)]
+mod worked_examples;
+
+use context::RuleContext;
+
+use crate::domain::engine::finding::Draft;
+
+/// Every finding of the employee's pack for windows starting in the
+/// context's scope, ordered by `at`, then rule.
+#[must_use]
+pub fn evaluate(ctx: &RuleContext<'_>) -> Vec<Draft> {
+    let mut out = Vec::new();
+    match ctx.params.pack {
+        "eu-wtd" => eu_wtd::evaluate(ctx, &mut out),
+        "de-arbzg" => de_arbzg::evaluate(ctx, &mut out),
+        _ => no_aml::evaluate(ctx, &mut out),
+    }
+    common::missing_clock_out(ctx, &mut out);
+    out.sort_by(|a, b| (a.at, a.rule_id, a.window.start).cmp(&(b.at, b.rule_id, b.window.start)));
+    out
+}

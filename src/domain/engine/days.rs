@@ -1,0 +1,257 @@
+//! Timesheet rows: minutes split at local midnight (rules.md § 0), with the
+//! plan of each date (schedule, holidays, absences) beside them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::ledger::LedgerSegment;
+use super::record::Span;
+use crate::domain::event::Location;
+use crate::domain::holidays::{HolidayCalendar, norwegian_holiday};
+use crate::domain::ids::EmployeeId;
+use crate::domain::local_days::split_at_midnight;
+use crate::domain::policy::{AbsenceKind, EmployeePolicy, HolidayKind, Schedule};
+
+/// Worked minutes of one local date, by category.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DayTotals {
+    pub worked: Duration,
+    pub normal: Duration,
+    pub overtime: Duration,
+    pub night: Duration,
+    pub sunday_holiday: Duration,
+    pub home: Duration,
+}
+
+impl std::ops::AddAssign for DayTotals {
+    fn add_assign(&mut self, o: Self) {
+        self.worked += o.worked;
+        self.normal += o.normal;
+        self.overtime += o.overtime;
+        self.night += o.night;
+        self.sunday_holiday += o.sunday_holiday;
+        self.home += o.home;
+    }
+}
+
+/// The UTC instant of a local wall-clock time; in a DST gap, the first
+/// instant after it; when it occurs twice, the first.
+#[must_use]
+pub fn local_instant(tz: Tz, at: NaiveDateTime) -> DateTime<Utc> {
+    tz.from_local_datetime(&at)
+        .earliest()
+        .or_else(|| {
+            (1..=180).find_map(|m| {
+                tz.from_local_datetime(&(at + Duration::minutes(m)))
+                    .earliest()
+            })
+        })
+        .map_or_else(|| Utc.from_utc_datetime(&at), |t| t.with_timezone(&Utc))
+}
+
+/// The night spans (`night_start`..`night_end`, minutes after midnight, the
+/// night crossing midnight) touching local dates `from..=to`.
+#[must_use]
+pub fn night_spans(
+    tz: Tz,
+    from: NaiveDate,
+    to: NaiveDate,
+    night_start: i64,
+    night_end: i64,
+) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut d = from.pred_opt().unwrap_or(from);
+    while d <= to {
+        let Some(next) = d.succ_opt() else { break };
+        let s = local_instant(
+            tz,
+            d.and_time(NaiveTime::MIN) + Duration::minutes(night_start),
+        );
+        let e = local_instant(
+            tz,
+            next.and_time(NaiveTime::MIN) + Duration::minutes(night_end),
+        );
+        out.push(Span::new(s, e));
+        d = next;
+    }
+    out
+}
+
+/// The § 10-10 Sunday/holiday windows touching local dates `from..=to`.
+#[must_use]
+pub fn sunday_spans(
+    tz: Tz,
+    calendar: &HolidayCalendar,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<Span> {
+    calendar
+        .sunday_holiday_windows(from, to)
+        .into_iter()
+        .map(|(s, e)| Span::new(local_instant(tz, s), local_instant(tz, e)))
+        .collect()
+}
+
+fn overlap(spans: &[Span], piece: Span) -> Duration {
+    spans
+        .iter()
+        .map(|s| s.clipped(piece.start, piece.end))
+        .sum()
+}
+
+/// Splits the ledger into local days and categories.
+#[must_use]
+pub fn day_totals(
+    tz: Tz,
+    ledger: &[LedgerSegment],
+    nights: &[Span],
+    sundays: &[Span],
+) -> BTreeMap<NaiveDate, DayTotals> {
+    let mut out: BTreeMap<NaiveDate, DayTotals> = BTreeMap::new();
+    for seg in ledger {
+        let mut from = seg.span.start;
+        for (date, len) in split_at_midnight(tz, seg.span.start, seg.span.end) {
+            let piece = Span::new(from, from + len);
+            from += len;
+            let t = out.entry(date).or_default();
+            t.worked += len;
+            if seg.overtime {
+                t.overtime += len;
+            } else {
+                t.normal += len;
+            }
+            t.night += overlap(nights, piece);
+            t.sunday_holiday += overlap(sundays, piece);
+            if seg.location == Some(Location::Home) {
+                t.home += len;
+            }
+        }
+    }
+    out
+}
+
+/// The plan side of the calendar: schedules, holidays and absences.
+#[derive(Clone, Debug)]
+pub struct Plan<'a> {
+    pub employee: EmployeeId,
+    pub policy: &'a EmployeePolicy,
+    pub holidays: HolidayCalendar,
+    /// Whether the Norwegian national holidays apply (pack `no-aml`); other
+    /// packs use the organisation's calendar alone (German holidays vary by
+    /// Land, rules.md § 3).
+    pub national_holidays: bool,
+    default_schedule: Schedule,
+}
+
+/// What the plan says about one date.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlannedDay {
+    pub scheduled: Duration,
+    /// Scheduled end of the working day (for § 10-9 (2)), local.
+    pub scheduled_end: Option<NaiveDateTime>,
+    pub holiday_name: Option<String>,
+    pub holiday_kind: Option<HolidayKind>,
+    pub absences: Vec<(Uuid, AbsenceKind, Duration)>,
+}
+
+impl PlannedDay {
+    #[must_use]
+    pub fn absence_total(&self) -> Duration {
+        self.absences.iter().map(|a| a.2).sum()
+    }
+}
+
+impl<'a> Plan<'a> {
+    #[must_use]
+    pub fn new(employee: EmployeeId, policy: &'a EmployeePolicy, national_holidays: bool) -> Self {
+        let extra = policy
+            .holidays
+            .iter()
+            .filter(|h| h.kind == HolidayKind::Public)
+            .map(|h| h.date)
+            .collect();
+        Self {
+            employee,
+            policy,
+            holidays: HolidayCalendar { extra },
+            national_holidays,
+            default_schedule: Schedule::default_for(employee),
+        }
+    }
+
+    /// A Sunday or a public holiday (national where they apply, or the
+    /// organisation's).
+    #[must_use]
+    pub fn is_sunday_or_holiday(&self, date: NaiveDate) -> bool {
+        if self.national_holidays {
+            self.holidays.is_sunday_or_holiday(date)
+        } else {
+            date.weekday() == chrono::Weekday::Sun || self.holidays.extra.contains(&date)
+        }
+    }
+
+    /// The schedule in force on `date`.
+    #[must_use]
+    pub fn schedule(&self, date: NaiveDate) -> &Schedule {
+        self.policy
+            .schedules
+            .iter()
+            .find(|s| s.covers(date))
+            .unwrap_or(&self.default_schedule)
+    }
+
+    /// The plan of `date`.
+    #[must_use]
+    pub fn day(&self, date: NaiveDate) -> PlannedDay {
+        let org = self.policy.holidays.iter().find(|h| h.date == date);
+        let national = norwegian_holiday(date).filter(|_| self.national_holidays);
+        let holiday_kind = match (org, national) {
+            (Some(h), _) => Some(h.kind),
+            (None, Some(_)) => Some(HolidayKind::Public),
+            (None, None) => None,
+        };
+        let holiday_name = match (org, national) {
+            (Some(h), _) => Some(h.name.clone()),
+            (None, Some(h)) => Some(h.name_nb().to_string()),
+            (None, None) => None,
+        };
+        let day_off = matches!(
+            holiday_kind,
+            Some(HolidayKind::Public | HolidayKind::DayOff)
+        );
+        let plan = self.schedule(date).day(date.weekday()).filter(|_| !day_off);
+        let scheduled = plan.map_or(Duration::zero(), |p| Duration::minutes(p.normal_minutes));
+        let scheduled_end = plan.and_then(|p| p.start_end).map(|(s, e)| {
+            let end_date = if e <= s {
+                date.succ_opt().unwrap_or(date)
+            } else {
+                date
+            };
+            end_date.and_time(e)
+        });
+        let absences = self
+            .policy
+            .absences
+            .iter()
+            .filter(|a| a.employee == self.employee && a.covers(date))
+            .map(|a| {
+                let m = if a.minutes_per_day == 0 {
+                    scheduled
+                } else {
+                    Duration::minutes(a.minutes_per_day).min(scheduled)
+                };
+                (a.id, a.kind, m)
+            })
+            .collect();
+        PlannedDay {
+            scheduled,
+            scheduled_end,
+            holiday_name,
+            holiday_kind,
+            absences,
+        }
+    }
+}

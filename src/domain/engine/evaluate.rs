@@ -1,0 +1,175 @@
+//! One evaluation: events and plans in, record, ledger, days and findings out.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::days::{DayTotals, Plan, day_totals, night_spans, sunday_spans};
+use super::finding::Draft;
+use super::ledger::{LedgerSegment, NormalLimits, classify, monday_of, overtime_spans};
+use super::params::Params;
+use super::record::{Record, Span};
+use crate::domain::clock_status::{Anomaly, pair};
+use crate::domain::employee::Locale;
+use crate::domain::event::EffectiveEvent;
+use crate::domain::ids::EmployeeId;
+use crate::domain::local_days::local_date;
+use crate::domain::policy::EmployeePolicy;
+use crate::domain::rules::{self, context::RuleContext};
+
+/// Whose record, under which rules.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    pub employee: EmployeeId,
+    pub tz: Tz,
+    pub pack: &'a str,
+    /// § 10-12 (or the pack's equivalent): no working-time rule applies.
+    pub exempt: bool,
+    pub locale: Locale,
+}
+
+/// Figures from outside the loaded events that long windows need: what an
+/// incremental recompute reads from stored day totals instead of events.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Overtime spans outside the loaded range.
+    pub overtime: Vec<Span>,
+    /// Worked time per ISO week (Monday) outside the loaded range.
+    pub weekly_worked: BTreeMap<NaiveDate, Duration>,
+}
+
+/// Everything derived from one employee's record.
+#[derive(Clone, Debug, Default)]
+pub struct Evaluation {
+    pub record: Record,
+    pub anomalies: Vec<Anomaly>,
+    pub ledger: Vec<LedgerSegment>,
+    /// Per local date; only dates with work.
+    pub days: BTreeMap<NaiveDate, DayTotals>,
+    /// Findings for windows starting in the scope.
+    pub findings: Vec<Draft>,
+}
+
+/// The ledger's normal limits for a pack, with agreements and overrides.
+struct PackLimits<'a> {
+    params: &'a Params<'a>,
+    plan: &'a Plan<'a>,
+}
+
+impl NormalLimits for PackLimits<'_> {
+    fn daily(&self, day: NaiveDate) -> Duration {
+        match self.params.pack {
+            // The Directive has no normal hours; days are unlimited and the
+            // week follows the common 40 h norm (a payroll choice).
+            "eu-wtd" => Duration::hours(24),
+            "de-arbzg" => self.params.minutes("de.daily_max", "normal", day),
+            _ => self.params.minutes("no.normal_hours", "daily_normal", day),
+        }
+    }
+
+    fn weekly(&self, monday: NaiveDate) -> Duration {
+        match self.params.pack {
+            "eu-wtd" => Duration::hours(40),
+            // Six Werktage of 8 h.
+            "de-arbzg" => self.params.minutes("de.daily_max", "normal", monday) * 6,
+            _ => {
+                let by_rule = self.params.get("no.normal_hours", "weekly_normal", monday);
+                let statutory = Duration::minutes(
+                    self.plan
+                        .schedule(monday)
+                        .shift_work
+                        .weekly_normal_minutes(),
+                );
+                // An averaging agreement raises the weekly cap above the statutory hours.
+                if by_rule.agreement.is_some() {
+                    by_rule.minutes()
+                } else {
+                    by_rule.minutes().min(statutory)
+                }
+            }
+        }
+    }
+}
+
+/// Evaluates `events` (the effective record of the loaded range) against the
+/// plans, judging windows that start inside `scope`.
+#[must_use]
+pub fn evaluate(
+    subject: Subject<'_>,
+    events: &[EffectiveEvent],
+    policy: &EmployeePolicy,
+    as_of: DateTime<Utc>,
+    scope: Span,
+    history: &History,
+) -> Evaluation {
+    let pairing = pair(events);
+    let plan = Plan::new(subject.employee, policy, subject.pack == "no-aml");
+    let record = Record::build(subject.tz, &pairing.intervals, |d| {
+        plan.schedule(d).breaks_paid
+    });
+    let params = Params::new(subject.pack, policy);
+    let ledger = classify(
+        subject.tz,
+        &record,
+        &PackLimits {
+            params: &params,
+            plan: &plan,
+        },
+        subject.exempt,
+    );
+
+    let (first, last) = match (record.segments.first(), record.segments.last()) {
+        (Some(f), Some(l)) => (
+            local_date(subject.tz, f.span.start),
+            local_date(subject.tz, l.span.end),
+        ),
+        _ => (
+            local_date(subject.tz, scope.start),
+            local_date(subject.tz, scope.start),
+        ),
+    };
+    let today = local_date(subject.tz, scope.start);
+    let night_start = params.get("no.night", "night_start", today).value;
+    let night_end = params.get("no.night", "night_end", today).value;
+    let nights = night_spans(subject.tz, first, last, night_start, night_end);
+    let sundays = if subject.pack == "no-aml" {
+        sunday_spans(subject.tz, &plan.holidays, first, last)
+    } else {
+        Vec::new()
+    };
+    let days = day_totals(subject.tz, &ledger, &nights, &sundays);
+
+    let mut overtime = overtime_spans(&ledger);
+    overtime.extend(history.overtime.iter().copied());
+    overtime.sort();
+    let mut weekly_worked = history.weekly_worked.clone();
+    for (date, t) in &days {
+        *weekly_worked
+            .entry(monday_of(*date))
+            .or_insert_with(Duration::zero) += t.worked;
+    }
+    let ctx = RuleContext {
+        tz: subject.tz,
+        locale: subject.locale,
+        exempt: subject.exempt,
+        record: &record,
+        ledger: &ledger,
+        anomalies: &pairing.anomalies,
+        params,
+        plan: &plan,
+        as_of,
+        scope,
+        work: record.spans(),
+        overtime,
+        weekly_worked,
+    };
+    let findings = rules::evaluate(&ctx);
+    Evaluation {
+        anomalies: pairing.anomalies.clone(),
+        record,
+        ledger,
+        days,
+        findings,
+    }
+}

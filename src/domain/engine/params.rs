@@ -1,0 +1,162 @@
+//! Which value of a rule parameter applies to an employee on a date.
+//!
+//! Precedence (policy.proto): an employee-level override, else a valid
+//! agreement's terms, else an organisation-level override, else the pack's
+//! default. Overrides are undated; agreements are dated.
+
+use chrono::{Duration, NaiveDate};
+use uuid::Uuid;
+
+use crate::domain::policy::{AgreementTerms, EmployeePolicy, OverrideScope};
+use crate::domain::rules::catalog;
+
+/// Parameter lookups for one employee on one pack.
+#[derive(Clone, Debug)]
+pub struct Params<'a> {
+    pub pack: &'a str,
+    pub policy: &'a EmployeePolicy,
+}
+
+/// A resolved value and the agreement that set it, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Value {
+    pub value: i64,
+    pub agreement: Option<Uuid>,
+}
+
+impl Value {
+    #[must_use]
+    pub fn minutes(self) -> Duration {
+        Duration::minutes(self.value)
+    }
+}
+
+impl<'a> Params<'a> {
+    #[must_use]
+    pub fn new(pack: &'a str, policy: &'a EmployeePolicy) -> Self {
+        Self { pack, policy }
+    }
+
+    /// The value of `rule`/`name` on `date`. Unknown parameters are 0 (a
+    /// programming error caught by the catalog tests).
+    #[must_use]
+    pub fn get(&self, rule: &str, name: &str, date: NaiveDate) -> Value {
+        let of_scope = |employee_level: bool| {
+            self.policy.overrides.iter().find(|o| {
+                o.rule_pack == self.pack
+                    && o.rule_id == rule
+                    && o.parameter == name
+                    && matches!(o.scope, OverrideScope::Employee(_)) == employee_level
+            })
+        };
+        if let Some(o) = of_scope(true) {
+            return Value {
+                value: o.value,
+                agreement: None,
+            };
+        }
+        if let Some(v) = self.from_agreement(rule, name, date) {
+            return v;
+        }
+        if let Some(o) = of_scope(false) {
+            return Value {
+                value: o.value,
+                agreement: None,
+            };
+        }
+        Value {
+            value: catalog::param(self.pack, rule, name).map_or(0, |s| s.default),
+            agreement: None,
+        }
+    }
+
+    /// Shorthand for a minutes parameter.
+    #[must_use]
+    pub fn minutes(&self, rule: &str, name: &str, date: NaiveDate) -> Duration {
+        self.get(rule, name, date).minutes()
+    }
+
+    fn from_agreement(&self, rule: &str, name: &str, date: NaiveDate) -> Option<Value> {
+        self.policy
+            .agreements
+            .iter()
+            .filter(|a| a.covers(date))
+            .find_map(|a| {
+                let v = match (&a.terms, rule, name) {
+                    (
+                        AgreementTerms::ExtendedOvertime {
+                            limit_7d_minutes: v,
+                            ..
+                        },
+                        "no.overtime_7d",
+                        "limit",
+                    )
+                    | (
+                        AgreementTerms::ExtendedOvertime {
+                            limit_4w_minutes: v,
+                            ..
+                        },
+                        "no.overtime_4w",
+                        "limit",
+                    )
+                    | (
+                        AgreementTerms::ExtendedOvertime {
+                            limit_52w_minutes: v,
+                            ..
+                        },
+                        "no.overtime_52w",
+                        "limit",
+                    )
+                    | (
+                        AgreementTerms::ReducedRest {
+                            daily_rest_minutes: v,
+                            ..
+                        },
+                        "no.daily_rest",
+                        "min_rest",
+                    )
+                    | (
+                        AgreementTerms::ReducedRest {
+                            weekly_rest_minutes: v,
+                            ..
+                        },
+                        "no.weekly_rest",
+                        "min_rest",
+                    )
+                    | (
+                        AgreementTerms::Averaging {
+                            daily_cap_minutes: v,
+                            ..
+                        },
+                        "no.normal_hours",
+                        "daily_normal",
+                    )
+                    | (
+                        AgreementTerms::Averaging {
+                            weekly_cap_minutes: v,
+                            ..
+                        },
+                        "no.normal_hours",
+                        "weekly_normal",
+                    ) => *v,
+                    _ => 0,
+                };
+                (v > 0).then_some(Value {
+                    value: v,
+                    agreement: Some(a.id),
+                })
+            })
+    }
+
+    /// The warning threshold of a maximum: `warning_at` basis points of it.
+    #[must_use]
+    pub fn warning(&self, limit: Duration, date: NaiveDate) -> Option<Duration> {
+        let limits_rule = match self.pack {
+            "eu-wtd" => "eu.limits",
+            "de-arbzg" => "de.limits",
+            _ => "no.limits",
+        };
+        let bp = self.get(limits_rule, "warning_at", date).value;
+        (bp < 10_000).then(|| Duration::seconds(limit.num_seconds() * bp / 10_000))
+    }
+}

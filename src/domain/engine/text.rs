@@ -1,0 +1,98 @@
+//! Words and numbers in findings, in the employee's language.
+
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+
+use crate::domain::employee::Locale;
+
+/// "10 h 15 min", "45 min", "2 h" (nb: "10 t 15 min").
+#[must_use]
+pub fn duration(locale: Locale, d: Duration) -> String {
+    let total = d.num_minutes();
+    let sign = if total < 0 { "−" } else { "" };
+    let (h, m) = (total.abs() / 60, total.abs() % 60);
+    let hour = match locale {
+        Locale::Nb => "t",
+        Locale::En => "h",
+    };
+    match (h, m) {
+        (0, m) => format!("{sign}{m} min"),
+        (h, 0) => format!("{sign}{h} {hour}"),
+        (h, m) => format!("{sign}{h} {hour} {m} min"),
+    }
+}
+
+/// "Mon 12 Oct 2026 11:30" in the employee's time zone (nb: "man. 12. okt. 2026 11:30").
+#[must_use]
+pub fn instant(locale: Locale, tz: Tz, t: DateTime<Utc>) -> String {
+    let l = t.with_timezone(&tz);
+    let (wd, month) = match locale {
+        Locale::En => (
+            ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][weekday_index(l.weekday())],
+            [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ][l.month0() as usize],
+        ),
+        Locale::Nb => (
+            ["man.", "tir.", "ons.", "tor.", "fre.", "lør.", "søn."][weekday_index(l.weekday())],
+            [
+                "jan.", "feb.", "mar.", "apr.", "mai", "jun.", "jul.", "aug.", "sep.", "okt.",
+                "nov.", "des.",
+            ][l.month0() as usize],
+        ),
+    };
+    match locale {
+        Locale::En => format!(
+            "{wd} {} {month} {} {:02}:{:02}",
+            l.day(),
+            l.year(),
+            l.hour(),
+            l.minute()
+        ),
+        Locale::Nb => format!(
+            "{wd} {}. {month} {} {:02}:{:02}",
+            l.day(),
+            l.year(),
+            l.hour(),
+            l.minute()
+        ),
+    }
+}
+
+fn weekday_index(w: Weekday) -> usize {
+    w.num_days_from_monday() as usize
+}
+
+/// Picks the sentence in the employee's language.
+#[must_use]
+pub fn pick(locale: Locale, nb: String, en: String) -> String {
+    match locale {
+        Locale::Nb => nb,
+        Locale::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use chrono_tz::Europe::Oslo;
+
+    #[test]
+    fn durations_read_like_rules_md() {
+        assert_eq!(duration(Locale::En, Duration::minutes(615)), "10 h 15 min");
+        assert_eq!(duration(Locale::En, Duration::minutes(600)), "10 h");
+        assert_eq!(duration(Locale::Nb, Duration::minutes(45)), "45 min");
+        assert_eq!(duration(Locale::Nb, Duration::minutes(-90)), "−1 t 30 min");
+    }
+
+    #[test]
+    fn instants_are_local() {
+        let t = Oslo
+            .with_ymd_and_hms(2026, 10, 12, 17, 30, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(instant(Locale::En, Oslo, t), "Mon 12 Oct 2026 17:30");
+        assert_eq!(instant(Locale::Nb, Oslo, t), "man. 12. okt. 2026 17:30");
+    }
+}

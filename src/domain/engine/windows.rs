@@ -1,0 +1,192 @@
+//! Rolling windows (rules.md § 0): "any 24 h / 7 days / 4 weeks / 52 weeks"
+//! are windows of elapsed time that start at every start of work (or of an
+//! overtime segment). Sums are clipped to the window.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::record::Span;
+
+/// The worst window found for a maximum, and where a threshold was crossed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxBreach {
+    /// The window with the highest sum in the episode.
+    pub window: Span,
+    /// That highest sum.
+    pub measured: Duration,
+    /// The first instant at which the sum reached the threshold.
+    pub at: DateTime<Utc>,
+    /// Every window of the episode, merged: the evidence lies in here.
+    pub extent: Span,
+}
+
+/// One window's sum and when (if ever) it reached `threshold`.
+fn window_sum(
+    spans: &[Span],
+    from: usize,
+    window: Span,
+    threshold: Duration,
+) -> (Duration, Option<DateTime<Utc>>) {
+    let mut sum = Duration::zero();
+    let mut reached = None;
+    for s in &spans[from..] {
+        if s.start >= window.end {
+            break;
+        }
+        let part = s.clipped(window.start, window.end);
+        if reached.is_none() && sum + part >= threshold && part > Duration::zero() {
+            reached = Some(s.start.max(window.start) + (threshold - sum));
+        }
+        sum += part;
+    }
+    (sum, reached)
+}
+
+/// Episodes in which some window of length `len` holds more than `limit`
+/// (or, with `strict == false`, at least `limit`). Overlapping breaching
+/// windows form one episode. `spans` must be sorted and disjoint. Only
+/// windows starting in `starts_in` are examined (the rest are someone
+/// else's, in an incremental recompute).
+#[must_use]
+pub fn max_episodes(
+    spans: &[Span],
+    len: Duration,
+    limit: Duration,
+    strict: bool,
+    starts_in: Span,
+) -> Vec<MaxBreach> {
+    let mut out: Vec<MaxBreach> = Vec::new();
+    for (i, s) in spans.iter().enumerate() {
+        if s.start < starts_in.start || s.start >= starts_in.end {
+            continue;
+        }
+        let window = Span::new(s.start, s.start + len);
+        // Reaching the limit exactly is not over it: the sum must pass it.
+        let (sum, reached) = window_sum(spans, i, window, limit);
+        let breach = if strict { sum > limit } else { sum >= limit };
+        if !breach {
+            continue;
+        }
+        let at = reached.unwrap_or(window.start);
+        match out.last_mut() {
+            Some(ep) if window.start < ep.extent.end => {
+                ep.extent.end = ep.extent.end.max(window.end);
+                ep.at = ep.at.min(at);
+                if sum > ep.measured {
+                    ep.measured = sum;
+                    ep.window = window;
+                }
+            }
+            _ => out.push(MaxBreach {
+                window,
+                measured: sum,
+                at,
+                extent: window,
+            }),
+        }
+    }
+    out
+}
+
+/// The largest sum of any window of length `len` ending at or before `at`
+/// that contains `at`'s trailing window, i.e. the window `[at − len, at)`.
+#[must_use]
+pub fn trailing_sum(spans: &[Span], len: Duration, at: DateTime<Utc>) -> Duration {
+    spans.iter().map(|s| s.clipped(at - len, at)).sum()
+}
+
+/// The longest work-free gap in `window`, given sorted disjoint work spans:
+/// `(gap, length)`. Time after the last work in the window counts as rest.
+#[must_use]
+pub fn longest_rest(spans: &[Span], window: Span) -> (Span, Duration) {
+    let mut best = (Span::new(window.start, window.start), Duration::zero());
+    let mut cursor = window.start;
+    for s in spans {
+        if s.end <= window.start {
+            continue;
+        }
+        if s.start >= window.end {
+            break;
+        }
+        let gap = Span::new(cursor, s.start.min(window.end));
+        if gap.len() > best.1 {
+            best = (gap, gap.len());
+        }
+        cursor = cursor.max(s.end);
+    }
+    if cursor < window.end {
+        let gap = Span::new(cursor, window.end);
+        if gap.len() > best.1 {
+            best = (gap, gap.len());
+        }
+    }
+    best
+}
+
+/// A window in which the longest rest is shorter than required.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestBreach {
+    pub window: Span,
+    /// The longest rest in the window.
+    pub rest: Span,
+    pub measured: Duration,
+}
+
+/// Windows of `len` starting at every work start in `starts_in` whose
+/// longest rest is shorter than `min`. Windows whose longest rest is the
+/// same gap are one breach (the first such window is kept); with
+/// `merge_overlapping`, overlapping breaching windows are one breach too.
+#[must_use]
+pub fn rest_breaches(
+    spans: &[Span],
+    len: Duration,
+    min: Duration,
+    starts_in: Span,
+    merge_overlapping: bool,
+) -> Vec<RestBreach> {
+    let mut out: Vec<RestBreach> = Vec::new();
+    for s in spans {
+        if s.start < starts_in.start || s.start >= starts_in.end {
+            continue;
+        }
+        let window = Span::new(s.start, s.start + len);
+        let (rest, measured) = longest_rest(spans, window);
+        if measured >= min {
+            continue;
+        }
+        let same = out.iter().any(|b| b.rest == rest)
+            || (merge_overlapping && out.last().is_some_and(|b| window.start < b.window.end));
+        if !same {
+            out.push(RestBreach {
+                window,
+                rest,
+                measured,
+            });
+        }
+    }
+    out
+}
+
+/// Sorts and merges touching spans.
+#[must_use]
+pub fn merged(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort();
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// The sum of `spans` inside `window` and the instant it reached `threshold`.
+#[must_use]
+pub fn sum_and_crossing(
+    spans: &[Span],
+    window: Span,
+    threshold: Duration,
+) -> (Duration, Option<DateTime<Utc>>) {
+    let from = spans.partition_point(|s| s.end <= window.start);
+    window_sum(spans, from, window, threshold)
+}

@@ -1,0 +1,289 @@
+//! Pack `de-arbzg`: Arbeitszeitgesetz (rules.md § 3).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, NaiveDate};
+
+use super::common::{draft, is_werktag};
+use super::context::RuleContext;
+use crate::domain::employee::Locale::{En, Nb};
+use crate::domain::engine::finding::{Draft, Severity};
+use crate::domain::engine::record::Span;
+use crate::domain::engine::text::{duration, instant, pick};
+use crate::domain::local_days::start_of_day;
+
+/// Every `de.*` check.
+pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    if ctx.exempt {
+        return;
+    }
+    daily_max(ctx, out);
+    average(ctx, out);
+    breaks(ctx, out);
+    rest(ctx, out);
+    sunday(ctx, out);
+}
+
+/// Worked time per shift day.
+fn per_day(ctx: &RuleContext<'_>) -> BTreeMap<NaiveDate, (Duration, Span)> {
+    let mut m: BTreeMap<NaiveDate, (Duration, Span)> = BTreeMap::new();
+    for s in &ctx.record.shifts {
+        let e = m.entry(s.day).or_insert((Duration::zero(), s.span));
+        e.0 += s.worked;
+        e.1.end = s.span.end;
+    }
+    m
+}
+
+/// `de.daily_max` (§ 3): more than 10 h on a Werktag is a VIOLATION.
+fn daily_max(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "de.daily_max";
+    for (day, (worked, span)) in per_day(ctx) {
+        if !ctx.in_scope(span.start) {
+            continue;
+        }
+        let limit = ctx.params.minutes(RULE, "limit", day);
+        if worked > limit {
+            let words = pick(
+                ctx.locale,
+                format!(
+                    "{} arbeidstid {day}; grense {}",
+                    duration(Nb, worked),
+                    duration(Nb, limit)
+                ),
+                format!(
+                    "{} working time on {day}; limit {}",
+                    duration(En, worked),
+                    duration(En, limit)
+                ),
+            );
+            out.push(draft(
+                ctx,
+                RULE,
+                Severity::Violation,
+                span,
+                span.start + limit,
+                worked,
+                limit,
+                false,
+                words,
+                None,
+                ctx.evidence(span),
+            ));
+        }
+    }
+}
+
+/// `de.avg_8h` (§ 3): the average per Werktag over 24 weeks (rolling by ISO
+/// week, six Werktage a week) must not pass 8 h.
+fn average(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "de.avg_8h";
+    let day = ctx.date(ctx.scope.start);
+    let weeks = ctx.params.get(RULE, "weeks", day).value;
+    let per_day = ctx.params.minutes("de.daily_max", "normal", day);
+    // Six Werktage a week: the weekly limit is 6 × 8 h.
+    super::common::weekly_average(ctx, out, RULE, weeks, per_day * 6, &|_| 0);
+}
+
+/// `de.breaks` (§ 4): more than 6 h needs 30 min of breaks, more than 9 h
+/// 45 min; only blocks of at least 15 min count; no stretch of more than
+/// 6 h without one.
+fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "de.breaks";
+    for shift in &ctx.record.shifts {
+        if !ctx.in_scope(shift.span.start) {
+            continue;
+        }
+        let p = |n| ctx.params.minutes(RULE, n, shift.day);
+        let (short_after, long_after, block) = (p("short_after"), p("long_after"), p("min_block"));
+        let counted: Duration = shift
+            .breaks
+            .iter()
+            .map(Span::len)
+            .filter(|l| *l >= block)
+            .sum();
+        let required = if shift.worked > long_after {
+            Duration::minutes(45)
+        } else if shift.worked > short_after {
+            Duration::minutes(30)
+        } else {
+            Duration::zero()
+        };
+        // The longest stretch of work without a counting break.
+        let mut stretch = Duration::zero();
+        let mut longest = Duration::zero();
+        let mut cursor = shift.span.start;
+        for s in &ctx.record.segments[shift.segments.clone()] {
+            if s.span.start - cursor >= block {
+                stretch = Duration::zero();
+            }
+            stretch += s.span.len();
+            longest = longest.max(stretch);
+            cursor = s.span.end;
+        }
+        if counted < required || longest > short_after {
+            let words = pick(
+                ctx.locale,
+                format!(
+                    "{} arbeid fra {} med {} pause (blokker på minst {}); {} kreves, og høyst {} uten pause",
+                    duration(Nb, shift.worked),
+                    instant(Nb, ctx.tz, shift.span.start),
+                    duration(Nb, counted),
+                    duration(Nb, block),
+                    duration(Nb, required),
+                    duration(Nb, short_after)
+                ),
+                format!(
+                    "{} worked from {} with {} of breaks (blocks of at least {}); {} required, and at most {} without a break",
+                    duration(En, shift.worked),
+                    instant(En, ctx.tz, shift.span.start),
+                    duration(En, counted),
+                    duration(En, block),
+                    duration(En, required),
+                    duration(En, short_after)
+                ),
+            );
+            out.push(draft(
+                ctx,
+                RULE,
+                Severity::Violation,
+                shift.span,
+                shift.span.start + short_after,
+                counted,
+                required.max(Duration::minutes(1)),
+                true,
+                words,
+                None,
+                ctx.evidence(shift.span),
+            ));
+        }
+    }
+}
+
+/// `de.rest` (§ 5): at least 11 h between the end of one working day
+/// (shift) and the start of the next.
+fn rest(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "de.rest";
+    for pair in ctx.record.shifts.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if !ctx.in_scope(b.span.start) {
+            continue;
+        }
+        let min = ctx.params.minutes(RULE, "min_rest", b.day);
+        let gap = b.span.start - a.span.end;
+        if gap < min {
+            let window = Span::new(a.span.end, b.span.start);
+            let words = pick(
+                ctx.locale,
+                format!(
+                    "{} hvile fra {} til {}; minst {} kreves",
+                    duration(Nb, gap),
+                    instant(Nb, ctx.tz, a.span.end),
+                    instant(Nb, ctx.tz, b.span.start),
+                    duration(Nb, min)
+                ),
+                format!(
+                    "{} of rest from {} to {}; at least {} required",
+                    duration(En, gap),
+                    instant(En, ctx.tz, a.span.end),
+                    instant(En, ctx.tz, b.span.start),
+                    duration(En, min)
+                ),
+            );
+            out.push(draft(
+                ctx,
+                RULE,
+                Severity::Violation,
+                window,
+                b.span.start,
+                gap,
+                min,
+                true,
+                words,
+                None,
+                ctx.evidence(Span::new(a.span.start, b.span.end)),
+            ));
+        }
+    }
+}
+
+/// `de.sunday_holiday` (§ 9) and `de.sunday_comp` (§ 11): any work on a
+/// Sunday or the organisation's public holiday is a WARNING (the § 10
+/// exceptions cannot be judged by a machine); a Sunday worked with no
+/// substitute day off (a Werktag without work) within two weeks is a
+/// VIOLATION once those two weeks have passed.
+fn sunday(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    let (from, to) = super::common::scope_dates(ctx);
+    let day_span = |d: NaiveDate| {
+        Span::new(
+            start_of_day(ctx.tz, d),
+            start_of_day(ctx.tz, d + Duration::days(1)),
+        )
+    };
+    let worked = |d: NaiveDate| -> Duration {
+        let s = day_span(d);
+        ctx.work.iter().map(|w| w.clipped(s.start, s.end)).sum()
+    };
+    let mut d = from;
+    while d <= to {
+        if ctx.plan.is_sunday_or_holiday(d) {
+            let w = worked(d);
+            let span = day_span(d);
+            if w > Duration::zero() && ctx.in_scope(span.start.max(ctx.scope.start)) {
+                let words = pick(
+                    ctx.locale,
+                    format!("{} arbeid på søn-/helligdag {d}", duration(Nb, w)),
+                    format!("{} of work on Sunday/holiday {d}", duration(En, w)),
+                );
+                let at = ctx
+                    .work
+                    .iter()
+                    .find(|s| s.clipped(span.start, span.end) > Duration::zero())
+                    .map_or(span.start, |s| s.start.max(span.start));
+                out.push(draft(
+                    ctx,
+                    "de.sunday_holiday",
+                    Severity::Warning,
+                    span,
+                    at,
+                    w,
+                    Duration::zero(),
+                    false,
+                    words,
+                    None,
+                    ctx.evidence(span),
+                ));
+                let deadline = start_of_day(ctx.tz, d + Duration::days(15));
+                if d.weekday() == chrono::Weekday::Sun && deadline <= ctx.as_of {
+                    let substitute = (1..=14)
+                        .map(|k| d + Duration::days(k))
+                        .any(|x| is_werktag(x) && worked(x) == Duration::zero());
+                    if !substitute {
+                        let words = pick(
+                            ctx.locale,
+                            format!("arbeid søndag {d} uten erstatningsfridag innen to uker"),
+                            format!(
+                                "work on Sunday {d} with no substitute day off within two weeks"
+                            ),
+                        );
+                        let window = Span::new(span.start, deadline);
+                        out.push(draft(
+                            ctx,
+                            "de.sunday_comp",
+                            Severity::Violation,
+                            window,
+                            deadline,
+                            Duration::zero(),
+                            Duration::minutes(1),
+                            true,
+                            words,
+                            None,
+                            ctx.evidence(span),
+                        ));
+                    }
+                }
+            }
+        }
+        d += Duration::days(1);
+    }
+}

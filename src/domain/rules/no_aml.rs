@@ -1,0 +1,416 @@
+//! Pack `no-aml`: arbeidsmiljøloven chapter 10 (rules.md § 1).
+
+use chrono::{Duration, NaiveDate};
+
+use super::common::{self, Measure, draft, rolling_max, rolling_rest};
+use super::context::RuleContext;
+use crate::domain::employee::Locale::{En, Nb};
+use crate::domain::engine::finding::{Draft, Severity};
+use crate::domain::engine::ledger::monday_of;
+use crate::domain::engine::record::Span;
+use crate::domain::engine::text::{duration, instant, pick};
+use crate::domain::local_days::{local_date, start_of_day};
+use crate::domain::policy::{AbsenceKind, AgreementTerms};
+
+/// Every `no.*` check. An exempt employee (§ 10-12) gets none of them.
+pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    if ctx.exempt {
+        return;
+    }
+    let ot = ctx.overtime.clone();
+    rolling_max(
+        ctx,
+        out,
+        "no.overtime_7d",
+        &ot,
+        Duration::days(7),
+        ("7 days", "7 dager"),
+        Measure::Overtime,
+        true,
+    );
+    rolling_max(
+        ctx,
+        out,
+        "no.overtime_4w",
+        &ot,
+        Duration::weeks(4),
+        ("4 weeks", "4 uker"),
+        Measure::Overtime,
+        true,
+    );
+    rolling_max(
+        ctx,
+        out,
+        "no.overtime_52w",
+        &ot,
+        Duration::days(364),
+        ("52 weeks", "52 uker"),
+        Measure::Overtime,
+        true,
+    );
+    rolling_max(
+        ctx,
+        out,
+        "no.total_24h",
+        &ctx.work,
+        Duration::hours(24),
+        ("24 hours", "24 timer"),
+        Measure::WorkingTime,
+        false,
+    );
+    let day = ctx.date(ctx.scope.start);
+    let weeks = ctx.params.get("no.total_7d", "weeks", day).value;
+    let limit = ctx.params.minutes("no.total_7d", "limit", day);
+    common::weekly_average(ctx, out, "no.total_7d", weeks, limit, &|_| 0);
+    rolling_rest(
+        ctx,
+        out,
+        "no.daily_rest",
+        Duration::hours(24),
+        ("24 hours", "24 timer"),
+        false,
+    );
+    rolling_rest(
+        ctx,
+        out,
+        "no.weekly_rest",
+        Duration::days(7),
+        ("7 days", "7 dager"),
+        true,
+    );
+    breaks(ctx, out);
+    sunday_holiday(ctx, out);
+    sunday_off_next(ctx, out);
+    averaging(ctx, out);
+}
+
+/// `no.breaks` (§ 10-9): per shift, a break when worked time passes 5 h 30;
+/// breaks totalling 30 min from 8 h; and an extra break of 30 min when work
+/// goes on more than 2 h after the scheduled end (rules.md § 5.6). Breaks
+/// that were not clocked are never assumed.
+fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "no.breaks";
+    for shift in &ctx.record.shifts {
+        if !ctx.in_scope(shift.span.start) {
+            continue;
+        }
+        let p = |name| ctx.params.minutes(RULE, name, shift.day);
+        let (after, long, min_total, extra_after, extra) = (
+            p("break_after"),
+            p("long_shift"),
+            p("min_total_break"),
+            p("extra_after"),
+            p("extra_break"),
+        );
+        let total_break: Duration = shift.breaks.iter().map(Span::len).sum();
+        let segs = &ctx.record.segments[shift.segments.clone()];
+        let reached = |threshold: Duration| {
+            let mut acc = Duration::zero();
+            for s in segs {
+                if acc + s.span.len() >= threshold {
+                    return s.span.start + (threshold - acc);
+                }
+                acc += s.span.len();
+            }
+            shift.span.end
+        };
+        let evidence = ctx.evidence(shift.span);
+        if shift.worked > after && shift.breaks.is_empty() {
+            let words = pick(
+                ctx.locale,
+                format!(
+                    "{} arbeid uten pause fra {}; pause kreves etter {}",
+                    duration(Nb, shift.worked),
+                    instant(Nb, ctx.tz, shift.span.start),
+                    duration(Nb, after)
+                ),
+                format!(
+                    "{} worked with no break from {}; a break is required after {}",
+                    duration(En, shift.worked),
+                    instant(En, ctx.tz, shift.span.start),
+                    duration(En, after)
+                ),
+            );
+            out.push(draft(
+                ctx,
+                RULE,
+                Severity::Violation,
+                shift.span,
+                reached(after),
+                Duration::zero(),
+                Duration::minutes(1),
+                true,
+                words,
+                None,
+                evidence.clone(),
+            ));
+        } else if shift.worked >= long && total_break < min_total {
+            let words = pick(
+                ctx.locale,
+                format!(
+                    "{} arbeid fra {} med {} pause; minst {} kreves",
+                    duration(Nb, shift.worked),
+                    instant(Nb, ctx.tz, shift.span.start),
+                    duration(Nb, total_break),
+                    duration(Nb, min_total)
+                ),
+                format!(
+                    "{} worked from {} with {} of breaks; at least {} required",
+                    duration(En, shift.worked),
+                    instant(En, ctx.tz, shift.span.start),
+                    duration(En, total_break),
+                    duration(En, min_total)
+                ),
+            );
+            out.push(draft(
+                ctx,
+                RULE,
+                Severity::Violation,
+                shift.span,
+                reached(long),
+                total_break,
+                min_total,
+                true,
+                words,
+                None,
+                evidence.clone(),
+            ));
+        }
+        // § 10-9 (2): "normal working hours" is the scheduled end (rules.md § 5.6).
+        let Some(end_local) = ctx.plan.day(shift.day).scheduled_end else {
+            continue;
+        };
+        let scheduled_end = crate::domain::engine::days::local_instant(ctx.tz, end_local);
+        // Only a working day that runs on past its scheduled end: a shift
+        // that starts after it (an evening or night shift) is not extended
+        // working hours (rules.md examples 1 and 10 need no extra break).
+        if shift.span.start >= scheduled_end || shift.span.end - scheduled_end <= extra_after {
+            continue;
+        }
+        let extra_taken = shift
+            .breaks
+            .iter()
+            .filter(|b| b.start >= scheduled_end)
+            .map(Span::len)
+            .max()
+            .unwrap_or_else(Duration::zero);
+        if extra_taken < extra {
+            let words = pick(
+                ctx.locale,
+                format!(
+                    "arbeid til {}, mer enn {} etter planlagt slutt {}, uten en ekstra pause på {}",
+                    instant(Nb, ctx.tz, shift.span.end),
+                    duration(Nb, extra_after),
+                    instant(Nb, ctx.tz, scheduled_end),
+                    duration(Nb, extra)
+                ),
+                format!(
+                    "work until {}, more than {} after the scheduled end {}, without an extra break of {}",
+                    instant(En, ctx.tz, shift.span.end),
+                    duration(En, extra_after),
+                    instant(En, ctx.tz, scheduled_end),
+                    duration(En, extra)
+                ),
+            );
+            out.push(draft(
+                ctx,
+                RULE,
+                Severity::Violation,
+                Span::new(scheduled_end, shift.span.end),
+                scheduled_end + extra_after,
+                extra_taken,
+                extra,
+                true,
+                words,
+                None,
+                evidence,
+            ));
+        }
+    }
+}
+
+/// `no.sunday_holiday` (§ 10-10): work inside a Sunday/holiday window is a
+/// WARNING, since only the nature of the work can make it lawful.
+fn sunday_holiday(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "no.sunday_holiday";
+    let (from, to) = common::scope_dates(ctx);
+    for w in crate::domain::engine::days::sunday_spans(ctx.tz, &ctx.plan.holidays, from, to) {
+        let inside: Duration = ctx.work.iter().map(|s| s.clipped(w.start, w.end)).sum();
+        let Some(first) = ctx
+            .work
+            .iter()
+            .find(|s| s.clipped(w.start, w.end) > Duration::zero())
+        else {
+            continue;
+        };
+        let at = first.start.max(w.start);
+        if !ctx.in_scope(at) {
+            continue;
+        }
+        let words = pick(
+            ctx.locale,
+            format!(
+                "{} arbeid i søn- og helgedagsvinduet {} til {}",
+                duration(Nb, inside),
+                instant(Nb, ctx.tz, w.start),
+                instant(Nb, ctx.tz, w.end)
+            ),
+            format!(
+                "{} of work in the Sunday/holiday window {} to {}",
+                duration(En, inside),
+                instant(En, ctx.tz, w.start),
+                instant(En, ctx.tz, w.end)
+            ),
+        );
+        out.push(draft(
+            ctx,
+            RULE,
+            Severity::Warning,
+            w,
+            at,
+            inside,
+            Duration::zero(),
+            false,
+            words,
+            None,
+            ctx.evidence(w),
+        ));
+    }
+}
+
+/// `no.sunday_off_next` (§ 10-8 (4)): work on a Sunday or holiday and again
+/// on the next one. A WARNING: a written agreement may allow it.
+fn sunday_off_next(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "no.sunday_off_next";
+    let (from, to) = common::scope_dates(ctx);
+    let worked_on = |d: NaiveDate| {
+        let day = Span::new(
+            start_of_day(ctx.tz, d),
+            start_of_day(ctx.tz, d + Duration::days(1)),
+        );
+        ctx.work
+            .iter()
+            .any(|s| s.clipped(day.start, day.end) > Duration::zero())
+    };
+    let mut d = from - Duration::days(7);
+    let mut previous: Option<NaiveDate> = None;
+    while d <= to {
+        if ctx.plan.is_sunday_or_holiday(d) {
+            let worked = worked_on(d);
+            if let (Some(p), true) = (previous, worked) {
+                let at = start_of_day(ctx.tz, d);
+                if ctx.in_scope(at) {
+                    let window = Span::new(
+                        start_of_day(ctx.tz, p),
+                        start_of_day(ctx.tz, d + Duration::days(1)),
+                    );
+                    let words = pick(
+                        ctx.locale,
+                        format!("arbeid både {p} og neste søn-/helgedag {d}"),
+                        format!("work on {p} and again on the next Sunday/holiday {d}"),
+                    );
+                    out.push(draft(
+                        ctx,
+                        RULE,
+                        Severity::Warning,
+                        window,
+                        at,
+                        Duration::zero(),
+                        Duration::zero(),
+                        false,
+                        words,
+                        None,
+                        ctx.evidence(window),
+                    ));
+                }
+            }
+            previous = worked.then_some(d);
+        }
+        d += Duration::days(1);
+    }
+}
+
+/// `no.averaging` (§ 10-5): with an averaging agreement, the normal time of
+/// each completed averaging period must average at most the statutory
+/// weekly normal hours. The daily and weekly caps are applied by the ledger
+/// (minutes beyond them are overtime).
+fn averaging(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "no.averaging";
+    for a in &ctx.plan.policy.agreements {
+        let AgreementTerms::Averaging { period_weeks, .. } = a.terms else {
+            continue;
+        };
+        let weeks = i64::from(period_weeks.max(1));
+        let mut start = a.valid_from;
+        loop {
+            let end = start + Duration::weeks(weeks);
+            if a.valid_to.is_some_and(|to| start > to) || start_of_day(ctx.tz, end) > ctx.as_of {
+                break;
+            }
+            let window = Span::new(start_of_day(ctx.tz, start), start_of_day(ctx.tz, end));
+            if ctx.in_scope(window.end - Duration::seconds(1)) {
+                let normal: Duration = ctx
+                    .ledger
+                    .iter()
+                    .filter(|s| !s.overtime)
+                    .map(|s| s.span.clipped(window.start, window.end))
+                    .sum();
+                let statutory = ctx.plan.schedule(start).shift_work.weekly_normal_minutes();
+                let limit = Duration::minutes(statutory * weeks);
+                if normal > limit {
+                    let avg = normal / i32::try_from(weeks).unwrap_or(1);
+                    let words = pick(
+                        ctx.locale,
+                        format!(
+                            "gjennomsnittlig {} alminnelig arbeidstid per uke i gjennomsnittsperioden {start} til {end}; grense {}",
+                            duration(Nb, avg),
+                            duration(Nb, Duration::minutes(statutory))
+                        ),
+                        format!(
+                            "average {} normal working time per week in the averaging period {start} to {end}; limit {}",
+                            duration(En, avg),
+                            duration(En, Duration::minutes(statutory))
+                        ),
+                    );
+                    out.push(draft(
+                        ctx,
+                        RULE,
+                        Severity::Violation,
+                        window,
+                        window.end,
+                        avg,
+                        Duration::minutes(statutory),
+                        false,
+                        words,
+                        Some(a.id),
+                        ctx.evidence(window),
+                    ));
+                }
+            }
+            start = end;
+        }
+    }
+}
+
+/// Days of a week that count as neutral in EU averages: sick leave and
+/// vacation (rules.md § 3).
+#[must_use]
+pub fn neutral_days(ctx: &RuleContext<'_>, monday: NaiveDate) -> i64 {
+    (0..7)
+        .map(|k| monday + Duration::days(k))
+        .filter(|d| {
+            ctx.plan
+                .day(*d)
+                .absences
+                .iter()
+                .any(|a| matches!(a.1, AbsenceKind::Sick | AbsenceKind::Vacation))
+        })
+        .count()
+        .try_into()
+        .unwrap_or(0)
+}
+
+#[allow(dead_code)]
+fn week_of(ctx: &RuleContext<'_>, t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    monday_of(local_date(ctx.tz, t))
+}
