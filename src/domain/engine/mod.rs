@@ -20,4 +20,6 @@ pub mod text;
 pub mod windows;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 pub(crate) mod testing;

@@ -8,6 +8,8 @@ pub mod de_arbzg;
 pub mod eu_wtd;
 pub mod no_aml;
 #[cfg(test)]
+mod thresholds;
+#[cfg(test)]
 mod worked_examples;
 
 use context::RuleContext;

@@ -1,0 +1,91 @@
+//! Invariants of the engine, by proptest.
+
+use chrono::Duration;
+use proptest::prelude::*;
+
+use super::testing::{oslo, run, work};
+use crate::domain::event::EffectiveEvent;
+
+/// Up to 12 working days in March 2026 around the spring-forward night:
+/// (day offset, start minute, length, optional break offset).
+fn days() -> impl Strategy<Value = Vec<(i64, i64, i64, Option<i64>)>> {
+    prop::collection::vec(
+        (
+            0i64..20,
+            0i64..1440,
+            30i64..900,
+            prop::option::of(60i64..300),
+        ),
+        0..12,
+    )
+}
+
+fn events_of(days: &[(i64, i64, i64, Option<i64>)]) -> Vec<EffectiveEvent> {
+    let mut out = Vec::new();
+    let mut taken: Vec<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    for (day, start, len, brk) in days {
+        let s = oslo(2026, 3, 20, 0, 0) + Duration::days(*day) + Duration::minutes(*start);
+        let e = s + Duration::minutes(*len);
+        if taken.iter().any(|(a, b)| s < *b && *a < e) {
+            continue;
+        }
+        taken.push((s, e));
+        let breaks: Vec<_> = brk
+            .filter(|b| b + 30 < *len)
+            .map(|b| (s + Duration::minutes(b), s + Duration::minutes(b + 30)))
+            .into_iter()
+            .collect();
+        out.extend(work(s, e, &breaks));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn totals_and_findings_do_not_depend_on_event_order(days in days(), seed in any::<u64>()) {
+        let events = events_of(&days);
+        let mut shuffled = events.clone();
+        // A deterministic shuffle from the seed.
+        let n = shuffled.len();
+        for i in (1..n).rev() {
+            let j = usize::try_from((seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i as u64)) % (i as u64 + 1)).unwrap();
+            shuffled.swap(i, j);
+        }
+        let a = run(&events);
+        let b = run(&shuffled);
+        prop_assert_eq!(&a.days, &b.days);
+        prop_assert_eq!(&a.ledger, &b.ledger);
+        prop_assert_eq!(&a.findings, &b.findings);
+    }
+
+    #[test]
+    fn day_totals_add_up_to_the_worked_intervals(days in days()) {
+        let e = run(&events_of(&days));
+        let by_days: Duration = e.days.values().map(|d| d.worked).sum();
+        let by_segments: Duration = e.record.segments.iter().map(|s| s.span.len()).sum();
+        let by_shifts: Duration = e.record.shifts.iter().map(|s| s.worked).sum();
+        prop_assert_eq!(by_days, by_segments);
+        prop_assert_eq!(by_days, by_shifts);
+        for d in e.days.values() {
+            prop_assert_eq!(d.normal + d.overtime, d.worked);
+            prop_assert!(d.night <= d.worked && d.sunday_holiday <= d.worked);
+        }
+    }
+}
+
+#[test]
+fn a_dst_day_sums_to_its_elapsed_length() {
+    // Work the whole of Sun 29 March 2026 (23 h) and Sun 25 October (25 h).
+    for (m, d, hours) in [(3, 29, 23), (10, 25, 25)] {
+        let e = run(&work(
+            oslo(2026, m, d, 0, 0),
+            oslo(2026, m, d + 1, 0, 0),
+            &[],
+        ));
+        let day = chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        assert_eq!(e.days[&day].worked, Duration::hours(hours));
+        assert_eq!(e.days.len(), 1);
+    }
+}

@@ -1,0 +1,427 @@
+//! Every rule firing and not firing at its threshold, one minute either side.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::domain::engine::evaluate::Evaluation;
+use crate::domain::engine::finding::Severity::{self, Pattern, Violation, Warning};
+use crate::domain::engine::testing::{oslo, run, run_with, work};
+use crate::domain::event::EffectiveEvent;
+use crate::domain::policy::EmployeePolicy;
+
+fn count(e: &Evaluation, rule: &str, sev: Severity) -> usize {
+    e.findings
+        .iter()
+        .filter(|f| f.rule_id == rule && f.severity == sev)
+        .count()
+}
+
+fn at(day: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+    use chrono::Datelike;
+    oslo(day.year(), day.month(), day.day(), h, m)
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// Mon–Fri 08:00–17:45 with a 30 min break: 6 h 15 min of overtime a week.
+fn overtime_weeks(first_monday: NaiveDate, weeks: i64, extra_last: i64) -> Vec<EffectiveEvent> {
+    let mut events = Vec::new();
+    for w in 0..weeks {
+        for k in 0..5 {
+            let day = first_monday + Duration::weeks(w) + Duration::days(k);
+            let mut end = at(day, 17, 45);
+            if w == weeks - 1 && k == 4 {
+                end += Duration::minutes(extra_last);
+            }
+            events.extend(work(
+                at(day, 8, 0),
+                end,
+                &[(at(day, 11, 30), at(day, 12, 0))],
+            ));
+        }
+    }
+    events
+}
+
+#[test]
+fn overtime_7d_at_ten_hours() {
+    let mon = d(2026, 10, 12);
+    let sat = mon + Duration::days(5);
+    let mut exact = overtime_weeks(mon, 1, 0); // 6 h 15 min
+    exact.extend(work(at(sat, 9, 0), at(sat, 12, 45), &[])); // + 3 h 45 min = 10 h
+    let mut over = overtime_weeks(mon, 1, 0);
+    over.extend(work(at(sat, 9, 0), at(sat, 12, 46), &[]));
+    assert_eq!(count(&run(&exact), "no.overtime_7d", Violation), 0);
+    assert_eq!(
+        count(&run(&exact), "no.overtime_7d", Warning),
+        1,
+        "10 h is over 80 %"
+    );
+    assert_eq!(count(&run(&over), "no.overtime_7d", Violation), 1);
+    assert_eq!(
+        count(&run(&over), "no.overtime_7d", Warning),
+        0,
+        "the violation replaces the warning"
+    );
+}
+
+#[test]
+fn overtime_7d_warning_at_eighty_percent() {
+    let mon = d(2026, 10, 12);
+    let sat = mon + Duration::days(5);
+    let mut below = overtime_weeks(mon, 1, 0);
+    below.extend(work(at(sat, 9, 0), at(sat, 10, 44), &[])); // 6:15 + 1:44 = 7:59
+    let mut at_80 = overtime_weeks(mon, 1, 0);
+    at_80.extend(work(at(sat, 9, 0), at(sat, 10, 45), &[])); // 8:00
+    assert_eq!(count(&run(&below), "no.overtime_7d", Warning), 0);
+    assert_eq!(count(&run(&at_80), "no.overtime_7d", Warning), 1);
+}
+
+#[test]
+fn overtime_4w_at_twenty_five_hours() {
+    let mon = d(2026, 9, 7);
+    assert_eq!(
+        count(
+            &run(&overtime_weeks(mon, 4, 0)),
+            "no.overtime_4w",
+            Violation
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run(&overtime_weeks(mon, 4, 1)),
+            "no.overtime_4w",
+            Violation
+        ),
+        1
+    );
+}
+
+#[test]
+fn overtime_52w_at_two_hundred_hours() {
+    let mon = d(2026, 1, 5);
+    // 32 weeks × 6 h 15 min = 200 h.
+    assert_eq!(
+        count(
+            &run(&overtime_weeks(mon, 32, 0)),
+            "no.overtime_52w",
+            Violation
+        ),
+        0
+    );
+    let e = run(&overtime_weeks(mon, 32, 1));
+    assert_eq!(count(&e, "no.overtime_52w", Violation), 1);
+    let f = e
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "no.overtime_52w")
+        .unwrap();
+    assert_eq!((f.measured, f.limit), (12001, 12000));
+}
+
+#[test]
+fn total_24h_at_thirteen_hours() {
+    let day = d(2026, 11, 17);
+    let exact = work(
+        at(day, 7, 0),
+        at(day, 21, 0),
+        &[(at(day, 12, 0), at(day, 13, 0))],
+    );
+    let over = work(
+        at(day, 7, 0),
+        at(day, 21, 1),
+        &[(at(day, 12, 0), at(day, 13, 0))],
+    );
+    assert_eq!(count(&run(&exact), "no.total_24h", Violation), 0);
+    assert_eq!(count(&run(&over), "no.total_24h", Violation), 1);
+}
+
+fn two_days(rest_minutes: i64) -> Vec<EffectiveEvent> {
+    let day = d(2026, 11, 17);
+    let end = at(day, 17, 0);
+    let mut e = work(at(day, 13, 0), end, &[]);
+    let next = end + Duration::minutes(rest_minutes);
+    e.extend(work(next, next + Duration::hours(4), &[]));
+    e
+}
+
+#[test]
+fn daily_rest_at_eleven_hours() {
+    assert_eq!(count(&run(&two_days(660)), "no.daily_rest", Violation), 0);
+    assert_eq!(count(&run(&two_days(659)), "no.daily_rest", Violation), 1);
+}
+
+#[test]
+fn weekly_rest_at_thirty_five_hours() {
+    // Work 09:00–14:00 daily, one rest of `rest` in the middle of the week.
+    let week = |rest: i64| {
+        let mut e = Vec::new();
+        let mon = d(2026, 11, 2);
+        for k in 0..3 {
+            let day = mon + Duration::days(k);
+            e.extend(work(at(day, 9, 0), at(day, 14, 0), &[]));
+        }
+        let resume = at(mon + Duration::days(2), 14, 0) + Duration::minutes(rest);
+        for k in 0..4 {
+            let s = resume + Duration::days(k);
+            e.extend(work(s, s + Duration::hours(5), &[]));
+        }
+        e
+    };
+    assert_eq!(count(&run(&week(2100)), "no.weekly_rest", Violation), 0);
+    assert_eq!(count(&run(&week(2099)), "no.weekly_rest", Violation), 1);
+}
+
+#[test]
+fn breaks_at_five_and_a_half_and_eight_hours() {
+    let day = d(2026, 11, 18);
+    assert_eq!(
+        count(
+            &run(&work(at(day, 9, 0), at(day, 14, 30), &[])),
+            "no.breaks",
+            Violation
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run(&work(at(day, 9, 0), at(day, 14, 31), &[])),
+            "no.breaks",
+            Violation
+        ),
+        1
+    );
+    // 8 h worked: 30 min of breaks needed.
+    let long = |brk: i64| {
+        work(
+            at(day, 8, 0),
+            at(day, 16, 0) + Duration::minutes(brk),
+            &[(at(day, 12, 0), at(day, 12, 0) + Duration::minutes(brk))],
+        )
+    };
+    assert_eq!(count(&run(&long(30)), "no.breaks", Violation), 0);
+    assert_eq!(count(&run(&long(29)), "no.breaks", Violation), 1);
+}
+
+#[test]
+fn extra_break_after_more_than_two_hours_past_the_scheduled_end() {
+    let day = d(2026, 11, 18);
+    let b = [(at(day, 11, 30), at(day, 12, 0))];
+    assert_eq!(
+        count(
+            &run(&work(at(day, 8, 0), at(day, 18, 0), &b)),
+            "no.breaks",
+            Violation
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run(&work(at(day, 8, 0), at(day, 18, 1), &b)),
+            "no.breaks",
+            Violation
+        ),
+        1
+    );
+    let with_extra = [
+        (at(day, 11, 30), at(day, 12, 0)),
+        (at(day, 16, 30), at(day, 17, 0)),
+    ];
+    assert_eq!(
+        count(
+            &run(&work(at(day, 8, 0), at(day, 18, 31), &with_extra)),
+            "no.breaks",
+            Violation
+        ),
+        0
+    );
+}
+
+#[test]
+fn total_7d_average_at_forty_eight_hours() {
+    // Eight weeks Mon–Sat 08:00–16:30 with 30 min break = 48 h a week.
+    let weeks = |extra: i64| {
+        let mut e = Vec::new();
+        let mon = d(2026, 8, 3);
+        for w in 0..8 {
+            for k in 0..6 {
+                let day = mon + Duration::weeks(w) + Duration::days(k);
+                let end =
+                    at(day, 16, 30) + Duration::minutes(if w == 7 && k == 5 { extra } else { 0 });
+                e.extend(work(
+                    at(day, 8, 0),
+                    end,
+                    &[(at(day, 12, 0), at(day, 12, 30))],
+                ));
+            }
+        }
+        e
+    };
+    assert_eq!(count(&run(&weeks(0)), "no.total_7d", Violation), 0);
+    assert_eq!(count(&run(&weeks(1)), "no.total_7d", Violation), 1);
+}
+
+#[test]
+fn sunday_window_opens_at_18_on_saturday() {
+    let sat = d(2026, 11, 14);
+    assert_eq!(
+        count(
+            &run(&work(at(sat, 14, 0), at(sat, 18, 0), &[])),
+            "no.sunday_holiday",
+            Warning
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run(&work(at(sat, 14, 0), at(sat, 18, 1), &[])),
+            "no.sunday_holiday",
+            Warning
+        ),
+        1
+    );
+}
+
+#[test]
+fn sunday_off_next_fires_on_the_second_sunday_in_a_row() {
+    let one = work(at(d(2026, 11, 15), 10, 0), at(d(2026, 11, 15), 12, 0), &[]);
+    let mut two = one.clone();
+    two.extend(work(
+        at(d(2026, 11, 22), 10, 0),
+        at(d(2026, 11, 22), 12, 0),
+        &[],
+    ));
+    assert_eq!(count(&run(&one), "no.sunday_off_next", Warning), 0);
+    assert_eq!(count(&run(&two), "no.sunday_off_next", Warning), 1);
+}
+
+#[test]
+fn eu_and_de_breaks_at_six_hours() {
+    let day = d(2026, 11, 18);
+    let p = EmployeePolicy::default();
+    let six = work(at(day, 9, 0), at(day, 15, 0), &[]);
+    let more = work(at(day, 9, 0), at(day, 15, 1), &[]);
+    for (pack, rule) in [("eu-wtd", "eu.breaks"), ("de-arbzg", "de.breaks")] {
+        assert_eq!(
+            count(&run_with(pack, false, &six, &p), rule, Violation),
+            0,
+            "{pack}"
+        );
+        assert_eq!(
+            count(&run_with(pack, false, &more, &p), rule, Violation),
+            1,
+            "{pack}"
+        );
+    }
+    // de: more than 9 h needs 45 min.
+    let b = |m: i64| [(at(day, 12, 0), at(day, 12, 0) + Duration::minutes(m))];
+    let nine_plus = |m: i64| work(at(day, 7, 0), at(day, 16, 1) + Duration::minutes(m), &b(m));
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &nine_plus(45), &p),
+            "de.breaks",
+            Violation
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &nine_plus(44), &p),
+            "de.breaks",
+            Violation
+        ),
+        1
+    );
+}
+
+#[test]
+fn de_daily_max_at_ten_hours_and_rest_at_eleven() {
+    let day = d(2026, 11, 18);
+    let p = EmployeePolicy::default();
+    let b = [(at(day, 12, 0), at(day, 12, 45))];
+    let ten = work(at(day, 7, 0), at(day, 17, 45), &b);
+    let more = work(at(day, 7, 0), at(day, 17, 46), &b);
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &ten, &p),
+            "de.daily_max",
+            Violation
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &more, &p),
+            "de.daily_max",
+            Violation
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &two_days(660), &p),
+            "de.rest",
+            Violation
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &two_days(659), &p),
+            "de.rest",
+            Violation
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &run_with("eu-wtd", false, &two_days(659), &p),
+            "eu.daily_rest",
+            Violation
+        ),
+        1
+    );
+}
+
+#[test]
+fn missing_clock_out_after_fourteen_hours_open() {
+    use crate::domain::engine::evaluate::{History, Subject, evaluate};
+    use crate::domain::engine::record::Span;
+    let start = oslo(2026, 11, 18, 8, 0);
+    let events = &work(start, start, &[])[..1];
+    let eval = |as_of: DateTime<Utc>| {
+        let subject = Subject {
+            employee: crate::domain::engine::testing::EMPLOYEE,
+            tz: chrono_tz::Europe::Oslo,
+            pack: "no-aml",
+            exempt: false,
+            locale: crate::domain::employee::Locale::En,
+        };
+        evaluate(
+            subject,
+            events,
+            &EmployeePolicy::default(),
+            as_of,
+            Span::new(start - Duration::days(1), as_of),
+            &History::default(),
+        )
+    };
+    assert_eq!(
+        count(
+            &eval(start + Duration::minutes(14 * 60 - 1)),
+            "pol.missing_clock_out",
+            Pattern
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &eval(start + Duration::hours(14)),
+            "pol.missing_clock_out",
+            Pattern
+        ),
+        1
+    );
+}
