@@ -1,5 +1,5 @@
 //! A small gRPC client for everyday operations: add an employee, create a
-//! token, clock in and out, show status.
+//! token, clock in and out, show status, read a timesheet and the headroom.
 
 use std::path::PathBuf;
 
@@ -11,6 +11,7 @@ use tonic::transport::Channel;
 use tonic::{Request, Status};
 use uuid::Uuid;
 
+use super::timesheet::{HeadroomArgs, TimesheetArgs};
 use crate::grpc::convert::timestamp;
 use crate::pb;
 use crate::pb::admin_service_client::AdminServiceClient;
@@ -46,6 +47,20 @@ pub enum ClientCommand {
         /// Employee id (UUID).
         #[arg(long)]
         employee: String,
+    },
+    /// One employee's timesheet: days, intervals, totals, flex and findings.
+    Timesheet {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(flatten)]
+        args: TimesheetArgs,
+    },
+    /// How much is left before each working-time limit, and the rest bounds.
+    Headroom {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(flatten)]
+        args: HeadroomArgs,
     },
 }
 
@@ -187,7 +202,7 @@ impl Connection {
         Ok(t.trim().to_owned())
     }
 
-    async fn channel(&self) -> anyhow::Result<Channel> {
+    pub(crate) async fn channel(&self) -> anyhow::Result<Channel> {
         Channel::from_shared(self.addr.clone())
             .with_context(|| format!("bad server address '{}'", self.addr))?
             .connect()
@@ -195,7 +210,7 @@ impl Connection {
             .with_context(|| format!("cannot reach the server at {}", self.addr))
     }
 
-    fn request<T>(&self, message: T) -> anyhow::Result<Request<T>> {
+    pub(crate) fn request<T>(&self, message: T) -> anyhow::Result<Request<T>> {
         let mut r = Request::new(message);
         let value: MetadataValue<_> = format!("Bearer {}", self.secret()?)
             .parse()
@@ -206,7 +221,7 @@ impl Connection {
 }
 
 #[allow(clippy::needless_pass_by_value)] // shaped for `map_err(explain)`
-fn explain(s: Status) -> anyhow::Error {
+pub(crate) fn explain(s: Status) -> anyhow::Error {
     anyhow::anyhow!("{:?}: {}", s.code(), s.message())
 }
 
@@ -231,6 +246,8 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
             print_status(r.status.as_ref());
             Ok(())
         }
+        ClientCommand::Timesheet { conn, args } => super::timesheet::timesheet(&conn, &args).await,
+        ClientCommand::Headroom { conn, args } => super::timesheet::headroom(&conn, &args).await,
     }
 }
 

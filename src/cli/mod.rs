@@ -2,3 +2,5 @@
 //! module holds the client for people without a gRPC tool.
 
 pub mod client;
+pub mod timesheet;
+pub mod timesheet_render;
