@@ -9,6 +9,7 @@
 //! clients "database is locked"; `PostgreSQL` gets a plain transaction per
 //! write from its pool.
 
+pub mod derived;
 mod rows;
 mod sql;
 mod writer;
@@ -103,7 +104,7 @@ pub struct EmployeeFilter {
 /// The storage interface. Every method is scoped to one organisation except
 /// the token lookup that finds the organisation in the first place.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: derived::DerivedStore + Send + Sync + 'static {
     /// Creates an organisation.
     async fn create_organisation(
         &self,

@@ -14,6 +14,7 @@ use sqlx::{Any, ConnectOptions as _, Executor, Row as _};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
+use super::derived;
 use super::rows::{self, micros};
 use super::writer::{Writer, classify};
 use super::{
@@ -22,6 +23,7 @@ use super::{
 };
 use crate::domain::clock_status;
 use crate::domain::employee::Employee;
+use crate::domain::engine::record::Span;
 use crate::domain::event::{
     self, Amendment, AmendmentRequest, ClockEvent, CorrectionError, Location, StoredEvent,
 };
@@ -111,8 +113,13 @@ impl SqlStore {
         self.backend
     }
 
+    /// The pool for reads.
+    pub(super) fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
     /// Runs `f` in a transaction; resolves after the commit.
-    async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    pub(super) async fn write<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<R>> + Send + 'static,
@@ -283,7 +290,7 @@ async fn load_events<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-async fn load_amendments<'e, E: Executor<'e, Database = Any>>(
+pub(super) async fn load_amendments<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     org: OrgId,
     employee: EmployeeId,
@@ -301,7 +308,7 @@ async fn load_amendments<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-async fn find_event<'e, E: Executor<'e, Database = Any>>(
+pub(super) async fn find_event<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     org: OrgId,
     id: &str,
@@ -426,6 +433,26 @@ async fn write_amendment(
         });
     }
     let seq = amendments.last().map_or(1, |a| a.seq + 1);
+    // The record changes where the target stood and where it goes.
+    let mut instants: Vec<DateTime<Utc>> = request.change.new_instant().into_iter().collect();
+    if let Some(target) = request.change.target() {
+        instants.extend(
+            event::effective_events(&events, &amendments)
+                .iter()
+                .filter(|e| e.id == target)
+                .map(|e| e.occurred_at),
+        );
+    }
+    if let (Some(lo), Some(hi)) = (instants.iter().min(), instants.iter().max()) {
+        derived::enqueue(
+            &mut *conn,
+            org,
+            request.employee_id,
+            Span::new(*lo, *hi),
+            now,
+        )
+        .await?;
+    }
     let (kind, target, event_kind, at, location) = rows::change_columns(&request.change);
     sqlx::query(
         "INSERT INTO amendments (organisation_id, amendment_id, employee_id, seq, kind, target_event_id, \
@@ -676,8 +703,24 @@ impl Store for SqlStore {
                 let mut order: Vec<usize> = (0..events.len()).collect();
                 order.sort_by_key(|&i| events[i].event_id);
                 let mut out: Vec<Option<EventWrite>> = vec![None; events.len()];
+                // What changed, per employee: queued for recompute in this
+                // same transaction, so no acknowledged event is ever missed.
+                let mut changed: std::collections::BTreeMap<EmployeeId, Span> =
+                    std::collections::BTreeMap::new();
                 for i in order {
-                    out[i] = Some(write_event(&mut *conn, org, events[i].clone(), now).await?);
+                    let written = write_event(&mut *conn, org, events[i].clone(), now).await?;
+                    if let EventWrite::New(stored) = &written {
+                        let t = stored.event.occurred_at;
+                        let span = changed
+                            .entry(stored.event.employee_id)
+                            .or_insert(Span::new(t, t));
+                        span.start = span.start.min(t);
+                        span.end = span.end.max(t);
+                    }
+                    out[i] = Some(written);
+                }
+                for (employee, span) in changed {
+                    derived::enqueue(&mut *conn, org, employee, span, now).await?;
                 }
                 Ok(out.into_iter().flatten().collect())
             })

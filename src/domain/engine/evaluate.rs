@@ -29,10 +29,33 @@ pub struct Subject<'a> {
     pub locale: Locale,
 }
 
+/// Which windows an evaluation judges.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope {
+    /// Windows of rules up to 4 weeks long starting in here.
+    pub short: Span,
+    /// Windows of long rules ([`rules::is_long_rule`]) starting in here.
+    pub long: Span,
+}
+
+impl Scope {
+    /// One span for both.
+    #[must_use]
+    pub fn all(span: Span) -> Self {
+        Self {
+            short: span,
+            long: span,
+        }
+    }
+}
+
 /// Figures from outside the loaded events that long windows need: what an
 /// incremental recompute reads from stored day totals instead of events.
 #[derive(Clone, Debug, Default)]
 pub struct History {
+    /// The instants whose loaded ledger is exact; outside it the figures
+    /// below are used instead. `None`: the loaded record is all there is.
+    pub trusted: Option<Span>,
     /// Overtime spans outside the loaded range.
     pub overtime: Vec<Span>,
     /// Worked time per ISO week (Monday) outside the loaded range.
@@ -100,7 +123,7 @@ pub fn evaluate(
     events: &[EffectiveEvent],
     policy: &EmployeePolicy,
     as_of: DateTime<Utc>,
-    scope: Span,
+    scope: Scope,
     history: &History,
 ) -> Evaluation {
     let pairing = pair(events);
@@ -125,11 +148,11 @@ pub fn evaluate(
             local_date(subject.tz, l.span.end),
         ),
         _ => (
-            local_date(subject.tz, scope.start),
-            local_date(subject.tz, scope.start),
+            local_date(subject.tz, scope.short.start),
+            local_date(subject.tz, scope.short.start),
         ),
     };
-    let today = local_date(subject.tz, scope.start);
+    let today = local_date(subject.tz, scope.short.start);
     let night_start = params.get("no.night", "night_start", today).value;
     let night_end = params.get("no.night", "night_end", today).value;
     let nights = night_spans(subject.tz, first, last, night_start, night_end);
@@ -159,7 +182,8 @@ pub fn evaluate(
         params,
         plan: &plan,
         as_of,
-        scope,
+        scope: scope.short,
+        long_scope: scope.long,
         work: record.spans(),
         overtime,
         weekly_worked,

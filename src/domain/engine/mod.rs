@@ -15,6 +15,7 @@ pub mod evaluate;
 pub mod finding;
 pub mod ledger;
 pub mod params;
+pub mod reconcile;
 pub mod record;
 pub mod text;
 pub mod windows;

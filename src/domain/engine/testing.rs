@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Europe::Oslo;
 use uuid::Uuid;
 
-use super::evaluate::{Evaluation, History, Subject, evaluate};
+use super::evaluate::{Evaluation, History, Scope, Subject, evaluate};
 use super::finding::Severity;
 use super::record::Span;
 use crate::domain::employee::Locale;
@@ -61,7 +61,14 @@ pub fn run_with(
     };
     let as_of = oslo(2030, 1, 1, 0, 0);
     let scope = Span::new(oslo(2000, 1, 1, 0, 0), as_of);
-    evaluate(subject, events, policy, as_of, scope, &History::default())
+    evaluate(
+        subject,
+        events,
+        policy,
+        as_of,
+        Scope::all(scope),
+        &History::default(),
+    )
 }
 
 pub fn run(events: &[EffectiveEvent]) -> Evaluation {

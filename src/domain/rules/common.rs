@@ -78,12 +78,16 @@ pub fn rolling_max(
     measure: Measure,
     warn: bool,
 ) {
-    let Some(first) = spans.iter().find(|s| ctx.in_scope(s.start)) else {
+    let scope = ctx.scope_of(rule_id);
+    let Some(first) = spans
+        .iter()
+        .find(|s| s.start >= scope.start && s.start < scope.end)
+    else {
         return;
     };
     let value = ctx.params.get(rule_id, "limit", ctx.date(first.start));
     let limit = value.minutes();
-    let violations = max_episodes(spans, len, limit, true, ctx.scope);
+    let violations = max_episodes(spans, len, limit, true, scope);
     for v in &violations {
         out.push(draft(
             ctx,
@@ -106,7 +110,7 @@ pub fn rolling_max(
     else {
         return;
     };
-    for w in max_episodes(spans, len, warn, false, ctx.scope) {
+    for w in max_episodes(spans, len, warn, false, scope) {
         if violations
             .iter()
             .any(|v| v.extent.start < w.extent.end && w.extent.start < v.extent.end)
@@ -229,8 +233,9 @@ pub fn weekly_average(
     limit: Duration,
     neutral_days: &dyn Fn(NaiveDate) -> i64,
 ) {
-    let scope_first = crate::domain::engine::ledger::monday_of(ctx.date(ctx.scope.start));
-    let scope_last = ctx.date(ctx.scope.end);
+    let scope = ctx.scope_of(rule_id);
+    let scope_first = crate::domain::engine::ledger::monday_of(ctx.date(scope.start));
+    let scope_last = ctx.date(scope.end);
     let mondays: Vec<NaiveDate> = ctx
         .weekly_worked
         .keys()

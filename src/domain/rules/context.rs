@@ -28,6 +28,9 @@ pub struct RuleContext<'a> {
     /// Only windows (and shifts) starting in here are evaluated: the part of
     /// the record a change can have affected.
     pub scope: Span,
+    /// The same for rules with windows of many weeks (see
+    /// [`super::is_long_rule`]): a change reaches back a year for them.
+    pub long_scope: Span,
     /// Work spans in order; by default the record's segments.
     pub work: Vec<Span>,
     /// Overtime spans in order: the ledger's, plus any older or newer ones
@@ -48,6 +51,16 @@ impl RuleContext<'_> {
     #[must_use]
     pub fn in_scope(&self, t: DateTime<Utc>) -> bool {
         t >= self.scope.start && t < self.scope.end
+    }
+
+    /// The scope of `rule`.
+    #[must_use]
+    pub fn scope_of(&self, rule: &str) -> Span {
+        if super::is_long_rule(rule) {
+            self.long_scope
+        } else {
+            self.scope
+        }
     }
 
     /// The intervals with work inside `window`, as evidence.

@@ -16,6 +16,16 @@ use context::RuleContext;
 
 use crate::domain::engine::finding::Draft;
 
+/// Rules whose windows span many weeks: recomputed over a year around a
+/// change, from stored day totals rather than events.
+#[must_use]
+pub fn is_long_rule(rule: &str) -> bool {
+    matches!(
+        rule,
+        "no.overtime_52w" | "no.total_7d" | "no.averaging" | "eu.avg_48h" | "de.avg_8h"
+    )
+}
+
 /// Every finding of the employee's pack for windows starting in the
 /// context's scope, ordered by `at`, then rule.
 #[must_use]

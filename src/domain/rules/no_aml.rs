@@ -348,7 +348,9 @@ fn averaging(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 break;
             }
             let window = Span::new(start_of_day(ctx.tz, start), start_of_day(ctx.tz, end));
-            if ctx.in_scope(window.end - Duration::seconds(1)) {
+            let scope = ctx.scope_of(RULE);
+            let last = window.end - Duration::seconds(1);
+            if last >= scope.start && last < scope.end {
                 let normal: Duration = ctx
                     .ledger
                     .iter()

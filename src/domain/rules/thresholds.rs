@@ -387,7 +387,7 @@ fn de_daily_max_at_ten_hours_and_rest_at_eleven() {
 
 #[test]
 fn missing_clock_out_after_fourteen_hours_open() {
-    use crate::domain::engine::evaluate::{History, Subject, evaluate};
+    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
     use crate::domain::engine::record::Span;
     let start = oslo(2026, 11, 18, 8, 0);
     let events = &work(start, start, &[])[..1];
@@ -404,7 +404,7 @@ fn missing_clock_out_after_fourteen_hours_open() {
             events,
             &EmployeePolicy::default(),
             as_of,
-            Span::new(start - Duration::days(1), as_of),
+            Scope::all(Span::new(start - Duration::days(1), as_of)),
             &History::default(),
         )
     };

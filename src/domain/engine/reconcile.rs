@@ -1,0 +1,248 @@
+//! Keeping stored findings current: new drafts are matched to stored
+//! findings so that a breach keeps its identity while recomputation keeps
+//! finding it (same rule, overlapping window), and findings no longer found
+//! are resolved, never deleted.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::finding::{Draft, Evidence, Severity};
+use super::record::Span;
+use crate::domain::ids::EmployeeId;
+use crate::domain::policy::ValueUnit;
+
+/// Whether a finding still holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindingStatus {
+    Open,
+    Resolved,
+}
+
+impl FindingStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::Resolved => "RESOLVED",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "OPEN" => Some(Self::Open),
+            "RESOLVED" => Some(Self::Resolved),
+            _ => None,
+        }
+    }
+}
+
+/// A finding as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub id: Uuid,
+    pub employee: EmployeeId,
+    pub rule_id: String,
+    pub rule_pack: String,
+    pub rule_pack_version: String,
+    pub severity: Severity,
+    pub status: FindingStatus,
+    pub window: Span,
+    pub at: DateTime<Utc>,
+    pub measured: i64,
+    pub limit: i64,
+    pub unit: ValueUnit,
+    pub limit_is_minimum: bool,
+    pub explanation: String,
+    pub citation: String,
+    pub agreement: Option<Uuid>,
+    pub evidence: Vec<Evidence>,
+    pub first_seen_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl Finding {
+    fn same_figures(&self, d: &Draft, pack: &str, version: &str) -> bool {
+        self.severity == d.severity
+            && self.window == d.window
+            && self.at == d.at
+            && self.measured == d.measured
+            && self.limit == d.limit
+            && self.explanation == d.explanation
+            && self.citation == d.citation
+            && self.agreement == d.agreement
+            && self.evidence == d.evidence
+            && self.rule_pack == pack
+            && self.rule_pack_version == version
+    }
+
+    fn take(&mut self, d: &Draft, pack: &str, version: &str) {
+        self.severity = d.severity;
+        self.window = d.window;
+        self.at = d.at;
+        self.measured = d.measured;
+        self.limit = d.limit;
+        self.unit = d.unit;
+        self.limit_is_minimum = d.limit_is_minimum;
+        self.explanation.clone_from(&d.explanation);
+        self.citation = d.citation.to_string();
+        self.agreement = d.agreement;
+        self.evidence.clone_from(&d.evidence);
+        self.rule_pack = pack.to_string();
+        self.rule_pack_version = version.to_string();
+    }
+}
+
+fn overlaps(a: Span, b: Span) -> bool {
+    (a.start < b.end && b.start < a.end) || a == b
+}
+
+/// What to write: findings to insert and findings to update.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub insert: Vec<Finding>,
+    pub update: Vec<Finding>,
+}
+
+/// Matches `drafts` against `existing` (the stored findings in the
+/// recomputed scope). `new_id` makes ids for new findings.
+#[must_use]
+pub fn reconcile(
+    employee: EmployeeId,
+    (pack, version): (&str, &str),
+    existing: Vec<Finding>,
+    drafts: &[Draft],
+    now: DateTime<Utc>,
+    new_id: &mut dyn FnMut() -> Uuid,
+) -> Changes {
+    let mut pool: Vec<(Finding, bool)> = existing.into_iter().map(|f| (f, false)).collect();
+    // Open findings are matched first, so a resolved one is reopened only
+    // when no open one fits.
+    pool.sort_by_key(|(f, _)| (f.status != FindingStatus::Open, f.first_seen_at, f.id));
+    let mut changes = Changes::default();
+    for d in drafts {
+        let hit = pool
+            .iter_mut()
+            .find(|(f, used)| !*used && f.rule_id == d.rule_id && overlaps(f.window, d.window));
+        match hit {
+            Some((f, used)) => {
+                *used = true;
+                if f.status == FindingStatus::Open && f.same_figures(d, pack, version) {
+                    continue;
+                }
+                let mut g = f.clone();
+                g.take(d, pack, version);
+                g.status = FindingStatus::Open;
+                g.resolved_at = None;
+                g.updated_at = now;
+                changes.update.push(g);
+            }
+            None => changes.insert.push(Finding {
+                id: new_id(),
+                employee,
+                rule_id: d.rule_id.to_string(),
+                rule_pack: pack.to_string(),
+                rule_pack_version: version.to_string(),
+                severity: d.severity,
+                status: FindingStatus::Open,
+                window: d.window,
+                at: d.at,
+                measured: d.measured,
+                limit: d.limit,
+                unit: d.unit,
+                limit_is_minimum: d.limit_is_minimum,
+                explanation: d.explanation.clone(),
+                citation: d.citation.to_string(),
+                agreement: d.agreement,
+                evidence: d.evidence.clone(),
+                first_seen_at: now,
+                updated_at: now,
+                resolved_at: None,
+            }),
+        }
+    }
+    for (f, used) in pool {
+        if !used && f.status == FindingStatus::Open {
+            let mut g = f;
+            g.status = FindingStatus::Resolved;
+            g.resolved_at = Some(now);
+            g.updated_at = now;
+            changes.update.push(g);
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::engine::testing::{oslo, run, work};
+
+    fn ids() -> impl FnMut() -> Uuid {
+        let mut n = 0u128;
+        move || {
+            n += 1;
+            Uuid::from_u128(n)
+        }
+    }
+
+    #[test]
+    fn a_breach_keeps_its_id_and_resolves_when_gone() {
+        let e = EmployeeId(Uuid::nil());
+        let now = oslo(2026, 11, 20, 12, 0);
+        let short = run(&work(
+            oslo(2026, 11, 18, 9, 0),
+            oslo(2026, 11, 18, 15, 0),
+            &[],
+        ));
+        let first = reconcile(
+            e,
+            ("no-aml", "2026.1"),
+            vec![],
+            &short.findings,
+            now,
+            &mut ids(),
+        );
+        assert_eq!((first.insert.len(), first.update.len()), (1, 0));
+        // Same record again: nothing to write.
+        let again = reconcile(
+            e,
+            ("no-aml", "2026.1"),
+            first.insert.clone(),
+            &short.findings,
+            now,
+            &mut ids(),
+        );
+        assert_eq!(again, Changes::default());
+        // Longer day: same finding, new figures.
+        let longer = run(&work(
+            oslo(2026, 11, 18, 9, 0),
+            oslo(2026, 11, 18, 15, 30),
+            &[],
+        ));
+        let later = now + chrono::Duration::hours(1);
+        let upd = reconcile(
+            e,
+            ("no-aml", "2026.1"),
+            first.insert.clone(),
+            &longer.findings,
+            later,
+            &mut ids(),
+        );
+        assert_eq!(upd.update.len(), 1);
+        assert_eq!(upd.update[0].id, first.insert[0].id);
+        assert_eq!(upd.update[0].updated_at, later);
+        // A correction adds a break: resolved, kept.
+        let gone = reconcile(
+            e,
+            ("no-aml", "2026.1"),
+            first.insert.clone(),
+            &[],
+            later,
+            &mut ids(),
+        );
+        assert_eq!(gone.update[0].status, FindingStatus::Resolved);
+        assert_eq!(gone.update[0].resolved_at, Some(later));
+    }
+}

@@ -1,0 +1,698 @@
+//! Storage of what the engine derives: the recompute queue, day totals and
+//! findings. The record (events, amendments) stays the source of truth;
+//! everything here can be rebuilt from it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
+use uuid::Uuid;
+
+use super::rows::{self, micros};
+use super::sql::{SqlStore, find_event, load_amendments};
+use super::writer::classify;
+use super::{StoreError, StoreResult};
+use crate::domain::engine::finding::{Draft, Evidence, Severity};
+use crate::domain::engine::reconcile::{Finding, FindingStatus, reconcile};
+use crate::domain::engine::record::Span;
+use crate::domain::event::{Amendment, StoredEvent};
+use crate::domain::ids::{EmployeeId, OrgId};
+use crate::domain::policy::ValueUnit;
+
+/// An employee waiting for a recompute of `span`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub org: OrgId,
+    pub employee: EmployeeId,
+    pub span: Span,
+    pub version: i64,
+}
+
+/// The ledger of one local date, as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredDay {
+    pub day: NaiveDate,
+    /// Seconds.
+    pub worked: i64,
+    pub normal: i64,
+    pub overtime: i64,
+    pub night: i64,
+    pub sunday_holiday: i64,
+    pub home: i64,
+    pub overtime_spans: Vec<Span>,
+}
+
+/// The result of one recompute, written in one transaction.
+#[derive(Clone, Debug)]
+pub struct RecomputeWrite {
+    pub org: OrgId,
+    pub employee: EmployeeId,
+    /// The queue entry consumed; `None` for a recompute nobody queued.
+    pub version: Option<i64>,
+    /// Dates whose day totals are replaced, inclusive.
+    pub days_from: NaiveDate,
+    pub days_to: NaiveDate,
+    pub days: Vec<StoredDay>,
+    /// Stored findings of rules for which `is_long(rule)` is false are
+    /// reconciled when their window starts in `short`; long rules in `long`.
+    pub short: Span,
+    pub long: Span,
+    pub is_long: fn(&str) -> bool,
+    pub drafts: Vec<Draft>,
+    pub pack: String,
+    pub pack_version: String,
+    pub now: DateTime<Utc>,
+}
+
+/// What ListFindings filters on.
+#[derive(Clone, Debug, Default)]
+pub struct FindingFilter {
+    /// Empty means every employee of the organisation.
+    pub employees: Vec<EmployeeId>,
+    pub rule_ids: Vec<String>,
+    pub severities: Vec<Severity>,
+    pub statuses: Vec<FindingStatus>,
+    /// `at` in `[start, end)`.
+    pub at: Option<Span>,
+}
+
+/// Derived-data storage.
+#[async_trait]
+pub trait DerivedStore {
+    /// Events with `occurred_at` in `[from, to)`, all amendments of the
+    /// employee, and every event those amendments target.
+    async fn record_between(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)>;
+    /// Queues recomputes (for changes outside the record: plans, overrides).
+    async fn enqueue_recompute(
+        &self,
+        org: OrgId,
+        employees: Vec<EmployeeId>,
+        span: Span,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Queue entries, oldest first; only `org`/`employee` when given.
+    async fn pending_recomputes(
+        &self,
+        org: Option<OrgId>,
+        employee: Option<EmployeeId>,
+        limit: i64,
+    ) -> StoreResult<Vec<Pending>>;
+    /// Stored day totals for `from..=to`.
+    async fn day_totals(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<StoredDay>>;
+    /// The first date with stored work, and the seconds worked before `before`.
+    async fn worked_before(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        before: NaiveDate,
+    ) -> StoreResult<(Option<NaiveDate>, i64)>;
+    /// Writes a recompute; `false` when a newer change made it stale (the
+    /// queue holds another version) and nothing was written.
+    async fn apply_recompute(&self, write: RecomputeWrite) -> StoreResult<bool>;
+    /// Findings by `at` (newest first), then id, after the cursor.
+    async fn list_findings(
+        &self,
+        org: OrgId,
+        filter: &FindingFilter,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> StoreResult<Vec<Finding>>;
+}
+
+/// Queues a recompute inside an open transaction (widening a queued span).
+pub(super) async fn enqueue(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employee: EmployeeId,
+    span: Span,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO recompute_queue (organisation_id, employee_id, from_at, to_at, version, queued_at) \
+         VALUES ($1, $2, $3, $4, 1, $5) \
+         ON CONFLICT (organisation_id, employee_id) DO UPDATE SET \
+         from_at = CASE WHEN excluded.from_at < recompute_queue.from_at THEN excluded.from_at ELSE recompute_queue.from_at END, \
+         to_at = CASE WHEN excluded.to_at > recompute_queue.to_at THEN excluded.to_at ELSE recompute_queue.to_at END, \
+         version = recompute_queue.version + 1",
+    )
+    .bind(org.to_string())
+    .bind(employee.to_string())
+    .bind(micros(span.start))
+    .bind(micros(span.end))
+    .bind(micros(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+fn col<T>(row: &AnyRow, name: &str) -> StoreResult<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(name)
+        .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
+}
+
+fn instant(row: &AnyRow, name: &str) -> StoreResult<DateTime<Utc>> {
+    let v: i64 = col(row, name)?;
+    from_micros(v).ok_or_else(|| StoreError::Corrupt(format!("{name}: {v}")))
+}
+
+fn from_micros(v: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(v)
+}
+
+fn spans_text(spans: &[Span]) -> String {
+    spans
+        .iter()
+        .map(|s| format!("{}:{}", micros(s.start), micros(s.end)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_spans(s: &str) -> StoreResult<Vec<Span>> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (a, b) = p
+                .split_once(':')
+                .ok_or_else(|| StoreError::Corrupt(format!("overtime_spans: {p}")))?;
+            let t = |x: &str| {
+                x.parse::<i64>()
+                    .ok()
+                    .and_then(from_micros)
+                    .ok_or_else(|| StoreError::Corrupt(format!("overtime_spans: {p}")))
+            };
+            Ok(Span::new(t(a)?, t(b)?))
+        })
+        .collect()
+}
+
+fn evidence_text(e: &[Evidence]) -> String {
+    let t = |x: Option<DateTime<Utc>>| x.map(|t| micros(t).to_string()).unwrap_or_default();
+    e.iter()
+        .map(|e| format!("{}|{}|{}", e.interval, t(e.start), t(e.end)))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn parse_evidence(s: &str) -> StoreResult<Vec<Evidence>> {
+    let bad = || StoreError::Corrupt(format!("evidence: {s}"));
+    s.split(';')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut it = p.split('|');
+            let id = it
+                .next()
+                .and_then(|x| Uuid::parse_str(x).ok())
+                .ok_or_else(bad)?;
+            let t = |x: Option<&str>| -> StoreResult<Option<DateTime<Utc>>> {
+                match x {
+                    None | Some("") => Ok(None),
+                    Some(v) => v
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(from_micros)
+                        .map(Some)
+                        .ok_or_else(bad),
+                }
+            };
+            Ok(Evidence {
+                interval: id,
+                start: t(it.next())?,
+                end: t(it.next())?,
+            })
+        })
+        .collect()
+}
+
+fn unit_str(u: ValueUnit) -> &'static str {
+    match u {
+        ValueUnit::Minutes => "MINUTES",
+        ValueUnit::Count => "COUNT",
+        ValueUnit::BasisPoints => "BASIS_POINTS",
+        ValueUnit::TimeOfDay => "TIME_OF_DAY",
+        ValueUnit::Weeks => "WEEKS",
+    }
+}
+
+fn parse_unit(s: &str) -> Option<ValueUnit> {
+    [
+        ValueUnit::Minutes,
+        ValueUnit::Count,
+        ValueUnit::BasisPoints,
+        ValueUnit::TimeOfDay,
+        ValueUnit::Weeks,
+    ]
+    .into_iter()
+    .find(|u| unit_str(*u) == s)
+}
+
+const FINDING_COLUMNS: &str = "finding_id, employee_id, rule_id, rule_pack, rule_pack_version, severity, status, \
+     window_start, window_end, at, measured, limit_value, unit, limit_is_minimum, explanation, citation, \
+     agreement_id, evidence, first_seen_at, updated_at, resolved_at";
+
+fn finding(row: &AnyRow) -> StoreResult<Finding> {
+    let text = |n: &str| col::<String>(row, n);
+    let parse_id = |n: &str| -> StoreResult<Uuid> {
+        let v = text(n)?;
+        Uuid::parse_str(&v).map_err(|_| StoreError::Corrupt(format!("{n}: {v}")))
+    };
+    let agreement: Option<String> = col(row, "agreement_id")?;
+    let resolved: Option<i64> = col(row, "resolved_at")?;
+    Ok(Finding {
+        id: parse_id("finding_id")?,
+        employee: EmployeeId(parse_id("employee_id")?),
+        rule_id: text("rule_id")?,
+        rule_pack: text("rule_pack")?,
+        rule_pack_version: text("rule_pack_version")?,
+        severity: Severity::parse(&text("severity")?)
+            .ok_or_else(|| StoreError::Corrupt("severity".into()))?,
+        status: FindingStatus::parse(&text("status")?)
+            .ok_or_else(|| StoreError::Corrupt("status".into()))?,
+        window: Span::new(instant(row, "window_start")?, instant(row, "window_end")?),
+        at: instant(row, "at")?,
+        measured: col(row, "measured")?,
+        limit: col(row, "limit_value")?,
+        unit: parse_unit(&text("unit")?).ok_or_else(|| StoreError::Corrupt("unit".into()))?,
+        limit_is_minimum: col::<i64>(row, "limit_is_minimum")? != 0,
+        explanation: text("explanation")?,
+        citation: text("citation")?,
+        agreement: agreement.and_then(|a| Uuid::parse_str(&a).ok()),
+        evidence: parse_evidence(&text("evidence")?)?,
+        first_seen_at: instant(row, "first_seen_at")?,
+        updated_at: instant(row, "updated_at")?,
+        resolved_at: resolved.and_then(from_micros),
+    })
+}
+
+fn stored_day(row: &AnyRow) -> StoreResult<StoredDay> {
+    let day: String = col(row, "day")?;
+    Ok(StoredDay {
+        day: day
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("day: {day}")))?,
+        worked: col(row, "worked")?,
+        normal: col(row, "normal")?,
+        overtime: col(row, "overtime")?,
+        night: col(row, "night")?,
+        sunday_holiday: col(row, "sunday_holiday")?,
+        home: col(row, "home")?,
+        overtime_spans: parse_spans(&col::<String>(row, "overtime_spans")?)?,
+    })
+}
+
+async fn write_finding(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    f: &Finding,
+    insert: bool,
+) -> StoreResult<()> {
+    let sql = if insert {
+        format!(
+            "INSERT INTO findings (organisation_id, {FINDING_COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+        )
+    } else {
+        "UPDATE findings SET employee_id = $3, rule_id = $4, rule_pack = $5, rule_pack_version = $6, \
+         severity = $7, status = $8, window_start = $9, window_end = $10, at = $11, measured = $12, \
+         limit_value = $13, unit = $14, limit_is_minimum = $15, explanation = $16, citation = $17, \
+         agreement_id = $18, evidence = $19, first_seen_at = $20, updated_at = $21, resolved_at = $22 \
+         WHERE organisation_id = $1 AND finding_id = $2"
+            .to_string()
+    };
+    sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(f.id.to_string())
+        .bind(f.employee.to_string())
+        .bind(f.rule_id.clone())
+        .bind(f.rule_pack.clone())
+        .bind(f.rule_pack_version.clone())
+        .bind(f.severity.as_str())
+        .bind(f.status.as_str())
+        .bind(micros(f.window.start))
+        .bind(micros(f.window.end))
+        .bind(micros(f.at))
+        .bind(f.measured)
+        .bind(f.limit)
+        .bind(unit_str(f.unit))
+        .bind(i64::from(f.limit_is_minimum))
+        .bind(f.explanation.clone())
+        .bind(f.citation.clone())
+        .bind(f.agreement.map(|a| a.to_string()))
+        .bind(evidence_text(&f.evidence))
+        .bind(micros(f.first_seen_at))
+        .bind(micros(f.updated_at))
+        .bind(f.resolved_at.map(micros))
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
+async fn apply(conn: &mut AnyConnection, w: RecomputeWrite) -> StoreResult<bool> {
+    let (org, emp) = (w.org.to_string(), w.employee.to_string());
+    // Serialises recomputes of one employee (the row lock on PostgreSQL; the
+    // single writer on SQLite), so two replicas cannot both insert a finding.
+    sqlx::query(
+        "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id = $2",
+    )
+    .bind(org.clone())
+    .bind(emp.clone())
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
+    if let Some(version) = w.version {
+        let current: Option<i64> = sqlx::query(
+            "SELECT version FROM recompute_queue WHERE organisation_id = $1 AND employee_id = $2",
+        )
+        .bind(org.clone())
+        .bind(emp.clone())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(classify)?
+        .map(|r| r.try_get::<i64, _>("version"))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if current != Some(version) {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM recompute_queue WHERE organisation_id = $1 AND employee_id = $2 AND version = $3")
+            .bind(org.clone())
+            .bind(emp.clone())
+            .bind(version)
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+    }
+    sqlx::query("DELETE FROM day_totals WHERE organisation_id = $1 AND employee_id = $2 AND day >= $3 AND day <= $4")
+        .bind(org.clone())
+        .bind(emp.clone())
+        .bind(w.days_from.to_string())
+        .bind(w.days_to.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    for d in &w.days {
+        sqlx::query(
+            "INSERT INTO day_totals (organisation_id, employee_id, day, worked, normal, overtime, night, \
+             sunday_holiday, home, overtime_spans) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(org.clone())
+        .bind(emp.clone())
+        .bind(d.day.to_string())
+        .bind(d.worked)
+        .bind(d.normal)
+        .bind(d.overtime)
+        .bind(d.night)
+        .bind(d.sunday_holiday)
+        .bind(d.home)
+        .bind(spans_text(&d.overtime_spans))
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    }
+    let lo = w.short.start.min(w.long.start);
+    let hi = w.short.end.max(w.long.end);
+    let sql = format!(
+        "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 AND employee_id = $2 \
+         AND window_start >= $3 AND window_start < $4"
+    );
+    let existing: Vec<Finding> = sqlx::query(&sql)
+        .bind(org.clone())
+        .bind(emp.clone())
+        .bind(micros(lo))
+        .bind(micros(hi))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(finding)
+        .collect::<StoreResult<Vec<_>>>()?
+        .into_iter()
+        .filter(|f| {
+            let scope = if (w.is_long)(&f.rule_id) {
+                w.long
+            } else {
+                w.short
+            };
+            f.window.start >= scope.start && f.window.start < scope.end
+        })
+        .collect();
+    let changes = reconcile(
+        w.employee,
+        (&w.pack, &w.pack_version),
+        existing,
+        &w.drafts,
+        w.now,
+        &mut Uuid::new_v4,
+    );
+    for f in &changes.insert {
+        write_finding(conn, w.org, f, true).await?;
+    }
+    for f in &changes.update {
+        write_finding(conn, w.org, f, false).await?;
+    }
+    Ok(true)
+}
+
+#[async_trait]
+impl DerivedStore for SqlStore {
+    async fn record_between(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
+        let sql = format!(
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+             AND occurred_at >= $3 AND occurred_at < $4 ORDER BY occurred_at, event_id",
+            rows::EVENT_COLUMNS
+        );
+        let mut events: Vec<StoredEvent> = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(employee.to_string())
+            .bind(micros(from))
+            .bind(micros(to))
+            .fetch_all(self.reader())
+            .await
+            .map_err(classify)?
+            .iter()
+            .map(rows::stored_event)
+            .collect::<StoreResult<_>>()?;
+        let amendments = load_amendments(self.reader(), org, employee).await?;
+        for target in amendments.iter().filter_map(|a| a.request.change.target()) {
+            if events.iter().any(|e| e.event.event_id.0 == target) {
+                continue;
+            }
+            if let Some(e) = find_event(self.reader(), org, &target.to_string()).await?
+                && e.event.employee_id == employee
+            {
+                events.push(e);
+            }
+        }
+        Ok((events, amendments))
+    }
+
+    async fn enqueue_recompute(
+        &self,
+        org: OrgId,
+        employees: Vec<EmployeeId>,
+        span: Span,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                for e in employees {
+                    enqueue(&mut *conn, org, e, span, now).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn pending_recomputes(
+        &self,
+        org: Option<OrgId>,
+        employee: Option<EmployeeId>,
+        limit: i64,
+    ) -> StoreResult<Vec<Pending>> {
+        let rows = sqlx::query(
+            "SELECT organisation_id, employee_id, from_at, to_at, version FROM recompute_queue \
+             WHERE ($1 = '' OR organisation_id = $1) AND ($2 = '' OR employee_id = $2) \
+             ORDER BY queued_at, employee_id LIMIT $3",
+        )
+        .bind(org.map(|o| o.to_string()).unwrap_or_default())
+        .bind(employee.map(|e| e.to_string()).unwrap_or_default())
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
+                let id = |n: &str| -> StoreResult<Uuid> {
+                    let v: String = col(r, n)?;
+                    Uuid::parse_str(&v).map_err(|_| StoreError::Corrupt(format!("{n}: {v}")))
+                };
+                Ok(Pending {
+                    org: OrgId(id("organisation_id")?),
+                    employee: EmployeeId(id("employee_id")?),
+                    span: Span::new(instant(r, "from_at")?, instant(r, "to_at")?),
+                    version: col(r, "version")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn day_totals(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<StoredDay>> {
+        sqlx::query(
+            "SELECT day, worked, normal, overtime, night, sunday_holiday, home, overtime_spans FROM day_totals \
+             WHERE organisation_id = $1 AND employee_id = $2 AND day >= $3 AND day <= $4 ORDER BY day",
+        )
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(self.reader())
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(stored_day)
+        .collect()
+    }
+
+    async fn worked_before(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        before: NaiveDate,
+    ) -> StoreResult<(Option<NaiveDate>, i64)> {
+        let row = sqlx::query(
+            "SELECT MIN(day) AS first_day, SUM(worked) AS worked FROM day_totals \
+             WHERE organisation_id = $1 AND employee_id = $2 AND day < $3",
+        )
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .bind(before.to_string())
+        .fetch_one(self.reader())
+        .await
+        .map_err(classify)?;
+        let first: Option<String> = col(&row, "first_day")?;
+        let worked: Option<i64> = col(&row, "worked")?;
+        Ok((first.and_then(|d| d.parse().ok()), worked.unwrap_or(0)))
+    }
+
+    async fn apply_recompute(&self, write: RecomputeWrite) -> StoreResult<bool> {
+        self.write(move |conn| Box::pin(apply(conn, write))).await
+    }
+
+    async fn list_findings(
+        &self,
+        org: OrgId,
+        filter: &FindingFilter,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> StoreResult<Vec<Finding>> {
+        // Filters become a WHERE clause with numbered parameters, bound in order.
+        enum Bind {
+            Text(String),
+            Int(i64),
+        }
+        let mut binds: Vec<Bind> = vec![Bind::Text(org.to_string())];
+        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1");
+        fn mark(b: Bind, binds: &mut Vec<Bind>) -> String {
+            binds.push(b);
+            format!("${}", binds.len())
+        }
+        let any_of =
+            |column: &str, values: Vec<String>, sql: &mut String, binds: &mut Vec<Bind>| {
+                if values.is_empty() {
+                    return;
+                }
+                let marks: Vec<String> = values
+                    .into_iter()
+                    .map(|v| mark(Bind::Text(v), binds))
+                    .collect();
+                sql.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
+            };
+        any_of(
+            "employee_id",
+            filter.employees.iter().map(ToString::to_string).collect(),
+            &mut sql,
+            &mut binds,
+        );
+        any_of("rule_id", filter.rule_ids.clone(), &mut sql, &mut binds);
+        any_of(
+            "severity",
+            filter
+                .severities
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+            &mut sql,
+            &mut binds,
+        );
+        any_of(
+            "status",
+            filter
+                .statuses
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+            &mut sql,
+            &mut binds,
+        );
+        if let Some(at) = filter.at {
+            let (a, b) = (
+                mark(Bind::Int(micros(at.start)), &mut binds),
+                mark(Bind::Int(micros(at.end)), &mut binds),
+            );
+            sql.push_str(&format!(" AND at >= {a} AND at < {b}"));
+        }
+        if let Some((t, id)) = after {
+            let (a, b) = (
+                mark(Bind::Int(micros(t)), &mut binds),
+                mark(Bind::Text(id.to_string()), &mut binds),
+            );
+            sql.push_str(&format!(
+                " AND (at < {a} OR (at = {a} AND finding_id > {b}))"
+            ));
+        }
+        let l = mark(Bind::Int(limit), &mut binds);
+        sql.push_str(&format!(" ORDER BY at DESC, finding_id LIMIT {l}"));
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = match b {
+                Bind::Text(t) => q.bind(t),
+                Bind::Int(i) => q.bind(i),
+            };
+        }
+        q.fetch_all(self.reader())
+            .await
+            .map_err(classify)?
+            .iter()
+            .map(finding)
+            .collect()
+    }
+}
