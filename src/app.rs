@@ -20,7 +20,8 @@ use crate::config::ServerConfig;
 use crate::grpc::Ctx;
 use crate::grpc::admin_service::AdminApi;
 use crate::grpc::clock_service::ClockApi;
-use crate::grpc::unimplemented::{PayrollApi, TimesheetApi};
+use crate::grpc::timesheet_service::TimesheetApi;
+use crate::grpc::unimplemented::PayrollApi;
 use crate::pb;
 use crate::storage::{SqlStore, Store};
 
@@ -141,6 +142,14 @@ impl App {
             .set_serving::<pb::payroll_service_server::PayrollServiceServer<PayrollApi>>()
             .await;
         let watcher = tokio::spawn(watch_database(Arc::clone(&self.store), health.clone()));
+        // Findings are kept current in the background; reads also drain
+        // their own employees first, so this only bounds staleness.
+        let store: Arc<dyn crate::storage::Store> = self.store.clone();
+        let recomputer = tokio::spawn(crate::recompute::run_worker(
+            store,
+            Arc::clone(&self.ctx.clock),
+            std::time::Duration::from_millis(500),
+        ));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -166,7 +175,7 @@ impl App {
                 AdminApi::new(self.ctx.clone()),
             ))
             .add_service(pb::timesheet_service_server::TimesheetServiceServer::new(
-                TimesheetApi,
+                TimesheetApi::new(self.ctx.clone()),
             ))
             .add_service(pb::payroll_service_server::PayrollServiceServer::new(
                 PayrollApi,
@@ -177,6 +186,7 @@ impl App {
             )
             .await;
         watcher.abort();
+        recomputer.abort();
         self.store.close().await;
         tracing::info!("stopped");
         Ok(result?)

@@ -19,5 +19,6 @@ pub mod domain;
 pub mod grpc;
 pub mod metrics;
 pub mod pb;
+pub mod recompute;
 pub mod storage;
 pub mod telemetry;

