@@ -589,7 +589,7 @@ impl DerivedStore for SqlStore {
         before: NaiveDate,
     ) -> StoreResult<(Option<NaiveDate>, i64)> {
         let row = sqlx::query(
-            "SELECT MIN(day) AS first_day, SUM(worked) AS worked FROM day_totals \
+            "SELECT MIN(day) AS first_day, CAST(SUM(worked) AS BIGINT) AS worked FROM day_totals \
              WHERE organisation_id = $1 AND employee_id = $2 AND day < $3",
         )
         .bind(org.to_string())

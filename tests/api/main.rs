@@ -13,4 +13,5 @@ mod durability;
 mod employees;
 mod event_order;
 mod service;
+mod timesheet;
 mod tokens;

@@ -1,0 +1,620 @@
+//! TimesheetService over gRPC on both back-ends: rules.md examples end to
+//! end, findings kept current by late events and corrections, headroom,
+//! authorization and bad input.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Europe::Oslo;
+use tidsvakt::pb;
+use tidsvakt::pb::timesheet_service_client::TimesheetServiceClient;
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+use pb::EventKind::{BreakEnd, BreakStart, ClockIn, ClockOut};
+
+type TimesheetClient = TimesheetServiceClient<InterceptedService<Channel, Bearer>>;
+
+fn sheets(app: &TestApp, token: &str) -> TimesheetClient {
+    TimesheetServiceClient::with_interceptor(app.channel.clone(), Bearer::for_token(token))
+}
+
+fn oslo(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Oslo.with_ymd_and_hms(y, m, d, h, min, 0)
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn date(y: i32, m: i32, d: i32) -> pb::LocalDate {
+    pb::LocalDate {
+        year: y,
+        month: m,
+        day: d,
+    }
+}
+
+fn dates(a: pb::LocalDate, b: pb::LocalDate) -> Option<pb::LocalDateRange> {
+    Some(pb::LocalDateRange {
+        start: Some(a),
+        end: Some(b),
+    })
+}
+
+/// Posts a worked interval (with optional breaks) in one SyncEvents batch.
+async fn post_work(
+    app: &TestApp,
+    employee: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    breaks: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> Vec<pb::ClockEvent> {
+    let mut events = vec![event(employee, ClockIn, start)];
+    for (s, e) in breaks {
+        events.push(event(employee, BreakStart, *s));
+        events.push(event(employee, BreakEnd, *e));
+    }
+    events.push(event(employee, ClockOut, end));
+    let mut clock = app.clock_client(&app.admin_token);
+    for e in &events {
+        clock
+            .record_event(pb::RecordEventRequest {
+                event: Some(e.clone()),
+            })
+            .await
+            .unwrap();
+    }
+    events
+}
+
+async fn example_4(app: &TestApp, employee: &str) {
+    for d in 12..=16 {
+        post_work(
+            app,
+            employee,
+            oslo(2026, 10, d, 8, 0),
+            oslo(2026, 10, d, 18, 0),
+            &[(oslo(2026, 10, d, 11, 30), oslo(2026, 10, d, 12, 0))],
+        )
+        .await;
+    }
+    post_work(
+        app,
+        employee,
+        oslo(2026, 10, 17, 9, 0),
+        oslo(2026, 10, 17, 11, 45),
+        &[],
+    )
+    .await;
+}
+
+async fn timesheet(
+    app: &TestApp,
+    token: &str,
+    employee: &str,
+    range: Option<pb::LocalDateRange>,
+) -> Result<pb::GetTimesheetResponse, tonic::Status> {
+    sheets(app, token)
+        .get_timesheet(pb::GetTimesheetRequest {
+            employee_id: employee.into(),
+            dates: range,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn findings_of(app: &TestApp, employee: &str) -> Vec<pb::Finding> {
+    sheets(app, &app.admin_token)
+        .list_findings(pb::ListFindingsRequest {
+            scope: Some(pb::list_findings_request::Scope::EmployeeId(
+                employee.into(),
+            )),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .findings
+}
+
+async fn example_4_week_over_grpc(app: TestApp) {
+    let kari = app.create_employee("E1").await;
+    example_4(&app, &kari.employee_id).await;
+    let sheet = timesheet(
+        &app,
+        &app.admin_token,
+        &kari.employee_id,
+        dates(date(2026, 10, 12), date(2026, 10, 18)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sheet.time_zone, "Europe/Oslo");
+    assert_eq!(
+        (sheet.rule_pack.as_str(), sheet.rule_pack_version.as_str()),
+        ("no-aml", "2026.1")
+    );
+    let ot: Vec<i64> = sheet.days.iter().map(|d| d.overtime_minutes).collect();
+    assert_eq!(ot, vec![30, 30, 30, 30, 330, 165, 0]);
+    let totals = sheet.totals.unwrap();
+    assert_eq!(
+        (
+            totals.worked_minutes,
+            totals.overtime_minutes,
+            totals.scheduled_minutes
+        ),
+        (3015, 615, 2250)
+    );
+    assert_eq!(totals.normal_minutes, 2400);
+    // Flex: worked minus scheduled on days that have ended.
+    assert_eq!(totals.flex_minutes, 3015 - 2250);
+    assert_eq!(
+        sheet.flex_balance_end_minutes - sheet.flex_balance_start_minutes,
+        765
+    );
+    assert_eq!(sheet.days[0].intervals.len(), 1);
+    assert_eq!(sheet.days[0].intervals[0].worked_minutes, 570);
+    assert_eq!(sheet.days[0].intervals[0].breaks.len(), 1);
+
+    assert_eq!(sheet.findings.len(), 1, "{:#?}", sheet.findings);
+    let f = &sheet.findings[0];
+    assert_eq!(f.rule_id, "no.overtime_7d");
+    assert_eq!(f.severity(), pb::Severity::Violation);
+    assert_eq!(f.status(), pb::FindingStatus::Open);
+    assert_eq!(
+        (f.measured, f.limit, f.unit()),
+        (615, 600, pb::ValueUnit::Minutes)
+    );
+    assert_eq!(f.at, Some(ts(oslo(2026, 10, 17, 11, 30))));
+    assert_eq!(f.citation, "arbeidsmiljøloven § 10-6 (4)");
+    assert_eq!(
+        f.explanation,
+        "10 t 15 min overtid i 7 dager fra man. 12. okt. 2026 17:30; grense 10 t"
+    );
+    assert_eq!(f.evidence.len(), 6);
+    let saturday = sheet
+        .days
+        .iter()
+        .find(|d| d.date == Some(date(2026, 10, 17)))
+        .unwrap();
+    assert_eq!(saturday.finding_ids, vec![f.finding_id.clone()]);
+    assert_eq!(findings_of(&app, &kari.employee_id).await, sheet.findings);
+}
+
+async fn corrections_and_late_events_keep_findings_current(app: TestApp) {
+    use pb::correct_event_request::Change;
+    let kari = app.create_employee("E1").await;
+    let id = &kari.employee_id;
+    // Wed 18 Nov 09:00–15:00, no break: rules.md example 8.
+    let day = post_work(
+        &app,
+        id,
+        oslo(2026, 11, 18, 9, 0),
+        oslo(2026, 11, 18, 15, 0),
+        &[],
+    )
+    .await;
+    let before = findings_of(&app, id).await;
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].rule_id, "no.breaks");
+    // A late correction moves the clock-out to 14:30: the finding is resolved, not deleted.
+    sheets(&app, &app.admin_token);
+    app.clock_client(&app.admin_token)
+        .correct_event(pb::CorrectEventRequest {
+            amendment_id: Uuid::new_v4().to_string(),
+            employee_id: id.clone(),
+            reason: "left early".into(),
+            change: Some(Change::Move(pb::MoveEventChange {
+                event_id: day[1].event_id.clone(),
+                occurred_at: Some(ts(oslo(2026, 11, 18, 14, 30))),
+            })),
+        })
+        .await
+        .unwrap();
+    let after = findings_of(&app, id).await;
+    assert_eq!(after.len(), 1);
+    assert_eq!(
+        after[0].finding_id, before[0].finding_id,
+        "the finding keeps its identity"
+    );
+    assert_eq!(after[0].status(), pb::FindingStatus::Resolved);
+    assert!(after[0].resolved_at.is_some());
+    // A late, out-of-order day on Tuesday arrives OUT first: a 10 h 30 min rest before Wednesday.
+    let mut clock = app.clock_client(&app.admin_token);
+    for e in [
+        event(id, ClockOut, oslo(2026, 11, 17, 22, 30)),
+        event(id, BreakEnd, oslo(2026, 11, 17, 17, 30)),
+        event(id, ClockIn, oslo(2026, 11, 17, 13, 0)),
+        event(id, BreakStart, oslo(2026, 11, 17, 17, 0)),
+    ] {
+        clock
+            .record_event(pb::RecordEventRequest { event: Some(e) })
+            .await
+            .unwrap();
+    }
+    let open: Vec<_> = findings_of(&app, id)
+        .await
+        .into_iter()
+        .filter(|f| f.status() == pb::FindingStatus::Open)
+        .collect();
+    assert_eq!(
+        open.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
+        vec!["no.daily_rest"]
+    );
+    assert_eq!((open[0].measured, open[0].limit), (630, 660));
+    // Filters: only open ones, only this rule, by local dates.
+    let filtered = sheets(&app, &app.admin_token)
+        .list_findings(pb::ListFindingsRequest {
+            scope: Some(pb::list_findings_request::Scope::EmployeeId(id.clone())),
+            statuses: vec![pb::FindingStatus::Resolved as i32],
+            period: Some(pb::list_findings_request::Period::Dates(
+                pb::LocalDateRange {
+                    start: Some(date(2026, 11, 18)),
+                    end: Some(date(2026, 11, 18)),
+                },
+            )),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(filtered.findings.len(), 1);
+    assert_eq!(filtered.findings[0].rule_id, "no.breaks");
+}
+
+async fn list_findings_pages_newest_first_for_a_team(app: TestApp) {
+    let boss = app.create_employee("B1").await;
+    let mut reports = Vec::new();
+    for n in 0..3 {
+        let r = app
+            .create_employee_managed_by(&format!("R{n}"), &boss.employee_id)
+            .await;
+        // A 6 h day without a break on 16, 17 and 18 Nov.
+        for d in 16..=18 {
+            post_work(
+                &app,
+                &r.employee_id,
+                oslo(2026, 11, d, 9, n),
+                oslo(2026, 11, d, 15, n),
+                &[],
+            )
+            .await;
+        }
+        reports.push(r);
+    }
+    let boss_token = app.token(pb::Role::Manager, Some(&boss.employee_id)).await;
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = sheets(&app, &boss_token)
+            .list_findings(pb::ListFindingsRequest {
+                scope: Some(pb::list_findings_request::Scope::ManagerEmployeeId(
+                    boss.employee_id.clone(),
+                )),
+                page: Some(pb::PageRequest {
+                    page_size: 4,
+                    page_token: token.clone(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        seen.extend(page.findings);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen.len(), 9);
+    let ats: Vec<_> = seen.iter().map(|f| f.at.unwrap().seconds).collect();
+    let mut sorted = ats.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(ats, sorted, "newest first");
+    let ids: std::collections::HashSet<_> = seen.iter().map(|f| f.finding_id.clone()).collect();
+    assert_eq!(ids.len(), 9, "no finding twice across pages");
+}
+
+async fn headroom_while_working(app: TestApp) {
+    let kari = app.create_employee("E1").await;
+    // Clocked in at 20:00 local (19:00 UTC); the clock stands at 20:00 UTC.
+    app.clock_client(&app.admin_token)
+        .record_event(pb::RecordEventRequest {
+            event: Some(event(&kari.employee_id, ClockIn, at(19, 0))),
+        })
+        .await
+        .unwrap();
+    let h = sheets(&app, &app.admin_token)
+        .get_headroom(pb::GetHeadroomRequest {
+            employee_id: kari.employee_id.clone(),
+            at: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(h.at, Some(ts(test_now())));
+    assert!(!h.exempt);
+    let rules: Vec<_> = h.limits.iter().map(|l| l.rule_id.as_str()).collect();
+    assert_eq!(
+        rules,
+        vec![
+            "no.overtime_7d",
+            "no.overtime_4w",
+            "no.overtime_52w",
+            "no.total_24h",
+            "no.total_7d"
+        ]
+    );
+    let total = &h.limits[3];
+    assert_eq!(
+        (
+            total.used_minutes,
+            total.limit_minutes,
+            total.remaining_minutes
+        ),
+        (60, 780, 720)
+    );
+    assert_eq!(total.reached_at, Some(ts(test_now() + Duration::hours(12))));
+    let week = &h.limits[0];
+    assert_eq!(
+        (
+            week.used_minutes,
+            week.remaining_minutes,
+            week.warning_minutes
+        ),
+        (0, 600, 480)
+    );
+    // 8 h of normal time left today, then 10 h of overtime.
+    assert_eq!(week.reached_at, Some(ts(test_now() + Duration::hours(18))));
+    assert_eq!(h.latest_end, Some(ts(test_now() + Duration::hours(12))));
+    assert_eq!(h.latest_end_rule_id, "no.total_24h");
+    assert_eq!(
+        h.earliest_next_start,
+        Some(ts(test_now() + Duration::hours(11)))
+    );
+    assert_eq!(h.earliest_next_start_rule_id, "no.daily_rest");
+}
+
+async fn timesheet_access_by_role(app: TestApp) {
+    let boss = app.create_employee("B1").await;
+    let kari = app
+        .create_employee_managed_by("E1", &boss.employee_id)
+        .await;
+    let ola = app.create_employee("E2").await;
+    let range = || dates(date(2026, 11, 16), date(2026, 11, 22));
+    let kari_token = app.token(pb::Role::Employee, Some(&kari.employee_id)).await;
+    let boss_token = app.token(pb::Role::Manager, Some(&boss.employee_id)).await;
+    assert!(
+        timesheet(&app, &kari_token, &kari.employee_id, range())
+            .await
+            .is_ok()
+    );
+    assert!(
+        timesheet(&app, &boss_token, &kari.employee_id, range())
+            .await
+            .is_ok()
+    );
+    assert!(
+        timesheet(&app, &boss_token, &boss.employee_id, range())
+            .await
+            .is_ok()
+    );
+    assert_error(
+        timesheet(&app, &kari_token, &ola.employee_id, range()).await,
+        Code::PermissionDenied,
+        "may not read",
+    );
+    assert_error(
+        timesheet(&app, &boss_token, &ola.employee_id, range()).await,
+        Code::PermissionDenied,
+        "may not read",
+    );
+    for role in [pb::Role::Clock, pb::Role::Payroll] {
+        let t = app.token(role, None).await;
+        assert_error(
+            timesheet(&app, &t, &kari.employee_id, range()).await,
+            Code::PermissionDenied,
+            "role",
+        );
+        let h = sheets(&app, &t)
+            .get_headroom(pb::GetHeadroomRequest {
+                employee_id: kari.employee_id.clone(),
+                at: None,
+            })
+            .await;
+        assert_error(h, Code::PermissionDenied, "role");
+    }
+    let org_scope = |token: String| {
+        let mut c = sheets(&app, &token);
+        async move {
+            c.list_findings(pb::ListFindingsRequest {
+                scope: Some(pb::list_findings_request::Scope::Organisation(true)),
+                ..Default::default()
+            })
+            .await
+        }
+    };
+    assert_error(
+        org_scope(kari_token.clone()).await,
+        Code::PermissionDenied,
+        "ADMIN",
+    );
+    assert!(org_scope(app.admin_token.clone()).await.is_ok());
+    let team = |token: String, manager: String| {
+        let mut c = sheets(&app, &token);
+        async move {
+            c.list_findings(pb::ListFindingsRequest {
+                scope: Some(pb::list_findings_request::Scope::ManagerEmployeeId(manager)),
+                ..Default::default()
+            })
+            .await
+        }
+    };
+    assert_error(
+        team(kari_token, boss.employee_id.clone()).await,
+        Code::PermissionDenied,
+        "team",
+    );
+    assert!(team(boss_token, boss.employee_id.clone()).await.is_ok());
+    // Another organisation's admin does not even see the employee.
+    let (_, other) =
+        tidsvakt::bootstrap::create_organisation(app.store.as_ref(), "other", test_now())
+            .await
+            .unwrap();
+    assert_error(
+        timesheet(&app, &other, &kari.employee_id, range()).await,
+        Code::NotFound,
+        "employee_id",
+    );
+}
+
+async fn bad_input_is_refused_naming_the_field(app: TestApp) {
+    let kari = app.create_employee("E1").await;
+    let id = kari.employee_id.clone();
+    let t = &app.admin_token;
+    let cases: Vec<(String, Option<pb::LocalDateRange>, &str)> = vec![
+        (
+            "not-a-uuid".into(),
+            dates(date(2026, 11, 1), date(2026, 11, 2)),
+            "employee_id",
+        ),
+        (
+            Uuid::new_v4().to_string(),
+            dates(date(2026, 11, 1), date(2026, 11, 2)),
+            "employee_id",
+        ),
+        (id.clone(), None, "dates"),
+        (
+            id.clone(),
+            dates(date(2026, 11, 2), date(2026, 11, 1)),
+            "before start",
+        ),
+        (
+            id.clone(),
+            dates(date(2025, 1, 1), date(2026, 1, 2)),
+            "367 days",
+        ),
+        (
+            id.clone(),
+            dates(date(2026, 2, 30), date(2026, 3, 1)),
+            "dates.start",
+        ),
+        (
+            id.clone(),
+            Some(pb::LocalDateRange {
+                start: Some(date(2026, 1, 1)),
+                end: None,
+            }),
+            "dates.end",
+        ),
+    ];
+    for (employee, range, needle) in cases {
+        let r = timesheet(&app, t, &employee, range).await;
+        let code = if needle == "employee_id" && employee != "not-a-uuid" {
+            Code::NotFound
+        } else {
+            Code::InvalidArgument
+        };
+        assert_error(r, code, needle);
+    }
+    let mut c = sheets(&app, t);
+    let scope = Some(pb::list_findings_request::Scope::EmployeeId(id.clone()));
+    let bad: Vec<(pb::ListFindingsRequest, &str)> = vec![
+        (pb::ListFindingsRequest::default(), "scope"),
+        (
+            pb::ListFindingsRequest {
+                scope: Some(pb::list_findings_request::Scope::Organisation(false)),
+                ..Default::default()
+            },
+            "organisation",
+        ),
+        (
+            pb::ListFindingsRequest {
+                scope: scope.clone(),
+                severities: vec![0],
+                ..Default::default()
+            },
+            "severities[0]",
+        ),
+        (
+            pb::ListFindingsRequest {
+                scope: scope.clone(),
+                statuses: vec![9],
+                ..Default::default()
+            },
+            "statuses[0]",
+        ),
+        (
+            pb::ListFindingsRequest {
+                scope: scope.clone(),
+                rule_ids: vec![String::new()],
+                ..Default::default()
+            },
+            "rule_ids[0]",
+        ),
+        (
+            pb::ListFindingsRequest {
+                scope: scope.clone(),
+                page: Some(pb::PageRequest {
+                    page_size: 501,
+                    page_token: String::new(),
+                }),
+                ..Default::default()
+            },
+            "page.page_size",
+        ),
+        (
+            pb::ListFindingsRequest {
+                scope: scope.clone(),
+                page: Some(pb::PageRequest {
+                    page_size: 5,
+                    page_token: "zz".into(),
+                }),
+                ..Default::default()
+            },
+            "page.page_token",
+        ),
+        (
+            pb::ListFindingsRequest {
+                scope: scope.clone(),
+                period: Some(pb::list_findings_request::Period::Instants(
+                    pb::InstantRange {
+                        start: Some(ts(at(10, 0))),
+                        end: Some(ts(at(9, 0))),
+                    },
+                )),
+                ..Default::default()
+            },
+            "instants",
+        ),
+    ];
+    for (req, needle) in bad {
+        assert_error(c.list_findings(req).await, Code::InvalidArgument, needle);
+    }
+    let future = c
+        .get_headroom(pb::GetHeadroomRequest {
+            employee_id: id.clone(),
+            at: Some(ts(test_now() + Duration::hours(1))),
+        })
+        .await;
+    assert_error(future, Code::InvalidArgument, "at");
+    assert_error(
+        c.get_headroom(pb::GetHeadroomRequest {
+            employee_id: "x".into(),
+            at: None,
+        })
+        .await,
+        Code::InvalidArgument,
+        "employee_id",
+    );
+}
+
+crate::both_backends!(
+    example_4_week_over_grpc,
+    corrections_and_late_events_keep_findings_current,
+    list_findings_pages_newest_first_for_a_team,
+    headroom_while_working,
+    timesheet_access_by_role,
+    bad_input_is_refused_naming_the_field,
+);
