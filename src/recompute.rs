@@ -60,6 +60,7 @@ pub fn subject(e: &Employee) -> Subject<'_> {
 ///
 /// # Errors
 /// Storage errors.
+#[allow(clippy::unused_async)] // until policy storage lands
 pub async fn policy(
     store: &dyn Store,
     org: OrgId,

@@ -183,7 +183,7 @@ pub struct Agreement {
     pub employee: EmployeeId,
     pub basis: AgreementBasis,
     pub valid_from: NaiveDate,
-    /// Inclusive; `None` means until further notice. EndAgreement moves it back.
+    /// Inclusive; `None` means until further notice. `EndAgreement` moves it back.
     pub valid_to: Option<NaiveDate>,
     pub reference: String,
     pub terms: AgreementTerms,

@@ -1,4 +1,4 @@
-//! GetHeadroom's glue: reads the last four weeks of events (and stored day
+//! `GetHeadroom`'s glue: reads the last four weeks of events (and stored day
 //! totals for the year before), closes an open interval at `at`, and asks
 //! the pure engine.
 

@@ -28,9 +28,10 @@ pub async fn after_policy_change(
 ) -> ApiResult<()> {
     let now = ctx.clock.now();
     let mut ids = Vec::new();
-    match employee {
-        Some(e) => ids.push(e),
-        None => {
+    if let Some(e) = employee {
+        ids.push(e);
+    } else {
+        {
             let filter = EmployeeFilter {
                 include_inactive: true,
                 manager_id: None,

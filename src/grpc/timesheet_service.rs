@@ -63,6 +63,7 @@ async fn readable(ctx: &Ctx, caller: &Caller, field: &str, id: &str) -> ApiResul
     Ok(employee)
 }
 
+#[allow(clippy::too_many_lines)]
 async fn get_timesheet(
     ctx: &Ctx,
     caller: &Caller,
@@ -289,6 +290,7 @@ fn location_pb(l: Option<Location>) -> i32 {
     }) as i32
 }
 
+#[allow(clippy::too_many_lines)]
 async fn list_findings(
     ctx: &Ctx,
     caller: &Caller,
@@ -427,17 +429,16 @@ async fn list_findings(
             people.iter().map(|p| (p.id, p.fields.time_zone)).collect();
         let mut kept = Vec::new();
         for f in found {
-            let tz = match zones.get(&f.employee) {
-                Some(tz) => *tz,
-                None => {
-                    let tz = ctx
-                        .store
-                        .employee(org, f.employee)
-                        .await?
-                        .map_or(chrono_tz::UTC, |e| e.fields.time_zone);
-                    zones.insert(f.employee, tz);
-                    tz
-                }
+            let tz = if let Some(tz) = zones.get(&f.employee) {
+                *tz
+            } else {
+                let tz = ctx
+                    .store
+                    .employee(org, f.employee)
+                    .await?
+                    .map_or(chrono_tz::UTC, |e| e.fields.time_zone);
+                zones.insert(f.employee, tz);
+                tz
             };
             let d = local_date(tz, f.at);
             if d >= first && d <= last {
@@ -487,6 +488,7 @@ async fn get_headroom(
 
 #[tonic::async_trait]
 impl TimesheetService for TimesheetApi {
+    #[allow(clippy::too_many_lines)]
     async fn get_timesheet(
         &self,
         request: Request<pb::GetTimesheetRequest>,
@@ -497,6 +499,7 @@ impl TimesheetService for TimesheetApi {
         ))
     }
 
+    #[allow(clippy::too_many_lines)]
     async fn list_findings(
         &self,
         request: Request<pb::ListFindingsRequest>,

@@ -64,7 +64,7 @@ pub struct RecomputeWrite {
     pub now: DateTime<Utc>,
 }
 
-/// What ListFindings filters on.
+/// What `ListFindings` filters on.
 #[derive(Clone, Debug, Default)]
 pub struct FindingFilter {
     /// Empty means every employee of the organisation.
@@ -122,6 +122,7 @@ pub trait DerivedStore {
     /// queue holds another version) and nothing was written.
     async fn apply_recompute(&self, write: RecomputeWrite) -> StoreResult<bool>;
     /// Findings by `at` (newest first), then id, after the cursor.
+    #[allow(clippy::items_after_statements, clippy::format_push_string)]
     async fn list_findings(
         &self,
         org: OrgId,
@@ -363,6 +364,7 @@ async fn write_finding(
     Ok(())
 }
 
+#[allow(clippy::too_many_lines)]
 async fn apply(conn: &mut AnyConnection, w: RecomputeWrite) -> StoreResult<bool> {
     let (org, emp) = (w.org.to_string(), w.employee.to_string());
     // Serialises recomputes of one employee (the row lock on PostgreSQL; the
@@ -607,6 +609,7 @@ impl DerivedStore for SqlStore {
         self.write(move |conn| Box::pin(apply(conn, write))).await
     }
 
+    #[allow(clippy::items_after_statements, clippy::format_push_string)]
     async fn list_findings(
         &self,
         org: OrgId,

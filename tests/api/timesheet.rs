@@ -36,6 +36,7 @@ fn date(y: i32, m: i32, d: i32) -> pb::LocalDate {
     }
 }
 
+#[allow(clippy::unnecessary_wraps)] // the request field is an Option
 fn dates(a: pb::LocalDate, b: pb::LocalDate) -> Option<pb::LocalDateRange> {
     Some(pb::LocalDateRange {
         start: Some(a),
@@ -43,7 +44,7 @@ fn dates(a: pb::LocalDate, b: pb::LocalDate) -> Option<pb::LocalDateRange> {
     })
 }
 
-/// Posts a worked interval (with optional breaks) in one SyncEvents batch.
+/// Posts a worked interval (with optional breaks), one event at a time.
 async fn post_work(
     app: &TestApp,
     employee: &str,

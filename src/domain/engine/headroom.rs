@@ -1,4 +1,4 @@
-//! How much is left before each limit at an instant (GetHeadroom), so a
+//! How much is left before each limit at an instant (`GetHeadroom`), so a
 //! clock can warn before a breach rather than after. Pure: the caller has
 //! closed any open interval at `at` (counting it as if clocked out then).
 
@@ -37,6 +37,7 @@ pub struct Headroom {
 /// Headroom at `at`. `working` says whether the employee was working at
 /// `at` (the evaluation then holds the interval closed at `at`).
 #[must_use]
+#[allow(clippy::too_many_lines)]
 pub fn headroom(
     subject: Subject<'_>,
     eval: &Evaluation,
@@ -58,7 +59,8 @@ pub fn headroom(
                     agreement: Option<uuid::Uuid>| {
         let mut citation = catalog::citation(params.pack, rule_id).to_string();
         if let Some(a) = agreement {
-            citation.push_str(&format!("; limit set by agreement {a}"));
+            citation.push_str("; limit set by agreement ");
+            citation.push_str(&a.to_string());
         }
         limits.push(LimitHeadroom {
             rule_id,
@@ -219,11 +221,8 @@ pub fn headroom(
     }
 }
 
-/// An average over `weeks` ISO weeks ending with the current one, shown as
-/// the block's total against `weeks × per_week`.
-#[allow(clippy::too_many_arguments)]
-fn average(
-    push: &mut dyn FnMut(
+/// Receives one limit's headroom.
+type Push<'a> = dyn FnMut(
         &'static str,
         Span,
         Duration,
@@ -231,7 +230,13 @@ fn average(
         Option<Duration>,
         Option<DateTime<Utc>>,
         Option<uuid::Uuid>,
-    ),
+    ) + 'a;
+
+/// An average over `weeks` ISO weeks ending with the current one, shown as
+/// the block's total against `weeks × per_week`.
+#[allow(clippy::too_many_arguments)]
+fn average(
+    push: &mut Push<'_>,
     eval: &Evaluation,
     tz: chrono_tz::Tz,
     today: chrono::NaiveDate,

@@ -55,7 +55,7 @@ impl<'a> Params<'a> {
                 agreement: None,
             };
         }
-        if let Some(v) = self.from_agreement(rule, name, date) {
+        if let Some(v) = self.agreement_value(rule, name, date) {
             return v;
         }
         if let Some(o) = of_scope(false) {
@@ -76,7 +76,7 @@ impl<'a> Params<'a> {
         self.get(rule, name, date).minutes()
     }
 
-    fn from_agreement(&self, rule: &str, name: &str, date: NaiveDate) -> Option<Value> {
+    fn agreement_value(&self, rule: &str, name: &str, date: NaiveDate) -> Option<Value> {
         self.policy
             .agreements
             .iter()

@@ -50,7 +50,7 @@ impl Span {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkSegment {
     pub span: Span,
-    /// The interval it belongs to (the id of its CLOCK_IN).
+    /// The interval it belongs to (the id of its clock-in event).
     pub interval: Uuid,
     pub location: Option<Location>,
 }

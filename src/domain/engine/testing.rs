@@ -28,7 +28,7 @@ fn ev(kind: EventKind, at: DateTime<Utc>) -> EffectiveEvent {
     }
 }
 
-/// CLOCK_IN at `start`, the breaks, CLOCK_OUT at `end`.
+/// A clock-in at `start`, the breaks, a clock-out at `end`.
 pub fn work(
     start: DateTime<Utc>,
     end: DateTime<Utc>,

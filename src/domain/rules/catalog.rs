@@ -32,6 +32,7 @@ pub fn pack_version(pack: &str) -> Option<&'static str> {
     PACKS.iter().find(|(p, _)| *p == pack).map(|(_, v)| *v)
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn p(
     pack: &'static str,
     rule: &'static str,

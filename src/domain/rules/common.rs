@@ -6,6 +6,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use super::catalog;
 use super::context::RuleContext;
 use crate::domain::clock_status::AnomalyKind;
+use crate::domain::employee::Locale::{En, Nb};
 use crate::domain::engine::finding::{Draft, Evidence, Severity};
 use crate::domain::engine::record::Span;
 use crate::domain::engine::text::{duration, instant, pick};
@@ -21,6 +22,7 @@ pub fn minutes(d: Duration) -> i64 {
 
 /// A finding in minutes with the pack's citation.
 #[allow(clippy::too_many_arguments)]
+#[must_use]
 pub fn draft(
     ctx: &RuleContext<'_>,
     rule_id: &'static str,
@@ -146,11 +148,10 @@ fn max_words(
         Measure::Overtime => ("overtime", "overtid"),
         Measure::WorkingTime => ("working time", "arbeidstid"),
     };
-    let from_en = instant(crate::domain::employee::Locale::En, ctx.tz, window.start);
-    let from_nb = instant(crate::domain::employee::Locale::Nb, ctx.tz, window.start);
+    let from_en = instant(En, ctx.tz, window.start);
+    let from_nb = instant(Nb, ctx.tz, window.start);
     let m = |l| duration(l, measured);
     let lim = |l| duration(l, limit);
-    use crate::domain::employee::Locale::{En, Nb};
     pick(
         ctx.locale,
         format!(
@@ -182,7 +183,6 @@ pub fn rolling_rest(
     let value = ctx.params.get(rule_id, "min_rest", ctx.date(first.start));
     let min = value.minutes();
     for b in rest_breaches(&ctx.work, len, min, ctx.scope, per_episode) {
-        use crate::domain::employee::Locale::{En, Nb};
         let words = pick(
             ctx.locale,
             format!(
@@ -266,7 +266,6 @@ pub fn weekly_average(
         );
         let threshold = Duration::seconds(limit.num_seconds() * days / 7);
         let (_, reached) = windows::sum_and_crossing(&ctx.work, window, threshold);
-        use crate::domain::employee::Locale::{En, Nb};
         let week_no = monday.iso_week().week();
         let words = pick(
             ctx.locale,
@@ -300,13 +299,12 @@ pub fn weekly_average(
 }
 
 /// `pol.missing_clock_out` (rules.md § 4): an interval open for 14 h, a
-/// CLOCK_IN while one is open, or a CLOCK_OUT with no IN after 1 h grace.
+/// clock-in while one is open, or a clock-out with no clock-in after 1 h grace.
 /// No hours are guessed; open intervals count 0 h.
 pub fn missing_clock_out(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     const RULE: &str = "pol.missing_clock_out";
     let open_limit = Duration::hours(14);
     let grace = Duration::hours(1);
-    use crate::domain::employee::Locale::{En, Nb};
     for o in &ctx.record.open {
         let at = o.start + open_limit;
         if !ctx.in_scope(o.start) || ctx.as_of < at {

@@ -90,7 +90,7 @@ impl RuleContext<'_> {
             .iter()
             .filter(|s| s.interval == interval);
         let first = segs.next()?;
-        let last = segs.last().unwrap_or(first);
+        let last = segs.next_back().unwrap_or(first);
         Some(Span::new(first.span.start, last.span.end))
     }
 }

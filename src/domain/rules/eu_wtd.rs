@@ -7,6 +7,7 @@ use super::context::RuleContext;
 use super::no_aml::neutral_days;
 use crate::domain::employee::Locale::{En, Nb};
 use crate::domain::engine::finding::{Draft, Severity};
+use crate::domain::engine::record::Span;
 use crate::domain::engine::text::{duration, instant, pick};
 
 /// Every `eu.*` check.
@@ -53,7 +54,7 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
         let longest = shift
             .breaks
             .iter()
-            .map(|b| b.len())
+            .map(Span::len)
             .max()
             .unwrap_or_else(Duration::zero);
         if shift.worked > after && longest < min {

@@ -88,6 +88,7 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
 /// breaks totalling 30 min from 8 h; and an extra break of 30 min when work
 /// goes on more than 2 h after the scheduled end (rules.md § 5.6). Breaks
 /// that were not clocked are never assumed.
+#[allow(clippy::too_many_lines)]
 fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     const RULE: &str = "no.breaks";
     for shift in &ctx.record.shifts {
