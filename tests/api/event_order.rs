@@ -1,6 +1,7 @@
 //! Property: any permutation of a set of events, with any of them repeated,
 //! posted one by one or in batches, yields the same stored events and the
-//! same clock status as posting them once, in order.
+//! same clock status, the same timesheet figures and the same findings as
+//! posting them once, in order.
 
 use std::collections::HashMap;
 
@@ -141,7 +142,54 @@ async fn observe(
         .get(s.last_event_id.as_str())
         .map(ToString::to_string)
         .unwrap_or_default();
-    (stored, format!("{s:?}"))
+    let sheet = pb::timesheet_service_client::TimesheetServiceClient::with_interceptor(
+        app.channel.clone(),
+        Bearer::for_token(&app.admin_token),
+    )
+    .get_timesheet(pb::GetTimesheetRequest {
+        employee_id: employee_id.into(),
+        dates: Some(pb::LocalDateRange {
+            start: Some(pb::LocalDate {
+                year: 2026,
+                month: 11,
+                day: 19,
+            }),
+            end: Some(pb::LocalDate {
+                year: 2026,
+                month: 11,
+                day: 19,
+            }),
+        }),
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    let day = &sheet.days[0];
+    let findings: Vec<String> = sheet
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {:?} {} {} {:?} {:?}",
+                f.rule_id,
+                f.severity(),
+                f.measured,
+                f.limit,
+                f.at,
+                f.status()
+            )
+        })
+        .collect();
+    let figures = format!(
+        "worked {} normal {} overtime {} night {} home {} intervals {} findings {findings:?}",
+        day.worked_minutes,
+        day.normal_minutes,
+        day.overtime_minutes,
+        day.night_minutes,
+        day.home_minutes,
+        day.intervals.len()
+    );
+    (stored, format!("{s:?} {figures}"))
 }
 
 fn arrival_order_does_not_matter(db: &Db) {
