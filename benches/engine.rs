@@ -237,7 +237,6 @@ async fn server() {
     for chunk in events.chunks(1000) {
         tx.send(pb::SyncEventsRequest {
             events: chunk.to_vec(),
-            ..Default::default()
         })
         .await
         .unwrap();
