@@ -165,9 +165,12 @@ async fn observe(
     .unwrap()
     .into_inner();
     let day = &sheet.days[0];
+    // Open findings only: a finding resolved along the way is history that
+    // depends, rightly, on the order things arrived in.
     let findings: Vec<String> = sheet
         .findings
         .iter()
+        .filter(|f| f.status() == pb::FindingStatus::Open)
         .map(|f| {
             format!(
                 "{} {:?} {} {} {:?} {:?}",
