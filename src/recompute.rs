@@ -60,7 +60,6 @@ pub fn subject(e: &Employee) -> Subject<'_> {
 ///
 /// # Errors
 /// Storage errors.
-#[allow(clippy::unused_async)] // until policy storage lands
 pub async fn policy(
     store: &dyn Store,
     org: OrgId,
@@ -68,8 +67,7 @@ pub async fn policy(
     from: NaiveDate,
     to: NaiveDate,
 ) -> StoreResult<EmployeePolicy> {
-    let _ = (store, org, employee, from, to);
-    Ok(EmployeePolicy::default())
+    store.policy_of(org, employee, from, to).await
 }
 
 /// Loads events in `[from, to)` and evaluates them, with stored day totals

@@ -12,6 +12,7 @@ use super::Ctx;
 use super::auth::{Access, Caller};
 use super::convert;
 use super::error::{ApiError, ApiResult};
+use super::policy_service;
 use super::unimplemented::unimplemented;
 use crate::bootstrap;
 use crate::domain::employee::{
@@ -511,21 +512,161 @@ impl AdminService for AdminApi {
         }))
     }
 
+    #[tracing::instrument(name = "SetSchedule", skip_all, fields(token_id))]
+    async fn set_schedule(
+        &self,
+        request: Request<pb::SetScheduleRequest>,
+    ) -> Result<Response<pb::SetScheduleResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::set_schedule(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "ListSchedules", skip_all, fields(token_id))]
+    async fn list_schedules(
+        &self,
+        request: Request<pb::ListSchedulesRequest>,
+    ) -> Result<Response<pb::ListSchedulesResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::list_schedules(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "CreateAgreement", skip_all, fields(token_id))]
+    async fn create_agreement(
+        &self,
+        request: Request<pb::CreateAgreementRequest>,
+    ) -> Result<Response<pb::CreateAgreementResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::create_agreement(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "ListAgreements", skip_all, fields(token_id))]
+    async fn list_agreements(
+        &self,
+        request: Request<pb::ListAgreementsRequest>,
+    ) -> Result<Response<pb::ListAgreementsResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::list_agreements(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "EndAgreement", skip_all, fields(token_id))]
+    async fn end_agreement(
+        &self,
+        request: Request<pb::EndAgreementRequest>,
+    ) -> Result<Response<pb::EndAgreementResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::end_agreement(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "CreateAbsence", skip_all, fields(token_id))]
+    async fn create_absence(
+        &self,
+        request: Request<pb::CreateAbsenceRequest>,
+    ) -> Result<Response<pb::CreateAbsenceResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::create_absence(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "ListAbsences", skip_all, fields(token_id))]
+    async fn list_absences(
+        &self,
+        request: Request<pb::ListAbsencesRequest>,
+    ) -> Result<Response<pb::ListAbsencesResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::list_absences(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "CancelAbsence", skip_all, fields(token_id))]
+    async fn cancel_absence(
+        &self,
+        request: Request<pb::CancelAbsenceRequest>,
+    ) -> Result<Response<pb::CancelAbsenceResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::cancel_absence(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "SetRuleOverride", skip_all, fields(token_id))]
+    async fn set_rule_override(
+        &self,
+        request: Request<pb::SetRuleOverrideRequest>,
+    ) -> Result<Response<pb::SetRuleOverrideResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::set_rule_override(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "ListRuleOverrides", skip_all, fields(token_id))]
+    async fn list_rule_overrides(
+        &self,
+        request: Request<pb::ListRuleOverridesRequest>,
+    ) -> Result<Response<pb::ListRuleOverridesResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::list_rule_overrides(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "DeleteRuleOverride", skip_all, fields(token_id))]
+    async fn delete_rule_override(
+        &self,
+        request: Request<pb::DeleteRuleOverrideRequest>,
+    ) -> Result<Response<pb::DeleteRuleOverrideResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::delete_rule_override(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "AddHoliday", skip_all, fields(token_id))]
+    async fn add_holiday(
+        &self,
+        request: Request<pb::AddHolidayRequest>,
+    ) -> Result<Response<pb::AddHolidayResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::add_holiday(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "ListHolidays", skip_all, fields(token_id))]
+    async fn list_holidays(
+        &self,
+        request: Request<pb::ListHolidaysRequest>,
+    ) -> Result<Response<pb::ListHolidaysResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::list_holidays(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "RemoveHoliday", skip_all, fields(token_id))]
+    async fn remove_holiday(
+        &self,
+        request: Request<pb::RemoveHolidayRequest>,
+    ) -> Result<Response<pb::RemoveHolidayResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            policy_service::remove_holiday(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
     later! {
-        set_schedule(SetScheduleRequest) -> SetScheduleResponse = "SetSchedule";
-        list_schedules(ListSchedulesRequest) -> ListSchedulesResponse = "ListSchedules";
-        create_agreement(CreateAgreementRequest) -> CreateAgreementResponse = "CreateAgreement";
-        list_agreements(ListAgreementsRequest) -> ListAgreementsResponse = "ListAgreements";
-        end_agreement(EndAgreementRequest) -> EndAgreementResponse = "EndAgreement";
-        create_absence(CreateAbsenceRequest) -> CreateAbsenceResponse = "CreateAbsence";
-        list_absences(ListAbsencesRequest) -> ListAbsencesResponse = "ListAbsences";
-        cancel_absence(CancelAbsenceRequest) -> CancelAbsenceResponse = "CancelAbsence";
-        set_rule_override(SetRuleOverrideRequest) -> SetRuleOverrideResponse = "SetRuleOverride";
-        list_rule_overrides(ListRuleOverridesRequest) -> ListRuleOverridesResponse = "ListRuleOverrides";
-        delete_rule_override(DeleteRuleOverrideRequest) -> DeleteRuleOverrideResponse = "DeleteRuleOverride";
-        add_holiday(AddHolidayRequest) -> AddHolidayResponse = "AddHoliday";
-        list_holidays(ListHolidaysRequest) -> ListHolidaysResponse = "ListHolidays";
-        remove_holiday(RemoveHolidayRequest) -> RemoveHolidayResponse = "RemoveHoliday";
         set_payroll_settings(SetPayrollSettingsRequest) -> SetPayrollSettingsResponse = "SetPayrollSettings";
         get_payroll_settings(GetPayrollSettingsRequest) -> GetPayrollSettingsResponse = "GetPayrollSettings";
     }

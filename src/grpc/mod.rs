@@ -9,6 +9,8 @@ pub mod clock_service;
 pub mod convert;
 pub mod error;
 pub mod headroom;
+pub mod policy_convert;
+pub mod policy_service;
 pub mod recompute;
 pub mod timesheet_convert;
 pub mod timesheet_service;

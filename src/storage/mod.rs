@@ -10,6 +10,7 @@
 //! write from its pool.
 
 pub mod derived;
+pub mod policy;
 mod rows;
 mod sql;
 mod writer;
@@ -104,7 +105,7 @@ pub struct EmployeeFilter {
 /// The storage interface. Every method is scoped to one organisation except
 /// the token lookup that finds the organisation in the first place.
 #[async_trait]
-pub trait Store: derived::DerivedStore + Send + Sync + 'static {
+pub trait Store: derived::DerivedStore + policy::PolicyStore + Send + Sync + 'static {
     /// Creates an organisation.
     async fn create_organisation(
         &self,
