@@ -193,6 +193,7 @@ pub fn evaluate(
         work: record.spans(),
         overtime: overtime.clone(),
         weekly_worked: weekly_worked.clone(),
+        nights: nights.clone(),
     };
     let findings = rules::evaluate(&ctx);
     Evaluation {

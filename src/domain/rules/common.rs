@@ -407,3 +407,107 @@ pub fn scope_dates(ctx: &RuleContext<'_>) -> (NaiveDate, NaiveDate) {
 pub fn is_werktag(date: NaiveDate) -> bool {
     date.weekday() != chrono::Weekday::Sun
 }
+
+/// Night workers' average (`no.night_avg`, § 10-11 (6); `eu.night_avg`,
+/// Art. 8): in every 4 ISO weeks (rolling by week) in which the employee
+/// *regularly* works more than `threshold` at night — read as at least one
+/// such shift a week on average, a choice the law leaves open — the working
+/// time per working day must average at most `limit`. `normal_only` counts
+/// only the ledger's normal minutes (Norway: "alminnelig arbeidstid").
+/// The average is per day with work, not per calendar day: dividing by 28
+/// could never reach 8 h and would make the rule dead letter.
+pub fn night_average(
+    ctx: &RuleContext<'_>,
+    out: &mut Vec<Draft>,
+    rule_id: &'static str,
+    normal_only: bool,
+) {
+    let day = ctx.date(ctx.scope.start);
+    let threshold = ctx.params.minutes(rule_id, "threshold", day);
+    let limit = ctx.params.minutes(rule_id, "limit", day);
+    let weeks = ctx.params.get(rule_id, "weeks", day).value.max(1);
+    let night_of = |span: Span| -> Duration {
+        ctx.nights
+            .iter()
+            .map(|n| span.clipped(n.start, n.end))
+            .sum()
+    };
+    let mut mondays: Vec<NaiveDate> = ctx
+        .record
+        .shifts
+        .iter()
+        .map(|s| crate::domain::engine::ledger::monday_of(s.day))
+        .collect();
+    mondays.dedup();
+    for monday in mondays {
+        let first = monday - Duration::weeks(weeks - 1);
+        let window = Span::new(
+            start_of_day(ctx.tz, first),
+            start_of_day(ctx.tz, monday + Duration::weeks(1)),
+        );
+        if !ctx.in_scope(window.end - Duration::seconds(1)) {
+            continue;
+        }
+        let shifts: Vec<_> = ctx
+            .record
+            .shifts
+            .iter()
+            .filter(|s| s.day >= first && s.day <= monday + Duration::days(6))
+            .collect();
+        let night_shifts = shifts
+            .iter()
+            .filter(|s| {
+                let segs = &ctx.record.segments[s.segments.clone()];
+                segs.iter().map(|g| night_of(g.span)).sum::<Duration>() > threshold
+            })
+            .count();
+        if i64::try_from(night_shifts).unwrap_or(0) < weeks {
+            continue;
+        }
+        let mut days: Vec<NaiveDate> = shifts.iter().map(|s| s.day).collect();
+        days.dedup();
+        let time: Duration = if normal_only {
+            ctx.ledger
+                .iter()
+                .filter(|s| !s.overtime)
+                .map(|s| s.span.clipped(window.start, window.end))
+                .sum()
+        } else {
+            ctx.work
+                .iter()
+                .map(|s| s.clipped(window.start, window.end))
+                .sum()
+        };
+        let n = i32::try_from(days.len()).unwrap_or(1).max(1);
+        let average = time / n;
+        if average <= limit {
+            continue;
+        }
+        let words = pick(
+            ctx.locale,
+            format!(
+                "nattarbeid i {night_shifts} skift over {weeks} uker; gjennomsnittlig {} arbeidstid per arbeidsdag; grense {}",
+                duration(Nb, average),
+                duration(Nb, limit)
+            ),
+            format!(
+                "night work in {night_shifts} shifts over {weeks} weeks; average {} working time per working day; limit {}",
+                duration(En, average),
+                duration(En, limit)
+            ),
+        );
+        out.push(draft(
+            ctx,
+            rule_id,
+            Severity::Violation,
+            window,
+            window.end,
+            average,
+            limit,
+            false,
+            words,
+            None,
+            ctx.evidence(window),
+        ));
+    }
+}

@@ -38,6 +38,8 @@ pub struct RuleContext<'a> {
     pub overtime: Vec<Span>,
     /// Worked time per ISO week (key: Monday), for averages over many weeks.
     pub weekly_worked: BTreeMap<NaiveDate, Duration>,
+    /// Night time (the pack's night hours) over the loaded record.
+    pub nights: Vec<Span>,
 }
 
 impl RuleContext<'_> {

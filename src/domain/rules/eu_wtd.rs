@@ -38,6 +38,7 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
         true,
     );
     breaks(ctx, out);
+    common::night_average(ctx, out, "eu.night_avg", false);
 }
 
 /// `eu.breaks` (Art. 4): a working day (shift) of more than 6 h needs a

@@ -82,6 +82,7 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     sunday_holiday(ctx, out);
     sunday_off_next(ctx, out);
     averaging(ctx, out);
+    common::night_average(ctx, out, "no.night_avg", true);
 }
 
 /// `no.breaks` (§ 10-9): per shift, a break when worked time passes 5 h 30;

@@ -425,3 +425,128 @@ fn missing_clock_out_after_fourteen_hours_open() {
         1
     );
 }
+
+/// Four weeks with a night shift 20:00–`end` each Mon (with a 30 min break);
+/// the other days are ordinary.
+fn night_weeks(end_h: u32, end_m: u32) -> Vec<EffectiveEvent> {
+    let mut e = Vec::new();
+    let mon = d(2026, 11, 2);
+    for w in 0..4 {
+        let night = mon + Duration::weeks(w);
+        let next = night + Duration::days(1);
+        e.extend(work(
+            at(night, 20, 0),
+            at(next, end_h, end_m),
+            &[(at(night, 23, 0), at(night, 23, 30))],
+        ));
+    }
+    e
+}
+
+#[test]
+fn night_average_at_eight_hours_per_working_day() {
+    // 20:00–04:30 with 30 min break = 8 h, 7 h 30 min of it at night.
+    assert_eq!(
+        count(&run(&night_weeks(4, 30)), "no.night_avg", Violation),
+        0
+    );
+    assert_eq!(
+        count(&run(&night_weeks(4, 31)), "no.night_avg", Violation),
+        1
+    );
+    let p = EmployeePolicy::default();
+    assert_eq!(
+        count(
+            &run_with("eu-wtd", false, &night_weeks(4, 30), &p),
+            "eu.night_avg",
+            Violation
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run_with("eu-wtd", false, &night_weeks(4, 31), &p),
+            "eu.night_avg",
+            Violation
+        ),
+        1
+    );
+}
+
+#[test]
+fn eu_average_of_48_hours_over_17_weeks() {
+    // 17 weeks of Mon–Sat 08:00–16:30 with 30 min break = 48 h a week.
+    let weeks = |extra: i64| {
+        let mut e = Vec::new();
+        let mon = d(2026, 5, 4);
+        for w in 0..17 {
+            for k in 0..6 {
+                let day = mon + Duration::weeks(w) + Duration::days(k);
+                let end =
+                    at(day, 16, 30) + Duration::minutes(if w == 16 && k == 5 { extra } else { 0 });
+                e.extend(work(
+                    at(day, 8, 0),
+                    end,
+                    &[(at(day, 12, 0), at(day, 12, 30))],
+                ));
+            }
+        }
+        e
+    };
+    let p = EmployeePolicy::default();
+    assert_eq!(
+        count(
+            &run_with("eu-wtd", false, &weeks(0), &p),
+            "eu.avg_48h",
+            Violation
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run_with("eu-wtd", false, &weeks(1), &p),
+            "eu.avg_48h",
+            Violation
+        ),
+        1
+    );
+}
+
+#[test]
+fn de_sunday_work_is_flagged_and_needs_a_substitute_day() {
+    let p = EmployeePolicy::default();
+    let sunday = d(2026, 11, 15);
+    let mut e = work(at(sunday, 10, 0), at(sunday, 12, 0), &[]);
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &e, &p),
+            "de.sunday_holiday",
+            Warning
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &e, &p),
+            "de.sunday_comp",
+            Violation
+        ),
+        0,
+        "days off follow"
+    );
+    // Work every Werktag of the two weeks after: no substitute day.
+    for k in 1..=14 {
+        let day = sunday + Duration::days(k);
+        if k % 7 != 0 {
+            e.extend(work(at(day, 9, 0), at(day, 12, 0), &[]));
+        }
+    }
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &e, &p),
+            "de.sunday_comp",
+            Violation
+        ),
+        1
+    );
+}
