@@ -115,7 +115,7 @@ pub async fn evaluate_range(
                 .or_insert_with(Duration::zero) += Duration::seconds(d.worked);
         }
     }
-    let eval = evaluate(
+    let mut eval = evaluate(
         subject(employee),
         &effective,
         &plans,
@@ -123,6 +123,21 @@ pub async fn evaluate_range(
         scope,
         &history,
     );
+    // Intervals whose clock-in or clock-out an amendment added, voided or moved.
+    let touched: std::collections::HashSet<uuid::Uuid> = amendments
+        .iter()
+        .flat_map(|a| [Some(a.request.amendment_id.0), a.request.change.target()])
+        .flatten()
+        .collect();
+    let amended: Vec<uuid::Uuid> = eval
+        .intervals
+        .iter()
+        .filter(|i| {
+            touched.contains(&i.start_event) || i.end_event.is_some_and(|e| touched.contains(&e))
+        })
+        .map(|i| i.start_event)
+        .collect();
+    eval.record.amended.extend(amended);
     Ok((eval, plans))
 }
 

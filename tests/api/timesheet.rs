@@ -221,6 +221,20 @@ async fn corrections_and_late_events_keep_findings_current(app: TestApp) {
     );
     assert_eq!(after[0].status(), pb::FindingStatus::Resolved);
     assert!(after[0].resolved_at.is_some());
+    let wednesday = timesheet(
+        &app,
+        &app.admin_token,
+        id,
+        dates(date(2026, 11, 18), date(2026, 11, 18)),
+    )
+    .await
+    .unwrap();
+    let interval = &wednesday.days[0].intervals[0];
+    assert!(
+        interval.amended,
+        "the timesheet shows the corrected record as corrected"
+    );
+    assert_eq!(interval.end, Some(ts(oslo(2026, 11, 18, 14, 30))));
     // A late, out-of-order day on Tuesday arrives OUT first: a 10 h 30 min rest before Wednesday.
     let mut clock = app.clock_client(&app.admin_token);
     for e in [
