@@ -94,7 +94,8 @@ pub async fn evaluate_range(
         .filter(|e| e.occurred_at >= load.start && e.occurred_at < load.end)
         .collect();
     let first = local_date(tz, scope.long.start.min(load.start));
-    let last = local_date(tz, scope.long.end.max(load.end));
+    // Long windows starting in scope reach up to 52 weeks past it.
+    let last = local_date(tz, scope.long.end.max(load.end) + LONG_REACH);
     let plans = policy(store, org, employee.id, first, last).await?;
     let mut history = History::default();
     if with_history {

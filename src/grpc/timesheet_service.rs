@@ -307,7 +307,11 @@ async fn list_findings(
         Some(Who::ManagerEmployeeId(id)) => {
             let manager = EmployeeId(convert::uuid("manager_employee_id", &id)?);
             ctx.employee(caller, manager, "manager_employee_id").await?;
-            if caller.role() != Role::Admin && caller.bound_employee() != Some(manager) {
+            // Only ADMIN, or the manager itself with a MANAGER token: an
+            // EMPLOYEE token of someone with reports reads only itself.
+            if caller.role() != Role::Admin
+                && (caller.role() != Role::Manager || caller.bound_employee() != Some(manager))
+            {
                 return Err(ApiError::PermissionDenied(format!(
                     "a {} token may read only its own team, not the team of {manager}",
                     caller.role().as_str()
@@ -424,6 +428,14 @@ async fn list_findings(
             .list_findings(org, &filter, after, size + 1)
             .await?
     };
+    // Paging follows the rows the query returned, before the per-zone date
+    // filter, so a filtered-out row can never end the listing early.
+    let raw_more = i64::try_from(found.len()).unwrap_or(i64::MAX) > size;
+    found.truncate(usize::try_from(size).unwrap_or(100));
+    let next_page_token = match (raw_more, found.last()) {
+        (true, Some(f)) => convert::page_token(&format!("{}_{}", f.at.timestamp_micros(), f.id)),
+        _ => String::new(),
+    };
     if let Some((first, last)) = dates {
         let mut zones: HashMap<EmployeeId, chrono_tz::Tz> =
             people.iter().map(|p| (p.id, p.fields.time_zone)).collect();
@@ -447,12 +459,6 @@ async fn list_findings(
         }
         found = kept;
     }
-    let more = i64::try_from(found.len()).unwrap_or(i64::MAX) > size;
-    found.truncate(usize::try_from(size).unwrap_or(100));
-    let next_page_token = match (more, found.last()) {
-        (true, Some(f)) => convert::page_token(&format!("{}_{}", f.at.timestamp_micros(), f.id)),
-        _ => String::new(),
-    };
     Ok(pb::ListFindingsResponse {
         findings: found.iter().map(finding_pb).collect(),
         next_page_token,

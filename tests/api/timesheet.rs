@@ -625,7 +625,88 @@ async fn bad_input_is_refused_naming_the_field(app: TestApp) {
     );
 }
 
+async fn recomputes_never_duplicate_findings(app: TestApp) {
+    let kari = app.create_employee("E1").await;
+    let id = &kari.employee_id;
+    // Two Sundays in a row (no.sunday_off_next, no.sunday_holiday), and a
+    // 6 h day without a break.
+    post_work(
+        &app,
+        id,
+        oslo(2026, 10, 4, 10, 0),
+        oslo(2026, 10, 4, 12, 0),
+        &[],
+    )
+    .await;
+    post_work(
+        &app,
+        id,
+        oslo(2026, 10, 11, 10, 0),
+        oslo(2026, 10, 11, 12, 0),
+        &[],
+    )
+    .await;
+    post_work(
+        &app,
+        id,
+        oslo(2026, 10, 14, 9, 0),
+        oslo(2026, 10, 14, 15, 0),
+        &[],
+    )
+    .await;
+    let before = findings_of(&app, id).await;
+    // Changes in later weeks recompute scopes that start or end right
+    // around those findings: none of them may be duplicated or resolved.
+    for (d, m) in [(20, 10), (3, 11), (10, 11), (17, 11)] {
+        post_work(
+            &app,
+            id,
+            oslo(2026, m, d, 9, 0),
+            oslo(2026, m, d, 11, 0),
+            &[],
+        )
+        .await;
+        let now = findings_of(&app, id).await;
+        let open: Vec<_> = now
+            .iter()
+            .filter(|f| f.status() == pb::FindingStatus::Open)
+            .collect();
+        assert_eq!(open.len(), before.len(), "after work on {d}.{m}: {now:#?}");
+        for f in &before {
+            assert!(
+                open.iter().any(|g| g.finding_id == f.finding_id),
+                "{} lost its identity",
+                f.rule_id
+            );
+        }
+    }
+    let rules: Vec<_> = before.iter().map(|f| f.rule_id.as_str()).collect();
+    assert!(
+        rules.contains(&"no.sunday_off_next") && rules.contains(&"no.breaks"),
+        "{rules:?}"
+    );
+}
+
+async fn an_employee_token_cannot_read_a_team(app: TestApp) {
+    let boss = app.create_employee("B1").await;
+    app.create_employee_managed_by("E1", &boss.employee_id)
+        .await;
+    // The boss's EMPLOYEE token (not MANAGER) reads only the boss.
+    let token = app.token(pb::Role::Employee, Some(&boss.employee_id)).await;
+    let r = sheets(&app, &token)
+        .list_findings(pb::ListFindingsRequest {
+            scope: Some(pb::list_findings_request::Scope::ManagerEmployeeId(
+                boss.employee_id.clone(),
+            )),
+            ..Default::default()
+        })
+        .await;
+    assert_error(r, Code::PermissionDenied, "team");
+}
+
 crate::both_backends!(
+    recomputes_never_duplicate_findings,
+    an_employee_token_cannot_read_a_team,
     example_4_week_over_grpc,
     corrections_and_late_events_keep_findings_current,
     list_findings_pages_newest_first_for_a_team,

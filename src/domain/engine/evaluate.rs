@@ -169,11 +169,29 @@ pub fn evaluate(
     };
     let days = day_totals(subject.tz, &ledger, &nights, &sundays);
 
-    let mut overtime = overtime_spans(&ledger);
+    // Inside `trusted` the loaded ledger is exact; outside it, the stored
+    // history stands in (an incremental recompute loads a margin it does
+    // not trust: the ledger of a partly loaded week starts from zero).
+    let trusted = history.trusted;
+    let in_trusted_date = |d: NaiveDate| {
+        trusted.is_none_or(|t| {
+            d >= local_date(subject.tz, t.start) && d < local_date(subject.tz, t.end)
+        })
+    };
+    let mut overtime: Vec<Span> = overtime_spans(&ledger)
+        .into_iter()
+        .filter_map(|s| match trusted {
+            None => Some(s),
+            Some(t) => {
+                let c = Span::new(s.start.max(t.start), s.end.min(t.end));
+                (!c.is_empty()).then_some(c)
+            }
+        })
+        .collect();
     overtime.extend(history.overtime.iter().copied());
     overtime.sort();
     let mut weekly_worked = history.weekly_worked.clone();
-    for (date, t) in &days {
+    for (date, t) in days.iter().filter(|(d, _)| in_trusted_date(**d)) {
         *weekly_worked
             .entry(monday_of(*date))
             .or_insert_with(Duration::zero) += t.worked;

@@ -122,9 +122,17 @@ pub fn reconcile(
     pool.sort_by_key(|(f, _)| (f.status != FindingStatus::Open, f.first_seen_at, f.id));
     let mut changes = Changes::default();
     for d in drafts {
-        let hit = pool
-            .iter_mut()
-            .find(|(f, used)| !*used && f.rule_id == d.rule_id && overlaps(f.window, d.window));
+        // The same window first: neighbouring windows overlap (24 h rest
+        // windows on consecutive days), and must not swap identities.
+        let exact = pool
+            .iter()
+            .position(|(f, used)| !*used && f.rule_id == d.rule_id && f.window == d.window);
+        let index = exact.or_else(|| {
+            pool.iter().position(|(f, used)| {
+                !*used && f.rule_id == d.rule_id && overlaps(f.window, d.window)
+            })
+        });
+        let hit = index.map(|i| &mut pool[i]);
         match hit {
             Some((f, used)) => {
                 *used = true;

@@ -240,10 +240,17 @@ pub fn weekly_average(
         .weekly_worked
         .keys()
         .copied()
-        .filter(|m| *m >= scope_first && *m <= scope_last)
+        .filter(|m| {
+            *m >= scope_first - Duration::weeks(1) && *m <= scope_last + Duration::weeks(weeks)
+        })
         .collect();
     for monday in mondays {
         let first = monday - Duration::weeks(weeks - 1);
+        // Findings are keyed by where their window starts (see `rules::evaluate`).
+        let start = start_of_day(ctx.tz, first);
+        if start < scope.start || start >= scope.end {
+            continue;
+        }
         let total: Duration = ctx
             .weekly_worked
             .range(first..=monday)
@@ -445,7 +452,7 @@ pub fn night_average(
             start_of_day(ctx.tz, first),
             start_of_day(ctx.tz, monday + Duration::weeks(1)),
         );
-        if !ctx.in_scope(window.end - Duration::seconds(1)) {
+        if !ctx.in_scope(window.start) {
             continue;
         }
         let shifts: Vec<_> = ctx

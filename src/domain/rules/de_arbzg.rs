@@ -166,7 +166,7 @@ fn rest(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     const RULE: &str = "de.rest";
     for pair in ctx.record.shifts.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
-        if !ctx.in_scope(b.span.start) {
+        if !ctx.in_scope(a.span.end) {
             continue;
         }
         let min = ctx.params.minutes(RULE, "min_rest", b.day);
@@ -229,7 +229,7 @@ fn sunday(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
         if ctx.plan.is_sunday_or_holiday(d) {
             let w = worked(d);
             let span = day_span(d);
-            if w > Duration::zero() && ctx.in_scope(span.start.max(ctx.scope.start)) {
+            if w > Duration::zero() && ctx.in_scope(span.start) {
                 let words = pick(
                     ctx.locale,
                     format!("{} arbeid på søn-/helligdag {d}", duration(Nb, w)),

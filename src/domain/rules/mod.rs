@@ -37,6 +37,13 @@ pub fn evaluate(ctx: &RuleContext<'_>) -> Vec<Draft> {
         _ => no_aml::evaluate(ctx, &mut out),
     }
     common::missing_clock_out(ctx, &mut out);
+    // Findings are keyed by where their window starts: storage reconciles
+    // the stored findings whose window starts in the same scope, so a draft
+    // outside it would be inserted again on every recompute.
+    out.retain(|d| {
+        let scope = ctx.scope_of(d.rule_id);
+        d.window.start >= scope.start && d.window.start < scope.end
+    });
     out.sort_by(|a, b| (a.at, a.rule_id, a.window.start).cmp(&(b.at, b.rule_id, b.window.start)));
     out
 }

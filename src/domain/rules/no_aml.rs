@@ -246,7 +246,7 @@ fn sunday_holiday(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             continue;
         };
         let at = first.start.max(w.start);
-        if !ctx.in_scope(at) {
+        if !ctx.in_scope(w.start) {
             continue;
         }
         let words = pick(
@@ -296,12 +296,14 @@ fn sunday_off_next(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     };
     let mut d = from - Duration::days(7);
     let mut previous: Option<NaiveDate> = None;
+    // A pair starting in scope ends on the next Sunday at the latest.
+    let to = to + Duration::weeks(1);
     while d <= to {
         if ctx.plan.is_sunday_or_holiday(d) {
             let worked = worked_on(d);
             if let (Some(p), true) = (previous, worked) {
                 let at = start_of_day(ctx.tz, d);
-                if ctx.in_scope(at) {
+                if ctx.in_scope(start_of_day(ctx.tz, p)) {
                     let window = Span::new(
                         start_of_day(ctx.tz, p),
                         start_of_day(ctx.tz, d + Duration::days(1)),
@@ -351,8 +353,7 @@ fn averaging(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             }
             let window = Span::new(start_of_day(ctx.tz, start), start_of_day(ctx.tz, end));
             let scope = ctx.scope_of(RULE);
-            let last = window.end - Duration::seconds(1);
-            if last >= scope.start && last < scope.end {
+            if window.start >= scope.start && window.start < scope.end {
                 let normal: Duration = ctx
                     .ledger
                     .iter()
