@@ -78,6 +78,11 @@ pub struct Evaluation {
     pub overtime: Vec<Span>,
     /// Worked time per ISO week the rules read (key: Monday).
     pub weekly_worked: BTreeMap<NaiveDate, Duration>,
+    /// Night time (rules.md § 1, `no.night`) around the worked dates.
+    pub nights: Vec<Span>,
+    /// Sunday/holiday windows (§ 10-10) around the worked dates; empty
+    /// outside `no-aml`.
+    pub sundays: Vec<Span>,
 }
 
 /// The ledger's normal limits for a pack, with agreements and overrides.
@@ -223,5 +228,7 @@ pub fn evaluate(
         findings,
         overtime,
         weekly_worked,
+        nights,
+        sundays,
     }
 }

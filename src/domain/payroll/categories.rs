@@ -1,0 +1,273 @@
+//! An employee's payroll figures for one period, from the engine's ledger
+//! and the plan (rules.md § 0: every minute once, split at local midnight).
+//!
+//! Payroll choices, written down:
+//! - Minutes are exact to the microsecond until the end; each figure is then
+//!   rounded half away from zero to whole minutes. WORKED is split into
+//!   NORMAL and the OVERTIME rates by largest remainder, so
+//!   NORMAL + Σ OVERTIME = WORKED holds exactly in whole minutes.
+//! - FLEX_MOVEMENT = WORKED + ABSENCE + TIME_OFF_IN_LIEU − SCHEDULED, from
+//!   the rounded figures, so it reconciles line by line. As in the
+//!   timesheet, an absent scheduled minute (time off in lieu included)
+//!   counts as if worked; time off in lieu is reported on its own so payroll
+//!   can draw it from the overtime bank.
+//! - Scheduled time and absences count only on dates the employee is
+//!   employed (from creation or the first registered work, to deactivation
+//!   or the last work); worked minutes always count.
+//! - Open intervals count nothing (no hours are guessed); they show as open
+//!   findings until someone completes the record.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::lines::{Category, Line, LineKey, Totals};
+use super::settings::PayrollSettings;
+use crate::domain::engine::days::{DayTotals, Plan};
+use crate::domain::engine::ledger::{LedgerSegment, monday_of};
+use crate::domain::engine::record::Span;
+use crate::domain::local_days::{local_date, split_at_midnight};
+use crate::domain::policy::AbsenceKind;
+
+/// What the figures of one employee and period are made from.
+pub struct PeriodInput<'a> {
+    pub tz: Tz,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    /// Dates on which scheduled time and absences count (see module docs).
+    pub employed: (NaiveDate, NaiveDate),
+    /// The ledger from at least the Monday of `first`'s week.
+    pub ledger: &'a [LedgerSegment],
+    /// Worked minutes per local date, by category.
+    pub days: &'a BTreeMap<NaiveDate, DayTotals>,
+    pub nights: &'a [Span],
+    pub sundays: &'a [Span],
+    pub plan: &'a Plan<'a>,
+    /// Open findings whose `at` lies in the period.
+    pub open_findings: i64,
+}
+
+const MINUTE_US: i64 = 60_000_000;
+
+fn micros(d: Duration) -> i64 {
+    d.num_microseconds().unwrap_or(i64::MAX)
+}
+
+/// Whole minutes, rounded half away from zero.
+#[must_use]
+pub fn round_minutes(d: Duration) -> i64 {
+    let us = micros(d);
+    let (q, r) = (us / MINUTE_US, us % MINUTE_US);
+    if r.abs() * 2 >= MINUTE_US {
+        q + r.signum()
+    } else {
+        q
+    }
+}
+
+/// Splits `total` whole minutes over exact `parts` (which sum to about it)
+/// by largest remainder: each part gets its floor, then the minutes left go
+/// to the largest remainders, ties to the earlier part.
+fn apportion(total: i64, parts: &[i64]) -> Vec<i64> {
+    let mut out: Vec<i64> = parts.iter().map(|p| p.div_euclid(MINUTE_US)).collect();
+    let mut left = total - out.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(parts[i].rem_euclid(MINUTE_US)), i));
+    for &i in order.iter().cycle().take(parts.len() * 2) {
+        if left <= 0 {
+            break;
+        }
+        out[i] += 1;
+        left -= 1;
+    }
+    out
+}
+
+/// Overtime by rate: each ledger overtime minute gets the rate of its weekly
+/// tier, raised to the night or Sunday/holiday rate where those apply and
+/// are higher.
+fn overtime_by_rate(input: &PeriodInput<'_>, s: &PayrollSettings) -> BTreeMap<i32, Duration> {
+    let mut segs: Vec<&LedgerSegment> = input.ledger.iter().filter(|l| l.overtime).collect();
+    segs.sort_by_key(|l| (l.span.start, l.interval));
+    let mut week_done: BTreeMap<NaiveDate, Duration> = BTreeMap::new();
+    let mut out: BTreeMap<i32, Duration> = BTreeMap::new();
+    for seg in segs {
+        let done = week_done.entry(monday_of(seg.shift_day)).or_default();
+        let mut at = seg.span.start;
+        while at < seg.span.end {
+            let idx = s
+                .tiers
+                .iter()
+                .rposition(|t| Duration::minutes(t.after_week_overtime_minutes) <= *done)
+                .unwrap_or(0);
+            let mut end = seg.span.end;
+            if let Some(next) = s.tiers.get(idx + 1) {
+                end = end.min(at + (Duration::minutes(next.after_week_overtime_minutes) - *done));
+            }
+            add_piece(input, s, s.tiers[idx].rate, at, end, &mut out);
+            *done += end - at;
+            at = end;
+        }
+    }
+    out
+}
+
+/// Adds `[a, b)` at `tier` to `out`, split where the night, Sunday/holiday
+/// and calendar-day boundaries fall, counting only dates of the period.
+fn add_piece(
+    input: &PeriodInput<'_>,
+    s: &PayrollSettings,
+    tier: i32,
+    a: DateTime<Utc>,
+    b: DateTime<Utc>,
+    out: &mut BTreeMap<i32, Duration>,
+) {
+    let mut cuts: Vec<DateTime<Utc>> = vec![a, b];
+    for sp in input.nights.iter().chain(input.sundays) {
+        for t in [sp.start, sp.end] {
+            if t > a && t < b {
+                cuts.push(t);
+            }
+        }
+    }
+    let mut from = a;
+    for (_, len) in split_at_midnight(input.tz, a, b) {
+        cuts.push(from);
+        from += len;
+    }
+    cuts.sort();
+    cuts.dedup();
+    for w in cuts.windows(2) {
+        let (x, y) = (w[0], w[1]);
+        if !(input.first..=input.last).contains(&local_date(input.tz, x)) {
+            continue;
+        }
+        let inside = |spans: &[Span]| spans.iter().any(|sp| sp.start <= x && x < sp.end);
+        let mut rate = tier;
+        if s.night_rate > 0 && inside(input.nights) {
+            rate = rate.max(s.night_rate);
+        }
+        if s.sunday_rate > 0 && inside(input.sundays) {
+            rate = rate.max(s.sunday_rate);
+        }
+        *out.entry(rate).or_default() += y - x;
+    }
+}
+
+/// The period's own figures in whole minutes (and the findings count).
+#[must_use]
+pub fn figures(input: &PeriodInput<'_>, s: &PayrollSettings) -> Totals {
+    let mut worked = DayTotals::default();
+    for (_, t) in input.days.range(input.first..=input.last) {
+        worked += *t;
+    }
+    let overtime = overtime_by_rate(input, s);
+    let mut scheduled = Duration::zero();
+    let mut absent: BTreeMap<AbsenceKind, Duration> = BTreeMap::new();
+    let (from, to) = (
+        input.first.max(input.employed.0),
+        input.last.min(input.employed.1),
+    );
+    let mut d = from;
+    while d <= to {
+        let p = input.plan.day(d);
+        scheduled += p.scheduled;
+        for (_, kind, m) in &p.absences {
+            *absent.entry(*kind).or_default() += *m;
+        }
+        d += Duration::days(1);
+    }
+
+    let mut out = Totals::new();
+    let worked_min = round_minutes(worked.worked);
+    let rates: Vec<i32> = overtime.keys().copied().collect();
+    let overtime_us: i64 = overtime.values().map(|d| micros(*d)).sum();
+    let mut parts = vec![micros(worked.worked) - overtime_us];
+    parts.extend(overtime.values().map(|d| micros(*d)));
+    let split = apportion(worked_min, &parts);
+    out.insert(
+        LineKey::of(Category::Scheduled),
+        (round_minutes(scheduled), 0),
+    );
+    out.insert(LineKey::of(Category::Worked), (worked_min, 0));
+    out.insert(LineKey::of(Category::Normal), (split[0], 0));
+    for (rate, m) in rates.iter().zip(&split[1..]) {
+        out.insert(LineKey::overtime(*rate), (*m, 0));
+    }
+    out.insert(
+        LineKey::of(Category::Night),
+        (round_minutes(worked.night), 0),
+    );
+    out.insert(
+        LineKey::of(Category::SundayHoliday),
+        (round_minutes(worked.sunday_holiday), 0),
+    );
+    let mut absent_min = 0;
+    for (kind, m) in &absent {
+        let key = if *kind == AbsenceKind::TimeOffInLieu {
+            LineKey::of(Category::TimeOffInLieu)
+        } else {
+            LineKey::absence(*kind)
+        };
+        let m = round_minutes(*m);
+        absent_min += m;
+        out.insert(key, (m, 0));
+    }
+    out.insert(
+        LineKey::of(Category::FlexMovement),
+        (worked_min + absent_min - round_minutes(scheduled), 0),
+    );
+    out.insert(
+        LineKey::of(Category::OpenFindings),
+        (0, input.open_findings),
+    );
+    out.retain(|_, (m, c)| *m != 0 || *c != 0);
+    out
+}
+
+/// Lines for `totals` with the settings' pay codes, in key order.
+#[must_use]
+pub fn lines(totals: &Totals, s: &PayrollSettings) -> Vec<Line> {
+    totals
+        .iter()
+        .filter(|(_, (m, c))| *m != 0 || *c != 0)
+        .map(|(key, (minutes, count))| Line {
+            key: *key,
+            pay_code: s.code(key),
+            minutes: *minutes,
+            count: *count,
+            adjustment: None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(round_minutes(Duration::seconds(29)), 0);
+        assert_eq!(round_minutes(Duration::seconds(30)), 1);
+        assert_eq!(round_minutes(Duration::seconds(-30)), -1);
+        assert_eq!(round_minutes(Duration::seconds(-89)), -1);
+        assert_eq!(round_minutes(Duration::seconds(90)), 2);
+    }
+
+    #[test]
+    fn apportioning_keeps_the_total() {
+        let m = MINUTE_US;
+        // 10.5 + 10.5 = 21 minutes: the first part takes the extra minute.
+        assert_eq!(
+            apportion(21, &[10 * m + m / 2, 10 * m + m / 2]),
+            vec![11, 10]
+        );
+        // 0.4 + 0.4 + 0.4 = 1.2 → 1 minute, to the first.
+        assert_eq!(
+            apportion(1, &[2 * m / 5, 2 * m / 5, 2 * m / 5]),
+            vec![1, 0, 0]
+        );
+        assert_eq!(apportion(0, &[0, 0]), vec![0, 0]);
+    }
+}

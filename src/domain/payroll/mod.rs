@@ -1,0 +1,8 @@
+//! Payroll (pure): periods, settings, the figures of an employee's period,
+//! adjustments for locked periods, and CSV rows.
+
+pub mod categories;
+pub mod csv;
+pub mod lines;
+pub mod period;
+pub mod settings;
