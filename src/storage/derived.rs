@@ -480,34 +480,8 @@ impl DerivedStore for SqlStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
-        let sql = format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
-             AND occurred_at >= $3 AND occurred_at < $4 ORDER BY occurred_at, event_id",
-            rows::EVENT_COLUMNS
-        );
-        let mut events: Vec<StoredEvent> = sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(employee.to_string())
-            .bind(micros(from))
-            .bind(micros(to))
-            .fetch_all(self.reader())
-            .await
-            .map_err(classify)?
-            .iter()
-            .map(rows::stored_event)
-            .collect::<StoreResult<_>>()?;
-        let amendments = load_amendments(self.reader(), org, employee).await?;
-        for target in amendments.iter().filter_map(|a| a.request.change.target()) {
-            if events.iter().any(|e| e.event.event_id.0 == target) {
-                continue;
-            }
-            if let Some(e) = find_event(self.reader(), org, &target.to_string()).await?
-                && e.event.employee_id == employee
-            {
-                events.push(e);
-            }
-        }
-        Ok((events, amendments))
+        let mut conn = self.reader().acquire().await.map_err(classify)?;
+        record_between_on(&mut conn, org, employee, from, to).await
     }
 
     async fn enqueue_recompute(
@@ -698,4 +672,42 @@ impl DerivedStore for SqlStore {
             .map(finding)
             .collect()
     }
+}
+
+/// [`DerivedStore::record_between`] on one connection (a snapshot's).
+pub(super) async fn record_between_on(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employee: EmployeeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
+    let sql = format!(
+        "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+         AND occurred_at >= $3 AND occurred_at < $4 ORDER BY occurred_at, event_id",
+        rows::EVENT_COLUMNS
+    );
+    let mut events: Vec<StoredEvent> = sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .bind(micros(from))
+        .bind(micros(to))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(rows::stored_event)
+        .collect::<StoreResult<_>>()?;
+    let amendments = load_amendments(&mut *conn, org, employee).await?;
+    for target in amendments.iter().filter_map(|a| a.request.change.target()) {
+        if events.iter().any(|e| e.event.event_id.0 == target) {
+            continue;
+        }
+        if let Some(e) = find_event(&mut *conn, org, &target.to_string()).await?
+            && e.event.employee_id == employee
+        {
+            events.push(e);
+        }
+    }
+    Ok((events, amendments))
 }

@@ -10,6 +10,7 @@
 //! write from its pool.
 
 pub mod derived;
+pub mod payroll;
 pub mod policy;
 mod rows;
 mod sql;
@@ -105,7 +106,8 @@ pub struct EmployeeFilter {
 /// The storage interface. Every method is scoped to one organisation except
 /// the token lookup that finds the organisation in the first place.
 #[async_trait]
-pub trait Store: derived::DerivedStore + policy::PolicyStore + Send + Sync + 'static {
+pub trait Store:
+    derived::DerivedStore + policy::PolicyStore + payroll::PayrollStore + Send + Sync + 'static {
     /// Creates an organisation.
     async fn create_organisation(
         &self,

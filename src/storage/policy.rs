@@ -456,6 +456,206 @@ fn holiday_kind_text(k: HolidayKind) -> &'static str {
     }
 }
 
+// ---- reads on any executor ---------------------------------------------------
+
+async fn list_schedules_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    org: OrgId,
+    filter: &PlanFilter,
+    after: Option<String>,
+    limit: i64,
+) -> StoreResult<Vec<Schedule>> {
+    let mut q = Query::new("SELECT * FROM schedules WHERE organisation_id = $1", org);
+    employee_scope(&mut q, filter);
+    if let Some((a, b)) = filter.dates {
+        q.and(
+            "valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
+            vec![Bind::Text(b.to_string()), Bind::Text(a.to_string())],
+        );
+    }
+    keyset(&mut q, after.as_deref(), "valid_from", "schedule_id");
+    q.fetch(
+        ex,
+        "employee_id, valid_from, schedule_id",
+        limit,
+        schedule_row,
+    )
+    .await
+}
+
+async fn list_agreements_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    org: OrgId,
+    filter: &PlanFilter,
+    after: Option<String>,
+    limit: i64,
+) -> StoreResult<Vec<Agreement>> {
+    let mut q = Query::new("SELECT * FROM agreements WHERE organisation_id = $1", org);
+    employee_scope(&mut q, filter);
+    if let Some(k) = filter.agreement_kind {
+        q.and("kind = ?", vec![Bind::Text(kind_text(k).into())]);
+    }
+    if let Some((a, b)) = filter.dates {
+        q.and(
+            "valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
+            vec![Bind::Text(b.to_string()), Bind::Text(a.to_string())],
+        );
+    }
+    keyset(&mut q, after.as_deref(), "valid_from", "agreement_id");
+    q.fetch(
+        ex,
+        "employee_id, valid_from, agreement_id",
+        limit,
+        agreement_row,
+    )
+    .await
+}
+
+async fn list_absences_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    org: OrgId,
+    filter: &PlanFilter,
+    after: Option<String>,
+    limit: i64,
+) -> StoreResult<Vec<Absence>> {
+    let mut q = Query::new("SELECT * FROM absences WHERE organisation_id = $1", org);
+    employee_scope(&mut q, filter);
+    if let Some((a, b)) = filter.dates {
+        q.and(
+            "first_day <= ? AND last_day >= ?",
+            vec![Bind::Text(b.to_string()), Bind::Text(a.to_string())],
+        );
+    }
+    if !filter.absence_kinds.is_empty() {
+        let marks: Vec<&str> = filter.absence_kinds.iter().map(|_| "?").collect();
+        q.and(
+            &format!("kind IN ({})", marks.join(", ")),
+            filter
+                .absence_kinds
+                .iter()
+                .map(|k| Bind::Text(k.as_str().into()))
+                .collect(),
+        );
+    }
+    if !filter.include_cancelled {
+        q.and("cancelled_at IS NULL", vec![]);
+    }
+    keyset(&mut q, after.as_deref(), "first_day", "absence_id");
+    q.fetch(
+        ex,
+        "employee_id, first_day, absence_id",
+        limit,
+        absence_row,
+    )
+    .await
+}
+
+async fn list_overrides_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    org: OrgId,
+    filter: &PlanFilter,
+    after: Option<String>,
+    limit: i64,
+) -> StoreResult<Vec<RuleOverride>> {
+    let mut q = Query::new(
+        "SELECT * FROM rule_overrides WHERE organisation_id = $1",
+        org,
+    );
+    if let Some(e) = filter.employee {
+        q.and("scope = ?", vec![Bind::Text(e.to_string())]);
+    }
+    if filter.organisation_only {
+        q.and("scope = ''", vec![]);
+    }
+    if let Some(r) = &filter.rule_id {
+        q.and("rule_id = ?", vec![Bind::Text(r.clone())]);
+    }
+    if let Some((s, r, p)) = after_parts(after.as_deref()) {
+        q.and(
+            "(scope > ? OR (scope = ? AND (rule_id > ? OR (rule_id = ? AND parameter > ?))))",
+            vec![
+                Bind::Text(s.clone()),
+                Bind::Text(s),
+                Bind::Text(r.clone()),
+                Bind::Text(r),
+                Bind::Text(p),
+            ],
+        );
+    }
+    q.fetch(
+        ex,
+        "scope, rule_id, parameter",
+        limit,
+        override_row,
+    )
+    .await
+}
+
+async fn list_holidays_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    org: OrgId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<OrgHoliday>> {
+    let mut q = Query::new("SELECT * FROM org_holidays WHERE organisation_id = $1", org);
+    q.and(
+        "day >= ? AND day <= ?",
+        vec![Bind::Text(from.to_string()), Bind::Text(to.to_string())],
+    );
+    q.fetch(ex, "day", 10_000, holiday_row).await
+}
+
+/// An employee's plans for local dates `from..=to`, read on one connection
+/// (so a snapshot transaction sees them as of its start).
+pub(super) async fn policy_on(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employee: EmployeeId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<EmployeePolicy> {
+    let f = PlanFilter {
+        employee: Some(employee),
+        dates: Some((from, to)),
+        ..PlanFilter::default()
+    };
+    let schedules = list_schedules_on(&mut *conn, org, &f, None, 10_000).await?;
+    let agreements = list_agreements_on(&mut *conn, org, &f, None, 10_000).await?;
+    let absences = list_absences_on(&mut *conn, org, &f, None, 10_000).await?;
+    let mut overrides = list_overrides_on(
+        &mut *conn,
+        org,
+        &PlanFilter {
+            organisation_only: true,
+            ..PlanFilter::default()
+        },
+        None,
+        10_000,
+    )
+    .await?;
+    overrides.extend(
+        list_overrides_on(
+            &mut *conn,
+            org,
+            &PlanFilter {
+                employee: Some(employee),
+                ..PlanFilter::default()
+            },
+            None,
+            10_000,
+        )
+        .await?,
+    );
+    let holidays = list_holidays_on(&mut *conn, org, from, to).await?;
+    Ok(EmployeePolicy {
+        schedules,
+        agreements,
+        absences,
+        overrides,
+        holidays,
+    })
+}
+
 // ---- queries ---------------------------------------------------------------
 
 /// A parameter of a dynamically built query.
@@ -492,9 +692,9 @@ impl Query {
         self.sql.push_str(&c);
     }
 
-    async fn fetch<T>(
+    async fn fetch<'e, E: sqlx::Executor<'e, Database = sqlx::Any>, T>(
         mut self,
-        pool: &sqlx::AnyPool,
+        pool: E,
         order: &str,
         limit: i64,
         map: fn(&AnyRow) -> StoreResult<T>,
@@ -771,22 +971,7 @@ impl PolicyStore for SqlStore {
         after: Option<String>,
         limit: i64,
     ) -> StoreResult<Vec<Schedule>> {
-        let mut q = Query::new("SELECT * FROM schedules WHERE organisation_id = $1", org);
-        employee_scope(&mut q, filter);
-        if let Some((a, b)) = filter.dates {
-            q.and(
-                "valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
-                vec![Bind::Text(b.to_string()), Bind::Text(a.to_string())],
-            );
-        }
-        keyset(&mut q, after.as_deref(), "valid_from", "schedule_id");
-        q.fetch(
-            self.reader(),
-            "employee_id, valid_from, schedule_id",
-            limit,
-            schedule_row,
-        )
-        .await
+        list_schedules_on(self.reader(), org, filter, after, limit).await
     }
 
     async fn create_agreement(&self, org: OrgId, agreement: Agreement) -> StoreResult<Agreement> {
@@ -801,25 +986,7 @@ impl PolicyStore for SqlStore {
         after: Option<String>,
         limit: i64,
     ) -> StoreResult<Vec<Agreement>> {
-        let mut q = Query::new("SELECT * FROM agreements WHERE organisation_id = $1", org);
-        employee_scope(&mut q, filter);
-        if let Some(k) = filter.agreement_kind {
-            q.and("kind = ?", vec![Bind::Text(kind_text(k).into())]);
-        }
-        if let Some((a, b)) = filter.dates {
-            q.and(
-                "valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
-                vec![Bind::Text(b.to_string()), Bind::Text(a.to_string())],
-            );
-        }
-        keyset(&mut q, after.as_deref(), "valid_from", "agreement_id");
-        q.fetch(
-            self.reader(),
-            "employee_id, valid_from, agreement_id",
-            limit,
-            agreement_row,
-        )
-        .await
+        list_agreements_on(self.reader(), org, filter, after, limit).await
     }
 
     async fn end_agreement(
@@ -904,36 +1071,7 @@ impl PolicyStore for SqlStore {
         after: Option<String>,
         limit: i64,
     ) -> StoreResult<Vec<Absence>> {
-        let mut q = Query::new("SELECT * FROM absences WHERE organisation_id = $1", org);
-        employee_scope(&mut q, filter);
-        if let Some((a, b)) = filter.dates {
-            q.and(
-                "first_day <= ? AND last_day >= ?",
-                vec![Bind::Text(b.to_string()), Bind::Text(a.to_string())],
-            );
-        }
-        if !filter.absence_kinds.is_empty() {
-            let marks: Vec<&str> = filter.absence_kinds.iter().map(|_| "?").collect();
-            q.and(
-                &format!("kind IN ({})", marks.join(", ")),
-                filter
-                    .absence_kinds
-                    .iter()
-                    .map(|k| Bind::Text(k.as_str().into()))
-                    .collect(),
-            );
-        }
-        if !filter.include_cancelled {
-            q.and("cancelled_at IS NULL", vec![]);
-        }
-        keyset(&mut q, after.as_deref(), "first_day", "absence_id");
-        q.fetch(
-            self.reader(),
-            "employee_id, first_day, absence_id",
-            limit,
-            absence_row,
-        )
-        .await
+        list_absences_on(self.reader(), org, filter, after, limit).await
     }
 
     async fn cancel_absence(
@@ -1031,38 +1169,7 @@ impl PolicyStore for SqlStore {
         after: Option<String>,
         limit: i64,
     ) -> StoreResult<Vec<RuleOverride>> {
-        let mut q = Query::new(
-            "SELECT * FROM rule_overrides WHERE organisation_id = $1",
-            org,
-        );
-        if let Some(e) = filter.employee {
-            q.and("scope = ?", vec![Bind::Text(e.to_string())]);
-        }
-        if filter.organisation_only {
-            q.and("scope = ''", vec![]);
-        }
-        if let Some(r) = &filter.rule_id {
-            q.and("rule_id = ?", vec![Bind::Text(r.clone())]);
-        }
-        if let Some((s, r, p)) = after_parts(after.as_deref()) {
-            q.and(
-                "(scope > ? OR (scope = ? AND (rule_id > ? OR (rule_id = ? AND parameter > ?))))",
-                vec![
-                    Bind::Text(s.clone()),
-                    Bind::Text(s),
-                    Bind::Text(r.clone()),
-                    Bind::Text(r),
-                    Bind::Text(p),
-                ],
-            );
-        }
-        q.fetch(
-            self.reader(),
-            "scope, rule_id, parameter",
-            limit,
-            override_row,
-        )
-        .await
+        list_overrides_on(self.reader(), org, filter, after, limit).await
     }
 
     async fn delete_override(&self, org: OrgId, id: Uuid) -> StoreResult<RuleOverride> {
@@ -1125,12 +1232,7 @@ impl PolicyStore for SqlStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<OrgHoliday>> {
-        let mut q = Query::new("SELECT * FROM org_holidays WHERE organisation_id = $1", org);
-        q.and(
-            "day >= ? AND day <= ?",
-            vec![Bind::Text(from.to_string()), Bind::Text(to.to_string())],
-        );
-        q.fetch(self.reader(), "day", 10_000, holiday_row).await
+        list_holidays_on(self.reader(), org, from, to).await
     }
 
     async fn remove_holiday(&self, org: OrgId, id: Uuid) -> StoreResult<OrgHoliday> {
@@ -1166,44 +1268,7 @@ impl PolicyStore for SqlStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<EmployeePolicy> {
-        let f = PlanFilter {
-            employee: Some(employee),
-            dates: Some((from, to)),
-            ..PlanFilter::default()
-        };
-        let schedules = self.list_schedules(org, &f, None, 10_000).await?;
-        let agreements = self.list_agreements(org, &f, None, 10_000).await?;
-        let absences = self.list_absences(org, &f, None, 10_000).await?;
-        let mut overrides = self
-            .list_overrides(
-                org,
-                &PlanFilter {
-                    organisation_only: true,
-                    ..PlanFilter::default()
-                },
-                None,
-                10_000,
-            )
-            .await?;
-        overrides.extend(
-            self.list_overrides(
-                org,
-                &PlanFilter {
-                    employee: Some(employee),
-                    ..PlanFilter::default()
-                },
-                None,
-                10_000,
-            )
-            .await?,
-        );
-        let holidays = self.list_holidays(org, from, to).await?;
-        Ok(EmployeePolicy {
-            schedules,
-            agreements,
-            absences,
-            overrides,
-            holidays,
-        })
+        let mut conn = self.reader().acquire().await.map_err(classify)?;
+        policy_on(&mut conn, org, employee, from, to).await
     }
 }

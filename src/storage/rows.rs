@@ -21,7 +21,7 @@ pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-fn col<T>(row: &AnyRow, name: &str) -> StoreResult<T>
+pub(super) fn col<T>(row: &AnyRow, name: &str) -> StoreResult<T>
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
@@ -29,12 +29,12 @@ where
         .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
 }
 
-fn instant(row: &AnyRow, name: &str) -> StoreResult<DateTime<Utc>> {
+pub(super) fn instant(row: &AnyRow, name: &str) -> StoreResult<DateTime<Utc>> {
     let v: i64 = col(row, name)?;
     DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::Corrupt(format!("{name}: {v}")))
 }
 
-fn opt_instant(row: &AnyRow, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+pub(super) fn opt_instant(row: &AnyRow, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
     let v: Option<i64> = col(row, name)?;
     v.map(|v| {
         DateTime::from_timestamp_micros(v)
