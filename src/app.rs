@@ -20,8 +20,8 @@ use crate::config::ServerConfig;
 use crate::grpc::Ctx;
 use crate::grpc::admin_service::AdminApi;
 use crate::grpc::clock_service::ClockApi;
+use crate::grpc::payroll_service::PayrollApi;
 use crate::grpc::timesheet_service::TimesheetApi;
-use crate::grpc::unimplemented::PayrollApi;
 use crate::pb;
 use crate::storage::{SqlStore, Store};
 
@@ -178,7 +178,7 @@ impl App {
                 TimesheetApi::new(self.ctx.clone()),
             ))
             .add_service(pb::payroll_service_server::PayrollServiceServer::new(
-                PayrollApi,
+                PayrollApi::new(self.ctx.clone()),
             ))
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(self.listener).with_nodelay(Some(true)),

@@ -18,6 +18,7 @@ pub mod config;
 pub mod domain;
 pub mod grpc;
 pub mod metrics;
+pub mod payroll;
 pub mod pb;
 pub mod recompute;
 pub mod storage;

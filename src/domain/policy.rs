@@ -320,4 +320,7 @@ pub struct EmployeePolicy {
     pub overrides: Vec<RuleOverride>,
     /// The organisation's own holidays in the range.
     pub holidays: Vec<OrgHoliday>,
+    /// Locked payroll periods (local dates, inclusive): an interval still
+    /// open on their days is a gap in the record that was paid.
+    pub locked: Vec<(NaiveDate, NaiveDate)>,
 }

@@ -2,9 +2,6 @@
 //! absences, overrides, holidays and payroll settings belong to later work
 //! and answer UNIMPLEMENTED.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
@@ -12,8 +9,8 @@ use super::Ctx;
 use super::auth::{Access, Caller};
 use super::convert;
 use super::error::{ApiError, ApiResult};
+use super::payroll_service;
 use super::policy_service;
-use super::unimplemented::unimplemented;
 use crate::bootstrap;
 use crate::domain::employee::{
     self, DEFAULT_RULE_PACK, DEFAULT_TIME_ZONE, Employee, EmployeeFields, Exemption, Locale,
@@ -345,25 +342,6 @@ fn parse_token_cursor(key: &str) -> Option<(DateTime<Utc>, TokenId)> {
     ))
 }
 
-macro_rules! later {
-    ($($method:ident($req:ident) -> $resp:ident = $rpc:literal;)*) => {
-        $(
-            // Written in the shape `#[tonic::async_trait]` expands to, which
-            // it does not do for methods that come out of a macro.
-            fn $method<'life0, 'async_trait>(
-                &'life0 self,
-                _: Request<pb::$req>,
-            ) -> Pin<Box<dyn Future<Output = Result<Response<pb::$resp>, Status>> + Send + 'async_trait>>
-            where
-                'life0: 'async_trait,
-                Self: 'async_trait,
-            {
-                Box::pin(async { Err(unimplemented(concat!("tidsvakt.v1.AdminService/", $rpc))) })
-            }
-        )*
-    };
-}
-
 #[tonic::async_trait]
 impl AdminService for AdminApi {
     #[tracing::instrument(name = "GetOrganisation", skip_all, fields(token_id))]
@@ -666,8 +644,25 @@ impl AdminService for AdminApi {
         ))
     }
 
-    later! {
-        set_payroll_settings(SetPayrollSettingsRequest) -> SetPayrollSettingsResponse = "SetPayrollSettings";
-        get_payroll_settings(GetPayrollSettingsRequest) -> GetPayrollSettingsResponse = "GetPayrollSettings";
+    #[tracing::instrument(name = "SetPayrollSettings", skip_all, fields(token_id))]
+    async fn set_payroll_settings(
+        &self,
+        request: Request<pb::SetPayrollSettingsRequest>,
+    ) -> Result<Response<pb::SetPayrollSettingsResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            payroll_service::set_settings(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "GetPayrollSettings", skip_all, fields(token_id))]
+    async fn get_payroll_settings(
+        &self,
+        request: Request<pb::GetPayrollSettingsRequest>,
+    ) -> Result<Response<pb::GetPayrollSettingsResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            payroll_service::get_settings(&self.ctx, &caller).await?,
+        ))
     }
 }

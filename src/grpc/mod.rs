@@ -9,12 +9,13 @@ pub mod clock_service;
 pub mod convert;
 pub mod error;
 pub mod headroom;
+pub mod payroll_convert;
+pub mod payroll_service;
 pub mod policy_convert;
 pub mod policy_service;
 pub mod recompute;
 pub mod timesheet_convert;
 pub mod timesheet_service;
-pub mod unimplemented;
 
 use std::sync::Arc;
 

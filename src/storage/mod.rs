@@ -107,7 +107,8 @@ pub struct EmployeeFilter {
 /// the token lookup that finds the organisation in the first place.
 #[async_trait]
 pub trait Store:
-    derived::DerivedStore + policy::PolicyStore + payroll::PayrollStore + Send + Sync + 'static {
+    derived::DerivedStore + policy::PolicyStore + payroll::PayrollStore + Send + Sync + 'static
+{
     /// Creates an organisation.
     async fn create_organisation(
         &self,

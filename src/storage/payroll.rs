@@ -143,8 +143,11 @@ pub trait PayrollSnapshot: Send {
         limit: i64,
     ) -> StoreResult<Vec<FrozenEmployee>>;
     /// Frozen lines of `employee` in `period_id` (own and adjustment lines).
-    async fn frozen_lines(&mut self, period_id: &str, employee: EmployeeId)
-    -> StoreResult<Vec<Line>>;
+    async fn frozen_lines(
+        &mut self,
+        period_id: &str,
+        employee: EmployeeId,
+    ) -> StoreResult<Vec<Line>>;
     /// Adjustment lines for `adjusts` already frozen in locked periods.
     async fn carried(&mut self, employee: EmployeeId, adjusts: &str) -> StoreResult<Vec<Line>>;
     /// Employees whose record or plans changed after `since` in a way that
@@ -686,7 +689,11 @@ impl PayrollSnapshot for SqlSnapshot {
         let rows = fetch_all(
             &mut self.tx,
             sql,
-            vec![self.org.to_string(), dates.0.to_string(), dates.1.to_string()],
+            vec![
+                self.org.to_string(),
+                dates.0.to_string(),
+                dates.1.to_string(),
+            ],
             vec![micros(since), micros(span.start), micros(span.end)],
         )
         .await?;

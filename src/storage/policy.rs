@@ -541,13 +541,8 @@ async fn list_absences_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         q.and("cancelled_at IS NULL", vec![]);
     }
     keyset(&mut q, after.as_deref(), "first_day", "absence_id");
-    q.fetch(
-        ex,
-        "employee_id, first_day, absence_id",
-        limit,
-        absence_row,
-    )
-    .await
+    q.fetch(ex, "employee_id, first_day, absence_id", limit, absence_row)
+        .await
 }
 
 async fn list_overrides_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
@@ -582,13 +577,8 @@ async fn list_overrides_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
             ],
         );
     }
-    q.fetch(
-        ex,
-        "scope, rule_id, parameter",
-        limit,
-        override_row,
-    )
-    .await
+    q.fetch(ex, "scope, rule_id, parameter", limit, override_row)
+        .await
 }
 
 async fn list_holidays_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
@@ -647,12 +637,32 @@ pub(super) async fn policy_on(
         .await?,
     );
     let holidays = list_holidays_on(&mut *conn, org, from, to).await?;
+    let locked: Vec<(String, String)> = sqlx::query_as(
+        "SELECT first_day, last_day FROM payroll_periods WHERE organisation_id = $1 \
+         AND first_day <= $2 AND last_day >= $3 ORDER BY first_day",
+    )
+    .bind(org.to_string())
+    .bind(to.to_string())
+    .bind(from.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(classify)?;
+    let locked = locked
+        .into_iter()
+        .map(|(a, b)| match (a.parse(), b.parse()) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            _ => Err(StoreError::Corrupt(format!(
+                "payroll_periods: '{a}'..'{b}'"
+            ))),
+        })
+        .collect::<StoreResult<_>>()?;
     Ok(EmployeePolicy {
         schedules,
         agreements,
         absences,
         overrides,
         holidays,
+        locked,
     })
 }
 

@@ -39,6 +39,14 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// No windows at all: the evaluation computes the record, ledger and day
+    /// totals and judges nothing (what payroll needs).
+    #[must_use]
+    pub fn none() -> Self {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        Self::all(Span::new(t, t))
+    }
+
     /// One span for both.
     #[must_use]
     pub fn all(span: Span) -> Self {
@@ -163,7 +171,11 @@ pub fn evaluate(
             local_date(subject.tz, scope.short.start),
         ),
     };
-    let today = local_date(subject.tz, scope.short.start);
+    let today = if scope.short.is_empty() {
+        first
+    } else {
+        local_date(subject.tz, scope.short.start)
+    };
     let night_start = params.get("no.night", "night_start", today).value;
     let night_end = params.get("no.night", "night_end", today).value;
     let nights = night_spans(subject.tz, first, last, night_start, night_end);
@@ -218,7 +230,11 @@ pub fn evaluate(
         weekly_worked: weekly_worked.clone(),
         nights: nights.clone(),
     };
-    let findings = rules::evaluate(&ctx);
+    let findings = if scope.short.is_empty() && scope.long.is_empty() {
+        Vec::new()
+    } else {
+        rules::evaluate(&ctx)
+    };
     Evaluation {
         intervals: pairing.intervals.clone(),
         anomalies: pairing.anomalies.clone(),

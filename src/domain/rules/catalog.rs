@@ -518,6 +518,11 @@ pub const RULES: &[RuleSpec] = &[
         "pol.missing_clock_out",
         "arbeidsmiljøloven § 10-7; Tidsvakt policy pol.missing_clock_out",
     ),
+    r(
+        "no-aml",
+        "no.record",
+        "arbeidsmiljøloven § 10-7 (record of hours worked)",
+    ),
     r("eu-wtd", "eu.avg_48h", "Directive 2003/88/EC Art. 6 (b)"),
     r("eu-wtd", "eu.daily_rest", "Directive 2003/88/EC Art. 3"),
     r("eu-wtd", "eu.weekly_rest", "Directive 2003/88/EC Art. 5"),
@@ -527,6 +532,11 @@ pub const RULES: &[RuleSpec] = &[
         "eu-wtd",
         "pol.missing_clock_out",
         "Directive 2003/88/EC (C-55/18); Tidsvakt policy pol.missing_clock_out",
+    ),
+    r(
+        "eu-wtd",
+        "eu.record",
+        "Directive 2003/88/EC (C-55/18, record of daily working time)",
     ),
     r("de-arbzg", "de.daily_max", "ArbZG § 3"),
     r("de-arbzg", "de.avg_8h", "ArbZG § 3"),
@@ -539,6 +549,7 @@ pub const RULES: &[RuleSpec] = &[
         "pol.missing_clock_out",
         "ArbZG § 16 (2); Tidsvakt policy pol.missing_clock_out",
     ),
+    r("de-arbzg", "de.record", "ArbZG § 16 (2)"),
 ];
 
 /// The citation of a rule.

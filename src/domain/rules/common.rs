@@ -518,3 +518,57 @@ pub fn night_average(
         ));
     }
 }
+
+/// `no.record` (`eu.record`, `de.record`): an interval still open on a day
+/// of a locked payroll period. The period was paid without those hours, so
+/// the record the law requires is incomplete; completing it (a correction)
+/// resolves the finding and pays the hours as an adjustment.
+pub fn record_gaps_at_lock(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    let rule: &'static str = match ctx.params.pack {
+        "eu-wtd" => "eu.record",
+        "de-arbzg" => "de.record",
+        _ => "no.record",
+    };
+    for o in &ctx.record.open {
+        let day = crate::domain::local_days::local_date(ctx.tz, o.start);
+        let Some((first, last)) = ctx
+            .plan
+            .policy
+            .locked
+            .iter()
+            .find(|(a, b)| day >= *a && day <= *b)
+        else {
+            continue;
+        };
+        let words = pick(
+            ctx.locale,
+            format!(
+                "stemplet inn {} uten å stemple ut, i en låst lønnsperiode ({first}–{last}); timene mangler i registreringen og er ikke utbetalt",
+                instant(Nb, ctx.tz, o.start)
+            ),
+            format!(
+                "clocked in {} with no clock-out, in a locked payroll period ({first} to {last}); the hours are missing from the record and were not paid",
+                instant(En, ctx.tz, o.start)
+            ),
+        );
+        let mut d = draft(
+            ctx,
+            rule,
+            Severity::Violation,
+            Span::new(o.start, o.start + Duration::hours(14)),
+            o.start,
+            Duration::zero(),
+            Duration::zero(),
+            false,
+            words,
+            None,
+            vec![Evidence {
+                interval: o.interval,
+                start: Some(o.start),
+                end: None,
+            }],
+        );
+        d.citation = catalog::citation(ctx.params.pack, rule);
+        out.push(d);
+    }
+}

@@ -37,6 +37,7 @@ pub fn evaluate(ctx: &RuleContext<'_>) -> Vec<Draft> {
         _ => no_aml::evaluate(ctx, &mut out),
     }
     common::missing_clock_out(ctx, &mut out);
+    common::record_gaps_at_lock(ctx, &mut out);
     // Findings are keyed by where their window starts: storage reconciles
     // the stored findings whose window starts in the same scope, so a draft
     // outside it would be inserted again on every recompute.

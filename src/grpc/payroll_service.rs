@@ -1,0 +1,441 @@
+//! `PayrollService` (ListTotals, ExportTotalsCsv, LockPeriod) and the
+//! payroll settings of `AdminService`. Thin: requests are checked here, the
+//! figures come from [`crate::payroll`].
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+use tracing::Instrument as _;
+
+use super::Ctx;
+use super::auth::Caller;
+use super::convert::{self, timestamp};
+use super::error::{ApiError, ApiResult};
+use super::payroll_convert::{decode, line_pb, period_pb, settings_in, settings_pb, stored};
+use crate::domain::ids::EmployeeId;
+use crate::domain::local_days::start_of_day;
+use crate::domain::payroll::csv;
+use crate::domain::payroll::settings::{PayrollSettings, check_code};
+use crate::domain::token::Role;
+use crate::payroll::{EmployeeTotals, Pull, PullError, filter_codes, plan_lock};
+use crate::pb;
+use crate::pb::payroll_service_server::PayrollService;
+use crate::recompute;
+use crate::storage::payroll::{LockedPeriod, PayrollFilter};
+
+/// Employees computed per page of a stream.
+const PAGE: i64 = 64;
+/// A CSV chunk is sent once it holds this much (always below 64 KiB).
+const CHUNK: usize = 48 * 1024;
+
+/// The gRPC `PayrollService`.
+pub struct PayrollApi {
+    ctx: Ctx,
+}
+
+impl PayrollApi {
+    #[must_use]
+    pub fn new(ctx: Ctx) -> Self {
+        Self { ctx }
+    }
+}
+
+/// What a stream covers, checked.
+struct Selection {
+    filter: PayrollFilter,
+    codes: BTreeSet<String>,
+    digest: String,
+}
+
+async fn selection(
+    ctx: &Ctx,
+    caller: &Caller,
+    period_id: &str,
+    f: Option<&pb::TotalsFilter>,
+) -> ApiResult<Selection> {
+    let org = caller.org();
+    let mut filter = PayrollFilter::default();
+    let mut codes = BTreeSet::new();
+    if let Some(f) = f {
+        for (i, id) in f.employee_ids.iter().enumerate() {
+            let field = format!("filter.employee_ids[{i}]");
+            let id = EmployeeId(convert::uuid(&field, id)?);
+            if ctx.store.employee(org, id).await?.is_none() {
+                return Err(ApiError::invalid(
+                    field,
+                    format!("no employee {id} in this organisation"),
+                ));
+            }
+            filter.employees.push(id);
+        }
+        if !f.manager_employee_id.is_empty() {
+            let field = "filter.manager_employee_id";
+            let id = EmployeeId(convert::uuid(field, &f.manager_employee_id)?);
+            if ctx.store.employee(org, id).await?.is_none() {
+                return Err(ApiError::invalid(
+                    field,
+                    format!("no employee {id} in this organisation"),
+                ));
+            }
+            filter.manager = Some(id);
+        }
+        for (i, c) in f.pay_codes.iter().enumerate() {
+            check_code(c)
+                .map_err(|e| ApiError::invalid(format!("filter.pay_codes[{i}]"), e.reason))?;
+            codes.insert(c.clone());
+        }
+    }
+    filter.employees.sort();
+    filter.employees.dedup();
+    let mut h = Sha256::new();
+    h.update(period_id.as_bytes());
+    for e in &filter.employees {
+        h.update(format!("|e{e}"));
+    }
+    if let Some(m) = filter.manager {
+        h.update(format!("|m{m}"));
+    }
+    for c in &codes {
+        h.update(format!("|c{c}"));
+    }
+    let digest = hex::encode(&h.finalize()[..8]);
+    Ok(Selection {
+        filter,
+        codes,
+        digest,
+    })
+}
+
+fn cursor_out(sel: &Selection, employee: EmployeeId) -> String {
+    hex::encode(format!("v1|{}|{employee}", sel.digest))
+}
+
+fn cursor_in(sel: &Selection, cursor: &str) -> ApiResult<Option<EmployeeId>> {
+    if cursor.is_empty() {
+        return Ok(None);
+    }
+    let bad = |why: &str| ApiError::invalid("cursor", why.to_string());
+    let text = hex::decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| bad("is not a cursor this service issued"))?;
+    let mut parts = text.splitn(3, '|');
+    let (Some("v1"), Some(digest), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad("is not a cursor this service issued"));
+    };
+    if digest != sel.digest {
+        return Err(bad(
+            "belongs to another period or filter; resume with the same period_id and filter",
+        ));
+    }
+    let id = id
+        .parse()
+        .map_err(|_| bad("is not a cursor this service issued"))?;
+    Ok(Some(EmployeeId(id)))
+}
+
+/// Checks the caller and opens the pull (after bringing findings up to date).
+async fn open(ctx: &Ctx, caller: &Caller, period_id: &str, sel: &Selection) -> ApiResult<Pull> {
+    caller.require(&[Role::Admin, Role::Payroll])?;
+    if period_id.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "period_id",
+            "is required, e.g. \"2026-11\"",
+        ));
+    }
+    let org = caller.org();
+    recompute::drain(ctx.store.as_ref(), ctx.clock.now(), Some(org), None).await?;
+    let snapshot = ctx.store.payroll_snapshot(org).await?;
+    Pull::open(snapshot, decode, period_id, sel.filter.clone())
+        .await
+        .map_err(|e| match e {
+            PullError::Period(f) => f.into(),
+            PullError::Store(s) => s.into(),
+        })
+}
+
+fn totals_pb(t: EmployeeTotals, codes: &BTreeSet<String>) -> pb::EmployeeTotals {
+    let mut lines = t.lines;
+    filter_codes(&mut lines, codes);
+    pb::EmployeeTotals {
+        employee_id: t.employee.to_string(),
+        external_id: t.external_id,
+        lines: lines.iter().map(line_pb).collect(),
+    }
+}
+
+async fn list_totals(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: pb::ListTotalsRequest,
+) -> ApiResult<ReceiverStream<Result<pb::ListTotalsResponse, Status>>> {
+    let sel = selection(ctx, caller, &req.period_id, req.filter.as_ref()).await?;
+    let start = cursor_in(&sel, &req.cursor)?;
+    let mut pull = open(ctx, caller, &req.period_id, &sel).await?;
+    let period = period_pb(&pull.period, pull.locked.as_ref());
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tokio::spawn(
+        async move {
+            let mut after = start;
+            loop {
+                let page = match pull.page(after, PAGE).await {
+                    Ok(p) if p.is_empty() => return,
+                    Ok(p) => p,
+                    Err(e) => {
+                        let _ = tx.send(Err(ApiError::from(e).into())).await;
+                        return;
+                    }
+                };
+                for t in page {
+                    after = Some(t.employee);
+                    let msg = pb::ListTotalsResponse {
+                        period: Some(period.clone()),
+                        cursor: cursor_out(&sel, t.employee),
+                        totals: Some(totals_pb(t, &sel.codes)),
+                    };
+                    if tx.send(Ok(msg)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        .in_current_span(),
+    );
+    Ok(ReceiverStream::new(rx))
+}
+
+async fn export_csv(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: pb::ExportTotalsCsvRequest,
+) -> ApiResult<ReceiverStream<Result<pb::ExportTotalsCsvResponse, Status>>> {
+    let sel = selection(ctx, caller, &req.period_id, req.filter.as_ref()).await?;
+    let start = cursor_in(&sel, &req.cursor)?;
+    let mut pull = open(ctx, caller, &req.period_id, &sel).await?;
+    let period_id = pull.period.id.clone();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(
+        async move {
+            let mut buf = String::new();
+            if start.is_none() {
+                buf.push_str(csv::HEADER);
+            }
+            let mut after = start;
+            let mut sent_any = false;
+            loop {
+                let page = match pull.page(after, PAGE).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let _ = tx.send(Err(ApiError::from(e).into())).await;
+                        return;
+                    }
+                };
+                if page.is_empty() {
+                    break;
+                }
+                for t in page {
+                    after = Some(t.employee);
+                    let mut lines = t.lines;
+                    filter_codes(&mut lines, &sel.codes);
+                    csv::rows(
+                        &mut buf,
+                        &period_id,
+                        &t.employee.to_string(),
+                        &t.external_id,
+                        &lines,
+                    );
+                    if buf.len() >= CHUNK {
+                        let msg = pb::ExportTotalsCsvResponse {
+                            chunk: std::mem::take(&mut buf).into_bytes(),
+                            cursor: cursor_out(&sel, t.employee),
+                        };
+                        sent_any = true;
+                        if tx.send(Ok(msg)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            if !buf.is_empty() || !sent_any {
+                let cursor = after.map(|a| cursor_out(&sel, a)).unwrap_or_default();
+                let _ = tx
+                    .send(Ok(pb::ExportTotalsCsvResponse {
+                        chunk: buf.into_bytes(),
+                        cursor,
+                    }))
+                    .await;
+            }
+        }
+        .in_current_span(),
+    );
+    Ok(ReceiverStream::new(rx))
+}
+
+/// When local date `last` is over in every zone of `zones`.
+fn period_end(zones: &[String], last: chrono::NaiveDate) -> (DateTime<Utc>, Tz) {
+    let mut latest = (start_of_day(Tz::UTC, last + Duration::days(1)), Tz::UTC);
+    for z in zones {
+        if let Ok(tz) = z.parse::<Tz>() {
+            let end = start_of_day(tz, last + Duration::days(1));
+            if end > latest.0 {
+                latest = (end, tz);
+            }
+        }
+    }
+    latest
+}
+
+async fn lock_period(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: pb::LockPeriodRequest,
+) -> ApiResult<pb::LockPeriodResponse> {
+    let sel = selection(ctx, caller, &req.period_id, None).await?;
+    let mut pull = open(ctx, caller, &req.period_id, &sel).await?;
+    if let Some(l) = &pull.locked {
+        return Err(ApiError::FailedPrecondition {
+            field: "period_id".into(),
+            reason: format!(
+                "period {} is already locked (at {}, by {})",
+                l.period_id,
+                l.locked_at.to_rfc3339(),
+                l.locked_by
+            ),
+        });
+    }
+    let now = ctx.clock.now();
+    let zones = ctx.store.time_zones(caller.org()).await?;
+    let (end, tz) = period_end(&zones, pull.period.last);
+    if now < end {
+        return Err(ApiError::FailedPrecondition {
+            field: "period_id".into(),
+            reason: format!(
+                "period {} has not ended: its last date, {}, is over at {} in {}",
+                pull.period.id,
+                pull.period.last,
+                end.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z"),
+                tz.name()
+            ),
+        });
+    }
+    let plan = plan_lock(&mut pull).await?;
+    let locked = LockedPeriod {
+        period_id: pull.period.id.clone(),
+        first: pull.period.first,
+        last: pull.period.last,
+        locked_at: now,
+        locked_by: caller.token.author(),
+        settings: super::payroll_convert::encode(&pull.settings),
+        plans_digest: plan.plans_digest,
+        employee_count: i64::try_from(plan.employees.len()).unwrap_or(i64::MAX),
+        record_violations: plan.record_violations,
+    };
+    let span = crate::domain::engine::record::Span::new(
+        start_of_day(Tz::UTC, pull.period.first) - Duration::hours(15),
+        end,
+    );
+    ctx.store
+        .lock_period(
+            caller.org(),
+            locked.clone(),
+            plan.employees,
+            plan.requeue,
+            span,
+        )
+        .await?;
+    tracing::info!(
+        period_id = %locked.period_id,
+        employees = locked.employee_count,
+        record_violations = locked.record_violations,
+        "payroll period locked"
+    );
+    Ok(pb::LockPeriodResponse {
+        period: Some(period_pb(&pull.period, Some(&locked))),
+        employee_count: i32::try_from(locked.employee_count).unwrap_or(i32::MAX),
+        record_violation_count: i32::try_from(locked.record_violations).unwrap_or(i32::MAX),
+    })
+}
+
+/// `AdminService.SetPayrollSettings`: ADMIN only.
+pub async fn set_settings(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: pb::SetPayrollSettingsRequest,
+) -> ApiResult<pb::SetPayrollSettingsResponse> {
+    caller.require(&[Role::Admin])?;
+    let m = req
+        .settings
+        .ok_or_else(|| ApiError::invalid("settings", "is required"))?;
+    let s = settings_in("settings", &m)?;
+    let now = ctx.clock.now();
+    let by = caller.token.author();
+    ctx.store
+        .set_payroll_settings(caller.org(), stored(&s, now, by.clone()))
+        .await?;
+    let mut out = settings_pb(&s);
+    out.updated_at = Some(timestamp(now));
+    out.updated_by = by;
+    Ok(pb::SetPayrollSettingsResponse {
+        settings: Some(out),
+    })
+}
+
+/// `AdminService.GetPayrollSettings`: ADMIN or PAYROLL.
+pub async fn get_settings(ctx: &Ctx, caller: &Caller) -> ApiResult<pb::GetPayrollSettingsResponse> {
+    caller.require(&[Role::Admin, Role::Payroll])?;
+    let out = match ctx.store.payroll_settings(caller.org()).await? {
+        Some(s) => {
+            let mut m = settings_pb(&decode(&s.encoded)?);
+            m.updated_at = Some(timestamp(s.updated_at));
+            m.updated_by = s.updated_by;
+            m
+        }
+        None => settings_pb(&PayrollSettings::default()),
+    };
+    Ok(pb::GetPayrollSettingsResponse {
+        settings: Some(out),
+    })
+}
+
+#[tonic::async_trait]
+impl PayrollService for PayrollApi {
+    type ListTotalsStream = ReceiverStream<Result<pb::ListTotalsResponse, Status>>;
+    type ExportTotalsCsvStream = ReceiverStream<Result<pb::ExportTotalsCsvResponse, Status>>;
+
+    #[tracing::instrument(name = "ListTotals", skip_all, fields(token_id))]
+    async fn list_totals(
+        &self,
+        request: Request<pb::ListTotalsRequest>,
+    ) -> Result<Response<Self::ListTotalsStream>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            list_totals(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "ExportTotalsCsv", skip_all, fields(token_id))]
+    async fn export_totals_csv(
+        &self,
+        request: Request<pb::ExportTotalsCsvRequest>,
+    ) -> Result<Response<Self::ExportTotalsCsvStream>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            export_csv(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "LockPeriod", skip_all, fields(token_id))]
+    async fn lock_period(
+        &self,
+        request: Request<pb::LockPeriodRequest>,
+    ) -> Result<Response<pb::LockPeriodResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            lock_period(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+}

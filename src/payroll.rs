@@ -1,0 +1,516 @@
+//! Payroll pulls and locks: a thin layer that reads one snapshot, runs the
+//! engine and the pure payroll categories per employee, and adds the
+//! adjustment lines of locked periods.
+//!
+//! Adjustments. What a locked period paid never changes. For an open period
+//! P, every locked period L in the run of locked periods just before it is
+//! re-judged (with L's own frozen settings) for the employees whose record
+//! or plans changed after L's lock; the difference between L's figures now
+//! and what was paid for L (its frozen lines plus adjustments already
+//! carried into later locked periods) becomes adjustment lines in P.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::employee::Employee;
+use crate::domain::engine::days::Plan;
+use crate::domain::engine::evaluate::{History, Scope, evaluate};
+use crate::domain::engine::ledger::monday_of;
+use crate::domain::engine::record::Span;
+use crate::domain::event::effective_events;
+use crate::domain::ids::EmployeeId;
+use crate::domain::local_days::{local_date, start_of_day};
+use crate::domain::payroll::categories::{PeriodInput, figures, lines};
+use crate::domain::payroll::lines::{Adjustment, Line, Totals, difference, totals};
+use crate::domain::payroll::period::Period;
+use crate::domain::payroll::settings::PayrollSettings;
+use crate::recompute::subject;
+use crate::storage::payroll::{
+    FrozenEmployee, LateChange, LockedPeriod, PayrollFilter, PayrollSnapshot,
+};
+use crate::storage::{StoreError, StoreResult};
+
+/// Turns stored settings into domain settings (the API layer owns the
+/// encoding).
+pub type Decode = fn(&str) -> Result<PayrollSettings, StoreError>;
+
+/// One employee's totals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmployeeTotals {
+    pub employee: EmployeeId,
+    pub external_id: String,
+    pub lines: Vec<Line>,
+    /// Intervals still open on the period's days (a lock raises a
+    /// `no.record` finding for each).
+    pub open_intervals: i64,
+}
+
+/// A pull of one period: the snapshot and what was decided at its start.
+pub struct Pull {
+    snapshot: Box<dyn PayrollSnapshot>,
+    pub settings: PayrollSettings,
+    pub period: Period,
+    /// Set when the period is locked: its frozen lines are the answer.
+    pub locked: Option<LockedPeriod>,
+    filter: PayrollFilter,
+    /// Locked periods whose adjustments this (open) period carries, oldest
+    /// first, with their settings and the employees to re-judge (`None`:
+    /// everyone, because organisation-wide plans changed).
+    run: Vec<(LockedPeriod, PayrollSettings, Option<HashSet<EmployeeId>>)>,
+}
+
+/// Why a pull cannot start.
+#[derive(Debug)]
+pub enum PullError {
+    /// The period id does not parse under the organisation's period kind.
+    Period(crate::domain::employee::FieldError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for PullError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// Instants that surely cover local dates `first..=last` in any time zone.
+fn wide_span(first: NaiveDate, last: NaiveDate) -> Span {
+    let utc = |d: NaiveDate| start_of_day(chrono_tz::UTC, d);
+    Span::new(
+        utc(first) - Duration::hours(15),
+        utc(last + Duration::days(1)) + Duration::hours(15),
+    )
+}
+
+impl Pull {
+    /// Opens a snapshot and decides what the pull of `period_id` holds.
+    ///
+    /// # Errors
+    /// A malformed period id, or storage errors.
+    pub async fn open(
+        mut snapshot: Box<dyn PayrollSnapshot>,
+        decode: Decode,
+        period_id: &str,
+        filter: PayrollFilter,
+    ) -> Result<Self, PullError> {
+        let settings = match snapshot.settings().await? {
+            Some(s) => decode(&s.encoded)?,
+            None => PayrollSettings::default(),
+        };
+        let period = settings.kind.parse(period_id).map_err(PullError::Period)?;
+        let all_locked = snapshot.locked_periods().await?;
+        let locked = all_locked
+            .iter()
+            .find(|l| l.period_id == period.id)
+            .cloned();
+        let mut run = Vec::new();
+        if locked.is_none() {
+            let mut p = period.clone();
+            while let Some(prev) = settings.kind.previous(&p) {
+                let Some(l) = all_locked.iter().find(|l| l.period_id == prev.id) else {
+                    break;
+                };
+                let l_settings = decode(&l.settings)?;
+                let digest = snapshot.plans_digest((l.first, l.last)).await?;
+                let who = if digest == l.plans_digest {
+                    Some(
+                        snapshot
+                            .touched_since(
+                                l.locked_at,
+                                wide_span(l.first, l.last),
+                                (l.first, l.last),
+                            )
+                            .await?
+                            .into_iter()
+                            .collect(),
+                    )
+                } else {
+                    None
+                };
+                run.push((l.clone(), l_settings, who));
+                p = prev;
+            }
+            run.reverse();
+        }
+        Ok(Self {
+            snapshot,
+            settings,
+            period,
+            locked,
+            filter,
+            run,
+        })
+    }
+
+    /// The next page of employees after `after`, at most `limit`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn page(
+        &mut self,
+        after: Option<EmployeeId>,
+        limit: i64,
+    ) -> StoreResult<Vec<EmployeeTotals>> {
+        if let Some(l) = &self.locked {
+            let id = l.period_id.clone();
+            return Ok(self
+                .snapshot
+                .frozen(&id, &self.filter, after, limit)
+                .await?
+                .into_iter()
+                .map(|f| EmployeeTotals {
+                    employee: f.employee,
+                    external_id: f.external_id,
+                    lines: f.lines,
+                    open_intervals: 0,
+                })
+                .collect());
+        }
+        let span = wide_span(self.period.first, self.period.last);
+        let mut out = Vec::new();
+        let mut cursor = after;
+        // Employees outside the period are skipped, so a page may need
+        // several reads to fill.
+        loop {
+            let batch = self
+                .snapshot
+                .employees(&self.filter, span.start, span.end, cursor, limit)
+                .await?;
+            let done = i64::try_from(batch.len()).unwrap_or(0) < limit;
+            for e in batch {
+                cursor = Some(e.id);
+                if let Some(t) = self.employee(&e).await? {
+                    out.push(t);
+                }
+            }
+            if done || i64::try_from(out.len()).unwrap_or(0) >= limit {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// One employee's totals: the period's own lines, then adjustments.
+    /// `None` when the employee has nothing in the period and was not
+    /// employed on any of its dates.
+    async fn employee(&mut self, e: &Employee) -> StoreResult<Option<EmployeeTotals>> {
+        let period = self.period.clone();
+        let own = judge(self.snapshot.as_mut(), e, &period, &self.settings).await?;
+        let Some((own_totals, open_intervals)) = own else {
+            return Ok(None);
+        };
+        let mut out = lines(&own_totals, &self.settings);
+        for i in 0..self.run.len() {
+            let (l, l_settings, who) = &self.run[i];
+            if who.as_ref().is_some_and(|w| !w.contains(&e.id)) {
+                continue;
+            }
+            let (l, l_settings) = (l.clone(), l_settings.clone());
+            out.extend(adjustments(self.snapshot.as_mut(), e, &l, &l_settings).await?);
+        }
+        Ok(Some(EmployeeTotals {
+            employee: e.id,
+            external_id: e.fields.external_id.clone(),
+            lines: out,
+            open_intervals,
+        }))
+    }
+}
+
+/// The adjustment lines of locked period `l` for `e`.
+async fn adjustments(
+    snap: &mut dyn PayrollSnapshot,
+    e: &Employee,
+    l: &LockedPeriod,
+    settings: &PayrollSettings,
+) -> StoreResult<Vec<Line>> {
+    let period = Period {
+        first: l.first,
+        last: l.last,
+        id: l.period_id.clone(),
+    };
+    let now = judge(snap, e, &period, settings)
+        .await?
+        .map(|(t, _)| t)
+        .unwrap_or_default();
+    let frozen = snap.frozen_lines(&l.period_id, e.id).await?;
+    let carried = snap.carried(e.id, &l.period_id).await?;
+    let paid = totals(
+        frozen
+            .iter()
+            .filter(|f| f.adjustment.is_none())
+            .chain(&carried),
+    );
+    let diff: Totals = difference(&now, &paid);
+    if diff.is_empty() {
+        return Ok(Vec::new());
+    }
+    let changes = snap
+        .late_changes(
+            e.id,
+            l.locked_at,
+            wide_span(l.first, l.last),
+            (l.first, l.last),
+        )
+        .await?;
+    let reason = reason(e.fields.time_zone, &changes);
+    Ok(lines(&diff, settings)
+        .into_iter()
+        .map(|mut line| {
+            line.adjustment = Some(Adjustment {
+                period_id: l.period_id.clone(),
+                reason: reason.clone(),
+            });
+            line
+        })
+        .collect())
+}
+
+/// Why a locked period's figures moved, in words, from what changed after
+/// the lock. Deterministic: only stored data, in a fixed order.
+#[must_use]
+pub fn reason(tz: Tz, changes: &[LateChange]) -> String {
+    const MAX: usize = 8;
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let short = |id: &str| id.chars().take(8).collect::<String>();
+    let mut parts: Vec<String> = changes
+        .iter()
+        .map(|c| match c {
+            LateChange::Event(ev) => format!(
+                "Event {}: {} {} recorded late",
+                short(&ev.event.event_id.to_string()),
+                ev.event.kind.as_str(),
+                local(ev.event.occurred_at)
+            ),
+            LateChange::Amendment(a) => {
+                use crate::domain::event::Change;
+                let what = match &a.request.change {
+                    Change::Add {
+                        kind, occurred_at, ..
+                    } => format!("{} added {}", kind.as_str(), local(*occurred_at)),
+                    Change::Void { target } => {
+                        format!("event {} voided", short(&target.to_string()))
+                    }
+                    Change::Move {
+                        target,
+                        occurred_at,
+                    } => format!(
+                        "event {} moved to {}",
+                        short(&target.to_string()),
+                        local(*occurred_at)
+                    ),
+                };
+                format!(
+                    "Amendment {}: {what} ({})",
+                    short(&a.request.amendment_id.0.to_string()),
+                    a.request.reason
+                )
+            }
+            LateChange::Absence {
+                id,
+                kind,
+                first,
+                last,
+                cancelled,
+            } => format!(
+                "Absence {}: {} {first} to {last} {}",
+                short(id),
+                kind.as_str(),
+                if *cancelled { "cancelled" } else { "added" }
+            ),
+            LateChange::Schedule { id, valid_from } => {
+                format!("Schedule {} from {valid_from} set", short(id))
+            }
+            LateChange::Agreement {
+                id,
+                reference,
+                ended,
+            } => format!(
+                "Agreement {} ({reference}) {}",
+                short(id),
+                if *ended { "ended" } else { "made" }
+            ),
+        })
+        .collect();
+    if parts.is_empty() {
+        return "Plans or rules changed after the lock".to_string();
+    }
+    if parts.len() > MAX {
+        let more = parts.len() - MAX;
+        parts.truncate(MAX);
+        parts.push(format!("and {more} more changes"));
+    }
+    parts.join("; ")
+}
+
+/// Runs the engine over `period` for `e` and returns its figures and the
+/// number of intervals still open on its days; `None` when `e` has nothing
+/// to report for it.
+async fn judge(
+    snap: &mut dyn PayrollSnapshot,
+    e: &Employee,
+    period: &Period,
+    settings: &PayrollSettings,
+) -> StoreResult<Option<(Totals, i64)>> {
+    let tz = e.fields.time_zone;
+    let range = Span::new(
+        start_of_day(tz, period.first),
+        start_of_day(tz, period.last + Duration::days(1)),
+    );
+    // The ledger needs the whole ISO week of the first date and shifts
+    // running into the period.
+    let week = monday_of(period.first);
+    let load = Span::new(
+        start_of_day(tz, week) - Duration::days(2),
+        range.end + Duration::days(2),
+    );
+    let (events, amendments) = snap.record_between(e.id, load.start, load.end).await?;
+    let effective: Vec<_> = effective_events(&events, &amendments)
+        .into_iter()
+        .filter(|ev| ev.occurred_at >= load.start && ev.occurred_at < load.end)
+        .collect();
+    let policy = snap
+        .policy_of(
+            e.id,
+            week - Duration::days(7),
+            period.last + Duration::days(7),
+        )
+        .await?;
+    let eval = evaluate(
+        subject(e),
+        &effective,
+        &policy,
+        range.end,
+        Scope::none(),
+        &History::default(),
+    );
+    let worked_in_period: Vec<NaiveDate> = eval
+        .days
+        .range(period.first..=period.last)
+        .filter(|(_, t)| !t.worked.is_zero())
+        .map(|(d, _)| *d)
+        .collect();
+    let first_worked = snap.first_worked(e.id).await?;
+    let created = local_date(tz, e.created_at);
+    let start = first_worked.map_or(created, |d| d.min(created));
+    let start = worked_in_period.first().map_or(start, |d| start.min(*d));
+    let end = e
+        .deactivated_at
+        .map(|t| local_date(tz, t))
+        .filter(|_| !e.active);
+    let end = match (end, worked_in_period.last()) {
+        (Some(end), Some(w)) => end.max(*w),
+        (Some(end), None) => end,
+        (None, _) => NaiveDate::MAX,
+    };
+    let open_intervals = i64::try_from(
+        eval.record
+            .open
+            .iter()
+            .filter(|o| period.contains(local_date(tz, o.start)))
+            .count(),
+    )
+    .unwrap_or(0);
+    let employed = start <= period.last && end >= period.first;
+    if !employed && worked_in_period.is_empty() && open_intervals == 0 {
+        return Ok(None);
+    }
+    let open_findings = snap.open_findings(e.id, range).await?;
+    let plan = Plan::new(e.id, &policy, e.fields.rule_pack == "no-aml");
+    let input = PeriodInput {
+        tz,
+        first: period.first,
+        last: period.last,
+        employed: (start, end),
+        ledger: &eval.ledger,
+        days: &eval.days,
+        nights: &eval.nights,
+        sundays: &eval.sundays,
+        plan: &plan,
+        open_findings,
+    };
+    Ok(Some((figures(&input, settings), open_intervals)))
+}
+
+/// What a lock freezes: every employee's totals, the `no.record` gaps, and
+/// who has them.
+pub struct LockPlan {
+    pub employees: Vec<FrozenEmployee>,
+    pub record_violations: i64,
+    pub requeue: Vec<EmployeeId>,
+    pub plans_digest: String,
+}
+
+/// Computes everything a lock of `pull`'s (open) period freezes.
+///
+/// # Errors
+/// Storage errors.
+pub async fn plan_lock(pull: &mut Pull) -> StoreResult<LockPlan> {
+    let mut employees = Vec::new();
+    let mut record_violations = 0;
+    let mut requeue = Vec::new();
+    let mut after = None;
+    loop {
+        let page = pull.page(after, 256).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.employee);
+        for mut t in page {
+            if t.open_intervals > 0 {
+                record_violations += t.open_intervals;
+                requeue.push(t.employee);
+                add_gaps(&mut t, &pull.settings);
+            }
+            employees.push(FrozenEmployee {
+                employee: t.employee,
+                external_id: t.external_id,
+                lines: t.lines,
+            });
+        }
+    }
+    let dates = (pull.period.first, pull.period.last);
+    let plans_digest = pull.snapshot.plans_digest(dates).await?;
+    Ok(LockPlan {
+        employees,
+        record_violations,
+        requeue,
+        plans_digest,
+    })
+}
+
+/// At the lock, the open findings count includes the record's gaps, whose
+/// `no.record` findings the lock raises.
+fn add_gaps(t: &mut EmployeeTotals, settings: &PayrollSettings) {
+    use crate::domain::payroll::lines::{Category, LineKey};
+    let key = LineKey::of(Category::OpenFindings);
+    if let Some(l) = t
+        .lines
+        .iter_mut()
+        .find(|l| l.key == key && l.adjustment.is_none())
+    {
+        l.count += t.open_intervals;
+        return;
+    }
+    let at = t
+        .lines
+        .iter()
+        .position(|l| l.adjustment.is_some() || l.key > key)
+        .unwrap_or(t.lines.len());
+    t.lines.insert(
+        at,
+        Line {
+            key,
+            pay_code: settings.code(&key),
+            minutes: 0,
+            count: t.open_intervals,
+            adjustment: None,
+        },
+    );
+}
+
+/// Keeps only lines with one of `codes` (all when empty).
+pub fn filter_codes(lines: &mut Vec<Line>, codes: &BTreeSet<String>) {
+    if !codes.is_empty() {
+        lines.retain(|l| codes.contains(&l.pay_code));
+    }
+}
