@@ -671,20 +671,22 @@ impl PayrollSnapshot for SqlSnapshot {
         span: Span,
         dates: (NaiveDate, NaiveDate),
     ) -> StoreResult<Vec<EmployeeId>> {
+        // Changes at the lock's own instant count (`> since - 1`): being
+        // conservative costs a re-judgement, missing one would cost pay.
         // Events received late but placed in the period, any later
         // amendment, absence, schedule or agreement change, an employee
         // update (time zone, pack, exemption) and employee-level overrides.
         // Organisation-wide changes are caught by the plans digest.
-        let sql = "SELECT id FROM employees WHERE organisation_id = $1 AND (updated_at > $4 \
-             OR id IN (SELECT employee_id FROM clock_events WHERE organisation_id = $1 AND received_at > $4 \
+        let sql = "SELECT id FROM employees WHERE organisation_id = $1 AND (updated_at > $4 - 1 \
+             OR id IN (SELECT employee_id FROM clock_events WHERE organisation_id = $1 AND received_at > $4 - 1 \
                        AND occurred_at >= $5 AND occurred_at < $6) \
-             OR id IN (SELECT employee_id FROM amendments WHERE organisation_id = $1 AND created_at > $4) \
+             OR id IN (SELECT employee_id FROM amendments WHERE organisation_id = $1 AND created_at > $4 - 1) \
              OR id IN (SELECT employee_id FROM absences WHERE organisation_id = $1 \
-                       AND (created_at > $4 OR cancelled_at > $4) AND first_day <= $3 AND last_day >= $2) \
-             OR id IN (SELECT employee_id FROM schedules WHERE organisation_id = $1 AND created_at > $4) \
+                       AND (created_at > $4 - 1 OR cancelled_at > $4 - 1) AND first_day <= $3 AND last_day >= $2) \
+             OR id IN (SELECT employee_id FROM schedules WHERE organisation_id = $1 AND created_at > $4 - 1) \
              OR id IN (SELECT employee_id FROM agreements WHERE organisation_id = $1 \
-                       AND (created_at > $4 OR ended_at > $4)) \
-             OR id IN (SELECT scope FROM rule_overrides WHERE organisation_id = $1 AND updated_at > $4)) \
+                       AND (created_at > $4 - 1 OR ended_at > $4 - 1)) \
+             OR id IN (SELECT scope FROM rule_overrides WHERE organisation_id = $1 AND updated_at > $4 - 1)) \
              ORDER BY id";
         let rows = fetch_all(
             &mut self.tx,
@@ -750,7 +752,7 @@ impl PayrollSnapshot for SqlSnapshot {
         let mut out = Vec::new();
         let sql = format!(
             "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
-             AND received_at > $3 AND occurred_at >= $4 AND occurred_at < $5 \
+             AND received_at > $3 - 1 AND occurred_at >= $4 AND occurred_at < $5 \
              ORDER BY occurred_at, event_id",
             rows::EVENT_COLUMNS
         );
@@ -766,7 +768,7 @@ impl PayrollSnapshot for SqlSnapshot {
         }
         let sql = format!(
             "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id = $2 \
-             AND created_at > $3 ORDER BY seq",
+             AND created_at > $3 - 1 ORDER BY seq",
             rows::AMENDMENT_COLUMNS
         );
         for r in fetch_all(
@@ -783,7 +785,7 @@ impl PayrollSnapshot for SqlSnapshot {
             &mut self.tx,
             "SELECT absence_id, kind, first_day, last_day, cancelled_at FROM absences \
              WHERE organisation_id = $1 AND employee_id = $2 AND first_day <= $3 AND last_day >= $4 \
-             AND (created_at > $5 OR cancelled_at > $5) ORDER BY first_day, absence_id",
+             AND (created_at > $5 - 1 OR cancelled_at > $5 - 1) ORDER BY first_day, absence_id",
             vec![org.clone(), emp.clone(), dates.1.to_string(), dates.0.to_string()],
             vec![micros(since)],
         )
@@ -797,13 +799,13 @@ impl PayrollSnapshot for SqlSnapshot {
                     .ok_or_else(|| StoreError::Corrupt(format!("kind: '{kind}'")))?,
                 first: date(&r, "first_day")?,
                 last: date(&r, "last_day")?,
-                cancelled: cancelled.is_some_and(|c| c > micros(since)),
+                cancelled: cancelled.is_some_and(|c| c >= micros(since)),
             });
         }
         for r in fetch_all(
             &mut self.tx,
             "SELECT schedule_id, valid_from FROM schedules WHERE organisation_id = $1 \
-             AND employee_id = $2 AND created_at > $3 ORDER BY valid_from, schedule_id",
+             AND employee_id = $2 AND created_at > $3 - 1 ORDER BY valid_from, schedule_id",
             vec![org.clone(), emp.clone()],
             vec![micros(since)],
         )
@@ -817,7 +819,7 @@ impl PayrollSnapshot for SqlSnapshot {
         for r in fetch_all(
             &mut self.tx,
             "SELECT agreement_id, reference, ended_at FROM agreements WHERE organisation_id = $1 \
-             AND employee_id = $2 AND (created_at > $3 OR ended_at > $3) ORDER BY valid_from, agreement_id",
+             AND employee_id = $2 AND (created_at > $3 - 1 OR ended_at > $3 - 1) ORDER BY valid_from, agreement_id",
             vec![org, emp],
             vec![micros(since)],
         )
@@ -827,7 +829,7 @@ impl PayrollSnapshot for SqlSnapshot {
             out.push(LateChange::Agreement {
                 id: col(&r, "agreement_id")?,
                 reference: col(&r, "reference")?,
-                ended: ended.is_some_and(|e| e > micros(since)),
+                ended: ended.is_some_and(|e| e >= micros(since)),
             });
         }
         Ok(out)

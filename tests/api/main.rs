@@ -12,6 +12,7 @@ mod clock;
 mod durability;
 mod employees;
 mod event_order;
+mod payroll;
 mod policy;
 mod service;
 mod timesheet;

@@ -79,7 +79,7 @@ async fn reflection_lists_every_service_without_proto_files(app: TestApp) {
     );
 }
 
-async fn rpcs_of_later_work_answer_unimplemented_naming_themselves(app: TestApp) {
+async fn every_service_requires_a_token(app: TestApp) {
     let mut timesheet =
         pb::timesheet_service_client::TimesheetServiceClient::new(app.channel.clone());
     // TimesheetService is implemented: without a token it is UNAUTHENTICATED.
@@ -90,28 +90,22 @@ async fn rpcs_of_later_work_answer_unimplemented_naming_themselves(app: TestApp)
         Code::Unauthenticated,
         "authorization",
     );
+    // So is PayrollService.
     let mut payroll = pb::payroll_service_client::PayrollServiceClient::new(app.channel.clone());
     assert_error(
         payroll.lock_period(pb::LockPeriodRequest::default()).await,
-        Code::Unimplemented,
-        "LockPeriod",
+        Code::Unauthenticated,
+        "authorization",
     );
     assert_error(
         payroll.list_totals(pb::ListTotalsRequest::default()).await,
-        Code::Unimplemented,
-        "ListTotals",
-    );
-    assert_error(
-        app.admin()
-            .set_payroll_settings(pb::SetPayrollSettingsRequest::default())
-            .await,
-        Code::Unimplemented,
-        "AdminService/SetPayrollSettings",
+        Code::Unauthenticated,
+        "authorization",
     );
 }
 
 crate::both_backends!(
     health_reports_every_service_serving,
     reflection_lists_every_service_without_proto_files,
-    rpcs_of_later_work_answer_unimplemented_naming_themselves,
+    every_service_requires_a_token,
 );
