@@ -62,6 +62,14 @@ pub enum ClientCommand {
         #[command(flatten)]
         args: HeadroomArgs,
     },
+    /// A payroll period's totals by pay code, as a CSV file (PAYROLL or
+    /// ADMIN token).
+    Export {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(flatten)]
+        args: super::export::ExportArgs,
+    },
 }
 
 /// Where the server is and how to authenticate.
@@ -248,6 +256,7 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         }
         ClientCommand::Timesheet { conn, args } => super::timesheet::timesheet(&conn, &args).await,
         ClientCommand::Headroom { conn, args } => super::timesheet::headroom(&conn, &args).await,
+        ClientCommand::Export { conn, args } => super::export::run(&conn, &args).await,
     }
 }
 

@@ -2,5 +2,6 @@
 //! module holds the client for people without a gRPC tool.
 
 pub mod client;
+pub mod export;
 pub mod timesheet;
 pub mod timesheet_render;

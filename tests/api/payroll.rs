@@ -978,7 +978,45 @@ async fn semi_monthly_periods_split_the_month(app: TestApp) {
     );
 }
 
+async fn the_cli_exports_a_period_to_a_file(app: TestApp) {
+    use tidsvakt::cli::client::Connection;
+    use tidsvakt::cli::export::{ExportArgs, export};
+    let [kari] = &staff(&app, &["E1"]).await[..] else {
+        unreachable!()
+    };
+    post(&app, day(&kari.employee_id, 10, 14, 16)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conn = Connection {
+        addr: app.addr.clone(),
+        token: Some(app.token(pb::Role::Payroll, None).await),
+        token_file: dir.path().join("none"),
+    };
+    let out = dir.path().join("october.csv");
+    let args = |period: &str| ExportArgs {
+        period: period.into(),
+        out: Some(out.clone()),
+        employees: vec![],
+        manager: None,
+        pay_codes: vec![],
+    };
+    let written = export(&conn, &args("2026-10")).await.unwrap();
+    let file = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(file, csv(&app, "2026-10", None, "").await.0);
+    assert_eq!(written.rows, file.matches("\r\n").count() - 1);
+    assert!(
+        file.contains(",E1,WORKED,WORKED,,,450,7.50,,,\r\n"),
+        "{file}"
+    );
+    // A refused export names the problem and leaves no file behind.
+    std::fs::remove_file(&out).unwrap();
+    let e = export(&conn, &args("2026-13")).await.unwrap_err();
+    assert!(e.to_string().contains("period_id"), "{e}");
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
 crate::both_backends!(
+    the_cli_exports_a_period_to_a_file,
     an_overtime_week_in_totals_and_csv,
     settings_map_rates_and_codes,
     streams_resume_from_a_cursor_in_employee_order,
