@@ -13,6 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -86,7 +87,10 @@ async fn load(url: &str, n: usize, now: DateTime<Utc>) -> usize {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    let created = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap().timestamp_micros();
+    let created = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .unwrap()
+        .timestamp_micros();
     let mut events = 0;
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
         conn.execute("BEGIN").await.unwrap();
@@ -116,14 +120,15 @@ async fn load(url: &str, n: usize, now: DateTime<Utc>) -> usize {
                 if j > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!(
+                let _ = write!(
+                    sql,
                     "($1, ${}, $2, ${}, ${}, ${}, 'bench', ${})",
                     b + 3,
                     b + 4,
                     b + 5,
                     b + 6,
                     b + 7
-                ));
+                );
             }
             let mut q = sqlx::query(&sql).bind(org.clone()).bind(id.clone());
             for (kind, at, t) in m {
@@ -172,7 +177,9 @@ async fn run(n: usize, runs: usize, pg: Option<&str>) {
         Some(admin) => {
             let name = format!("tidsvakt_bench_{}", Uuid::new_v4().simple());
             let mut c = sqlx::AnyConnection::connect(admin).await.unwrap();
-            c.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            c.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
             let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
             dropper = Some((admin.to_string(), name.clone()));
             format!("{base}/{name}")
@@ -247,12 +254,12 @@ async fn run(n: usize, runs: usize, pg: Option<&str>) {
         n as f64 / median(last),
         median(peak),
     );
-    if let Some((admin, name)) = dropper {
-        if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
-            let _ = c
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await;
-        }
+    if let Some((admin, name)) = dropper
+        && let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await
+    {
+        let _ = c
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await;
     }
 }
 

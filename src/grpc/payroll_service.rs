@@ -1,4 +1,4 @@
-//! `PayrollService` (ListTotals, ExportTotalsCsv, LockPeriod) and the
+//! `PayrollService` (`ListTotals`, `ExportTotalsCsv`, `LockPeriod`) and the
 //! payroll settings of `AdminService`. Thin: requests are checked here, the
 //! figures come from [`crate::payroll`].
 

@@ -268,7 +268,7 @@ async fn settings_map_rates_and_codes(app: TestApp) {
         },
     ];
     for m in &mut settings.pay_codes {
-        m.pay_code = format!("L{}", m.pay_code.len() + m.category as usize * 10);
+        m.pay_code = format!("L{}-{}", m.category, m.pay_code.len());
         if m.category() == C::Overtime {
             m.pay_code = "1150".into();
         }
@@ -785,6 +785,7 @@ async fn bad_periods_filters_and_cursors_name_the_field(app: TestApp) {
 }
 
 async fn bad_settings_are_refused_and_nothing_changes(app: TestApp) {
+    type Edit = fn(&mut pb::PayrollSettings);
     let good = app
         .admin()
         .get_payroll_settings(pb::GetPayrollSettingsRequest {})
@@ -793,7 +794,6 @@ async fn bad_settings_are_refused_and_nothing_changes(app: TestApp) {
         .into_inner()
         .settings
         .unwrap();
-    type Edit = fn(&mut pb::PayrollSettings);
     let cases: Vec<(Edit, &str, &str)> = vec![
         (|s| s.period_kind = 0, "settings.period_kind", "required"),
         (
@@ -864,7 +864,7 @@ async fn bad_settings_are_refused_and_nothing_changes(app: TestApp) {
                     year: 2026,
                     month: 1,
                     day: 5,
-                })
+                });
             },
             "settings.four_weekly_anchor",
             "only for FOUR_WEEKLY",

@@ -6,7 +6,7 @@
 //!   rounded half away from zero to whole minutes. WORKED is split into
 //!   NORMAL and the OVERTIME rates by largest remainder, so
 //!   NORMAL + Σ OVERTIME = WORKED holds exactly in whole minutes.
-//! - FLEX_MOVEMENT = WORKED + ABSENCE + TIME_OFF_IN_LIEU − SCHEDULED, from
+//! - `FLEX_MOVEMENT` = WORKED + ABSENCE + `TIME_OFF_IN_LIEU` − SCHEDULED, from
 //!   the rounded figures, so it reconciles line by line. As in the
 //!   timesheet, an absent scheduled minute (time off in lieu included)
 //!   counts as if worked; time off in lieu is reported on its own so payroll
@@ -113,16 +113,18 @@ fn overtime_by_rate(input: &PeriodInput<'_>, s: &PayrollSettings) -> BTreeMap<i3
     out
 }
 
-/// Adds `[a, b)` at `tier` to `out`, split where the night, Sunday/holiday
-/// and calendar-day boundaries fall, counting only dates of the period.
+/// Adds `[from_at, to_at)` at `tier` to `out`, split where the night,
+/// Sunday/holiday and calendar-day boundaries fall, counting only dates of
+/// the period.
 fn add_piece(
     input: &PeriodInput<'_>,
-    s: &PayrollSettings,
+    settings: &PayrollSettings,
     tier: i32,
-    a: DateTime<Utc>,
-    b: DateTime<Utc>,
+    from_at: DateTime<Utc>,
+    to_at: DateTime<Utc>,
     out: &mut BTreeMap<i32, Duration>,
 ) {
+    let (a, b, s) = (from_at, to_at, settings);
     let mut cuts: Vec<DateTime<Utc>> = vec![a, b];
     for sp in input.nights.iter().chain(input.sundays) {
         for t in [sp.start, sp.end] {
@@ -139,11 +141,11 @@ fn add_piece(
     cuts.sort();
     cuts.dedup();
     for w in cuts.windows(2) {
-        let (x, y) = (w[0], w[1]);
-        if !(input.first..=input.last).contains(&local_date(input.tz, x)) {
+        let (start, end) = (w[0], w[1]);
+        if !(input.first..=input.last).contains(&local_date(input.tz, start)) {
             continue;
         }
-        let inside = |spans: &[Span]| spans.iter().any(|sp| sp.start <= x && x < sp.end);
+        let inside = |spans: &[Span]| spans.iter().any(|sp| sp.start <= start && start < sp.end);
         let mut rate = tier;
         if s.night_rate > 0 && inside(input.nights) {
             rate = rate.max(s.night_rate);
@@ -151,7 +153,7 @@ fn add_piece(
         if s.sunday_rate > 0 && inside(input.sundays) {
             rate = rate.max(s.sunday_rate);
         }
-        *out.entry(rate).or_default() += y - x;
+        *out.entry(rate).or_default() += end - start;
     }
 }
 

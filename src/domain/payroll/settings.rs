@@ -237,8 +237,10 @@ mod tests {
         let e = s.validate().expect_err("39 %");
         assert_eq!(e.field, "settings.overtime_tiers[0].rate_percent");
         assert!(e.reason.contains("40 %"), "{}", e.reason);
-        let mut s = PayrollSettings::default();
-        s.night_rate = 20;
+        let s = PayrollSettings {
+            night_rate: 20,
+            ..PayrollSettings::default()
+        };
         assert_eq!(
             s.validate().expect_err("night").field,
             "settings.night_overtime_rate_percent"
