@@ -1,9 +1,11 @@
 //! Property: any permutation of a set of events, with any of them repeated,
 //! posted one by one or in batches, yields the same stored events and the
-//! same clock status, the same timesheet figures and the same findings as
-//! posting them once, in order.
+//! same clock status, the same timesheet figures, the same findings and the
+//! same payroll lines as posting them once, in order; and a payroll pull
+//! gives the same bytes twice.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use chrono::Duration;
 use proptest::prelude::*;
@@ -192,7 +194,69 @@ async fn observe(
         day.home_minutes,
         day.intervals.len()
     );
-    (stored, format!("{s:?} {figures}"))
+    (
+        stored,
+        format!(
+            "{s:?} {figures} payroll {}",
+            payroll(app, employee_id).await
+        ),
+    )
+}
+
+/// The employee's payroll lines for November, with the same CSV pulled
+/// twice byte for byte.
+async fn payroll(app: &TestApp, employee_id: &str) -> String {
+    let mut client = pb::payroll_service_client::PayrollServiceClient::with_interceptor(
+        app.channel.clone(),
+        Bearer::for_token(&app.admin_token),
+    );
+    let filter = Some(pb::TotalsFilter {
+        employee_ids: vec![employee_id.into()],
+        ..Default::default()
+    });
+    let mut csv = Vec::new();
+    for _ in 0..2 {
+        let mut stream = client
+            .export_totals_csv(pb::ExportTotalsCsvRequest {
+                period_id: "2026-11".into(),
+                filter: filter.clone(),
+                cursor: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut bytes = Vec::new();
+        while let Some(m) = stream.message().await.unwrap() {
+            bytes.extend(m.chunk);
+        }
+        csv.push(bytes);
+    }
+    assert_eq!(csv[0], csv[1], "the same pull twice gives the same bytes");
+    let mut stream = client
+        .list_totals(pb::ListTotalsRequest {
+            period_id: "2026-11".into(),
+            filter,
+            cursor: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut out = String::new();
+    while let Some(m) = stream.message().await.unwrap() {
+        for l in m.totals.unwrap().lines {
+            let _ = write!(
+                out,
+                "{:?} {} {} {} {} {};",
+                l.category(),
+                l.rate_percent,
+                l.absence_kind,
+                l.pay_code,
+                l.minutes,
+                l.count
+            );
+        }
+    }
+    out
 }
 
 fn arrival_order_does_not_matter(db: &Db) {
