@@ -13,6 +13,7 @@ mod durability;
 mod employees;
 mod event_order;
 mod payroll;
+mod payroll_examples;
 mod policy;
 mod service;
 mod timesheet;
