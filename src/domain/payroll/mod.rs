@@ -5,4 +5,6 @@ pub mod categories;
 pub mod csv;
 pub mod lines;
 pub mod period;
+#[cfg(test)]
+mod props;
 pub mod settings;
