@@ -86,14 +86,18 @@ fn apportion(total: i64, parts: &[i64]) -> Vec<i64> {
 
 /// Overtime by rate: each ledger overtime minute gets the rate of its weekly
 /// tier, raised to the night or Sunday/holiday rate where those apply and
-/// are higher.
+/// are higher. The week of a minute is the local ISO week it falls in (as in
+/// the ledger, which splits segments at Monday 00:00), not the week of its
+/// shift day: a Sunday night shift's Monday minutes count in the new week,
+/// and the ledger from the Monday of `first`'s week is enough.
 fn overtime_by_rate(input: &PeriodInput<'_>, s: &PayrollSettings) -> BTreeMap<i32, Duration> {
     let mut segs: Vec<&LedgerSegment> = input.ledger.iter().filter(|l| l.overtime).collect();
     segs.sort_by_key(|l| (l.span.start, l.interval));
     let mut week_done: BTreeMap<NaiveDate, Duration> = BTreeMap::new();
     let mut out: BTreeMap<i32, Duration> = BTreeMap::new();
     for seg in segs {
-        let done = week_done.entry(monday_of(seg.shift_day)).or_default();
+        let week = monday_of(local_date(input.tz, seg.span.start));
+        let done = week_done.entry(week).or_default();
         let mut at = seg.span.start;
         while at < seg.span.end {
             let idx = s

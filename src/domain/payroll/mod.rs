@@ -3,6 +3,8 @@
 
 pub mod categories;
 pub mod csv;
+#[cfg(test)]
+mod examples;
 pub mod lines;
 pub mod period;
 #[cfg(test)]
