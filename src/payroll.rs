@@ -75,6 +75,20 @@ impl From<StoreError> for PullError {
     }
 }
 
+/// How long before its lock a change may have been stamped yet not be
+/// visible to the lock's snapshot (a write waiting for its commit). Changes
+/// this close to a lock are re-judged: a needless re-judgement costs time,
+/// a missed one would cost pay.
+const LOCK_MARGIN: Duration = Duration::seconds(60);
+
+/// The instants whose events can move the figures of `first..=last`: from
+/// two days before the Monday of the first week (the ledger of that week
+/// and a shift running into it) to the end of the last date, in any zone.
+fn reach(first: NaiveDate, last: NaiveDate) -> Span {
+    let s = wide_span(monday_of(first) - Duration::days(2), last);
+    Span::new(s.start, s.end)
+}
+
 /// Instants that surely cover local dates `first..=last` in any time zone.
 fn wide_span(first: NaiveDate, last: NaiveDate) -> Span {
     let utc = |d: NaiveDate| start_of_day(chrono_tz::UTC, d);
@@ -168,7 +182,13 @@ impl Pull {
                 })
                 .collect());
         }
-        let span = wide_span(self.period.first, self.period.last);
+        // Employees who have left still get the adjustments of the locked
+        // periods before this one, so the selection reaches back to them.
+        let since = self
+            .run
+            .first()
+            .map_or(self.period.first, |(l, _, _)| l.first);
+        let span = wide_span(since.min(self.period.first), self.period.last);
         let mut out = Vec::new();
         let mut cursor = after;
         // Employees outside the period are skipped, so a page may need
@@ -197,9 +217,8 @@ impl Pull {
     async fn employee(&mut self, e: &Employee) -> StoreResult<Option<EmployeeTotals>> {
         let period = self.period.clone();
         let own = judge(self.snapshot.as_mut(), e, &period, &self.settings).await?;
-        let Some((own_totals, open_intervals)) = own else {
-            return Ok(None);
-        };
+        let in_period = own.is_some();
+        let (own_totals, open_intervals) = own.unwrap_or_default();
         let mut out = lines(&own_totals, &self.settings);
         for i in 0..self.run.len() {
             let (l, l_settings, who) = &self.run[i];
@@ -208,6 +227,10 @@ impl Pull {
             }
             let (l, l_settings) = (l.clone(), l_settings.clone());
             out.extend(adjustments(self.snapshot.as_mut(), e, &l, &l_settings).await?);
+        }
+        // Someone outside the period is sent only for an adjustment.
+        if !in_period && out.is_empty() {
+            return Ok(None);
         }
         Ok(Some(EmployeeTotals {
             employee: e.id,
@@ -249,8 +272,8 @@ async fn adjustments(
     let changes = snap
         .late_changes(
             e.id,
-            l.locked_at,
-            wide_span(l.first, l.last),
+            l.locked_at - LOCK_MARGIN,
+            reach(l.first, l.last),
             (l.first, l.last),
         )
         .await?;
@@ -341,8 +364,16 @@ pub fn reason(tz: Tz, changes: &[LateChange]) -> String {
         parts.truncate(MAX);
         parts.push(format!("and {more} more changes"));
     }
-    parts.join("; ")
+    let mut text = parts.join("; ");
+    // Reasons repeat on every adjustment line; keep a CSV row bounded.
+    if text.chars().count() > MAX_REASON {
+        text = text.chars().take(MAX_REASON - 1).collect::<String>() + "…";
+    }
+    text
 }
+
+/// The longest adjustment reason, in characters.
+const MAX_REASON: usize = 1000;
 
 /// Runs the engine over `period` for `e` and returns its figures and the
 /// number of intervals still open on its days; `None` when `e` has nothing

@@ -31,6 +31,8 @@ use crate::storage::payroll::{LockedPeriod, PayrollFilter};
 const PAGE: i64 = 64;
 /// A CSV chunk is sent once it holds this much (always below 64 KiB).
 const CHUNK: usize = 48 * 1024;
+/// The contract's limit for one chunk.
+const MAX_CHUNK: usize = 64 * 1024;
 
 /// The gRPC `PayrollService`.
 pub struct PayrollApi {
@@ -57,6 +59,8 @@ async fn selection(
     period_id: &str,
     f: Option<&pb::TotalsFilter>,
 ) -> ApiResult<Selection> {
+    // The role first: a token that may not pull learns nothing about ids.
+    caller.require(&[Role::Admin, Role::Payroll])?;
     let org = caller.org();
     let mut filter = PayrollFilter::default();
     let mut codes = BTreeSet::new();
@@ -238,16 +242,33 @@ async fn export_csv(
                     break;
                 }
                 for t in page {
-                    after = Some(t.employee);
                     let mut lines = t.lines;
                     filter_codes(&mut lines, &sel.codes);
+                    let mut rows = String::new();
                     csv::rows(
-                        &mut buf,
+                        &mut rows,
                         &period_id,
                         &t.employee.to_string(),
                         &t.external_id,
                         &lines,
                     );
+                    // A chunk ends at an employee boundary below 64 KiB: send
+                    // what is buffered before this employee would cross it.
+                    if let Some(prev) = after
+                        && !buf.is_empty()
+                        && buf.len() + rows.len() > MAX_CHUNK
+                    {
+                        let msg = pb::ExportTotalsCsvResponse {
+                            chunk: std::mem::take(&mut buf).into_bytes(),
+                            cursor: cursor_out(&sel, prev),
+                        };
+                        sent_any = true;
+                        if tx.send(Ok(msg)).await.is_err() {
+                            return;
+                        }
+                    }
+                    buf.push_str(&rows);
+                    after = Some(t.employee);
                     if buf.len() >= CHUNK {
                         let msg = pb::ExportTotalsCsvResponse {
                             chunk: std::mem::take(&mut buf).into_bytes(),
@@ -276,17 +297,18 @@ async fn export_csv(
 }
 
 /// When local date `last` is over in every zone of `zones`.
+/// UTC stands in when the organisation has no employees yet.
 fn period_end(zones: &[String], last: chrono::NaiveDate) -> (DateTime<Utc>, Tz) {
-    let mut latest = (start_of_day(Tz::UTC, last + Duration::days(1)), Tz::UTC);
+    let mut latest: Option<(DateTime<Utc>, Tz)> = None;
     for z in zones {
         if let Ok(tz) = z.parse::<Tz>() {
             let end = start_of_day(tz, last + Duration::days(1));
-            if end > latest.0 {
-                latest = (end, tz);
+            if latest.is_none_or(|(t, _)| end > t) {
+                latest = Some((end, tz));
             }
         }
     }
-    latest
+    latest.unwrap_or_else(|| (start_of_day(Tz::UTC, last + Duration::days(1)), Tz::UTC))
 }
 
 async fn lock_period(
@@ -294,6 +316,9 @@ async fn lock_period(
     caller: &Caller,
     req: pb::LockPeriodRequest,
 ) -> ApiResult<pb::LockPeriodResponse> {
+    // The lock's instant is taken before its snapshot, so whatever the
+    // snapshot misses was stamped before the lock and is re-judged later.
+    let now = ctx.clock.now();
     let sel = selection(ctx, caller, &req.period_id, None).await?;
     let mut pull = open(ctx, caller, &req.period_id, &sel).await?;
     if let Some(l) = &pull.locked {
@@ -307,7 +332,6 @@ async fn lock_period(
             ),
         });
     }
-    let now = ctx.clock.now();
     let zones = ctx.store.time_zones(caller.org()).await?;
     let (end, tz) = period_end(&zones, pull.period.last);
     if now < end {

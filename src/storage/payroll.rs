@@ -387,10 +387,12 @@ impl PayrollStore for SqlStore {
                         reason: format!("period {} is already locked", period.period_id),
                     });
                 }
-                sqlx::query(
+                // Two locks racing: the second finds the row (or the key) taken.
+                let inserted = sqlx::query(
                     "INSERT INTO payroll_periods (organisation_id, period_id, first_day, last_day, locked_at, \
                      locked_by, settings, plans_digest, employee_count, record_violations) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (organisation_id, period_id) DO NOTHING",
                 )
                 .bind(org.to_string())
                 .bind(period.period_id.clone())
@@ -405,6 +407,12 @@ impl PayrollStore for SqlStore {
                 .execute(&mut *conn)
                 .await
                 .map_err(classify)?;
+                if inserted.rows_affected() == 0 {
+                    return Err(StoreError::Precondition {
+                        field: "period_id".into(),
+                        reason: format!("period {} is already locked", period.period_id),
+                    });
+                }
                 insert_frozen(conn, org, &period.period_id, &employees).await?;
                 for e in requeue {
                     enqueue(conn, org, e, span, period.locked_at).await?;

@@ -1015,7 +1015,106 @@ async fn the_cli_exports_a_period_to_a_file(app: TestApp) {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
+async fn a_leaver_still_gets_the_adjustment(app: TestApp) {
+    use pb::correct_event_request::Change;
+    let [kari] = &staff(&app, &["E1"]).await[..] else {
+        unreachable!()
+    };
+    let id = &kari.employee_id;
+    post(&app, vec![event(id, ClockIn, oslo(2026, 10, 15, 8, 0))]).await;
+    lock(&app, "2026-10").await.unwrap();
+    app.admin()
+        .deactivate_employee(pb::DeactivateEmployeeRequest {
+            employee_id: id.clone(),
+        })
+        .await
+        .unwrap();
+    app.clock
+        .set(app.clock.now() + chrono::Duration::minutes(5));
+    app.clock_client(&app.admin_token)
+        .correct_event(pb::CorrectEventRequest {
+            amendment_id: Uuid::new_v4().to_string(),
+            employee_id: id.clone(),
+            reason: "forgot to clock out on her last day".into(),
+            change: Some(Change::Add(pb::AddEventChange {
+                kind: ClockOut as i32,
+                occurred_at: Some(ts(oslo(2026, 10, 15, 15, 30))),
+                location: 0,
+            })),
+        })
+        .await
+        .unwrap();
+    let nov = totals(&app, &app.admin_token, "2026-11", None, "")
+        .await
+        .unwrap();
+    assert_eq!(nov.len(), 1, "the leaver is sent for the adjustment");
+    let t = nov[0].totals.clone().unwrap();
+    let worked = t
+        .lines
+        .iter()
+        .find(|l| l.category() == C::Worked && l.adjustment.is_some())
+        .unwrap();
+    assert_eq!(worked.minutes, 450);
+    assert_eq!(
+        worked.adjustment.as_ref().unwrap().adjusts_period_id,
+        "2026-10"
+    );
+    // And in December, after she left, only for an adjustment.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 5, 12, 0, 0).unwrap());
+    lock(&app, "2026-11").await.unwrap();
+    assert!(
+        totals(&app, &app.admin_token, "2026-12", None, "")
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing left to pay her"
+    );
+}
+
+/// A late Monday in a week that starts in September moves October's
+/// ledger: Thu 1 Oct 2026 is in the ISO week of Mon 28 Sep.
+async fn a_late_day_in_a_straddling_week_adjusts_the_next_period(app: TestApp) {
+    let [kari] = &staff(&app, &["E1"]).await[..] else {
+        unreachable!()
+    };
+    let id = &kari.employee_id;
+    // Thu 1 and Fri 2 Oct, 8 h 30 min each: normal until Mon–Wed arrive.
+    post(&app, day(id, 10, 1, 17)).await;
+    post(&app, day(id, 10, 2, 17)).await;
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 19, 20, 0, 0).unwrap());
+    lock(&app, "2026-09").await.unwrap();
+    lock(&app, "2026-10").await.unwrap();
+    app.clock
+        .set(app.clock.now() + chrono::Duration::minutes(5));
+    for d in 28..=30 {
+        post(&app, day(id, 9, d, 18)).await;
+    }
+    let nov = totals(&app, &app.admin_token, "2026-11", None, "")
+        .await
+        .unwrap();
+    let t = nov[0].totals.clone().unwrap();
+    let october_overtime: i64 = t
+        .lines
+        .iter()
+        .filter(|l| {
+            l.category() == C::Overtime
+                && l.adjustment
+                    .as_ref()
+                    .is_some_and(|a| a.adjusts_period_id == "2026-10")
+        })
+        .map(|l| l.minutes)
+        .sum();
+    // Mon–Wed 9 h 30 min: 27 h normal (1 h 30 min overtime, September's);
+    // Thu and Fri reach 40 h normal 13 h in, so the last 4 h of October's
+    // 17 h become overtime.
+    assert_eq!(october_overtime, 240, "{t:?}");
+}
+
 crate::both_backends!(
+    a_leaver_still_gets_the_adjustment,
+    a_late_day_in_a_straddling_week_adjusts_the_next_period,
     the_cli_exports_a_period_to_a_file,
     an_overtime_week_in_totals_and_csv,
     settings_map_rates_and_codes,
