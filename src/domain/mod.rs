@@ -10,6 +10,7 @@ pub mod event;
 pub mod holidays;
 pub mod ids;
 pub mod local_days;
+pub mod nudge;
 pub mod payroll;
 pub mod policy;
 pub mod rules;
