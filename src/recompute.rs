@@ -30,6 +30,7 @@ use crate::domain::engine::ledger::monday_of;
 use crate::domain::engine::record::Span;
 use crate::domain::event::effective_events;
 use crate::domain::ids::{EmployeeId, OrgId};
+use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::local_days::{local_date, split_at_midnight, start_of_day};
 use crate::domain::policy::EmployeePolicy;
 use crate::domain::rules::{catalog, is_long_rule};
@@ -197,6 +198,7 @@ pub async fn recompute(
         pack_version: catalog::pack_version(&pack).unwrap_or("").to_string(),
         pack,
         now,
+        nudges: Some(NudgePolicy::default()),
     };
     store.apply_recompute(write).await
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
+use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::engine::finding::{Draft, Evidence, Severity};
@@ -17,6 +18,7 @@ use crate::domain::engine::reconcile::{Finding, FindingStatus, reconcile};
 use crate::domain::engine::record::Span;
 use crate::domain::event::{Amendment, StoredEvent};
 use crate::domain::ids::{EmployeeId, OrgId};
+use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::ValueUnit;
 
 /// An employee waiting for a recompute of `span`.
@@ -62,6 +64,9 @@ pub struct RecomputeWrite {
     pub pack: String,
     pub pack_version: String,
     pub now: DateTime<Utc>,
+    /// Decide nudges for findings that are new, reopened or more severe, in
+    /// the same transaction; `None` decides none (benchmarks, rebuilds).
+    pub nudges: Option<NudgePolicy>,
 }
 
 /// What `ListFindings` filters on.
@@ -454,6 +459,10 @@ async fn apply(conn: &mut AnyConnection, w: RecomputeWrite) -> StoreResult<bool>
             f.window.start >= scope.start && f.window.start < scope.end
         })
         .collect();
+    let before: std::collections::HashMap<Uuid, (Severity, FindingStatus)> = existing
+        .iter()
+        .map(|f| (f.id, (f.severity, f.status)))
+        .collect();
     let changes = reconcile(
         w.employee,
         (&w.pack, &w.pack_version),
@@ -467,6 +476,27 @@ async fn apply(conn: &mut AnyConnection, w: RecomputeWrite) -> StoreResult<bool>
     }
     for f in &changes.update {
         write_finding(conn, w.org, f, false).await?;
+    }
+    if let Some(policy) = &w.nudges {
+        // New, reopened, or more severe (Violation sorts before Warning).
+        let candidates: Vec<NudgeCandidate> = changes
+            .insert
+            .iter()
+            .chain(changes.update.iter().filter(|f| {
+                before.get(&f.id).is_some_and(|(severity, status)| {
+                    f.status == FindingStatus::Open
+                        && (*status == FindingStatus::Resolved || f.severity < *severity)
+                })
+            }))
+            .filter(|f| f.status == FindingStatus::Open)
+            .map(|f| NudgeCandidate {
+                finding: f.id,
+                rule_id: f.rule_id.clone(),
+                severity: f.severity,
+                at: f.at,
+            })
+            .collect();
+        decide_in_tx(conn, w.org, w.employee, &candidates, w.now, policy).await?;
     }
     Ok(true)
 }

@@ -10,6 +10,7 @@
 //! write from its pool.
 
 pub mod derived;
+pub mod outbox;
 pub mod payroll;
 pub mod policy;
 mod rows;
@@ -107,7 +108,13 @@ pub struct EmployeeFilter {
 /// the token lookup that finds the organisation in the first place.
 #[async_trait]
 pub trait Store:
-    derived::DerivedStore + policy::PolicyStore + payroll::PayrollStore + Send + Sync + 'static
+    derived::DerivedStore
+    + policy::PolicyStore
+    + payroll::PayrollStore
+    + outbox::OutboxStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Creates an organisation.
     async fn create_organisation(
