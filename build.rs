@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "tidsvakt/v1/policy.proto",
     "tidsvakt/v1/timesheet.proto",
     "tidsvakt/v1/payroll.proto",
+    "tidsvakt/v1/nudge.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,6 +4,7 @@
 //! function here is deterministic and unit-testable.
 
 pub mod clock_status;
+pub mod digest;
 pub mod employee;
 pub mod engine;
 pub mod event;

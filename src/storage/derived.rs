@@ -8,9 +8,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
+use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
-use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::engine::finding::{Draft, Evidence, Severity};

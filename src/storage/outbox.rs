@@ -22,7 +22,9 @@ use crate::domain::employee::Employee;
 use crate::domain::engine::finding::Severity;
 use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::nudge::Category;
-use crate::domain::nudge::decide::{About, Audience, Candidate, Decision, NudgePolicy, Recipient, decide};
+use crate::domain::nudge::decide::{
+    About, Audience, Candidate, Decision, NudgePolicy, Recipient, decide,
+};
 
 /// What an outgoing message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,9 +52,14 @@ impl MessageKind {
 
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Nudge, Self::ManagerAlerts, Self::Digest, Self::Reminder]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::Nudge,
+            Self::ManagerAlerts,
+            Self::Digest,
+            Self::Reminder,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -153,13 +160,17 @@ pub struct NudgeRow {
 /// How a send attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Sent { subject: String },
+    Sent {
+        subject: String,
+    },
     /// Try again at `retry_at`, or give up (`None`: dead).
     Failed {
         error: String,
         retry_at: Option<DateTime<Utc>>,
     },
-    Cancelled { reason: String },
+    Cancelled {
+        reason: String,
+    },
 }
 
 /// Nudge and outbox storage.
@@ -223,7 +234,12 @@ pub trait OutboxStore {
     async fn message(&self, org: OrgId, id: Uuid) -> StoreResult<Option<OutboxMessage>>;
     /// Puts a dead message back in the queue with fresh attempts;
     /// `Precondition` unless it is dead.
-    async fn retry_dead(&self, org: OrgId, id: Uuid, now: DateTime<Utc>) -> StoreResult<OutboxMessage>;
+    async fn retry_dead(
+        &self,
+        org: OrgId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<OutboxMessage>;
     /// Every organisation's id.
     async fn organisation_ids(&self) -> StoreResult<Vec<OrgId>>;
     /// Active employees who manage at least one active employee.
@@ -245,7 +261,8 @@ fn message_row(row: &AnyRow) -> StoreResult<OutboxMessage> {
         org: OrgId(parse_uuid(row, "organisation_id")?),
         id: parse_uuid(row, "message_id")?,
         key: col(row, "message_key")?,
-        kind: MessageKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind: {kind}")))?,
+        kind: MessageKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("kind: {kind}")))?,
         recipient: EmployeeId(parse_uuid(row, "recipient_id")?),
         reference: col(row, "reference")?,
         status: MessageStatus::parse(&status)
@@ -279,7 +296,8 @@ fn nudge_row(row: &AnyRow) -> StoreResult<NudgeRow> {
         finding: finding.and_then(|f| Uuid::parse_str(&f).ok()),
         severity: col(row, "severity")?,
         decided_at: instant(row, "decided_at")?,
-        kind: MessageKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind: {kind}")))?,
+        kind: MessageKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("kind: {kind}")))?,
         status: MessageStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("status: {status}")))?,
         send_after: instant(row, "send_after")?,
@@ -316,12 +334,14 @@ async fn insert_message(
     if inserted {
         return Ok((id, true));
     }
-    let row = sqlx::query("SELECT message_id FROM outbox WHERE organisation_id = $1 AND message_key = $2")
-        .bind(m.org.to_string())
-        .bind(m.key.clone())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(classify)?;
+    let row = sqlx::query(
+        "SELECT message_id FROM outbox WHERE organisation_id = $1 AND message_key = $2",
+    )
+    .bind(m.org.to_string())
+    .bind(m.key.clone())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(classify)?;
     Ok((parse_uuid(&row, "message_id")?, false))
 }
 
@@ -360,13 +380,15 @@ async fn insert_nudge(
 }
 
 async fn dedup_taken(conn: &mut AnyConnection, org: OrgId, key: &str) -> StoreResult<bool> {
-    Ok(sqlx::query("SELECT 1 AS x FROM nudges WHERE organisation_id = $1 AND dedup_key = $2")
-        .bind(org.to_string())
-        .bind(key.to_owned())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(classify)?
-        .is_some())
+    Ok(
+        sqlx::query("SELECT 1 AS x FROM nudges WHERE organisation_id = $1 AND dedup_key = $2")
+            .bind(org.to_string())
+            .bind(key.to_owned())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(classify)?
+            .is_some(),
+    )
 }
 
 async fn employee_on(
@@ -389,7 +411,11 @@ async fn employee_on(
         .transpose()
 }
 
-async fn mutes_on(conn: &mut AnyConnection, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<Category>> {
+async fn mutes_on(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employee: EmployeeId,
+) -> StoreResult<Vec<Category>> {
     let rows = sqlx::query("SELECT category FROM nudge_mutes WHERE organisation_id = $1 AND employee_id = $2 ORDER BY category")
         .bind(org.to_string())
         .bind(employee.to_string())
@@ -527,12 +553,14 @@ pub(super) async fn decide_in_tx(
 
 /// Whether a stored message can still take items: pending and not claimed.
 async fn joinable(conn: &mut AnyConnection, org: OrgId, id: Uuid) -> StoreResult<bool> {
-    let row = sqlx::query("SELECT status, claimed_by FROM outbox WHERE organisation_id = $1 AND message_id = $2")
-        .bind(org.to_string())
-        .bind(id.to_string())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(classify)?;
+    let row = sqlx::query(
+        "SELECT status, claimed_by FROM outbox WHERE organisation_id = $1 AND message_id = $2",
+    )
+    .bind(org.to_string())
+    .bind(id.to_string())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(classify)?;
     let status: String = col(&row, "status")?;
     let claimed: Option<String> = col(&row, "claimed_by")?;
     Ok(status == "PENDING" && claimed.is_none())
@@ -767,7 +795,9 @@ impl OutboxStore for SqlStore {
     }
 
     async fn message(&self, org: OrgId, id: Uuid) -> StoreResult<Option<OutboxMessage>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM outbox WHERE organisation_id = $1 AND message_id = $2");
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE organisation_id = $1 AND message_id = $2"
+        );
         sqlx::query(&sql)
             .bind(org.to_string())
             .bind(id.to_string())
@@ -779,7 +809,12 @@ impl OutboxStore for SqlStore {
             .transpose()
     }
 
-    async fn retry_dead(&self, org: OrgId, id: Uuid, now: DateTime<Utc>) -> StoreResult<OutboxMessage> {
+    async fn retry_dead(
+        &self,
+        org: OrgId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<OutboxMessage> {
         self.write(move |conn| {
             Box::pin(async move {
                 let sql = format!(
