@@ -75,11 +75,7 @@ pub static PARAMS: LazyLock<Vec<ParamSpec>> = LazyLock::new(|| {
             POLICY_PARAMS
                 .iter()
                 .filter(|s| s.applies_to(pack))
-                .map(|s| {
-                    p(
-                        *pack, s.rule, s.name, s.unit, s.default, s.min, s.max, s.doc,
-                    )
-                }),
+                .map(|s| p(pack, s.rule, s.name, s.unit, s.default, s.min, s.max, s.doc)),
         );
     }
     out
@@ -704,7 +700,7 @@ pub static RULES: LazyLock<Vec<RuleSpec>> = LazyLock::new(|| {
         out.extend(
             POLICY_RULES
                 .iter()
-                .map(|(id, citation)| r(*pack, id, citation)),
+                .map(|(id, citation)| r(pack, id, citation)),
         );
     }
     out

@@ -65,14 +65,14 @@ pub fn creep(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
         if figures.iter().any(|(_, w, s)| *w < *s + margin) {
             continue;
         }
-        let least = figures
+        let smallest = figures
             .iter()
             .map(|(_, w, s)| *w - *s)
             .min()
             .unwrap_or_else(Duration::zero);
         let window = week_span(ctx, first, weeks);
-        let (last, _, last_scheduled) = figures[figures.len() - 1];
-        let last_week = week_span(ctx, last, 1);
+        let (final_monday, _, last_scheduled) = figures[figures.len() - 1];
+        let last_week = week_span(ctx, final_monday, 1);
         let at = sum_and_crossing(&ctx.work, last_week, last_scheduled + margin)
             .1
             .unwrap_or(last_week.end);
@@ -113,7 +113,7 @@ pub fn creep(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             window,
             at,
             (
-                least.num_minutes(),
+                smallest.num_minutes(),
                 margin.num_minutes(),
                 ValueUnit::Minutes,
             ),
