@@ -967,3 +967,42 @@ fn every_pattern_finding_is_explained_in_both_languages_and_cited() {
         }
     }
 }
+
+#[test]
+fn a_holiday_period_is_whole_even_when_the_record_starts_inside_it() {
+    // Work on Easter Monday 2026 only: the period (and the § 10-10 window)
+    // opened on Easter Eve, before the first date with work.
+    let mon = d(2026, 4, 6);
+    let e = run(&work(at(mon, 10, 0), at(mon, 12, 0), &[]));
+    assert_eq!(e.days[&mon].sunday_holiday, Duration::hours(2));
+    assert_eq!(count(&e, "no.sunday_holiday", Warning), 1);
+    let w = patterns(&e, "pol.weekend");
+    assert_eq!(w.len(), 1);
+    assert_eq!(
+        (w[0].window.start, w[0].window.end),
+        (oslo(2026, 4, 4, 0, 0), oslo(2026, 4, 6, 22, 0))
+    );
+    // Elsewhere: a Monday holiday after a weekend is one period from Saturday.
+    let holiday = d(2026, 11, 16);
+    let policy = EmployeePolicy {
+        holidays: vec![OrgHoliday {
+            id: Uuid::from_u128(1),
+            date: holiday,
+            name: "Day off".into(),
+            kind: HolidayKind::Public,
+            window_start: None,
+        }],
+        ..EmployeePolicy::default()
+    };
+    let e = run_with(
+        "eu-wtd",
+        false,
+        &work(at(holiday, 10, 0), at(holiday, 12, 0), &[]),
+        &policy,
+    );
+    let w = patterns(&e, "pol.weekend");
+    assert_eq!(
+        (w[0].window.start, w[0].window.end),
+        (oslo(2026, 11, 14, 0, 0), oslo(2026, 11, 17, 0, 0))
+    );
+}

@@ -183,9 +183,26 @@ fn weekend_periods(ctx: &RuleContext<'_>) -> Vec<Span> {
     let (Some(first), Some(last)) = (dates.first(), dates.last()) else {
         return Vec::new();
     };
+    let off = |d: NaiveDate| d.weekday() == Weekday::Sat || ctx.plan.is_sunday_or_holiday(d);
+    // Whole periods, whatever else the record holds: from the start of a
+    // run of days off that the first date with work is in, to the end of
+    // the run the last one is in.
+    let (mut from, mut to) = (*first - Duration::days(1), *last + Duration::days(1));
+    for _ in 0..366 {
+        if !off(from) {
+            break;
+        }
+        from -= Duration::days(1);
+    }
+    for _ in 0..366 {
+        if !off(to) {
+            break;
+        }
+        to += Duration::days(1);
+    }
     let mut spans: Vec<Span> = Vec::new();
-    let mut d = *first - Duration::days(1);
-    while d <= *last + Duration::days(1) {
+    let mut d = from;
+    while d <= to {
         let calendar = d.weekday() == Weekday::Sat
             || (ctx.params.pack != "no-aml" && ctx.plan.is_sunday_or_holiday(d));
         if calendar {
