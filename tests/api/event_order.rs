@@ -169,7 +169,7 @@ async fn observe(
     let day = &sheet.days[0];
     // Open findings only: a finding resolved along the way is history that
     // depends, rightly, on the order things arrived in.
-    let findings: Vec<String> = sheet
+    let mut findings: Vec<String> = sheet
         .findings
         .iter()
         .filter(|f| f.status() == pb::FindingStatus::Open)
@@ -185,6 +185,9 @@ async fn observe(
             )
         })
         .collect();
+    // Findings with the same `at` are listed by id, which differs between
+    // runs (a home-share pattern and a missing clock-out can share an `at`).
+    findings.sort();
     let figures = format!(
         "worked {} normal {} overtime {} night {} home {} intervals {} findings {findings:?}",
         day.worked_minutes,

@@ -89,7 +89,8 @@ const OCTOBER: i64 = 22 * 450;
 /// overtime in time order is Mon–Thu 17:30–18:00 (2 h), Fri 12:30–18:00
 /// (5 h 30 min) and Sat 09:00–11:45 (2 h 45 min): the first 10 h at 50 %,
 /// the last 15 minutes (Sat 11:30–11:45) at 100 %. Worked 50 h 15 min =
-/// 3015 min, normal 40 h. One open finding: `no.overtime_7d`.
+/// 3015 min, normal 40 h. Two open findings: `no.overtime_7d`, and the
+/// Saturday as `pol.weekend`.
 async fn overtime_week_with_two_rates(app: TestApp) {
     let id = employee(&app).await;
     for d in 12..=16 {
@@ -145,7 +146,7 @@ async fn overtime_week_with_two_rates(app: TestApp) {
             (C::Overtime, 50, 0, "OVERTIME_50".into(), 600, 0),
             (C::Overtime, 100, 0, "OVERTIME_100".into(), 15, 0),
             line(C::FlexMovement, "FLEX_MOVEMENT", 3015 - OCTOBER),
-            findings(1),
+            findings(2),
         ]
     );
 }
@@ -154,7 +155,8 @@ async fn overtime_week_with_two_rates(app: TestApp) {
 /// 06:00 with a break 00:30–01:00 is 9 h elapsed, 8 h 30 min worked (not
 /// the 7 h 30 min a wall clock suggests), all of it night and inside the
 /// Sunday window (from Sat 18:00). No overtime: 8 h 30 min ≤ 9 h on the
-/// shift day. One open finding: `no.sunday_holiday`.
+/// shift day. Three open findings (of any severity): `no.sunday_holiday`,
+/// and the patterns `pol.night` and `pol.weekend`.
 async fn dst_night_counts_real_minutes(app: TestApp) {
     let id = employee(&app).await;
     post(
@@ -177,7 +179,7 @@ async fn dst_night_counts_real_minutes(app: TestApp) {
             line(C::Night, "NIGHT", 510),
             line(C::SundayHoliday, "SUNDAY_HOLIDAY", 510),
             line(C::FlexMovement, "FLEX_MOVEMENT", 510 - OCTOBER),
-            findings(1),
+            findings(3),
         ]
     );
 }

@@ -158,8 +158,28 @@ async fn example_4_week_over_grpc(app: TestApp) {
     assert_eq!(sheet.days[0].intervals[0].worked_minutes, 570);
     assert_eq!(sheet.days[0].intervals[0].breaks.len(), 1);
 
-    assert_eq!(sheet.findings.len(), 1, "{:#?}", sheet.findings);
-    let f = &sheet.findings[0];
+    // The overtime, and Saturday's work as a weekend pattern.
+    let mut rules: Vec<_> = sheet.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    rules.sort_unstable();
+    assert_eq!(
+        rules,
+        vec!["no.overtime_7d", "pol.weekend"],
+        "{:#?}",
+        sheet.findings
+    );
+    let weekend = sheet
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "pol.weekend")
+        .unwrap();
+    assert_eq!(weekend.severity(), pb::Severity::Pattern);
+    assert_eq!(weekend.measured, 165);
+    assert_eq!(weekend.citation, "Tidsvakt policy pol.weekend");
+    let f = sheet
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "no.overtime_7d")
+        .unwrap();
     assert_eq!(f.rule_id, "no.overtime_7d");
     assert_eq!(f.severity(), pb::Severity::Violation);
     assert_eq!(f.status(), pb::FindingStatus::Open);
@@ -179,7 +199,11 @@ async fn example_4_week_over_grpc(app: TestApp) {
         .iter()
         .find(|d| d.date == Some(date(2026, 10, 17)))
         .unwrap();
-    assert_eq!(saturday.finding_ids, vec![f.finding_id.clone()]);
+    let mut on_saturday = saturday.finding_ids.clone();
+    on_saturday.sort();
+    let mut expected = vec![f.finding_id.clone(), weekend.finding_id.clone()];
+    expected.sort();
+    assert_eq!(on_saturday, expected);
     assert_eq!(findings_of(&app, &kari.employee_id).await, sheet.findings);
 }
 
@@ -253,9 +277,10 @@ async fn corrections_and_late_events_keep_findings_current(app: TestApp) {
         .into_iter()
         .filter(|f| f.status() == pb::FindingStatus::Open)
         .collect();
+    // Tuesday 13:00–22:30 also misses core hours and works 1 h 30 min at night.
     assert_eq!(
         open.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
-        vec!["no.daily_rest"]
+        vec!["no.daily_rest", "pol.night", "pol.core_hours"]
     );
     assert_eq!((open[0].measured, open[0].limit), (630, 660));
     // Filters: only open ones, only this rule, by local dates.
@@ -657,7 +682,12 @@ async fn recomputes_never_duplicate_findings(app: TestApp) {
     let before = findings_of(&app, id).await;
     // Changes in later weeks recompute scopes that start or end right
     // around those findings: none of them may be duplicated or resolved.
-    for (d, m) in [(20, 10), (3, 11), (10, 11), (17, 11)] {
+    // Each later morning (09:00–11:00 on a working day) misses the rest of
+    // the core hours: one new `pol.core_hours` each, and nothing else.
+    for (k, (d, m)) in [(20, 10), (3, 11), (10, 11), (17, 11)]
+        .into_iter()
+        .enumerate()
+    {
         post_work(
             &app,
             id,
@@ -671,7 +701,17 @@ async fn recomputes_never_duplicate_findings(app: TestApp) {
             .iter()
             .filter(|f| f.status() == pb::FindingStatus::Open)
             .collect();
-        assert_eq!(open.len(), before.len(), "after work on {d}.{m}: {now:#?}");
+        assert_eq!(
+            open.len(),
+            before.len() + k + 1,
+            "after work on {d}.{m}: {now:#?}"
+        );
+        let new: Vec<_> = open
+            .iter()
+            .filter(|g| !before.iter().any(|f| f.finding_id == g.finding_id))
+            .map(|g| g.rule_id.as_str())
+            .collect();
+        assert_eq!(new, vec!["pol.core_hours"; k + 1], "after work on {d}.{m}");
         for f in &before {
             assert!(
                 open.iter().any(|g| g.finding_id == f.finding_id),
@@ -684,6 +724,11 @@ async fn recomputes_never_duplicate_findings(app: TestApp) {
     assert!(
         rules.contains(&"no.sunday_off_next") && rules.contains(&"no.breaks"),
         "{rules:?}"
+    );
+    assert_eq!(
+        rules.iter().filter(|r| **r == "pol.weekend").count(),
+        2,
+        "one weekend finding per Sunday: {rules:?}"
     );
 }
 

@@ -88,6 +88,16 @@ pub fn sunday_spans(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Vec<Span> {
+    // A window is found from its eve: when `from` lies inside a run of
+    // Sundays and holidays (work on Easter Monday only), look from the eve
+    // of the run, or the window would be missed.
+    let mut from = from;
+    for _ in 0..366 {
+        match from.pred_opt() {
+            Some(p) if calendar.is_sunday_or_holiday(from) => from = p,
+            _ => break,
+        }
+    }
     calendar
         .sunday_holiday_windows(from, to)
         .into_iter()

@@ -176,8 +176,11 @@ pub fn evaluate(
     } else {
         local_date(subject.tz, scope.short.start)
     };
-    let night_start = params.get("no.night", "night_start", today).value;
-    let night_end = params.get("no.night", "night_end", today).value;
+    // Night hours are the law's in `no-aml` (§ 10-11); the other packs have
+    // none in v1, so the policy's 21:00–06:00 (`pol.night`) applies.
+    let night_rule = rules::patterns::night_rule(subject.pack);
+    let night_start = params.get(night_rule, "night_start", today).value;
+    let night_end = params.get(night_rule, "night_end", today).value;
     let nights = night_spans(subject.tz, first, last, night_start, night_end);
     let sundays = if subject.pack == "no-aml" {
         sunday_spans(subject.tz, &plan.holidays, first, last)
@@ -229,6 +232,7 @@ pub fn evaluate(
         overtime: overtime.clone(),
         weekly_worked: weekly_worked.clone(),
         nights: nights.clone(),
+        sundays: sundays.clone(),
     };
     let findings = if scope.short.is_empty() && scope.long.is_empty() {
         Vec::new()

@@ -3,8 +3,25 @@
 use chrono::Duration;
 use proptest::prelude::*;
 
-use super::testing::{oslo, run, work};
+use super::evaluate::Evaluation;
+use super::finding::{Draft, Severity};
+use super::record::Span;
+use super::testing::{oslo, run, run_scoped, work};
 use crate::domain::event::EffectiveEvent;
+
+/// The pattern findings (bar the missing clock-out, which is about events,
+/// not time worked) whose window starts at or after `from`.
+fn patterns_from(e: &Evaluation, from: chrono::DateTime<chrono::Utc>) -> Vec<Draft> {
+    e.findings
+        .iter()
+        .filter(|f| {
+            f.severity == Severity::Pattern
+                && f.rule_id != "pol.missing_clock_out"
+                && f.window.start >= from
+        })
+        .cloned()
+        .collect()
+}
 
 /// Up to 12 working days in March 2026 around the spring-forward night:
 /// (day offset, start minute, length, optional break offset).
@@ -58,6 +75,23 @@ proptest! {
         prop_assert_eq!(&a.days, &b.days);
         prop_assert_eq!(&a.ledger, &b.ledger);
         prop_assert_eq!(&a.findings, &b.findings);
+    }
+
+    /// A recompute loads events from 2 days before its scope: a pattern
+    /// finding must not depend on older work, or two recomputes whose scopes
+    /// both hold its window start would disagree about it.
+    #[test]
+    fn pattern_findings_need_no_work_from_before_their_window(days in days(), cut in 1i64..20) {
+        let events = events_of(&days);
+        let split = oslo(2026, 3, 20, 0, 0) + Duration::days(cut);
+        let full = run(&events);
+        let loaded: Vec<EffectiveEvent> = events
+            .iter()
+            .filter(|e| e.occurred_at >= split - Duration::days(2))
+            .cloned()
+            .collect();
+        let part = run_scoped(&loaded, Span::new(split, oslo(2030, 1, 1, 0, 0)));
+        prop_assert_eq!(patterns_from(&full, split), patterns_from(&part, split));
     }
 
     #[test]

@@ -71,6 +71,25 @@ pub fn run_with(
     )
 }
 
+/// Evaluates `events` judging only windows starting in `scope`.
+pub fn run_scoped(events: &[EffectiveEvent], scope: Span) -> Evaluation {
+    let subject = Subject {
+        employee: EMPLOYEE,
+        tz: Oslo,
+        pack: "no-aml",
+        exempt: false,
+        locale: Locale::En,
+    };
+    evaluate(
+        subject,
+        events,
+        &EmployeePolicy::default(),
+        oslo(2030, 1, 1, 0, 0),
+        Scope::all(scope),
+        &History::default(),
+    )
+}
+
 pub fn run(events: &[EffectiveEvent]) -> Evaluation {
     run_with("no-aml", false, events, &EmployeePolicy::default())
 }

@@ -1,6 +1,6 @@
 //! Words and numbers in findings, in the employee's language.
 
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
 use crate::domain::employee::Locale;
@@ -59,6 +59,64 @@ pub fn instant(locale: Locale, tz: Tz, t: DateTime<Utc>) -> String {
     }
 }
 
+/// "Tue 10 Nov 2026" (nb: "tir. 10. nov. 2026"): a local date.
+#[must_use]
+pub fn date(locale: Locale, d: NaiveDate) -> String {
+    let i = weekday_index(d.weekday());
+    let m = d.month0() as usize;
+    match locale {
+        Locale::En => format!(
+            "{} {} {} {}",
+            ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
+            d.day(),
+            [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ][m],
+            d.year()
+        ),
+        Locale::Nb => format!(
+            "{} {}. {} {}",
+            ["man.", "tir.", "ons.", "tor.", "fre.", "lør.", "søn."][i],
+            d.day(),
+            [
+                "jan.", "feb.", "mar.", "apr.", "mai", "jun.", "jul.", "aug.", "sep.", "okt.",
+                "nov.", "des.",
+            ][m],
+            d.year()
+        ),
+    }
+}
+
+/// "18:15": the local wall-clock time of an instant.
+#[must_use]
+pub fn clock(tz: Tz, t: DateTime<Utc>) -> String {
+    let l = t.with_timezone(&tz);
+    format!("{:02}:{:02}", l.hour(), l.minute())
+}
+
+/// "21:00": a time of day given in minutes after midnight.
+#[must_use]
+pub fn time_of_day(minutes: i64) -> String {
+    let m = minutes.rem_euclid(1440);
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+/// "42 %", "40.5 %" (nb: "40,5 %") from basis points, rounded down to a tenth.
+#[must_use]
+pub fn percent(locale: Locale, basis_points: i64) -> String {
+    let tenths = basis_points / 10;
+    let (whole, tenth) = (tenths / 10, tenths % 10);
+    let sep = match locale {
+        Locale::En => ".",
+        Locale::Nb => ",",
+    };
+    if tenth == 0 {
+        format!("{whole} %")
+    } else {
+        format!("{whole}{sep}{tenth} %")
+    }
+}
+
 fn weekday_index(w: Weekday) -> usize {
     w.num_days_from_monday() as usize
 }
@@ -84,6 +142,21 @@ mod tests {
         assert_eq!(duration(Locale::En, Duration::minutes(600)), "10 h");
         assert_eq!(duration(Locale::Nb, Duration::minutes(45)), "45 min");
         assert_eq!(duration(Locale::Nb, Duration::minutes(-90)), "−1 t 30 min");
+    }
+
+    #[test]
+    fn dates_times_and_shares_read_naturally() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        assert_eq!(date(Locale::En, d), "Tue 10 Nov 2026");
+        assert_eq!(date(Locale::Nb, d), "tir. 10. nov. 2026");
+        assert_eq!(time_of_day(1260), "21:00");
+        assert_eq!(percent(Locale::En, 4000), "40 %");
+        assert_eq!(percent(Locale::Nb, 4056), "40,5 %");
+        let t = Oslo
+            .with_ymd_and_hms(2026, 10, 25, 18, 15, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(clock(Oslo, t), "18:15");
     }
 
     #[test]

@@ -1,6 +1,15 @@
 //! The rule packs' parameters: names, units, defaults and the range the law
 //! allows (rules.md). Overrides are validated against this table, and the
 //! engine reads every threshold through it, so a number lives in one place.
+//!
+//! The out-of-hours patterns (`pol.*`, rules.md § 4) are product policy, not
+//! law: they are listed once in [`POLICY_PARAMS`] and [`POLICY_RULES`] and
+//! apply in every pack. `pol.overtime_near` has no rule of its own: it is
+//! the WARNING severity of the overtime limits (`no.overtime_7d`, `_4w`,
+//! `_52w`), raised at `warning_at` of `no.limits` (default 80 %, i.e. 8, 20
+//! and 160 h); the nudge layer maps those warnings to `overtime_near`.
+
+use std::sync::LazyLock;
 
 use crate::domain::policy::ValueUnit;
 
@@ -57,8 +66,200 @@ const fn p(
 
 use ValueUnit::{BasisPoints as Bp, Count, Minutes as Min, TimeOfDay as Tod, Weeks};
 
-/// Every parameter. Choices the law leaves open are written next to them.
-pub const PARAMS: &[ParamSpec] = &[
+/// Every parameter of every pack: the legal ones and, for each pack, the
+/// policy ones.
+pub static PARAMS: LazyLock<Vec<ParamSpec>> = LazyLock::new(|| {
+    let mut out = LAW_PARAMS.to_vec();
+    for (pack, _) in PACKS {
+        out.extend(
+            POLICY_PARAMS
+                .iter()
+                .filter(|s| s.applies_to(pack))
+                .map(|s| p(pack, s.rule, s.name, s.unit, s.default, s.min, s.max, s.doc)),
+        );
+    }
+    out
+});
+
+/// A parameter of an out-of-hours pattern, for every pack in `packs` (empty:
+/// all of them). Min and max are what makes sense, not what a law allows.
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyParam {
+    pub rule: &'static str,
+    pub name: &'static str,
+    pub unit: ValueUnit,
+    pub default: i64,
+    pub min: i64,
+    pub max: i64,
+    pub doc: &'static str,
+    pub packs: &'static [&'static str],
+}
+
+impl PolicyParam {
+    fn applies_to(&self, pack: &str) -> bool {
+        self.packs.is_empty() || self.packs.contains(&pack)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+const fn pol(
+    rule: &'static str,
+    name: &'static str,
+    unit: ValueUnit,
+    default: i64,
+    min: i64,
+    max: i64,
+    doc: &'static str,
+    packs: &'static [&'static str],
+) -> PolicyParam {
+    PolicyParam {
+        rule,
+        name,
+        unit,
+        default,
+        min,
+        max,
+        doc,
+        packs,
+    }
+}
+
+/// The out-of-hours patterns' parameters (rules.md § 4 defaults).
+pub const POLICY_PARAMS: &[PolicyParam] = &[
+    pol(
+        "pol.evening",
+        "frame_end",
+        Tod,
+        1080,
+        720,
+        1440,
+        "evening starts here when the schedule has no flexitime frame (otherwise at the frame's end)",
+        &[],
+    ),
+    pol(
+        "pol.evening",
+        "min_minutes",
+        Min,
+        15,
+        1,
+        180,
+        "work between the frame's end and night start that makes a day an evening (so 18:01 is not)",
+        &[],
+    ),
+    pol(
+        "pol.evening",
+        "min_days",
+        Count,
+        3,
+        1,
+        7,
+        "evening days in a rolling 7 days that make a pattern",
+        &[],
+    ),
+    pol(
+        "pol.night",
+        "min_minutes",
+        Min,
+        15,
+        1,
+        540,
+        "night minutes in a shift that make it night work (night hours: no.night in no-aml)",
+        &[],
+    ),
+    pol(
+        "pol.night",
+        "night_start",
+        Tod,
+        1260,
+        1080,
+        1380,
+        "start of night for packs without a legal night period (policy 21:00)",
+        &["eu-wtd", "de-arbzg"],
+    ),
+    pol(
+        "pol.night",
+        "night_end",
+        Tod,
+        360,
+        180,
+        600,
+        "end of night for packs without a legal night period (policy 06:00)",
+        &["eu-wtd", "de-arbzg"],
+    ),
+    pol(
+        "pol.weekend",
+        "min_minutes",
+        Min,
+        15,
+        1,
+        600,
+        "work inside one weekend or holiday window that makes it weekend work",
+        &[],
+    ),
+    pol(
+        "pol.long_day",
+        "limit",
+        Min,
+        600,
+        60,
+        1440,
+        "worked time per shift above which the day is long (the legal 24 h limit is 13 h in no-aml)",
+        &[],
+    ),
+    pol(
+        "pol.creep",
+        "margin",
+        Min,
+        120,
+        0,
+        2400,
+        "worked time above the week's scheduled time that makes a week count",
+        &[],
+    ),
+    pol(
+        "pol.creep",
+        "weeks",
+        Weeks,
+        3,
+        2,
+        4,
+        "consecutive ISO weeks above schedule + margin (at most 4: the reach of a recompute)",
+        &[],
+    ),
+    pol(
+        "pol.home_share",
+        "default_max_share",
+        Bp,
+        4000,
+        0,
+        10000,
+        "share of worked time at home allowed when the agreement sets none (NTNU-style 40 %)",
+        &[],
+    ),
+    pol(
+        "pol.home_share",
+        "weeks",
+        Weeks,
+        4,
+        1,
+        4,
+        "ISO weeks the home share is measured over, rolling by week",
+        &[],
+    ),
+    pol(
+        "pol.core_hours",
+        "max_out",
+        Min,
+        15,
+        0,
+        330,
+        "clocked-out minutes within core hours tolerated on a scheduled working day",
+        &[],
+    ),
+];
+
+/// The legal parameters. Choices the law leaves open are written next to them.
+const LAW_PARAMS: &[ParamSpec] = &[
     // ---- no-aml --------------------------------------------------------
     p(
         "no-aml",
@@ -491,8 +692,38 @@ const fn r(pack: &'static str, id: &'static str, citation: &'static str) -> Rule
     RuleSpec { pack, id, citation }
 }
 
-/// Every rule that can raise a finding.
-pub const RULES: &[RuleSpec] = &[
+/// Every rule that can raise a finding: the legal ones and, for each pack,
+/// the out-of-hours patterns.
+pub static RULES: LazyLock<Vec<RuleSpec>> = LazyLock::new(|| {
+    let mut out = LAW_RULES.to_vec();
+    for (pack, _) in PACKS {
+        out.extend(
+            POLICY_RULES
+                .iter()
+                .map(|(id, citation)| r(pack, id, citation)),
+        );
+    }
+    out
+});
+
+/// The out-of-hours patterns (rules.md § 4) and their citations: the same
+/// in every pack. `pol.missing_clock_out` cites each pack's record-keeping
+/// law and stays in [`LAW_RULES`].
+pub const POLICY_RULES: &[(&str, &str)] = &[
+    ("pol.evening", "Tidsvakt policy pol.evening"),
+    ("pol.night", "Tidsvakt policy pol.night"),
+    ("pol.weekend", "Tidsvakt policy pol.weekend"),
+    ("pol.long_day", "Tidsvakt policy pol.long_day"),
+    ("pol.creep", "Tidsvakt policy pol.creep"),
+    ("pol.home_share", "Tidsvakt policy pol.home_share"),
+    ("pol.core_hours", "Tidsvakt policy pol.core_hours"),
+    (
+        "pol.sick_or_vacation_work",
+        "Tidsvakt policy pol.sick_or_vacation_work",
+    ),
+];
+
+const LAW_RULES: &[RuleSpec] = &[
     r("no-aml", "no.overtime_7d", "arbeidsmiljøloven § 10-6 (4)"),
     r("no-aml", "no.overtime_4w", "arbeidsmiljøloven § 10-6 (4)"),
     r("no-aml", "no.overtime_52w", "arbeidsmiljøloven § 10-6 (4)"),
@@ -567,7 +798,7 @@ mod tests {
 
     #[test]
     fn defaults_lie_within_the_legal_range() {
-        for s in PARAMS {
+        for s in PARAMS.iter() {
             assert!(
                 s.min <= s.default && s.default <= s.max,
                 "{}/{}/{}",
@@ -577,6 +808,30 @@ mod tests {
             );
             assert!(pack_version(s.pack).is_some(), "{}", s.pack);
         }
+    }
+
+    #[test]
+    fn every_pattern_is_cited_and_tunable_in_every_pack() {
+        for (pack, _) in PACKS {
+            for (id, _) in POLICY_RULES {
+                assert_eq!(
+                    citation(pack, id),
+                    format!("Tidsvakt policy {id}"),
+                    "{pack}"
+                );
+                assert!(rule_exists(pack, id), "{pack}/{id}");
+            }
+            assert!(param(pack, "pol.night", "min_minutes").is_some(), "{pack}");
+            assert!(param(pack, "pol.evening", "min_days").is_some(), "{pack}");
+            // Night hours: the law's in no-aml, the policy's elsewhere.
+            assert_eq!(
+                param(pack, "pol.night", "night_start").is_some(),
+                *pack != "no-aml",
+                "{pack}"
+            );
+        }
+        // Approaching an overtime limit is the limit's WARNING, not a rule.
+        assert!(!rule_exists("no-aml", "pol.overtime_near"));
     }
 
     #[test]

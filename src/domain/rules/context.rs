@@ -40,6 +40,9 @@ pub struct RuleContext<'a> {
     pub weekly_worked: BTreeMap<NaiveDate, Duration>,
     /// Night time (the pack's night hours) over the loaded record.
     pub nights: Vec<Span>,
+    /// The § 10-10 Sunday/holiday windows over the loaded record; empty
+    /// outside `no-aml`.
+    pub sundays: Vec<Span>,
 }
 
 impl RuleContext<'_> {

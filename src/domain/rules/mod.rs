@@ -8,6 +8,9 @@ pub mod de_arbzg;
 pub mod eu_wtd;
 pub mod no_aml;
 #[cfg(test)]
+mod pattern_thresholds;
+pub mod patterns;
+#[cfg(test)]
 mod thresholds;
 #[cfg(test)]
 mod worked_examples;
@@ -36,6 +39,9 @@ pub fn evaluate(ctx: &RuleContext<'_>) -> Vec<Draft> {
         "de-arbzg" => de_arbzg::evaluate(ctx, &mut out),
         _ => no_aml::evaluate(ctx, &mut out),
     }
+    // Patterns are policy, not law: they run in every pack and for exempt
+    // employees too (rules.md example 12), whose pack checks return early.
+    patterns::evaluate(ctx, &mut out);
     common::missing_clock_out(ctx, &mut out);
     common::record_gaps_at_lock(ctx, &mut out);
     // Findings are keyed by where their window starts: storage reconciles

@@ -3,12 +3,20 @@
 
 use chrono::{Duration, NaiveDate};
 
-use crate::domain::engine::finding::Severity::{Violation, Warning};
+use crate::domain::engine::evaluate::Evaluation;
+use crate::domain::engine::finding::Severity::{Pattern, Violation, Warning};
 use crate::domain::engine::testing::{fired, minutes, oslo, run, run_with, work};
 use crate::domain::policy::EmployeePolicy;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// The one finding of `rule`.
+fn only<'a>(e: &'a Evaluation, rule: &str) -> &'a crate::domain::engine::finding::Draft {
+    let found: Vec<_> = e.findings.iter().filter(|f| f.rule_id == rule).collect();
+    assert_eq!(found.len(), 1, "{rule}: {:#?}", e.findings);
+    found[0]
 }
 
 #[test]
@@ -25,7 +33,21 @@ fn example_1_shift_across_midnight() {
     let night: i64 = e.days.values().map(|d| minutes(d.night)).sum();
     let overtime: i64 = e.days.values().map(|d| minutes(d.overtime)).sum();
     assert_eq!((night, overtime), (300, 0));
-    assert_eq!(fired(&e), vec![], "5 h needs no break");
+    // 5 h needs no break. Tuesday is a scheduled day with work registered
+    // but none of it in core hours (09:00–14:30): a core-hours pattern too.
+    assert_eq!(
+        fired(&e),
+        vec![("pol.core_hours", Pattern), ("pol.night", Pattern)]
+    );
+    let n = only(&e, "pol.night");
+    assert_eq!((n.measured, n.limit), (300, 15));
+    assert_eq!(n.at, oslo(2026, 3, 10, 22, 15));
+    assert_eq!(n.citation, "Tidsvakt policy pol.night");
+    assert_eq!(
+        n.explanation,
+        "5 h of night work (21:00–06:00) in the shift Tue 10 Mar 2026 22:00 to Wed 11 Mar 2026 03:00"
+    );
+    assert_eq!(only(&e, "pol.core_hours").measured, 330);
 }
 
 #[test]
@@ -42,7 +64,20 @@ fn example_2_spring_forward() {
     assert_eq!((sunday, night), (420, 420));
     assert_eq!(
         fired(&e),
-        vec![("no.sunday_holiday", Warning), ("no.breaks", Violation)]
+        vec![
+            ("no.sunday_holiday", Warning),
+            ("pol.night", Pattern),
+            ("pol.weekend", Pattern),
+            ("no.breaks", Violation)
+        ]
+    );
+    assert_eq!(only(&e, "pol.night").measured, 420, "7 h elapsed, not 8");
+    let w = only(&e, "pol.weekend");
+    assert_eq!(w.measured, 420);
+    assert_eq!(
+        (w.window.start, w.window.end),
+        (oslo(2026, 3, 28, 0, 0), oslo(2026, 3, 29, 22, 0)),
+        "Saturday and the Sunday window are one weekend"
     );
 }
 
@@ -64,7 +99,16 @@ fn example_3_fall_back() {
     let sunday: i64 = e.days.values().map(|d| minutes(d.sunday_holiday)).sum();
     let night: i64 = e.days.values().map(|d| minutes(d.night)).sum();
     assert_eq!((overtime, sunday, night), (0, 510, 510));
-    assert_eq!(fired(&e), vec![("no.sunday_holiday", Warning)]);
+    assert_eq!(
+        fired(&e),
+        vec![
+            ("no.sunday_holiday", Warning),
+            ("pol.night", Pattern),
+            ("pol.weekend", Pattern)
+        ]
+    );
+    assert_eq!(only(&e, "pol.night").measured, 510, "8.5 h, not 7.5 h");
+    assert_eq!(only(&e, "pol.weekend").measured, 510);
 }
 
 fn example_4_events() -> Vec<crate::domain::event::EffectiveEvent> {
@@ -116,9 +160,11 @@ fn example_4_ten_hours_fifteen_minutes_of_overtime_in_one_week() {
         .collect();
     assert_eq!(
         rules,
-        vec![],
-        "Saturday 09:00–11:45 is before the Sunday window opens at 18:00"
+        vec![("pol.weekend", Pattern)],
+        "Saturday 09:00–11:45 is before the Sunday window opens at 18:00, \
+         but it is Saturday work; 18:00 sharp is no evening, 9.5 h no long day"
     );
+    assert_eq!(only(&e, "pol.weekend").measured, 165);
 }
 
 #[test]
@@ -195,8 +241,18 @@ fn example_6_daily_rest_of_ten_and_a_half_hours() {
         &[(oslo(2026, 11, 11, 12, 0), oslo(2026, 11, 11, 12, 30))],
     ));
     let e = run(&events);
-    assert_eq!(fired(&e), vec![("no.daily_rest", Violation)]);
-    let f = &e.findings[0];
+    // Tuesday's work starts at 13:00: 4 h of core hours missed.
+    assert_eq!(
+        fired(&e),
+        vec![
+            ("pol.core_hours", Pattern),
+            ("pol.night", Pattern),
+            ("no.daily_rest", Violation)
+        ]
+    );
+    assert_eq!(only(&e, "pol.night").measured, 90);
+    assert_eq!(only(&e, "pol.core_hours").measured, 240);
+    let f = only(&e, "no.daily_rest");
     assert_eq!((f.measured, f.limit), (630, 660));
     assert_eq!(f.window.start, oslo(2026, 11, 10, 13, 0));
     let night: i64 = e.days.values().map(|d| minutes(d.night)).sum();
@@ -221,13 +277,23 @@ fn example_7_missing_weekly_rest() {
     assert_eq!(minutes(e.days[&date(2026, 11, 8)].sunday_holiday), 300);
     let overtime: i64 = e.days.values().map(|d| minutes(d.overtime)).sum();
     assert_eq!(overtime, 0);
+    // 09:00–14:00 leaves 30 min of core hours (to 14:30) on each weekday.
     assert_eq!(
         fired(&e),
         vec![
+            ("pol.core_hours", Pattern),
             ("no.weekly_rest", Violation),
+            ("pol.core_hours", Pattern),
+            ("pol.core_hours", Pattern),
+            ("pol.core_hours", Pattern),
+            ("pol.core_hours", Pattern),
+            ("pol.weekend", Pattern),
             ("no.sunday_holiday", Warning)
         ]
     );
+    let w = only(&e, "pol.weekend");
+    assert_eq!(w.measured, 600, "Saturday and Sunday: one weekend, 10 h");
+    assert_eq!(w.evidence.len(), 2);
 }
 
 #[test]
@@ -250,7 +316,16 @@ fn example_9_saturday_evening_counts_as_sunday_work() {
     ));
     assert_eq!(minutes(e.days[&date(2026, 11, 14)].sunday_holiday), 150);
     assert_eq!(minutes(e.days[&date(2026, 11, 14)].night), 30);
-    assert_eq!(fired(&e), vec![("no.sunday_holiday", Warning)]);
+    assert_eq!(
+        fired(&e),
+        vec![
+            ("no.sunday_holiday", Warning),
+            ("pol.weekend", Pattern),
+            ("pol.night", Pattern)
+        ]
+    );
+    assert_eq!(only(&e, "pol.weekend").measured, 150);
+    assert_eq!(only(&e, "pol.night").at, oslo(2026, 11, 14, 21, 15));
 }
 
 #[test]
@@ -265,11 +340,24 @@ fn example_10_seventeenth_of_may() {
     assert_eq!(minutes(e.days[&date(2028, 5, 16)].sunday_holiday), 60);
     assert_eq!(minutes(e.days[&date(2028, 5, 17)].sunday_holiday), 240);
     assert_eq!(minutes(e.days[&date(2028, 5, 16)].night), 120);
+    // Rest 23:00→10:00 is 11 h: allowed. Tuesday is a working day whose
+    // only work is in the evening: core hours missed; 2 h of night.
     assert_eq!(
         fired(&e),
-        vec![("no.sunday_holiday", Warning)],
-        "rest 23:00→10:00 is 11 h: allowed"
+        vec![
+            ("pol.core_hours", Pattern),
+            ("pol.night", Pattern),
+            ("no.sunday_holiday", Warning),
+            ("pol.weekend", Pattern)
+        ]
     );
+    assert_eq!(only(&e, "pol.night").measured, 120);
+    let w = only(&e, "pol.weekend");
+    assert_eq!(
+        w.measured, 300,
+        "one holiday window, Tue 22:00 to Wed 22:00"
+    );
+    assert_eq!(w.window.start, oslo(2028, 5, 16, 22, 0));
 }
 
 #[test]
@@ -281,8 +369,20 @@ fn example_11_christmas_eve_after_15() {
     ));
     assert_eq!(minutes(e.days[&date(2026, 12, 24)].worked), 300);
     assert_eq!(minutes(e.days[&date(2026, 12, 24)].sunday_holiday), 120);
-    assert_eq!(fired(&e), vec![("no.sunday_holiday", Warning)]);
-    assert_eq!(e.findings[0].window.end, oslo(2026, 12, 27, 22, 0));
+    // Christmas Eve is a scheduled working day: 09:00–12:00 missed.
+    assert_eq!(
+        fired(&e),
+        vec![
+            ("pol.core_hours", Pattern),
+            ("no.sunday_holiday", Warning),
+            ("pol.weekend", Pattern)
+        ]
+    );
+    assert_eq!(
+        only(&e, "no.sunday_holiday").window.end,
+        oslo(2026, 12, 27, 22, 0)
+    );
+    assert_eq!(only(&e, "pol.weekend").measured, 120);
 }
 
 #[test]
@@ -296,7 +396,15 @@ fn example_12_exempt_leading_position() {
     assert_eq!(minutes(e.days[&date(2026, 12, 1)].worked), 960);
     assert_eq!(minutes(e.days[&date(2026, 12, 1)].overtime), 0);
     assert_eq!(minutes(e.days[&date(2026, 12, 1)].night), 120);
-    assert_eq!(fired(&e), vec![]);
+    // No `no.*` finding; the patterns still reach the employee.
+    assert_eq!(
+        fired(&e),
+        vec![("pol.long_day", Pattern), ("pol.night", Pattern)]
+    );
+    let long = only(&e, "pol.long_day");
+    assert_eq!((long.measured, long.limit), (960, 600));
+    assert_eq!(long.at, oslo(2026, 12, 1, 17, 0));
+    assert_eq!(only(&e, "pol.night").measured, 120);
 }
 
 #[test]
