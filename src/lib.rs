@@ -6,6 +6,8 @@
 //! - [`storage`]: the [`storage::Store`] interface over `SQLite` and `PostgreSQL`.
 //! - [`grpc`]: the tonic services, authentication and the one place where
 //!   errors become `tonic::Status`.
+//! - [`mail`]: email templates (nb, en), view models and the lettre
+//!   [`mail::Mailer`] (SMTP or `.eml` files).
 //! - [`app`]: wires configuration, storage and services into a server.
 //! - [`cli`]: the command-line client; server commands are in `main.rs`.
 //! - [`pb`]: code generated from `proto/tidsvakt/v1`.
@@ -17,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod grpc;
+pub mod mail;
 pub mod metrics;
 pub mod payroll;
 pub mod pb;
