@@ -160,6 +160,9 @@ async fn server() {
         limits: Limits::default(),
         bootstrap: true,
         metrics_listen: None,
+        mail: tidsvakt::mail::MailConfig::eml(),
+        jobs: tidsvakt::jobs::JobSettings::default(),
+        background_jobs: false,
     };
     let app = App::build(config, Arc::new(ManualClock::new(now)))
         .await

@@ -195,6 +195,9 @@ async fn run(n: usize, runs: usize, pg: Option<&str>) {
         limits: Limits::default(),
         bootstrap: true,
         metrics_listen: None,
+        mail: tidsvakt::mail::MailConfig::eml(),
+        jobs: tidsvakt::jobs::JobSettings::default(),
+        background_jobs: false,
     };
     let app = App::build(config, Arc::new(ManualClock::new(now)))
         .await

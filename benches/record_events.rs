@@ -40,6 +40,9 @@ fn main() {
             limits: Limits::default(),
             bootstrap: true,
             metrics_listen: None,
+            mail: tidsvakt::mail::MailConfig::eml(),
+            jobs: tidsvakt::jobs::JobSettings::default(),
+            background_jobs: false,
         };
         let app = App::build(config, Arc::new(ManualClock::new(now))).await.unwrap();
         let admin = app.first_admin.as_ref().expect("an empty database").secret.clone();

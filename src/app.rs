@@ -20,8 +20,11 @@ use crate::config::ServerConfig;
 use crate::grpc::Ctx;
 use crate::grpc::admin_service::AdminApi;
 use crate::grpc::clock_service::ClockApi;
+use crate::grpc::nudge_service::NudgeApi;
 use crate::grpc::payroll_service::PayrollApi;
 use crate::grpc::timesheet_service::TimesheetApi;
+use crate::jobs::Jobs;
+use crate::mail::{Mailer, Templates};
 use crate::pb;
 use crate::storage::{SqlStore, Store};
 
@@ -35,6 +38,7 @@ const SERVICE_NAMES: &[&str] = &[
     "tidsvakt.v1.AdminService",
     "tidsvakt.v1.TimesheetService",
     "tidsvakt.v1.PayrollService",
+    "tidsvakt.v1.NudgeService",
 ];
 
 /// How often readiness re-checks the database.
@@ -44,6 +48,8 @@ pub struct App {
     listener: TcpListener,
     store: Arc<SqlStore>,
     ctx: Ctx,
+    jobs: Arc<Jobs>,
+    background_jobs: bool,
     /// Set when this start created the first organisation: the admin secret,
     /// for `main` to print once.
     pub first_admin: Option<FirstAdmin>,
@@ -72,6 +78,11 @@ impl App {
         std::fs::create_dir_all(&config.outbox_dir).with_context(|| {
             format!("creating the outbox folder {}", config.outbox_dir.display())
         })?;
+        // Both fail fast: a wrong mail setting or a broken template stops the
+        // start, not a message hours later.
+        let mailer = Arc::new(Mailer::from_config(&config.mail, &config.outbox_dir)?);
+        let templates = Arc::new(Templates::load()?);
+        tracing::info!(mail = %mailer.describe(), "mail delivery");
         let first_admin = if config.bootstrap && store.organisation_count().await? == 0 {
             let (org, secret) =
                 bootstrap::create_organisation(store.as_ref(), "default", clock.now()).await?;
@@ -89,11 +100,20 @@ impl App {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         let dyn_store: Arc<dyn Store> = store.clone();
-        let ctx = Ctx::new(dyn_store, clock, config.limits);
+        let jobs = Arc::new(Jobs::new(
+            Arc::clone(&dyn_store),
+            Arc::clone(&clock),
+            mailer,
+            templates,
+            config.jobs.clone(),
+        ));
+        let ctx = Ctx::new(dyn_store, clock, config.limits).with_jobs(Arc::clone(&jobs));
         Ok(Self {
             listener,
             store,
             ctx,
+            jobs,
+            background_jobs: config.background_jobs,
             first_admin,
         })
     }
@@ -112,6 +132,12 @@ impl App {
     #[must_use]
     pub fn port(&self) -> u16 {
         self.local_addr().port()
+    }
+
+    /// The background jobs, for tests that run their steps by hand.
+    #[must_use]
+    pub fn jobs(&self) -> Arc<Jobs> {
+        Arc::clone(&self.jobs)
     }
 
     /// The store, for tests that inspect what was written.
@@ -141,6 +167,9 @@ impl App {
         health
             .set_serving::<pb::payroll_service_server::PayrollServiceServer<PayrollApi>>()
             .await;
+        health
+            .set_serving::<pb::nudge_service_server::NudgeServiceServer<NudgeApi>>()
+            .await;
         let watcher = tokio::spawn(watch_database(Arc::clone(&self.store), health.clone()));
         // Findings are kept current in the background; reads also drain
         // their own employees first, so this only bounds staleness.
@@ -150,6 +179,9 @@ impl App {
             Arc::clone(&self.ctx.clock),
             std::time::Duration::from_millis(500),
         ));
+        let jobs = self
+            .background_jobs
+            .then(|| tokio::spawn(Arc::clone(&self.jobs).run()));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -180,6 +212,9 @@ impl App {
             .add_service(pb::payroll_service_server::PayrollServiceServer::new(
                 PayrollApi::new(self.ctx.clone()),
             ))
+            .add_service(pb::nudge_service_server::NudgeServiceServer::new(
+                NudgeApi::new(self.ctx.clone()),
+            ))
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(self.listener).with_nodelay(Some(true)),
                 shutdown,
@@ -187,6 +222,9 @@ impl App {
             .await;
         watcher.abort();
         recomputer.abort();
+        if let Some(jobs) = jobs {
+            jobs.abort();
+        }
         self.store.close().await;
         tracing::info!("stopped");
         Ok(result?)

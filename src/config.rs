@@ -80,6 +80,37 @@ pub struct ServeArgs {
     /// How many seconds ahead of the server's clock an event may be.
     #[arg(long, env = "TIDSVAKT_MAX_CLOCK_SKEW_SECS", default_value_t = 300)]
     pub max_clock_skew_secs: u32,
+    #[command(flatten)]
+    pub mail: crate::mail::MailArgs,
+    #[command(flatten)]
+    pub jobs: JobArgs,
+}
+
+/// Background work: the outbox, the weekly digest and the sweep.
+#[derive(Clone, Debug, Args)]
+pub struct JobArgs {
+    /// Weekday of the managers' weekly digest, in each manager's own time zone.
+    #[arg(long, env = "TIDSVAKT_DIGEST_WEEKDAY", default_value = "mon", value_parser = parse_weekday)]
+    pub digest_weekday: chrono::Weekday,
+    /// Local time of the weekly digest (HH:MM), in each manager's own time zone.
+    #[arg(long, env = "TIDSVAKT_DIGEST_TIME", default_value = "07:00", value_parser = parse_time_of_day)]
+    pub digest_time: chrono::NaiveTime,
+    /// Seconds between outbox rounds (sending due email).
+    #[arg(long, env = "TIDSVAKT_OUTBOX_INTERVAL_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub outbox_interval_secs: u64,
+    /// Seconds between sweeps (clock-out reminders, findings that time makes true).
+    #[arg(long, env = "TIDSVAKT_SWEEP_INTERVAL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    pub sweep_interval_secs: u64,
+}
+
+fn parse_weekday(s: &str) -> Result<chrono::Weekday, String> {
+    s.parse::<chrono::Weekday>()
+        .map_err(|_| format!("'{s}' is not a weekday; use mon, tue, wed, thu, fri, sat or sun"))
+}
+
+fn parse_time_of_day(s: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(s, "%H:%M")
+        .map_err(|_| format!("'{s}' is not a time of day; use HH:MM, e.g. 07:00"))
 }
 
 #[derive(Debug, Args)]
@@ -103,12 +134,29 @@ pub struct ServerConfig {
     pub bootstrap: bool,
     /// Where to serve Prometheus metrics, if anywhere (one per process).
     pub metrics_listen: Option<SocketAddr>,
+    pub mail: crate::mail::MailConfig,
+    pub jobs: crate::jobs::JobSettings,
+    /// Run the outbox, digest and sweep loops. Tests turn them off and drive
+    /// each step themselves with a manual clock.
+    pub background_jobs: bool,
 }
 
 impl ServerConfig {
-    #[must_use]
-    pub fn from_args(args: &ServeArgs) -> Self {
-        Self {
+    /// # Errors
+    /// A mail setting that is wrong, named with its flag and variable.
+    pub fn from_args(args: &ServeArgs) -> Result<Self, crate::mail::MailError> {
+        let mail = args.mail.config()?;
+        let jobs = crate::jobs::JobSettings {
+            digest: crate::domain::nudge::schedule::DigestSchedule {
+                weekday: args.jobs.digest_weekday,
+                time: args.jobs.digest_time,
+            },
+            outbox_every: std::time::Duration::from_secs(args.jobs.outbox_interval_secs),
+            sweep_every: std::time::Duration::from_secs(args.jobs.sweep_interval_secs),
+            app_url: mail.public_url.clone(),
+            ..crate::jobs::JobSettings::default()
+        };
+        Ok(Self {
             listen: args.listen,
             database_url: args.database.url(),
             data_dir: args.database.data_dir.clone(),
@@ -121,6 +169,9 @@ impl ServerConfig {
             },
             bootstrap: true,
             metrics_listen: args.metrics_listen,
-        }
+            mail,
+            jobs,
+            background_jobs: true,
+        })
     }
 }

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod grpc;
+pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod payroll;

@@ -26,7 +26,7 @@ async fn run(args: Cli) -> anyhow::Result<()> {
     match args.command {
         Command::Serve(serve) => {
             telemetry::init(serve.log_format);
-            let config = ServerConfig::from_args(&serve);
+            let config = ServerConfig::from_args(&serve)?;
             let app = App::build(config, Arc::new(SystemClock)).await?;
             if let Some(first) = &app.first_admin {
                 // Printed to stdout once, never logged.

@@ -53,7 +53,7 @@ pub struct ReportInput {
     /// Ledger overtime over the 52 weeks (364 days) ending with the week.
     pub overtime_52w: Duration,
     /// The pack's overtime limits for 7 days, 4 weeks and 52 weeks; empty
-    /// for packs that have none (the Directive, ArbZG).
+    /// for packs that have none (the Directive, the `ArbZG`).
     pub limits: Vec<(i64, Duration)>,
     /// Pattern findings whose `at` falls in the week, by category.
     pub patterns: BTreeMap<Category, i64>,

@@ -9,6 +9,7 @@ pub mod clock_service;
 pub mod convert;
 pub mod error;
 pub mod headroom;
+pub mod nudge_service;
 pub mod payroll_convert;
 pub mod payroll_service;
 pub mod policy_convert;
@@ -55,6 +56,9 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub auth: Auth,
     pub limits: Limits,
+    /// The background jobs (digest rendering for previews); absent in
+    /// contexts that send no mail.
+    pub jobs: Option<Arc<crate::jobs::Jobs>>,
 }
 
 impl Ctx {
@@ -65,7 +69,15 @@ impl Ctx {
             store,
             clock,
             limits,
+            jobs: None,
         }
+    }
+
+    /// With the jobs whose templates render digest previews.
+    #[must_use]
+    pub fn with_jobs(mut self, jobs: Arc<crate::jobs::Jobs>) -> Self {
+        self.jobs = Some(jobs);
+        self
     }
 
     /// The employee `id` of the caller's organisation, or `NOT_FOUND` naming

@@ -267,11 +267,11 @@ fn parse_unit(s: &str) -> Option<ValueUnit> {
     .find(|u| unit_str(*u) == s)
 }
 
-const FINDING_COLUMNS: &str = "finding_id, employee_id, rule_id, rule_pack, rule_pack_version, severity, status, \
+pub(super) const FINDING_COLUMNS: &str = "finding_id, employee_id, rule_id, rule_pack, rule_pack_version, severity, status, \
      window_start, window_end, at, measured, limit_value, unit, limit_is_minimum, explanation, citation, \
      agreement_id, evidence, first_seen_at, updated_at, resolved_at";
 
-fn finding(row: &AnyRow) -> StoreResult<Finding> {
+pub(super) fn finding(row: &AnyRow) -> StoreResult<Finding> {
     let text = |n: &str| col::<String>(row, n);
     let parse_id = |n: &str| -> StoreResult<Uuid> {
         let v = text(n)?;

@@ -14,12 +14,14 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
+use super::derived::{FINDING_COLUMNS, finding};
 use super::rows::{self, col, instant, micros, opt_instant};
 use super::sql::SqlStore;
 use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};
 use crate::domain::employee::Employee;
 use crate::domain::engine::finding::Severity;
+use crate::domain::engine::reconcile::Finding;
 use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::nudge::Category;
 use crate::domain::nudge::decide::{
@@ -240,6 +242,8 @@ pub trait OutboxStore {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> StoreResult<OutboxMessage>;
+    /// Findings by id (missing ids are left out).
+    async fn findings_by_id(&self, org: OrgId, ids: Vec<Uuid>) -> StoreResult<Vec<Finding>>;
     /// Every organisation's id.
     async fn organisation_ids(&self) -> StoreResult<Vec<OrgId>>;
     /// Active employees who manage at least one active employee.
@@ -851,6 +855,25 @@ impl OutboxStore for SqlStore {
             })
         })
         .await
+    }
+
+    async fn findings_by_id(&self, org: OrgId, ids: Vec<Uuid>) -> StoreResult<Vec<Finding>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 AND finding_id = $2"
+        );
+        for id in ids {
+            if let Some(row) = sqlx::query(&sql)
+                .bind(org.to_string())
+                .bind(id.to_string())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(classify)?
+            {
+                out.push(finding(&row)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn organisation_ids(&self) -> StoreResult<Vec<OrgId>> {

@@ -130,6 +130,10 @@ pub struct TestApp {
     pub db: Db,
     /// The URL the server uses, for tests that go around it.
     pub database_url: String,
+    /// The server's background jobs, run step by step by the tests.
+    pub jobs: Arc<tidsvakt::jobs::Jobs>,
+    /// The real SMTP server on loopback the server sends its email to.
+    pub mailbox: crate::smtp::SmtpServer,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     // Declared after the server handle: dropped after the server stops.
@@ -201,6 +205,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
             (pg.url.clone(), Some(pg))
         }
     };
+    let mailbox = crate::smtp::SmtpServer::start().await;
     let config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
@@ -209,6 +214,10 @@ pub async fn spawn_app(db: Db) -> TestApp {
         limits: Limits::default(),
         bootstrap: true,
         metrics_listen: None,
+        mail: tidsvakt::mail::MailConfig::smtp_plain("127.0.0.1", mailbox.port),
+        jobs: tidsvakt::jobs::JobSettings::default(),
+        // The tests run each job step themselves, with the manual clock.
+        background_jobs: false,
     };
     let clock = Arc::new(ManualClock::new(test_now()));
     let app = App::build(config, clock.clone())
@@ -222,6 +231,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
         .clone();
     let addr = format!("http://{}", app.local_addr());
     let store = app.store();
+    let jobs = app.jobs();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
@@ -239,6 +249,8 @@ pub async fn spawn_app(db: Db) -> TestApp {
         channel,
         db,
         database_url,
+        jobs,
+        mailbox,
         shutdown: Some(tx),
         server: Some(server),
         _pg: pg,
@@ -274,6 +286,24 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The background jobs of a second replica: its own connection to the
+    /// same database and its own worker id, the same clock and SMTP server.
+    pub async fn replica_jobs(&self) -> Arc<tidsvakt::jobs::Jobs> {
+        let store = Arc::new(SqlStore::connect(&self.database_url).await.unwrap());
+        let mailer = tidsvakt::mail::Mailer::from_config(
+            &tidsvakt::mail::MailConfig::smtp_plain("127.0.0.1", self.mailbox.port),
+            &self._dir.path().join("outbox"),
+        )
+        .unwrap();
+        Arc::new(tidsvakt::jobs::Jobs::new(
+            store,
+            self.clock.clone(),
+            Arc::new(mailer),
+            Arc::new(tidsvakt::mail::Templates::load().unwrap()),
+            tidsvakt::jobs::JobSettings::default(),
+        ))
+    }
+
     /// A ClockService client using `token`.
     pub fn clock_client(&self, token: &str) -> ClockClient {
         ClockServiceClient::with_interceptor(self.channel.clone(), Bearer::for_token(token))

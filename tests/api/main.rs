@@ -9,9 +9,13 @@ mod helpers;
 
 mod admin;
 mod clock;
+mod digest;
 mod durability;
 mod employees;
 mod event_order;
+mod mail_settings;
+mod nudges;
+mod outbox;
 mod payroll;
 mod payroll_examples;
 mod policy;

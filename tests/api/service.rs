@@ -16,6 +16,7 @@ async fn health_reports_every_service_serving(app: TestApp) {
         "tidsvakt.v1.ClockService",
         "tidsvakt.v1.AdminService",
         "tidsvakt.v1.PayrollService",
+        "tidsvakt.v1.NudgeService",
     ] {
         let r = health
             .check(tonic_health::pb::HealthCheckRequest {
@@ -53,6 +54,7 @@ async fn reflection_lists_every_service_without_proto_files(app: TestApp) {
         "tidsvakt.v1.TimesheetService",
         "tidsvakt.v1.PayrollService",
         "tidsvakt.v1.AdminService",
+        "tidsvakt.v1.NudgeService",
         "grpc.health.v1.Health",
     ] {
         assert!(
@@ -99,6 +101,19 @@ async fn every_service_requires_a_token(app: TestApp) {
     );
     assert_error(
         payroll.list_totals(pb::ListTotalsRequest::default()).await,
+        Code::Unauthenticated,
+        "authorization",
+    );
+    let mut nudges = pb::nudge_service_client::NudgeServiceClient::new(app.channel.clone());
+    assert_error(
+        nudges.list_nudges(pb::ListNudgesRequest::default()).await,
+        Code::Unauthenticated,
+        "authorization",
+    );
+    assert_error(
+        nudges
+            .list_dead_messages(pb::ListDeadMessagesRequest::default())
+            .await,
         Code::Unauthenticated,
         "authorization",
     );

@@ -1,0 +1,289 @@
+//! Background work, safe with many replicas: the outbox sender, the weekly
+//! digest scheduler and the sweep for what only the passing of time makes
+//! true (a clock-out forgotten, a day whose core hours are over).
+//!
+//! Each job has a `*_once` step that does one round and returns, so tests
+//! drive them with a manual clock instead of sleeping; [`Jobs::run`] loops
+//! them in production. Claims are leases on rows, decisions unique keys,
+//! so two replicas never send one message twice or queue one digest twice.
+
+pub mod digest;
+pub mod render;
+pub mod sweep;
+pub mod words;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+
+use crate::clock::Clock;
+use crate::domain::nudge::backoff::Backoff;
+use crate::domain::nudge::decide::NudgePolicy;
+use crate::domain::nudge::schedule::DigestSchedule;
+use crate::mail::{Mailer, Templates};
+use crate::storage::outbox::Outcome;
+use crate::storage::{Store, StoreResult};
+use render::{Render, RenderError, Renderer};
+
+/// How the jobs run.
+#[derive(Clone, Debug)]
+pub struct JobSettings {
+    /// Names this process's claims (host and a random suffix by default).
+    pub worker_id: String,
+    /// How long a claim holds a message: longer than any send may take.
+    pub lease: Duration,
+    /// Messages claimed per round.
+    pub batch: i64,
+    pub backoff: Backoff,
+    pub digest: DigestSchedule,
+    pub policy: NudgePolicy,
+    pub outbox_every: StdDuration,
+    pub digest_every: StdDuration,
+    pub sweep_every: StdDuration,
+    /// Links in emails, when the deployment has a public URL.
+    pub app_url: Option<String>,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            worker_id: format!(
+                "tidsvakt-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            lease: Duration::minutes(5),
+            batch: 32,
+            backoff: Backoff::default(),
+            digest: DigestSchedule::default(),
+            policy: NudgePolicy::default(),
+            outbox_every: StdDuration::from_secs(5),
+            digest_every: StdDuration::from_secs(60),
+            sweep_every: StdDuration::from_secs(300),
+            app_url: None,
+        }
+    }
+}
+
+/// What one outbox round did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutboxRound {
+    pub sent: usize,
+    /// Failed and left for a retry.
+    pub retrying: usize,
+    pub dead: usize,
+    pub cancelled: usize,
+}
+
+/// The background jobs and what they need.
+pub struct Jobs {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<Mailer>,
+    pub templates: Arc<Templates>,
+    pub settings: JobSettings,
+    /// When this process last swept: the next sweep acts on thresholds
+    /// passed since.
+    last_sweep: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+}
+
+impl Jobs {
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        mailer: Arc<Mailer>,
+        templates: Arc<Templates>,
+        settings: JobSettings,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            mailer,
+            templates,
+            settings,
+            last_sweep: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn renderer(&self) -> Renderer<'_> {
+        Renderer {
+            store: self.store.as_ref(),
+            templates: &self.templates,
+            mailer: &self.mailer,
+            app_url: self.settings.app_url.as_deref(),
+        }
+    }
+
+    /// Claims the messages due now, sends each, and records how it went.
+    ///
+    /// # Errors
+    /// Storage errors (a message whose outcome could not be recorded is
+    /// taken again when its lease runs out).
+    #[tracing::instrument(skip_all)]
+    pub async fn run_outbox_once(&self) -> StoreResult<OutboxRound> {
+        let now = self.clock.now();
+        let s = &self.settings;
+        let claimed = self
+            .store
+            .claim_due(now, now + s.lease, &s.worker_id, s.batch)
+            .await?;
+        let mut round = OutboxRound::default();
+        for m in claimed {
+            let attempts = u32::try_from(m.attempts).unwrap_or(u32::MAX);
+            let retry = |error: String| {
+                let delay = s.backoff.after(attempts, rand::random::<f64>());
+                Outcome::Failed {
+                    error,
+                    retry_at: delay.map(|d| now + d),
+                }
+            };
+            let outcome = match self.renderer().render(&m, now).await {
+                Ok(Render::Send(envelope, rendered)) => {
+                    match self.mailer.send(&envelope, &rendered).await {
+                        Ok(()) => Outcome::Sent {
+                            subject: rendered.subject,
+                        },
+                        Err(e) if e.is_transient() => retry(e.to_string()),
+                        Err(e) => Outcome::Failed {
+                            error: e.to_string(),
+                            retry_at: None,
+                        },
+                    }
+                }
+                Ok(Render::Cancel(reason)) => Outcome::Cancelled { reason },
+                // A store hiccup or a template bug: retried like a send
+                // failure, so a fix deployed in time still delivers it.
+                Err(RenderError::Store(e)) => retry(format!("reading the message failed: {e}")),
+                Err(e) => retry(e.to_string()),
+            };
+            match &outcome {
+                Outcome::Sent { .. } => {
+                    round.sent += 1;
+                    metrics::counter!("tidsvakt_outbox_sent_total", "kind" => m.kind.as_str())
+                        .increment(1);
+                    tracing::info!(message_id = %m.id, kind = m.kind.as_str(), "email sent");
+                }
+                Outcome::Failed {
+                    retry_at: Some(at),
+                    error,
+                } => {
+                    round.retrying += 1;
+                    metrics::counter!("tidsvakt_outbox_retries_total").increment(1);
+                    tracing::warn!(message_id = %m.id, attempts, retry_at = %at, error = %error, "email not sent; will retry");
+                }
+                Outcome::Failed {
+                    retry_at: None,
+                    error,
+                } => {
+                    round.dead += 1;
+                    metrics::counter!("tidsvakt_outbox_dead_total").increment(1);
+                    tracing::error!(message_id = %m.id, attempts, error = %error, "email is dead: out of attempts or rejected");
+                }
+                Outcome::Cancelled { reason } => {
+                    round.cancelled += 1;
+                    tracing::info!(message_id = %m.id, reason = %reason, "email cancelled");
+                }
+            }
+            if !self
+                .store
+                .finish(m.org, m.id, &s.worker_id, outcome, self.clock.now())
+                .await?
+            {
+                tracing::warn!(message_id = %m.id, "lost the claim before recording the outcome");
+            }
+        }
+        Ok(round)
+    }
+
+    /// Sends until nothing is due (tests and the CLI); at most `rounds` rounds.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn drain_outbox(&self, rounds: usize) -> StoreResult<OutboxRound> {
+        let mut total = OutboxRound::default();
+        for _ in 0..rounds {
+            let r = self.run_outbox_once().await?;
+            if r == OutboxRound::default() {
+                break;
+            }
+            total.sent += r.sent;
+            total.retrying += r.retrying;
+            total.dead += r.dead;
+            total.cancelled += r.cancelled;
+        }
+        Ok(total)
+    }
+
+    /// Queues the weekly digests that are due.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn schedule_digests_once(&self) -> StoreResult<usize> {
+        digest::schedule_due(self.store.as_ref(), &self.settings.digest, self.clock.now()).await
+    }
+
+    /// Reminders for forgotten clock-outs, and re-evaluation of findings that
+    /// only time makes true.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn sweep_once(&self) -> StoreResult<sweep::SweepRound> {
+        let now = self.clock.now();
+        let since = {
+            let last = self
+                .last_sweep
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            last.unwrap_or(now - sweep::FIRST_LOOK_BACK)
+        };
+        let round = sweep::run_once(self.store.as_ref(), &self.settings.policy, since, now).await?;
+        *self
+            .last_sweep
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(now);
+        Ok(round)
+    }
+
+    /// Runs every job on its interval until the task is dropped. Errors are
+    /// logged and the job tries again on its next tick.
+    pub async fn run(self: Arc<Self>) {
+        let outbox = {
+            let jobs = Arc::clone(&self);
+            tick(self.settings.outbox_every, move || {
+                let jobs = Arc::clone(&jobs);
+                async move { jobs.run_outbox_once().await.map(|_| ()) }
+            })
+        };
+        let digests = {
+            let jobs = Arc::clone(&self);
+            tick(self.settings.digest_every, move || {
+                let jobs = Arc::clone(&jobs);
+                async move { jobs.schedule_digests_once().await.map(|_| ()) }
+            })
+        };
+        let sweeps = {
+            let jobs = Arc::clone(&self);
+            tick(self.settings.sweep_every, move || {
+                let jobs = Arc::clone(&jobs);
+                async move { jobs.sweep_once().await.map(|_| ()) }
+            })
+        };
+        tokio::join!(outbox, digests, sweeps);
+    }
+}
+
+async fn tick<F, Fut>(every: StdDuration, mut step: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<()>>,
+{
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(e) = step().await {
+            tracing::warn!(error = %e, "background job failed; retrying on the next tick");
+        }
+    }
+}

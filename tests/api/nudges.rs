@@ -1,0 +1,599 @@
+//! Nudges end to end on both back-ends: findings decided into the outbox in
+//! their recompute's transaction, sent by the outbox job through lettre to a
+//! real SMTP server on loopback, parsed and checked. The service's clock is
+//! moved by hand: quiet hours, weekly dedup, muting and manager batching are
+//! each shown firing and not firing.
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Europe::Oslo;
+use tidsvakt::pb;
+use tidsvakt::pb::nudge_service_client::NudgeServiceClient;
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::helpers::*;
+use crate::smtp::ParsedMail;
+
+use pb::EventKind::{BreakEnd, BreakStart, ClockIn, ClockOut};
+
+pub type NudgeClient = NudgeServiceClient<InterceptedService<Channel, Bearer>>;
+
+pub fn nudges(app: &TestApp, token: &str) -> NudgeClient {
+    NudgeServiceClient::with_interceptor(app.channel.clone(), Bearer::for_token(token))
+}
+
+/// A wall-clock instant in Oslo.
+pub fn oslo(m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Oslo.with_ymd_and_hms(2026, m, d, h, min, 0)
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Posts one worked interval with optional breaks.
+pub async fn post_work(
+    app: &TestApp,
+    employee: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    breaks: &[(DateTime<Utc>, DateTime<Utc>)],
+) {
+    let mut events = vec![event(employee, ClockIn, start)];
+    for (s, e) in breaks {
+        events.push(event(employee, BreakStart, *s));
+        events.push(event(employee, BreakEnd, *e));
+    }
+    events.push(event(employee, ClockOut, end));
+    let mut clock = app.clock_client(&app.admin_token);
+    for e in events {
+        clock
+            .record_event(pb::RecordEventRequest { event: Some(e) })
+            .await
+            .unwrap();
+    }
+}
+
+/// The nudges about `employee`, read as the admin (this also brings the
+/// employee's findings, and so the decisions, up to date).
+pub async fn list(app: &TestApp, employee: &str) -> Vec<pb::Nudge> {
+    nudges(app, &app.admin_token)
+        .list_nudges(pb::ListNudgesRequest {
+            employee_id: employee.into(),
+            page: Some(pb::PageRequest {
+                page_size: 500,
+                page_token: String::new(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .nudges
+}
+
+/// Every email the SMTP server has received, parsed.
+pub fn mails(app: &TestApp) -> Vec<ParsedMail> {
+    app.mailbox
+        .messages()
+        .iter()
+        .map(|m| crate::smtp::parse(&m.raw))
+        .collect()
+}
+
+/// The emails sent to `address`.
+pub fn mails_to(app: &TestApp, address: &str) -> Vec<ParsedMail> {
+    mails(app)
+        .into_iter()
+        .filter(|m| m.to.iter().any(|t| t.email == address))
+        .collect()
+}
+
+/// Runs the outbox once at the current clock; the number sent.
+pub async fn send_due(app: &TestApp) -> usize {
+    app.jobs.run_outbox_once().await.unwrap().sent
+}
+
+/// Example 6 of rules.md: a daily rest of 10 h 30 min (no.daily_rest) after
+/// a Tuesday evening that runs into night hours (pol.night).
+async fn short_rest(app: &TestApp, employee: &str) {
+    post_work(
+        app,
+        employee,
+        oslo(11, 17, 13, 0),
+        oslo(11, 17, 22, 30),
+        &[(oslo(11, 17, 17, 0), oslo(11, 17, 17, 30))],
+    )
+    .await;
+    post_work(
+        app,
+        employee,
+        oslo(11, 18, 9, 0),
+        oslo(11, 18, 16, 30),
+        &[(oslo(11, 18, 12, 0), oslo(11, 18, 12, 30))],
+    )
+    .await;
+}
+
+/// 6 h 30 min without a break on `day`: a no.breaks violation.
+pub async fn no_break(app: &TestApp, employee: &str, day: u32) {
+    post_work(
+        app,
+        employee,
+        oslo(11, day, 8, 0),
+        oslo(11, day, 14, 30),
+        &[],
+    )
+    .await;
+}
+
+/// 10 h 30 min worked on `day`: pol.long_day and nothing else.
+async fn long_day(app: &TestApp, employee: &str, month: u32, day: u32) {
+    // The break lies outside core hours (09:00–14:30), so only the long day shows.
+    post_work(
+        app,
+        employee,
+        oslo(month, day, 6, 0),
+        oslo(month, day, 17, 0),
+        &[(oslo(month, day, 15, 0), oslo(month, day, 15, 30))],
+    )
+    .await;
+}
+
+fn categories(ns: &[pb::Nudge], audience: pb::NudgeAudience) -> Vec<String> {
+    let mut c: Vec<String> = ns
+        .iter()
+        .filter(|n| n.audience == audience as i32)
+        .map(|n| n.category.clone())
+        .collect();
+    c.sort();
+    c
+}
+
+async fn the_employee_hears_first_and_quiet_hours_wait_for_the_morning(app: TestApp) {
+    let manager = app.create_employee("M1").await;
+    let e = app
+        .create_employee_managed_by("E1", &manager.employee_id)
+        .await;
+    // The test clock stands at Thu 2026-11-19 21:00 in Oslo: quiet hours.
+    short_rest(&app, &e.employee_id).await;
+    let ns = list(&app, &e.employee_id).await;
+    let told = categories(&ns, pb::NudgeAudience::Employee);
+    assert!(
+        told.contains(&"night".to_string()) && told.contains(&"rest".to_string()),
+        "{told:?}"
+    );
+    assert_eq!(
+        categories(&ns, pb::NudgeAudience::Manager),
+        ["rest"],
+        "a pattern never reaches the manager"
+    );
+    for n in &ns {
+        assert_eq!(n.message_status, pb::MessageStatus::Pending as i32);
+    }
+
+    assert_eq!(send_due(&app).await, 0, "21:00 is inside quiet hours");
+    app.clock.set(oslo(11, 20, 6, 59));
+    assert_eq!(send_due(&app).await, 0, "06:59 is still quiet");
+    app.clock.set(oslo(11, 20, 7, 0));
+    assert_eq!(
+        send_due(&app).await,
+        1,
+        "the employee's nudge, at 07:00 their time"
+    );
+    let sent = mails_to(&app, "e1@example.no");
+    assert_eq!(sent.len(), 1);
+    let m = &sent[0];
+    assert_eq!(m.language.as_deref(), Some("nb"));
+    assert!(!m.subject.is_empty());
+    assert!(
+        m.text.contains("10 t 30 min"),
+        "the measured rest in the text part: {}",
+        m.text
+    );
+    assert!(m.html.contains("10 t 30 min"), "and in the HTML part");
+    assert!(m.text.contains("Employee E1"), "addressed by name");
+    assert!(
+        mails_to(&app, "m1@example.no").is_empty(),
+        "the manager has not heard yet"
+    );
+
+    app.clock.set(oslo(11, 21, 6, 59));
+    assert_eq!(
+        send_due(&app).await,
+        0,
+        "the manager's batch leaves the next morning"
+    );
+    app.clock.set(oslo(11, 21, 7, 0));
+    assert_eq!(send_due(&app).await, 1);
+    let to_manager = mails_to(&app, "m1@example.no");
+    assert_eq!(to_manager.len(), 1);
+    assert!(
+        to_manager[0].text.contains("Employee E1"),
+        "{}",
+        to_manager[0].text
+    );
+    assert!(to_manager[0].text.contains("10 t 30 min"));
+    // Each message went once.
+    assert_eq!(send_due(&app).await, 0);
+    assert_eq!(app.mailbox.messages().len(), 2);
+    let ns = list(&app, &e.employee_id).await;
+    assert!(
+        ns.iter()
+            .all(|n| n.message_status == pb::MessageStatus::Sent as i32 && !n.subject.is_empty())
+    );
+}
+
+async fn one_nudge_per_category_per_person_per_iso_week(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    // Monday of week 48, 18:00: not quiet, so a nudge leaves at once.
+    app.clock.set(oslo(11, 23, 18, 0));
+    long_day(&app, &e.employee_id, 11, 23).await;
+    assert_eq!(
+        categories(
+            &list(&app, &e.employee_id).await,
+            pb::NudgeAudience::Employee
+        ),
+        ["long_day"]
+    );
+    assert_eq!(send_due(&app).await, 1, "daytime: sent at once");
+
+    // A second long day the same week: found, but not nudged again.
+    app.clock.set(oslo(11, 24, 18, 0));
+    long_day(&app, &e.employee_id, 11, 24).await;
+    assert_eq!(list(&app, &e.employee_id).await.len(), 1);
+    assert_eq!(send_due(&app).await, 0);
+
+    // Week 49: the same pattern is news again.
+    app.clock.set(oslo(11, 30, 18, 0));
+    long_day(&app, &e.employee_id, 11, 30).await;
+    assert_eq!(list(&app, &e.employee_id).await.len(), 2);
+    assert_eq!(send_due(&app).await, 1);
+    assert_eq!(mails_to(&app, "e1@example.no").len(), 2);
+}
+
+async fn muting_silences_an_optional_category_and_never_a_legal_one(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    let own = app.token(pb::Role::Employee, Some(&e.employee_id)).await;
+    let mut client = nudges(&app, &own);
+    let settings = client
+        .set_nudge_mute(pb::SetNudgeMuteRequest {
+            employee_id: e.employee_id.clone(),
+            category: "long_day".into(),
+            muted: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let long = settings
+        .categories
+        .iter()
+        .find(|c| c.category == "long_day")
+        .unwrap();
+    assert!(long.mutable && long.muted);
+    let rest = settings
+        .categories
+        .iter()
+        .find(|c| c.category == "rest")
+        .unwrap();
+    assert!(!rest.mutable && !rest.muted);
+
+    app.clock.set(oslo(11, 23, 18, 0));
+    long_day(&app, &e.employee_id, 11, 23).await;
+    assert!(
+        list(&app, &e.employee_id).await.is_empty(),
+        "muted: no nudge"
+    );
+    // A legal violation is told however much is muted.
+    no_break(&app, &e.employee_id, 18).await;
+    assert_eq!(
+        categories(
+            &list(&app, &e.employee_id).await,
+            pb::NudgeAudience::Employee
+        ),
+        ["breaks"]
+    );
+
+    // Unmuted, the next week's long day is told.
+    client
+        .set_nudge_mute(pb::SetNudgeMuteRequest {
+            employee_id: e.employee_id.clone(),
+            category: "long_day".into(),
+            muted: false,
+        })
+        .await
+        .unwrap();
+    let read = client
+        .get_nudge_settings(pb::GetNudgeSettingsRequest {
+            employee_id: e.employee_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!read.categories.iter().any(|c| c.muted));
+    app.clock.set(oslo(11, 30, 18, 0));
+    long_day(&app, &e.employee_id, 11, 30).await;
+    assert_eq!(
+        categories(
+            &list(&app, &e.employee_id).await,
+            pb::NudgeAudience::Employee
+        ),
+        ["breaks", "long_day"]
+    );
+}
+
+async fn a_managers_alerts_are_batched_per_day(app: TestApp) {
+    let manager = app.create_employee("M1").await;
+    let a = app
+        .create_employee_managed_by("A1", &manager.employee_id)
+        .await;
+    let b = app
+        .create_employee_managed_by("B1", &manager.employee_id)
+        .await;
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &a.employee_id, 23).await;
+    no_break(&app, &b.employee_id, 23).await;
+    list(&app, &a.employee_id).await;
+    list(&app, &b.employee_id).await;
+    assert_eq!(send_due(&app).await, 2, "each employee hears at once");
+
+    // The next day, A again: A already heard about breaks this week, the
+    // manager hears of every violation, in the next day's batch.
+    app.clock.set(oslo(11, 24, 15, 0));
+    no_break(&app, &a.employee_id, 24).await;
+    let about_a = list(&app, &a.employee_id).await;
+    assert_eq!(
+        categories(&about_a, pb::NudgeAudience::Employee),
+        ["breaks"]
+    );
+    assert_eq!(
+        categories(&about_a, pb::NudgeAudience::Manager),
+        ["breaks", "breaks"]
+    );
+    assert_eq!(
+        send_due(&app).await,
+        1,
+        "Monday's batch left Tuesday 07:00… at the first run after it"
+    );
+    let first = mails_to(&app, "m1@example.no");
+    assert_eq!(first.len(), 1, "two reports, one email");
+    assert!(
+        first[0].text.contains("Employee A1") && first[0].text.contains("Employee B1"),
+        "{}",
+        first[0].text
+    );
+
+    app.clock.set(oslo(11, 25, 6, 59));
+    assert_eq!(send_due(&app).await, 0);
+    app.clock.set(oslo(11, 25, 7, 0));
+    assert_eq!(send_due(&app).await, 1);
+    let both = mails_to(&app, "m1@example.no");
+    assert_eq!(both.len(), 2, "a second day, a second email");
+    assert!(both[1].text.contains("Employee A1") && !both[1].text.contains("Employee B1"));
+    assert_eq!(mails_to(&app, "a1@example.no").len(), 1);
+}
+
+async fn list_nudges_is_for_the_employee_their_manager_and_admins(app: TestApp) {
+    let manager = app.create_employee("M1").await;
+    let e = app
+        .create_employee_managed_by("E1", &manager.employee_id)
+        .await;
+    let other = app.create_employee("O1").await;
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &e.employee_id, 23).await;
+    list(&app, &e.employee_id).await;
+    let req = |id: &str, size: i32, token: &str| pb::ListNudgesRequest {
+        employee_id: id.into(),
+        page: Some(pb::PageRequest {
+            page_size: size,
+            page_token: token.into(),
+        }),
+    };
+    let own = app.token(pb::Role::Employee, Some(&e.employee_id)).await;
+    let mine = nudges(&app, &own)
+        .list_nudges(req(&e.employee_id, 0, ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        mine.nudges.len(),
+        2,
+        "the employee sees what their manager was told too"
+    );
+    let n = &mine.nudges[0];
+    assert_eq!(n.employee_id, e.employee_id);
+    assert_eq!(n.rule_id, "no.breaks");
+    assert_eq!(n.severity, pb::Severity::Violation as i32);
+    assert!(!n.finding_id.is_empty() && n.decided_at.is_some() && n.send_after.is_some());
+    let mtoken = app
+        .token(pb::Role::Manager, Some(&manager.employee_id))
+        .await;
+    assert_eq!(
+        nudges(&app, &mtoken)
+            .list_nudges(req(&e.employee_id, 0, ""))
+            .await
+            .unwrap()
+            .into_inner()
+            .nudges
+            .len(),
+        2
+    );
+
+    // Paging.
+    let page = nudges(&app, &own)
+        .list_nudges(req(&e.employee_id, 1, ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.nudges.len(), 1);
+    assert!(!page.next_page_token.is_empty());
+    let rest = nudges(&app, &own)
+        .list_nudges(req(&e.employee_id, 1, &page.next_page_token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rest.nudges.len(), 1);
+    assert_ne!(rest.nudges[0].nudge_id, page.nudges[0].nudge_id);
+    assert!(rest.next_page_token.is_empty());
+
+    // Bad input and access.
+    let theirs = app
+        .token(pb::Role::Employee, Some(&other.employee_id))
+        .await;
+    assert_error(
+        nudges(&app, &theirs)
+            .list_nudges(req(&e.employee_id, 0, ""))
+            .await,
+        Code::PermissionDenied,
+        "may not",
+    );
+    let clock = app.clock_token().await;
+    assert_error(
+        nudges(&app, &clock)
+            .list_nudges(req(&e.employee_id, 0, ""))
+            .await,
+        Code::PermissionDenied,
+        "role",
+    );
+    let admin = &app.admin_token;
+    assert_error(
+        nudges(&app, admin).list_nudges(req("nope", 0, "")).await,
+        Code::InvalidArgument,
+        "employee_id",
+    );
+    assert_error(
+        nudges(&app, admin)
+            .list_nudges(req(&uuid::Uuid::new_v4().to_string(), 0, ""))
+            .await,
+        Code::NotFound,
+        "employee_id",
+    );
+    assert_error(
+        nudges(&app, admin)
+            .list_nudges(req(&e.employee_id, 501, ""))
+            .await,
+        Code::InvalidArgument,
+        "page.page_size",
+    );
+    assert_error(
+        nudges(&app, admin)
+            .list_nudges(req(&e.employee_id, 0, "zz"))
+            .await,
+        Code::InvalidArgument,
+        "page.page_token",
+    );
+    assert_error(
+        nudges(&app, "nonsense")
+            .list_nudges(req(&e.employee_id, 0, ""))
+            .await,
+        Code::Unauthenticated,
+        "token",
+    );
+}
+
+async fn mute_rejects_bad_input_and_other_peoples_tokens(app: TestApp) {
+    let manager = app.create_employee("M1").await;
+    let e = app
+        .create_employee_managed_by("E1", &manager.employee_id)
+        .await;
+    let own = app.token(pb::Role::Employee, Some(&e.employee_id)).await;
+    let req = |id: &str, category: &str| pb::SetNudgeMuteRequest {
+        employee_id: id.into(),
+        category: category.into(),
+        muted: true,
+    };
+    assert_error(
+        nudges(&app, &own)
+            .set_nudge_mute(req(&e.employee_id, "rest"))
+            .await,
+        Code::FailedPrecondition,
+        "legal",
+    );
+    assert_error(
+        nudges(&app, &own)
+            .set_nudge_mute(req(&e.employee_id, "record"))
+            .await,
+        Code::FailedPrecondition,
+        "cannot be muted",
+    );
+    assert_error(
+        nudges(&app, &own)
+            .set_nudge_mute(req(&e.employee_id, "lunch"))
+            .await,
+        Code::InvalidArgument,
+        "category",
+    );
+    assert_error(
+        nudges(&app, &own)
+            .set_nudge_mute(req(&e.employee_id, ""))
+            .await,
+        Code::InvalidArgument,
+        "category",
+    );
+    assert_error(
+        nudges(&app, &own).set_nudge_mute(req("x", "evening")).await,
+        Code::InvalidArgument,
+        "employee_id",
+    );
+    let mtoken = app
+        .token(pb::Role::Manager, Some(&manager.employee_id))
+        .await;
+    assert_error(
+        nudges(&app, &mtoken)
+            .set_nudge_mute(req(&e.employee_id, "evening"))
+            .await,
+        Code::PermissionDenied,
+        "own",
+    );
+    assert_error(
+        nudges(&app, &app.admin_token)
+            .set_nudge_mute(req(&e.employee_id, "evening"))
+            .await,
+        Code::PermissionDenied,
+        "own",
+    );
+    let payroll = app.token(pb::Role::Payroll, None).await;
+    assert_error(
+        nudges(&app, &payroll)
+            .set_nudge_mute(req(&e.employee_id, "evening"))
+            .await,
+        Code::PermissionDenied,
+        "role",
+    );
+    // Nothing was stored by the failed calls.
+    let s = nudges(&app, &own)
+        .get_nudge_settings(pb::GetNudgeSettingsRequest {
+            employee_id: e.employee_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(s.categories.iter().all(|c| !c.muted));
+    assert_eq!(s.categories.len(), 15);
+    assert_error(
+        nudges(&app, &own)
+            .get_nudge_settings(pb::GetNudgeSettingsRequest {
+                employee_id: manager.employee_id.clone(),
+            })
+            .await,
+        Code::PermissionDenied,
+        "may not",
+    );
+    // Muting twice is fine.
+    nudges(&app, &own)
+        .set_nudge_mute(req(&e.employee_id, "evening"))
+        .await
+        .unwrap();
+    nudges(&app, &own)
+        .set_nudge_mute(req(&e.employee_id, "evening"))
+        .await
+        .unwrap();
+}
+
+crate::both_backends!(
+    the_employee_hears_first_and_quiet_hours_wait_for_the_morning,
+    one_nudge_per_category_per_person_per_iso_week,
+    muting_silences_an_optional_category_and_never_a_legal_one,
+    a_managers_alerts_are_batched_per_day,
+    list_nudges_is_for_the_employee_their_manager_and_admins,
+    mute_rejects_bad_input_and_other_peoples_tokens,
+);
