@@ -15,7 +15,7 @@ use crate::domain::engine::reconcile::FindingStatus;
 use crate::domain::engine::record::Span;
 use crate::domain::engine::text::duration;
 use crate::domain::ids::{EmployeeId, OrgId};
-use crate::domain::local_days::start_of_day;
+use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::nudge::Category;
 use crate::domain::nudge::decide::Audience;
 use crate::domain::nudge::schedule::DigestSchedule;
@@ -122,8 +122,15 @@ async fn report_input(
     let policy = store.policy_of(org, report.id, first, sunday).await?;
     let plan = Plan::new(report.id, &policy, report.fields.rule_pack == "no-aml");
     let stored = store.day_totals(org, report.id, year_start, sunday).await?;
+    // Scheduled time counts from the employment's start: the creation, or
+    // the first registered work if that came earlier (as payroll does).
+    let (first_worked, _) = store
+        .worked_before(org, report.id, sunday + Duration::days(1))
+        .await?;
+    let created = local_date(report.fields.time_zone, report.created_at);
+    let employed_from = first_worked.map_or(created, |w| w.min(created));
     let mut days: BTreeMap<NaiveDate, DayFigures> = BTreeMap::new();
-    let mut d = first;
+    let mut d = first.max(employed_from);
     while d <= sunday {
         let p = plan.day(d);
         let expected = (p.scheduled - p.absence_total()).max(Duration::zero());

@@ -383,16 +383,58 @@ async fn insert_nudge(
         == 1)
 }
 
+/// Whether an earlier nudge under `key` still stands, so this one is a
+/// duplicate. One that was cancelled, or that waits to be sent about a
+/// finding that has since been resolved, does not: its key is released so
+/// that a real finding of the same category that week is still told.
 async fn dedup_taken(conn: &mut AnyConnection, org: OrgId, key: &str) -> StoreResult<bool> {
-    Ok(
-        sqlx::query("SELECT 1 AS x FROM nudges WHERE organisation_id = $1 AND dedup_key = $2")
-            .bind(org.to_string())
-            .bind(key.to_owned())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(classify)?
-            .is_some(),
+    let row = sqlx::query(
+        "SELECT n.nudge_id, o.status, f.status AS finding_status FROM nudges n \
+         JOIN outbox o ON o.organisation_id = n.organisation_id AND o.message_id = n.message_id \
+         LEFT JOIN findings f ON f.organisation_id = n.organisation_id AND f.finding_id = n.finding_id \
+         WHERE n.organisation_id = $1 AND n.dedup_key = $2",
     )
+    .bind(org.to_string())
+    .bind(key.to_owned())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(classify)?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let status: String = col(&row, "status")?;
+    let finding: Option<String> = col(&row, "finding_status")?;
+    let stands = match status.as_str() {
+        "CANCELLED" => false,
+        "PENDING" => finding.as_deref() != Some("RESOLVED"),
+        _ => true,
+    };
+    if !stands {
+        let id: String = col(&row, "nudge_id")?;
+        release_keys(conn, org, "nudge_id", &id).await?;
+    }
+    Ok(stands)
+}
+
+/// Frees the dedup keys of the nudges where `column` = `value` (a nudge or a
+/// whole message), keeping the rows for the employee's history.
+async fn release_keys(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    column: &str,
+    value: &str,
+) -> StoreResult<()> {
+    let sql = format!(
+        "UPDATE nudges SET dedup_key = dedup_key || ':released:' || nudge_id \
+         WHERE organisation_id = $1 AND {column} = $2 AND dedup_key NOT LIKE '%:released:%'"
+    );
+    sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(value.to_owned())
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    Ok(())
 }
 
 async fn employee_on(
@@ -680,7 +722,12 @@ impl OutboxStore for SqlStore {
                 if let Some(b) = b {
                     q = q.bind(b);
                 }
-                Ok(q.execute(&mut *conn).await.map_err(classify)?.rows_affected() == 1)
+                let done = q.execute(&mut *conn).await.map_err(classify)?.rows_affected() == 1;
+                if done && matches!(outcome, Outcome::Cancelled { .. }) {
+                    // Nothing was said: the week's categories are free again.
+                    release_keys(conn, org, "message_id", &message.to_string()).await?;
+                }
+                Ok(done)
             })
         })
         .await

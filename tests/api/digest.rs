@@ -98,6 +98,14 @@ async fn the_digest_is_due_monday_morning_and_sent_exactly_once(app: TestApp) {
     let sent = mails_to(&app, "m1@example.no");
     assert_eq!(sent.len(), 1);
     let mail = &sent[0];
+    if std::env::var("DUMP").is_ok() {
+        std::fs::write(
+            "/tmp/digest.txt",
+            format!("{}\n----\n{}\n----\n{}", mail.subject, mail.text, mail.html),
+        )
+        .unwrap();
+        std::fs::write("/tmp/digest.html", &mail.html).unwrap();
+    }
     assert_eq!(mail.language.as_deref(), Some("en"));
     assert!(mail.subject.contains("week 47"), "{}", mail.subject);
     for needle in [
@@ -115,6 +123,11 @@ async fn the_digest_is_due_monday_morning_and_sent_exactly_once(app: TestApp) {
         );
         assert!(mail.html.contains(needle), "HTML part lacks {needle}");
     }
+    assert!(
+        !mail.text.contains("−37 h 30 min"),
+        "weeks before the employment expect nothing: {}",
+        mail.text
+    );
     // Each report can see that the digest included them.
     for r in [&a, &b] {
         let ns = list(&app, &r.employee_id).await;

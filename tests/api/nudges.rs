@@ -183,6 +183,13 @@ async fn the_employee_hears_first_and_quiet_hours_wait_for_the_morning(app: Test
     let sent = mails_to(&app, "e1@example.no");
     assert_eq!(sent.len(), 1);
     let m = &sent[0];
+    if std::env::var("DUMP").is_ok() {
+        std::fs::write(
+            "/tmp/nudge.txt",
+            format!("{}\n----\n{}\n----\n{}", m.subject, m.text, m.html),
+        )
+        .unwrap();
+    }
     assert_eq!(m.language.as_deref(), Some("nb"));
     assert!(!m.subject.is_empty());
     assert!(
@@ -589,7 +596,66 @@ async fn mute_rejects_bad_input_and_other_peoples_tokens(app: TestApp) {
         .unwrap();
 }
 
+async fn a_nudge_whose_finding_was_corrected_away_is_cancelled_and_frees_the_week(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    // Thursday 21:00 (quiet): a long day is decided, held for the morning.
+    let end = event(&e.employee_id, ClockOut, oslo(11, 19, 17, 0));
+    let mut clock = app.clock_client(&app.admin_token);
+    for ev in [
+        event(&e.employee_id, ClockIn, oslo(11, 19, 6, 0)),
+        event(&e.employee_id, BreakStart, oslo(11, 19, 10, 0)),
+        event(&e.employee_id, BreakEnd, oslo(11, 19, 10, 30)),
+        end.clone(),
+    ] {
+        clock
+            .record_event(pb::RecordEventRequest { event: Some(ev) })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        categories(
+            &list(&app, &e.employee_id).await,
+            pb::NudgeAudience::Employee
+        ),
+        ["long_day"]
+    );
+    // The employee had really left at 14:30: the long day is gone.
+    clock
+        .correct_event(pb::CorrectEventRequest {
+            amendment_id: uuid::Uuid::new_v4().to_string(),
+            employee_id: e.employee_id.clone(),
+            reason: "left at 14:30, clocked out late".into(),
+            change: Some(pb::correct_event_request::Change::Move(
+                pb::MoveEventChange {
+                    event_id: end.event_id.clone(),
+                    occurred_at: Some(ts(oslo(11, 19, 14, 30))),
+                },
+            )),
+        })
+        .await
+        .unwrap();
+    list(&app, &e.employee_id).await;
+    app.clock.set(oslo(11, 20, 7, 0));
+    let round = app.jobs.run_outbox_once().await.unwrap();
+    assert_eq!(
+        (round.sent, round.cancelled),
+        (0, 1),
+        "nothing true is left to say"
+    );
+    let ns = list(&app, &e.employee_id).await;
+    assert_eq!(ns[0].message_status, pb::MessageStatus::Cancelled as i32);
+
+    // A real long day the same week is still told: the cancelled one held no key.
+    app.clock.set(oslo(11, 20, 18, 0));
+    long_day(&app, &e.employee_id, 11, 20).await;
+    let ns = list(&app, &e.employee_id).await;
+    assert_eq!(ns.len(), 2);
+    assert_eq!(send_due(&app).await, 1);
+    assert_eq!(mails_to(&app, "e1@example.no").len(), 1);
+}
+
 crate::both_backends!(
+    a_nudge_whose_finding_was_corrected_away_is_cancelled_and_frees_the_week,
     the_employee_hears_first_and_quiet_hours_wait_for_the_morning,
     one_nudge_per_category_per_person_per_iso_week,
     muting_silences_an_optional_category_and_never_a_legal_one,
