@@ -50,6 +50,9 @@ CREATE TABLE nudges (
     finding_id      TEXT,
     severity        TEXT NOT NULL,
     decided_at      BIGINT NOT NULL,
+    -- Set when the nudge was left out of its message (its finding was
+    -- resolved first): nothing was said, and its dedup key was released.
+    withdrawn_at    BIGINT,
     PRIMARY KEY (organisation_id, nudge_id)
 );
 CREATE UNIQUE INDEX nudges_dedup ON nudges (organisation_id, dedup_key);

@@ -73,6 +73,8 @@ pub struct OutboxRound {
     pub retrying: usize,
     pub dead: usize,
     pub cancelled: usize,
+    /// Due, but the recipient is in quiet hours now: held, no attempt used.
+    pub deferred: usize,
 }
 
 /// The background jobs and what they need.
@@ -112,6 +114,7 @@ impl Jobs {
             templates: &self.templates,
             mailer: &self.mailer,
             app_url: self.settings.app_url.as_deref(),
+            quiet: self.settings.policy.quiet,
         }
     }
 
@@ -139,18 +142,31 @@ impl Jobs {
                 }
             };
             let outcome = match self.renderer().render(&m, now).await {
-                Ok(Render::Send(envelope, rendered)) => {
+                Ok(Render::Send(envelope, rendered, omitted)) => {
+                    // A round can outlast a lease (slow relays): never send
+                    // on a claim another worker may hold by now.
+                    let at = self.clock.now();
+                    if !self
+                        .store
+                        .renew_lease(m.org, m.id, &s.worker_id, at, at + s.lease)
+                        .await?
+                    {
+                        tracing::warn!(message_id = %m.id, "claim lost before sending; left to its new holder");
+                        continue;
+                    }
                     match self.mailer.send(&envelope, &rendered).await {
                         Ok(()) => Outcome::Sent {
                             subject: rendered.subject,
+                            omitted,
                         },
-                        Err(e) if e.is_transient() => retry(e.to_string()),
+                        Err(e) if e.is_transient() => retry(without_addresses(&e.to_string())),
                         Err(e) => Outcome::Failed {
-                            error: e.to_string(),
+                            error: without_addresses(&e.to_string()),
                             retry_at: None,
                         },
                     }
                 }
+                Ok(Render::Defer(until)) => Outcome::Deferred { until },
                 Ok(Render::Cancel(reason)) => Outcome::Cancelled { reason },
                 // A store hiccup or a template bug: retried like a send
                 // failure, so a fix deployed in time still delivers it.
@@ -179,6 +195,10 @@ impl Jobs {
                     round.dead += 1;
                     metrics::counter!("tidsvakt_outbox_dead_total").increment(1);
                     tracing::error!(message_id = %m.id, attempts, error = %error, "email is dead: out of attempts or rejected");
+                }
+                Outcome::Deferred { until } => {
+                    round.deferred += 1;
+                    tracing::debug!(message_id = %m.id, until = %until, "email held for the recipient's morning");
                 }
                 Outcome::Cancelled { reason } => {
                     round.cancelled += 1;
@@ -211,6 +231,7 @@ impl Jobs {
             total.retrying += r.retrying;
             total.dead += r.dead;
             total.cancelled += r.cancelled;
+            total.deferred += r.deferred;
         }
         Ok(total)
     }
@@ -271,6 +292,18 @@ impl Jobs {
         };
         tokio::join!(outbox, digests, sweeps);
     }
+}
+
+/// An error text without email addresses: relays echo the recipient
+/// ("550 5.1.1 <kari@example.no>: Recipient address rejected"), and errors
+/// are stored, logged and shown to admins.
+#[must_use]
+pub fn without_addresses(error: &str) -> String {
+    error
+        .split(' ')
+        .map(|w| if w.contains('@') { "<address>" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn tick<F, Fut>(every: StdDuration, mut step: F)

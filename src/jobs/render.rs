@@ -14,6 +14,7 @@ use crate::domain::engine::reconcile::FindingStatus;
 use crate::domain::engine::text::instant;
 use crate::domain::event::effective_events;
 use crate::domain::nudge::Category;
+use crate::domain::nudge::quiet::QuietHours;
 use crate::mail::views::{Common, Item, ManagerAlertsView, NudgeView, ReminderView};
 use crate::mail::{Envelope, MailError, Mailer, Rendered, Templates};
 use crate::storage::outbox::{MessageKind, NudgeRow, OutboxMessage, digest_week};
@@ -21,7 +22,12 @@ use crate::storage::{Store, StoreError};
 
 /// What to do with a due message.
 pub enum Render {
-    Send(Envelope, Rendered),
+    /// Send it; the nudge ids are those left out because their findings
+    /// were resolved first.
+    Send(Envelope, Rendered, Vec<Uuid>),
+    /// The recipient is in quiet hours now (a retry, an admin's retry or a
+    /// late digest can fall there): not before this instant.
+    Defer(DateTime<Utc>),
     /// Nothing left to say; the reason is recorded (no personal data).
     Cancel(String),
 }
@@ -43,6 +49,7 @@ pub struct Renderer<'a> {
     pub templates: &'a Templates,
     pub mailer: &'a Mailer,
     pub app_url: Option<&'a str>,
+    pub quiet: QuietHours,
 }
 
 fn common(e: &Employee, app_url: Option<&str>) -> Common {
@@ -69,9 +76,16 @@ impl Renderer<'_> {
                 "the recipient is deactivated or has no address".into(),
             ));
         }
+        // Quiet hours hold at the moment of sending too, whatever made the
+        // message due now (a retry, an admin's retry, a late digest).
+        let release = self.quiet.release(to.fields.time_zone, now);
+        if release > now {
+            return Ok(Render::Defer(release));
+        }
+        let mut omitted = Vec::new();
         let rendered = match m.kind {
             MessageKind::Nudge | MessageKind::ManagerAlerts => {
-                match self.findings_message(m, &to).await? {
+                match self.findings_message(m, &to, &mut omitted).await? {
                     Some(r) => r,
                     None => {
                         return Ok(Render::Cancel(
@@ -102,7 +116,7 @@ impl Renderer<'_> {
                 ))?
             }
         };
-        Ok(Render::Send(self.envelope(m.id, &to, now), rendered))
+        Ok(Render::Send(self.envelope(m.id, &to, now), rendered, omitted))
     }
 
     fn envelope(&self, id: Uuid, to: &Employee, now: DateTime<Utc>) -> Envelope {
@@ -121,6 +135,7 @@ impl Renderer<'_> {
         &self,
         m: &OutboxMessage,
         to: &Employee,
+        omitted: &mut Vec<Uuid>,
     ) -> Result<Option<Rendered>, RenderError> {
         let nudges = self.store.message_nudges(m.org, m.id).await?;
         let ids: Vec<Uuid> = nudges.iter().filter_map(|n| n.finding).collect();
@@ -134,6 +149,7 @@ impl Renderer<'_> {
                 .iter()
                 .find(|f| Some(f.id) == n.finding && f.status == FindingStatus::Open)
             else {
+                omitted.push(n.id);
                 continue;
             };
             let known = employees

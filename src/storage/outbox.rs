@@ -162,9 +162,11 @@ pub struct NudgeRow {
 /// How a send attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Sent {
-        subject: String,
-    },
+    /// Delivered; `omitted` are the message's nudges that were left out
+    /// because their findings were resolved first.
+    Sent { subject: String, omitted: Vec<Uuid> },
+    /// Not sent yet and no attempt used: the recipient is in quiet hours.
+    Deferred { until: DateTime<Utc> },
     /// Try again at `retry_at`, or give up (`None`: dead).
     Failed {
         error: String,
@@ -201,6 +203,18 @@ pub trait OutboxStore {
         outcome: Outcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Extends a claim before a send; `false` when the claim was lost (its
+    /// lease ran out and another worker may hold the message now).
+    async fn renew_lease(
+        &self,
+        org: OrgId,
+        message: Uuid,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// A message by its key.
+    async fn message_by_key(&self, org: OrgId, key: &str) -> StoreResult<Option<OutboxMessage>>;
     /// The nudges a message carries, oldest first.
     async fn message_nudges(&self, org: OrgId, message: Uuid) -> StoreResult<Vec<NudgeRow>>;
     /// Nudges about `employee`, newest first, after the cursor
@@ -281,13 +295,16 @@ fn message_row(row: &AnyRow) -> StoreResult<OutboxMessage> {
 }
 
 const NUDGE_COLUMNS: &str = "n.nudge_id, n.message_id, n.employee_id, n.recipient_id, n.audience, n.category, \
-     n.rule_id, n.finding_id, n.severity, n.decided_at, o.kind, o.status, o.send_after, o.sent_at, o.subject";
+     n.rule_id, n.finding_id, n.severity, n.decided_at, n.withdrawn_at, o.kind, o.status, o.send_after, o.sent_at, o.subject";
 
 fn nudge_row(row: &AnyRow) -> StoreResult<NudgeRow> {
     let audience: String = col(row, "audience")?;
     let kind: String = col(row, "kind")?;
     let status: String = col(row, "status")?;
     let finding: Option<String> = col(row, "finding_id")?;
+    let withdrawn = opt_instant(row, "withdrawn_at")?.is_some();
+    let status = MessageStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("status: {status}")))?;
     Ok(NudgeRow {
         id: parse_uuid(row, "nudge_id")?,
         message: parse_uuid(row, "message_id")?,
@@ -302,11 +319,24 @@ fn nudge_row(row: &AnyRow) -> StoreResult<NudgeRow> {
         decided_at: instant(row, "decided_at")?,
         kind: MessageKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("kind: {kind}")))?,
-        status: MessageStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("status: {status}")))?,
+        // A nudge left out of its message was never said, whatever became
+        // of the message.
+        status: if withdrawn {
+            MessageStatus::Cancelled
+        } else {
+            status
+        },
         send_after: instant(row, "send_after")?,
-        sent_at: opt_instant(row, "sent_at")?,
-        subject: col(row, "subject")?,
+        sent_at: if withdrawn {
+            None
+        } else {
+            opt_instant(row, "sent_at")?
+        },
+        subject: if withdrawn {
+            None
+        } else {
+            col(row, "subject")?
+        },
     })
 }
 
@@ -387,7 +417,12 @@ async fn insert_nudge(
 /// duplicate. One that was cancelled, or that waits to be sent about a
 /// finding that has since been resolved, does not: its key is released so
 /// that a real finding of the same category that week is still told.
-async fn dedup_taken(conn: &mut AnyConnection, org: OrgId, key: &str) -> StoreResult<bool> {
+async fn dedup_taken(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    key: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let row = sqlx::query(
         "SELECT n.nudge_id, o.status, f.status AS finding_status FROM nudges n \
          JOIN outbox o ON o.organisation_id = n.organisation_id AND o.message_id = n.message_id \
@@ -411,7 +446,7 @@ async fn dedup_taken(conn: &mut AnyConnection, org: OrgId, key: &str) -> StoreRe
     };
     if !stands {
         let id: String = col(&row, "nudge_id")?;
-        release_keys(conn, org, "nudge_id", &id).await?;
+        release_keys(conn, org, "nudge_id", &id, now).await?;
     }
     Ok(stands)
 }
@@ -423,14 +458,16 @@ async fn release_keys(
     org: OrgId,
     column: &str,
     value: &str,
+    now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let sql = format!(
-        "UPDATE nudges SET dedup_key = dedup_key || ':released:' || nudge_id \
-         WHERE organisation_id = $1 AND {column} = $2 AND dedup_key NOT LIKE '%:released:%'"
+        "UPDATE nudges SET dedup_key = dedup_key || ':released:' || nudge_id, withdrawn_at = $3 \
+         WHERE organisation_id = $1 AND {column} = $2 AND withdrawn_at IS NULL"
     );
     sqlx::query(&sql)
         .bind(org.to_string())
         .bind(value.to_owned())
+        .bind(micros(now))
         .execute(&mut *conn)
         .await
         .map_err(classify)?;
@@ -533,7 +570,7 @@ pub(super) async fn decide_in_tx(
     // message is made for it, so no empty email is ever queued.
     let mut fresh: Vec<Decision> = Vec::new();
     for d in decisions.drain(..) {
-        if !dedup_taken(conn, org, &d.dedup_key).await? {
+        if !dedup_taken(conn, org, &d.dedup_key, now).await? {
             fresh.push(d);
         }
     }
@@ -560,27 +597,7 @@ pub(super) async fn decide_in_tx(
             send_after: d.send_after,
             nudges: Vec::new(),
         };
-        let (mut id, new) = insert_message(conn, &message, now).await?;
-        if !new && !joinable(conn, org, id).await? {
-            // The batch already left (or is leaving): this item starts another.
-            let again = NewMessage {
-                key: format!("{}:{}", message.key, Uuid::new_v4()),
-                ..message
-            };
-            id = insert_message(conn, &again, now).await?.0;
-        } else if !new {
-            // A later item may only hold the batch back, so the employee
-            // still hears first.
-            sqlx::query(
-                "UPDATE outbox SET send_after = $3 WHERE organisation_id = $1 AND message_id = $2 AND send_after < $3",
-            )
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .bind(micros(d.send_after))
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
-        }
+        let id = join_or_insert(conn, &message, now).await?;
         let nudge = NewNudge {
             dedup_key: d.dedup_key.clone(),
             employee,
@@ -597,19 +614,44 @@ pub(super) async fn decide_in_tx(
     Ok(stored)
 }
 
-/// Whether a stored message can still take items: pending and not claimed.
-async fn joinable(conn: &mut AnyConnection, org: OrgId, id: Uuid) -> StoreResult<bool> {
-    let row = sqlx::query(
-        "SELECT status, claimed_by FROM outbox WHERE organisation_id = $1 AND message_id = $2",
-    )
-    .bind(org.to_string())
-    .bind(id.to_string())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(classify)?;
-    let status: String = col(&row, "status")?;
-    let claimed: Option<String> = col(&row, "claimed_by")?;
-    Ok(status == "PENDING" && claimed.is_none())
+/// The message a decided item travels in: the one under its key if that
+/// can still take items, else a follow-up under `<key>:2`, `<key>:3`, …
+///
+/// Joining is one guarded UPDATE of the row (holding it back to the item's
+/// `send_after`, so the employee still hears first). On PostgreSQL it takes
+/// the row lock, so a worker claiming the batch (`FOR UPDATE SKIP LOCKED`)
+/// either skips it until this transaction commits, or has claimed it first
+/// and the UPDATE matches nothing: an item can never join a batch that is
+/// already being sent.
+async fn join_or_insert(conn: &mut AnyConnection, m: &NewMessage, now: DateTime<Utc>) -> StoreResult<Uuid> {
+    for n in 1..=9 {
+        let key = if n == 1 { m.key.clone() } else { format!("{}:{n}", m.key) };
+        let candidate = NewMessage { key, ..m.clone() };
+        let (id, new) = insert_message(conn, &candidate, now).await?;
+        if new {
+            return Ok(id);
+        }
+        let joined = sqlx::query(
+            "UPDATE outbox SET send_after = CASE WHEN send_after < $3 THEN $3 ELSE send_after END \
+             WHERE organisation_id = $1 AND message_id = $2 AND status = 'PENDING' AND claimed_by IS NULL",
+        )
+        .bind(m.org.to_string())
+        .bind(id.to_string())
+        .bind(micros(m.send_after))
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        if joined {
+            return Ok(id);
+        }
+    }
+    let last = NewMessage {
+        key: format!("{}:{}", m.key, Uuid::new_v4()),
+        ..m.clone()
+    };
+    Ok(insert_message(conn, &last, now).await?.0)
 }
 
 #[async_trait]
@@ -684,7 +726,14 @@ impl OutboxStore for SqlStore {
         self.write(move |conn| {
             Box::pin(async move {
                 let (sql, a, b): (&str, Option<String>, Option<i64>) = match &outcome {
-                    Outcome::Sent { subject } => (
+                    Outcome::Deferred { until } => (
+                        "UPDATE outbox SET send_after = $6, attempts = attempts - 1, lease_until = NULL, claimed_by = NULL \
+                         WHERE organisation_id = $1 AND message_id = $2 AND claimed_by = $3 AND status = 'PENDING' \
+                         AND $4 = $4 AND ($5 IS NULL OR $5 = $5)",
+                        None,
+                        Some(micros(*until)),
+                    ),
+                    Outcome::Sent { subject, .. } => (
                         "UPDATE outbox SET status = 'SENT', sent_at = $4, subject = $5, lease_until = NULL, \
                          claimed_by = NULL, last_error = NULL \
                          WHERE organisation_id = $1 AND message_id = $2 AND claimed_by = $3 AND status = 'PENDING'",
@@ -723,14 +772,67 @@ impl OutboxStore for SqlStore {
                     q = q.bind(b);
                 }
                 let done = q.execute(&mut *conn).await.map_err(classify)?.rows_affected() == 1;
-                if done && matches!(outcome, Outcome::Cancelled { .. }) {
-                    // Nothing was said: the week's categories are free again.
-                    release_keys(conn, org, "message_id", &message.to_string()).await?;
+                if done {
+                    match &outcome {
+                        // Nothing was said: the week's categories are free again.
+                        Outcome::Cancelled { .. } => {
+                            release_keys(conn, org, "message_id", &message.to_string(), now).await?;
+                        }
+                        Outcome::Sent { omitted, .. } => {
+                            for n in omitted {
+                                release_keys(conn, org, "nudge_id", &n.to_string(), now).await?;
+                            }
+                        }
+                        _ => {}
+                    }
                 }
                 Ok(done)
             })
         })
         .await
+    }
+
+    async fn renew_lease(
+        &self,
+        org: OrgId,
+        message: Uuid,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let worker = worker.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                Ok(sqlx::query(
+                    "UPDATE outbox SET lease_until = $5 WHERE organisation_id = $1 AND message_id = $2 \
+                     AND claimed_by = $3 AND status = 'PENDING' AND lease_until > $4",
+                )
+                .bind(org.to_string())
+                .bind(message.to_string())
+                .bind(worker)
+                .bind(micros(now))
+                .bind(micros(lease_until))
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?
+                .rows_affected()
+                    == 1)
+            })
+        })
+        .await
+    }
+
+    async fn message_by_key(&self, org: OrgId, key: &str) -> StoreResult<Option<OutboxMessage>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM outbox WHERE organisation_id = $1 AND message_key = $2");
+        sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(key.to_owned())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(classify)?
+            .as_ref()
+            .map(message_row)
+            .transpose()
     }
 
     async fn message_nudges(&self, org: OrgId, message: Uuid) -> StoreResult<Vec<NudgeRow>> {

@@ -17,18 +17,18 @@ use tonic::transport::Channel;
 use crate::helpers::*;
 
 /// A server running as a child process.
-struct Server {
-    child: Child,
-    addr: String,
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
     /// The first admin token, if this start printed one.
-    first_admin: Option<String>,
+    pub first_admin: Option<String>,
 }
 
 async fn start_server(data_dir: &Path, database_url: &str) -> Server {
     start_server_with(data_dir, database_url, &[]).await
 }
 
-async fn start_server_with(data_dir: &Path, database_url: &str, extra: &[&str]) -> Server {
+pub async fn start_server_with(data_dir: &Path, database_url: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tidsvakt"))
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "plain"])
         .args(extra)

@@ -15,13 +15,15 @@ pub struct Backoff {
 }
 
 impl Default for Backoff {
-    /// 30 s, 1, 2, 4, 8, 16, 32 min, then hourly: twelve attempts ride out
-    /// about six hours of SMTP outage before a message is dead.
+    /// 30 s, 1, 2, 4, 8, 16, 32 min, then hourly: sixteen attempts, 15
+    /// delays adding up to 9 h 3 min (4 h 32 min to 9 h 3 min with the
+    /// jitter), so a night's SMTP outage loses nothing before a message
+    /// is dead.
     fn default() -> Self {
         Self {
             base: Duration::seconds(30),
             cap: Duration::hours(1),
-            max_attempts: 12,
+            max_attempts: 16,
         }
     }
 }
@@ -65,8 +67,17 @@ mod tests {
     #[test]
     fn the_last_attempt_leaves_none() {
         let b = Backoff::default();
-        assert!(b.after(11, 0.5).is_some());
-        assert_eq!(b.after(12, 0.5), None);
+        assert!(b.after(15, 0.5).is_some());
+        assert_eq!(b.after(16, 0.5), None);
+    }
+
+    #[test]
+    fn the_whole_schedule_rides_out_a_night() {
+        let b = Backoff::default();
+        let longest: Duration = (1..16).map(|a| b.after(a, 0.999_999_9).unwrap()).sum();
+        let shortest: Duration = (1..16).map(|a| b.after(a, 0.0).unwrap()).sum();
+        assert!(longest > Duration::minutes(9 * 60) && longest <= Duration::minutes(543) + Duration::seconds(30));
+        assert!(shortest >= Duration::minutes(271));
     }
 
     #[test]
