@@ -6,12 +6,14 @@
 #![allow(clippy::too_many_lines)]
 
 mod helpers;
+mod smtp;
 
 mod admin;
 mod clock;
 mod durability;
 mod employees;
 mod event_order;
+mod mail;
 mod payroll;
 mod payroll_examples;
 mod policy;
