@@ -392,6 +392,22 @@ mod tests {
     }
 
     #[test]
+    fn tls_transports_build_with_the_ring_provider() {
+        for tls in [SmtpTls::Starttls, SmtpTls::Tls] {
+            let mut cfg = MailConfig::smtp_plain("smtp.example.com", tls.default_port());
+            if let MailTransport::Smtp(s) = &mut cfg.transport {
+                s.tls = tls;
+            }
+            let m = Mailer::from_config(&cfg, Path::new("/nonexistent")).unwrap();
+            assert!(
+                m.describe().starts_with("SMTP smtp.example.com:"),
+                "{}",
+                m.describe()
+            );
+        }
+    }
+
+    #[test]
     fn debug_output_has_no_credentials() {
         let mut cfg = MailConfig::smtp_plain("127.0.0.1", 2525);
         if let MailTransport::Smtp(s) = &mut cfg.transport {
