@@ -33,6 +33,9 @@ pub struct Mailer {
 enum Backend {
     Smtp {
         transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The whole send's deadline: lettre's own timeout covers each
+        /// command, but not a relay that accepts and then never greets.
+        timeout: std::time::Duration,
         description: String,
     },
     Eml {
@@ -111,11 +114,15 @@ impl Mailer {
     pub async fn send(&self, env: &Envelope, r: &Rendered) -> Result<(), MailError> {
         let message = self.build(env, r)?;
         let result = match &self.backend {
-            Backend::Smtp { transport, .. } => transport
-                .send(message)
-                .await
-                .map(drop)
-                .map_err(|e| classify(&e)),
+            Backend::Smtp {
+                transport, timeout, ..
+            } => match tokio::time::timeout(*timeout, transport.send(message)).await {
+                Ok(sent) => sent.map(drop).map_err(|e| classify(&e)),
+                Err(_) => Err(MailError::Transient(format!(
+                    "the SMTP relay did not finish within {} s",
+                    timeout.as_secs_f64()
+                ))),
+            },
             Backend::Eml { dir } => write_eml(dir, &env.message_id, &message.formatted()).await,
         };
         match &result {
@@ -196,6 +203,7 @@ fn smtp_backend(smtp: &SmtpConfig) -> Result<Backend, MailError> {
     };
     Ok(Backend::Smtp {
         transport: builder.build(),
+        timeout: smtp.timeout,
         description: format!("SMTP {}:{} ({mode})", smtp.host, smtp.port),
     })
 }
@@ -379,6 +387,22 @@ mod tests {
                     Err(MailError::Permanent(_))
                 ),
                 "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn tls_transports_build_with_the_ring_provider() {
+        for tls in [SmtpTls::Starttls, SmtpTls::Tls] {
+            let mut cfg = MailConfig::smtp_plain("smtp.example.com", tls.default_port());
+            if let MailTransport::Smtp(s) = &mut cfg.transport {
+                s.tls = tls;
+            }
+            let m = Mailer::from_config(&cfg, Path::new("/nonexistent")).unwrap();
+            assert!(
+                m.describe().starts_with("SMTP smtp.example.com:"),
+                "{}",
+                m.describe()
             );
         }
     }

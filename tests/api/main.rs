@@ -6,6 +6,7 @@
 #![allow(clippy::too_many_lines)]
 
 mod helpers;
+mod smtp;
 
 mod admin;
 mod clock;
@@ -13,6 +14,7 @@ mod digest;
 mod durability;
 mod employees;
 mod event_order;
+mod mail;
 mod mail_settings;
 mod nudges;
 mod outbox;
