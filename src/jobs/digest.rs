@@ -77,6 +77,14 @@ pub async fn schedule_due(
             if due.due_at < manager.created_at {
                 continue;
             }
+            // The common case every minute: this week's digest is queued.
+            if store
+                .message_by_key(org, &digest_key(manager.id, due.week))
+                .await?
+                .is_some()
+            {
+                continue;
+            }
             let reports = reports_of(store, org, manager.id).await?;
             let message = NewMessage {
                 org,

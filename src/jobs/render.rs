@@ -116,7 +116,11 @@ impl Renderer<'_> {
                 ))?
             }
         };
-        Ok(Render::Send(self.envelope(m.id, &to, now), rendered, omitted))
+        Ok(Render::Send(
+            self.envelope(m.id, &to, now),
+            rendered,
+            omitted,
+        ))
     }
 
     fn envelope(&self, id: Uuid, to: &Employee, now: DateTime<Utc>) -> Envelope {

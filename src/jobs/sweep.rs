@@ -39,6 +39,8 @@ const UNPAIRED_GRACE: Duration = Duration::hours(1);
 pub struct SweepRound {
     pub reminders: usize,
     pub recomputed: usize,
+    /// Employees the sweep could not handle this round (logged).
+    pub failed: usize,
 }
 
 /// The key of an open interval's reminder.
@@ -66,12 +68,27 @@ pub async fn run_once(
                 .list_employees(org, &EmployeeFilter::default(), after.as_deref(), 200)
                 .await?;
             for e in &page {
-                let (reminded, recompute) =
-                    sweep_employee(store, org, e, policy, since, now).await?;
-                round.reminders += usize::from(reminded);
-                if let Some(span) = recompute {
-                    crate::recompute::recompute(store, now, org, e.id, span, None).await?;
-                    round.recomputed += 1;
+                // One employee's trouble (a corrupt row, a failed recompute)
+                // must not stop reminders and findings for everyone after.
+                match sweep_employee(store, org, e, policy, since, now).await {
+                    Ok((reminded, recompute)) => {
+                        round.reminders += usize::from(reminded);
+                        if let Some(span) = recompute {
+                            match crate::recompute::recompute(store, now, org, e.id, span, None)
+                                .await
+                            {
+                                Ok(_) => round.recomputed += 1,
+                                Err(err) => {
+                                    round.failed += 1;
+                                    tracing::warn!(employee_id = %e.id, error = %err, "sweep recompute failed");
+                                }
+                            }
+                        }
+                    }
+                    Err(err) => {
+                        round.failed += 1;
+                        tracing::warn!(employee_id = %e.id, error = %err, "sweep failed for an employee");
+                    }
                 }
             }
             if page.len() < 200 {

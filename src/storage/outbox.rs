@@ -164,9 +164,14 @@ pub struct NudgeRow {
 pub enum Outcome {
     /// Delivered; `omitted` are the message's nudges that were left out
     /// because their findings were resolved first.
-    Sent { subject: String, omitted: Vec<Uuid> },
+    Sent {
+        subject: String,
+        omitted: Vec<Uuid>,
+    },
     /// Not sent yet and no attempt used: the recipient is in quiet hours.
-    Deferred { until: DateTime<Utc> },
+    Deferred {
+        until: DateTime<Utc>,
+    },
     /// Try again at `retry_at`, or give up (`None`: dead).
     Failed {
         error: String,
@@ -623,9 +628,17 @@ pub(super) async fn decide_in_tx(
 /// either skips it until this transaction commits, or has claimed it first
 /// and the UPDATE matches nothing: an item can never join a batch that is
 /// already being sent.
-async fn join_or_insert(conn: &mut AnyConnection, m: &NewMessage, now: DateTime<Utc>) -> StoreResult<Uuid> {
+async fn join_or_insert(
+    conn: &mut AnyConnection,
+    m: &NewMessage,
+    now: DateTime<Utc>,
+) -> StoreResult<Uuid> {
     for n in 1..=9 {
-        let key = if n == 1 { m.key.clone() } else { format!("{}:{n}", m.key) };
+        let key = if n == 1 {
+            m.key.clone()
+        } else {
+            format!("{}:{n}", m.key)
+        };
         let candidate = NewMessage { key, ..m.clone() };
         let (id, new) = insert_message(conn, &candidate, now).await?;
         if new {
@@ -823,7 +836,9 @@ impl OutboxStore for SqlStore {
     }
 
     async fn message_by_key(&self, org: OrgId, key: &str) -> StoreResult<Option<OutboxMessage>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM outbox WHERE organisation_id = $1 AND message_key = $2");
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE organisation_id = $1 AND message_key = $2"
+        );
         sqlx::query(&sql)
             .bind(org.to_string())
             .bind(key.to_owned())

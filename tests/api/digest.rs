@@ -123,6 +123,22 @@ async fn the_digest_is_due_monday_morning_and_sent_exactly_once(app: TestApp) {
         );
         assert!(mail.html.contains(needle), "HTML part lacks {needle}");
     }
+    // Overtime against each legal limit: B's two 9 h 30 min days.
+    for needle in [
+        "1 h of 10 h",
+        "1 h of 25 h",
+        "1 h of 200 h",
+        "0 min of 10 h",
+        "week 44",
+        "week 47",
+    ] {
+        assert!(
+            mail.text.contains(needle),
+            "text part lacks {needle}: {}",
+            mail.text
+        );
+    }
+    assert!(mail.html.contains("1 h of 10 h"));
     assert!(
         !mail.text.contains("−37 h 30 min"),
         "weeks before the employment expect nothing: {}",
@@ -166,6 +182,7 @@ async fn the_digest_is_due_monday_morning_and_sent_exactly_once(app: TestApp) {
     assert_eq!(preview.locale, "en");
     assert_eq!(preview.subject, mail.subject);
     assert_eq!(normalise(&preview.text), normalise(&mail.text));
+    assert_eq!(normalise(&preview.html), normalise(&mail.html));
     assert_eq!(
         mails_to(&app, "m1@example.no").len(),
         1,
@@ -190,6 +207,17 @@ async fn a_missed_monday_is_sent_when_the_server_is_back(app: TestApp) {
     assert_eq!(app.jobs.schedule_digests_once().await.unwrap(), 1);
     assert_eq!(app.jobs.schedule_digests_once().await.unwrap(), 0);
     let _ = m;
+}
+
+async fn a_digest_that_falls_due_at_night_waits_for_the_morning(app: TestApp) {
+    week_47(&app).await;
+    // Back at 23:00 on Monday: the digest is queued, but not sent at night.
+    app.clock.set(oslo(11, 23, 23, 0));
+    assert_eq!(app.jobs.schedule_digests_once().await.unwrap(), 1);
+    assert_eq!(send_due(&app).await, 0);
+    app.clock.set(oslo(11, 24, 7, 0));
+    assert_eq!(send_due(&app).await, 1);
+    assert_eq!(mails_to(&app, "m1@example.no").len(), 1);
 }
 
 async fn preview_digest_rejects_bad_input(app: TestApp) {
@@ -281,6 +309,7 @@ async fn preview_digest_rejects_bad_input(app: TestApp) {
 }
 
 crate::both_backends!(
+    a_digest_that_falls_due_at_night_waits_for_the_morning,
     the_digest_is_due_monday_morning_and_sent_exactly_once,
     a_missed_monday_is_sent_when_the_server_is_back,
     preview_digest_rejects_bad_input,

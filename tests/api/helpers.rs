@@ -289,10 +289,19 @@ impl TestApp {
     /// The background jobs of a second replica: its own connection to the
     /// same database and its own worker id, the same clock and SMTP server.
     pub async fn replica_jobs(&self) -> Arc<tidsvakt::jobs::Jobs> {
+        self.replica_jobs_with(tidsvakt::jobs::JobSettings::default())
+            .await
+    }
+
+    /// [`TestApp::replica_jobs`] with its own settings (e.g. one message per claim).
+    pub async fn replica_jobs_with(
+        &self,
+        settings: tidsvakt::jobs::JobSettings,
+    ) -> Arc<tidsvakt::jobs::Jobs> {
         let store = Arc::new(SqlStore::connect(&self.database_url).await.unwrap());
         let mailer = tidsvakt::mail::Mailer::from_config(
             &tidsvakt::mail::MailConfig::smtp_plain("127.0.0.1", self.mailbox.port),
-            &self._dir.path().join("outbox"),
+            &std::env::temp_dir().join(format!("tidsvakt-replica-{}", Uuid::new_v4())),
         )
         .unwrap();
         Arc::new(tidsvakt::jobs::Jobs::new(
@@ -300,7 +309,7 @@ impl TestApp {
             self.clock.clone(),
             Arc::new(mailer),
             Arc::new(tidsvakt::mail::Templates::load().unwrap()),
-            tidsvakt::jobs::JobSettings::default(),
+            settings,
         ))
     }
 

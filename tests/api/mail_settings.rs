@@ -73,36 +73,55 @@ async fn on_the_embedded_default_a_nudge_lands_in_the_eml_folder_by_itself() {
     let url = format!("sqlite://{}", dir.path().join("tidsvakt.db").display());
     let mut server = start_server_with(dir.path(), &url, &["--outbox-interval-secs", "1"]).await;
     let admin = server.first_admin.clone().unwrap();
-    let channel = Channel::from_shared(server.addr.clone()).unwrap().connect().await.unwrap();
-    let e = pb::admin_service_client::AdminServiceClient::with_interceptor(channel.clone(), Bearer::for_token(&admin))
-        .create_employee(pb::CreateEmployeeRequest {
-            external_id: "E1".into(),
-            name: "Kari Nordmann".into(),
-            email: "kari@example.no".into(),
-            time_zone: a_zone_at_midday(),
-            ..Default::default()
-        })
-        .await
+    let channel = Channel::from_shared(server.addr.clone())
         .unwrap()
-        .into_inner()
-        .employee
+        .connect()
+        .await
         .unwrap();
+    let e = pb::admin_service_client::AdminServiceClient::with_interceptor(
+        channel.clone(),
+        Bearer::for_token(&admin),
+    )
+    .create_employee(pb::CreateEmployeeRequest {
+        external_id: "E1".into(),
+        name: "Kari Nordmann".into(),
+        email: "kari@example.no".into(),
+        time_zone: a_zone_at_midday(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .employee
+    .unwrap();
     // Six and a half hours without a break, ending an hour ago: no.breaks.
     let end = Utc::now() - chrono::Duration::hours(1);
-    let mut clock = pb::clock_service_client::ClockServiceClient::with_interceptor(channel, Bearer::for_token(&admin));
+    let mut clock = pb::clock_service_client::ClockServiceClient::with_interceptor(
+        channel,
+        Bearer::for_token(&admin),
+    );
     for ev in [
-        event(&e.employee_id, pb::EventKind::ClockIn, end - chrono::Duration::minutes(390)),
+        event(
+            &e.employee_id,
+            pb::EventKind::ClockIn,
+            end - chrono::Duration::minutes(390),
+        ),
         event(&e.employee_id, pb::EventKind::ClockOut, end),
     ] {
-        clock.record_event(pb::RecordEventRequest { event: Some(ev) }).await.unwrap();
+        clock
+            .record_event(pb::RecordEventRequest { event: Some(ev) })
+            .await
+            .unwrap();
     }
     let outbox = dir.path().join("outbox");
     let file = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            if let Some(f) = std::fs::read_dir(&outbox)
-                .ok()
-                .and_then(|mut d| d.find_map(|f| f.ok().filter(|f| f.path().extension().is_some_and(|x| x == "eml"))))
-            {
+            if let Some(f) = std::fs::read_dir(&outbox).ok().and_then(|mut d| {
+                d.find_map(|f| {
+                    f.ok()
+                        .filter(|f| f.path().extension().is_some_and(|x| x == "eml"))
+                })
+            }) {
                 return f.path();
             }
             tokio::time::sleep(Duration::from_millis(200)).await;

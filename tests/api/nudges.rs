@@ -93,7 +93,7 @@ pub async fn send_due(app: &TestApp) -> usize {
     app.jobs.run_outbox_once().await.unwrap().sent
 }
 
-/// Example 6 of rules.md: a daily rest of 10 h 30 min (no.daily_rest) after
+/// Example 6 of rules.md: a daily rest of 10 h 30 min (`no.daily_rest`) after
 /// a Tuesday evening that runs into night hours (pol.night).
 async fn short_rest(app: &TestApp, employee: &str) {
     post_work(
@@ -126,7 +126,7 @@ pub async fn no_break(app: &TestApp, employee: &str, day: u32) {
     .await;
 }
 
-/// 10 h 30 min worked on `day`: pol.long_day and nothing else.
+/// 10 h 30 min worked on `day`: `pol.long_day` and nothing else.
 async fn long_day(app: &TestApp, employee: &str, month: u32, day: u32) {
     // The break lies outside core hours (09:00–14:30), so only the long day shows.
     post_work(
@@ -654,7 +654,151 @@ async fn a_nudge_whose_finding_was_corrected_away_is_cancelled_and_frees_the_wee
     assert_eq!(mails_to(&app, "e1@example.no").len(), 1);
 }
 
+async fn a_partly_resolved_nudge_is_sent_without_the_resolved_part(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    // Thursday 21:00 (quiet): 06:00–17:00 with no break is a long day and a
+    // missing break, decided together into one message.
+    let end = event(&e.employee_id, ClockOut, oslo(11, 19, 17, 0));
+    let mut clock = app.clock_client(&app.admin_token);
+    for ev in [
+        event(&e.employee_id, ClockIn, oslo(11, 19, 6, 0)),
+        end.clone(),
+    ] {
+        clock
+            .record_event(pb::RecordEventRequest { event: Some(ev) })
+            .await
+            .unwrap();
+    }
+    let ns = list(&app, &e.employee_id).await;
+    assert_eq!(
+        categories(&ns, pb::NudgeAudience::Employee),
+        ["breaks", "long_day"]
+    );
+    // Left at 15:00 in truth: 9 h, still no break, no longer a long day.
+    clock
+        .correct_event(pb::CorrectEventRequest {
+            amendment_id: uuid::Uuid::new_v4().to_string(),
+            employee_id: e.employee_id.clone(),
+            reason: "left at 15:00".into(),
+            change: Some(pb::correct_event_request::Change::Move(
+                pb::MoveEventChange {
+                    event_id: end.event_id.clone(),
+                    occurred_at: Some(ts(oslo(11, 19, 15, 0))),
+                },
+            )),
+        })
+        .await
+        .unwrap();
+    list(&app, &e.employee_id).await;
+    app.clock.set(oslo(11, 20, 7, 0));
+    assert_eq!(send_due(&app).await, 1);
+    let sent = mails_to(&app, "e1@example.no");
+    assert!(sent[0].text.contains("Pause"), "{}", sent[0].text);
+    assert!(
+        !sent[0].text.contains("10 t") && !sent[0].text.contains("11 t"),
+        "the long day was not told: {}",
+        sent[0].text
+    );
+    let ns = list(&app, &e.employee_id).await;
+    let long = ns.iter().find(|n| n.category == "long_day").unwrap();
+    assert_eq!(
+        long.message_status,
+        pb::MessageStatus::Cancelled as i32,
+        "shown as not said"
+    );
+    assert!(long.sent_at.is_none());
+    let breaks = ns.iter().find(|n| n.category == "breaks").unwrap();
+    assert_eq!(breaks.message_status, pb::MessageStatus::Sent as i32);
+
+    // A real long day the same week is still told.
+    app.clock.set(oslo(11, 20, 18, 0));
+    long_day(&app, &e.employee_id, 11, 20).await;
+    list(&app, &e.employee_id).await;
+    assert_eq!(send_due(&app).await, 1);
+    assert_eq!(mails_to(&app, "e1@example.no").len(), 2);
+}
+
+async fn another_organisations_people_are_not_found(app: TestApp) {
+    let manager = app.create_employee("M1").await;
+    let e = app
+        .create_employee_managed_by("E1", &manager.employee_id)
+        .await;
+    let (_, other_admin) = tidsvakt::bootstrap::create_organisation(
+        app.store.as_ref(),
+        "other",
+        tidsvakt::clock::Clock::now(app.clock.as_ref()),
+    )
+    .await
+    .unwrap();
+    let mut theirs = nudges(&app, &other_admin);
+    assert_error(
+        theirs
+            .list_nudges(pb::ListNudgesRequest {
+                employee_id: e.employee_id.clone(),
+                page: None,
+            })
+            .await,
+        Code::NotFound,
+        "employee_id",
+    );
+    assert_error(
+        theirs
+            .get_nudge_settings(pb::GetNudgeSettingsRequest {
+                employee_id: e.employee_id.clone(),
+            })
+            .await,
+        Code::NotFound,
+        "employee_id",
+    );
+    assert_error(
+        theirs
+            .preview_digest(pb::PreviewDigestRequest {
+                manager_employee_id: manager.employee_id.clone(),
+                week: Some(pb::LocalDate {
+                    year: 2026,
+                    month: 11,
+                    day: 9,
+                }),
+            })
+            .await,
+        Code::NotFound,
+        "manager_employee_id",
+    );
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &e.employee_id, 23).await;
+    list(&app, &e.employee_id).await;
+    app.mailbox.set_mode(crate::smtp::Mode::Permanent);
+    app.jobs.run_outbox_once().await.unwrap();
+    let ours = nudges(&app, &app.admin_token)
+        .list_dead_messages(pb::ListDeadMessagesRequest { page: None })
+        .await
+        .unwrap()
+        .into_inner()
+        .messages;
+    assert_eq!(ours.len(), 1);
+    assert!(
+        theirs
+            .list_dead_messages(pb::ListDeadMessagesRequest { page: None })
+            .await
+            .unwrap()
+            .into_inner()
+            .messages
+            .is_empty()
+    );
+    assert_error(
+        theirs
+            .retry_dead_message(pb::RetryDeadMessageRequest {
+                message_id: ours[0].message_id.clone(),
+            })
+            .await,
+        Code::NotFound,
+        "message_id",
+    );
+}
+
 crate::both_backends!(
+    a_partly_resolved_nudge_is_sent_without_the_resolved_part,
+    another_organisations_people_are_not_found,
     a_nudge_whose_finding_was_corrected_away_is_cancelled_and_frees_the_week,
     the_employee_hears_first_and_quiet_hours_wait_for_the_morning,
     one_nudge_per_category_per_person_per_iso_week,

@@ -176,8 +176,14 @@ async fn two_replicas_never_send_one_message_twice(app: TestApp) {
         no_break(&app, id, 23).await;
         list(&app, id).await;
     }
-    let other: Arc<tidsvakt::jobs::Jobs> = app.replica_jobs().await;
-    let (x, y) = tokio::join!(app.jobs.drain_outbox(10), other.drain_outbox(10));
+    // One message per claim, so the two replicas interleave claim by claim.
+    let one = || tidsvakt::jobs::JobSettings {
+        batch: 1,
+        ..tidsvakt::jobs::JobSettings::default()
+    };
+    let first: Arc<tidsvakt::jobs::Jobs> = app.replica_jobs_with(one()).await;
+    let other: Arc<tidsvakt::jobs::Jobs> = app.replica_jobs_with(one()).await;
+    let (x, y) = tokio::join!(first.drain_outbox(20), other.drain_outbox(20));
     let (x, y) = (x.unwrap(), y.unwrap());
     assert_eq!(x.sent + y.sent, 6, "every message once: {x:?} {y:?}");
     assert_eq!(app.mailbox.messages().len(), 6);
@@ -280,7 +286,131 @@ async fn a_reminder_whose_interval_was_closed_is_cancelled(app: TestApp) {
     assert!(reminder.sent_at.is_none());
 }
 
+async fn quiet_hours_hold_a_retry_and_an_admins_retry_until_the_morning(app: TestApp) {
+    let a = app.create_employee("A1").await;
+    app.clock.set(oslo(11, 23, 19, 59));
+    no_break(&app, &a.employee_id, 23).await;
+    list(&app, &a.employee_id).await;
+    app.mailbox.stop().await;
+    assert_eq!(
+        app.jobs.run_outbox_once().await.unwrap().retrying,
+        1,
+        "19:59: tried, SMTP down"
+    );
+    app.mailbox.restart().await;
+    // The retry falls due at 20:00 or later: held, without using an attempt.
+    app.clock.set(oslo(11, 23, 20, 1));
+    let round = app.jobs.run_outbox_once().await.unwrap();
+    assert_eq!((round.sent, round.deferred), (0, 1), "{round:?}");
+    assert_eq!(send_due(&app).await, 0, "held until 07:00");
+    app.clock.set(oslo(11, 24, 7, 0));
+    assert_eq!(send_due(&app).await, 1);
+    assert_eq!(mails_to(&app, "a1@example.no").len(), 1);
+
+    // A dead message retried by an admin at 22:00 waits for the morning too.
+    let b = app.create_employee("B1").await;
+    app.clock.set(oslo(11, 24, 15, 0));
+    no_break(&app, &b.employee_id, 24).await;
+    list(&app, &b.employee_id).await;
+    app.mailbox.set_mode(crate::smtp::Mode::Permanent);
+    assert_eq!(app.jobs.run_outbox_once().await.unwrap().dead, 1);
+    app.mailbox.set_mode(crate::smtp::Mode::Accept);
+    app.clock.set(oslo(11, 24, 22, 0));
+    let mut admin = nudges(&app, &app.admin_token);
+    let dead = admin
+        .list_dead_messages(pb::ListDeadMessagesRequest { page: None })
+        .await
+        .unwrap()
+        .into_inner()
+        .messages;
+    admin
+        .retry_dead_message(pb::RetryDeadMessageRequest {
+            message_id: dead[0].message_id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(send_due(&app).await, 0, "22:00 is quiet");
+    app.clock.set(oslo(11, 25, 7, 0));
+    assert_eq!(send_due(&app).await, 1);
+    assert_eq!(mails_to(&app, "b1@example.no").len(), 1);
+}
+
+async fn a_claim_is_a_lease_that_only_its_holder_may_use(app: TestApp) {
+    use tidsvakt::storage::outbox::{OutboxStore as _, Outcome};
+    let a = app.create_employee("A1").await;
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &a.employee_id, 23).await;
+    list(&app, &a.employee_id).await;
+    let now = oslo(11, 23, 15, 0);
+    let lease = chrono::Duration::minutes(5);
+    let first = app
+        .store
+        .claim_due(now, now + lease, "worker-a", 10)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].attempts, 1, "a claim is an attempt");
+    assert!(
+        app.store
+            .claim_due(now, now + lease, "worker-b", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "held by A"
+    );
+    // A's lease runs out: B takes the message over.
+    let later = now + lease + chrono::Duration::seconds(1);
+    let second = app
+        .store
+        .claim_due(later, later + lease, "worker-b", 10)
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].attempts, 2);
+    let (org, id) = (first[0].org, first[0].id);
+    assert!(
+        !app.store
+            .renew_lease(org, id, "worker-a", later, later + lease)
+            .await
+            .unwrap(),
+        "A may not send now"
+    );
+    let sent = Outcome::Sent {
+        subject: "s".into(),
+        omitted: Vec::new(),
+    };
+    assert!(
+        !app.store
+            .finish(org, id, "worker-a", sent.clone(), later)
+            .await
+            .unwrap(),
+        "nor record an outcome"
+    );
+    assert!(
+        app.store
+            .renew_lease(org, id, "worker-b", later, later + lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        app.store
+            .finish(org, id, "worker-b", sent, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        app.store
+            .claim_due(later + lease * 2, later + lease * 3, "worker-c", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "sent is final"
+    );
+}
+
 crate::both_backends!(
+    quiet_hours_hold_a_retry_and_an_admins_retry_until_the_morning,
+    a_claim_is_a_lease_that_only_its_holder_may_use,
     nothing_is_lost_while_smtp_is_down_and_each_message_arrives_once,
     a_rejected_message_is_dead_until_an_admin_retries_it,
     a_transient_rejection_is_retried,

@@ -76,7 +76,10 @@ mod tests {
         let b = Backoff::default();
         let longest: Duration = (1..16).map(|a| b.after(a, 0.999_999_9).unwrap()).sum();
         let shortest: Duration = (1..16).map(|a| b.after(a, 0.0).unwrap()).sum();
-        assert!(longest > Duration::minutes(9 * 60) && longest <= Duration::minutes(543) + Duration::seconds(30));
+        assert!(
+            longest > Duration::minutes(9 * 60)
+                && longest <= Duration::minutes(543) + Duration::seconds(30)
+        );
         assert!(shortest >= Duration::minutes(271));
     }
 
