@@ -667,6 +667,29 @@ async fn join_or_insert(
     Ok(insert_message(conn, &last, now).await?.0)
 }
 
+/// One page of a newest-first listing whose SQL takes, in order, the
+/// organisation, one filter value, whether there is a cursor, the cursor's
+/// instant and id, and the limit.
+async fn page(
+    store: &SqlStore,
+    sql: &str,
+    org: OrgId,
+    filter: String,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> StoreResult<Vec<AnyRow>> {
+    sqlx::query(sql)
+        .bind(org.to_string())
+        .bind(filter)
+        .bind(i64::from(after.is_some()))
+        .bind(after.map_or(0, |a| micros(a.0)))
+        .bind(after.map(|a| a.1.to_string()).unwrap_or_default())
+        .bind(limit)
+        .fetch_all(store.reader())
+        .await
+        .map_err(classify)
+}
+
 #[async_trait]
 impl OutboxStore for SqlStore {
     async fn enqueue_message(&self, message: NewMessage, now: DateTime<Utc>) -> StoreResult<bool> {
@@ -881,16 +904,8 @@ impl OutboxStore for SqlStore {
              AND ($3 = 0 OR n.decided_at < $4 OR (n.decided_at = $4 AND n.nudge_id > $5)) \
              ORDER BY n.decided_at DESC, n.nudge_id LIMIT $6"
         );
-        sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(employee.to_string())
-            .bind(i64::from(after.is_some()))
-            .bind(after.map_or(0, |a| micros(a.0)))
-            .bind(after.map(|a| a.1.to_string()).unwrap_or_default())
-            .bind(limit)
-            .fetch_all(self.reader())
-            .await
-            .map_err(classify)?
+        page(self, &sql, org, employee.to_string(), after, limit)
+            .await?
             .iter()
             .map(nudge_row)
             .collect()
@@ -947,16 +962,8 @@ impl OutboxStore for SqlStore {
              AND ($3 = 0 OR created_at < $4 OR (created_at = $4 AND message_id > $5)) \
              ORDER BY created_at DESC, message_id LIMIT $6"
         );
-        sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(status.as_str())
-            .bind(i64::from(after.is_some()))
-            .bind(after.map_or(0, |a| micros(a.0)))
-            .bind(after.map(|a| a.1.to_string()).unwrap_or_default())
-            .bind(limit)
-            .fetch_all(self.reader())
-            .await
-            .map_err(classify)?
+        page(self, &sql, org, status.as_str().to_string(), after, limit)
+            .await?
             .iter()
             .map(message_row)
             .collect()
