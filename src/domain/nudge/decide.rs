@@ -431,4 +431,80 @@ mod tests {
         );
         assert!(out[0].dedup_key.ends_with("2026-W48"));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        const ZONES: [Tz; 5] = [
+            chrono_tz::Europe::Oslo,
+            chrono_tz::America::New_York,
+            chrono_tz::Asia::Tokyo,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::UTC,
+        ];
+        const RULES: [(&str, Severity); 6] = [
+            ("pol.evening", Severity::Pattern),
+            ("pol.night", Severity::Pattern),
+            ("no.daily_rest", Severity::Violation),
+            ("no.breaks", Severity::Violation),
+            ("no.overtime_7d", Severity::Warning),
+            ("no.overtime_7d", Severity::Violation),
+        ];
+
+        proptest! {
+            #[test]
+            fn every_decision_keeps_the_policy(
+                now_s in 1_767_225_600_i64..1_798_761_600, // 2026
+                zones in (0..5usize, 0..5usize),
+                picks in proptest::collection::vec((0..6usize, 0..20_000i64), 0..8),
+                mute_evening in any::<bool>(),
+            ) {
+                let now = DateTime::from_timestamp(now_s, 0).unwrap();
+                let (ez, mz) = (ZONES[zones.0], ZONES[zones.1]);
+                let muted = if mute_evening { vec![Category::Evening] } else { Vec::new() };
+                let about = About {
+                    employee: Recipient { id: EmployeeId(Uuid::from_u128(1)), tz: ez, reachable: true },
+                    manager: Some(Recipient { id: EmployeeId(Uuid::from_u128(2)), tz: mz, reachable: true }),
+                    muted: &muted,
+                };
+                let cands: Vec<Candidate<'_>> = picks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (r, ago))| Candidate {
+                        finding: Uuid::from_u128(100 + i as u128),
+                        rule_id: RULES[*r].0,
+                        severity: RULES[*r].1,
+                        at: now - Duration::minutes(*ago),
+                    })
+                    .collect();
+                let policy = NudgePolicy::default();
+                let out = decide(&about, &cands, now, &policy);
+                let mut keys: Vec<&str> = out.iter().map(|d| d.dedup_key.as_str()).collect();
+                keys.sort_unstable();
+                let n = keys.len();
+                keys.dedup();
+                prop_assert_eq!(keys.len(), n, "no dedup key twice");
+                let latest_employee = out
+                    .iter()
+                    .filter(|d| d.audience == Audience::Employee)
+                    .map(|d| d.send_after)
+                    .max();
+                for d in &out {
+                    let tz = if d.audience == Audience::Employee { ez } else { mz };
+                    prop_assert!(d.send_after >= now);
+                    prop_assert!(!policy.quiet.is_quiet(tz, d.send_after), "{:?} in quiet hours", d);
+                    match d.audience {
+                        Audience::Employee => prop_assert!(!(mute_evening && d.category == Category::Evening)),
+                        Audience::Manager => {
+                            prop_assert_eq!(d.severity, Severity::Violation);
+                            if let Some(e) = latest_employee {
+                                prop_assert!(d.send_after >= e, "the employee hears first");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
