@@ -98,14 +98,6 @@ async fn the_digest_is_due_monday_morning_and_sent_exactly_once(app: TestApp) {
     let sent = mails_to(&app, "m1@example.no");
     assert_eq!(sent.len(), 1);
     let mail = &sent[0];
-    if std::env::var("DUMP").is_ok() {
-        std::fs::write(
-            "/tmp/digest.txt",
-            format!("{}\n----\n{}\n----\n{}", mail.subject, mail.text, mail.html),
-        )
-        .unwrap();
-        std::fs::write("/tmp/digest.html", &mail.html).unwrap();
-    }
     assert_eq!(mail.language.as_deref(), Some("en"));
     assert!(mail.subject.contains("week 47"), "{}", mail.subject);
     for needle in [

@@ -183,13 +183,6 @@ async fn the_employee_hears_first_and_quiet_hours_wait_for_the_morning(app: Test
     let sent = mails_to(&app, "e1@example.no");
     assert_eq!(sent.len(), 1);
     let m = &sent[0];
-    if std::env::var("DUMP").is_ok() {
-        std::fs::write(
-            "/tmp/nudge.txt",
-            format!("{}\n----\n{}\n----\n{}", m.subject, m.text, m.html),
-        )
-        .unwrap();
-    }
     assert_eq!(m.language.as_deref(), Some("nb"));
     assert!(!m.subject.is_empty());
     assert!(
