@@ -62,6 +62,14 @@ pub enum ClientCommand {
         #[command(flatten)]
         args: HeadroomArgs,
     },
+    /// Nudges: what was told about an employee, muting, digest previews,
+    /// dead letters.
+    Nudges {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::nudges::NudgeAction,
+    },
     /// A payroll period's totals by pay code, as a CSV file (PAYROLL or
     /// ADMIN token).
     Export {
@@ -257,6 +265,10 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Timesheet { conn, args } => super::timesheet::timesheet(&conn, &args).await,
         ClientCommand::Headroom { conn, args } => super::timesheet::headroom(&conn, &args).await,
         ClientCommand::Export { conn, args } => super::export::run(&conn, &args).await,
+        ClientCommand::Nudges { conn, action } => {
+            print!("{}", super::nudges::nudges_text(&conn, action).await?);
+            Ok(())
+        }
     }
 }
 

@@ -3,5 +3,6 @@
 
 pub mod client;
 pub mod export;
+pub mod nudges;
 pub mod timesheet;
 pub mod timesheet_render;

@@ -789,7 +789,86 @@ async fn another_organisations_people_are_not_found(app: TestApp) {
     );
 }
 
+async fn the_cli_lists_mutes_and_previews(app: TestApp) {
+    use tidsvakt::cli::client::Connection;
+    use tidsvakt::cli::nudges::{NudgeAction, nudges_text};
+    let manager = app.create_employee("M1").await;
+    let e = app
+        .create_employee_managed_by("E1", &manager.employee_id)
+        .await;
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &e.employee_id, 23).await;
+    let conn = |token: String| Connection {
+        addr: app.addr.clone(),
+        token: Some(token),
+        token_file: "none".into(),
+    };
+    let admin = conn(app.admin_token.clone());
+    let listed = nudges_text(
+        &admin,
+        NudgeAction::List {
+            employee: e.employee_id.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        listed.contains("no.breaks") && listed.contains("employee") && listed.contains("manager"),
+        "{listed}"
+    );
+    let own = conn(app.token(pb::Role::Employee, Some(&e.employee_id)).await);
+    let muted = nudges_text(
+        &own,
+        NudgeAction::Mute {
+            employee: e.employee_id.clone(),
+            category: "evening".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        muted
+            .lines()
+            .any(|l| l.starts_with("evening") && l.ends_with("muted")),
+        "{muted}"
+    );
+    assert!(
+        muted
+            .lines()
+            .any(|l| l.starts_with("rest") && l.contains("legal")),
+        "{muted}"
+    );
+    let refused = nudges_text(
+        &own,
+        NudgeAction::Mute {
+            employee: e.employee_id.clone(),
+            category: "rest".into(),
+        },
+    )
+    .await;
+    assert!(format!("{:#}", refused.unwrap_err()).contains("legal"));
+    let preview = nudges_text(
+        &admin,
+        NudgeAction::Digest {
+            manager: manager.employee_id.clone(),
+            week: chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
+            html: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        preview.starts_with("Subject: ") && preview.contains("Employee E1"),
+        "{preview}"
+    );
+    assert_eq!(
+        nudges_text(&admin, NudgeAction::Dead).await.unwrap(),
+        "no dead messages\n"
+    );
+}
+
 crate::both_backends!(
+    the_cli_lists_mutes_and_previews,
     a_partly_resolved_nudge_is_sent_without_the_resolved_part,
     another_organisations_people_are_not_found,
     a_nudge_whose_finding_was_corrected_away_is_cancelled_and_frees_the_week,
