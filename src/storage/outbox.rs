@@ -251,8 +251,6 @@ pub trait OutboxStore {
         after: Option<(DateTime<Utc>, Uuid)>,
         limit: i64,
     ) -> StoreResult<Vec<OutboxMessage>>;
-    /// One message.
-    async fn message(&self, org: OrgId, id: Uuid) -> StoreResult<Option<OutboxMessage>>;
     /// Puts a dead message back in the queue with fresh attempts;
     /// `Precondition` unless it is dead.
     async fn retry_dead(
@@ -967,21 +965,6 @@ impl OutboxStore for SqlStore {
             .iter()
             .map(message_row)
             .collect()
-    }
-
-    async fn message(&self, org: OrgId, id: Uuid) -> StoreResult<Option<OutboxMessage>> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE organisation_id = $1 AND message_id = $2"
-        );
-        sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(self.reader())
-            .await
-            .map_err(classify)?
-            .as_ref()
-            .map(message_row)
-            .transpose()
     }
 
     async fn retry_dead(
