@@ -3,14 +3,16 @@
 //! still true (a nudge whose findings were all resolved first is cancelled,
 //! not sent).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::digest;
 use super::words;
 use crate::domain::clock_status::pair;
 use crate::domain::employee::{Employee, Locale};
+use crate::domain::engine::evaluate::Scope;
 use crate::domain::engine::reconcile::FindingStatus;
+use crate::domain::engine::record::Span;
 use crate::domain::engine::text::instant;
 use crate::domain::event::effective_events;
 use crate::domain::nudge::Category;
@@ -85,7 +87,7 @@ impl Renderer<'_> {
         let mut omitted = Vec::new();
         let rendered = match m.kind {
             MessageKind::Nudge | MessageKind::ManagerAlerts => {
-                match self.findings_message(m, &to, &mut omitted).await? {
+                match self.findings_message(m, &to, &mut omitted, now).await? {
                     Some(r) => r,
                     None => {
                         return Ok(Render::Cancel(
@@ -140,6 +142,7 @@ impl Renderer<'_> {
         m: &OutboxMessage,
         to: &Employee,
         omitted: &mut Vec<Uuid>,
+        now: DateTime<Utc>,
     ) -> Result<Option<Rendered>, RenderError> {
         let nudges = self.store.message_nudges(m.org, m.id).await?;
         let ids: Vec<Uuid> = nudges.iter().filter_map(|n| n.finding).collect();
@@ -172,7 +175,13 @@ impl Renderer<'_> {
                 employees.push((n.employee, name.clone()));
                 name
             };
-            items.push(item(n, f, &name, locale, tz));
+            let mut it = item(n, f, &name, locale, tz);
+            if m.kind == MessageKind::ManagerAlerts
+                && let Some(words) = self.reworded(m.org, n.employee, f, locale, now).await?
+            {
+                it.seen = words;
+            }
+            items.push(it);
         }
         if items.is_empty() {
             return Ok(None);
@@ -199,6 +208,53 @@ impl Renderer<'_> {
             employee_count: employees.len(),
             items,
         })?))
+    }
+
+    /// A finding's explanation in another language: findings are worded in
+    /// their employee's language when stored, so for a manager who reads
+    /// another the engine judges the finding's window again with the
+    /// manager's locale. `None` (keep the stored words) when the locales
+    /// agree or the finding is not found again the same way.
+    async fn reworded(
+        &self,
+        org: crate::domain::ids::OrgId,
+        employee: crate::domain::ids::EmployeeId,
+        f: &crate::domain::engine::reconcile::Finding,
+        locale: Locale,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, RenderError> {
+        let Some(mut e) = self.store.employee(org, employee).await? else {
+            return Ok(None);
+        };
+        if e.fields.locale == locale {
+            return Ok(None);
+        }
+        e.fields.locale = locale;
+        let at = f.window.start;
+        let scope = Span::new(at, at + Duration::microseconds(1));
+        // The recompute's own reach around a window start (recompute.rs).
+        let load = Span::new(
+            at - Duration::days(37),
+            f.window.end.max(at) + Duration::days(37),
+        );
+        let (eval, _) = crate::recompute::evaluate_range(
+            self.store,
+            org,
+            &e,
+            load,
+            Scope {
+                short: scope,
+                long: scope,
+            },
+            true,
+            now,
+        )
+        .await?;
+        Ok(eval
+            .findings
+            .into_iter()
+            .find(|d| d.rule_id == f.rule_id && d.window.start == at && d.severity == f.severity)
+            .map(|d| d.explanation))
     }
 
     /// The reminder, unless the interval has been closed meanwhile.

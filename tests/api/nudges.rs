@@ -867,7 +867,52 @@ async fn the_cli_lists_mutes_and_previews(app: TestApp) {
     );
 }
 
+async fn a_manager_reads_what_was_seen_in_their_own_language(app: TestApp) {
+    let manager = app
+        .admin()
+        .create_employee(pb::CreateEmployeeRequest {
+            external_id: "M1".into(),
+            name: "Manager M1".into(),
+            email: "m1@example.no".into(),
+            locale: pb::Locale::En as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .employee
+        .unwrap();
+    let e = app
+        .create_employee_managed_by("E1", &manager.employee_id)
+        .await;
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &e.employee_id, 23).await;
+    list(&app, &e.employee_id).await;
+    assert_eq!(send_due(&app).await, 1);
+    let to_employee = &mails_to(&app, "e1@example.no")[0];
+    assert!(
+        to_employee
+            .text
+            .contains("arbeid uten pause fra man. 23. nov. 2026 08:00"),
+        "{}",
+        to_employee.text
+    );
+    app.clock.set(oslo(11, 24, 7, 0));
+    assert_eq!(send_due(&app).await, 1);
+    let to_manager = &mails_to(&app, "m1@example.no")[0];
+    assert_eq!(to_manager.language.as_deref(), Some("en"));
+    assert!(
+        to_manager
+            .text
+            .contains("6 h 30 min worked with no break from Mon 23 Nov 2026 08:00"),
+        "{}",
+        to_manager.text
+    );
+    assert!(!to_manager.text.contains("uten pause"));
+}
+
 crate::both_backends!(
+    a_manager_reads_what_was_seen_in_their_own_language,
     the_cli_lists_mutes_and_previews,
     a_partly_resolved_nudge_is_sent_without_the_resolved_part,
     another_organisations_people_are_not_found,
