@@ -9,6 +9,7 @@
 //! - [`mail`]: email templates (nb, en), view models and the lettre
 //!   [`mail::Mailer`] (SMTP or `.eml` files).
 //! - [`app`]: wires configuration, storage and services into a server.
+//! - [`links`]: the web pages' addresses, shared by the router and email.
 //! - [`cli`]: the command-line client; server commands are in `main.rs`.
 //! - [`pb`]: code generated from `proto/tidsvakt/v1`.
 
@@ -20,6 +21,7 @@ pub mod config;
 pub mod domain;
 pub mod grpc;
 pub mod jobs;
+pub mod links;
 pub mod mail;
 pub mod metrics;
 pub mod payroll;
