@@ -80,6 +80,7 @@ async fn one_run() -> Run {
     let clock = Arc::new(ManualClock::new(oslo(23, 15)));
     let config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
+        web_listen: "127.0.0.1:0".parse().unwrap(),
         database_url: url,
         data_dir: dir.path().to_owned(),
         outbox_dir: dir.path().join("outbox"),

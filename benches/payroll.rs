@@ -189,6 +189,7 @@ async fn run(n: usize, runs: usize, pg: Option<&str>) {
     let now = Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap();
     let config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
+        web_listen: "127.0.0.1:0".parse().unwrap(),
         database_url: url.clone(),
         data_dir: dir.path().to_owned(),
         outbox_dir: dir.path().join("outbox"),

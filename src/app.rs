@@ -46,6 +46,8 @@ const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
 
 pub struct App {
     listener: TcpListener,
+    web_listener: TcpListener,
+    web: crate::web::WebState,
     store: Arc<SqlStore>,
     ctx: Ctx,
     jobs: Arc<Jobs>,
@@ -67,7 +69,7 @@ impl App {
     ///
     /// # Errors
     /// When the database, the folders or the address cannot be used.
-    pub async fn build(config: ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn build(mut config: ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store = Arc::new(
             SqlStore::connect(&config.database_url)
                 .await
@@ -99,17 +101,36 @@ impl App {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
+        let web_listener = TcpListener::bind(config.web_listen)
+            .await
+            .with_context(|| format!("listening for the web on {}", config.web_listen))?;
+        // Every link the service writes starts here: the --public-url, or
+        // this server's own web address on the embedded default.
+        let public_url = config.mail.public_url.clone().unwrap_or_else(|| {
+            format!("http://{}", web_listener.local_addr().map_or(config.web_listen, |a| a))
+        });
+        config.jobs.app_url = Some(public_url.clone());
         let dyn_store: Arc<dyn Store> = store.clone();
         let jobs = Arc::new(Jobs::new(
             Arc::clone(&dyn_store),
             Arc::clone(&clock),
-            mailer,
+            Arc::clone(&mailer),
             templates,
             config.jobs.clone(),
         ));
         let ctx = Ctx::new(dyn_store, clock, config.limits).with_jobs(Arc::clone(&jobs));
+        let eml_dir = matches!(config.mail.transport, crate::mail::MailTransport::Eml)
+            .then(|| config.outbox_dir.clone());
+        let web = crate::web::WebState {
+            ctx: ctx.clone(),
+            mailer: Arc::clone(&mailer),
+            settings: Arc::new(crate::web::WebSettings::new(&public_url, eml_dir)),
+            limiter: Arc::default(),
+        };
         Ok(Self {
             listener,
+            web_listener,
+            web,
             store,
             ctx,
             jobs,
@@ -127,6 +148,24 @@ impl App {
         self.listener
             .local_addr()
             .expect("a bound listener has a local address")
+    }
+
+    /// The web pages' bound address.
+    ///
+    /// # Panics
+    /// Never: a bound listener has an address.
+    #[must_use]
+    pub fn web_addr(&self) -> SocketAddr {
+        self.web_listener
+            .local_addr()
+            .expect("a bound listener has a local address")
+    }
+
+    /// The base of every link the service writes (`--public-url`, or the
+    /// web address).
+    #[must_use]
+    pub fn public_url(&self) -> &str {
+        &self.web.settings.public_url
     }
 
     #[must_use]
@@ -193,6 +232,18 @@ impl App {
             .build_v1alpha()?;
 
         let addr = self.local_addr();
+        // One shutdown signal for both servers: the web stops with gRPC.
+        let (stop_web, web_stopped) = tokio::sync::watch::channel(false);
+        let web_addr = self.web_addr();
+        tracing::info!(url = %self.web.settings.public_url, addr = %web_addr, "serving the web pages");
+        let web = tokio::spawn(crate::web::serve(
+            self.web_listener,
+            self.web.clone(),
+            async move {
+                let mut rx = web_stopped;
+                let _ = rx.wait_for(|stopped| *stopped).await;
+            },
+        ));
         tracing::info!(%addr, "serving gRPC");
         let result = Server::builder()
             .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
@@ -220,6 +271,12 @@ impl App {
                 shutdown,
             )
             .await;
+        let _ = stop_web.send(true);
+        match tokio::time::timeout(Duration::from_secs(10), web).await {
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "the web server failed"),
+            Err(_) => tracing::warn!("the web server did not stop within 10 s"),
+            _ => {}
+        }
         watcher.abort();
         recomputer.abort();
         if let Some(jobs) = jobs {

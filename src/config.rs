@@ -65,6 +65,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TIDSVAKT_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Address the web pages are served on (HTTP).
+    #[arg(long, env = "TIDSVAKT_WEB_LISTEN", default_value = "127.0.0.1:8080")]
+    pub web_listen: SocketAddr,
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// Folder where emails are written as .eml files when no SMTP server is set.
@@ -126,6 +129,8 @@ pub struct InitArgs {
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// Where the web pages are served.
+    pub web_listen: SocketAddr,
     pub database_url: String,
     pub data_dir: PathBuf,
     pub outbox_dir: PathBuf,
@@ -158,6 +163,7 @@ impl ServerConfig {
         };
         Ok(Self {
             listen: args.listen,
+            web_listen: args.web_listen,
             database_url: args.database.url(),
             data_dir: args.database.data_dir.clone(),
             outbox_dir: args

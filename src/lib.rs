@@ -29,3 +29,5 @@ pub mod pb;
 pub mod recompute;
 pub mod storage;
 pub mod telemetry;
+pub mod usecase;
+pub mod web;

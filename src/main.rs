@@ -36,7 +36,12 @@ async fn run(args: Cli) -> anyhow::Result<()> {
                     first.file.display()
                 );
                 println!("{}", first.secret);
+                println!(
+                    "Sign in on the web with it at {}/sign-in/token",
+                    app.public_url()
+                );
             }
+            println!("Tidsvakt on the web: {}/", app.public_url());
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Migrate(db) => {

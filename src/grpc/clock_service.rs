@@ -103,21 +103,28 @@ impl ClockService for ClockApi {
         request: Request<pb::GetClockStatusRequest>,
     ) -> Result<Response<pb::GetClockStatusResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        let id = EmployeeId(convert::uuid(
-            "employee_id",
-            &request.get_ref().employee_id,
-        )?);
-        tracing::Span::current().record("employee_id", tracing::field::display(id));
-        let employee = self.ctx.employee(&caller, id, "employee_id").await?;
-        caller.may(Access::Read, &employee)?;
-        let status = self.ctx.clock_status(caller.org(), id).await?;
-        Ok(Response::new(pb::GetClockStatusResponse {
-            status: Some(convert::clock_status_pb(id, &status)),
-        }))
+        Ok(Response::new(
+            get_clock_status(&self.ctx, &caller, request.get_ref()).await?,
+        ))
     }
 }
 
-async fn record_event(
+pub async fn get_clock_status(
+    ctx: &Ctx,
+    caller: &Caller,
+    request: &pb::GetClockStatusRequest,
+) -> ApiResult<pb::GetClockStatusResponse> {
+    let id = EmployeeId(convert::uuid("employee_id", &request.employee_id)?);
+    tracing::Span::current().record("employee_id", tracing::field::display(id));
+    let employee = ctx.employee(caller, id, "employee_id").await?;
+    caller.may(Access::Read, &employee)?;
+    let status = ctx.clock_status(caller.org(), id).await?;
+    Ok(pb::GetClockStatusResponse {
+        status: Some(convert::clock_status_pb(id, &status)),
+    })
+}
+
+pub async fn record_event(
     ctx: &Ctx,
     caller: &Caller,
     request: pb::RecordEventRequest,
@@ -316,7 +323,7 @@ fn code_name(code: tonic::Code) -> &'static str {
     }
 }
 
-async fn correct_event(
+pub async fn correct_event(
     ctx: &Ctx,
     caller: &Caller,
     request: pb::CorrectEventRequest,

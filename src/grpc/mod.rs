@@ -2,6 +2,13 @@
 //! `storage`. Handlers authenticate, parse (naming any bad field), check
 //! access, call the store, and convert back. Only [`error`] builds a
 //! `tonic::Status` from an error.
+//!
+//! Use cases: each RPC's work is a free `pub async fn(ctx, caller,
+//! request) -> ApiResult<response>` beside its handler (for example
+//! [`clock_service::record_event`], [`timesheet_service::get_timesheet`]).
+//! It checks access itself, so the web pages (`crate::web`) call the same
+//! function with a session's [`auth::Caller`] and pass the same
+//! authorization; the tonic `impl` only authenticates and wraps.
 
 pub mod admin_service;
 pub mod auth;

@@ -148,7 +148,16 @@ async fn settings(ctx: &Ctx, caller: &Caller, employee: &Employee) -> ApiResult<
     })
 }
 
-async fn list_nudges(
+pub async fn get_nudge_settings(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: &pb::GetNudgeSettingsRequest,
+) -> ApiResult<pb::NudgeSettings> {
+    let employee = readable(ctx, caller, "employee_id", &req.employee_id).await?;
+    settings(ctx, caller, &employee).await
+}
+
+pub async fn list_nudges(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::ListNudgesRequest,
@@ -175,7 +184,7 @@ async fn list_nudges(
     })
 }
 
-async fn set_mute(
+pub async fn set_mute(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::SetNudgeMuteRequest,
@@ -221,7 +230,7 @@ async fn set_mute(
     settings(ctx, caller, &employee).await
 }
 
-async fn preview_digest(
+pub async fn preview_digest(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::PreviewDigestRequest,
@@ -333,10 +342,8 @@ impl NudgeService for NudgeApi {
         request: Request<pb::GetNudgeSettingsRequest>,
     ) -> Result<Response<pb::NudgeSettings>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        let req = request.into_inner();
-        let employee = readable(&self.ctx, &caller, "employee_id", &req.employee_id).await?;
         Ok(Response::new(
-            settings(&self.ctx, &caller, &employee).await?,
+            get_nudge_settings(&self.ctx, &caller, &request.into_inner()).await?,
         ))
     }
 

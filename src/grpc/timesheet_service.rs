@@ -64,7 +64,7 @@ async fn readable(ctx: &Ctx, caller: &Caller, field: &str, id: &str) -> ApiResul
 }
 
 #[allow(clippy::too_many_lines)]
-async fn get_timesheet(
+pub async fn get_timesheet(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::GetTimesheetRequest,
@@ -291,7 +291,7 @@ fn location_pb(l: Option<Location>) -> i32 {
 }
 
 #[allow(clippy::too_many_lines)]
-async fn list_findings(
+pub async fn list_findings(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::ListFindingsRequest,
@@ -465,7 +465,7 @@ async fn list_findings(
     })
 }
 
-async fn get_headroom(
+pub async fn get_headroom(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::GetHeadroomRequest,

@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod payroll;
 pub mod policy;
 mod rows;
+pub mod web;
 mod sql;
 mod writer;
 
@@ -112,6 +113,7 @@ pub trait Store:
     + policy::PolicyStore
     + payroll::PayrollStore
     + outbox::OutboxStore
+    + web::WebStore
     + Send
     + Sync
     + 'static

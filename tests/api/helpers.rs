@@ -208,6 +208,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
     let mailbox = crate::smtp::SmtpServer::start().await;
     let config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
+        web_listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
         data_dir: dir.path().to_owned(),
         outbox_dir: dir.path().join("outbox"),
@@ -432,5 +433,18 @@ pub fn assert_error<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, n
                 s.message()
             );
         }
+    }
+}
+
+impl TestApp {
+    /// The answer of a `SELECT COUNT(*) …`, straight from the database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .unwrap();
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }

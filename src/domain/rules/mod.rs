@@ -6,6 +6,7 @@ pub mod common;
 pub mod context;
 pub mod de_arbzg;
 pub mod eu_wtd;
+pub mod names;
 pub mod no_aml;
 #[cfg(test)]
 mod pattern_thresholds;

@@ -1,0 +1,419 @@
+//! Storage for the web front end: one-time sign-in links and browser
+//! sessions. Only the SHA-256 of a secret is stored; the secret itself is in
+//! the email or the cookie.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use super::rows::{self, micros};
+use super::writer::classify;
+use super::{SqlStore, StoreError, StoreResult};
+use crate::domain::employee::Employee;
+use crate::domain::ids::{EmployeeId, OrgId, TokenId};
+use crate::domain::token::ApiToken;
+
+/// A sign-in link as stored (never with its secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInLink {
+    pub org: OrgId,
+    pub id: Uuid,
+    pub employee_id: EmployeeId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A browser session as stored (never with its secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebSession {
+    pub org: OrgId,
+    pub id: Uuid,
+    /// The person signed in by a link; `None` for an admin-token session.
+    pub employee_id: Option<EmployeeId>,
+    /// The admin token an admin signed in with; revoking it ends the session.
+    pub token_id: Option<TokenId>,
+    pub user_agent: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The absolute end; the idle end is `last_seen_at` plus the idle time.
+    pub expires_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Why a link did not open a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkRefusal {
+    /// No link has this secret (mistyped, cut short, or forged).
+    Unknown,
+    /// It was used before: a link opens one session only.
+    Used,
+    Expired,
+}
+
+#[async_trait]
+pub trait WebStore {
+    /// Active employees with this address in any organisation (an address
+    /// may be registered with several employers).
+    async fn employees_by_email(&self, email: &str) -> StoreResult<Vec<Employee>>;
+    /// A token by id, revoked or not (an admin session checks its token).
+    async fn api_token(&self, org: OrgId, id: TokenId) -> StoreResult<Option<ApiToken>>;
+    async fn insert_sign_in_link(&self, link: &SignInLink, secret_hash: &str) -> StoreResult<()>;
+    /// A link's expiry and use, without using it.
+    async fn peek_sign_in_link(
+        &self,
+        secret_hash: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>>;
+    /// Marks the link used and opens `session` in one transaction, so a
+    /// link can open at most one session even when two tabs race.
+    async fn redeem_sign_in_link(
+        &self,
+        secret_hash: &str,
+        now: DateTime<Utc>,
+        session: WebSession,
+        session_hash: String,
+    ) -> StoreResult<Result<WebSession, LinkRefusal>>;
+    async fn insert_session(&self, session: &WebSession, secret_hash: &str) -> StoreResult<()>;
+    async fn session_by_hash(&self, secret_hash: &str) -> StoreResult<Option<WebSession>>;
+    /// Records that the session was used now.
+    async fn touch_session(&self, org: OrgId, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends one session of the person (or admin token) who owns it; false
+    /// when no such open session is theirs.
+    async fn end_session(
+        &self,
+        owner: &WebSession,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The owner's sessions, newest first (at most `limit`).
+    async fn sessions_of(&self, owner: &WebSession, limit: i64) -> StoreResult<Vec<WebSession>>;
+    /// Weekly digests sent to `manager`, newest first: the Monday of each
+    /// digest's week, when it was sent, and its subject.
+    async fn sent_digests(
+        &self,
+        org: OrgId,
+        manager: EmployeeId,
+        limit: i64,
+    ) -> StoreResult<Vec<SentDigest>>;
+}
+
+/// A digest as sent (the body is not stored: it is rebuilt from the week).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentDigest {
+    pub week: chrono::NaiveDate,
+    pub sent_at: DateTime<Utc>,
+    pub subject: String,
+}
+
+const SESSION_COLUMNS: &str = "organisation_id, session_id, employee_id, token_id, user_agent, \
+     created_at, last_seen_at, expires_at, ended_at";
+
+fn session_row(row: &AnyRow) -> StoreResult<WebSession> {
+    let uuid = |name: &str| -> StoreResult<Uuid> {
+        let v: String = rows::col(row, name)?;
+        Uuid::parse_str(&v).map_err(|_| StoreError::Corrupt(format!("{name}: {v}")))
+    };
+    let opt_uuid = |name: &str| -> StoreResult<Option<Uuid>> {
+        let v: Option<String> = rows::col(row, name)?;
+        v.map(|s| Uuid::parse_str(&s).map_err(|_| StoreError::Corrupt(format!("{name}: {s}"))))
+            .transpose()
+    };
+    Ok(WebSession {
+        org: OrgId(uuid("organisation_id")?),
+        id: uuid("session_id")?,
+        employee_id: opt_uuid("employee_id")?.map(EmployeeId),
+        token_id: opt_uuid("token_id")?.map(TokenId),
+        user_agent: rows::col(row, "user_agent")?,
+        created_at: rows::instant(row, "created_at")?,
+        last_seen_at: rows::instant(row, "last_seen_at")?,
+        expires_at: rows::instant(row, "expires_at")?,
+        ended_at: rows::opt_instant(row, "ended_at")?,
+    })
+}
+
+/// The owner condition of a session listing: the same employee, or the same
+/// admin token. `$2`/`$3` are the employee and token ids ('' when absent).
+const OWNER: &str = "organisation_id = $1 AND ((employee_id IS NOT NULL AND employee_id = $2) \
+     OR (token_id IS NOT NULL AND token_id = $3))";
+
+fn owner_ids(owner: &WebSession) -> (String, String) {
+    (
+        owner.employee_id.map(|e| e.to_string()).unwrap_or_default(),
+        owner.token_id.map(|t| t.to_string()).unwrap_or_default(),
+    )
+}
+
+async fn insert_session_on(
+    conn: &mut sqlx::AnyConnection,
+    s: &WebSession,
+    secret_hash: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO web_sessions (organisation_id, session_id, secret_hash, employee_id, token_id, \
+         user_agent, created_at, last_seen_at, expires_at, ended_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+    )
+    .bind(s.org.to_string())
+    .bind(s.id.to_string())
+    .bind(secret_hash.to_owned())
+    .bind(s.employee_id.map(|e| e.to_string()))
+    .bind(s.token_id.map(|t| t.to_string()))
+    .bind(s.user_agent.clone())
+    .bind(micros(s.created_at))
+    .bind(micros(s.last_seen_at))
+    .bind(micros(s.expires_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+#[async_trait]
+impl WebStore for SqlStore {
+    async fn employees_by_email(&self, email: &str) -> StoreResult<Vec<Employee>> {
+        let sql = format!(
+            "SELECT {} FROM employees WHERE lower(email) = lower($1) AND active = 1 \
+             ORDER BY organisation_id, external_id LIMIT 20",
+            rows::EMPLOYEE_COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(email.trim().to_owned())
+            .fetch_all(self.reader())
+            .await
+            .map_err(classify)?
+            .iter()
+            .map(rows::employee)
+            .collect()
+    }
+
+    async fn api_token(&self, org: OrgId, id: TokenId) -> StoreResult<Option<ApiToken>> {
+        let sql = format!(
+            "SELECT {} FROM api_tokens WHERE organisation_id = $1 AND id = $2",
+            rows::TOKEN_COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(classify)?
+            .as_ref()
+            .map(rows::token)
+            .transpose()
+    }
+
+    async fn insert_sign_in_link(&self, link: &SignInLink, secret_hash: &str) -> StoreResult<()> {
+        let (l, hash) = (link.clone(), secret_hash.to_owned());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO sign_in_links (organisation_id, link_id, secret_hash, employee_id, \
+                     created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+                )
+                .bind(l.org.to_string())
+                .bind(l.id.to_string())
+                .bind(hash)
+                .bind(l.employee_id.to_string())
+                .bind(micros(l.created_at))
+                .bind(micros(l.expires_at))
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn peek_sign_in_link(
+        &self,
+        secret_hash: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>> {
+        let row = sqlx::query("SELECT expires_at, used_at FROM sign_in_links WHERE secret_hash = $1")
+            .bind(secret_hash.to_owned())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(classify)?;
+        row.map(|r| Ok((rows::instant(&r, "expires_at")?, rows::opt_instant(&r, "used_at")?)))
+            .transpose()
+    }
+
+    async fn redeem_sign_in_link(
+        &self,
+        secret_hash: &str,
+        now: DateTime<Utc>,
+        session: WebSession,
+        session_hash: String,
+    ) -> StoreResult<Result<WebSession, LinkRefusal>> {
+        let hash = secret_hash.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let row = sqlx::query(
+                    "SELECT organisation_id, employee_id, expires_at, used_at FROM sign_in_links \
+                     WHERE secret_hash = $1",
+                )
+                .bind(hash.clone())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(classify)?;
+                let Some(row) = row else {
+                    return Ok(Err(LinkRefusal::Unknown));
+                };
+                if rows::opt_instant(&row, "used_at")?.is_some() {
+                    return Ok(Err(LinkRefusal::Used));
+                }
+                if rows::instant(&row, "expires_at")? <= now {
+                    return Ok(Err(LinkRefusal::Expired));
+                }
+                // Guarded by `used_at IS NULL`: of two racing redemptions on
+                // PostgreSQL only one updates the row.
+                let used = sqlx::query(
+                    "UPDATE sign_in_links SET used_at = $2 WHERE secret_hash = $1 AND used_at IS NULL",
+                )
+                .bind(hash)
+                .bind(micros(now))
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?
+                .rows_affected();
+                if used != 1 {
+                    return Ok(Err(LinkRefusal::Used));
+                }
+                let org: String = row.try_get("organisation_id").map_err(classify)?;
+                let employee: String = row.try_get("employee_id").map_err(classify)?;
+                let session = WebSession {
+                    org: OrgId(
+                        Uuid::parse_str(&org)
+                            .map_err(|_| StoreError::Corrupt(format!("organisation_id: {org}")))?,
+                    ),
+                    employee_id: Some(EmployeeId(Uuid::parse_str(&employee).map_err(|_| {
+                        StoreError::Corrupt(format!("employee_id: {employee}"))
+                    })?)),
+                    token_id: None,
+                    ..session
+                };
+                insert_session_on(conn, &session, &session_hash).await?;
+                Ok(Ok(session))
+            })
+        })
+        .await
+    }
+
+    async fn insert_session(&self, session: &WebSession, secret_hash: &str) -> StoreResult<()> {
+        let (s, hash) = (session.clone(), secret_hash.to_owned());
+        self.write(move |conn| Box::pin(async move { insert_session_on(conn, &s, &hash).await }))
+            .await
+    }
+
+    async fn session_by_hash(&self, secret_hash: &str) -> StoreResult<Option<WebSession>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM web_sessions WHERE secret_hash = $1");
+        sqlx::query(&sql)
+            .bind(secret_hash.to_owned())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(classify)?
+            .as_ref()
+            .map(session_row)
+            .transpose()
+    }
+
+    async fn touch_session(&self, org: OrgId, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE web_sessions SET last_seen_at = $3 \
+                     WHERE organisation_id = $1 AND session_id = $2 AND last_seen_at < $3",
+                )
+                .bind(org.to_string())
+                .bind(id.to_string())
+                .bind(micros(now))
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn end_session(
+        &self,
+        owner: &WebSession,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let org = owner.org;
+        let (employee, token) = owner_ids(owner);
+        self.write(move |conn| {
+            Box::pin(async move {
+                let sql = format!(
+                    "UPDATE web_sessions SET ended_at = $5 WHERE {OWNER} AND session_id = $4 \
+                     AND ended_at IS NULL"
+                );
+                let n = sqlx::query(&sql)
+                    .bind(org.to_string())
+                    .bind(employee)
+                    .bind(token)
+                    .bind(id.to_string())
+                    .bind(micros(now))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected();
+                Ok(n == 1)
+            })
+        })
+        .await
+    }
+
+    async fn sessions_of(&self, owner: &WebSession, limit: i64) -> StoreResult<Vec<WebSession>> {
+        let (employee, token) = owner_ids(owner);
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM web_sessions WHERE {OWNER} \
+             ORDER BY created_at DESC, session_id LIMIT $4"
+        );
+        sqlx::query(&sql)
+            .bind(owner.org.to_string())
+            .bind(employee)
+            .bind(token)
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await
+            .map_err(classify)?
+            .iter()
+            .map(session_row)
+            .collect()
+    }
+
+    async fn sent_digests(
+        &self,
+        org: OrgId,
+        manager: EmployeeId,
+        limit: i64,
+    ) -> StoreResult<Vec<SentDigest>> {
+        let rows = sqlx::query(
+            "SELECT reference, sent_at, subject FROM outbox WHERE organisation_id = $1 \
+             AND recipient_id = $2 AND kind = 'DIGEST' AND status = 'SENT' \
+             ORDER BY reference DESC LIMIT $3",
+        )
+        .bind(org.to_string())
+        .bind(manager.to_string())
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
+                let reference: String = rows::col(r, "reference")?;
+                Ok(SentDigest {
+                    week: super::outbox::digest_week(&reference)
+                        .ok_or_else(|| StoreError::Corrupt(format!("reference: {reference}")))?,
+                    sent_at: rows::opt_instant(r, "sent_at")?
+                        .ok_or_else(|| StoreError::Corrupt("sent_at: missing".into()))?,
+                    subject: rows::col::<Option<String>>(r, "subject")?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,148 @@
+//! Numbers, times and enums in words for pages. The words for durations,
+//! dates and instants are the engine's (`domain::engine::text`), so a page
+//! and a finding say "7 t 30 min" the same way.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::employee::Locale;
+use crate::domain::engine::text;
+use crate::grpc::convert;
+use crate::pb;
+
+use super::i18n::word;
+
+pub fn duration(locale: Locale, d: Duration) -> String {
+    text::duration(locale, d)
+}
+
+pub fn minutes(locale: Locale, m: i64) -> String {
+    text::duration(locale, Duration::minutes(m))
+}
+
+/// "+1 t 30 min" / "−45 min" / "0 min".
+pub fn signed_minutes(locale: Locale, m: i64) -> String {
+    if m > 0 {
+        format!("+{}", minutes(locale, m))
+    } else {
+        minutes(locale, m)
+    }
+}
+
+pub fn instant(locale: Locale, tz: Tz, t: DateTime<Utc>) -> String {
+    text::instant(locale, tz, t)
+}
+
+pub fn date(locale: Locale, d: NaiveDate) -> String {
+    text::date(locale, d)
+}
+
+/// "08:15" in the zone.
+pub fn clock(tz: Tz, t: DateTime<Utc>) -> String {
+    text::clock(tz, t)
+}
+
+/// An optional protobuf instant.
+pub fn ts(t: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    t.and_then(|t| convert::instant("t", Some(t)).ok())
+}
+
+pub fn location(locale: Locale, l: i32) -> &'static str {
+    match pb::Location::try_from(l).unwrap_or(pb::Location::Unspecified) {
+        pb::Location::Office => word(locale, "loc_office"),
+        pb::Location::Home => word(locale, "loc_home"),
+        pb::Location::Remote => word(locale, "loc_remote"),
+        pb::Location::Travel => word(locale, "loc_travel"),
+        pb::Location::Unspecified => "",
+    }
+}
+
+pub fn event_kind(locale: Locale, k: i32) -> &'static str {
+    match pb::EventKind::try_from(k).unwrap_or(pb::EventKind::Unspecified) {
+        pb::EventKind::ClockIn => word(locale, "kind_in"),
+        pb::EventKind::ClockOut => word(locale, "kind_out"),
+        pb::EventKind::BreakStart => word(locale, "kind_break_start"),
+        pb::EventKind::BreakEnd => word(locale, "kind_break_end"),
+        pb::EventKind::Unspecified => "",
+    }
+}
+
+/// `(word, css class)` of a severity.
+pub fn severity(locale: Locale, s: i32) -> (&'static str, &'static str) {
+    match pb::Severity::try_from(s).unwrap_or(pb::Severity::Unspecified) {
+        pb::Severity::Violation => (word(locale, "sev_violation"), "violation"),
+        pb::Severity::Warning => (word(locale, "sev_warning"), "warning"),
+        _ => (word(locale, "sev_pattern"), "pattern"),
+    }
+}
+
+pub fn absence(locale: Locale, k: i32) -> &'static str {
+    match pb::AbsenceKind::try_from(k).unwrap_or(pb::AbsenceKind::Unspecified) {
+        pb::AbsenceKind::Sick => word(locale, "abs_sick"),
+        pb::AbsenceKind::Vacation => word(locale, "abs_vacation"),
+        pb::AbsenceKind::Leave => word(locale, "abs_leave"),
+        pb::AbsenceKind::TimeOffInLieu => word(locale, "abs_toil"),
+        pb::AbsenceKind::Unspecified => word(locale, "absence"),
+    }
+}
+
+/// "Firefox on Android": enough to tell sessions apart, from the
+/// browser's own description.
+pub fn browser(user_agent: &str) -> String {
+    let ua = user_agent;
+    let name = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map_or("?", |(_, n)| n);
+    let os = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map_or("", |(_, n)| n);
+    if os.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name} · {os}")
+    }
+}
+
+/// The percentage a bar is filled, 0..=100.
+pub fn percent(used: i64, limit: i64) -> i64 {
+    if limit <= 0 {
+        return 100;
+    }
+    (used.max(0) * 100 / limit).clamp(0, 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browsers_are_named_by_their_engine_and_system() {
+        assert_eq!(
+            browser("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"),
+            "Chrome · Android"
+        );
+        assert_eq!(browser(""), "?");
+    }
+
+    #[test]
+    fn bars_stay_within_their_box() {
+        assert_eq!(percent(30, 60), 50);
+        assert_eq!(percent(90, 60), 100);
+        assert_eq!(percent(-5, 60), 0);
+        assert_eq!(percent(1, 0), 100);
+    }
+}

@@ -1,0 +1,325 @@
+//! *Now*: clocked in or not, the buttons, today and this week, and the
+//! headroom to every limit in words and bars.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{Datelike as _, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::error::WebError;
+use super::format;
+use super::i18n::word;
+use super::session::Person;
+use super::view;
+use super::{WebState, see_other};
+use crate::domain::employee::{Employee, Locale};
+use crate::domain::rules::names;
+use crate::grpc::{clock_service, convert, timesheet_service};
+use crate::jobs::words;
+use crate::pb;
+
+#[derive(Debug, Serialize)]
+struct LimitView {
+    name: String,
+    sentence: String,
+    used: String,
+    limit: String,
+    percent: i64,
+    tone: &'static str,
+    citation: String,
+}
+
+#[derive(Debug, Serialize)]
+struct NowView {
+    first_name: String,
+    state: &'static str,
+    state_text: String,
+    since: String,
+    location: String,
+    event_id: String,
+    flash: String,
+    today_worked: String,
+    today_scheduled: String,
+    week_worked: String,
+    week_scheduled: String,
+    exempt: bool,
+    limits: Vec<LimitView>,
+    earliest: String,
+    latest: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NowQuery {
+    done: Option<String>,
+}
+
+/// The Monday of `day`'s ISO week.
+pub fn monday(day: NaiveDate) -> NaiveDate {
+    day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+}
+
+/// `GET /`.
+pub async fn page(
+    State(state): State<WebState>,
+    person: Person,
+    Query(q): Query<NowQuery>,
+) -> Result<Response, WebError> {
+    if person.employee.is_none() {
+        // An admin-token session has no record of its own.
+        return Ok(see_other("/team"));
+    }
+    let e = person.own()?.clone();
+    let l = person.locale;
+    let ctx = &state.ctx;
+    let tz = e.fields.time_zone;
+    let now = ctx.clock.now();
+    let today = now.with_timezone(&tz).date_naive();
+    let id = e.id.to_string();
+    let status = clock_service::get_clock_status(
+        ctx,
+        &person.caller,
+        &pb::GetClockStatusRequest {
+            employee_id: id.clone(),
+        },
+    )
+    .await
+    .map_err(|err| person.fail(err))?
+    .status
+    .unwrap_or_default();
+    let week = timesheet_service::get_timesheet(
+        ctx,
+        &person.caller,
+        pb::GetTimesheetRequest {
+            employee_id: id.clone(),
+            dates: Some(pb::LocalDateRange {
+                start: Some(crate::grpc::timesheet_convert::date_pb(monday(today))),
+                end: Some(crate::grpc::timesheet_convert::date_pb(
+                    monday(today) + Duration::days(6),
+                )),
+            }),
+        },
+    )
+    .await
+    .map_err(|err| person.fail(err))?;
+    let headroom = timesheet_service::get_headroom(
+        ctx,
+        &person.caller,
+        pb::GetHeadroomRequest {
+            employee_id: id,
+            at: None,
+        },
+    )
+    .await
+    .map_err(|err| person.fail(err))?;
+    let today_pb = crate::grpc::timesheet_convert::date_pb(today);
+    let day = week
+        .days
+        .iter()
+        .find(|d| d.date.as_ref() == Some(&today_pb));
+    let totals = week.totals.clone().unwrap_or_default();
+    let state_kind = pb::ClockState::try_from(status.state).unwrap_or(pb::ClockState::ClockedOut);
+    let (state_key, state_text) = match state_kind {
+        pb::ClockState::Working => ("working", word(l, "state_working")),
+        pb::ClockState::OnBreak => ("break", word(l, "state_break")),
+        _ => ("out", word(l, "state_out")),
+    };
+    let since = match state_kind {
+        pb::ClockState::Working | pb::ClockState::OnBreak => format::ts(status.state_since.as_ref())
+            .map(|t| format_since(l, &e, t, today))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let v = NowView {
+        first_name: e.fields.name.split_whitespace().next().unwrap_or("").into(),
+        state: state_key,
+        state_text: state_text.into(),
+        since,
+        location: if state_key == "out" {
+            String::new()
+        } else {
+            format::location(l, status.location).into()
+        },
+        event_id: Uuid::new_v4().to_string(),
+        flash: match q.done.as_deref() {
+            Some("new") => word(l, "recorded_new").into(),
+            Some("duplicate") => word(l, "recorded_dup").into(),
+            _ => String::new(),
+        },
+        today_worked: format::minutes(l, day.map_or(0, |d| d.worked_minutes)),
+        today_scheduled: format::minutes(l, day.map_or(0, |d| d.scheduled_minutes)),
+        week_worked: format::minutes(l, totals.worked_minutes),
+        week_scheduled: format::minutes(l, totals.scheduled_minutes),
+        exempt: headroom.exempt,
+        limits: headroom.limits.iter().map(|h| limit_view(l, h)).collect(),
+        earliest: format::ts(headroom.earliest_next_start.as_ref())
+            .filter(|t| *t > now)
+            .map(|t| {
+                format!(
+                    "{} {} ({})",
+                    match l {
+                        Locale::Nb => "Tidligste start:",
+                        Locale::En => "Earliest start:",
+                    },
+                    format_since(l, &e, t, today),
+                    names::name(&headroom.earliest_next_start_rule_id, l).to_lowercase()
+                )
+            })
+            .unwrap_or_default(),
+        latest: format::ts(headroom.latest_end.as_ref())
+            .filter(|t| *t > now)
+            .map(|t| {
+                format!(
+                    "{} {} ({})",
+                    match l {
+                        Locale::Nb => "Senest slutt:",
+                        Locale::En => "Latest end:",
+                    },
+                    format_since(l, &e, t, today),
+                    names::name(&headroom.latest_end_rule_id, l).to_lowercase()
+                )
+            })
+            .unwrap_or_default(),
+    };
+    Ok(view::render(
+        StatusCode::OK,
+        "now.html.j2",
+        l,
+        &person.chrome("now"),
+        word(l, "now_title"),
+        &v,
+    ))
+}
+
+/// "08:15" today, "tomorrow 06:30", or the full date otherwise.
+fn format_since(l: Locale, e: &Employee, t: chrono::DateTime<Utc>, today: NaiveDate) -> String {
+    let tz = e.fields.time_zone;
+    let day = t.with_timezone(&tz).date_naive();
+    let clock = format::clock(tz, t);
+    if day == today {
+        match l {
+            Locale::Nb => format!("i dag {clock}"),
+            Locale::En => format!("today {clock}"),
+        }
+    } else if day == today + Duration::days(1) {
+        match l {
+            Locale::Nb => format!("i morgen {clock}"),
+            Locale::En => format!("tomorrow {clock}"),
+        }
+    } else if day == today - Duration::days(1) {
+        match l {
+            Locale::Nb => format!("i går {clock}"),
+            Locale::En => format!("yesterday {clock}"),
+        }
+    } else {
+        format::instant(l, tz, t)
+    }
+}
+
+fn limit_view(l: Locale, h: &pb::LimitHeadroom) -> LimitView {
+    let window = match (format::ts(h.window_start.as_ref()), format::ts(h.window_end.as_ref())) {
+        (Some(a), Some(b)) => (b - a).num_days(),
+        _ => 0,
+    };
+    let span = if window <= 1 {
+        match l {
+            Locale::Nb => "på 24 timer".to_owned(),
+            Locale::En => "in 24 hours".to_owned(),
+        }
+    } else {
+        match l {
+            Locale::Nb => format!("på disse {}", words::window_label(l, window)),
+            Locale::En => format!("in these {}", words::window_label(l, window)),
+        }
+    };
+    let remaining = h.remaining_minutes.max(0);
+    let sentence = if remaining == 0 {
+        format!("{} {span}", word(l, "reached"))
+    } else {
+        match l {
+            Locale::Nb => format!("{} igjen {span}", format::minutes(l, remaining)),
+            Locale::En => format!("{} left {span}", format::minutes(l, remaining)),
+        }
+    };
+    let percent = format::percent(h.used_minutes, h.limit_minutes);
+    let tone = if remaining == 0 {
+        "violation"
+    } else if h.warning_minutes > 0 && h.used_minutes >= h.warning_minutes {
+        "warning"
+    } else {
+        "ok"
+    };
+    LimitView {
+        name: names::name(&h.rule_id, l).into(),
+        sentence,
+        used: format::minutes(l, h.used_minutes),
+        limit: format::minutes(l, h.limit_minutes),
+        percent,
+        tone,
+        citation: h.citation.clone(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClockForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    event_id: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    location: String,
+}
+
+/// `POST /clock`: one event, now. The form's event id makes a double tap
+/// (or a resent form) a duplicate, never a second event.
+pub async fn clock(
+    State(state): State<WebState>,
+    person: Person,
+    Form(f): Form<ClockForm>,
+) -> Result<Response, WebError> {
+    person.check_csrf(&f.csrf)?;
+    let e = person.own()?;
+    let l = person.locale;
+    let kind = match f.kind.as_str() {
+        "in" => pb::EventKind::ClockIn,
+        "out" => pb::EventKind::ClockOut,
+        "break_start" => pb::EventKind::BreakStart,
+        "break_end" => pb::EventKind::BreakEnd,
+        _ => return Err(WebError::BadRequest(l, "kind: not an event kind".into())),
+    };
+    let location = match f.location.as_str() {
+        "office" | "" => pb::Location::Office,
+        "home" => pb::Location::Home,
+        "remote" => pb::Location::Remote,
+        "travel" => pb::Location::Travel,
+        _ => return Err(WebError::BadRequest(l, "location: not a location".into())),
+    };
+    let event_id = Uuid::parse_str(f.event_id.trim())
+        .map_err(|_| WebError::BadRequest(l, "event_id: not a UUID".into()))?;
+    let reply = clock_service::record_event(
+        &state.ctx,
+        &person.caller,
+        pb::RecordEventRequest {
+            event: Some(pb::ClockEvent {
+                event_id: event_id.to_string(),
+                employee_id: e.id.to_string(),
+                kind: kind as i32,
+                occurred_at: Some(convert::timestamp(state.ctx.clock.now())),
+                location: location as i32,
+                device_id: "web".into(),
+            }),
+        },
+    )
+    .await
+    .map_err(|err| person.fail(err))?;
+    let done = if reply.outcome == pb::EventOutcome::Duplicate as i32 {
+        "duplicate"
+    } else {
+        "new"
+    };
+    Ok(see_other(&format!("/?done={done}")))
+}
