@@ -107,7 +107,10 @@ impl App {
         // Every link the service writes starts here: the --public-url, or
         // this server's own web address on the embedded default.
         let public_url = config.mail.public_url.clone().unwrap_or_else(|| {
-            format!("http://{}", web_listener.local_addr().map_or(config.web_listen, |a| a))
+            format!(
+                "http://{}",
+                web_listener.local_addr().map_or(config.web_listen, |a| a)
+            )
         });
         config.jobs.app_url = Some(public_url.clone());
         let dyn_store: Arc<dyn Store> = store.clone();

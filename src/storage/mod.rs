@@ -14,8 +14,8 @@ pub mod outbox;
 pub mod payroll;
 pub mod policy;
 mod rows;
-pub mod web;
 mod sql;
+pub mod web;
 mod writer;
 
 use async_trait::async_trait;

@@ -230,13 +230,19 @@ impl WebStore for SqlStore {
         &self,
         secret_hash: &str,
     ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>> {
-        let row = sqlx::query("SELECT expires_at, used_at FROM sign_in_links WHERE secret_hash = $1")
-            .bind(secret_hash.to_owned())
-            .fetch_optional(self.reader())
-            .await
-            .map_err(classify)?;
-        row.map(|r| Ok((rows::instant(&r, "expires_at")?, rows::opt_instant(&r, "used_at")?)))
-            .transpose()
+        let row =
+            sqlx::query("SELECT expires_at, used_at FROM sign_in_links WHERE secret_hash = $1")
+                .bind(secret_hash.to_owned())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(classify)?;
+        row.map(|r| {
+            Ok((
+                rows::instant(&r, "expires_at")?,
+                rows::opt_instant(&r, "used_at")?,
+            ))
+        })
+        .transpose()
     }
 
     async fn redeem_sign_in_link(

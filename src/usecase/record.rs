@@ -7,14 +7,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::domain::employee::Employee;
+use crate::domain::engine::reconcile::Finding;
 use crate::domain::event::{Amendment, Change, EventKind, Location, effective_events};
 use crate::domain::ids::EmployeeId;
 use crate::grpc::Ctx;
 use crate::grpc::auth::{Access, Caller};
 use crate::grpc::error::ApiResult;
-use crate::storage::outbox::NudgeRow;
-use crate::domain::engine::reconcile::Finding;
 use crate::storage::derived::FindingFilter;
+use crate::storage::outbox::NudgeRow;
 
 /// What became of an event in the effective record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,9 +116,7 @@ pub async fn day_record(
             });
         }
     }
-    events.retain(|e| {
-        on_day(e.occurred_at) || matches!(e.fate, EventFate::Moved(t) if on_day(t))
-    });
+    events.retain(|e| on_day(e.occurred_at) || matches!(e.fate, EventFate::Moved(t) if on_day(t)));
     events.sort_by_key(|e| (e.occurred_at, e.id));
     let ids: std::collections::HashSet<Uuid> = events.iter().map(|e| e.id).collect();
     let amendments = amendments

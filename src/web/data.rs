@@ -62,7 +62,9 @@ fn change_json(c: &Change) -> serde_json::Value {
         Change::Move {
             target,
             occurred_at,
-        } => json!({"move": {"event_id": target.to_string(), "occurred_at": occurred_at.to_rfc3339()}}),
+        } => {
+            json!({"move": {"event_id": target.to_string(), "occurred_at": occurred_at.to_rfc3339()}})
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use super::error::WebError;
 use super::format;
 use super::i18n::word;
 use super::session::Person;
-use super::time::{finding_day, finding_view, interval_view, FindingView, IntervalView};
+use super::time::{FindingView, IntervalView, finding_day, finding_view, interval_view};
 use super::view;
 use super::{WebState, see_other};
 use crate::domain::employee::Locale;
@@ -203,7 +203,11 @@ async fn render_day(
                 Change::Void { target } => format!(
                     "{} {}",
                     word(l, "am_void"),
-                    by_id.get(target).cloned().unwrap_or_default().to_lowercase()
+                    by_id
+                        .get(target)
+                        .cloned()
+                        .unwrap_or_default()
+                        .to_lowercase()
                 ),
                 Change::Move {
                     target,
@@ -211,7 +215,11 @@ async fn render_day(
                 } => format!(
                     "{} {} → {}",
                     word(l, "am_move"),
-                    by_id.get(target).cloned().unwrap_or_default().to_lowercase(),
+                    by_id
+                        .get(target)
+                        .cloned()
+                        .unwrap_or_default()
+                        .to_lowercase(),
                     format::instant(l, tz, *occurred_at)
                 ),
             },
@@ -223,7 +231,9 @@ async fn render_day(
     let findings = sheet
         .findings
         .iter()
-        .filter(|f| finding_day(tz, f) == Some(date) || sheet_day.finding_ids.contains(&f.finding_id))
+        .filter(|f| {
+            finding_day(tz, f) == Some(date) || sheet_day.finding_ids.contains(&f.finding_id)
+        })
         .map(|f| finding_view(l, tz, f, format!("#finding-{}", f.finding_id)))
         .collect();
     let v = DayView {
@@ -364,12 +374,20 @@ pub async fn correct(
     if f.reason.trim().is_empty() {
         err(
             "reason",
-            msg(l, "Skriv hvorfor dagen rettes.", "Say why the day is corrected."),
+            msg(
+                l,
+                "Skriv hvorfor dagen rettes.",
+                "Say why the day is corrected.",
+            ),
         );
     } else if f.reason.chars().count() > 500 {
         err(
             "reason",
-            msg(l, "Begrunnelsen kan ha høyst 500 tegn.", "The reason can have at most 500 characters."),
+            msg(
+                l,
+                "Begrunnelsen kan ha høyst 500 tegn.",
+                "The reason can have at most 500 characters.",
+            ),
         );
     }
     let needs_time = matches!(f.action.as_str(), "add" | "move");
@@ -378,14 +396,22 @@ pub async fn correct(
         match NaiveTime::parse_from_str(f.time.trim(), "%H:%M") {
             Err(_) => err(
                 "time",
-                msg(l, "Skriv klokkeslettet som TT:MM, for eksempel 16:30.", "Enter the time as HH:MM, for example 16:30."),
+                msg(
+                    l,
+                    "Skriv klokkeslettet som TT:MM, for eksempel 16:30.",
+                    "Enter the time as HH:MM, for example 16:30.",
+                ),
             ),
             // A time the clocks skip (spring forward) does not exist; of a
             // time that happens twice (fall back), the first is meant.
             Ok(t) => match tz.from_local_datetime(&date.and_time(t)).earliest() {
                 None => err(
                     "time",
-                    msg(l, "Dette klokkeslettet finnes ikke denne dagen (klokken ble stilt).", "This time does not exist on this day (the clocks changed)."),
+                    msg(
+                        l,
+                        "Dette klokkeslettet finnes ikke denne dagen (klokken ble stilt).",
+                        "This time does not exist on this day (the clocks changed).",
+                    ),
                 ),
                 Some(local) => instant = Some(local.with_timezone(&chrono::Utc)),
             },
@@ -408,7 +434,10 @@ pub async fn correct(
     let change = match f.action.as_str() {
         "add" => {
             if kind.is_none() {
-                err("kind", msg(l, "Velg hva som skjedde.", "Choose what happened."));
+                err(
+                    "kind",
+                    msg(l, "Velg hva som skjedde.", "Choose what happened."),
+                );
             }
             kind.zip(instant).map(|(k, t)| {
                 pb::correct_event_request::Change::Add(pb::AddEventChange {
@@ -442,7 +471,10 @@ pub async fn correct(
             }
         }
         _ => {
-            err("action", msg(l, "Velg hva du vil rette.", "Choose what to correct."));
+            err(
+                "action",
+                msg(l, "Velg hva du vil rette.", "Choose what to correct."),
+            );
             None
         }
     };
@@ -463,7 +495,10 @@ pub async fn correct(
             Ok(_) => return Ok(see_other(&format!("/time/{date}?saved=1"))),
             // The use case's own checks (a skewed time, an event already
             // void) go beside the field they name.
-            Err(ApiError::Invalid { field, reason } | ApiError::FailedPrecondition { field, reason }) => {
+            Err(
+                ApiError::Invalid { field, reason }
+                | ApiError::FailedPrecondition { field, reason },
+            ) => {
                 let field = match field.as_str() {
                     f if f.contains("occurred_at") => "time",
                     f if f.contains("event_id") || f == "change" => "event_id",

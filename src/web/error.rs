@@ -14,7 +14,9 @@ use crate::grpc::error::ApiError;
 #[derive(Debug)]
 pub enum WebError {
     /// No valid session: to the sign-in page, coming back to `next`.
-    SignIn { next: String },
+    SignIn {
+        next: String,
+    },
     /// A form without a valid CSRF token: refused, nothing stored.
     Csrf(Locale),
     Forbidden(Locale),
@@ -90,12 +92,7 @@ impl IntoResponse for WebError {
                 "error",
                 word(l, "unavailable").into(),
             ),
-            Self::Internal(l) => page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                l,
-                "error",
-                String::new(),
-            ),
+            Self::Internal(l) => page(StatusCode::INTERNAL_SERVER_ERROR, l, "error", String::new()),
         }
     }
 }

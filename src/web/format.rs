@@ -132,7 +132,9 @@ mod tests {
     #[test]
     fn browsers_are_named_by_their_engine_and_system() {
         assert_eq!(
-            browser("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"),
+            browser(
+                "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
+            ),
             "Chrome · Android"
         );
         assert_eq!(browser(""), "?");

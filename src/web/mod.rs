@@ -128,10 +128,7 @@ async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("DENY"),
-    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -175,9 +172,5 @@ fn trace_request<B>(request: axum::http::Request<B>) -> axum::http::Request<B> {
 /// A 303 to `to`: the answer to every form that worked.
 #[must_use]
 pub fn see_other(to: &str) -> Response {
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, to.to_owned())],
-    )
-        .into_response()
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
 }

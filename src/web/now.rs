@@ -17,8 +17,8 @@ use super::view;
 use super::{WebState, see_other};
 use crate::domain::employee::{Employee, Locale};
 use crate::domain::rules::names;
+use crate::grpc::error::ApiError;
 use crate::grpc::{clock_service, convert, timesheet_service};
-use crate::jobs::words;
 use crate::pb;
 
 #[derive(Debug, Serialize)]
@@ -127,9 +127,11 @@ pub async fn page(
         _ => ("out", word(l, "state_out")),
     };
     let since = match state_kind {
-        pb::ClockState::Working | pb::ClockState::OnBreak => format::ts(status.state_since.as_ref())
-            .map(|t| format_since(l, &e, t, today))
-            .unwrap_or_default(),
+        pb::ClockState::Working | pb::ClockState::OnBreak => {
+            format::ts(status.state_since.as_ref())
+                .map(|t| format_since(l, &e, t, today))
+                .unwrap_or_default()
+        }
         _ => String::new(),
     };
     let v = NowView {
@@ -219,20 +221,20 @@ fn format_since(l: Locale, e: &Employee, t: chrono::DateTime<Utc>, today: NaiveD
 }
 
 fn limit_view(l: Locale, h: &pb::LimitHeadroom) -> LimitView {
-    let window = match (format::ts(h.window_start.as_ref()), format::ts(h.window_end.as_ref())) {
+    let window = match (
+        format::ts(h.window_start.as_ref()),
+        format::ts(h.window_end.as_ref()),
+    ) {
         (Some(a), Some(b)) => (b - a).num_days(),
         _ => 0,
     };
-    let span = if window <= 1 {
-        match l {
-            Locale::Nb => "på 24 timer".to_owned(),
-            Locale::En => "in 24 hours".to_owned(),
-        }
-    } else {
-        match l {
-            Locale::Nb => format!("på disse {}", words::window_label(l, window)),
-            Locale::En => format!("in these {}", words::window_label(l, window)),
-        }
+    let span = match (l, window) {
+        (Locale::Nb, 0 | 1) => "i løpet av 24 timer".to_owned(),
+        (Locale::En, 0 | 1) => "in 24 hours".to_owned(),
+        (Locale::Nb, 7) => "i disse 7 dagene".to_owned(),
+        (Locale::En, 7) => "in these 7 days".to_owned(),
+        (Locale::Nb, d) => format!("i disse {} ukene", d / 7),
+        (Locale::En, d) => format!("in these {} weeks", d / 7),
     };
     let remaining = h.remaining_minutes.max(0);
     let sentence = if remaining == 0 {
@@ -314,12 +316,15 @@ pub async fn clock(
             }),
         },
     )
-    .await
-    .map_err(|err| person.fail(err))?;
-    let done = if reply.outcome == pb::EventOutcome::Duplicate as i32 {
-        "duplicate"
-    } else {
-        "new"
+    .await;
+    // Each rendering of the page has its own event id, so the id is taken
+    // only when this same form was sent before (a double tap, a resend):
+    // the first tap was recorded, a moment earlier, and nothing is added.
+    let done = match reply {
+        Ok(r) if r.outcome == pb::EventOutcome::Duplicate as i32 => "duplicate",
+        Ok(_) => "new",
+        Err(ApiError::AlreadyExists { field, .. }) if field == "event.event_id" => "duplicate",
+        Err(err) => return Err(person.fail(err)),
     };
     Ok(see_other(&format!("/?done={done}")))
 }

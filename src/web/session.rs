@@ -53,8 +53,7 @@ pub fn csrf_for(session_secret: &str) -> String {
 #[must_use]
 pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -62,7 +61,12 @@ pub fn same(a: &str, b: &str) -> bool {
 
 /// A cookie with the attributes every cookie of ours has.
 #[must_use]
-pub fn cookie(name: &'static str, value: String, secure: bool, max_age: Duration) -> Cookie<'static> {
+pub fn cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+    max_age: Duration,
+) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/")
         .http_only(true)
@@ -158,7 +162,9 @@ impl Person {
 
     /// The person's own record, for the pages about oneself.
     pub fn own(&self) -> Result<&Employee, WebError> {
-        self.employee.as_ref().ok_or(WebError::NotFound(self.locale))
+        self.employee
+            .as_ref()
+            .ok_or(WebError::NotFound(self.locale))
     }
 }
 

@@ -170,7 +170,10 @@ pub async fn request_link(
     let now = state.ctx.clock.now();
     for (key, rule) in [
         (client_key(client), ratelimit::PER_CLIENT),
-        (format!("email:{}", email.to_lowercase()), ratelimit::PER_EMAIL),
+        (
+            format!("email:{}", email.to_lowercase()),
+            ratelimit::PER_EMAIL,
+        ),
     ] {
         if let Err(wait) = state.limiter.check(&key, rule, now) {
             tracing::warn!("sign-in link refused: too many requests");
@@ -191,7 +194,12 @@ pub async fn request_link(
         link: "/sign-in".into(),
         link_text: word(locale, "new_link").into(),
     };
-    Ok(view::message(StatusCode::OK, locale, &Chrome::default(), &page))
+    Ok(view::message(
+        StatusCode::OK,
+        locale,
+        &Chrome::default(),
+        &page,
+    ))
 }
 
 async fn send_links(state: &WebState, email: &str, next: &str) {
@@ -225,10 +233,7 @@ async fn send_link(state: &WebState, employee: &Employee, next: &str) -> anyhow:
         .store
         .insert_sign_in_link(&link, &hash_secret(&secret))
         .await?;
-    let mut url = format!(
-        "{}/sign-in/link?token={secret}",
-        state.settings.public_url
-    );
+    let mut url = format!("{}/sign-in/link?token={secret}", state.settings.public_url);
     if next != "/" {
         url.push_str("&next=");
         url.push_str(&super::error::urlencode(next));
@@ -646,7 +651,10 @@ pub async fn sessions(State(state): State<WebState>, person: Person) -> Result<R
                 browser: format::browser(&s.user_agent),
                 started: when(s.created_at),
                 last_seen: when(s.last_seen_at),
-                expires: when(s.expires_at.min(s.last_seen_at + state.settings.sessions.idle)),
+                expires: when(
+                    s.expires_at
+                        .min(s.last_seen_at + state.settings.sessions.idle),
+                ),
                 ended: s.ended_at.map(when).unwrap_or_default(),
                 current: s.id == person.session.id,
                 live: state.settings.sessions.is_live(s, now),

@@ -194,8 +194,9 @@ pub async fn preview(
         .now()
         .with_timezone(&me.fields.time_zone)
         .date_naive();
+    // This week's digest is about the week that ended last Sunday.
     let week = match q.week.as_deref().filter(|s| !s.is_empty()) {
-        None => monday(today),
+        None => monday(today) - chrono::Duration::days(7),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(monday)
             .map_err(|_| WebError::BadRequest(l, "week: not a date (YYYY-MM-DD)".into()))?,

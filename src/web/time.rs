@@ -21,7 +21,7 @@ use crate::domain::employee::Locale;
 use crate::domain::ids::EmployeeId;
 use crate::domain::rules::names;
 use crate::grpc::timesheet_convert::date_pb;
-use crate::grpc::{timesheet_service, Ctx};
+use crate::grpc::{Ctx, timesheet_service};
 use crate::jobs::words;
 use crate::links;
 use crate::pb;
@@ -224,7 +224,9 @@ struct TimeView {
 
 pub fn interval_view(l: Locale, tz: Tz, i: &pb::WorkInterval) -> IntervalView {
     let at = |t: Option<&prost_types::Timestamp>| {
-        format::ts(t).map(|t| format::clock(tz, t)).unwrap_or_default()
+        format::ts(t)
+            .map(|t| format::clock(tz, t))
+            .unwrap_or_default()
     };
     IntervalView {
         from: at(i.start.as_ref()),
@@ -273,7 +275,11 @@ pub fn finding_day(tz: Tz, f: &pb::Finding) -> Option<NaiveDate> {
 
 pub fn pb_date(d: Option<&pb::LocalDate>) -> Option<NaiveDate> {
     d.and_then(|d| {
-        NaiveDate::from_ymd_opt(d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?)
+        NaiveDate::from_ymd_opt(
+            d.year,
+            u32::try_from(d.month).ok()?,
+            u32::try_from(d.day).ok()?,
+        )
     })
 }
 
@@ -330,7 +336,11 @@ async fn render_time(
                 link: day_link(date),
                 weekend: date.weekday().number_from_monday() >= 6,
                 holiday: d.holiday_name.clone(),
-                intervals: d.intervals.iter().map(|i| interval_view(l, tz, i)).collect(),
+                intervals: d
+                    .intervals
+                    .iter()
+                    .map(|i| interval_view(l, tz, i))
+                    .collect(),
                 worked: format::minutes(l, d.worked_minutes),
                 scheduled: format::minutes(l, d.scheduled_minutes),
                 flex: format::signed_minutes(l, d.flex_minutes),
@@ -364,19 +374,40 @@ async fn render_time(
         .collect();
     let t = sheet.totals.clone().unwrap_or_default();
     let mut totals = vec![
-        (word(l, "worked").to_owned(), format::minutes(l, t.worked_minutes)),
-        (word(l, "scheduled").to_owned(), format::minutes(l, t.scheduled_minutes)),
-        (word(l, "flex").to_owned(), format::signed_minutes(l, t.flex_minutes)),
-        (word(l, "overtime").to_owned(), format::minutes(l, t.overtime_minutes)),
-        (word(l, "night").to_owned(), format::minutes(l, t.night_minutes)),
+        (
+            word(l, "worked").to_owned(),
+            format::minutes(l, t.worked_minutes),
+        ),
+        (
+            word(l, "scheduled").to_owned(),
+            format::minutes(l, t.scheduled_minutes),
+        ),
+        (
+            word(l, "flex").to_owned(),
+            format::signed_minutes(l, t.flex_minutes),
+        ),
+        (
+            word(l, "overtime").to_owned(),
+            format::minutes(l, t.overtime_minutes),
+        ),
+        (
+            word(l, "night").to_owned(),
+            format::minutes(l, t.night_minutes),
+        ),
         (
             word(l, "sunday_holiday").to_owned(),
             format::minutes(l, t.sunday_holiday_minutes),
         ),
-        (word(l, "home").to_owned(), format::minutes(l, t.home_minutes)),
+        (
+            word(l, "home").to_owned(),
+            format::minutes(l, t.home_minutes),
+        ),
     ];
     for a in &t.absences {
-        totals.push((format::absence(l, a.kind).to_owned(), format::minutes(l, a.minutes)));
+        totals.push((
+            format::absence(l, a.kind).to_owned(),
+            format::minutes(l, a.minutes),
+        ));
     }
     let mut findings: Vec<FindingView> = sheet
         .findings
@@ -475,13 +506,19 @@ mod tests {
             month: None,
         };
         assert_eq!(Period::parse(&w53, today).unwrap().start, d(2026, 12, 28));
-        assert_eq!(Period::parse(&w53, today).unwrap().next().start, d(2027, 1, 4));
+        assert_eq!(
+            Period::parse(&w53, today).unwrap().next().start,
+            d(2027, 1, 4)
+        );
         for bad in ["2026-13", "x", "0000-01"] {
             let q = PeriodQuery {
                 week: None,
                 month: Some(bad.into()),
             };
-            assert!(Period::parse(&q, today).unwrap_err().starts_with("month:"), "{bad}");
+            assert!(
+                Period::parse(&q, today).unwrap_err().starts_with("month:"),
+                "{bad}"
+            );
         }
         let q = PeriodQuery {
             week: Some("2025-W53".into()),

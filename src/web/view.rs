@@ -15,17 +15,32 @@ use crate::domain::employee::Locale;
 
 const SOURCES: &[(&str, &str)] = &[
     ("_layout.html.j2", include_str!("templates/_layout.html.j2")),
-    ("_finding.html.j2", include_str!("templates/_finding.html.j2")),
+    (
+        "_finding.html.j2",
+        include_str!("templates/_finding.html.j2"),
+    ),
     ("message.html.j2", include_str!("templates/message.html.j2")),
     ("sign_in.html.j2", include_str!("templates/sign_in.html.j2")),
-    ("sign_in_link.html.j2", include_str!("templates/sign_in_link.html.j2")),
-    ("sign_in_token.html.j2", include_str!("templates/sign_in_token.html.j2")),
+    (
+        "sign_in_link.html.j2",
+        include_str!("templates/sign_in_link.html.j2"),
+    ),
+    (
+        "sign_in_token.html.j2",
+        include_str!("templates/sign_in_token.html.j2"),
+    ),
     ("now.html.j2", include_str!("templates/now.html.j2")),
     ("time.html.j2", include_str!("templates/time.html.j2")),
     ("day.html.j2", include_str!("templates/day.html.j2")),
-    ("messages.html.j2", include_str!("templates/messages.html.j2")),
+    (
+        "messages.html.j2",
+        include_str!("templates/messages.html.j2"),
+    ),
     ("data.html.j2", include_str!("templates/data.html.j2")),
-    ("sessions.html.j2", include_str!("templates/sessions.html.j2")),
+    (
+        "sessions.html.j2",
+        include_str!("templates/sessions.html.j2"),
+    ),
     ("team.html.j2", include_str!("templates/team.html.j2")),
     ("digests.html.j2", include_str!("templates/digests.html.j2")),
 ];
@@ -77,10 +92,7 @@ pub fn render<V: Serialize>(
         title => title,
         v => Value::from_serialize(view),
     };
-    match PAGES
-        .get_template(template)
-        .and_then(|t| t.render(ctx))
-    {
+    match PAGES.get_template(template).and_then(|t| t.render(ctx)) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(template, error = %format!("{e:#}"), "page did not render");
@@ -100,6 +112,18 @@ pub struct MessagePage {
 
 /// Renders [`MessagePage`] with `status`.
 #[must_use]
-pub fn message(status: StatusCode, locale: Locale, chrome: &Chrome, page: &MessagePage) -> Response {
-    render(status, "message.html.j2", locale, chrome, &page.heading, page)
+pub fn message(
+    status: StatusCode,
+    locale: Locale,
+    chrome: &Chrome,
+    page: &MessagePage,
+) -> Response {
+    render(
+        status,
+        "message.html.j2",
+        locale,
+        chrome,
+        &page.heading,
+        page,
+    )
 }
