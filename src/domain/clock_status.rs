@@ -281,6 +281,30 @@ pub fn status_anchor(
         .max()
 }
 
+/// The work of an interval still open at `now`, within `[from, to)` (a
+/// local day or week), less its breaks (a break still running ends at
+/// `now`). The stored record leaves an open interval out of the totals
+/// until it is closed; the person clocked in still wants to see the time
+/// so far.
+#[must_use]
+pub fn open_work_within(
+    start: DateTime<Utc>,
+    breaks: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
+    now: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> chrono::Duration {
+    let clip = |a: DateTime<Utc>, b: DateTime<Utc>| {
+        let (a, b) = (a.max(from), b.min(to).min(now));
+        (b - a).max(chrono::Duration::zero())
+    };
+    let paused: chrono::Duration = breaks
+        .iter()
+        .map(|(a, b)| clip(*a, b.unwrap_or(now)))
+        .fold(chrono::Duration::zero(), |acc, d| acc + d);
+    (clip(start, now) - paused).max(chrono::Duration::zero())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,6 +416,24 @@ mod tests {
         assert_eq!(status_anchor(&latest, true, &[]), Some(seven));
         // Read incompletely, 07:00 is the earliest instant read: no anchor.
         assert_eq!(status_anchor(&latest, false, &[]), None);
+    }
+
+    #[test]
+    fn open_work_counts_to_now_within_the_day_less_breaks() {
+        let t = |h, m| Utc.with_ymd_and_hms(2026, 11, 19, h, m, 0).unwrap();
+        let day = (t(0, 0), t(0, 0) + chrono::Duration::days(1));
+        let breaks = [(t(11, 0), Some(t(11, 30))), (t(13, 0), None)];
+        // 08:00 to 13:20, less 30 min and the 20 min of the running break.
+        assert_eq!(
+            open_work_within(t(8, 0), &breaks, t(13, 20), day.0, day.1),
+            chrono::Duration::minutes(270)
+        );
+        // Begun before midnight: only today's part counts.
+        let yesterday = t(0, 0) - chrono::Duration::hours(2);
+        assert_eq!(
+            open_work_within(yesterday, &[], t(1, 0), day.0, day.1),
+            chrono::Duration::minutes(60)
+        );
     }
 
     proptest! {

@@ -13,14 +13,15 @@ use super::error::WebError;
 use super::i18n::word;
 use super::session::Person;
 use super::view;
-use crate::domain::event::Change;
+use crate::domain::event::{Change, Location};
 use crate::usecase::record::{self, EventFate, FullRecord};
+
+#[derive(Serialize)]
+struct Empty {}
 
 /// `GET /data`.
 pub async fn page(State(_state): State<WebState>, person: Person) -> Result<Response, WebError> {
     person.own()?;
-    #[derive(Serialize)]
-    struct Empty {}
     let l = person.locale;
     Ok(view::render(
         StatusCode::OK,
@@ -57,7 +58,7 @@ fn change_json(c: &Change) -> serde_json::Value {
             occurred_at,
             location,
         } => json!({"add": {"kind": kind.as_str(), "occurred_at": occurred_at.to_rfc3339(),
-                             "location": location.map(|l| l.as_str())}}),
+                             "location": location.map(Location::as_str)}}),
         Change::Void { target } => json!({"void": {"event_id": target.to_string()}}),
         Change::Move {
             target,
@@ -85,7 +86,7 @@ fn to_json(r: &FullRecord) -> serde_json::Value {
             let (fate, moved_to) = fate(&ev.fate);
             json!({"event_id": ev.id.to_string(), "kind": ev.kind.as_str(),
                    "occurred_at": ev.occurred_at.to_rfc3339(),
-                   "location": ev.location.map(|l| l.as_str()), "source": ev.source,
+                   "location": ev.location.map(Location::as_str), "source": ev.source,
                    "fate": fate, "moved_to": moved_to})
         }).collect::<Vec<_>>(),
         "amendments": r.amendments.iter().map(|a| json!({
@@ -111,7 +112,7 @@ fn to_json(r: &FullRecord) -> serde_json::Value {
     })
 }
 
-fn download(content_type: &'static str, name: String, body: String) -> Response {
+fn download(content_type: &'static str, name: &str, body: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
@@ -131,7 +132,7 @@ pub async fn json(State(state): State<WebState>, person: Person) -> Result<Respo
     let body = serde_json::to_string_pretty(&to_json(&r)).unwrap_or_default();
     Ok(download(
         "application/json",
-        format!("tidsvakt-{}.json", r.employee.fields.external_id),
+        &format!("tidsvakt-{}.json", r.employee.fields.external_id),
         body,
     ))
 }
@@ -209,7 +210,7 @@ pub async fn csv(State(state): State<WebState>, person: Person) -> Result<Respon
     }
     Ok(download(
         "text/csv; charset=utf-8",
-        format!("tidsvakt-{}.csv", r.employee.fields.external_id),
+        &format!("tidsvakt-{}.csv", r.employee.fields.external_id),
         out,
     ))
 }

@@ -113,6 +113,7 @@ fn parse_date(l: Locale, s: &str) -> Result<NaiveDate, WebError> {
         .ok_or(WebError::NotFound(l))
 }
 
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)] // one view model; the form's state travels with it
 async fn render_day(
     state: &WebState,
     person: &Person,
@@ -166,7 +167,7 @@ async fn render_day(
                 time: format::clock(tz, e.occurred_at),
                 kind: format::event_kind(l, kind_of(e.kind)).into(),
                 location: format::location(l, location_of(e.location)).into(),
-                source: e.source.clone(),
+                source: format::source(l, &e.source),
                 fate,
                 struck,
                 live: e.fate != EventFate::Voided,
@@ -223,7 +224,7 @@ async fn render_day(
                     format::instant(l, tz, *occurred_at)
                 ),
             },
-            who: a.author.clone(),
+            who: format::author(l, &a.author),
             when: format::instant(l, tz, a.created_at),
             why: a.request.reason.clone(),
         })
@@ -348,6 +349,7 @@ fn msg(l: Locale, nb: &str, en: &str) -> String {
 }
 
 /// `POST /time/{date}`: one correction of the person's own day.
+#[allow(clippy::too_many_lines)] // every field's check, in the form's order
 pub async fn correct(
     State(state): State<WebState>,
     person: Person,

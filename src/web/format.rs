@@ -117,6 +117,34 @@ pub fn browser(user_agent: &str) -> String {
     }
 }
 
+/// "Kari Nordmann (EMPLOYEE)" with the role in the reader's language.
+pub fn author(locale: Locale, author: &str) -> String {
+    let roles = [
+        ("(EMPLOYEE)", "(ansatt)", "(employee)"),
+        ("(MANAGER)", "(leder)", "(manager)"),
+        ("(ADMIN)", "(administrator)", "(administrator)"),
+        ("(CLOCK)", "(stemplingsur)", "(time clock)"),
+        ("(PAYROLL)", "(lønn)", "(payroll)"),
+    ];
+    for (raw, nb, en) in roles {
+        if let Some(name) = author.strip_suffix(raw) {
+            return format!("{name}{}", if locale == Locale::Nb { nb } else { en });
+        }
+    }
+    author.to_owned()
+}
+
+/// Where an event came from: the device as sent, or ours in words.
+pub fn source(locale: Locale, device: &str) -> String {
+    match (device, locale) {
+        ("web", Locale::Nb) => "nettleser".into(),
+        ("web", Locale::En) => "browser".into(),
+        ("correction", Locale::Nb) => "rettelse".into(),
+        ("correction", Locale::En) => "correction".into(),
+        _ => device.to_owned(),
+    }
+}
+
 /// The percentage a bar is filled, 0..=100.
 pub fn percent(used: i64, limit: i64) -> i64 {
     if limit <= 0 {

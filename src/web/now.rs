@@ -62,6 +62,7 @@ pub fn monday(day: NaiveDate) -> NaiveDate {
 }
 
 /// `GET /`.
+#[allow(clippy::too_many_lines)] // one view model, laid out field by field
 pub async fn page(
     State(state): State<WebState>,
     person: Person,
@@ -120,6 +121,7 @@ pub async fn page(
         .iter()
         .find(|d| d.date.as_ref() == Some(&today_pb));
     let totals = week.totals.clone().unwrap_or_default();
+    let so_far = open_minutes(&week, tz, today, now);
     let state_kind = pb::ClockState::try_from(status.state).unwrap_or(pb::ClockState::ClockedOut);
     let (state_key, state_text) = match state_kind {
         pb::ClockState::Working => ("working", word(l, "state_working")),
@@ -150,9 +152,9 @@ pub async fn page(
             Some("duplicate") => word(l, "recorded_dup").into(),
             _ => String::new(),
         },
-        today_worked: format::minutes(l, day.map_or(0, |d| d.worked_minutes)),
+        today_worked: format::minutes(l, day.map_or(0, |d| d.worked_minutes) + so_far.0),
         today_scheduled: format::minutes(l, day.map_or(0, |d| d.scheduled_minutes)),
-        week_worked: format::minutes(l, totals.worked_minutes),
+        week_worked: format::minutes(l, totals.worked_minutes + so_far.1),
         week_scheduled: format::minutes(l, totals.scheduled_minutes),
         exempt: headroom.exempt,
         limits: headroom.limits.iter().map(|h| limit_view(l, h)).collect(),
@@ -193,6 +195,46 @@ pub async fn page(
         word(l, "now_title"),
         &v,
     ))
+}
+
+/// Minutes of the interval still open, today and this week, up to now.
+fn open_minutes(
+    week: &pb::GetTimesheetResponse,
+    tz: chrono_tz::Tz,
+    today: NaiveDate,
+    now: chrono::DateTime<Utc>,
+) -> (i64, i64) {
+    use chrono::TimeZone as _;
+    let Some(open) = week.days.iter().flat_map(|d| &d.intervals).find(|i| i.open) else {
+        return (0, 0);
+    };
+    let Some(start) = format::ts(open.start.as_ref()) else {
+        return (0, 0);
+    };
+    let breaks: Vec<_> = open
+        .breaks
+        .iter()
+        .filter_map(|b| Some((format::ts(b.start.as_ref())?, format::ts(b.end.as_ref()))))
+        .collect();
+    let midnight = |d: NaiveDate| {
+        tz.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map_or(now, |t| t.with_timezone(&Utc))
+    };
+    let within = |from: NaiveDate, to: NaiveDate| {
+        crate::domain::clock_status::open_work_within(
+            start,
+            &breaks,
+            now,
+            midnight(from),
+            midnight(to),
+        )
+        .num_minutes()
+    };
+    (
+        within(today, today + Duration::days(1)),
+        within(monday(today), monday(today) + Duration::days(7)),
+    )
 }
 
 /// "08:15" today, "tomorrow 06:30", or the full date otherwise.

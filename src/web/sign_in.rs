@@ -151,21 +151,18 @@ pub async fn request_link(
 ) -> Result<Response, WebError> {
     check_pre(&jar, &f.csrf, locale)?;
     let next = safe_next(Some(&f.next));
-    let email = match parse_email("email", f.email.trim()) {
-        Ok(e) => e,
-        Err(_) => {
-            let v = SignInView {
-                email: f.email.chars().take(254).collect(),
-                error: match locale {
-                    Locale::Nb => "Skriv inn en e-postadresse, for eksempel kari@firma.no.",
-                    Locale::En => "Enter an email address, for example kari@company.com.",
-                }
-                .into(),
-                next,
-                pre: f.csrf,
-            };
-            return Ok(sign_in_page(StatusCode::UNPROCESSABLE_ENTITY, locale, &v));
-        }
+    let Ok(email) = parse_email("email", f.email.trim()) else {
+        let v = SignInView {
+            email: f.email.chars().take(254).collect(),
+            error: match locale {
+                Locale::Nb => "Skriv inn en e-postadresse, for eksempel kari@firma.no.",
+                Locale::En => "Enter an email address, for example kari@company.com.",
+            }
+            .into(),
+            next,
+            pre: f.csrf,
+        };
+        return Ok(sign_in_page(StatusCode::UNPROCESSABLE_ENTITY, locale, &v));
     };
     let now = state.ctx.clock.now();
     for (key, rule) in [
@@ -248,13 +245,14 @@ async fn send_link(state: &WebState, employee: &Employee, next: &str) -> anyhow:
         locale,
     };
     state.mailer.send(&env, &rendered).await?;
-    match &state.settings.eml_dir {
-        Some(dir) => tracing::info!(
+    if let Some(dir) = &state.settings.eml_dir {
+        tracing::info!(
             employee_id = %employee.id,
             file = %dir.join(format!("{}@{}.eml", link.id, state.mailer.from_domain())).display(),
             "sign-in link written to the outbox folder"
-        ),
-        None => tracing::info!(employee_id = %employee.id, "sign-in link sent"),
+        );
+    } else {
+        tracing::info!(employee_id = %employee.id, "sign-in link sent");
     }
     Ok(())
 }

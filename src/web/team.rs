@@ -71,7 +71,14 @@ pub async fn page(State(state): State<WebState>, person: Person) -> Result<Respo
                 .iter()
                 .map(|h| LimitCell {
                     name: names::name(&h.rule_id, l).into(),
-                    left: format::minutes(l, h.remaining_minutes.max(0)),
+                    left: match l {
+                        crate::domain::employee::Locale::Nb => {
+                            format!("{} igjen", format::minutes(l, h.remaining_minutes.max(0)))
+                        }
+                        crate::domain::employee::Locale::En => {
+                            format!("{} left", format::minutes(l, h.remaining_minutes.max(0)))
+                        }
+                    },
                     percent: format::percent(h.used_minutes, h.limit_minutes),
                     tone: if h.remaining_minutes <= 0 {
                         "violation"

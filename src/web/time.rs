@@ -284,6 +284,7 @@ pub fn pb_date(d: Option<&pb::LocalDate>) -> Option<NaiveDate> {
 }
 
 /// Reads the timesheet through the use case and lays it out.
+#[allow(clippy::too_many_lines)] // one view model, laid out field by field
 async fn render_time(
     ctx: &Ctx,
     person: &Person,

@@ -1,11 +1,11 @@
 //! A real browser for the API tests: Debian's chromium, driven over
-//! WebDriver by `fantoccini` through a chromedriver of the test's own.
+//! `WebDriver` by `fantoccini` through a chromedriver of the test's own.
 //!
 //! - Each [`Browser`] starts one chromedriver on a free loopback port, in a
 //!   process group of its own, with a fresh profile directory; dropping it
 //!   kills the group (chromedriver and the chromium it started), so a
 //!   failed test leaves no browser behind.
-//! - The viewport is set with the DevTools protocol (chromedriver's
+//! - The viewport is set with the `DevTools` protocol (chromedriver's
 //!   `goog/cdp/execute`): a 360×800 phone, or a 1280×900 desktop for a
 //!   screenshot. A window cannot be made narrower than 500 px, a viewport
 //!   can.
@@ -21,8 +21,8 @@
 #![allow(dead_code)]
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -100,7 +100,7 @@ impl Viewport {
     }
 }
 
-/// A DevTools command through chromedriver.
+/// A `DevTools` command through chromedriver.
 #[derive(Debug)]
 struct Cdp {
     cmd: &'static str,
@@ -132,7 +132,7 @@ impl WebDriverCompatibleCommand for Cdp {
 struct Driver {
     child: Child,
     port: u16,
-    _profile: TempDir,
+    profile: TempDir,
 }
 
 impl Drop for Driver {
@@ -177,7 +177,7 @@ async fn start_driver() -> Driver {
                 return Driver {
                     child,
                     port,
-                    _profile: profile,
+                    profile,
                 };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -234,7 +234,7 @@ impl Browser {
     /// A phone-sized browser on `app`'s web server.
     pub async fn open(app: &TestApp) -> Browser {
         let driver = start_driver().await;
-        let caps = capabilities(driver._profile.path());
+        let caps = capabilities(driver.profile.path());
         let mut last = None;
         let mut client = None;
         // chromedriver may accept the connection before it serves sessions.
@@ -265,7 +265,7 @@ impl Browser {
         browser
     }
 
-    /// Ends the WebDriver session (chromium quits), then chromedriver.
+    /// Ends the `WebDriver` session (chromium quits), then chromedriver.
     pub async fn close(self) {
         let Browser { client, driver, .. } = self;
         let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
@@ -397,9 +397,7 @@ impl Browser {
             .at_most(PATIENCE)
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| {
-                panic!("no element {css} on {}: {e}", self.base)
-            })
+            .unwrap_or_else(|e| panic!("no element {css} on {}: {e}", self.base))
     }
 
     /// Every element matching `css` now.
@@ -418,7 +416,10 @@ impl Browser {
     /// Types `text` into the field `css` (cleared first).
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;
-        field.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        field
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
         field
             .send_keys(text)
             .await
@@ -451,8 +452,35 @@ impl Browser {
             .unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
     }
 
-    /// Clicks `css`; a submit button waits for the next page.
+    /// Clicks `css` and waits until the page it leads to has loaded (a
+    /// submit button or a link); for a click that stays on the page, use
+    /// [`Browser::click_here`].
     pub async fn click(&self, css: &str) {
+        self.js("window.__tvOld = true; return null;", vec![]).await;
+        self.click_here(css).await;
+        let started = Instant::now();
+        loop {
+            let v = self
+                .client
+                .execute(
+                    "return !window.__tvOld && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            if matches!(v, Ok(Value::Bool(true))) {
+                return;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "clicking {css} led to no new page (still {})",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Clicks `css` (a radio button, a checkbox).
+    pub async fn click_here(&self, css: &str) {
         self.find(css)
             .await
             .click()
@@ -492,15 +520,26 @@ impl Browser {
             .map(|c| c.value().to_owned())
     }
 
-    /// Replaces the session cookie with `value` (a forged one).
+    /// Replaces the session cookie with `value` (a forged one), as the
+    /// server would have set it (`HttpOnly`, so through `DevTools`).
     pub async fn set_session_cookie(&self, value: &str) {
-        let _ = self.client.delete_cookie("tv_session").await;
-        let mut c = fantoccini::cookies::Cookie::new("tv_session", value.to_owned());
-        c.set_path("/");
-        self.client
-            .add_cookie(c)
-            .await
-            .expect("the forged cookie is set");
+        let url = format!("{}/", self.base);
+        self.cdp(
+            "Network.deleteCookies",
+            json!({ "name": "tv_session", "url": url }),
+        )
+        .await;
+        let set = self
+            .cdp(
+                "Network.setCookie",
+                json!({
+                    "name": "tv_session", "value": value, "url": url, "path": "/",
+                    "httpOnly": true, "sameSite": "Lax"
+                }),
+            )
+            .await;
+        assert_eq!(set["success"], json!(true), "the cookie is set: {set}");
+        assert_eq!(self.session_cookie().await.as_deref(), Some(value));
     }
 
     /// Saves the page as `docs/screenshots/<page>-phone.png` and
@@ -514,8 +553,13 @@ impl Browser {
         std::fs::create_dir_all(&dir).expect("docs/screenshots");
         for v in [Viewport::Phone, Viewport::Desktop] {
             self.viewport(v).await;
-            // Scrolled to the top, so every page is shown from its start.
-            self.js("window.scrollTo(0, 0); return null;", vec![]).await;
+            // From the top, or from the part a link's #fragment names.
+            self.js(
+                "const t = location.hash && document.getElementById(location.hash.slice(1)); \
+                 if (t) { t.scrollIntoView(); } else { window.scrollTo(0, 0); } return null;",
+                vec![],
+            )
+            .await;
             let png = self
                 .client
                 .screenshot()
@@ -544,8 +588,7 @@ pub async fn sign_in_link(app: &TestApp, address: &str, nth: usize) -> String {
     let mail = got
         .iter()
         .map(|m| crate::smtp::parse(&m.raw))
-        .filter(|m| m.to.iter().any(|t| t.email == address))
-        .next_back()
+        .rfind(|m| m.to.iter().any(|t| t.email == address))
         .unwrap_or_else(|| panic!("no email to {address}"));
     assert_eq!(mail.subject, "Logg inn i Tidsvakt", "{}", mail.text);
     link_in(&mail.text, &app.web_url)
@@ -566,10 +609,7 @@ pub fn link_in(text: &str, web_url: &str) -> String {
         .take_while(|c| *c != '&')
         .collect();
     assert_eq!(token.len(), 64, "a 256-bit token in hex: {link}");
-    assert!(
-        token.bytes().all(|b| b.is_ascii_hexdigit()),
-        "hex: {link}"
-    );
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "hex: {link}");
     link
 }
 

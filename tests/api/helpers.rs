@@ -120,6 +120,8 @@ pub type AdminClient = AdminServiceClient<InterceptedService<Channel, Bearer>>;
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub addr: String,
+    /// The web pages' base, like `http://127.0.0.1:PORT` (no trailing slash).
+    pub web_url: String,
     /// The service's clock; tests move it instead of sleeping.
     pub clock: Arc<ManualClock>,
     /// The store the server writes to, for checking what was stored.
@@ -231,6 +233,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
         .secret
         .clone();
     let addr = format!("http://{}", app.local_addr());
+    let web_url = app.public_url().to_owned();
     let store = app.store();
     let jobs = app.jobs();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -244,6 +247,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
         .expect("server answers");
     TestApp {
         addr,
+        web_url,
         clock,
         store,
         admin_token,

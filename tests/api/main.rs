@@ -5,10 +5,13 @@
 // A table of bad inputs reads best as one function.
 #![allow(clippy::too_many_lines)]
 
+mod browser_harness;
 mod helpers;
 mod smtp;
+mod web_client;
 
 mod admin;
+mod browser;
 mod clock;
 mod digest;
 mod durability;
@@ -24,3 +27,4 @@ mod policy;
 mod service;
 mod timesheet;
 mod tokens;
+mod web;

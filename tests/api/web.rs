@@ -537,8 +537,8 @@ async fn mutes_change_only_optional_kinds(app: TestApp) {
 }
 
 /// One policy for both doors: for each pair of reader and record, the page
-/// answers what the RPC answers (OK ↔ 200, PERMISSION_DENIED ↔ 403,
-/// NOT_FOUND ↔ 404).
+/// answers what the RPC answers (`OK` ↔ 200, `PERMISSION_DENIED` ↔ 403,
+/// `NOT_FOUND` ↔ 404).
 async fn pages_and_rpcs_share_one_authorization(app: TestApp) {
     let boss = employee(&app, "M1", "").await;
     let kari = employee(&app, "K1", &boss.employee_id).await;

@@ -4,6 +4,7 @@
 //! rendering is left out (the browser tests cover that).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -99,14 +100,15 @@ impl Browser {
             self.user_agent
         );
         if !cookie.is_empty() {
-            head.push_str(&format!("Cookie: {cookie}\r\n"));
+            let _ = write!(head, "Cookie: {cookie}\r\n");
         }
         let body = body.unwrap_or_default();
         if method == "POST" {
-            head.push_str(&format!(
+            let _ = write!(
+                head,
                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
                 body.len()
-            ));
+            );
         }
         head.push_str("\r\n");
         stream.write_all(head.as_bytes()).await.unwrap();
