@@ -924,3 +924,228 @@ crate::both_backends!(
     list_nudges_is_for_the_employee_their_manager_and_admins,
     mute_rejects_bad_input_and_other_peoples_tokens,
 );
+
+/// The public base URL the link tests give their jobs.
+pub const BASE: &str = "https://tid.example.com";
+
+/// Jobs of a replica whose emails carry links (the test app's own have no
+/// public URL).
+pub async fn jobs_with_links(app: &TestApp) -> std::sync::Arc<tidsvakt::jobs::Jobs> {
+    app.replica_jobs_with(tidsvakt::jobs::JobSettings {
+        app_url: Some(BASE.to_owned()),
+        ..tidsvakt::jobs::JobSettings::default()
+    })
+    .await
+}
+
+/// No internal rule id (`no.daily_rest`, `pol.night`) in any part.
+pub fn assert_no_rule_ids(m: &ParsedMail) {
+    for part in [&m.subject, &m.text, &m.html] {
+        let ids: Vec<&str> = part
+            .split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+            .filter(|w| tidsvakt::mail::copy::is_rule_id(w))
+            .collect();
+        assert!(ids.is_empty(), "rule ids {ids:?} in {part}");
+        assert!(!part.contains("Tidsvakt policy"), "{part}");
+    }
+}
+
+fn finding_of(ns: &[pb::Nudge], category: &str) -> String {
+    ns.iter()
+        .find(|n| n.category == category)
+        .unwrap_or_else(|| panic!("no {category} nudge in {ns:?}"))
+        .finding_id
+        .clone()
+}
+
+async fn every_email_links_to_where_the_reader_can_act(app: TestApp) {
+    let manager = app.create_employee("M1").await;
+    let e = app
+        .create_employee_managed_by("E1", &manager.employee_id)
+        .await;
+    // Thu 19 November 21:00: Tuesday's evening into the night, and too
+    // short a rest before Wednesday (rest at Wed 09:00), told Friday 07:00.
+    short_rest(&app, &e.employee_id).await;
+    let ns = list(&app, &e.employee_id).await;
+    let jobs = jobs_with_links(&app).await;
+    app.clock.set(oslo(11, 20, 7, 0));
+    assert_eq!(jobs.run_outbox_once().await.unwrap().sent, 1);
+    let m = &mails_to(&app, "e1@example.no")[0];
+    let rest = finding_of(&ns, "rest");
+    let to_finding = format!("{BASE}/time/2026-11-18#finding-{rest}");
+    for link in [
+        to_finding.as_str(),
+        &format!("{BASE}/messages#mute-night"),
+        &format!("{BASE}/messages"),
+    ] {
+        assert!(m.text.contains(link), "text lacks {link}: {}", m.text);
+        assert!(
+            m.html.contains(&format!("href=\"{link}\"")),
+            "html lacks {link}"
+        );
+    }
+    assert!(
+        !m.text.contains("#mute-rest"),
+        "a legal category has no mute link: {}",
+        m.text
+    );
+    assert_no_rule_ids(m);
+    assert!(
+        m.text.contains("Kilde: arbeidsmiljøloven § 10-8 (1)"),
+        "{}",
+        m.text
+    );
+
+    app.clock.set(oslo(11, 21, 7, 0));
+    assert_eq!(jobs.run_outbox_once().await.unwrap().sent, 1);
+    let to_manager = &mails_to(&app, "m1@example.no")[0];
+    let theirs = format!(
+        "{BASE}/people/{}/time/2026-11-18#finding-{rest}",
+        e.employee_id
+    );
+    for link in [theirs, format!("{BASE}/team")] {
+        assert!(to_manager.text.contains(&link), "{}", to_manager.text);
+        assert!(to_manager.html.contains(&format!("href=\"{link}\"")));
+    }
+    assert_no_rule_ids(to_manager);
+    assert!(to_manager.text.starts_with("Hei Employee,"));
+    // The work was on Wednesday; the batch is Friday's, sent on Saturday.
+    assert!(
+        to_manager
+            .subject
+            .starts_with("Arbeidstid onsdag 18. november:"),
+        "{}",
+        to_manager.subject
+    );
+
+    // Without a public URL, no links (the app's own jobs have none).
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &e.employee_id, 23).await;
+    list(&app, &e.employee_id).await;
+    assert_eq!(send_due(&app).await, 1);
+    let plain = mails_to(&app, "e1@example.no").pop().unwrap();
+    assert!(
+        !plain.text.contains("http") && !plain.html.contains("href="),
+        "{}",
+        plain.text
+    );
+}
+
+async fn the_same_hours_are_told_once_and_the_law_first(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    // Thu 19 November 21:00 (quiet): a long day on Monday; then Tuesday's
+    // evening, night and short rest; then Thursday's missing break.
+    long_day(&app, &e.employee_id, 11, 16).await;
+    short_rest(&app, &e.employee_id).await;
+    no_break(&app, &e.employee_id, 19).await;
+    let ns = list(&app, &e.employee_id).await;
+    let mut told = categories(&ns, pb::NudgeAudience::Employee);
+    told.dedup();
+    assert_eq!(told, ["breaks", "core_hours", "long_day", "night", "rest"]);
+    app.clock.set(oslo(11, 20, 7, 0));
+    send_due(&app).await;
+    let m = &mails_to(&app, "e1@example.no")[0];
+    let t = &m.text;
+    assert_eq!(
+        t.matches("\n## ").count(),
+        3,
+        "five findings, three items: {t}"
+    );
+    let rest = t.find("## For kort hvile").expect("the rest item");
+    let breaks = t.find("## Arbeid uten pause").expect("the break item");
+    let long = t.find("## Lange arbeidsdager").expect("the long day");
+    assert!(
+        rest < breaks && breaks < long,
+        "violations first, by day: {t}"
+    );
+    // Tuesday's hours once, listing all that was seen in them.
+    assert!(
+        t.contains("tirsdag 17. november 13:00 – onsdag 18. november 16:30"),
+        "{t}"
+    );
+    let tuesday = &t[rest..breaks];
+    for seen in [
+        "- For kort hvile: ",
+        "- Arbeid om natten: ",
+        "- Utenfor kjernetiden: ",
+    ] {
+        assert!(tuesday.contains(seen), "{seen} in {tuesday}");
+    }
+    assert!(!t[breaks..].contains("Arbeid om natten"), "{t}");
+    assert_eq!(
+        m.subject,
+        "Om arbeidstiden din: For kort hvile og 2 ting til"
+    );
+    assert_no_rule_ids(m);
+}
+
+async fn nudges_due_together_leave_as_one_email(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    // Thu 19 November 21:00 (quiet): two decisions, two stored messages,
+    // both due at 07:00.
+    long_day(&app, &e.employee_id, 11, 16).await;
+    list(&app, &e.employee_id).await;
+    no_break(&app, &e.employee_id, 19).await;
+    let ns = list(&app, &e.employee_id).await;
+    assert_eq!(ns.len(), 2);
+    app.clock.set(oslo(11, 20, 7, 0));
+    assert_eq!(send_due(&app).await, 2, "both messages are sent…");
+    let sent = mails_to(&app, "e1@example.no");
+    assert_eq!(sent.len(), 1, "…in one email");
+    assert!(
+        sent[0].text.find("## Arbeid uten pause").unwrap()
+            < sent[0].text.find("## Lange arbeidsdager").unwrap(),
+        "the law first, though the long day was decided first: {}",
+        sent[0].text
+    );
+    let ns = list(&app, &e.employee_id).await;
+    assert!(ns.iter().all(
+        |n| n.message_status == pb::MessageStatus::Sent as i32 && n.subject == sent[0].subject
+    ));
+    assert_eq!(send_due(&app).await, 0);
+}
+
+async fn a_managers_alerts_due_together_are_one_email_dated_by_the_work(app: TestApp) {
+    let manager = app.create_employee("M1").await;
+    let a = app
+        .create_employee_managed_by("A1", &manager.employee_id)
+        .await;
+    // Monday's and Tuesday's breaks: two batches, due Tuesday and
+    // Wednesday 07:00. The outbox does not run until Wednesday.
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &a.employee_id, 23).await;
+    list(&app, &a.employee_id).await;
+    app.clock.set(oslo(11, 24, 15, 0));
+    no_break(&app, &a.employee_id, 24).await;
+    list(&app, &a.employee_id).await;
+    app.clock.set(oslo(11, 25, 7, 0));
+    send_due(&app).await;
+    let sent = mails_to(&app, "m1@example.no");
+    assert_eq!(
+        sent.len(),
+        1,
+        "{:?}",
+        sent.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let m = &sent[0];
+    assert!(
+        m.subject
+            .starts_with("Arbeidstid 23.–24. november: 2 brudd"),
+        "{}",
+        m.subject
+    );
+    assert_eq!(
+        m.text.matches("* Arbeid uten pause").count(),
+        2,
+        "{}",
+        m.text
+    );
+    assert_eq!(send_due(&app).await, 0);
+}
+
+crate::both_backends!(
+    every_email_links_to_where_the_reader_can_act,
+    the_same_hours_are_told_once_and_the_law_first,
+    nudges_due_together_leave_as_one_email,
+    a_managers_alerts_due_together_are_one_email_dated_by_the_work,
+);
