@@ -243,20 +243,19 @@ impl Renderer<'_> {
             if told.iter().any(|(_, t)| t.finding.id == f.id) {
                 continue;
             }
-            let subject = match subjects.iter().position(|s| s.id == n.employee) {
-                Some(k) => k,
-                None => {
-                    let e = self.store.employee(m.org, n.employee).await?;
-                    subjects.push(Subject {
-                        id: n.employee,
-                        name: e
-                            .as_ref()
-                            .map(|e| e.fields.name.clone())
-                            .unwrap_or_default(),
-                        tz: e.map_or(to.fields.time_zone, |e| e.fields.time_zone),
-                    });
-                    subjects.len() - 1
-                }
+            let subject = if let Some(k) = subjects.iter().position(|s| s.id == n.employee) {
+                k
+            } else {
+                let e = self.store.employee(m.org, n.employee).await?;
+                subjects.push(Subject {
+                    id: n.employee,
+                    name: e
+                        .as_ref()
+                        .map(|e| e.fields.name.clone())
+                        .unwrap_or_default(),
+                    tz: e.map_or(to.fields.time_zone, |e| e.fields.time_zone),
+                });
+                subjects.len() - 1
             };
             let mut seen = f.explanation.clone();
             if m.kind == MessageKind::ManagerAlerts
@@ -276,28 +275,7 @@ impl Renderer<'_> {
         if told.is_empty() {
             return Ok(None);
         }
-        let mut items = Vec::new();
-        let mut days: Vec<NaiveDate> = Vec::new();
-        for (k, subject) in subjects.iter().enumerate() {
-            let theirs: Vec<&Told1<'_>> = told
-                .iter()
-                .filter(|(s, _)| *s == k)
-                .map(|(_, t)| t)
-                .collect();
-            let shapes: Vec<Told> = theirs
-                .iter()
-                .map(|t| Told {
-                    severity: t.finding.severity,
-                    at: t.finding.at,
-                    intervals: t.finding.evidence.iter().map(|e| e.interval).collect(),
-                })
-                .collect();
-            for g in group_findings(&shapes) {
-                let members: Vec<&Told1<'_>> = g.iter().map(|i| theirs[*i]).collect();
-                days.push(local_date(subject.tz, members[0].finding.at));
-                items.push(self.item(&members, subject, m.kind, to));
-            }
-        }
+        let (mut items, days) = self.items(&told, &subjects, m.kind, to);
         // Legal items first across the whole email, as within each person.
         items.sort_by_key(|i| severity_rank(&i.severity));
         let common = common(to, self.app_url);
@@ -323,6 +301,40 @@ impl Renderer<'_> {
             })?
         };
         Ok(Some((rendered, parts)))
+    }
+
+    /// The items of an email: per person, their findings grouped by the
+    /// hours they are about; and the local day of each item's work.
+    fn items(
+        &self,
+        told: &[(usize, Told1<'_>)],
+        subjects: &[Subject],
+        kind: MessageKind,
+        to: &Employee,
+    ) -> (Vec<Item>, Vec<NaiveDate>) {
+        let mut items = Vec::new();
+        let mut days: Vec<NaiveDate> = Vec::new();
+        for (k, subject) in subjects.iter().enumerate() {
+            let theirs: Vec<&Told1<'_>> = told
+                .iter()
+                .filter(|(s, _)| *s == k)
+                .map(|(_, t)| t)
+                .collect();
+            let shapes: Vec<Told> = theirs
+                .iter()
+                .map(|t| Told {
+                    severity: t.finding.severity,
+                    at: t.finding.at,
+                    intervals: t.finding.evidence.iter().map(|e| e.interval).collect(),
+                })
+                .collect();
+            for g in group_findings(&shapes) {
+                let members: Vec<&Told1<'_>> = g.iter().map(|i| theirs[*i]).collect();
+                days.push(local_date(subject.tz, members[0].finding.at));
+                items.push(self.item(&members, subject, kind, to));
+            }
+        }
+        (items, days)
     }
 
     /// One item: findings about the same hours of one person, the most

@@ -218,9 +218,9 @@ fn en(category: &str) -> Option<Texts> {
 
 /// A finding's citation as a reader should see it: the law in words, in
 /// the reader's language, and never an internal rule id. The engine's
-/// citations name their rule for the record ("Tidsvakt policy
-/// pol.evening", "arbeidsmiljøloven § 10-7; Tidsvakt policy
-/// pol.missing_clock_out"); an email keeps the law and says plainly when
+/// citations name their rule for the record (`Tidsvakt policy
+/// pol.evening`, `arbeidsmiljøloven § 10-7; Tidsvakt policy
+/// pol.missing_clock_out`); an email keeps the law and says plainly when
 /// something is Tidsvakt's own advice rather than the law.
 #[must_use]
 pub fn citation(raw: &str, locale: Locale) -> String {

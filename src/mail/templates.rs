@@ -412,12 +412,12 @@ mod tests {
     fn links_appear_only_with_a_public_url() {
         let t = templates();
         for locale in [Locale::Nb, Locale::En] {
-            let (n, a, r, d) = without_links(locale);
+            let (nudge, alerts, reminder, digest) = without_links(locale);
             for m in [
-                t.nudge(&n).unwrap(),
-                t.manager_alerts(&a).unwrap(),
-                t.reminder(&r).unwrap(),
-                t.digest(&d).unwrap(),
+                t.nudge(&nudge).unwrap(),
+                t.manager_alerts(&alerts).unwrap(),
+                t.reminder(&reminder).unwrap(),
+                t.digest(&digest).unwrap(),
             ] {
                 assert!(
                     !m.html.contains("href=") && !m.text.contains("http"),
@@ -429,6 +429,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::many_single_char_names)] // One view and its rendering per kind.
     fn every_email_links_to_where_the_reader_can_act() {
         let t = templates();
         for locale in [Locale::Nb, Locale::En] {

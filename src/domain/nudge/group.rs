@@ -37,8 +37,6 @@ pub struct Told {
 /// finding (then by `at`, then by index, so the order is total).
 #[must_use]
 pub fn group(told: &[Told]) -> Vec<Vec<usize>> {
-    // Union-find over findings that share an evidence interval.
-    let mut parent: Vec<usize> = (0..told.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
             parent[i] = parent[parent[i]];
@@ -46,6 +44,8 @@ pub fn group(told: &[Told]) -> Vec<Vec<usize>> {
         }
         i
     }
+    // Union-find over findings that share an evidence interval.
+    let mut parent: Vec<usize> = (0..told.len()).collect();
     let joins = |t: &Told| !t.intervals.is_empty() && t.intervals.len() <= SHIFT_SCALE;
     for a in 0..told.len() {
         if !joins(&told[a]) {
@@ -69,12 +69,11 @@ pub fn group(told: &[Told]) -> Vec<Vec<usize>> {
     let mut roots: Vec<usize> = Vec::new();
     for i in 0..told.len() {
         let r = root(&mut parent, i);
-        match roots.iter().position(|x| *x == r) {
-            Some(k) => groups[k].push(i),
-            None => {
-                roots.push(r);
-                groups.push(vec![i]);
-            }
+        if let Some(k) = roots.iter().position(|x| *x == r) {
+            groups[k].push(i);
+        } else {
+            roots.push(r);
+            groups.push(vec![i]);
         }
     }
     let key = |i: &usize| (told[*i].severity, told[*i].at, *i);
