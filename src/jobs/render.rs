@@ -406,7 +406,7 @@ impl Renderer<'_> {
                 to.fields.time_zone,
                 &members.iter().map(|t| t.finding).collect::<Vec<_>>(),
             ),
-            citation: citations.join("; "),
+            citation: crate::mail::copy::join_citations(&citations, locale),
             employee_name: about.name.clone(),
             link: base.map(|b| match kind {
                 MessageKind::ManagerAlerts => links::person_finding(b, about.id, day, &id),

@@ -241,6 +241,44 @@ pub fn citation(raw: &str, locale: Locale) -> String {
     laws.join("; ")
 }
 
+/// Several citations of one email item as one line: sections of the same
+/// act share its name ("arbeidsmiljøloven §§ 10-9 og 10-8 (1)"), and each
+/// source is named once.
+#[must_use]
+pub fn join_citations(citations: &[String], locale: Locale) -> String {
+    let mut acts: Vec<(String, Vec<String>)> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    for c in citations {
+        for part in c.split("; ") {
+            if let Some((act, section)) = part.split_once(" § ") {
+                match acts.iter_mut().find(|(a, _)| a == act) {
+                    Some((_, sections)) if !sections.iter().any(|s| s == section) => {
+                        sections.push(section.to_string());
+                    }
+                    Some(_) => {}
+                    None => acts.push((act.to_string(), vec![section.to_string()])),
+                }
+            } else if !others.iter().any(|o| o == part) {
+                others.push(part.to_string());
+            }
+        }
+    }
+    let and = match locale {
+        Locale::Nb => " og ",
+        Locale::En => " and ",
+    };
+    let mut out: Vec<String> = acts
+        .into_iter()
+        .map(|(act, sections)| match sections.as_slice() {
+            [one] => format!("{act} § {one}"),
+            [init @ .., last] => format!("{act} §§ {}{and}{last}", init.join(", ")),
+            [] => act,
+        })
+        .collect();
+    out.extend(others);
+    out.join("; ")
+}
+
 /// One legal source in the reader's language.
 fn law(part: &str, locale: Locale) -> String {
     // "(record of hours worked)" and the like explain the rule in English
@@ -438,6 +476,35 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn sections_of_one_act_share_its_name() {
+        let c = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            join_citations(
+                &c(&[
+                    "arbeidsmiljøloven § 10-9",
+                    "arbeidsmiljøloven § 10-8 (1)",
+                    "Tidsvakts egne retningslinjer (ikke et lovkrav)",
+                    "arbeidsmiljøloven § 10-9",
+                ]),
+                Locale::Nb
+            ),
+            "arbeidsmiljøloven §§ 10-9 og 10-8 (1); Tidsvakts egne retningslinjer (ikke et lovkrav)"
+        );
+        assert_eq!(
+            join_citations(
+                &c(&[
+                    "Working Environment Act § 10-6 (4)",
+                    "Working Environment Act § 10-8 (1)",
+                    "Working Environment Act § 10-9"
+                ]),
+                Locale::En
+            ),
+            "Working Environment Act §§ 10-6 (4), 10-8 (1) and 10-9"
+        );
+        assert_eq!(join_citations(&c(&["ArbZG § 3"]), Locale::En), "ArbZG § 3");
     }
 
     #[test]

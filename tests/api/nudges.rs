@@ -1143,7 +1143,99 @@ async fn a_managers_alerts_due_together_are_one_email_dated_by_the_work(app: Tes
     assert_eq!(send_due(&app).await, 0);
 }
 
+async fn one_evening_at_home_is_one_item_not_four(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    // Thu 19 November 21:00 (quiet). Three late days at home, no
+    // home-office agreement; Tuesday runs into the night and leaves too
+    // short a rest before Wednesday.
+    let days = [
+        (16, (13, 0), (19, 30), (15, 0)),
+        (17, (13, 0), (22, 30), (17, 0)),
+        (18, (9, 0), (19, 0), (12, 0)),
+    ];
+    let mut clock = app.clock_client(&app.admin_token);
+    for (d, (h0, m0), (h1, m1), (bh, bm)) in days {
+        let at_home = |kind, t| pb::ClockEvent {
+            location: pb::Location::Home as i32,
+            ..event(&e.employee_id, kind, t)
+        };
+        for ev in [
+            at_home(ClockIn, oslo(11, d, h0, m0)),
+            at_home(BreakStart, oslo(11, d, bh, bm)),
+            at_home(BreakEnd, oslo(11, d, bh, bm + 30)),
+            at_home(ClockOut, oslo(11, d, h1, m1)),
+        ] {
+            clock
+                .record_event(pb::RecordEventRequest { event: Some(ev) })
+                .await
+                .unwrap();
+        }
+    }
+    let ns = list(&app, &e.employee_id).await;
+    let told = categories(&ns, pb::NudgeAudience::Employee);
+    for c in ["evening", "home_office", "night", "rest"] {
+        assert!(told.contains(&c.to_string()), "{c} in {told:?}");
+    }
+    app.clock.set(oslo(11, 20, 7, 0));
+    send_due(&app).await;
+    let m = &mails_to(&app, "e1@example.no")[0];
+    let t = &m.text;
+    assert_eq!(t.matches("\n## ").count(), 1, "one item: {t}");
+    // Monday's long evening also missed its extra break: a violation too,
+    // and the earlier one, so it heads the item.
+    let lines: Vec<&str> = t.lines().map(str::trim_end).collect();
+    let head = lines.iter().position(|l| *l == "## Arbeid uten pause");
+    assert_eq!(head.map(|k| lines[k + 1]), Some("16.–18. november"), "{t}");
+    for seen in [
+        "- Arbeid uten pause: ",
+        "- For kort hvile: ",
+        "- Arbeid om natten: ",
+        "- Arbeid om kvelden: ",
+        "- Hjemmekontor utenfor avtalen: ",
+    ] {
+        assert!(t.contains(seen), "{seen} in {t}");
+    }
+    assert_eq!(m.subject, "Om arbeidstiden din: Arbeid uten pause");
+    assert_no_rule_ids(m);
+}
+
+async fn a_claim_of_one_takes_all_that_is_due_to_its_recipient(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    let o = app.create_employee("O1").await;
+    // Thu 19 November 21:00 (quiet): two messages to E1, one to O1.
+    long_day(&app, &e.employee_id, 11, 16).await;
+    list(&app, &e.employee_id).await;
+    no_break(&app, &e.employee_id, 19).await;
+    list(&app, &e.employee_id).await;
+    no_break(&app, &o.employee_id, 19).await;
+    list(&app, &o.employee_id).await;
+    let one = app
+        .replica_jobs_with(tidsvakt::jobs::JobSettings {
+            batch: 1,
+            ..tidsvakt::jobs::JobSettings::default()
+        })
+        .await;
+    app.clock.set(oslo(11, 20, 7, 0));
+    let first = one.run_outbox_once().await.unwrap();
+    let second = one.run_outbox_once().await.unwrap();
+    assert_eq!(
+        (
+            first.sent + second.sent,
+            one.run_outbox_once().await.unwrap().sent
+        ),
+        (3, 0)
+    );
+    assert_eq!(
+        mails_to(&app, "e1@example.no").len(),
+        1,
+        "E1's two messages, one email"
+    );
+    assert_eq!(mails_to(&app, "o1@example.no").len(), 1);
+}
+
 crate::both_backends!(
+    a_claim_of_one_takes_all_that_is_due_to_its_recipient,
+    one_evening_at_home_is_one_item_not_four,
     every_email_links_to_where_the_reader_can_act,
     the_same_hours_are_told_once_and_the_law_first,
     nudges_due_together_leave_as_one_email,

@@ -1,25 +1,22 @@
 //! How the findings told in one email are grouped and ordered.
 //!
-//! One evening can break several rules at once: work into the night, the
-//! core hours missed earlier that day, too short a rest before the next
-//! morning. Told one by one, the reader hears about the same hours three
-//! times. So findings that rest on the same worked intervals become one
-//! item that lists what was seen; and the items go legal first (violations,
-//! then warnings, then patterns), because those are what the reader must
-//! act on.
-//!
-//! Only findings about one shift or the gap between two ([`SHIFT_SCALE`]
-//! intervals of evidence at most) join others: a weekly finding such as
-//! "evening work on three days" or "overtime in the last 7 days" rests on
-//! many intervals and would otherwise swallow every item of its week.
+//! One evening can break several rules at once: work into the night, at
+//! home without an agreement, the third late evening of the week, too short
+//! a rest before the next morning. Told one by one, the reader hears about
+//! the same hours four times. So findings that rest on a common worked
+//! interval (their evidence) become one item that lists what was seen, and
+//! the items go legal first (violations, then warnings, then patterns),
+//! because those are what the reader must act on. Findings with no
+//! evidence (a share over weeks) stand alone.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::engine::finding::Severity;
 
-/// At most this many evidence intervals and a finding is about particular
-/// hours (a shift, or the rest between two), so it may share an item.
+/// An item resting on at most this many intervals is about particular
+/// hours (a shift, or the rest between two) and is told by them; a larger
+/// one by its days.
 pub const SHIFT_SCALE: usize = 2;
 
 /// What grouping needs to know of a finding.
@@ -46,17 +43,12 @@ pub fn group(told: &[Told]) -> Vec<Vec<usize>> {
     }
     // Union-find over findings that share an evidence interval.
     let mut parent: Vec<usize> = (0..told.len()).collect();
-    let joins = |t: &Told| !t.intervals.is_empty() && t.intervals.len() <= SHIFT_SCALE;
     for a in 0..told.len() {
-        if !joins(&told[a]) {
-            continue;
-        }
         for b in a + 1..told.len() {
-            if joins(&told[b])
-                && told[a]
-                    .intervals
-                    .iter()
-                    .any(|i| told[b].intervals.contains(i))
+            if told[a]
+                .intervals
+                .iter()
+                .any(|i| told[b].intervals.contains(i))
             {
                 let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
                 if ra != rb {
@@ -104,23 +96,38 @@ mod tests {
     #[test]
     fn the_same_hours_are_one_item_and_the_law_comes_first() {
         use Severity::{Pattern, Violation, Warning};
-        // Tuesday's shift (1): core hours missed, night work; the short rest
-        // between Tuesday (1) and Wednesday (2); a missing break on
-        // Thursday (3); evening work on three days (1, 2, 3); a warning
-        // with no intervals (the home-office share).
+        // Monday's long day (1); Tuesday's shift (2): core hours missed,
+        // night work; the short rest between Tuesday (2) and Wednesday (3);
+        // a missing break on Friday (4); a warning with no intervals (the
+        // home-office share over weeks).
         let told = [
-            t(Pattern, 13, &[1]),
-            t(Pattern, 21, &[1]),
-            t(Violation, 22, &[1, 2]),
-            t(Violation, 12, &[3]),
-            t(Pattern, 18, &[1, 2, 3]),
+            t(Pattern, 13, &[2]),
+            t(Pattern, 21, &[2]),
+            t(Violation, 22, &[2, 3]),
+            t(Violation, 12, &[4]),
+            t(Pattern, 18, &[1]),
             t(Warning, 9, &[]),
         ];
         assert_eq!(
             group(&told),
             vec![vec![3], vec![2, 0, 1], vec![5], vec![4]],
-            "violations first (by when), each item most severe first; the weekly pattern stays apart"
+            "violations first (by when), each item most severe first"
         );
+    }
+
+    #[test]
+    fn evening_night_home_and_rest_of_one_evening_are_one_item() {
+        use Severity::{Pattern, Violation};
+        // Tuesday evening at home (2) into the night, the third late
+        // evening of the week (1, 2, 4), at home without an agreement all
+        // week (1, 2, 3, 4), and too short a rest before Wednesday (2, 3).
+        let told = [
+            t(Pattern, 18, &[1, 2, 4]),
+            t(Pattern, 21, &[2]),
+            t(Pattern, 8, &[1, 2, 3, 4]),
+            t(Violation, 22, &[2, 3]),
+        ];
+        assert_eq!(group(&told), vec![vec![3, 2, 0, 1]]);
     }
 
     #[test]
