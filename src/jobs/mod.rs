@@ -141,16 +141,23 @@ impl Jobs {
             .await?;
         let mut round = OutboxRound::default();
         for group in merge_groups(claimed) {
-            let attempts = group
-                .iter()
-                .map(|m| u32::try_from(m.attempts).unwrap_or(u32::MAX))
-                .max()
-                .unwrap_or(1);
-            // One draw for the whole group: its messages are retried together.
-            let delay = s.backoff.after(attempts, rand::random::<f64>());
-            let retry = |error: String| Outcome::Failed {
-                error,
-                retry_at: delay.map(|d| now + d),
+            let tries = |m: &crate::storage::outbox::OutboxMessage| {
+                u32::try_from(m.attempts).unwrap_or(u32::MAX)
+            };
+            let attempts = group.iter().map(tries).min().unwrap_or(1);
+            // One draw for the whole group, and one time: its messages are
+            // retried together (from the freshest one's count), and each
+            // dies only when its own attempts run out.
+            let draw = rand::random::<f64>();
+            let together = s.backoff.after(attempts, draw).map(|d| now + d);
+            let retry = |error: String| -> Vec<Outcome> {
+                group
+                    .iter()
+                    .map(|m| Outcome::Failed {
+                        error: error.clone(),
+                        retry_at: s.backoff.after(tries(m), draw).and(together),
+                    })
+                    .collect()
             };
             let outcomes: Vec<Outcome> = match self.renderer().render_all(&group, now).await {
                 Ok(Render::Send(envelope, rendered, parts)) => {
@@ -185,7 +192,7 @@ impl Jobs {
                             .collect(),
                         Err(e) if e.is_transient() => {
                             let error = without_addresses(&e.to_string());
-                            group.iter().map(|_| retry(error.clone())).collect()
+                            retry(error)
                         }
                         Err(e) => {
                             let error = without_addresses(&e.to_string());
@@ -212,12 +219,12 @@ impl Jobs {
                 // failure, so a fix deployed in time still delivers it.
                 Err(RenderError::Store(e)) => {
                     let error = format!("reading the message failed: {e}");
-                    group.iter().map(|_| retry(error.clone())).collect()
+                    retry(error)
                 }
-                Err(e) => group.iter().map(|_| retry(e.to_string())).collect(),
+                Err(e) => retry(e.to_string()),
             };
             for (m, outcome) in group.iter().zip(outcomes) {
-                self.record(m, outcome, attempts, &mut round).await?;
+                self.record(m, outcome, tries(m), &mut round).await?;
             }
         }
         Ok(round)
