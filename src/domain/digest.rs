@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 
+use crate::domain::ids::EmployeeId;
 use crate::domain::nudge::Category;
 
 /// One local date of a report's record.
@@ -46,6 +47,8 @@ impl LimitUse {
 /// What storage reads for one report.
 #[derive(Clone, Debug, Default)]
 pub struct ReportInput {
+    /// Whom it is about (`None` in figures-only tests).
+    pub employee: Option<EmployeeId>,
     pub name: String,
     /// The 28 local dates ending with the digest week's Sunday; missing
     /// dates had nothing worked or planned.
@@ -57,7 +60,8 @@ pub struct ReportInput {
     pub limits: Vec<(i64, Duration)>,
     /// Pattern findings whose `at` falls in the week, by category.
     pub patterns: BTreeMap<Category, i64>,
-    /// Violations still open, whenever they happened.
+    /// Violations of the digest week (their `at` falls in it) that are
+    /// still open; older ones were counted by the digests of their weeks.
     pub open_violations: i64,
 }
 
@@ -72,6 +76,7 @@ pub struct WeekFigures {
 /// A report's digest figures.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportDigest {
+    pub employee: Option<EmployeeId>,
     pub name: String,
     pub week: WeekFigures,
     pub overtime_week: Duration,
@@ -169,6 +174,7 @@ pub fn build(monday: NaiveDate, mut reports: Vec<ReportInput>) -> Digest {
             longest = longest.max(d.worked).max(d.expected);
         }
         out.push(ReportDigest {
+            employee: r.employee,
             name: r.name.clone(),
             week: week_of(r, monday),
             overtime_week,
@@ -232,6 +238,7 @@ mod tests {
             }
         }
         ReportInput {
+            employee: None,
             name: name.into(),
             days,
             overtime_52w: Duration::hours(150),

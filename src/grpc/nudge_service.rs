@@ -271,12 +271,7 @@ pub async fn preview_digest(
         });
     }
     let locale = manager.fields.locale;
-    let common = crate::mail::views::Common {
-        locale: locale.as_str().to_string(),
-        recipient_name: manager.fields.name.clone(),
-        product_name: "Tidsvakt".into(),
-        app_url: jobs.settings.app_url.clone(),
-    };
+    let common = crate::jobs::render::common(&manager, jobs.settings.app_url.as_deref());
     let rendered = jobs
         .templates
         .digest(&digest::view(&d, common, locale))

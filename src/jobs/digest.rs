@@ -19,6 +19,7 @@ use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::nudge::Category;
 use crate::domain::nudge::decide::Audience;
 use crate::domain::nudge::schedule::DigestSchedule;
+use crate::links;
 use crate::mail::views::{self, Common, DigestView};
 use crate::storage::derived::FindingFilter;
 use crate::storage::outbox::{MessageKind, NewMessage, NewNudge};
@@ -195,6 +196,8 @@ async fn report_input(
             *patterns.entry(c).or_default() += 1;
         }
     }
+    // The week's violations still open: an old one was in its own week's
+    // digest, and carrying it on would make every later week look bad.
     let open_violations = store
         .list_findings(
             org,
@@ -202,6 +205,7 @@ async fn report_input(
                 employees: vec![report.id],
                 severities: vec![Severity::Violation],
                 statuses: vec![FindingStatus::Open],
+                at: Some(week),
                 ..FindingFilter::default()
             },
             None,
@@ -210,6 +214,7 @@ async fn report_input(
         .await?
         .len();
     Ok(ReportInput {
+        employee: Some(report.id),
         name: report.fields.name.clone(),
         days,
         overtime_52w,
@@ -255,10 +260,15 @@ pub fn view(d: &Digest, common: Common, locale: Locale) -> DigestView {
         }
     };
     let scale = d.longest_day.max(Duration::hours(1));
+    let base = common.app_url.clone();
     let reports = d
         .reports
         .iter()
         .map(|r| views::ReportRow {
+            link: base
+                .as_deref()
+                .zip(r.employee)
+                .map(|(b, id)| links::person_week(b, id, d.monday)),
             name: r.name.clone(),
             worked: dur(r.week.worked),
             scheduled: dur(r.week.expected),
@@ -334,5 +344,6 @@ pub fn view(d: &Digest, common: Common, locale: Locale) -> DigestView {
         team_open_violations: d.team_open_violations,
         team_pattern_total: d.team_patterns,
         team_home_share: share(d.team_home, d.team_worked),
+        team_link: base.as_deref().map(links::team),
     }
 }

@@ -41,7 +41,9 @@ pub struct JobSettings {
     pub outbox_every: StdDuration,
     pub digest_every: StdDuration,
     pub sweep_every: StdDuration,
-    /// Links in emails, when the deployment has a public URL.
+    /// The public base URL of the web pages, without a trailing slash
+    /// (`https://tid.example.com`): every link in an email starts with it.
+    /// `None` leaves links out.
     pub app_url: Option<String>,
 }
 
@@ -118,7 +120,13 @@ impl Jobs {
         }
     }
 
-    /// Claims the messages due now, sends each, and records how it went.
+    /// Claims the messages due now, sends them, and records how it went.
+    ///
+    /// Due nudges to one person, or alerts to one manager, leave as one
+    /// email ([`render::merges`]): the claim takes a recipient's due
+    /// messages of a kind together, and they are rendered, sent and retried
+    /// as one, so nobody gets two emails with the same subject in the same
+    /// second.
     ///
     /// # Errors
     /// Storage errors (a message whose outcome could not be recorded is
@@ -132,88 +140,150 @@ impl Jobs {
             .claim_due(now, now + s.lease, &s.worker_id, s.batch)
             .await?;
         let mut round = OutboxRound::default();
-        for m in claimed {
-            let attempts = u32::try_from(m.attempts).unwrap_or(u32::MAX);
-            let retry = |error: String| {
-                let delay = s.backoff.after(attempts, rand::random::<f64>());
-                Outcome::Failed {
-                    error,
-                    retry_at: delay.map(|d| now + d),
-                }
+        for group in merge_groups(claimed) {
+            let tries = |m: &crate::storage::outbox::OutboxMessage| {
+                u32::try_from(m.attempts).unwrap_or(u32::MAX)
             };
-            let outcome = match self.renderer().render(&m, now).await {
-                Ok(Render::Send(envelope, rendered, omitted)) => {
+            let attempts = group.iter().map(tries).min().unwrap_or(1);
+            // One draw for the whole group, and one time: its messages are
+            // retried together (from the freshest one's count), and each
+            // dies only when its own attempts run out.
+            let draw = rand::random::<f64>();
+            let together = s.backoff.after(attempts, draw).map(|d| now + d);
+            let retry = |error: String| -> Vec<Outcome> {
+                group
+                    .iter()
+                    .map(|m| Outcome::Failed {
+                        error: error.clone(),
+                        retry_at: s.backoff.after(tries(m), draw).and(together),
+                    })
+                    .collect()
+            };
+            let outcomes: Vec<Outcome> = match self.renderer().render_all(&group, now).await {
+                Ok(Render::Send(envelope, rendered, parts)) => {
                     // A round can outlast a lease (slow relays): never send
                     // on a claim another worker may hold by now.
                     let at = self.clock.now();
-                    if !self
-                        .store
-                        .renew_lease(m.org, m.id, &s.worker_id, at, at + s.lease)
-                        .await?
-                    {
-                        tracing::warn!(message_id = %m.id, "claim lost before sending; left to its new holder");
+                    let mut held = true;
+                    for m in &group {
+                        held &= self
+                            .store
+                            .renew_lease(m.org, m.id, &s.worker_id, at, at + s.lease)
+                            .await?;
+                    }
+                    if !held {
+                        tracing::warn!(message_id = %group[0].id, "claim lost before sending; left to its new holder");
                         continue;
                     }
                     match self.mailer.send(&envelope, &rendered).await {
-                        Ok(()) => Outcome::Sent {
-                            subject: rendered.subject,
-                            omitted,
-                        },
-                        Err(e) if e.is_transient() => retry(without_addresses(&e.to_string())),
-                        Err(e) => Outcome::Failed {
-                            error: without_addresses(&e.to_string()),
-                            retry_at: None,
-                        },
+                        Ok(()) => group
+                            .iter()
+                            .map(|m| match parts.iter().find(|p| p.message == m.id) {
+                                Some(p) if p.told => Outcome::Sent {
+                                    subject: rendered.subject.clone(),
+                                    omitted: p.omitted.clone(),
+                                },
+                                _ => Outcome::Cancelled {
+                                    reason:
+                                        "every finding it was about was resolved before it was due"
+                                            .into(),
+                                },
+                            })
+                            .collect(),
+                        Err(e) if e.is_transient() => {
+                            let error = without_addresses(&e.to_string());
+                            retry(error)
+                        }
+                        Err(e) => {
+                            let error = without_addresses(&e.to_string());
+                            group
+                                .iter()
+                                .map(|_| Outcome::Failed {
+                                    error: error.clone(),
+                                    retry_at: None,
+                                })
+                                .collect()
+                        }
                     }
                 }
-                Ok(Render::Defer(until)) => Outcome::Deferred { until },
-                Ok(Render::Cancel(reason)) => Outcome::Cancelled { reason },
+                Ok(Render::Defer(until)) => {
+                    group.iter().map(|_| Outcome::Deferred { until }).collect()
+                }
+                Ok(Render::Cancel(reason)) => group
+                    .iter()
+                    .map(|_| Outcome::Cancelled {
+                        reason: reason.clone(),
+                    })
+                    .collect(),
                 // A store hiccup or a template bug: retried like a send
                 // failure, so a fix deployed in time still delivers it.
-                Err(RenderError::Store(e)) => retry(format!("reading the message failed: {e}")),
+                Err(RenderError::Store(e)) => {
+                    let error = format!("reading the message failed: {e}");
+                    retry(error)
+                }
                 Err(e) => retry(e.to_string()),
             };
-            match &outcome {
-                Outcome::Sent { .. } => {
-                    round.sent += 1;
-                    metrics::counter!("tidsvakt_outbox_sent_total", "kind" => m.kind.as_str())
-                        .increment(1);
-                    tracing::info!(message_id = %m.id, kind = m.kind.as_str(), "email sent");
-                }
-                Outcome::Failed {
-                    retry_at: Some(at),
-                    error,
-                } => {
-                    round.retrying += 1;
-                    metrics::counter!("tidsvakt_outbox_retries_total").increment(1);
-                    tracing::warn!(message_id = %m.id, attempts, retry_at = %at, error = %error, "email not sent; will retry");
-                }
-                Outcome::Failed {
-                    retry_at: None,
-                    error,
-                } => {
-                    round.dead += 1;
-                    metrics::counter!("tidsvakt_outbox_dead_total").increment(1);
-                    tracing::error!(message_id = %m.id, attempts, error = %error, "email is dead: out of attempts or rejected");
-                }
-                Outcome::Deferred { until } => {
-                    round.deferred += 1;
-                    tracing::debug!(message_id = %m.id, until = %until, "email held for the recipient's morning");
-                }
-                Outcome::Cancelled { reason } => {
-                    round.cancelled += 1;
-                    tracing::info!(message_id = %m.id, reason = %reason, "email cancelled");
-                }
-            }
-            if !self
-                .store
-                .finish(m.org, m.id, &s.worker_id, outcome, self.clock.now())
-                .await?
-            {
-                tracing::warn!(message_id = %m.id, "lost the claim before recording the outcome");
+            for (m, outcome) in group.iter().zip(outcomes) {
+                self.record(m, outcome, tries(m), &mut round).await?;
             }
         }
         Ok(round)
+    }
+
+    /// Counts, logs and stores how one message's attempt ended.
+    async fn record(
+        &self,
+        m: &crate::storage::outbox::OutboxMessage,
+        outcome: Outcome,
+        attempts: u32,
+        round: &mut OutboxRound,
+    ) -> StoreResult<()> {
+        match &outcome {
+            Outcome::Sent { .. } => {
+                round.sent += 1;
+                metrics::counter!("tidsvakt_outbox_sent_total", "kind" => m.kind.as_str())
+                    .increment(1);
+                tracing::info!(message_id = %m.id, kind = m.kind.as_str(), "email sent");
+            }
+            Outcome::Failed {
+                retry_at: Some(at),
+                error,
+            } => {
+                round.retrying += 1;
+                metrics::counter!("tidsvakt_outbox_retries_total").increment(1);
+                tracing::warn!(message_id = %m.id, attempts, retry_at = %at, error = %error, "email not sent; will retry");
+            }
+            Outcome::Failed {
+                retry_at: None,
+                error,
+            } => {
+                round.dead += 1;
+                metrics::counter!("tidsvakt_outbox_dead_total").increment(1);
+                tracing::error!(message_id = %m.id, attempts, error = %error, "email is dead: out of attempts or rejected");
+            }
+            Outcome::Deferred { until } => {
+                round.deferred += 1;
+                tracing::debug!(message_id = %m.id, until = %until, "email held for the recipient's morning");
+            }
+            Outcome::Cancelled { reason } => {
+                round.cancelled += 1;
+                tracing::info!(message_id = %m.id, reason = %reason, "email cancelled");
+            }
+        }
+        if !self
+            .store
+            .finish(
+                m.org,
+                m.id,
+                &self.settings.worker_id,
+                outcome,
+                self.clock.now(),
+            )
+            .await?
+        {
+            tracing::warn!(message_id = %m.id, "lost the claim before recording the outcome");
+        }
+        Ok(())
     }
 
     /// Sends until nothing is due (tests and the CLI); at most `rounds` rounds.
@@ -292,6 +362,30 @@ impl Jobs {
         };
         tokio::join!(outbox, digests, sweeps);
     }
+}
+
+/// Claimed messages in the emails they make: the messages of a kind that
+/// [`render::merges`] to one recipient together (oldest first, so the
+/// first names the email), every other message alone; in claim order.
+#[must_use]
+pub fn merge_groups(
+    claimed: Vec<crate::storage::outbox::OutboxMessage>,
+) -> Vec<Vec<crate::storage::outbox::OutboxMessage>> {
+    let mut groups: Vec<Vec<crate::storage::outbox::OutboxMessage>> = Vec::new();
+    for m in claimed {
+        let joins = render::merges(m.kind)
+            .then(|| {
+                groups.iter().position(|g| {
+                    g[0].org == m.org && g[0].recipient == m.recipient && g[0].kind == m.kind
+                })
+            })
+            .flatten();
+        match joins {
+            Some(k) => groups[k].push(m),
+            None => groups.push(vec![m]),
+        }
+    }
+    groups
 }
 
 /// An error text without email addresses: relays echo the recipient

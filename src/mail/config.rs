@@ -73,8 +73,9 @@ pub struct MailArgs {
     #[arg(long, env = "TIDSVAKT_SMTP_TIMEOUT_SECS", default_value_t = 30)]
     pub smtp_timeout_secs: u64,
 
-    /// The public http(s) URL of the deployment, for links in emails. Without
-    /// it, emails carry no links.
+    /// The public http(s) URL of the web front end, the base of every link
+    /// in emails (e.g. `https://tid.example.com`; a trailing slash is
+    /// dropped). Without it, emails carry no links.
     #[arg(long, env = "TIDSVAKT_PUBLIC_URL")]
     pub public_url: Option<String>,
 }

@@ -121,7 +121,7 @@ fn nb(category: &str) -> Option<Texts> {
             "Sørg for å få full hvile før du begynner igjen, også om det betyr at du starter senere neste dag.",
         ),
         "breaks" => (
-            "Pauser",
+            "Arbeid uten pause",
             "På lange arbeidsdager har du rett på pause. Avbrekk gir bedre konsentrasjon og færre feil.",
             "Ta pausen din og registrer den. Tok du pause, men glemte å registrere den, kan du rette det i timelisten.",
         ),
@@ -203,7 +203,7 @@ fn en(category: &str) -> Option<Texts> {
             "Make sure you get your full rest before you start again, even if that means starting later the next day.",
         ),
         "breaks" => (
-            "Breaks",
+            "Working without a break",
             "On long working days you are entitled to a break. Stepping away helps concentration and prevents mistakes.",
             "Take your break and register it. If you took a break but forgot to register it, you can correct your timesheet.",
         ),
@@ -214,6 +214,160 @@ fn en(category: &str) -> Option<Texts> {
         ),
         _ => return None,
     })
+}
+
+/// A finding's citation as a reader should see it: the law in words, in
+/// the reader's language, and never an internal rule id. The engine's
+/// citations name their rule for the record (`Tidsvakt policy
+/// pol.evening`, `arbeidsmiljøloven § 10-7; Tidsvakt policy
+/// pol.missing_clock_out`); an email keeps the law and says plainly when
+/// something is Tidsvakt's own advice rather than the law.
+#[must_use]
+pub fn citation(raw: &str, locale: Locale) -> String {
+    let laws: Vec<String> = raw
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.starts_with("Tidsvakt policy") && !p.contains("agreement"))
+        .map(|p| law(p, locale))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if laws.is_empty() {
+        return match locale {
+            Locale::Nb => "Tidsvakts egne retningslinjer (ikke et lovkrav)",
+            Locale::En => "Tidsvakt’s own guidelines (not a legal requirement)",
+        }
+        .to_string();
+    }
+    laws.join("; ")
+}
+
+/// Several citations of one email item as one line: sections of the same
+/// act share its name ("arbeidsmiljøloven §§ 10-9 og 10-8 (1)"), and each
+/// source is named once.
+#[must_use]
+pub fn join_citations(citations: &[String], locale: Locale) -> String {
+    let mut acts: Vec<(String, Vec<String>)> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    for c in citations {
+        for part in c.split("; ") {
+            if let Some((act, section)) = part.split_once(" § ") {
+                match acts.iter_mut().find(|(a, _)| a == act) {
+                    Some((_, sections)) if !sections.iter().any(|s| s == section) => {
+                        sections.push(section.to_string());
+                    }
+                    Some(_) => {}
+                    None => acts.push((act.to_string(), vec![section.to_string()])),
+                }
+            } else if !others.iter().any(|o| o == part) {
+                others.push(part.to_string());
+            }
+        }
+    }
+    let and = match locale {
+        Locale::Nb => " og ",
+        Locale::En => " and ",
+    };
+    let mut out: Vec<String> = acts
+        .into_iter()
+        .map(|(act, sections)| match sections.as_slice() {
+            [one] => format!("{act} § {one}"),
+            [init @ .., last] => format!("{act} §§ {}{and}{last}", init.join(", ")),
+            [] => act,
+        })
+        .collect();
+    out.extend(others);
+    out.join("; ")
+}
+
+/// One legal source in the reader's language.
+fn law(part: &str, locale: Locale) -> String {
+    // "(record of hours worked)" and the like explain the rule in English
+    // only; the headline already says it in the reader's words.
+    let (head, note) = match part.split_once(" (") {
+        Some((h, n)) if n.ends_with(')') => (h.trim(), Some(n.trim_end_matches(')'))),
+        _ => (part, None),
+    };
+    let paragraph_note = note.filter(|n| n.chars().all(|c| c.is_ascii_digit()));
+    let head = match paragraph_note {
+        Some(n) => format!("{head} ({n})"),
+        None => head.to_string(),
+    };
+    let cjeu = note.is_some_and(|n| n.contains("C-55/18"));
+    let words = if let Some(rest) = head.strip_prefix("arbeidsmiljøloven") {
+        match locale {
+            Locale::Nb => format!("arbeidsmiljøloven{rest}"),
+            Locale::En => format!("Working Environment Act{rest}"),
+        }
+    } else if let Some(rest) = head.strip_prefix("Directive 2003/88/EC") {
+        let rest = rest.replace("Art.", "art.");
+        match locale {
+            Locale::Nb => format!("arbeidstidsdirektivet (2003/88/EF){rest}"),
+            Locale::En => format!(
+                "Working Time Directive 2003/88/EC{}",
+                rest.replace("art.", "Art.")
+            ),
+        }
+    } else if let Some(rest) = head.strip_prefix("ArbZG") {
+        match locale {
+            Locale::Nb => format!("den tyske arbeidstidsloven (ArbZG){rest}"),
+            Locale::En => format!("German Working Hours Act (ArbZG){rest}"),
+        }
+    } else {
+        head
+    };
+    let words = without_rule_ids(&words);
+    if cjeu {
+        match locale {
+            Locale::Nb => format!("{words} og EU-domstolens dom C-55/18"),
+            Locale::En => format!("{words} and the CJEU ruling C-55/18"),
+        }
+    } else {
+        words
+    }
+}
+
+/// True for an internal rule id such as `no.daily_rest` or `pol.evening`.
+#[must_use]
+pub fn is_rule_id(word: &str) -> bool {
+    let word = word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'));
+    let word = word.trim_end_matches('.');
+    match word.split_once('.') {
+        Some((pack, rule)) => {
+            ["pol", "no", "eu", "de"].contains(&pack)
+                && !rule.is_empty()
+                && rule
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && rule.chars().any(|c| c.is_ascii_lowercase())
+        }
+        None => false,
+    }
+}
+
+/// `s` without words that are internal rule ids.
+#[must_use]
+pub fn without_rule_ids(s: &str) -> String {
+    s.split(' ')
+        .filter(|w| !is_rule_id(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A finding's explanation as a sentence: a capital first letter and a
+/// full stop (the engine writes fragments such as "arbeid uten pause fra
+/// …; pause kreves etter 5 t 30 min"), without rule ids.
+#[must_use]
+pub fn sentence(s: &str) -> String {
+    let s = without_rule_ids(s.trim());
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -266,5 +420,109 @@ mod tests {
     fn an_unknown_category_has_no_copy() {
         assert_eq!(copy("lunch", Locale::Nb), None);
         assert_eq!(copy("", Locale::En), None);
+    }
+
+    #[test]
+    fn citations_say_the_law_in_words_and_never_a_rule_id() {
+        let nb = |c| citation(c, Locale::Nb);
+        let en = |c| citation(c, Locale::En);
+        assert_eq!(
+            nb("arbeidsmiljøloven § 10-8 (1)"),
+            "arbeidsmiljøloven § 10-8 (1)"
+        );
+        assert_eq!(
+            en("arbeidsmiljøloven § 10-8 (1)"),
+            "Working Environment Act § 10-8 (1)"
+        );
+        assert_eq!(
+            nb("arbeidsmiljøloven § 10-7; Tidsvakt policy pol.missing_clock_out"),
+            "arbeidsmiljøloven § 10-7"
+        );
+        assert_eq!(
+            nb("arbeidsmiljøloven § 10-7 (record of hours worked)"),
+            "arbeidsmiljøloven § 10-7"
+        );
+        assert_eq!(
+            nb("Tidsvakt policy pol.evening"),
+            "Tidsvakts egne retningslinjer (ikke et lovkrav)"
+        );
+        assert_eq!(
+            en("Directive 2003/88/EC Art. 3"),
+            "Working Time Directive 2003/88/EC Art. 3"
+        );
+        assert_eq!(
+            nb("Directive 2003/88/EC Art. 3"),
+            "arbeidstidsdirektivet (2003/88/EF) art. 3"
+        );
+        assert_eq!(
+            nb("Directive 2003/88/EC (C-55/18, record of daily working time)"),
+            "arbeidstidsdirektivet (2003/88/EF) og EU-domstolens dom C-55/18"
+        );
+        assert_eq!(
+            en("ArbZG § 5 (1)"),
+            "German Working Hours Act (ArbZG) § 5 (1)"
+        );
+        // Every citation the engine can write, in both languages.
+        for spec in crate::domain::rules::catalog::RULES.iter() {
+            for locale in [Locale::Nb, Locale::En] {
+                let words = citation(spec.citation, locale);
+                assert!(!words.is_empty());
+                assert!(
+                    !words.split(' ').any(is_rule_id)
+                        && !words.contains("pol.")
+                        && !words.contains("policy"),
+                    "{} → {words}",
+                    spec.citation
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sections_of_one_act_share_its_name() {
+        let c = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            join_citations(
+                &c(&[
+                    "arbeidsmiljøloven § 10-9",
+                    "arbeidsmiljøloven § 10-8 (1)",
+                    "Tidsvakts egne retningslinjer (ikke et lovkrav)",
+                    "arbeidsmiljøloven § 10-9",
+                ]),
+                Locale::Nb
+            ),
+            "arbeidsmiljøloven §§ 10-9 og 10-8 (1); Tidsvakts egne retningslinjer (ikke et lovkrav)"
+        );
+        assert_eq!(
+            join_citations(
+                &c(&[
+                    "Working Environment Act § 10-6 (4)",
+                    "Working Environment Act § 10-8 (1)",
+                    "Working Environment Act § 10-9"
+                ]),
+                Locale::En
+            ),
+            "Working Environment Act §§ 10-6 (4), 10-8 (1) and 10-9"
+        );
+        assert_eq!(join_citations(&c(&["ArbZG § 3"]), Locale::En), "ArbZG § 3");
+    }
+
+    #[test]
+    fn explanations_become_sentences() {
+        assert_eq!(
+            sentence(
+                "arbeid uten pause fra tor. 19. nov. 2026 08:00; pause kreves etter 5 t 30 min"
+            ),
+            "Arbeid uten pause fra tor. 19. nov. 2026 08:00; pause kreves etter 5 t 30 min."
+        );
+        assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(
+            sentence("øvre grense nådd (pol.evening)"),
+            "Øvre grense nådd."
+        );
+        assert!(
+            is_rule_id("no.daily_rest") && is_rule_id("(pol.evening)") && is_rule_id("eu.avg_48h")
+        );
+        assert!(!is_rule_id("tor.") && !is_rule_id("10.11.2026") && !is_rule_id("nov."));
     }
 }

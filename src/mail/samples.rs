@@ -2,12 +2,32 @@
 //! render of [`crate::mail::Templates::load`], the template tests, the mail
 //! API tests and previews use them.
 
+use chrono::NaiveDate;
+use uuid::Uuid;
+
 use super::copy::copy;
 use super::views::{
-    Bar, Common, DigestView, Item, LimitUse, ManagerAlertsView, NudgeView, PatternCount,
-    ReminderView, ReportRow, TrendWeek,
+    Bar, Common, DigestView, Item, LimitUse, ManagerAlertsView, MuteLink, NudgeView, PatternCount,
+    ReminderView, ReportRow, Seen, TrendWeek,
 };
 use crate::domain::employee::Locale;
+use crate::domain::ids::EmployeeId;
+use crate::links;
+
+/// The samples' public base URL.
+pub const BASE: &str = "https://tid.example.com";
+
+fn day(m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default()
+}
+
+fn kari() -> EmployeeId {
+    EmployeeId(Uuid::from_u128(0x0193_a5b2_0000_7000_8000_0000_0000_0001))
+}
+
+fn per() -> EmployeeId {
+    EmployeeId(Uuid::from_u128(0x0193_a5b2_0000_7000_8000_0000_0000_0002))
+}
 
 fn nb(locale: Locale) -> bool {
     locale == Locale::Nb
@@ -21,38 +41,88 @@ fn common(locale: Locale, name: &str) -> Common {
     Common {
         locale: locale.as_str().to_owned(),
         recipient_name: name.to_owned(),
+        first_name: name
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
         product_name: "Tidsvakt".to_owned(),
-        app_url: Some("https://tid.example.com/me".to_owned()),
+        app_url: Some(BASE.to_owned()),
     }
 }
 
-#[allow(clippy::too_many_arguments)] // A sample item reads best as one row.
+fn seen(locale: Locale, category: &str, text: String, citation: &str) -> Seen {
+    let c = copy(category, locale).expect("sample categories have copy");
+    Seen {
+        headline: c.headline.to_owned(),
+        text,
+        citation: citation.to_owned(),
+    }
+}
+
+/// An item of `seen` findings, the first the most severe.
 fn item(
     locale: Locale,
-    category: &str,
-    rule_id: &str,
-    severity: &str,
-    seen: String,
+    (categories, severity): (&[&str], &str),
+    seen: Vec<Seen>,
     when: String,
-    citation: &str,
     employee: &str,
+    link: String,
+    mutable: bool,
 ) -> Item {
-    let c = copy(category, locale).expect("sample categories have copy");
+    let c = copy(categories[0], locale).expect("sample categories have copy");
+    let mut citations: Vec<String> = Vec::new();
+    for s in &seen {
+        if !citations.contains(&s.citation) {
+            citations.push(s.citation.clone());
+        }
+    }
     Item {
-        category: category.to_owned(),
-        rule_id: rule_id.to_owned(),
+        categories: categories.iter().map(|c| (*c).to_owned()).collect(),
         severity: severity.to_owned(),
         headline: c.headline.to_owned(),
-        seen,
         why: c.why.to_owned(),
         what_to_do: c.what_to_do.to_owned(),
         when,
-        citation: citation.to_owned(),
+        citation: citations.join("; "),
         employee_name: employee.to_owned(),
+        link: Some(link),
+        mutes: if mutable {
+            categories
+                .iter()
+                .filter(|c| matches!(**c, "evening" | "night"))
+                .map(|c| MuteLink {
+                    label: copy(c, locale)
+                        .map(|x| x.headline.to_owned())
+                        .unwrap_or_default(),
+                    url: links::mute(BASE, c),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        seen,
     }
 }
 
-/// A nudge to Kari about evening work and short rest in one week.
+fn aml(locale: Locale, section: &str) -> String {
+    pick(
+        locale,
+        &format!("arbeidsmiljøloven {section}"),
+        &format!("Working Environment Act {section}"),
+    )
+}
+
+fn own_advice(locale: Locale) -> String {
+    pick(
+        locale,
+        "Tidsvakts egne retningslinjer (ikke et lovkrav)",
+        "Tidsvakt’s own guidelines (not a legal requirement)",
+    )
+}
+
+/// A nudge to Kari: a Tuesday evening into the night followed by too short
+/// a rest (one item), and evening work on three days.
 #[must_use]
 pub fn nudge(locale: Locale) -> NudgeView {
     NudgeView {
@@ -60,112 +130,134 @@ pub fn nudge(locale: Locale) -> NudgeView {
         items: vec![
             item(
                 locale,
-                "evening",
-                "pol.evening",
-                "PATTERN",
+                (&["rest", "night"], "VIOLATION"),
+                vec![
+                    seen(
+                        locale,
+                        "rest",
+                        pick(
+                            locale,
+                            "Mellom arbeidsdagene tirsdag og onsdag hadde du 8 t 30 min hvile, der loven krever 11 timer.",
+                            "Between Tuesday and Wednesday you had 8 h 30 min of rest, where the law requires 11 hours.",
+                        ),
+                        &aml(locale, "§ 10-8 (1)"),
+                    ),
+                    seen(
+                        locale,
+                        "night",
+                        pick(
+                            locale,
+                            "1 t 30 min nattarbeid (21:00–06:00) tirsdag kveld.",
+                            "1 h 30 min of night work (21:00–06:00) on Tuesday evening.",
+                        ),
+                        &own_advice(locale),
+                    ),
+                ],
                 pick(
                     locale,
-                    "Du jobbet etter kl. 18 på tre dager denne uka: mandag, tirsdag og torsdag.",
-                    "You worked after 18:00 on three days this week: Monday, Tuesday and Thursday.",
+                    "tirsdag 10. november 13:00–22:30",
+                    "Tuesday 10 November 13:00–22:30",
                 ),
-                pick(
-                    locale,
-                    "uke 46, 9.–15. november 2026",
-                    "week 46, 9–15 November 2026",
-                ),
-                &pick(locale, "Tidsvakts retningslinjer", "Tidsvakt policy"),
                 "Kari Nordmann",
+                links::my_finding(BASE, day(11, 11), "f-rest"),
+                true,
             ),
             item(
                 locale,
-                "rest",
-                "no.daily_rest",
-                "VIOLATION",
-                pick(
+                (&["evening"], "PATTERN"),
+                vec![seen(
                     locale,
-                    "Mellom arbeidsdagene tirsdag og onsdag hadde du 8 t 30 min hvile, der loven krever 11 timer.",
-                    "Between Tuesday and Wednesday you had 8 h 30 min of rest, where the law requires 11 hours.",
-                ),
-                pick(locale, "tir. 10.11.2026 22:30", "Tue 10 Nov 2026 22:30"),
-                &pick(
-                    locale,
-                    "arbeidsmiljøloven § 10-8 (1)",
-                    "Working Environment Act § 10-8 (1)",
-                ),
+                    "evening",
+                    pick(
+                        locale,
+                        "Du jobbet etter kl. 18 på tre dager denne uka: mandag, tirsdag og torsdag.",
+                        "You worked after 18:00 on three days this week: Monday, Tuesday and Thursday.",
+                    ),
+                    &own_advice(locale),
+                )],
+                pick(locale, "9.–12. november", "9–12 November"),
                 "Kari Nordmann",
+                links::my_finding(BASE, day(11, 12), "f-evening"),
+                true,
             ),
         ],
         mutable_note: true,
+        messages_link: Some(links::messages(BASE)),
     }
 }
 
-/// A day's legal violations of two reports, to their manager.
+/// The legal violations of two reports, to their manager.
 #[must_use]
 pub fn manager_alerts(locale: Locale) -> ManagerAlertsView {
+    let one = |category: &str, text: String, section: &str| {
+        vec![seen(locale, category, text, &aml(locale, section))]
+    };
     ManagerAlertsView {
         common: common(locale, "Ola Hansen"),
-        date: pick(
-            locale,
-            "onsdag 18. november 2026",
-            "Wednesday 18 November 2026",
-        ),
+        date: pick(locale, "17.–18. november", "17–18 November"),
         items: vec![
             item(
                 locale,
-                "rest",
-                "no.daily_rest",
-                "VIOLATION",
+                (&["rest"], "VIOLATION"),
+                one(
+                    "rest",
+                    pick(
+                        locale,
+                        "8 t 30 min hvile mellom tirsdag og onsdag; loven krever 11 timer.",
+                        "8 h 30 min of rest between Tuesday and Wednesday; the law requires 11 hours.",
+                    ),
+                    "§ 10-8 (1)",
+                ),
                 pick(
                     locale,
-                    "8 t 30 min hvile mellom tirsdag og onsdag; loven krever 11 timer.",
-                    "8 h 30 min of rest between Tuesday and Wednesday; the law requires 11 hours.",
-                ),
-                pick(locale, "tir. 17.11.2026 22:30", "Tue 17 Nov 2026 22:30"),
-                &pick(
-                    locale,
-                    "arbeidsmiljøloven § 10-8 (1)",
-                    "Working Environment Act § 10-8 (1)",
+                    "tirsdag 17. november 13:00–22:30",
+                    "Tuesday 17 November 13:00–22:30",
                 ),
                 "Kari Nordmann",
+                links::person_finding(BASE, kari(), day(11, 18), "f-rest"),
+                false,
             ),
             item(
                 locale,
-                "overtime_limit",
-                "no.overtime_7d",
-                "VIOLATION",
-                pick(
-                    locale,
-                    "11 t overtid de siste 7 dagene; grensen er 10 t.",
-                    "11 h of overtime in the last 7 days; the limit is 10 h.",
+                (&["overtime_limit"], "VIOLATION"),
+                one(
+                    "overtime_limit",
+                    pick(
+                        locale,
+                        "11 t overtid de siste 7 dagene; grensen er 10 t.",
+                        "11 h of overtime in the last 7 days; the limit is 10 h.",
+                    ),
+                    "§ 10-6 (4)",
                 ),
-                pick(locale, "ons. 18.11.2026 17:45", "Wed 18 Nov 2026 17:45"),
-                &pick(
-                    locale,
-                    "arbeidsmiljøloven § 10-6 (4)",
-                    "Working Environment Act § 10-6 (4)",
-                ),
+                pick(locale, "12.–18. november", "12–18 November"),
                 "Kari Nordmann",
+                links::person_finding(BASE, kari(), day(11, 18), "f-overtime"),
+                false,
             ),
             item(
                 locale,
-                "breaks",
-                "no.breaks",
-                "VIOLATION",
+                (&["breaks"], "VIOLATION"),
+                one(
+                    "breaks",
+                    pick(
+                        locale,
+                        "9 t arbeid uten registrert pause.",
+                        "9 h of work without a registered break.",
+                    ),
+                    "§ 10-9 (1)",
+                ),
                 pick(
                     locale,
-                    "9 t arbeid uten registrert pause.",
-                    "9 h of work without a registered break.",
-                ),
-                pick(locale, "ons. 18.11.2026 16:00", "Wed 18 Nov 2026 16:00"),
-                &pick(
-                    locale,
-                    "arbeidsmiljøloven § 10-9 (1)",
-                    "Working Environment Act § 10-9 (1)",
+                    "onsdag 18. november 07:00–16:00",
+                    "Wednesday 18 November 07:00–16:00",
                 ),
                 "Per Ås",
+                links::person_finding(BASE, per(), day(11, 18), "f-breaks"),
+                false,
             ),
         ],
         employee_count: 2,
+        team_link: Some(links::team(BASE)),
     }
 }
 
@@ -174,10 +266,20 @@ pub fn manager_alerts(locale: Locale) -> ManagerAlertsView {
 pub fn reminder(locale: Locale) -> ReminderView {
     ReminderView {
         common: common(locale, "Kari Nordmann"),
-        clocked_in_at: pick(locale, "tir. 17.11.2026 08:02", "Tue 17 Nov 2026 08:02"),
-        suggested_end: pick(locale, "tir. 17.11.2026 15:32", "Tue 17 Nov 2026 15:32"),
+        clocked_in_at: pick(
+            locale,
+            "tirsdag 17. november kl. 08:02",
+            "Tuesday 17 November at 08:02",
+        ),
+        suggested_end: pick(
+            locale,
+            "tirsdag 17. november kl. 15:32",
+            "Tuesday 17 November at 15:32",
+        ),
         suggested_end_rfc3339: "2026-11-17T15:32:00+01:00".to_owned(),
         interval_id: "0193a5b2-6c1e-7d4f-9a80-2b3c4d5e6f70".to_owned(),
+        open_for: pick(locale, "8 timer", "8 hours"),
+        day_link: Some(links::my_day(BASE, day(11, 17))),
     }
 }
 
@@ -262,6 +364,7 @@ pub fn digest(locale: Locale) -> DigestView {
     };
     let kari = ReportRow {
         name: "Kari Nordmann".to_owned(),
+        link: Some(links::person_week(BASE, kari(), day(11, 16))),
         worked: h("48 t 30 min"),
         scheduled: h("37 t 30 min"),
         diff: h("+11 t"),
@@ -306,6 +409,7 @@ pub fn digest(locale: Locale) -> DigestView {
     };
     let per = ReportRow {
         name: "Per Ås".to_owned(),
+        link: Some(links::person_week(BASE, per(), day(11, 16))),
         worked: h("36 t"),
         scheduled: h("37 t 30 min"),
         diff: h("−1 t 30 min"),
@@ -352,5 +456,6 @@ pub fn digest(locale: Locale) -> DigestView {
         team_open_violations: 2,
         team_pattern_total: 4,
         team_home_share: "21 %".to_owned(),
+        team_link: Some(links::team(BASE)),
     }
 }

@@ -267,6 +267,7 @@ fn meter(pct: i64) -> String {
 mod tests {
     use super::*;
     use crate::domain::employee::Locale;
+    use crate::mail::views::{DigestView, ManagerAlertsView, NudgeView, ReminderView};
 
     fn templates() -> Templates {
         Templates::load().expect("the embedded templates load")
@@ -348,8 +349,8 @@ mod tests {
     fn html_escapes_names() {
         let t = templates();
         let mut v = samples::nudge(Locale::Nb);
-        v.common.recipient_name = "<script>alert(1)</script>".to_owned();
-        v.items[0].seen = "a <b>bold</b> claim".to_owned();
+        v.common.first_name = "<script>alert(1)</script>".to_owned();
+        v.items[0].seen[0].text = "a <b>bold</b> claim".to_owned();
         let r = t.nudge(&v).unwrap();
         assert!(!r.html.contains("<script>"));
         assert!(r.html.contains("&lt;script&gt;"));
@@ -380,17 +381,158 @@ mod tests {
         }
     }
 
+    /// Every view with its links taken out, as a deployment without a
+    /// public URL renders it.
+    fn without_links(locale: Locale) -> (NudgeView, ManagerAlertsView, ReminderView, DigestView) {
+        let mut n = samples::nudge(locale);
+        n.messages_link = None;
+        for i in &mut n.items {
+            i.link = None;
+            i.mutes.clear();
+        }
+        let mut a = samples::manager_alerts(locale);
+        a.team_link = None;
+        for i in &mut a.items {
+            i.link = None;
+        }
+        let mut r = samples::reminder(locale);
+        r.day_link = None;
+        let mut d = samples::digest(locale);
+        d.team_link = None;
+        for row in &mut d.reports {
+            row.link = None;
+        }
+        for c in [&mut n.common, &mut a.common, &mut r.common, &mut d.common] {
+            c.app_url = None;
+        }
+        (n, a, r, d)
+    }
+
     #[test]
     fn links_appear_only_with_a_public_url() {
         let t = templates();
-        let mut v = samples::nudge(Locale::En);
-        v.common.app_url = None;
+        for locale in [Locale::Nb, Locale::En] {
+            let (nudge, alerts, reminder, digest) = without_links(locale);
+            for m in [
+                t.nudge(&nudge).unwrap(),
+                t.manager_alerts(&alerts).unwrap(),
+                t.reminder(&reminder).unwrap(),
+                t.digest(&digest).unwrap(),
+            ] {
+                assert!(
+                    !m.html.contains("href=") && !m.text.contains("http"),
+                    "{}",
+                    m.text
+                );
+            }
+        }
+    }
+
+    #[test]
+    #[allow(clippy::many_single_char_names)] // One view and its rendering per kind.
+    fn every_email_links_to_where_the_reader_can_act() {
+        let t = templates();
+        for locale in [Locale::Nb, Locale::En] {
+            let n = samples::nudge(locale);
+            let r = t.nudge(&n).unwrap();
+            let mut want: Vec<String> = n.items.iter().filter_map(|i| i.link.clone()).collect();
+            want.extend(
+                n.items
+                    .iter()
+                    .flat_map(|i| i.mutes.iter().map(|m| m.url.clone())),
+            );
+            want.extend(n.messages_link.clone());
+            assert!(want.iter().any(|l| l.contains("#mute-night")), "{want:?}");
+            for link in &want {
+                assert!(r.text.contains(link.as_str()), "nudge text lacks {link}");
+                assert!(
+                    r.html.contains(&format!("href=\"{link}\"")),
+                    "nudge html lacks {link}"
+                );
+            }
+
+            let a = samples::manager_alerts(locale);
+            let r = t.manager_alerts(&a).unwrap();
+            let mut want: Vec<String> = a.items.iter().filter_map(|i| i.link.clone()).collect();
+            want.extend(a.team_link.clone());
+            assert!(want.iter().all(|l| l.starts_with(samples::BASE)));
+            assert!(want.iter().filter(|l| l.contains("/people/")).count() == a.items.len());
+            for link in &want {
+                assert!(
+                    r.text.contains(link.as_str()) && r.html.contains(&format!("href=\"{link}\""))
+                );
+            }
+
+            let v = samples::reminder(locale);
+            let r = t.reminder(&v).unwrap();
+            let link = v.day_link.clone().unwrap();
+            assert!(link.ends_with("/time/2026-11-17"));
+            assert!(r.text.contains(&link) && r.html.contains(&format!("href=\"{link}\"")));
+
+            let d = samples::digest(locale);
+            let r = t.digest(&d).unwrap();
+            let mut want: Vec<String> = d.reports.iter().filter_map(|x| x.link.clone()).collect();
+            want.extend(d.team_link.clone());
+            assert_eq!(want.len(), 3);
+            for link in &want {
+                assert!(
+                    r.text.contains(link.as_str()) && r.html.contains(&format!("href=\"{link}\""))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn greetings_use_the_first_name() {
+        let t = templates();
+        let r = t.nudge(&samples::nudge(Locale::Nb)).unwrap();
+        assert!(r.text.starts_with("Hei Kari,\n"), "{}", r.text);
+        assert!(r.html.contains("Hei Kari,"));
+        let r = t.digest(&samples::digest(Locale::En)).unwrap();
+        assert!(r.text.starts_with("Hi Ola,\n"), "{}", r.text);
+        let mut v = samples::reminder(Locale::Nb);
+        v.common.first_name = String::new();
+        assert!(t.reminder(&v).unwrap().text.starts_with("Hei,\n"));
+    }
+
+    #[test]
+    fn no_email_shows_an_internal_rule_id() {
+        let t = templates();
+        for locale in [Locale::Nb, Locale::En] {
+            for r in [
+                t.nudge(&samples::nudge(locale)).unwrap(),
+                t.manager_alerts(&samples::manager_alerts(locale)).unwrap(),
+                t.reminder(&samples::reminder(locale)).unwrap(),
+                t.digest(&samples::digest(locale)).unwrap(),
+            ] {
+                for part in [&r.subject, &r.text, &r.html] {
+                    let ids: Vec<&str> = part
+                        .split(|c: char| c.is_whitespace() || c == '>' || c == '<')
+                        .filter(|w| super::super::copy::is_rule_id(w))
+                        .collect();
+                    assert!(ids.is_empty(), "{ids:?} in {part}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_item_lists_each_finding_about_the_same_hours() {
+        let t = templates();
+        let v = samples::nudge(Locale::Nb);
+        assert_eq!(v.items[0].seen.len(), 2);
         let r = t.nudge(&v).unwrap();
-        assert!(!r.html.contains("href=") && !r.text.contains("http"));
-        v.common.app_url = Some("https://tid.example.com/me".to_owned());
-        let r = t.nudge(&v).unwrap();
-        assert!(r.html.contains("href=\"https://tid.example.com/me\""));
-        assert!(r.text.contains("https://tid.example.com/me"));
+        assert!(
+            r.text.contains("Det vi så:\n- For kort hvile: "),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("- Arbeid om natten: "), "{}", r.text);
+        assert_eq!(r.text.matches("## ").count(), 2, "two items, not three");
+        assert_eq!(
+            r.subject,
+            "Om arbeidstiden din: For kort hvile og 1 ting til"
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! Every string is already localised and formatted in the recipient's time
 //! zone and locale by the caller; templates only arrange them. `locale` is
-//! "nb" or "en" and picks the template set.
+//! "nb" or "en" and picks the template set. Links are whole URLs made by
+//! [`crate::links`] from the public base URL, and `None` when the
+//! deployment has none: a template shows a link only when it is there.
 
 use serde::Serialize;
 
@@ -11,36 +13,63 @@ use serde::Serialize;
 pub struct Common {
     /// "nb" | "en".
     pub locale: String,
+    /// The whole name, as on the envelope.
     pub recipient_name: String,
+    /// The greeting's name: the first word of the name ("Kari").
+    pub first_name: String,
     /// "Tidsvakt".
     pub product_name: String,
-    /// Link to the employee's own view (timesheet/nudges), if the deployment has a public URL.
+    /// The public base URL of the web pages, without a trailing slash
+    /// (`https://tid.example.com`); `None` when there is none.
     pub app_url: Option<String>,
 }
 
-/// One thing seen, in a `NUDGE` or `MANAGER_ALERTS` email.
+/// A link to a mute setting, with what it mutes.
+#[derive(Clone, Debug, Serialize)]
+pub struct MuteLink {
+    /// The category's headline, e.g. "Arbeid om natten".
+    pub label: String,
+    pub url: String,
+}
+
+/// One finding within an [`Item`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Seen {
+    /// The rule in words (the category's headline).
+    pub headline: String,
+    /// What was seen, as a sentence.
+    pub text: String,
+    /// The law it is about, in words; or that it is Tidsvakt's own advice.
+    pub citation: String,
+}
+
+/// One item in a `NUDGE` or `MANAGER_ALERTS` email: the findings about the
+/// same hours, told once (`domain::nudge::group`), the most severe first.
 #[derive(Clone, Debug, Serialize)]
 pub struct Item {
-    /// e.g. "evening", "rest" (the categories of [`crate::mail::copy`]).
-    pub category: String,
-    /// e.g. `pol.evening`, `no.daily_rest`.
-    pub rule_id: String,
-    /// "VIOLATION" | "WARNING" | "PATTERN".
+    /// The categories of its findings (of [`crate::mail::copy`]), most severe first.
+    pub categories: Vec<String>,
+    /// The most severe: "VIOLATION" | "WARNING" | "PATTERN".
     pub severity: String,
-    /// Localised short title, from [`crate::mail::copy`].
+    /// The rule in words: the first finding's headline.
     pub headline: String,
-    /// What was seen: the finding's explanation (localised).
-    pub seen: String,
-    /// Why it matters (localised, per category).
+    /// What was seen, one entry per finding.
+    pub seen: Vec<Seen>,
+    /// Why it matters (of the first finding's category).
     pub why: String,
-    /// What to do (localised, per category).
+    /// What to do (of the first finding's category).
     pub what_to_do: String,
-    /// When, formatted in the recipient's zone, e.g. "tir. 10.11.2026 22:30".
+    /// The hours it is about in the reader's zone and words, e.g.
+    /// "tirsdag 17. november 13:00–22:30".
     pub when: String,
-    /// Legal source or "Tidsvakt policy".
+    /// The distinct citations of its findings, joined.
     pub citation: String,
     /// Whom it is about (the recipient for NUDGE).
     pub employee_name: String,
+    /// Where the reader can act: the finding on its day.
+    pub link: Option<String>,
+    /// The mute settings of its optional categories (NUDGE only).
+    pub mutes: Vec<MuteLink>,
 }
 
 /// A NUDGE to an employee: one email may carry several items decided together.
@@ -50,17 +79,22 @@ pub struct NudgeView {
     pub items: Vec<Item>,
     /// True if any item's category can be muted: the email says how.
     pub mutable_note: bool,
+    /// What Tidsvakt told about me, and the mutes.
+    pub messages_link: Option<String>,
 }
 
 /// `MANAGER_ALERTS`: the legal violations of a manager's reports decided on one day.
 #[derive(Clone, Debug, Serialize)]
 pub struct ManagerAlertsView {
     pub common: Common,
-    /// The day the batch covers, localised ("onsdag 18. november 2026").
+    /// When the work happened, localised: "torsdag 19. november", or a
+    /// range, "17.–19. november" (not the day the batch is sent).
     pub date: String,
     /// Grouped by `employee_name` in the template.
     pub items: Vec<Item>,
     pub employee_count: usize,
+    /// The manager's team now.
+    pub team_link: Option<String>,
 }
 
 /// REMINDER: an interval still open after the expected end of the day.
@@ -75,6 +109,11 @@ pub struct ReminderView {
     pub suggested_end_rfc3339: String,
     /// The clock-in event id the correction targets.
     pub interval_id: String,
+    /// How long the interval had been open when the reminder was written,
+    /// in words ("11 timer").
+    pub open_for: String,
+    /// The day of the clock-in, where it can be corrected.
+    pub day_link: Option<String>,
 }
 
 /// One day of a report's week in the digest.
@@ -127,6 +166,8 @@ pub struct TrendWeek {
 #[derive(Clone, Debug, Serialize)]
 pub struct ReportRow {
     pub name: String,
+    /// The report's week, read only.
+    pub link: Option<String>,
     pub worked: String,
     pub scheduled: String,
     pub diff: String,
@@ -135,6 +176,7 @@ pub struct ReportRow {
     pub overtime: Vec<LimitUse>,
     /// Out-of-hours counts by pattern, only non-zero.
     pub patterns: Vec<PatternCount>,
+    /// Violations of this week still open.
     pub open_violations: i64,
     /// "35 %"; "–" when nothing worked.
     pub home_share: String,
@@ -158,4 +200,6 @@ pub struct DigestView {
     pub team_open_violations: i64,
     pub team_pattern_total: i64,
     pub team_home_share: String,
+    /// The manager's team now.
+    pub team_link: Option<String>,
 }

@@ -188,8 +188,9 @@ pub trait OutboxStore {
     /// Stores a message (and its nudge rows) unless its key is taken;
     /// whether it was new.
     async fn enqueue_message(&self, message: NewMessage, now: DateTime<Utc>) -> StoreResult<bool>;
-    /// Claims up to `limit` due messages for `worker` until `lease_until`.
-    /// Each claim counts as an attempt, so a message that crashes its
+    /// Claims due messages for `worker` until `lease_until`: the `limit`
+    /// oldest, and with each every other due message of its recipient and
+    /// kind (they leave as one email). Each claim counts as an attempt, so a message that crashes its
     /// worker still runs out of attempts.
     async fn claim_due(
         &self,
@@ -718,12 +719,19 @@ impl OutboxStore for SqlStore {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        // The oldest due messages pick the (recipient, kind) pairs, and
+        // every due message of those pairs is claimed with them: nudges to
+        // one person leave as one email (`jobs::merge_groups`), so a limit
+        // must not cut them in two. A claim may therefore exceed `limit`.
+        let due = "status = 'PENDING' AND send_after <= $1 AND (lease_until IS NULL OR lease_until <= $1)";
         let sql = format!(
             "UPDATE outbox SET lease_until = $2, claimed_by = $3, attempts = attempts + 1 \
              WHERE (organisation_id, message_id) IN (\
                SELECT organisation_id, message_id FROM outbox \
-               WHERE status = 'PENDING' AND send_after <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
-               ORDER BY send_after, message_id LIMIT $4 {lock}) \
+               WHERE {due} AND (organisation_id, recipient_id, kind) IN (\
+                 SELECT organisation_id, recipient_id, kind FROM outbox \
+                 WHERE {due} ORDER BY send_after, message_id LIMIT $4) \
+               {lock}) \
              RETURNING {MESSAGE_COLUMNS}"
         );
         let worker = worker.to_owned();

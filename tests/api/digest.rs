@@ -7,7 +7,9 @@ use tidsvakt::pb;
 use tonic::Code;
 
 use crate::helpers::*;
-use crate::nudges::{list, mails_to, nudges, oslo, post_work, send_due};
+use crate::nudges::{
+    BASE, assert_no_rule_ids, jobs_with_links, list, mails_to, nudges, oslo, post_work, send_due,
+};
 
 async fn manager_in_english(app: &TestApp) -> pb::Employee {
     app.admin()
@@ -300,7 +302,69 @@ async fn preview_digest_rejects_bad_input(app: TestApp) {
     assert!(ok.html.contains("Employee A1"));
 }
 
+async fn the_digest_counts_the_weeks_open_violations_and_links_to_each_report(app: TestApp) {
+    let (m, a, b) = week_47(&app).await;
+    // Still open: B's missing break of week 46, and A's of week 47
+    // (Saturday 21 November, 6 h 30 min without a break).
+    post_work(
+        &app,
+        &b.employee_id,
+        oslo(11, 12, 8, 0),
+        oslo(11, 12, 14, 30),
+        &[],
+    )
+    .await;
+    post_work(
+        &app,
+        &a.employee_id,
+        oslo(11, 21, 8, 0),
+        oslo(11, 21, 14, 30),
+        &[],
+    )
+    .await;
+    list(&app, &a.employee_id).await;
+    list(&app, &b.employee_id).await;
+    let jobs = jobs_with_links(&app).await;
+    app.clock.set(oslo(11, 23, 7, 0));
+    assert_eq!(jobs.schedule_digests_once().await.unwrap(), 1);
+    jobs.run_outbox_once().await.unwrap();
+    let digest = mails_to(&app, "m1@example.no")
+        .into_iter()
+        .find(|x| x.subject.contains("week 47"))
+        .expect("the digest");
+    let t = &digest.text;
+    assert!(t.starts_with("Hi Manager,"), "{t}");
+    assert!(
+        t.contains("Open violations that week: 1"),
+        "the team: A's of week 47, not B's of week 46: {t}"
+    );
+    assert_eq!(
+        t.matches("Open violations that week: 1").count(),
+        1,
+        "A, below the team's: {t}"
+    );
+    assert!(
+        t.contains("Open violations that week:  1"),
+        "the team's: {t}"
+    );
+    assert_eq!(t.matches("Open violations that week: 0").count(), 1, "{t}");
+    for link in [
+        format!("{BASE}/team"),
+        format!("{BASE}/people/{}/time?week=2026-W47", a.employee_id),
+        format!("{BASE}/people/{}/time?week=2026-W47", b.employee_id),
+    ] {
+        assert!(t.contains(&link), "text lacks {link}: {t}");
+        assert!(
+            digest.html.contains(&format!("href=\"{link}\"")),
+            "html lacks {link}"
+        );
+    }
+    assert_no_rule_ids(&digest);
+    let _ = m;
+}
+
 crate::both_backends!(
+    the_digest_counts_the_weeks_open_violations_and_links_to_each_report,
     a_digest_that_falls_due_at_night_waits_for_the_morning,
     the_digest_is_due_monday_morning_and_sent_exactly_once,
     a_missed_monday_is_sent_when_the_server_is_back,

@@ -191,7 +191,7 @@ async fn the_employee_hears_first_and_quiet_hours_wait_for_the_morning(app: Test
         m.text
     );
     assert!(m.html.contains("10 t 30 min"), "and in the HTML part");
-    assert!(m.text.contains("Employee E1"), "addressed by name");
+    assert!(m.text.starts_with("Hei Employee,"), "greeted by first name");
     assert!(
         mails_to(&app, "m1@example.no").is_empty(),
         "the manager has not heard yet"
@@ -686,7 +686,7 @@ async fn a_partly_resolved_nudge_is_sent_without_the_resolved_part(app: TestApp)
     app.clock.set(oslo(11, 20, 7, 0));
     assert_eq!(send_due(&app).await, 1);
     let sent = mails_to(&app, "e1@example.no");
-    assert!(sent[0].text.contains("Pause"), "{}", sent[0].text);
+    assert!(sent[0].text.contains("uten pause"), "{}", sent[0].text);
     assert!(
         !sent[0].text.contains("10 t") && !sent[0].text.contains("11 t"),
         "the long day was not told: {}",
@@ -923,4 +923,353 @@ crate::both_backends!(
     a_managers_alerts_are_batched_per_day,
     list_nudges_is_for_the_employee_their_manager_and_admins,
     mute_rejects_bad_input_and_other_peoples_tokens,
+);
+
+/// The public base URL the link tests give their jobs.
+pub const BASE: &str = "https://tid.example.com";
+
+/// Jobs of a replica whose emails carry links (the test app's own have no
+/// public URL).
+pub async fn jobs_with_links(app: &TestApp) -> std::sync::Arc<tidsvakt::jobs::Jobs> {
+    app.replica_jobs_with(tidsvakt::jobs::JobSettings {
+        app_url: Some(BASE.to_owned()),
+        ..tidsvakt::jobs::JobSettings::default()
+    })
+    .await
+}
+
+/// No internal rule id (`no.daily_rest`, `pol.night`) in any part.
+pub fn assert_no_rule_ids(m: &ParsedMail) {
+    for part in [&m.subject, &m.text, &m.html] {
+        let ids: Vec<&str> = part
+            .split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+            .filter(|w| tidsvakt::mail::copy::is_rule_id(w))
+            .collect();
+        assert!(ids.is_empty(), "rule ids {ids:?} in {part}");
+        assert!(!part.contains("Tidsvakt policy"), "{part}");
+    }
+}
+
+fn finding_of(ns: &[pb::Nudge], category: &str) -> String {
+    ns.iter()
+        .find(|n| n.category == category)
+        .unwrap_or_else(|| panic!("no {category} nudge in {ns:?}"))
+        .finding_id
+        .clone()
+}
+
+async fn every_email_links_to_where_the_reader_can_act(app: TestApp) {
+    let manager = app.create_employee("M1").await;
+    let e = app
+        .create_employee_managed_by("E1", &manager.employee_id)
+        .await;
+    // Thu 19 November 21:00: Tuesday's evening into the night, and too
+    // short a rest before Wednesday (rest at Wed 09:00), told Friday 07:00.
+    short_rest(&app, &e.employee_id).await;
+    let ns = list(&app, &e.employee_id).await;
+    let jobs = jobs_with_links(&app).await;
+    app.clock.set(oslo(11, 20, 7, 0));
+    // One email, however many messages the decisions made.
+    assert!(jobs.run_outbox_once().await.unwrap().sent >= 1);
+    assert_eq!(mails_to(&app, "e1@example.no").len(), 1);
+    let m = &mails_to(&app, "e1@example.no")[0];
+    let rest = finding_of(&ns, "rest");
+    let to_finding = format!("{BASE}/time/2026-11-18#finding-{rest}");
+    for link in [
+        to_finding.as_str(),
+        &format!("{BASE}/messages#mute-night"),
+        &format!("{BASE}/messages"),
+    ] {
+        assert!(m.text.contains(link), "text lacks {link}: {}", m.text);
+        assert!(
+            m.html.contains(&format!("href=\"{link}\"")),
+            "html lacks {link}"
+        );
+    }
+    assert!(
+        !m.text.contains("#mute-rest"),
+        "a legal category has no mute link: {}",
+        m.text
+    );
+    assert_no_rule_ids(m);
+    assert!(
+        m.text.contains("Kilde: arbeidsmiljøloven § 10-8 (1)"),
+        "{}",
+        m.text
+    );
+
+    app.clock.set(oslo(11, 21, 7, 0));
+    assert!(jobs.run_outbox_once().await.unwrap().sent >= 1);
+    assert_eq!(mails_to(&app, "m1@example.no").len(), 1);
+    let to_manager = &mails_to(&app, "m1@example.no")[0];
+    let theirs = format!(
+        "{BASE}/people/{}/time/2026-11-18#finding-{rest}",
+        e.employee_id
+    );
+    for link in [theirs, format!("{BASE}/team")] {
+        assert!(to_manager.text.contains(&link), "{}", to_manager.text);
+        assert!(to_manager.html.contains(&format!("href=\"{link}\"")));
+    }
+    assert_no_rule_ids(to_manager);
+    assert!(to_manager.text.starts_with("Hei Employee,"));
+    // The work was on Wednesday; the batch is Friday's, sent on Saturday.
+    assert!(
+        to_manager
+            .subject
+            .starts_with("Arbeidstid onsdag 18. november:"),
+        "{}",
+        to_manager.subject
+    );
+
+    // Without a public URL, no links (the app's own jobs have none).
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &e.employee_id, 23).await;
+    list(&app, &e.employee_id).await;
+    assert_eq!(send_due(&app).await, 1);
+    let plain = mails_to(&app, "e1@example.no").pop().unwrap();
+    assert!(
+        !plain.text.contains("http") && !plain.html.contains("href="),
+        "{}",
+        plain.text
+    );
+}
+
+async fn the_same_hours_are_told_once_and_the_law_first(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    // Thu 19 November 21:00 (quiet): a long day on Monday; then Tuesday's
+    // evening, night and short rest; then Thursday's missing break.
+    long_day(&app, &e.employee_id, 11, 16).await;
+    short_rest(&app, &e.employee_id).await;
+    no_break(&app, &e.employee_id, 19).await;
+    let ns = list(&app, &e.employee_id).await;
+    let mut told = categories(&ns, pb::NudgeAudience::Employee);
+    told.dedup();
+    assert_eq!(told, ["breaks", "core_hours", "long_day", "night", "rest"]);
+    app.clock.set(oslo(11, 20, 7, 0));
+    send_due(&app).await;
+    let m = &mails_to(&app, "e1@example.no")[0];
+    let t = &m.text;
+    assert_eq!(
+        t.matches("\n## ").count(),
+        3,
+        "five findings, three items: {t}"
+    );
+    let rest = t.find("## For kort hvile").expect("the rest item");
+    let breaks = t.find("## Arbeid uten pause").expect("the break item");
+    let long = t.find("## Lange arbeidsdager").expect("the long day");
+    assert!(
+        rest < breaks && breaks < long,
+        "violations first, by day: {t}"
+    );
+    // Tuesday's hours once, listing all that was seen in them.
+    assert!(
+        t.contains("tirsdag 17. november 13:00 – onsdag 18. november 16:30"),
+        "{t}"
+    );
+    let tuesday = &t[rest..breaks];
+    for seen in [
+        "- For kort hvile: ",
+        "- Arbeid om natten: ",
+        "- Utenfor kjernetiden: ",
+    ] {
+        assert!(tuesday.contains(seen), "{seen} in {tuesday}");
+    }
+    assert!(!t[breaks..].contains("Arbeid om natten"), "{t}");
+    assert_eq!(
+        m.subject,
+        "Om arbeidstiden din: For kort hvile og 2 ting til"
+    );
+    assert_no_rule_ids(m);
+}
+
+async fn nudges_due_together_leave_as_one_email(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    // Thu 19 November 21:00 (quiet): two decisions, two stored messages,
+    // both due at 07:00.
+    long_day(&app, &e.employee_id, 11, 16).await;
+    list(&app, &e.employee_id).await;
+    no_break(&app, &e.employee_id, 19).await;
+    let ns = list(&app, &e.employee_id).await;
+    assert_eq!(ns.len(), 2);
+    app.clock.set(oslo(11, 20, 7, 0));
+    assert_eq!(send_due(&app).await, 2, "both messages are sent…");
+    let sent = mails_to(&app, "e1@example.no");
+    assert_eq!(sent.len(), 1, "…in one email");
+    assert!(
+        sent[0].text.find("## Arbeid uten pause").unwrap()
+            < sent[0].text.find("## Lange arbeidsdager").unwrap(),
+        "the law first, though the long day was decided first: {}",
+        sent[0].text
+    );
+    let ns = list(&app, &e.employee_id).await;
+    assert!(ns.iter().all(
+        |n| n.message_status == pb::MessageStatus::Sent as i32 && n.subject == sent[0].subject
+    ));
+    assert_eq!(send_due(&app).await, 0);
+}
+
+async fn a_managers_alerts_due_together_are_one_email_dated_by_the_work(app: TestApp) {
+    let manager = app.create_employee("M1").await;
+    let a = app
+        .create_employee_managed_by("A1", &manager.employee_id)
+        .await;
+    // Monday's and Tuesday's breaks: two batches, due Tuesday and
+    // Wednesday 07:00. The outbox does not run until Wednesday.
+    app.clock.set(oslo(11, 23, 15, 0));
+    no_break(&app, &a.employee_id, 23).await;
+    list(&app, &a.employee_id).await;
+    app.clock.set(oslo(11, 24, 15, 0));
+    no_break(&app, &a.employee_id, 24).await;
+    list(&app, &a.employee_id).await;
+    app.clock.set(oslo(11, 25, 7, 0));
+    send_due(&app).await;
+    let sent = mails_to(&app, "m1@example.no");
+    assert_eq!(
+        sent.len(),
+        1,
+        "{:?}",
+        sent.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let m = &sent[0];
+    assert!(
+        m.subject
+            .starts_with("Arbeidstid 23.–24. november: 2 brudd"),
+        "{}",
+        m.subject
+    );
+    assert_eq!(
+        m.text.matches("* Arbeid uten pause").count(),
+        2,
+        "{}",
+        m.text
+    );
+    assert_eq!(send_due(&app).await, 0);
+}
+
+async fn one_evening_at_home_is_one_item_not_four(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    // Thu 19 November 21:00 (quiet). Three late days at home, no
+    // home-office agreement; Tuesday runs into the night and leaves too
+    // short a rest before Wednesday.
+    let days = [
+        (16, (13, 0), (19, 30), (15, 0)),
+        (17, (13, 0), (22, 30), (17, 0)),
+        (18, (9, 0), (19, 0), (12, 0)),
+    ];
+    let mut clock = app.clock_client(&app.admin_token);
+    for (d, (h0, m0), (h1, m1), (bh, bm)) in days {
+        let at_home = |kind, t| pb::ClockEvent {
+            location: pb::Location::Home as i32,
+            ..event(&e.employee_id, kind, t)
+        };
+        for ev in [
+            at_home(ClockIn, oslo(11, d, h0, m0)),
+            at_home(BreakStart, oslo(11, d, bh, bm)),
+            at_home(BreakEnd, oslo(11, d, bh, bm + 30)),
+            at_home(ClockOut, oslo(11, d, h1, m1)),
+        ] {
+            clock
+                .record_event(pb::RecordEventRequest { event: Some(ev) })
+                .await
+                .unwrap();
+        }
+    }
+    let ns = list(&app, &e.employee_id).await;
+    let told = categories(&ns, pb::NudgeAudience::Employee);
+    for c in ["evening", "home_office", "night", "rest"] {
+        assert!(told.contains(&c.to_string()), "{c} in {told:?}");
+    }
+    app.clock.set(oslo(11, 20, 7, 0));
+    send_due(&app).await;
+    let m = &mails_to(&app, "e1@example.no")[0];
+    let t = &m.text;
+    assert_eq!(t.matches("\n## ").count(), 1, "one item: {t}");
+    // Monday's long evening also missed its extra break: a violation too,
+    // and the earlier one, so it heads the item.
+    let lines: Vec<&str> = t.lines().map(str::trim_end).collect();
+    let head = lines.iter().position(|l| *l == "## Arbeid uten pause");
+    assert_eq!(head.map(|k| lines[k + 1]), Some("16.–18. november"), "{t}");
+    for seen in [
+        "- Arbeid uten pause: ",
+        "- For kort hvile: ",
+        "- Arbeid om natten: ",
+        "- Arbeid om kvelden: ",
+        "- Hjemmekontor utenfor avtalen: ",
+    ] {
+        assert!(t.contains(seen), "{seen} in {t}");
+    }
+    assert_eq!(m.subject, "Om arbeidstiden din: Arbeid uten pause");
+    assert_no_rule_ids(m);
+}
+
+async fn a_claim_of_one_takes_all_that_is_due_to_its_recipient(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    let o = app.create_employee("O1").await;
+    // Thu 19 November 21:00 (quiet): two messages to E1, one to O1.
+    long_day(&app, &e.employee_id, 11, 16).await;
+    list(&app, &e.employee_id).await;
+    no_break(&app, &e.employee_id, 19).await;
+    list(&app, &e.employee_id).await;
+    no_break(&app, &o.employee_id, 19).await;
+    list(&app, &o.employee_id).await;
+    let one = app
+        .replica_jobs_with(tidsvakt::jobs::JobSettings {
+            batch: 1,
+            ..tidsvakt::jobs::JobSettings::default()
+        })
+        .await;
+    app.clock.set(oslo(11, 20, 7, 0));
+    let first = one.run_outbox_once().await.unwrap();
+    let second = one.run_outbox_once().await.unwrap();
+    assert_eq!(
+        (
+            first.sent + second.sent,
+            one.run_outbox_once().await.unwrap().sent
+        ),
+        (3, 0)
+    );
+    assert_eq!(
+        mails_to(&app, "e1@example.no").len(),
+        1,
+        "E1's two messages, one email"
+    );
+    assert_eq!(mails_to(&app, "o1@example.no").len(), 1);
+}
+
+async fn merged_messages_are_retried_together(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    long_day(&app, &e.employee_id, 11, 16).await;
+    list(&app, &e.employee_id).await;
+    no_break(&app, &e.employee_id, 19).await;
+    list(&app, &e.employee_id).await;
+    app.clock.set(oslo(11, 20, 7, 0));
+    app.mailbox.set_mode(crate::smtp::Mode::Transient);
+    assert_eq!(app.jobs.run_outbox_once().await.unwrap().retrying, 2);
+    app.mailbox.set_mode(crate::smtp::Mode::Accept);
+    let ns = list(&app, &e.employee_id).await;
+    let again: Vec<_> = ns.iter().map(|n| n.send_after.unwrap()).collect();
+    assert_eq!(again.len(), 2);
+    assert_eq!(
+        again[0], again[1],
+        "one retry time for both, jitter and all"
+    );
+    let at =
+        chrono::DateTime::from_timestamp(again[0].seconds, again[0].nanos.cast_unsigned()).unwrap();
+    app.clock.set(at);
+    assert_eq!(send_due(&app).await, 2, "both due again, at the same time");
+    assert_eq!(
+        mails_to(&app, "e1@example.no").len(),
+        1,
+        "and still one email"
+    );
+}
+
+crate::both_backends!(
+    merged_messages_are_retried_together,
+    a_claim_of_one_takes_all_that_is_due_to_its_recipient,
+    one_evening_at_home_is_one_item_not_four,
+    every_email_links_to_where_the_reader_can_act,
+    the_same_hours_are_told_once_and_the_law_first,
+    nudges_due_together_leave_as_one_email,
+    a_managers_alerts_due_together_are_one_email_dated_by_the_work,
 );

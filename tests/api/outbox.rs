@@ -408,7 +408,39 @@ async fn a_claim_is_a_lease_that_only_its_holder_may_use(app: TestApp) {
     );
 }
 
+async fn a_reminder_links_to_the_day_to_correct(app: TestApp) {
+    let e = app.create_employee("E1").await;
+    app.clock.set(oslo(11, 25, 8, 0));
+    app.clock_client(&app.admin_token)
+        .record_event(pb::RecordEventRequest {
+            event: Some(event(&e.employee_id, ClockIn, oslo(11, 25, 8, 0))),
+        })
+        .await
+        .unwrap();
+    let jobs = crate::nudges::jobs_with_links(&app).await;
+    app.clock.set(oslo(11, 25, 17, 0));
+    assert_eq!(jobs.sweep_once().await.unwrap().reminders, 1);
+    assert_eq!(jobs.run_outbox_once().await.unwrap().sent, 1);
+    let m = &mails_to(&app, "e1@example.no")[0];
+    let day = format!("{}/time/2026-11-25", crate::nudges::BASE);
+    assert!(m.text.contains(&day), "{}", m.text);
+    assert!(m.html.contains(&format!("href=\"{day}\"")));
+    assert!(m.text.starts_with("Hei Employee,"), "{}", m.text);
+    assert!(
+        m.text
+            .contains("siden onsdag 25. november kl. 08:00, altså i 9 timer"),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.subject.ends_with("siden onsdag 25. november kl. 08:00"),
+        "{}",
+        m.subject
+    );
+}
+
 crate::both_backends!(
+    a_reminder_links_to_the_day_to_correct,
     quiet_hours_hold_a_retry_and_an_admins_retry_until_the_morning,
     a_claim_is_a_lease_that_only_its_holder_may_use,
     nothing_is_lost_while_smtp_is_down_and_each_message_arrives_once,
