@@ -30,7 +30,14 @@ async fn start_server(data_dir: &Path, database_url: &str) -> Server {
 
 pub async fn start_server_with(data_dir: &Path, database_url: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tidsvakt"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "plain"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--web-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--log-format", "plain"])
         .args(extra)
         .arg("--data-dir")
         .arg(data_dir)

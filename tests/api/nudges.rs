@@ -1021,14 +1021,16 @@ async fn every_email_links_to_where_the_reader_can_act(app: TestApp) {
         to_manager.subject
     );
 
-    // Without a public URL, no links (the app's own jobs have none).
+    // Without --public-url, the server's own web address is the base.
     app.clock.set(oslo(11, 23, 15, 0));
     no_break(&app, &e.employee_id, 23).await;
     list(&app, &e.employee_id).await;
     assert_eq!(send_due(&app).await, 1);
     let plain = mails_to(&app, "e1@example.no").pop().unwrap();
     assert!(
-        !plain.text.contains("http") && !plain.html.contains("href="),
+        plain
+            .text
+            .contains(&format!("{}/time/2026-11-23#finding-", app.web_url)),
         "{}",
         plain.text
     );
