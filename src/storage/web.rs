@@ -96,6 +96,25 @@ pub trait WebStore {
         manager: EmployeeId,
         limit: i64,
     ) -> StoreResult<Vec<SentDigest>>;
+    /// Reminders sent (or to be sent) to `employee`, newest first.
+    async fn reminders_to(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        limit: i64,
+    ) -> StoreResult<Vec<PersonalMessage>>;
+}
+
+/// A message to one person that is not about a finding (a reminder to
+/// clock out): what the person's own list shows of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonalMessage {
+    pub kind: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub send_after: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub subject: String,
 }
 
 /// A digest as sent (the body is not stored: it is rebuilt from the week).
@@ -417,6 +436,37 @@ impl WebStore for SqlStore {
                         .ok_or_else(|| StoreError::Corrupt(format!("reference: {reference}")))?,
                     sent_at: rows::opt_instant(r, "sent_at")?
                         .ok_or_else(|| StoreError::Corrupt("sent_at: missing".into()))?,
+                    subject: rows::col::<Option<String>>(r, "subject")?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn reminders_to(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        limit: i64,
+    ) -> StoreResult<Vec<PersonalMessage>> {
+        let rows = sqlx::query(
+            "SELECT kind, status, created_at, send_after, sent_at, subject FROM outbox \
+             WHERE organisation_id = $1 AND recipient_id = $2 AND kind = 'REMINDER' \
+             ORDER BY created_at DESC LIMIT $3",
+        )
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
+                Ok(PersonalMessage {
+                    kind: rows::col(r, "kind")?,
+                    status: rows::col(r, "status")?,
+                    created_at: rows::instant(r, "created_at")?,
+                    send_after: rows::instant(r, "send_after")?,
+                    sent_at: rows::opt_instant(r, "sent_at")?,
                     subject: rows::col::<Option<String>>(r, "subject")?.unwrap_or_default(),
                 })
             })

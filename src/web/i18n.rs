@@ -272,6 +272,13 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Tidsvakt has not sent anything about you yet.",
     ),
     ("to_you", "Til deg", "To you"),
+    (
+        "reminder",
+        "Påminnelse om å stemple ut",
+        "Reminder to clock out",
+    ),
+    ("reminder_badge", "Påminnelse", "Reminder"),
+    ("reminders", "Påminnelser", "Reminders"),
     ("to_manager", "Til lederen din", "To your manager"),
     ("sent", "Sendt", "Sent"),
     ("pending", "Venter", "Waiting"),

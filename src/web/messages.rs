@@ -40,6 +40,7 @@ struct CategoryView {
 #[derive(Debug, Serialize)]
 struct MessagesView {
     nudges: Vec<NudgeView>,
+    reminders: Vec<NudgeView>,
     categories: Vec<CategoryView>,
     more: bool,
 }
@@ -134,8 +135,41 @@ pub async fn page(State(state): State<WebState>, person: Person) -> Result<Respo
             muted: c.muted,
         })
         .collect();
+    let reminders = state
+        .ctx
+        .store
+        .reminders_to(person.caller.org(), e.id, 100)
+        .await
+        .map_err(|_| WebError::Unavailable(l))?
+        .iter()
+        .map(|m| NudgeView {
+            when: format::instant(l, tz, m.created_at),
+            to: word(l, "to_you").to_owned(),
+            what: word(l, "reminder").to_owned(),
+            tone: "pattern",
+            severity: word(l, "reminder_badge").to_owned(),
+            status: match m.status.as_str() {
+                "SENT" => format!(
+                    "{} {}",
+                    word(l, "sent"),
+                    m.sent_at
+                        .map(|t| format::instant(l, tz, t))
+                        .unwrap_or_default()
+                ),
+                "PENDING" => format!(
+                    "{} ({})",
+                    word(l, "pending"),
+                    format::instant(l, tz, m.send_after)
+                ),
+                "CANCELLED" => word(l, "cancelled").to_owned(),
+                _ => word(l, "dead").to_owned(),
+            },
+            subject: m.subject.clone(),
+        })
+        .collect();
     let v = MessagesView {
         nudges,
+        reminders,
         categories,
         more: !listed.next_page_token.is_empty(),
     };

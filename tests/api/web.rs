@@ -536,6 +536,31 @@ async fn mutes_change_only_optional_kinds(app: TestApp) {
     assert!(page.body.contains("id=\"unmute-evening\""));
 }
 
+async fn the_messages_page_lists_reminders_as_sent(app: TestApp) {
+    let e = employee(&app, "K1", "").await;
+    app.clock.set(crate::nudges::oslo(11, 25, 8, 0));
+    app.clock_client(&app.admin_token)
+        .record_event(pb::RecordEventRequest {
+            event: Some(crate::helpers::event(
+                &e.employee_id,
+                pb::EventKind::ClockIn,
+                crate::nudges::oslo(11, 25, 8, 0),
+            )),
+        })
+        .await
+        .unwrap();
+    app.clock.set(crate::nudges::oslo(11, 25, 17, 0));
+    assert_eq!(app.jobs.sweep_once().await.unwrap().reminders, 1);
+    assert_eq!(app.jobs.run_outbox_once().await.unwrap().sent, 1);
+    let mut b = sign_in(&app, "k1@example.no").await;
+    let page = b.get("/messages").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("id=\"reminders\""), "{}", page.body);
+    assert!(page.has("Påminnelse om å stemple ut"));
+    assert!(page.has("Sendt ons. 25. nov. 2026 17:00"), "{}", page.body);
+    assert!(!page.body.contains("id=\"no-messages\""));
+}
+
 /// One policy for both doors: for each pair of reader and record, the page
 /// answers what the RPC answers (`OK` ↔ 200, `PERMISSION_DENIED` ↔ 403,
 /// `NOT_FOUND` ↔ 404).
@@ -804,4 +829,5 @@ both_backends!(
     an_admin_signs_in_with_the_admin_token,
     sessions_are_listed_and_ended_by_their_owner,
     my_data_downloads_the_whole_record,
+    the_messages_page_lists_reminders_as_sent,
 );
