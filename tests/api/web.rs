@@ -561,6 +561,26 @@ async fn the_messages_page_lists_reminders_as_sent(app: TestApp) {
     assert!(!page.body.contains("id=\"no-messages\""));
 }
 
+async fn a_locked_period_says_a_correction_is_paid_as_an_adjustment(app: TestApp) {
+    employee(&app, "K1", "").await;
+    pb::payroll_service_client::PayrollServiceClient::with_interceptor(
+        app.channel.clone(),
+        Bearer::for_token(&app.admin_token),
+    )
+    .lock_period(pb::LockPeriodRequest {
+        period_id: "2026-10".into(),
+    })
+    .await
+    .unwrap();
+    let mut b = sign_in(&app, "k1@example.no").await;
+    let locked = b.get("/time/2026-10-30").await;
+    assert_eq!(locked.status, 200);
+    assert!(locked.body.contains("id=\"locked\""));
+    assert!(locked.has("utbetalt som et tillegg eller trekk i neste åpne periode"));
+    let open = b.get("/time/2026-11-02").await;
+    assert!(!open.body.contains("id=\"locked\""));
+}
+
 /// One policy for both doors: for each pair of reader and record, the page
 /// answers what the RPC answers (`OK` ↔ 200, `PERMISSION_DENIED` ↔ 403,
 /// `NOT_FOUND` ↔ 404).
@@ -830,4 +850,5 @@ both_backends!(
     sessions_are_listed_and_ended_by_their_owner,
     my_data_downloads_the_whole_record,
     the_messages_page_lists_reminders_as_sent,
+    a_locked_period_says_a_correction_is_paid_as_an_adjustment,
 );
