@@ -122,7 +122,7 @@ pub fn location_for(field: &str, kind: EventKind, v: i32) -> ApiResult<Option<Lo
     }
 }
 
-fn location_pb(l: Option<Location>) -> i32 {
+pub fn location_pb(l: Option<Location>) -> i32 {
     (match l {
         None => pb::Location::Unspecified,
         Some(Location::Office) => pb::Location::Office,
@@ -132,7 +132,7 @@ fn location_pb(l: Option<Location>) -> i32 {
     }) as i32
 }
 
-fn event_kind_pb(k: EventKind) -> i32 {
+pub fn event_kind_pb(k: EventKind) -> i32 {
     (match k {
         EventKind::ClockIn => pb::EventKind::ClockIn,
         EventKind::ClockOut => pb::EventKind::ClockOut,

@@ -88,19 +88,13 @@ pub trait WebStore {
     ) -> StoreResult<bool>;
     /// The owner's sessions, newest first (at most `limit`).
     async fn sessions_of(&self, owner: &WebSession, limit: i64) -> StoreResult<Vec<WebSession>>;
-    /// Weekly digests sent to `manager`, newest first: the Monday of each
-    /// digest's week, when it was sent, and its subject.
-    async fn sent_digests(
+    /// Messages of `kind` (e.g. `DIGEST`, `REMINDER`) to `recipient`,
+    /// newest first: what a person's own lists show of them.
+    async fn messages_to(
         &self,
         org: OrgId,
-        manager: EmployeeId,
-        limit: i64,
-    ) -> StoreResult<Vec<SentDigest>>;
-    /// Reminders sent (or to be sent) to `employee`, newest first.
-    async fn reminders_to(
-        &self,
-        org: OrgId,
-        employee: EmployeeId,
+        recipient: EmployeeId,
+        kind: &str,
         limit: i64,
     ) -> StoreResult<Vec<PersonalMessage>>;
 }
@@ -109,19 +103,12 @@ pub trait WebStore {
 /// clock out): what the person's own list shows of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonalMessage {
-    pub kind: String,
+    /// What it is about, by kind: a digest's Monday, a reminder's interval.
+    pub reference: String,
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub send_after: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
-    pub subject: String,
-}
-
-/// A digest as sent (the body is not stored: it is rebuilt from the week).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SentDigest {
-    pub week: chrono::NaiveDate,
-    pub sent_at: DateTime<Utc>,
     pub subject: String,
 }
 
@@ -411,50 +398,21 @@ impl WebStore for SqlStore {
             .collect()
     }
 
-    async fn sent_digests(
+    async fn messages_to(
         &self,
         org: OrgId,
-        manager: EmployeeId,
-        limit: i64,
-    ) -> StoreResult<Vec<SentDigest>> {
-        let rows = sqlx::query(
-            "SELECT reference, sent_at, subject FROM outbox WHERE organisation_id = $1 \
-             AND recipient_id = $2 AND kind = 'DIGEST' AND status = 'SENT' \
-             ORDER BY reference DESC LIMIT $3",
-        )
-        .bind(org.to_string())
-        .bind(manager.to_string())
-        .bind(limit)
-        .fetch_all(self.reader())
-        .await
-        .map_err(classify)?;
-        rows.iter()
-            .map(|r| {
-                let reference: String = rows::col(r, "reference")?;
-                Ok(SentDigest {
-                    week: super::outbox::digest_week(&reference)
-                        .ok_or_else(|| StoreError::Corrupt(format!("reference: {reference}")))?,
-                    sent_at: rows::opt_instant(r, "sent_at")?
-                        .ok_or_else(|| StoreError::Corrupt("sent_at: missing".into()))?,
-                    subject: rows::col::<Option<String>>(r, "subject")?.unwrap_or_default(),
-                })
-            })
-            .collect()
-    }
-
-    async fn reminders_to(
-        &self,
-        org: OrgId,
-        employee: EmployeeId,
+        recipient: EmployeeId,
+        kind: &str,
         limit: i64,
     ) -> StoreResult<Vec<PersonalMessage>> {
         let rows = sqlx::query(
-            "SELECT kind, status, created_at, send_after, sent_at, subject FROM outbox \
-             WHERE organisation_id = $1 AND recipient_id = $2 AND kind = 'REMINDER' \
-             ORDER BY created_at DESC LIMIT $3",
+            "SELECT reference, status, created_at, send_after, sent_at, subject FROM outbox \
+             WHERE organisation_id = $1 AND recipient_id = $2 AND kind = $3 \
+             ORDER BY created_at DESC LIMIT $4",
         )
         .bind(org.to_string())
-        .bind(employee.to_string())
+        .bind(recipient.to_string())
+        .bind(kind.to_owned())
         .bind(limit)
         .fetch_all(self.reader())
         .await
@@ -462,7 +420,7 @@ impl WebStore for SqlStore {
         rows.iter()
             .map(|r| {
                 Ok(PersonalMessage {
-                    kind: rows::col(r, "kind")?,
+                    reference: rows::col(r, "reference")?,
                     status: rows::col(r, "status")?,
                     created_at: rows::instant(r, "created_at")?,
                     send_after: rows::instant(r, "send_after")?,

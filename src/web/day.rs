@@ -20,7 +20,7 @@ use super::time::{FindingView, IntervalView, finding_day, finding_view, interval
 use super::view;
 use super::{WebState, see_other};
 use crate::domain::employee::Locale;
-use crate::domain::event::{Change, EventKind, Location};
+use crate::domain::event::Change;
 use crate::domain::ids::EmployeeId;
 use crate::grpc::error::ApiError;
 use crate::grpc::timesheet_convert::date_pb;
@@ -80,25 +80,6 @@ struct DayView {
     amendment_id: String,
     form: FormState,
     time_zone: String,
-}
-
-fn kind_of(k: EventKind) -> i32 {
-    (match k {
-        EventKind::ClockIn => pb::EventKind::ClockIn,
-        EventKind::ClockOut => pb::EventKind::ClockOut,
-        EventKind::BreakStart => pb::EventKind::BreakStart,
-        EventKind::BreakEnd => pb::EventKind::BreakEnd,
-    }) as i32
-}
-
-fn location_of(l: Option<Location>) -> i32 {
-    (match l {
-        Some(Location::Office) => pb::Location::Office,
-        Some(Location::Home) => pb::Location::Home,
-        Some(Location::Remote) => pb::Location::Remote,
-        Some(Location::Travel) => pb::Location::Travel,
-        None => pb::Location::Unspecified,
-    }) as i32
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -165,8 +146,8 @@ async fn render_day(
             EventView {
                 id: e.id.to_string(),
                 time: format::clock(tz, e.occurred_at),
-                kind: format::event_kind(l, kind_of(e.kind)).into(),
-                location: format::location(l, location_of(e.location)).into(),
+                kind: format::event_kind(l, convert::event_kind_pb(e.kind)).into(),
+                location: format::location(l, convert::location_pb(e.location)).into(),
                 source: format::source(l, &e.source),
                 fate,
                 struck,
@@ -182,7 +163,7 @@ async fn render_day(
                 e.id,
                 format!(
                     "{} {}",
-                    format::event_kind(l, kind_of(e.kind)),
+                    format::event_kind(l, convert::event_kind_pb(e.kind)),
                     format::clock(tz, e.occurred_at)
                 ),
             )
@@ -198,7 +179,7 @@ async fn render_day(
                 } => format!(
                     "{} {} {}",
                     word(l, "am_add"),
-                    format::event_kind(l, kind_of(*kind)).to_lowercase(),
+                    format::event_kind(l, convert::event_kind_pb(*kind)).to_lowercase(),
                     format::clock(tz, *occurred_at)
                 ),
                 Change::Void { target } => format!(
@@ -419,19 +400,8 @@ pub async fn correct(
             },
         }
     }
-    let kind = match f.kind.as_str() {
-        "in" => Some(pb::EventKind::ClockIn),
-        "out" => Some(pb::EventKind::ClockOut),
-        "break_start" => Some(pb::EventKind::BreakStart),
-        "break_end" => Some(pb::EventKind::BreakEnd),
-        _ => None,
-    };
-    let location = match f.location.as_str() {
-        "office" | "" => pb::Location::Office,
-        "home" => pb::Location::Home,
-        "remote" => pb::Location::Remote,
-        _ => pb::Location::Travel,
-    };
+    let kind = format::parse_kind(&f.kind);
+    let location = format::parse_location(&f.location).unwrap_or(pb::Location::Office);
     let target = Uuid::parse_str(f.event_id.trim()).ok();
     let change = match f.action.as_str() {
         "add" => {

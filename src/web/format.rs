@@ -86,6 +86,28 @@ pub fn absence(locale: Locale, k: i32) -> &'static str {
     }
 }
 
+/// The event kinds' names in the pages' forms.
+pub fn parse_kind(s: &str) -> Option<pb::EventKind> {
+    match s {
+        "in" => Some(pb::EventKind::ClockIn),
+        "out" => Some(pb::EventKind::ClockOut),
+        "break_start" => Some(pb::EventKind::BreakStart),
+        "break_end" => Some(pb::EventKind::BreakEnd),
+        _ => None,
+    }
+}
+
+/// The locations' names in the pages' forms; none chosen is the office.
+pub fn parse_location(s: &str) -> Option<pb::Location> {
+    match s {
+        "office" | "" => Some(pb::Location::Office),
+        "home" => Some(pb::Location::Home),
+        "remote" => Some(pb::Location::Remote),
+        "travel" => Some(pb::Location::Travel),
+        _ => None,
+    }
+}
+
 /// "Firefox on Android": enough to tell sessions apart, from the
 /// browser's own description.
 pub fn browser(user_agent: &str) -> String {

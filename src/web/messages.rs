@@ -138,7 +138,7 @@ pub async fn page(State(state): State<WebState>, person: Person) -> Result<Respo
     let reminders = state
         .ctx
         .store
-        .reminders_to(person.caller.org(), e.id, 100)
+        .messages_to(person.caller.org(), e.id, "REMINDER", 100)
         .await
         .map_err(|_| WebError::Unavailable(l))?
         .iter()

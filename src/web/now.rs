@@ -328,20 +328,10 @@ pub async fn clock(
     person.check_csrf(&f.csrf)?;
     let e = person.own()?;
     let l = person.locale;
-    let kind = match f.kind.as_str() {
-        "in" => pb::EventKind::ClockIn,
-        "out" => pb::EventKind::ClockOut,
-        "break_start" => pb::EventKind::BreakStart,
-        "break_end" => pb::EventKind::BreakEnd,
-        _ => return Err(WebError::BadRequest(l, "kind: not an event kind".into())),
-    };
-    let location = match f.location.as_str() {
-        "office" | "" => pb::Location::Office,
-        "home" => pb::Location::Home,
-        "remote" => pb::Location::Remote,
-        "travel" => pb::Location::Travel,
-        _ => return Err(WebError::BadRequest(l, "location: not a location".into())),
-    };
+    let kind = format::parse_kind(&f.kind)
+        .ok_or_else(|| WebError::BadRequest(l, "kind: not an event kind".into()))?;
+    let location = format::parse_location(&f.location)
+        .ok_or_else(|| WebError::BadRequest(l, "location: not a location".into()))?;
     let event_id = Uuid::parse_str(f.event_id.trim())
         .map_err(|_| WebError::BadRequest(l, "event_id: not a UUID".into()))?;
     let reply = clock_service::record_event(

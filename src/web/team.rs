@@ -156,17 +156,20 @@ pub async fn digests(State(state): State<WebState>, person: Person) -> Result<Re
     let sent = state
         .ctx
         .store
-        .sent_digests(person.caller.org(), me.id, 104)
+        .messages_to(person.caller.org(), me.id, "DIGEST", 104)
         .await
         .map_err(|_| WebError::Unavailable(l))?;
     let v = DigestsView {
         digests: sent
             .iter()
-            .map(|d| DigestRow {
-                week: crate::jobs::words::week_label(l, d.week),
-                sent: format::instant(l, tz, d.sent_at),
-                subject: d.subject.clone(),
-                link: format!("/team/digests/preview?week={}", d.week),
+            .filter_map(|d| {
+                let week = crate::storage::outbox::digest_week(&d.reference)?;
+                Some(DigestRow {
+                    week: crate::jobs::words::week_label(l, week),
+                    sent: format::instant(l, tz, d.sent_at?),
+                    subject: d.subject.clone(),
+                    link: format!("/team/digests/preview?week={week}"),
+                })
             })
             .collect(),
         preview: "/team/digests/preview".into(),
