@@ -112,6 +112,9 @@ mod tests {
             my_finding("http://x", d(2026, 3, 29), "f1"),
             "http://x/time/2026-03-29#finding-f1"
         );
-        assert_eq!(mute("http://x", "evening"), "http://x/messages#mute-evening");
+        assert_eq!(
+            mute("http://x", "evening"),
+            "http://x/messages#mute-evening"
+        );
     }
 }

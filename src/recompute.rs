@@ -26,7 +26,7 @@ use chrono_tz::Tz;
 use crate::clock::Clock;
 use crate::domain::employee::{Employee, Exemption};
 use crate::domain::engine::evaluate::{Evaluation, History, Scope, Subject, evaluate};
-use crate::domain::engine::ledger::monday_of;
+use crate::domain::engine::ledger::{monday_of, overtime_spans};
 use crate::domain::engine::record::Span;
 use crate::domain::event::effective_events;
 use crate::domain::ids::{EmployeeId, OrgId};
@@ -219,9 +219,11 @@ fn stored_days(tz: Tz, eval: &Evaluation, from: NaiveDate, to: NaiveDate) -> Vec
             overtime_spans: Vec::new(),
         })
         .collect();
-    for seg in eval.ledger.iter().filter(|s| s.overtime) {
-        let mut at = seg.span.start;
-        for (date, len) in split_at_midnight(tz, seg.span.start, seg.span.end) {
+    // The spans the overtime limits count (the § 10-9 (2) extra break is
+    // left out), as the engine's own windows read them.
+    for span in overtime_spans(&eval.ledger) {
+        let mut at = span.start;
+        for (date, len) in split_at_midnight(tz, span.start, span.end) {
             if let Some(d) = out.iter_mut().find(|d| d.day == date) {
                 d.overtime_spans.push(Span::new(at, at + len));
             }

@@ -147,10 +147,18 @@ pub fn evaluate(
 ) -> Evaluation {
     let pairing = pair(events);
     let plan = Plan::new(subject.employee, policy, subject.pack == "no-aml");
-    let record = Record::build(subject.tz, &pairing.intervals, |d| {
-        plan.schedule(d).breaks_paid
-    });
     let params = Params::new(subject.pack, policy);
+    let breaks_paid = |d: NaiveDate| plan.schedule(d).breaks_paid;
+    let mut record = Record::build(subject.tz, &pairing.intervals, breaks_paid);
+    // § 10-9 (2): the extra break after a long day is working time. It is
+    // found on the record built without it (which breaks were taken), then
+    // the record is built again with it paid; the shifts do not change.
+    if subject.pack == "no-aml" && !subject.exempt {
+        let extra = rules::no_aml::extra_break_spans(subject.tz, &record, &plan, &params);
+        if !extra.is_empty() {
+            record = Record::build_with_extra(subject.tz, &pairing.intervals, breaks_paid, &extra);
+        }
+    }
     let ledger = classify(
         subject.tz,
         &record,

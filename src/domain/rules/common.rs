@@ -14,6 +14,24 @@ use crate::domain::engine::windows::{self, max_episodes, rest_breaches};
 use crate::domain::local_days::start_of_day;
 use crate::domain::policy::ValueUnit;
 
+/// The instant at which `segments` (in order) hold `threshold` of working
+/// time: breaks and gaps do not count (issue 13 item 7). `None` if they
+/// never do.
+#[must_use]
+pub fn reached_in(
+    segments: &[crate::domain::engine::record::WorkSegment],
+    threshold: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let mut acc = Duration::zero();
+    for s in segments {
+        if acc + s.span.len() >= threshold {
+            return Some(s.span.start + (threshold - acc));
+        }
+        acc += s.span.len();
+    }
+    None
+}
+
 /// Minutes of a duration, rounded down.
 #[must_use]
 pub fn minutes(d: Duration) -> i64 {

@@ -11,6 +11,8 @@ pub mod no_aml;
 mod pattern_thresholds;
 pub mod patterns;
 #[cfg(test)]
+mod regressions;
+#[cfg(test)]
 mod thresholds;
 #[cfg(test)]
 mod worked_examples;

@@ -1,13 +1,16 @@
 //! Pack `no-aml`: arbeidsmiljøloven chapter 10 (rules.md § 1).
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use super::common::{self, Measure, draft, rolling_max, rolling_rest};
 use super::context::RuleContext;
 use crate::domain::employee::Locale::{En, Nb};
+use crate::domain::engine::days::{Plan, local_instant};
 use crate::domain::engine::finding::{Draft, Severity};
 use crate::domain::engine::ledger::monday_of;
-use crate::domain::engine::record::Span;
+use crate::domain::engine::params::Params;
+use crate::domain::engine::record::{Record, Shift, Span};
 use crate::domain::engine::text::{duration, instant, pick};
 use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::policy::{AbsenceKind, AgreementTerms};
@@ -97,11 +100,10 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             continue;
         }
         let p = |name| ctx.params.minutes(RULE, name, shift.day);
-        let (after, long, min_total, extra_after, extra) = (
+        let (after, long, min_total, extra) = (
             p("break_after"),
             p("long_shift"),
             p("min_total_break"),
-            p("extra_after"),
             p("extra_break"),
         );
         let total_break: Duration = shift.breaks.iter().map(Span::len).sum();
@@ -178,24 +180,12 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 evidence.clone(),
             ));
         }
-        // § 10-9 (2): "normal working hours" is the scheduled end (rules.md § 5.6).
-        let Some(end_local) = ctx.plan.day(shift.day).scheduled_end else {
+        let extra_after = p("extra_after");
+        let Some(scheduled_end) = extra_break_due(ctx.tz, ctx.plan, &ctx.params, shift) else {
             continue;
         };
-        let scheduled_end = crate::domain::engine::days::local_instant(ctx.tz, end_local);
-        // Only a working day that runs on past its scheduled end: a shift
-        // that starts after it (an evening or night shift) is not extended
-        // working hours (rules.md examples 1 and 10 need no extra break).
-        if shift.span.start >= scheduled_end || shift.span.end - scheduled_end <= extra_after {
-            continue;
-        }
-        let extra_taken = shift
-            .breaks
-            .iter()
-            .filter(|b| b.start >= scheduled_end)
-            .map(Span::len)
-            .max()
-            .unwrap_or_else(Duration::zero);
+        let extra_taken =
+            extra_break_taken(shift, scheduled_end).map_or_else(Duration::zero, |b| b.len());
         if extra_taken < extra {
             let words = pick(
                 ctx.locale,
@@ -229,6 +219,75 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             ));
         }
     }
+}
+
+/// § 10-9 (2) for one shift: the scheduled end of its shift day when the
+/// shift is a working day that goes on more than `extra_after` past it.
+/// "Normal working hours" end at the scheduled end (rules.md § 5.6). Only a
+/// working day that runs on past its scheduled end counts: a shift that
+/// starts after it (an evening or night shift) is not extended working
+/// hours (rules.md examples 1 and 10 need no extra break).
+#[must_use]
+pub fn extra_break_due(
+    tz: Tz,
+    plan: &Plan<'_>,
+    params: &Params<'_>,
+    shift: &Shift,
+) -> Option<DateTime<Utc>> {
+    let end_local = plan.day(shift.day).scheduled_end?;
+    let scheduled_end = local_instant(tz, end_local);
+    let extra_after = params.minutes("no.breaks", "extra_after", shift.day);
+    (shift.span.start < scheduled_end && shift.span.end - scheduled_end > extra_after)
+        .then_some(scheduled_end)
+}
+
+/// The break that serves as the § 10-9 (2) extra break: the longest
+/// work-free stretch of the shift starting at or after the scheduled end.
+#[must_use]
+pub fn extra_break_taken(shift: &Shift, scheduled_end: DateTime<Utc>) -> Option<Span> {
+    shift
+        .breaks
+        .iter()
+        .filter(|b| b.start >= scheduled_end)
+        .max_by_key(|b| b.len())
+        .copied()
+}
+
+/// The parts of clocked breaks that count as working time under § 10-9 (2)
+/// ("counted as working time but not toward the overtime limits"), for
+/// every shift of `record` that is owed an extra break.
+///
+/// Choices, written down: only the first `extra_break` minutes (30) of the
+/// break count, since that is what the law grants; a longer break is
+/// otherwise an ordinary unpaid break. A short extra break (still a
+/// `no.breaks` finding) counts in full. A shift's only break is its
+/// ordinary § 10-9 (1) break and stays unpaid, although `no.breaks`
+/// accepts it as the extra break too (rules.md example 6 has no finding). A stretch where the employee
+/// clocked out is not paid: [`Record::build_with_extra`] only pays time
+/// inside an interval, so only a clocked break becomes working time.
+#[must_use]
+pub fn extra_break_spans(
+    tz: Tz,
+    record: &Record,
+    plan: &Plan<'_>,
+    params: &Params<'_>,
+) -> Vec<Span> {
+    record
+        .shifts
+        .iter()
+        .filter_map(|shift| {
+            let scheduled_end = extra_break_due(tz, plan, params, shift)?;
+            let b = extra_break_taken(shift, scheduled_end)?;
+            // The extra break comes on top of the ordinary one (§ 10-9 (1)):
+            // a shift's only break is its ordinary break, unpaid. rules.md
+            // example 6 (13:00–22:30 with one break at 17:00) is worked 9 h.
+            if shift.breaks.len() < 2 {
+                return None;
+            }
+            let owed = params.minutes("no.breaks", "extra_break", shift.day);
+            Some(Span::new(b.start, b.start + b.len().min(owed)))
+        })
+        .collect()
 }
 
 /// `no.sunday_holiday` (§ 10-10): work inside a Sunday/holiday window is a

@@ -1,0 +1,159 @@
+//! Regressions from the review in issue 13 ("The law, exactly"): each test
+//! failed on the code the review drove, and names the item it covers.
+
+use chrono::{Duration, NaiveDate, NaiveTime};
+use uuid::Uuid;
+
+use crate::domain::engine::evaluate::Evaluation;
+use crate::domain::engine::finding::Severity::Violation;
+use crate::domain::engine::ledger::overtime_spans;
+use crate::domain::engine::testing::{minutes, oslo, run, run_with, work};
+use crate::domain::policy::{EmployeePolicy, HolidayKind, OrgHoliday};
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn rule<'a>(e: &'a Evaluation, id: &str) -> Vec<&'a crate::domain::engine::finding::Draft> {
+    e.findings.iter().filter(|f| f.rule_id == id).collect()
+}
+
+/// Item 4: 08:00–18:31 on a scheduled day (08:00–16:00) with lunch and the
+/// § 10-9 (2) extra break. The extra break is working time (601 min, not
+/// 571), and it is paid in the ledger as it falls, but it is not counted
+/// toward the overtime limits.
+#[test]
+fn the_extra_break_is_working_time_but_not_toward_overtime_limits() {
+    let e = run(&work(
+        oslo(2026, 11, 18, 8, 0),
+        oslo(2026, 11, 18, 18, 31),
+        &[
+            (oslo(2026, 11, 18, 11, 30), oslo(2026, 11, 18, 12, 0)),
+            (oslo(2026, 11, 18, 16, 0), oslo(2026, 11, 18, 16, 30)),
+        ],
+    ));
+    let day = e.days[&date(2026, 11, 18)];
+    assert_eq!(minutes(day.worked), 601);
+    // 9 h of normal time is reached at 17:30 (the extra break counts).
+    assert_eq!(minutes(day.overtime), 61);
+    assert!(rule(&e, "no.breaks").is_empty(), "{:#?}", e.findings);
+
+    // An extra break inside overtime: paid as overtime, not counted in the
+    // limits. 06:00–19:00, lunch 11:30–12:00, extra break 17:00–17:30.
+    let e = run(&work(
+        oslo(2026, 11, 18, 6, 0),
+        oslo(2026, 11, 18, 19, 0),
+        &[
+            (oslo(2026, 11, 18, 11, 30), oslo(2026, 11, 18, 12, 0)),
+            (oslo(2026, 11, 18, 17, 0), oslo(2026, 11, 18, 17, 30)),
+        ],
+    ));
+    let day = e.days[&date(2026, 11, 18)];
+    assert_eq!(minutes(day.worked), 750);
+    assert_eq!(minutes(day.overtime), 210, "15:30–19:00");
+    let limits: Duration = overtime_spans(&e.ledger).iter().map(|s| s.len()).sum();
+    assert_eq!(minutes(limits), 180, "the extra break is not in the limits");
+    let limits: Duration = e.overtime.iter().map(|s| s.len()).sum();
+    assert_eq!(minutes(limits), 180);
+}
+
+/// Item 4, the other side: a break before the scheduled end is an ordinary
+/// unpaid break, and a day that ends exactly 2 h after it owes no extra one.
+#[test]
+fn an_ordinary_break_stays_unpaid() {
+    let e = run(&work(
+        oslo(2026, 11, 18, 8, 0),
+        oslo(2026, 11, 18, 18, 0),
+        &[
+            (oslo(2026, 11, 18, 11, 30), oslo(2026, 11, 18, 12, 0)),
+            (oslo(2026, 11, 18, 16, 0), oslo(2026, 11, 18, 16, 30)),
+        ],
+    ));
+    assert_eq!(minutes(e.days[&date(2026, 11, 18)].worked), 540);
+}
+
+/// Item 5: an organisation's eve opening the § 10-10 window at 12:00 on
+/// 31 Dec; work 12:00–17:00 is 300 Sunday/holiday minutes.
+#[test]
+fn an_organisation_eve_counts_sunday_holiday_minutes() {
+    let policy = EmployeePolicy {
+        holidays: vec![OrgHoliday {
+            id: Uuid::nil(),
+            date: date(2026, 12, 31),
+            name: "Nyttårsaften".into(),
+            kind: HolidayKind::Eve,
+            window_start: NaiveTime::from_hms_opt(12, 0, 0),
+        }],
+        ..EmployeePolicy::default()
+    };
+    let events = work(oslo(2026, 12, 31, 12, 0), oslo(2026, 12, 31, 17, 0), &[]);
+    let e = run_with("no-aml", false, &events, &policy);
+    assert_eq!(minutes(e.days[&date(2026, 12, 31)].sunday_holiday), 300);
+    assert_eq!(rule(&e, "no.sunday_holiday").len(), 1);
+    // Without the eve, the window opens at 18:00.
+    let e = run(&events);
+    assert_eq!(minutes(e.days[&date(2026, 12, 31)].sunday_holiday), 0);
+}
+
+/// Item 3: Mon 16:00–22:00, then Tue 05:00–09:00: 7 h of rest is one shift
+/// (the gap is under 8 h), but `de.rest` must still see it.
+#[test]
+fn de_rest_sees_a_rest_under_eight_hours() {
+    let mut events = work(oslo(2026, 11, 16, 16, 0), oslo(2026, 11, 16, 22, 0), &[]);
+    events.extend(work(
+        oslo(2026, 11, 17, 5, 0),
+        oslo(2026, 11, 17, 9, 0),
+        &[],
+    ));
+    let e = run_with("de-arbzg", false, &events, &EmployeePolicy::default());
+    let f = rule(&e, "de.rest");
+    assert_eq!(f.len(), 1, "{:#?}", e.findings);
+    assert_eq!(f[0].severity, Violation);
+    assert_eq!((f[0].measured, f[0].limit), (420, 660));
+    assert_eq!(f[0].at, oslo(2026, 11, 17, 5, 0));
+    let eu = run_with("eu-wtd", false, &events, &EmployeePolicy::default());
+    assert_eq!(rule(&eu, "eu.daily_rest").len(), 1);
+    // 11 h of rest exactly is lawful.
+    let mut events = work(oslo(2026, 11, 16, 16, 0), oslo(2026, 11, 16, 22, 0), &[]);
+    events.extend(work(
+        oslo(2026, 11, 17, 9, 0),
+        oslo(2026, 11, 17, 13, 0),
+        &[],
+    ));
+    let e = run_with("de-arbzg", false, &events, &EmployeePolicy::default());
+    assert!(rule(&e, "de.rest").is_empty(), "{:#?}", e.findings);
+}
+
+/// Item 7: `de.daily_max` for 07:00–18:00 with a 12:00–12:30 break: 10 h of
+/// work is reached at 17:30, not 17:00.
+#[test]
+fn finding_instants_count_only_working_time() {
+    let events = work(
+        oslo(2026, 11, 18, 7, 0),
+        oslo(2026, 11, 18, 18, 0),
+        &[(oslo(2026, 11, 18, 12, 0), oslo(2026, 11, 18, 12, 30))],
+    );
+    let e = run_with("de-arbzg", false, &events, &EmployeePolicy::default());
+    let f = rule(&e, "de.daily_max");
+    assert_eq!(f.len(), 1, "{:#?}", e.findings);
+    assert_eq!(f[0].at, oslo(2026, 11, 18, 17, 30));
+
+    // `eu.breaks`: 6 h of work with a break too short to count is reached
+    // at 13:10 for 07:00–14:00 with a 10 min break at 10:00.
+    let events = work(
+        oslo(2026, 11, 18, 7, 0),
+        oslo(2026, 11, 18, 14, 0),
+        &[(oslo(2026, 11, 18, 10, 0), oslo(2026, 11, 18, 10, 10))],
+    );
+    let e = run_with("eu-wtd", false, &events, &EmployeePolicy::default());
+    let f = rule(&e, "eu.breaks");
+    assert_eq!(f.len(), 1, "{:#?}", e.findings);
+    assert_eq!(f[0].at, oslo(2026, 11, 18, 13, 10));
+
+    // `de.breaks`: 07:00–14:00 with the same 10 min break (no block of
+    // 15 min): more than 6 h of work from 13:10.
+    let e = run_with("de-arbzg", false, &events, &EmployeePolicy::default());
+    let f = rule(&e, "de.breaks");
+    assert_eq!(f.len(), 1, "{:#?}", e.findings);
+    assert_eq!(f[0].at, oslo(2026, 11, 18, 13, 10));
+}
