@@ -21,6 +21,7 @@ use crate::domain::employee::Employee;
 use crate::domain::engine::days::Plan;
 use crate::domain::engine::evaluate::Scope;
 use crate::domain::engine::ledger::monday_of;
+use crate::domain::engine::minutes::{DayMinutes, round_minutes};
 use crate::domain::engine::reconcile::Finding;
 use crate::domain::engine::record::Span;
 use crate::domain::event::Location;
@@ -50,8 +51,9 @@ impl TimesheetApi {
     }
 }
 
+/// Whole minutes, by the one rounding payroll uses too.
 fn minutes(d: Duration) -> i64 {
-    d.num_minutes()
+    round_minutes(d)
 }
 
 /// The employee `field` names, readable by the caller.
@@ -149,11 +151,11 @@ async fn get_timesheet(
             start_of_day(tz, date + Duration::days(1)),
         );
         let planned = plan.day(date);
-        let t = eval.days.get(&date).copied().unwrap_or_default();
+        let t = DayMinutes::of(&eval.days.get(&date).copied().unwrap_or_default());
         let absence = planned.absence_total();
         let ended = day.end <= now;
         let flex_minutes = if ended {
-            minutes(t.worked + absence - planned.scheduled)
+            t.worked + minutes(absence) - minutes(planned.scheduled)
         } else {
             0
         };
@@ -169,12 +171,12 @@ async fn get_timesheet(
             holiday_kind: holiday_kind_pb(planned.holiday_kind),
             intervals,
             scheduled_minutes: minutes(planned.scheduled),
-            worked_minutes: minutes(t.worked),
-            normal_minutes: minutes(t.normal),
-            overtime_minutes: minutes(t.overtime),
-            night_minutes: minutes(t.night),
-            sunday_holiday_minutes: minutes(t.sunday_holiday),
-            home_minutes: minutes(t.home),
+            worked_minutes: t.worked,
+            normal_minutes: t.normal,
+            overtime_minutes: t.overtime,
+            night_minutes: t.night,
+            sunday_holiday_minutes: t.sunday_holiday,
+            home_minutes: t.home,
             absences: planned
                 .absences
                 .iter()

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::engine::minutes::round_minutes;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::domain::digest::{self, DayFigures, Digest, ReportInput};
@@ -153,11 +154,14 @@ async fn report_input(
         if s.day < first {
             continue;
         }
+        // Each date rounded once, by the rounding the timesheet and payroll
+        // use, so the digest's week is the sum of the timesheet's rows.
+        let whole = |secs: i64| Duration::minutes(round_minutes(Duration::seconds(secs)));
         let e = days.entry(s.day).or_default();
-        e.worked = Duration::seconds(s.worked);
-        e.overtime = Duration::seconds(s.overtime);
-        e.out_of_hours = Duration::seconds(s.night.max(s.sunday_holiday));
-        e.home = Duration::seconds(s.home);
+        e.worked = whole(s.worked);
+        e.overtime = whole(s.overtime);
+        e.out_of_hours = whole(s.night.max(s.sunday_holiday));
+        e.home = whole(s.home);
     }
     let params = Params::new(&report.fields.rule_pack, &policy);
     let limits = if report.fields.rule_pack == "no-aml"
