@@ -26,11 +26,11 @@ use chrono_tz::Tz;
 use crate::clock::Clock;
 use crate::domain::employee::{Employee, Exemption};
 use crate::domain::engine::evaluate::{Evaluation, History, Scope, Subject, evaluate};
-use crate::domain::engine::ledger::{monday_of, overtime_spans};
+use crate::domain::engine::ledger::{monday_of, overtime_spans_by_day};
 use crate::domain::engine::record::Span;
 use crate::domain::event::effective_events;
 use crate::domain::ids::{EmployeeId, OrgId};
-use crate::domain::local_days::{local_date, split_at_midnight, start_of_day};
+use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::EmployeePolicy;
 use crate::domain::rules::{catalog, is_long_rule};
@@ -110,11 +110,12 @@ pub async fn evaluate_range(
             if d.day >= t0 && d.day < t1 {
                 continue;
             }
-            history.overtime.extend(d.overtime_spans.iter().copied());
-            *history
-                .weekly_worked
-                .entry(monday_of(d.day))
-                .or_insert_with(Duration::zero) += Duration::seconds(d.worked);
+            history.add_day(
+                d.day,
+                Duration::seconds(d.worked),
+                Duration::seconds(d.normal),
+                &d.overtime_spans,
+            );
         }
     }
     let mut eval = evaluate(
@@ -221,14 +222,9 @@ fn stored_days(tz: Tz, eval: &Evaluation, from: NaiveDate, to: NaiveDate) -> Vec
         .collect();
     // The spans the overtime limits count (the § 10-9 (2) extra break is
     // left out), as the engine's own windows read them.
-    for span in overtime_spans(&eval.ledger) {
-        let mut at = span.start;
-        for (date, len) in split_at_midnight(tz, span.start, span.end) {
-            if let Some(d) = out.iter_mut().find(|d| d.day == date) {
-                d.overtime_spans.push(Span::new(at, at + len));
-            }
-            at += len;
-        }
+    let mut by_day = overtime_spans_by_day(tz, &eval.ledger);
+    for d in &mut out {
+        d.overtime_spans = by_day.remove(&d.day).unwrap_or_default();
     }
     out
 }

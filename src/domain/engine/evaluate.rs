@@ -68,6 +68,29 @@ pub struct History {
     pub overtime: Vec<Span>,
     /// Worked time per ISO week (Monday) outside the loaded range.
     pub weekly_worked: BTreeMap<NaiveDate, Duration>,
+    /// The ledger's normal time per local date outside the loaded range
+    /// (`no.averaging` reads it).
+    pub daily_normal: BTreeMap<NaiveDate, Duration>,
+}
+
+impl History {
+    /// Adds one stored date's figures: its worked and normal time and the
+    /// overtime spans the limits count. Both the recompute and
+    /// `GetHeadroom` build their history this way.
+    pub fn add_day(
+        &mut self,
+        day: NaiveDate,
+        worked: Duration,
+        normal: Duration,
+        overtime: &[Span],
+    ) {
+        self.overtime.extend(overtime.iter().copied());
+        *self
+            .weekly_worked
+            .entry(monday_of(day))
+            .or_insert_with(Duration::zero) += worked;
+        *self.daily_normal.entry(day).or_insert_with(Duration::zero) += normal;
+    }
 }
 
 /// Everything derived from one employee's record.
@@ -86,6 +109,8 @@ pub struct Evaluation {
     pub overtime: Vec<Span>,
     /// Worked time per ISO week the rules read (key: Monday).
     pub weekly_worked: BTreeMap<NaiveDate, Duration>,
+    /// The ledger's normal time per local date the rules read.
+    pub daily_normal: BTreeMap<NaiveDate, Duration>,
     /// Night time (rules.md § 1, `no.night`) around the worked dates.
     pub nights: Vec<Span>,
     /// Sunday/holiday windows (§ 10-10) around the worked dates; empty
@@ -93,10 +118,11 @@ pub struct Evaluation {
     pub sundays: Vec<Span>,
 }
 
-/// The ledger's normal limits for a pack, with agreements and overrides.
-struct PackLimits<'a> {
-    params: &'a Params<'a>,
-    plan: &'a Plan<'a>,
+/// The ledger's normal limits for a pack, with agreements and overrides:
+/// the one definition the ledger and the headroom both read.
+pub struct PackLimits<'a> {
+    pub params: &'a Params<'a>,
+    pub plan: &'a Plan<'a>,
 }
 
 impl NormalLimits for PackLimits<'_> {
@@ -219,10 +245,12 @@ pub fn evaluate(
     overtime.extend(history.overtime.iter().copied());
     overtime.sort();
     let mut weekly_worked = history.weekly_worked.clone();
+    let mut daily_normal = history.daily_normal.clone();
     for (date, t) in days.iter().filter(|(d, _)| in_trusted_date(**d)) {
         *weekly_worked
             .entry(monday_of(*date))
             .or_insert_with(Duration::zero) += t.worked;
+        *daily_normal.entry(*date).or_insert_with(Duration::zero) += t.normal;
     }
     let ctx = RuleContext {
         tz: subject.tz,
@@ -239,6 +267,7 @@ pub fn evaluate(
         work: record.spans(),
         overtime: overtime.clone(),
         weekly_worked: weekly_worked.clone(),
+        daily_normal: daily_normal.clone(),
         nights: nights.clone(),
         sundays: sundays.clone(),
     };
@@ -256,6 +285,7 @@ pub fn evaluate(
         findings,
         overtime,
         weekly_worked,
+        daily_normal,
         nights,
         sundays,
     }

@@ -126,6 +126,25 @@ pub fn overtime_spans(ledger: &[LedgerSegment]) -> Vec<Span> {
         .collect()
 }
 
+/// [`overtime_spans`] split at local midnight, per local date: what a
+/// stored day total keeps for the windows that read it later.
+#[must_use]
+pub fn overtime_spans_by_day(
+    tz: Tz,
+    ledger: &[LedgerSegment],
+) -> std::collections::BTreeMap<NaiveDate, Vec<Span>> {
+    let mut out: std::collections::BTreeMap<NaiveDate, Vec<Span>> =
+        std::collections::BTreeMap::new();
+    for span in overtime_spans(ledger) {
+        let mut at = span.start;
+        for (date, len) in crate::domain::local_days::split_at_midnight(tz, span.start, span.end) {
+            out.entry(date).or_default().push(Span::new(at, at + len));
+            at += len;
+        }
+    }
+    out
+}
+
 fn nonneg(d: Duration) -> Duration {
     d.max(Duration::zero())
 }

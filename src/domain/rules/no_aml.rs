@@ -413,12 +413,9 @@ fn averaging(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             let window = Span::new(start_of_day(ctx.tz, start), start_of_day(ctx.tz, end));
             let scope = ctx.scope_of(RULE);
             if window.start >= scope.start && window.start < scope.end {
-                let normal: Duration = ctx
-                    .ledger
-                    .iter()
-                    .filter(|s| !s.overtime)
-                    .map(|s| s.span.clipped(window.start, window.end))
-                    .sum();
+                // Stored day totals stand in for the part of the period the
+                // recompute did not load (issue 13 item 2).
+                let normal: Duration = ctx.daily_normal.range(start..end).map(|(_, d)| *d).sum();
                 let statutory = ctx.plan.schedule(start).shift_work.weekly_normal_minutes();
                 let limit = Duration::minutes(statutory * weeks);
                 if normal > limit {

@@ -157,3 +157,93 @@ fn finding_instants_count_only_working_time() {
     assert_eq!(f.len(), 1, "{:#?}", e.findings);
     assert_eq!(f[0].at, oslo(2026, 11, 18, 13, 10));
 }
+
+/// Item 2: an 8-week averaging period at 45 h a week (normal time under
+/// the agreement's caps) breaks the 40 h average. A recompute after the
+/// period loads about five weeks of events; the weeks it did not load come
+/// from stored day totals, and the finding is raised all the same.
+#[test]
+fn averaging_reads_stored_totals_for_weeks_not_loaded() {
+    use crate::domain::employee::Locale;
+    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
+    use crate::domain::engine::ledger::overtime_spans_by_day;
+    use crate::domain::engine::record::Span;
+    use crate::domain::engine::testing::EMPLOYEE;
+    use crate::domain::policy::{Agreement, AgreementBasis, AgreementTerms};
+    use chrono::{DateTime, Datelike};
+    use chrono_tz::Europe::Oslo;
+
+    let first = date(2026, 9, 7);
+    let policy = EmployeePolicy {
+        agreements: vec![Agreement {
+            id: Uuid::nil(),
+            employee: EMPLOYEE,
+            basis: AgreementBasis::Individual,
+            valid_from: first,
+            valid_to: None,
+            reference: "avg-8".into(),
+            terms: AgreementTerms::Averaging {
+                period_weeks: 8,
+                daily_cap_minutes: 600,
+                weekly_cap_minutes: 2880,
+            },
+            created_at: DateTime::UNIX_EPOCH,
+            created_by: String::new(),
+            ended_at: None,
+            end_reason: None,
+        }],
+        ..EmployeePolicy::default()
+    };
+    let at = |d: NaiveDate, h, m| oslo(d.year(), d.month(), d.day(), h, m);
+    let mut events = Vec::new();
+    for w in 0..9 {
+        for k in 0..5 {
+            let day = first + Duration::weeks(w) + Duration::days(k);
+            events.extend(work(
+                at(day, 8, 0),
+                at(day, 17, 30),
+                &[(at(day, 12, 0), at(day, 12, 30))],
+            ));
+        }
+    }
+    let full = run_with("no-aml", false, &events, &policy);
+    assert_eq!(rule(&full, "no.averaging").len(), 1, "{:#?}", full.findings);
+
+    // A recompute of a change in week 9: events from week 5 on (with two
+    // days' margin), the ledger exact from week 5's Monday.
+    let trusted_from = at(first + Duration::weeks(4), 0, 0);
+    let as_of = oslo(2030, 1, 1, 0, 0);
+    let loaded: Vec<_> = events
+        .iter()
+        .filter(|e| e.occurred_at >= trusted_from - Duration::days(2))
+        .cloned()
+        .collect();
+    let mut history = History {
+        trusted: Some(Span::new(trusted_from, as_of)),
+        ..History::default()
+    };
+    let mut by_day = overtime_spans_by_day(Oslo, &full.ledger);
+    for (day, t) in full.days.range(..first + Duration::weeks(4)) {
+        history.add_day(
+            *day,
+            t.worked,
+            t.normal,
+            &by_day.remove(day).unwrap_or_default(),
+        );
+    }
+    let subject = Subject {
+        employee: EMPLOYEE,
+        tz: Oslo,
+        pack: "no-aml",
+        exempt: false,
+        locale: Locale::En,
+    };
+    let scope = Scope {
+        short: Span::new(trusted_from, as_of),
+        long: Span::new(oslo(2026, 1, 1, 0, 0), as_of),
+    };
+    let part = evaluate(subject, &loaded, &policy, as_of, scope, &history);
+    let f = rule(&part, "no.averaging");
+    assert_eq!(f.len(), 1, "{:#?}", part.findings);
+    assert_eq!(f[0].measured, 45 * 60);
+}
