@@ -1112,7 +1112,41 @@ async fn a_late_day_in_a_straddling_week_adjusts_the_next_period(app: TestApp) {
     assert_eq!(october_overtime, 240, "{t:?}");
 }
 
+/// Issue 13 item 11: October's last day is posted after October ended but
+/// half a minute before the lock, so it was paid. A correction after the
+/// lock makes an adjustment whose reason names the correction only, not
+/// the paid events as "recorded late".
+async fn events_paid_by_the_lock_are_not_called_late(app: TestApp) {
+    let [kari] = &staff(&app, &["E1"]).await[..] else {
+        unreachable!()
+    };
+    let id = &kari.employee_id;
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 19, 20, 0, 0).unwrap();
+    app.clock.set(t0);
+    post(&app, day(id, 10, 30, 16)).await;
+    app.clock.set(t0 + chrono::Duration::seconds(30));
+    lock(&app, "2026-10").await.unwrap();
+    app.clock.set(t0 + chrono::Duration::minutes(5));
+    post(&app, day(id, 10, 29, 16)).await;
+    let nov = totals(&app, &app.admin_token, "2026-11", None, "")
+        .await
+        .unwrap();
+    let t = nov[0].totals.clone().unwrap();
+    let reason = &t
+        .lines
+        .iter()
+        .find(|l| l.adjustment.is_some())
+        .unwrap()
+        .adjustment
+        .as_ref()
+        .unwrap()
+        .reason;
+    assert!(reason.contains("2026-10-29 08:00"), "{reason}");
+    assert!(!reason.contains("2026-10-30"), "{reason}");
+}
+
 crate::both_backends!(
+    events_paid_by_the_lock_are_not_called_late,
     a_leaver_still_gets_the_adjustment,
     a_late_day_in_a_straddling_week_adjusts_the_next_period,
     the_cli_exports_a_period_to_a_file,
