@@ -71,6 +71,9 @@ pub struct History {
     /// The ledger's normal time per local date outside the loaded range
     /// (`no.averaging` reads it).
     pub daily_normal: BTreeMap<NaiveDate, Duration>,
+    /// Worked time per local date outside the loaded range (`de.sunday_comp`
+    /// and `de.sundays_off` read it).
+    pub daily_worked: BTreeMap<NaiveDate, Duration>,
 }
 
 impl History {
@@ -111,6 +114,8 @@ pub struct Evaluation {
     pub weekly_worked: BTreeMap<NaiveDate, Duration>,
     /// The ledger's normal time per local date the rules read.
     pub daily_normal: BTreeMap<NaiveDate, Duration>,
+    /// Worked time per local date the rules read.
+    pub daily_worked: BTreeMap<NaiveDate, Duration>,
     /// Night time (rules.md § 1, `no.night`) around the worked dates.
     pub nights: Vec<Span>,
     /// Sunday/holiday windows (§ 10-10) around the worked dates; empty
@@ -246,7 +251,9 @@ pub fn evaluate(
     overtime.sort();
     let mut weekly_worked = history.weekly_worked.clone();
     let mut daily_normal = history.daily_normal.clone();
+    let mut daily_worked = history.daily_worked.clone();
     for (date, t) in days.iter().filter(|(d, _)| in_trusted_date(**d)) {
+        *daily_worked.entry(*date).or_insert_with(Duration::zero) += t.worked;
         *weekly_worked
             .entry(monday_of(*date))
             .or_insert_with(Duration::zero) += t.worked;
@@ -268,6 +275,7 @@ pub fn evaluate(
         overtime: overtime.clone(),
         weekly_worked: weekly_worked.clone(),
         daily_normal: daily_normal.clone(),
+        daily_worked: daily_worked.clone(),
         nights: nights.clone(),
         sundays: sundays.clone(),
     };
@@ -286,6 +294,7 @@ pub fn evaluate(
         overtime,
         weekly_worked,
         daily_normal,
+        daily_worked,
         nights,
         sundays,
     }

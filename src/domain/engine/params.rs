@@ -108,6 +108,14 @@ impl<'a> Params<'a> {
                         "limit",
                     )
                     | (
+                        AgreementTerms::ExtendedOvertime {
+                            limit_26w_minutes: v,
+                            ..
+                        },
+                        "no.overtime_26w",
+                        "limit",
+                    )
+                    | (
                         AgreementTerms::ReducedRest {
                             daily_rest_minutes: v,
                             ..

@@ -22,6 +22,82 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     breaks(ctx, out);
     rest(ctx, out);
     sunday(ctx, out);
+    sundays_off(ctx, out);
+}
+
+/// `de.sundays_off` (§ 11 (1)): at least 15 Sundays of each calendar year
+/// stay free of work. The breach is certain, and found, on the Sunday that
+/// leaves fewer than 15 free Sundays in the year; the window is the year.
+/// Sundays with work are read from the stored totals where the events
+/// were not loaded.
+fn sundays_off(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "de.sundays_off";
+    let scope = ctx.scope_of(RULE);
+    let last = ctx.date(scope.end.min(ctx.as_of));
+    for year in ctx.date(scope.start).year()..=last.year() {
+        let (Some(jan1), Some(next)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year + 1, 1, 1),
+        ) else {
+            continue;
+        };
+        let window = Span::new(start_of_day(ctx.tz, jan1), start_of_day(ctx.tz, next));
+        if window.start < scope.start || window.start >= scope.end {
+            continue;
+        }
+        let min_off = ctx.params.get("de.sunday_comp", "sundays_off", jan1).value;
+        let sundays: Vec<NaiveDate> = jan1
+            .iter_days()
+            .take_while(|d| *d < next)
+            .filter(|d| d.weekday() == chrono::Weekday::Sun)
+            .collect();
+        let total = i64::try_from(sundays.len()).unwrap_or(0);
+        let mut worked = 0i64;
+        let mut breach = None;
+        for d in &sundays {
+            if ctx
+                .daily_worked
+                .get(d)
+                .is_some_and(|w| *w > Duration::zero())
+            {
+                worked += 1;
+                if breach.is_none() && total - worked < min_off {
+                    breach = Some(*d);
+                }
+            }
+        }
+        let Some(day) = breach else { continue };
+        let words = pick(
+            ctx.locale,
+            format!(
+                "arbeid på {worked} av {total} søndager i {year}; minst {min_off} søndager skal være fri"
+            ),
+            format!(
+                "work on {worked} of the {total} Sundays of {year}; at least {min_off} Sundays must stay free"
+            ),
+        );
+        let mut d = draft(
+            ctx,
+            RULE,
+            Severity::Violation,
+            window,
+            start_of_day(ctx.tz, day),
+            Duration::zero(),
+            Duration::zero(),
+            true,
+            words,
+            None,
+            ctx.evidence(Span::new(
+                start_of_day(ctx.tz, day),
+                start_of_day(ctx.tz, day + Duration::days(1)),
+            )),
+        );
+        // Counted in Sundays: those left free in the year, against the minimum.
+        d.measured = total - worked;
+        d.limit = min_off;
+        d.unit = crate::domain::policy::ValueUnit::Count;
+        out.push(d);
+    }
 }
 
 /// Worked time per shift day, its span, and its work segments in order.
@@ -207,10 +283,8 @@ fn sunday(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             start_of_day(ctx.tz, d + Duration::days(1)),
         )
     };
-    let worked = |d: NaiveDate| -> Duration {
-        let s = day_span(d);
-        ctx.work.iter().map(|w| w.clipped(s.start, s.end)).sum()
-    };
+    let worked =
+        |d: NaiveDate| -> Duration { ctx.daily_worked.get(&d).copied().unwrap_or_default() };
     let mut d = from;
     while d <= to {
         if ctx.plan.is_sunday_or_holiday(d) {
@@ -240,17 +314,28 @@ fn sunday(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                     None,
                     ctx.evidence(span),
                 ));
-                let deadline = start_of_day(ctx.tz, d + Duration::days(15));
-                if d.weekday() == chrono::Weekday::Sun && deadline <= ctx.as_of {
-                    let substitute = (1..=14)
+                // § 11 (3): a substitute rest day (a Werktag without work)
+                // within 2 weeks after Sunday work, within 8 weeks after work
+                // on a holiday that falls on a Werktag. Days read from the
+                // stored totals where the events were not loaded.
+                let (days, en, nb) = if d.weekday() == chrono::Weekday::Sun {
+                    (14, "two weeks", "to uker")
+                } else {
+                    (56, "eight weeks", "åtte uker")
+                };
+                let deadline = start_of_day(ctx.tz, d + Duration::days(days + 1));
+                if deadline <= ctx.as_of {
+                    let substitute = (1..=days)
                         .map(|k| d + Duration::days(k))
                         .any(|x| is_werktag(x) && worked(x) == Duration::zero());
                     if !substitute {
                         let words = pick(
                             ctx.locale,
-                            format!("arbeid søndag {d} uten erstatningsfridag innen to uker"),
                             format!(
-                                "work on Sunday {d} with no substitute day off within two weeks"
+                                "arbeid på søn-/helligdag {d} uten erstatningsfridag innen {nb}"
+                            ),
+                            format!(
+                                "work on Sunday/holiday {d} with no substitute day off within {en}"
                             ),
                         );
                         let window = Span::new(span.start, deadline);

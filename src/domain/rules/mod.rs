@@ -27,7 +27,13 @@ use crate::domain::engine::finding::Draft;
 pub fn is_long_rule(rule: &str) -> bool {
     matches!(
         rule,
-        "no.overtime_52w" | "no.total_7d" | "no.averaging" | "eu.avg_48h" | "de.avg_8h"
+        "no.overtime_52w"
+            | "no.overtime_26w"
+            | "no.total_7d"
+            | "no.averaging"
+            | "eu.avg_48h"
+            | "de.avg_8h"
+            | "de.sundays_off"
     )
 }
 

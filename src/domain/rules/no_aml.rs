@@ -13,7 +13,7 @@ use crate::domain::engine::params::Params;
 use crate::domain::engine::record::{Record, Shift, Span};
 use crate::domain::engine::text::{duration, instant, pick};
 use crate::domain::local_days::{local_date, start_of_day};
-use crate::domain::policy::{AbsenceKind, AgreementTerms};
+use crate::domain::policy::{AbsenceKind, AgreementBasis, AgreementTerms};
 
 /// Every `no.*` check. An exempt employee (§ 10-12) gets none of them.
 pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
@@ -51,6 +51,32 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
         Measure::Overtime,
         true,
     );
+    // § 10-6 (6): Arbeidstilsynet may permit up to 200 h of overtime per
+    // 26 weeks. Only such a permission (an `ExtendedOvertime` agreement
+    // with a 26-week limit) sets it, so without one the rule does not run.
+    // Choice: the 52-week limit still holds beside it; a permission raises
+    // what it names and nothing else.
+    let long = ctx.scope_of("no.overtime_26w");
+    if let Some(first) = ot
+        .iter()
+        .find(|s| s.start >= long.start && s.start < long.end)
+        && ctx
+            .params
+            .get("no.overtime_26w", "limit", ctx.date(first.start))
+            .value
+            > 0
+    {
+        rolling_max(
+            ctx,
+            out,
+            "no.overtime_26w",
+            &ot,
+            Duration::weeks(26),
+            ("26 weeks", "26 uker"),
+            Measure::Overtime,
+            true,
+        );
+    }
     rolling_max(
         ctx,
         out,
@@ -85,6 +111,7 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     sunday_holiday(ctx, out);
     sunday_off_next(ctx, out);
     averaging(ctx, out);
+    averaging_week(ctx, out);
     common::night_average(ctx, out, "no.night_avg", true);
 }
 
@@ -449,6 +476,70 @@ fn averaging(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 }
             }
             start = end;
+        }
+    }
+}
+
+/// `no.averaging_week` (§ 10-5 (1),(2)): while an averaging agreement is
+/// in force, working time in any single ISO week may not pass 50 h (an
+/// individual agreement) or 54 h (tariff representatives). Arbeidstilsynet
+/// sets its own terms, which the agreement's caps carry; no cap is added.
+/// Choice: the cap is on total working time, overtime included, as the 48 h
+/// average beside it in § 10-5 (1) is; the week is the local ISO week.
+fn averaging_week(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "no.averaging_week";
+    let scope = ctx.scope_of(RULE);
+    for a in &ctx.plan.policy.agreements {
+        let AgreementTerms::Averaging { .. } = a.terms else {
+            continue;
+        };
+        let param = match a.basis {
+            AgreementBasis::Individual => "individual",
+            AgreementBasis::TariffRepresentatives => "tariff",
+            AgreementBasis::LabourInspectorate => continue,
+        };
+        for (monday, worked) in &ctx.weekly_worked {
+            // Weeks the agreement covers at least in part.
+            let sunday = *monday + Duration::days(6);
+            if sunday < a.valid_from || a.valid_to.is_some_and(|to| *monday > to) {
+                continue;
+            }
+            let cap = ctx.params.minutes(RULE, param, *monday);
+            let window = Span::new(
+                start_of_day(ctx.tz, *monday),
+                start_of_day(ctx.tz, *monday + Duration::weeks(1)),
+            );
+            if *worked <= cap || window.start < scope.start || window.start >= scope.end {
+                continue;
+            }
+            let (_, reached) =
+                crate::domain::engine::windows::sum_and_crossing(&ctx.work, window, cap);
+            let words = pick(
+                ctx.locale,
+                format!(
+                    "{} arbeidstid i uken fra {monday} under gjennomsnittsberegning; grense {} i en enkelt uke",
+                    duration(Nb, *worked),
+                    duration(Nb, cap)
+                ),
+                format!(
+                    "{} working time in the week from {monday} under an averaging agreement; limit {} in any single week",
+                    duration(En, *worked),
+                    duration(En, cap)
+                ),
+            );
+            out.push(draft(
+                ctx,
+                RULE,
+                Severity::Violation,
+                window,
+                reached.unwrap_or(window.end),
+                *worked,
+                cap,
+                false,
+                words,
+                Some(a.id),
+                ctx.evidence(window),
+            ));
         }
     }
 }

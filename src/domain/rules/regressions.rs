@@ -247,3 +247,208 @@ fn averaging_reads_stored_totals_for_weeks_not_loaded() {
     assert_eq!(f.len(), 1, "{:#?}", part.findings);
     assert_eq!(f[0].measured, 45 * 60);
 }
+
+fn count(e: &Evaluation, id: &str) -> usize {
+    rule(e, id).len()
+}
+
+/// Mon–Fri 07:00–17:00 with a 30 min break and Sat 09:00–10:00: 8 h 30 min
+/// of overtime a week.
+fn overtime_weeks(
+    first_monday: NaiveDate,
+    weeks: i64,
+) -> Vec<crate::domain::event::EffectiveEvent> {
+    use chrono::Datelike;
+    let at = |d: NaiveDate, h, m| oslo(d.year(), d.month(), d.day(), h, m);
+    let mut events = Vec::new();
+    for w in 0..weeks {
+        for k in 0..5 {
+            let day = first_monday + Duration::weeks(w) + Duration::days(k);
+            events.extend(work(
+                at(day, 7, 0),
+                at(day, 17, 0),
+                &[(at(day, 11, 30), at(day, 12, 0))],
+            ));
+        }
+        let sat = first_monday + Duration::weeks(w) + Duration::days(5);
+        events.extend(work(at(sat, 9, 0), at(sat, 10, 0), &[]));
+    }
+    events
+}
+
+fn agreement(
+    terms: crate::domain::policy::AgreementTerms,
+    basis: crate::domain::policy::AgreementBasis,
+    from: NaiveDate,
+) -> crate::domain::policy::Agreement {
+    crate::domain::policy::Agreement {
+        id: Uuid::nil(),
+        employee: crate::domain::engine::testing::EMPLOYEE,
+        basis,
+        valid_from: from,
+        valid_to: None,
+        reference: "ref".into(),
+        terms,
+        created_at: chrono::DateTime::UNIX_EPOCH,
+        created_by: String::new(),
+        ended_at: None,
+        end_reason: None,
+    }
+}
+
+/// Item 8: Arbeidstilsynet's 200 h per 26 weeks (§ 10-6 (6)) is enforced
+/// when a permission sets it: 26 weeks of 8 h 30 min is 221 h.
+#[test]
+fn the_26_week_overtime_limit_of_a_permission_is_enforced() {
+    use crate::domain::policy::{AgreementBasis, AgreementTerms};
+    let first = date(2026, 1, 5);
+    let policy = EmployeePolicy {
+        agreements: vec![agreement(
+            AgreementTerms::ExtendedOvertime {
+                limit_7d_minutes: 1500,
+                limit_4w_minutes: 0,
+                limit_52w_minutes: 0,
+                limit_26w_minutes: 12000,
+            },
+            AgreementBasis::LabourInspectorate,
+            first,
+        )],
+        ..EmployeePolicy::default()
+    };
+    let over = run_with("no-aml", false, &overtime_weeks(first, 26), &policy);
+    let f = rule(&over, "no.overtime_26w");
+    let violations: Vec<_> = f.iter().filter(|f| f.severity == Violation).collect();
+    assert_eq!(violations.len(), 1, "{f:#?}");
+    assert_eq!(violations[0].limit, 12000);
+    // 23 weeks are 195 h 30 min: under the limit.
+    let under = run_with("no-aml", false, &overtime_weeks(first, 23), &policy);
+    assert!(
+        rule(&under, "no.overtime_26w")
+            .iter()
+            .all(|f| f.severity != Violation)
+    );
+    // Without a permission the rule does not run.
+    assert_eq!(
+        count(&run(&overtime_weeks(first, 26)), "no.overtime_26w"),
+        0
+    );
+}
+
+/// Item 8: under an individual averaging agreement no single ISO week may
+/// hold more than 50 h (§ 10-5 (1)).
+#[test]
+fn an_averaging_agreement_caps_a_single_week_at_50_hours() {
+    use crate::domain::policy::{AgreementBasis, AgreementTerms};
+    let mon = date(2026, 11, 16);
+    let policy = EmployeePolicy {
+        agreements: vec![agreement(
+            AgreementTerms::Averaging {
+                period_weeks: 8,
+                daily_cap_minutes: 600,
+                weekly_cap_minutes: 2880,
+            },
+            AgreementBasis::Individual,
+            mon,
+        )],
+        ..EmployeePolicy::default()
+    };
+    let week = |extra: i64| {
+        let mut events = Vec::new();
+        for k in 0..5 {
+            let d = 16 + k;
+            let mut end = oslo(2026, 11, d, 18, 0);
+            if k == 4 {
+                end += Duration::minutes(extra);
+            }
+            events.extend(work(
+                oslo(2026, 11, d, 7, 30),
+                end,
+                &[(oslo(2026, 11, d, 11, 30), oslo(2026, 11, d, 12, 0))],
+            ));
+        }
+        events
+    };
+    // 5 × 10 h = 50 h: lawful; one minute more is not.
+    let exact = run_with("no-aml", false, &week(0), &policy);
+    assert_eq!(
+        count(&exact, "no.averaging_week"),
+        0,
+        "{:#?}",
+        exact.findings
+    );
+    let over = run_with("no-aml", false, &week(1), &policy);
+    let f = rule(&over, "no.averaging_week");
+    assert_eq!(f.len(), 1, "{:#?}", over.findings);
+    assert_eq!((f[0].measured, f[0].limit), (3001, 3000));
+    assert_eq!(f[0].at, oslo(2026, 11, 20, 18, 0));
+    // Without an agreement the 50 h cap is not this rule's business.
+    assert_eq!(count(&run(&week(1)), "no.averaging_week"), 0);
+}
+
+/// Item 8: after work on a holiday that falls on a Werktag, a substitute
+/// day off is due within 8 weeks (ArbZG § 11 (3)).
+#[test]
+fn de_holiday_work_needs_a_substitute_day_within_eight_weeks() {
+    use chrono::Datelike;
+    let holiday = date(2026, 11, 18); // a Wednesday
+    let policy = EmployeePolicy {
+        holidays: vec![OrgHoliday {
+            id: Uuid::nil(),
+            date: holiday,
+            name: "Buß- und Bettag".into(),
+            kind: HolidayKind::Public,
+            window_start: None,
+        }],
+        ..EmployeePolicy::default()
+    };
+    let at = |d: NaiveDate, h| oslo(d.year(), d.month(), d.day(), h, 0);
+    let events_with_free = |free: Option<i64>| {
+        let mut events = work(at(holiday, 9), at(holiday, 12), &[]);
+        for k in 1..=56 {
+            let day = holiday + Duration::days(k);
+            if day.weekday() != chrono::Weekday::Sun && Some(k) != free {
+                events.extend(work(at(day, 9), at(day, 12), &[]));
+            }
+        }
+        events
+    };
+    let none_free = run_with("de-arbzg", false, &events_with_free(None), &policy);
+    let f = rule(&none_free, "de.sunday_comp");
+    assert_eq!(f.len(), 1, "{:#?}", none_free.findings);
+    assert_eq!(f[0].at, oslo(2027, 1, 14, 0, 0));
+    // A free Werktag in the eighth week is a substitute.
+    let free = run_with("de-arbzg", false, &events_with_free(Some(52)), &policy);
+    assert_eq!(count(&free, "de.sunday_comp"), 0, "{:#?}", free.findings);
+}
+
+/// Item 8: at least 15 Sundays a year stay free (ArbZG § 11 (1)). 2026 has
+/// 52 Sundays: work on 37 is lawful, the 38th leaves 14.
+#[test]
+fn de_fifteen_sundays_a_year_stay_free() {
+    use chrono::Datelike;
+    let sundays = |n: i64| {
+        let mut events = Vec::new();
+        for k in 0..n {
+            let d = date(2026, 1, 4) + Duration::weeks(k);
+            events.extend(work(
+                oslo(d.year(), d.month(), d.day(), 9, 0),
+                oslo(d.year(), d.month(), d.day(), 11, 0),
+                &[],
+            ));
+        }
+        events
+    };
+    let p = EmployeePolicy::default();
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &sundays(37), &p),
+            "de.sundays_off"
+        ),
+        0
+    );
+    let e = run_with("de-arbzg", false, &sundays(38), &p);
+    let f = rule(&e, "de.sundays_off");
+    assert_eq!(f.len(), 1, "{:#?}", e.findings);
+    assert_eq!((f[0].measured, f[0].limit), (14, 15));
+    assert_eq!(f[0].at, oslo(2026, 9, 20, 0, 0));
+}
