@@ -165,6 +165,67 @@ impl NormalLimits for PackLimits<'_> {
     }
 }
 
+/// The record of `intervals` under the plan: breaks paid or not, and the
+/// § 10-9 (2) extra break after a long day as working time. The extra
+/// break is found on the record built without it (which breaks were
+/// taken), then the record is built again with it paid; the shifts do not
+/// change.
+fn build_record(
+    subject: Subject<'_>,
+    intervals: &[Interval],
+    plan: &Plan<'_>,
+    params: &Params<'_>,
+) -> Record {
+    let breaks_paid = |d: NaiveDate| plan.schedule(d).breaks_paid;
+    let record = Record::build(subject.tz, intervals, breaks_paid);
+    if subject.pack != "no-aml" || subject.exempt {
+        return record;
+    }
+    let extra = rules::no_aml::extra_break_spans(subject.tz, &record, plan, params);
+    if extra.is_empty() {
+        record
+    } else {
+        Record::build_with_extra(subject.tz, intervals, breaks_paid, &extra)
+    }
+}
+
+/// The figures the rules read: the loaded ledger and days inside
+/// `history.trusted`, the stored history outside it. An incremental
+/// recompute loads a margin it does not trust: the ledger of a partly
+/// loaded week starts from zero.
+fn merged(
+    tz: Tz,
+    ledger: &[LedgerSegment],
+    days: &BTreeMap<NaiveDate, DayTotals>,
+    history: &History,
+) -> History {
+    let trusted = history.trusted;
+    let in_trusted_date = |d: NaiveDate| {
+        trusted.is_none_or(|t| d >= local_date(tz, t.start) && d < local_date(tz, t.end))
+    };
+    let mut overtime: Vec<Span> = overtime_spans(ledger)
+        .into_iter()
+        .filter_map(|s| match trusted {
+            None => Some(s),
+            Some(t) => {
+                let c = Span::new(s.start.max(t.start), s.end.min(t.end));
+                (!c.is_empty()).then_some(c)
+            }
+        })
+        .collect();
+    overtime.extend(history.overtime.iter().copied());
+    overtime.sort();
+    let mut out = History {
+        trusted: None,
+        overtime,
+        ..history.clone()
+    };
+    for (date, t) in days.iter().filter(|(d, _)| in_trusted_date(**d)) {
+        out.add_day(*date, t.worked, t.normal, &[]);
+    }
+    out
+}
+
 /// Evaluates `events` (the effective record of the loaded range) against the
 /// plans, judging windows that start inside `scope`.
 #[must_use]
@@ -179,17 +240,7 @@ pub fn evaluate(
     let pairing = pair(events);
     let plan = Plan::new(subject.employee, policy, subject.pack == "no-aml");
     let params = Params::new(subject.pack, policy);
-    let breaks_paid = |d: NaiveDate| plan.schedule(d).breaks_paid;
-    let mut record = Record::build(subject.tz, &pairing.intervals, breaks_paid);
-    // § 10-9 (2): the extra break after a long day is working time. It is
-    // found on the record built without it (which breaks were taken), then
-    // the record is built again with it paid; the shifts do not change.
-    if subject.pack == "no-aml" && !subject.exempt {
-        let extra = rules::no_aml::extra_break_spans(subject.tz, &record, &plan, &params);
-        if !extra.is_empty() {
-            record = Record::build_with_extra(subject.tz, &pairing.intervals, breaks_paid, &extra);
-        }
-    }
+    let record = build_record(subject, &pairing.intervals, &plan, &params);
     let ledger = classify(
         subject.tz,
         &record,
@@ -228,37 +279,13 @@ pub fn evaluate(
     };
     let days = day_totals(subject.tz, &ledger, &nights, &sundays);
 
-    // Inside `trusted` the loaded ledger is exact; outside it, the stored
-    // history stands in (an incremental recompute loads a margin it does
-    // not trust: the ledger of a partly loaded week starts from zero).
-    let trusted = history.trusted;
-    let in_trusted_date = |d: NaiveDate| {
-        trusted.is_none_or(|t| {
-            d >= local_date(subject.tz, t.start) && d < local_date(subject.tz, t.end)
-        })
-    };
-    let mut overtime: Vec<Span> = overtime_spans(&ledger)
-        .into_iter()
-        .filter_map(|s| match trusted {
-            None => Some(s),
-            Some(t) => {
-                let c = Span::new(s.start.max(t.start), s.end.min(t.end));
-                (!c.is_empty()).then_some(c)
-            }
-        })
-        .collect();
-    overtime.extend(history.overtime.iter().copied());
-    overtime.sort();
-    let mut weekly_worked = history.weekly_worked.clone();
-    let mut daily_normal = history.daily_normal.clone();
-    let mut daily_worked = history.daily_worked.clone();
-    for (date, t) in days.iter().filter(|(d, _)| in_trusted_date(**d)) {
-        *daily_worked.entry(*date).or_insert_with(Duration::zero) += t.worked;
-        *weekly_worked
-            .entry(monday_of(*date))
-            .or_insert_with(Duration::zero) += t.worked;
-        *daily_normal.entry(*date).or_insert_with(Duration::zero) += t.normal;
-    }
+    let History {
+        overtime,
+        weekly_worked,
+        daily_normal,
+        daily_worked,
+        ..
+    } = merged(subject.tz, &ledger, &days, history);
     let ctx = RuleContext {
         tz: subject.tz,
         locale: subject.locale,

@@ -5,7 +5,7 @@
 //! - Minutes are exact to the microsecond until each local date's figures
 //!   are rounded, once, by [`crate::domain::engine::minutes`] (the same
 //!   rounding the timesheet shows); a period's WORKED, NORMAL, NIGHT and
-//!   SUNDAY_HOLIDAY are sums of its dates' rounded figures, so payroll and
+//!   `SUNDAY_HOLIDAY` are sums of its dates' rounded figures, so payroll and
 //!   the timesheet agree to the minute. The period's overtime minutes are
 //!   split over the OVERTIME rates by largest remainder, so
 //!   NORMAL + Σ OVERTIME = WORKED holds exactly in whole minutes.

@@ -258,7 +258,8 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
 /// every start of work, as Art. 3 of the Directive that § 5 implements. A
 /// comparison of consecutive shifts cannot see a rest under 8 h, because
 /// such a gap is inside one shift (rules.md § 5.7; issue 13 item 3), and
-/// the working day of the ArbZG is the 24 h from the start of work.
+/// the working day of the Arbeitszeitgesetz is the 24 h from the start of
+/// work.
 fn rest(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     rolling_rest(
         ctx,

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::domain::engine::evaluate::Evaluation;
 use crate::domain::engine::finding::Severity::Violation;
 use crate::domain::engine::ledger::overtime_spans;
+use crate::domain::engine::record::Span;
 use crate::domain::engine::testing::{minutes, oslo, run, run_with, work};
 use crate::domain::policy::{EmployeePolicy, HolidayKind, OrgHoliday};
 
@@ -51,9 +52,9 @@ fn the_extra_break_is_working_time_but_not_toward_overtime_limits() {
     let day = e.days[&date(2026, 11, 18)];
     assert_eq!(minutes(day.worked), 750);
     assert_eq!(minutes(day.overtime), 210, "15:30–19:00");
-    let limits: Duration = overtime_spans(&e.ledger).iter().map(|s| s.len()).sum();
+    let limits: Duration = overtime_spans(&e.ledger).iter().map(Span::len).sum();
     assert_eq!(minutes(limits), 180, "the extra break is not in the limits");
-    let limits: Duration = e.overtime.iter().map(|s| s.len()).sum();
+    let limits: Duration = e.overtime.iter().map(Span::len).sum();
     assert_eq!(minutes(limits), 180);
 }
 
@@ -167,7 +168,6 @@ fn averaging_reads_stored_totals_for_weeks_not_loaded() {
     use crate::domain::employee::Locale;
     use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
     use crate::domain::engine::ledger::overtime_spans_by_day;
-    use crate::domain::engine::record::Span;
     use crate::domain::engine::testing::EMPLOYEE;
     use crate::domain::policy::{Agreement, AgreementBasis, AgreementTerms};
     use chrono::{DateTime, Datelike};
@@ -386,7 +386,7 @@ fn an_averaging_agreement_caps_a_single_week_at_50_hours() {
 }
 
 /// Item 8: after work on a holiday that falls on a Werktag, a substitute
-/// day off is due within 8 weeks (ArbZG § 11 (3)).
+/// day off is due within 8 weeks (`ArbZG` § 11 (3)).
 #[test]
 fn de_holiday_work_needs_a_substitute_day_within_eight_weeks() {
     use chrono::Datelike;
@@ -421,7 +421,7 @@ fn de_holiday_work_needs_a_substitute_day_within_eight_weeks() {
     assert_eq!(count(&free, "de.sunday_comp"), 0, "{:#?}", free.findings);
 }
 
-/// Item 8: at least 15 Sundays a year stay free (ArbZG § 11 (1)). 2026 has
+/// Item 8: at least 15 Sundays a year stay free (`ArbZG` § 11 (1)). 2026 has
 /// 52 Sundays: work on 37 is lawful, the 38th leaves 14.
 #[test]
 fn de_fifteen_sundays_a_year_stay_free() {
