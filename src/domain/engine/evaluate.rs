@@ -93,6 +93,7 @@ impl History {
             .entry(monday_of(day))
             .or_insert_with(Duration::zero) += worked;
         *self.daily_normal.entry(day).or_insert_with(Duration::zero) += normal;
+        *self.daily_worked.entry(day).or_insert_with(Duration::zero) += worked;
     }
 }
 
