@@ -723,8 +723,14 @@ pub fn override_in(o: Option<&pb::RuleOverride>) -> ApiResult<RuleOverride> {
     if reason.trim().is_empty() {
         return Err(bad("rule_override.reason", "is required"));
     }
+    // Unset: the override applies always (as before dated overrides).
+    let effective_from = match o.effective_from.as_ref() {
+        Some(d) => date_in("rule_override.effective_from", Some(d))?,
+        None => crate::domain::policy::always(),
+    };
     Ok(RuleOverride {
         id: Uuid::new_v4(),
+        effective_from,
         scope,
         rule_pack: o.rule_pack.clone(),
         rule_id: o.rule_id.clone(),
@@ -754,6 +760,7 @@ pub fn override_pb(o: &RuleOverride) -> pb::RuleOverride {
         reason: o.reason.clone(),
         updated_at: Some(timestamp(o.updated_at)),
         updated_by: o.updated_by.clone(),
+        effective_from: Some(super::timesheet_convert::date_pb(o.effective_from)),
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Precedence (policy.proto): an employee-level override, else a valid
 //! agreement's terms, else an organisation-level override, else the pack's
-//! default. Overrides are undated; agreements are dated.
+//! default. Overrides apply from their effective date (the latest one of a
+//! key on or before the date wins); agreements are dated.
 
 use chrono::{Duration, NaiveDate};
 use uuid::Uuid;
@@ -42,12 +43,17 @@ impl<'a> Params<'a> {
     #[must_use]
     pub fn get(&self, rule: &str, name: &str, date: NaiveDate) -> Value {
         let of_scope = |employee_level: bool| {
-            self.policy.overrides.iter().find(|o| {
-                o.rule_pack == self.pack
-                    && o.rule_id == rule
-                    && o.parameter == name
-                    && matches!(o.scope, OverrideScope::Employee(_)) == employee_level
-            })
+            self.policy
+                .overrides
+                .iter()
+                .filter(|o| {
+                    o.rule_pack == self.pack
+                        && o.rule_id == rule
+                        && o.parameter == name
+                        && o.effective_from <= date
+                        && matches!(o.scope, OverrideScope::Employee(_)) == employee_level
+                })
+                .max_by_key(|o| o.effective_from)
         };
         if let Some(o) = of_scope(true) {
             return Value {

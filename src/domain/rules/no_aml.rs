@@ -53,30 +53,20 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     );
     // § 10-6 (6): Arbeidstilsynet may permit up to 200 h of overtime per
     // 26 weeks. Only such a permission (an `ExtendedOvertime` agreement
-    // with a 26-week limit) sets it, so without one the rule does not run.
+    // with a 26-week limit) sets it, so without one the rule does not run
+    // (`rolling_max` skips a 0 limit of a rule whose default is 0).
     // Choice: the 52-week limit still holds beside it; a permission raises
     // what it names and nothing else.
-    let long = ctx.scope_of("no.overtime_26w");
-    if let Some(first) = ot
-        .iter()
-        .find(|s| s.start >= long.start && s.start < long.end)
-        && ctx
-            .params
-            .get("no.overtime_26w", "limit", ctx.date(first.start))
-            .value
-            > 0
-    {
-        rolling_max(
-            ctx,
-            out,
-            "no.overtime_26w",
-            &ot,
-            Duration::weeks(26),
-            ("26 weeks", "26 uker"),
-            Measure::Overtime,
-            true,
-        );
-    }
+    rolling_max(
+        ctx,
+        out,
+        "no.overtime_26w",
+        &ot,
+        Duration::weeks(26),
+        ("26 weeks", "26 uker"),
+        Measure::Overtime,
+        true,
+    );
     rolling_max(
         ctx,
         out,

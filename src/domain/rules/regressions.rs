@@ -452,3 +452,52 @@ fn de_fifteen_sundays_a_year_stay_free() {
     assert_eq!((f[0].measured, f[0].limit), (14, 15));
     assert_eq!(f[0].at, oslo(2026, 9, 20, 0, 0));
 }
+
+/// Item 9: an override applies from its effective date, like a schedule.
+/// Daily rest of 10 h 30 min twice; an override to 10 h from 20 Nov makes
+/// only the second lawful, and each window is judged by its own date.
+#[test]
+fn an_override_applies_from_its_effective_date() {
+    use crate::domain::policy::{OverrideScope, RuleOverride, ValueUnit};
+    let mut events = Vec::new();
+    for (a, b) in [(17, 18), (23, 24)] {
+        events.extend(work(
+            oslo(2026, 11, a, 12, 0),
+            oslo(2026, 11, a, 22, 30),
+            &[(oslo(2026, 11, a, 17, 0), oslo(2026, 11, a, 17, 30))],
+        ));
+        events.extend(work(oslo(2026, 11, b, 9, 0), oslo(2026, 11, b, 12, 0), &[]));
+    }
+    let o = |from: NaiveDate| RuleOverride {
+        id: Uuid::nil(),
+        scope: OverrideScope::Organisation,
+        rule_pack: "no-aml".into(),
+        rule_id: "no.daily_rest".into(),
+        parameter: "min_rest".into(),
+        value: 600,
+        unit: ValueUnit::Minutes,
+        reason: "tariff".into(),
+        effective_from: from,
+        updated_at: chrono::DateTime::UNIX_EPOCH,
+        updated_by: String::new(),
+    };
+    let rests = |p: &EmployeePolicy| -> Vec<NaiveDate> {
+        let e = run_with("no-aml", false, &events, p);
+        rule(&e, "no.daily_rest")
+            .iter()
+            .map(|f| crate::domain::local_days::local_date(chrono_tz::Europe::Oslo, f.window.start))
+            .collect()
+    };
+    let none = EmployeePolicy::default();
+    assert_eq!(rests(&none), vec![date(2026, 11, 17), date(2026, 11, 23)]);
+    let always = EmployeePolicy {
+        overrides: vec![o(crate::domain::policy::always())],
+        ..EmployeePolicy::default()
+    };
+    assert_eq!(rests(&always), Vec::<NaiveDate>::new());
+    let from_20 = EmployeePolicy {
+        overrides: vec![o(date(2026, 11, 20))],
+        ..EmployeePolicy::default()
+    };
+    assert_eq!(rests(&from_20), vec![date(2026, 11, 17)]);
+}
