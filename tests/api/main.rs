@@ -18,6 +18,7 @@ mod mail;
 mod mail_settings;
 mod nudges;
 mod outbox;
+mod packs;
 mod payroll;
 mod payroll_examples;
 mod policy;
