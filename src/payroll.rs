@@ -478,7 +478,7 @@ async fn judge(
         return Ok(None);
     }
     let open_findings = snap.open_findings(e.id, range).await?;
-    let plan = Plan::new(e.id, &policy, e.fields.rule_pack == "no-aml");
+    let plan = Plan::new(e.id, &policy, e.fields.rule_pack.national_holidays());
     let input = PeriodInput {
         tz,
         first: period.first,

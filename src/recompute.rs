@@ -33,7 +33,7 @@ use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::EmployeePolicy;
-use crate::domain::rules::{catalog, is_long_rule};
+use crate::domain::rules::is_long_rule;
 use crate::storage::derived::{RecomputeWrite, StoredDay};
 use crate::storage::{Store, StoreResult};
 
@@ -47,11 +47,11 @@ const SHIFT_MARGIN: Duration = Duration::days(2);
 
 /// The pack, time zone and exemption of an employee, as the engine needs them.
 #[must_use]
-pub fn subject(e: &Employee) -> Subject<'_> {
+pub fn subject(e: &Employee) -> Subject {
     Subject {
         employee: e.id,
         tz: e.fields.time_zone,
-        pack: &e.fields.rule_pack,
+        pack: e.fields.rule_pack,
         exempt: e.fields.exemption != Exemption::None,
         locale: e.fields.locale,
     }
@@ -184,7 +184,7 @@ pub async fn recompute(
     )
     .await?;
     let days = stored_days(tz, &eval, days_from, days_to);
-    let pack = employee.fields.rule_pack.clone();
+    let pack = employee.fields.rule_pack;
     let write = RecomputeWrite {
         org,
         employee: employee_id,
@@ -196,8 +196,8 @@ pub async fn recompute(
         long,
         is_long: is_long_rule,
         drafts: eval.findings,
-        pack_version: catalog::pack_version(&pack).unwrap_or("").to_string(),
-        pack,
+        pack_version: pack.version().to_string(),
+        pack: pack.as_str().to_string(),
         now,
         nudges: Some(NudgePolicy::default()),
     };

@@ -15,7 +15,6 @@ use crate::domain::engine::record::Span;
 use crate::domain::event::{EffectiveEvent, effective_events};
 use crate::domain::ids::OrgId;
 use crate::domain::local_days::local_date;
-use crate::domain::rules::catalog;
 use crate::pb;
 use crate::recompute;
 use crate::storage::Store;
@@ -69,16 +68,14 @@ pub async fn compute(
         &history,
     );
     let params = Params::new(subject.pack, &policy);
-    let plan = Plan::new(employee.id, &policy, subject.pack == "no-aml");
+    let plan = Plan::new(employee.id, &policy, subject.pack.national_holidays());
     let h = headroom(subject, &eval, &params, &plan, at, working);
     let m = |d: Duration| d.num_minutes();
     Ok(pb::GetHeadroomResponse {
         employee_id: employee.id.to_string(),
         at: Some(timestamp(at)),
         rule_pack: subject.pack.to_string(),
-        rule_pack_version: catalog::pack_version(subject.pack)
-            .unwrap_or_default()
-            .to_string(),
+        rule_pack_version: subject.pack.version().to_string(),
         exempt: h.exempt,
         limits: h
             .limits

@@ -28,7 +28,6 @@ use crate::domain::event::Location;
 use crate::domain::ids::EmployeeId;
 use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::policy::AbsenceKind;
-use crate::domain::rules::catalog;
 use crate::domain::token::Role;
 use crate::pb;
 use crate::pb::timesheet_service_server::TimesheetService;
@@ -96,7 +95,11 @@ async fn get_timesheet(
         now,
     )
     .await?;
-    let plan = Plan::new(employee.id, &policy, employee.fields.rule_pack == "no-aml");
+    let plan = Plan::new(
+        employee.id,
+        &policy,
+        employee.fields.rule_pack.national_holidays(),
+    );
 
     // Flex balance before the range: from the first registered day (or the
     // employee's creation, if earlier) to the day before `first`.
@@ -108,7 +111,7 @@ async fn get_timesheet(
     let flex_plan = Plan::new(
         employee.id,
         &flex_plan_policy,
-        employee.fields.rule_pack == "no-aml",
+        employee.fields.rule_pack.national_holidays(),
     );
     let mut flex = Duration::seconds(worked_before);
     let mut d = epoch;
@@ -209,12 +212,12 @@ async fn get_timesheet(
             minutes: m,
         })
         .collect();
-    let pack = employee.fields.rule_pack.clone();
+    let pack = employee.fields.rule_pack;
     Ok(pb::GetTimesheetResponse {
         employee_id: employee.id.to_string(),
         time_zone: tz.name().to_string(),
-        rule_pack_version: catalog::pack_version(&pack).unwrap_or_default().to_string(),
-        rule_pack: pack,
+        rule_pack_version: pack.version().to_string(),
+        rule_pack: pack.to_string(),
         as_of: Some(timestamp(now)),
         days,
         totals: Some(totals),

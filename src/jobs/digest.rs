@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::engine::minutes::round_minutes;
+use crate::domain::rules::pack::RulePack;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::domain::digest::{self, DayFigures, Digest, ReportInput};
@@ -129,7 +130,11 @@ async fn report_input(
     let sunday = monday + Duration::days(6);
     let year_start = sunday - Duration::days(363);
     let policy = store.policy_of(org, report.id, first, sunday).await?;
-    let plan = Plan::new(report.id, &policy, report.fields.rule_pack == "no-aml");
+    let plan = Plan::new(
+        report.id,
+        &policy,
+        report.fields.rule_pack == RulePack::NoAml,
+    );
     let stored = store.day_totals(org, report.id, year_start, sunday).await?;
     // Scheduled time counts from the employment's start: the creation, or
     // the first registered work if that came earlier (as payroll does).
@@ -163,8 +168,8 @@ async fn report_input(
         e.out_of_hours = whole(s.night.max(s.sunday_holiday));
         e.home = whole(s.home);
     }
-    let params = Params::new(&report.fields.rule_pack, &policy);
-    let limits = if report.fields.rule_pack == "no-aml"
+    let params = Params::new(report.fields.rule_pack, &policy);
+    let limits = if report.fields.rule_pack == RulePack::NoAml
         && report.fields.exemption == crate::domain::employee::Exemption::None
     {
         vec![

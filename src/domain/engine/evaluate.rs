@@ -16,14 +16,15 @@ use crate::domain::event::EffectiveEvent;
 use crate::domain::ids::EmployeeId;
 use crate::domain::local_days::local_date;
 use crate::domain::policy::EmployeePolicy;
+use crate::domain::rules::pack::RulePack;
 use crate::domain::rules::{self, context::RuleContext};
 
 /// Whose record, under which rules.
 #[derive(Clone, Copy, Debug)]
-pub struct Subject<'a> {
+pub struct Subject {
     pub employee: EmployeeId,
     pub tz: Tz,
-    pub pack: &'a str,
+    pub pack: RulePack,
     /// § 10-12 (or the pack's equivalent): no working-time rule applies.
     pub exempt: bool,
     pub locale: Locale,
@@ -136,18 +137,18 @@ impl NormalLimits for PackLimits<'_> {
         match self.params.pack {
             // The Directive has no normal hours; days are unlimited and the
             // week follows the common 40 h norm (a payroll choice).
-            "eu-wtd" => Duration::hours(24),
-            "de-arbzg" => self.params.minutes("de.daily_max", "normal", day),
-            _ => self.params.minutes("no.normal_hours", "daily_normal", day),
+            RulePack::EuWtd => Duration::hours(24),
+            RulePack::DeArbzg => self.params.minutes("de.daily_max", "normal", day),
+            RulePack::NoAml => self.params.minutes("no.normal_hours", "daily_normal", day),
         }
     }
 
     fn weekly(&self, monday: NaiveDate) -> Duration {
         match self.params.pack {
-            "eu-wtd" => Duration::hours(40),
+            RulePack::EuWtd => Duration::hours(40),
             // Six Werktage of 8 h.
-            "de-arbzg" => self.params.minutes("de.daily_max", "normal", monday) * 6,
-            _ => {
+            RulePack::DeArbzg => self.params.minutes("de.daily_max", "normal", monday) * 6,
+            RulePack::NoAml => {
                 let by_rule = self.params.get("no.normal_hours", "weekly_normal", monday);
                 let statutory = Duration::minutes(
                     self.plan
@@ -172,14 +173,14 @@ impl NormalLimits for PackLimits<'_> {
 /// taken), then the record is built again with it paid; the shifts do not
 /// change.
 fn build_record(
-    subject: Subject<'_>,
+    subject: Subject,
     intervals: &[Interval],
     plan: &Plan<'_>,
     params: &Params<'_>,
 ) -> Record {
     let breaks_paid = |d: NaiveDate| plan.schedule(d).breaks_paid;
     let record = Record::build(subject.tz, intervals, breaks_paid);
-    if subject.pack != "no-aml" || subject.exempt {
+    if subject.pack != RulePack::NoAml || subject.exempt {
         return record;
     }
     let extra = rules::no_aml::extra_break_spans(subject.tz, &record, plan, params);
@@ -231,7 +232,7 @@ fn merged(
 /// plans, judging windows that start inside `scope`.
 #[must_use]
 pub fn evaluate(
-    subject: Subject<'_>,
+    subject: Subject,
     events: &[EffectiveEvent],
     policy: &EmployeePolicy,
     as_of: DateTime<Utc>,
@@ -239,7 +240,7 @@ pub fn evaluate(
     history: &History,
 ) -> Evaluation {
     let pairing = pair(events);
-    let plan = Plan::new(subject.employee, policy, subject.pack == "no-aml");
+    let plan = Plan::new(subject.employee, policy, subject.pack.national_holidays());
     let params = Params::new(subject.pack, policy);
     let record = build_record(subject, &pairing.intervals, &plan, &params);
     let ledger = classify(
@@ -273,7 +274,7 @@ pub fn evaluate(
     let night_start = params.get(night_rule, "night_start", today).value;
     let night_end = params.get(night_rule, "night_end", today).value;
     let nights = night_spans(subject.tz, first, last, night_start, night_end);
-    let sundays = if subject.pack == "no-aml" {
+    let sundays = if subject.pack == RulePack::NoAml {
         sunday_spans(subject.tz, &plan.holidays, first, last)
     } else {
         Vec::new()

@@ -17,6 +17,7 @@ use super::record::Span;
 use super::windows::{longest_rest, trailing_sum};
 use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::rules::catalog;
+use crate::domain::rules::pack::RulePack;
 
 /// A shift running into the loaded range is whole when events are loaded
 /// this much earlier.
@@ -87,7 +88,7 @@ pub struct Headroom {
 #[must_use]
 #[allow(clippy::too_many_lines)]
 pub fn headroom(
-    subject: Subject<'_>,
+    subject: Subject,
     eval: &Evaluation,
     params: &Params<'_>,
     plan: &Plan<'_>,
@@ -105,7 +106,7 @@ pub fn headroom(
                     warning: Option<Duration>,
                     reached_at: Option<DateTime<Utc>>,
                     agreement: Option<uuid::Uuid>| {
-        let mut citation = catalog::citation(params.pack, rule_id).to_string();
+        let mut citation = catalog::citation(params.pack.as_str(), rule_id).to_string();
         if let Some(a) = agreement {
             citation.push_str("; limit set by agreement ");
             citation.push_str(&a.to_string());
@@ -160,8 +161,8 @@ pub fn headroom(
 
     if !subject.exempt {
         match params.pack {
-            "eu-wtd" | "de-arbzg" => {
-                if params.pack == "de-arbzg" {
+            RulePack::EuWtd | RulePack::DeArbzg => {
+                if params.pack == RulePack::DeArbzg {
                     let limit = params.minutes("de.daily_max", "limit", today);
                     let window =
                         current_shift.map_or(Span::new(at, at), |s| Span::new(s.span.start, at));
@@ -175,7 +176,7 @@ pub fn headroom(
                         None,
                     );
                 }
-                let (rule, weeks, per_week) = if params.pack == "eu-wtd" {
+                let (rule, weeks, per_week) = if params.pack == RulePack::EuWtd {
                     (
                         "eu.avg_48h",
                         params.get("eu.avg_48h", "weeks", today).value,
@@ -243,11 +244,7 @@ pub fn headroom(
     } else {
         work.iter().rev().map(|s| s.end).find(|e| *e <= at)
     };
-    let (daily_rule, weekly_rule) = match params.pack {
-        "eu-wtd" => ("eu.daily_rest", Some("eu.weekly_rest")),
-        "de-arbzg" => ("de.rest", None),
-        _ => ("no.daily_rest", Some("no.weekly_rest")),
-    };
+    let (daily_rule, weekly_rule) = params.pack.rest_rules();
     let earliest_next_start = (!subject.exempt).then_some(()).and(last_end).map(|end| {
         let daily = params.minutes(daily_rule, "min_rest", local_date(tz, end));
         let mut best = (end + daily, daily_rule);
@@ -339,11 +336,11 @@ mod tests {
     use crate::domain::event::EffectiveEvent;
     use crate::domain::policy::{EmployeePolicy, Schedule, ShiftWork};
 
-    fn subject() -> Subject<'static> {
+    fn subject() -> Subject {
         Subject {
             employee: EMPLOYEE,
             tz: Oslo,
-            pack: "no-aml",
+            pack: crate::domain::rules::pack::RulePack::NoAml,
             exempt: false,
             locale: Locale::En,
         }
@@ -399,7 +396,7 @@ mod tests {
             Scope::all(Span::new(at, at)),
             &history,
         );
-        let params = Params::new("no-aml", policy);
+        let params = Params::new(RulePack::NoAml, policy);
         let plan = Plan::new(EMPLOYEE, policy, true);
         (
             headroom(subject(), &eval, &params, &plan, at, working),

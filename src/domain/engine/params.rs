@@ -10,11 +10,12 @@ use uuid::Uuid;
 
 use crate::domain::policy::{AgreementTerms, EmployeePolicy, OverrideScope};
 use crate::domain::rules::catalog;
+use crate::domain::rules::pack::RulePack;
 
 /// Parameter lookups for one employee on one pack.
 #[derive(Clone, Debug)]
 pub struct Params<'a> {
-    pub pack: &'a str,
+    pub pack: RulePack,
     pub policy: &'a EmployeePolicy,
 }
 
@@ -34,7 +35,7 @@ impl Value {
 
 impl<'a> Params<'a> {
     #[must_use]
-    pub fn new(pack: &'a str, policy: &'a EmployeePolicy) -> Self {
+    pub fn new(pack: RulePack, policy: &'a EmployeePolicy) -> Self {
         Self { pack, policy }
     }
 
@@ -47,7 +48,7 @@ impl<'a> Params<'a> {
                 .overrides
                 .iter()
                 .filter(|o| {
-                    o.rule_pack == self.pack
+                    o.rule_pack == self.pack.as_str()
                         && o.rule_id == rule
                         && o.parameter == name
                         && o.effective_from <= date
@@ -71,7 +72,7 @@ impl<'a> Params<'a> {
             };
         }
         Value {
-            value: catalog::param(self.pack, rule, name).map_or(0, |s| s.default),
+            value: catalog::param(self.pack.as_str(), rule, name).map_or(0, |s| s.default),
             agreement: None,
         }
     }
@@ -165,12 +166,7 @@ impl<'a> Params<'a> {
     /// The warning threshold of a maximum: `warning_at` basis points of it.
     #[must_use]
     pub fn warning(&self, limit: Duration, date: NaiveDate) -> Option<Duration> {
-        let limits_rule = match self.pack {
-            "eu-wtd" => "eu.limits",
-            "de-arbzg" => "de.limits",
-            _ => "no.limits",
-        };
-        let bp = self.get(limits_rule, "warning_at", date).value;
+        let bp = self.get(self.pack.limits_rule(), "warning_at", date).value;
         (bp < 10_000).then(|| Duration::seconds(limit.num_seconds() * bp / 10_000))
     }
 }

@@ -64,7 +64,7 @@ pub fn draft(
         unit: ValueUnit::Minutes,
         limit_is_minimum,
         explanation,
-        citation: catalog::citation(ctx.params.pack, rule_id),
+        citation: catalog::citation(ctx.params.pack.as_str(), rule_id),
         agreement,
         evidence,
     }
@@ -101,7 +101,7 @@ pub fn rolling_max(
     // A limit whose default is 0 exists only where an agreement sets it
     // (`no.overtime_26w`): 0 there means "no such limit", not "none allowed".
     let optional =
-        catalog::param(ctx.params.pack, rule_id, "limit").is_some_and(|p| p.default == 0);
+        catalog::param(ctx.params.pack.as_str(), rule_id, "limit").is_some_and(|p| p.default == 0);
     for (scope, value) in value_runs(ctx, rule_id, "limit", spans, ctx.scope_of(rule_id)) {
         if optional && value.value == 0 {
             continue;
@@ -454,7 +454,7 @@ pub fn missing_clock_out(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 end: None,
             }],
         );
-        d.citation = catalog::citation(ctx.params.pack, RULE);
+        d.citation = catalog::citation(ctx.params.pack.as_str(), RULE);
         out.push(d);
     }
     for a in ctx.anomalies {
@@ -630,11 +630,7 @@ pub fn night_average(
 /// the record the law requires is incomplete; completing it (a correction)
 /// resolves the finding and pays the hours as an adjustment.
 pub fn record_gaps_at_lock(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
-    let rule: &'static str = match ctx.params.pack {
-        "eu-wtd" => "eu.record",
-        "de-arbzg" => "de.record",
-        _ => "no.record",
-    };
+    let rule = ctx.params.pack.record_rule();
     for o in &ctx.record.open {
         let day = crate::domain::local_days::local_date(ctx.tz, o.start);
         let Some((first, last)) = ctx
@@ -674,7 +670,7 @@ pub fn record_gaps_at_lock(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 end: None,
             }],
         );
-        d.citation = catalog::citation(ctx.params.pack, rule);
+        d.citation = catalog::citation(ctx.params.pack.as_str(), rule);
         out.push(d);
     }
 }

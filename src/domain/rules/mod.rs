@@ -7,6 +7,7 @@ pub mod context;
 pub mod de_arbzg;
 pub mod eu_wtd;
 pub mod no_aml;
+pub mod pack;
 #[cfg(test)]
 mod pattern_thresholds;
 pub mod patterns;
@@ -43,9 +44,9 @@ pub fn is_long_rule(rule: &str) -> bool {
 pub fn evaluate(ctx: &RuleContext<'_>) -> Vec<Draft> {
     let mut out = Vec::new();
     match ctx.params.pack {
-        "eu-wtd" => eu_wtd::evaluate(ctx, &mut out),
-        "de-arbzg" => de_arbzg::evaluate(ctx, &mut out),
-        _ => no_aml::evaluate(ctx, &mut out),
+        pack::RulePack::EuWtd => eu_wtd::evaluate(ctx, &mut out),
+        pack::RulePack::DeArbzg => de_arbzg::evaluate(ctx, &mut out),
+        pack::RulePack::NoAml => no_aml::evaluate(ctx, &mut out),
     }
     // Patterns are policy, not law: they run in every pack and for exempt
     // employees too (rules.md example 12), whose pack checks return early.

@@ -234,7 +234,7 @@ fn averaging_reads_stored_totals_for_weeks_not_loaded() {
     let subject = Subject {
         employee: EMPLOYEE,
         tz: Oslo,
-        pack: "no-aml",
+        pack: crate::domain::rules::pack::RulePack::NoAml,
         exempt: false,
         locale: Locale::En,
     };
