@@ -155,7 +155,11 @@ async fn report_input(
     }
     let mut overtime_52w = Duration::zero();
     for s in &stored {
-        overtime_52w += Duration::seconds(s.overtime);
+        // Overtime as the legal limits count it: the stored spans, which
+        // leave out the § 10-9 (2) extra break (paid, but not toward the
+        // limits), so the digest's use of a limit is the findings' own.
+        let limit_overtime: Duration = s.overtime_spans.iter().map(Span::len).sum();
+        overtime_52w += limit_overtime;
         if s.day < first {
             continue;
         }
@@ -164,7 +168,7 @@ async fn report_input(
         let whole = |secs: i64| Duration::minutes(round_minutes(Duration::seconds(secs)));
         let e = days.entry(s.day).or_default();
         e.worked = whole(s.worked);
-        e.overtime = whole(s.overtime);
+        e.overtime = Duration::minutes(round_minutes(limit_overtime));
         e.out_of_hours = whole(s.night.max(s.sunday_holiday));
         e.home = whole(s.home);
     }
