@@ -4,6 +4,8 @@
 pub mod catalog;
 pub mod common;
 pub mod context;
+#[cfg(test)]
+mod coverage;
 pub mod de_arbzg;
 pub mod eu_wtd;
 pub mod no_aml;
