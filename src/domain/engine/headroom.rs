@@ -193,7 +193,7 @@ pub fn headroom(
                     &mut push, eval, tz, today, at, rule, weeks, per_week, &reach,
                 );
             }
-            _ => {
+            RulePack::NoAml => {
                 for (rule, len) in [
                     ("no.overtime_7d", Duration::days(7)),
                     ("no.overtime_4w", Duration::weeks(4)),
