@@ -484,6 +484,42 @@ mod tests {
         assert_eq!(l.reached_at, Some(day_at(fri, 18, 0)));
     }
 
+    /// Headroom and findings read one ledger: on rules.md example 4 the
+    /// 7-day overtime limit's `remaining` reaches zero exactly at the
+    /// finding's `at` (Sat 11:30), and `reached_at` predicts it.
+    #[test]
+    fn remaining_reaches_zero_where_the_finding_is() {
+        let mut events = Vec::new();
+        for d in 12..=16 {
+            events.extend(work(
+                oslo(2026, 10, d, 8, 0),
+                oslo(2026, 10, d, 18, 0),
+                &[(oslo(2026, 10, d, 11, 30), oslo(2026, 10, d, 12, 0))],
+            ));
+        }
+        events.extend(work(
+            oslo(2026, 10, 17, 9, 0),
+            oslo(2026, 10, 17, 11, 45),
+            &[],
+        ));
+        let found = crate::domain::engine::testing::run(&events);
+        let at = found
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "no.overtime_7d")
+            .unwrap()
+            .at;
+        assert_eq!(at, oslo(2026, 10, 17, 11, 30));
+        let (h, _) = served(&events, &EmployeePolicy::default(), at);
+        let l = limit(&h, "no.overtime_7d");
+        assert_eq!(l.limit - l.used, Duration::zero());
+        let before = at - Duration::minutes(1);
+        let (h, _) = served(&events, &EmployeePolicy::default(), before);
+        let l = limit(&h, "no.overtime_7d");
+        assert_eq!(l.limit - l.used, Duration::minutes(1));
+        assert_eq!(l.reached_at, Some(at));
+    }
+
     /// (day offset, start minute, seconds, length in minutes, break offset).
     type Shape = (i64, i64, i64, i64, Option<i64>);
 

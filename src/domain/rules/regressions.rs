@@ -139,6 +139,17 @@ fn finding_instants_count_only_working_time() {
     assert_eq!(f.len(), 1, "{:#?}", e.findings);
     assert_eq!(f[0].at, oslo(2026, 11, 18, 17, 30));
 
+    // Reached exactly at the end of a stretch of work: 07:00–17:00, a break,
+    // then 17:30–18:00. 10 h of work are reached at 17:00 (the sum reaches
+    // the limit there, as every window's `at` is found).
+    let events = work(
+        oslo(2026, 11, 18, 7, 0),
+        oslo(2026, 11, 18, 18, 0),
+        &[(oslo(2026, 11, 18, 17, 0), oslo(2026, 11, 18, 17, 30))],
+    );
+    let e = run_with("de-arbzg", false, &events, &EmployeePolicy::default());
+    assert_eq!(rule(&e, "de.daily_max")[0].at, oslo(2026, 11, 18, 17, 0));
+
     // `eu.breaks`: 6 h of work with a break too short to count is reached
     // at 13:10 for 07:00–14:00 with a 10 min break at 10:00.
     let events = work(
@@ -500,4 +511,86 @@ fn an_override_applies_from_its_effective_date() {
         ..EmployeePolicy::default()
     };
     assert_eq!(rests(&from_20), vec![date(2026, 11, 17)]);
+    // In force on its effective date itself.
+    let from_23 = EmployeePolicy {
+        overrides: vec![o(date(2026, 11, 23))],
+        ..EmployeePolicy::default()
+    };
+    assert_eq!(rests(&from_23), vec![date(2026, 11, 17)]);
+    let from_24 = EmployeePolicy {
+        overrides: vec![o(date(2026, 11, 24))],
+        ..EmployeePolicy::default()
+    };
+    assert_eq!(
+        rests(&from_24),
+        vec![date(2026, 11, 17), date(2026, 11, 23)]
+    );
+}
+
+/// Mutation-run survivors, killed: a gap of exactly 8 h ends a shift
+/// (rules.md § 5.7); 8 h less a minute does not.
+#[test]
+fn a_gap_of_eight_hours_ends_a_shift() {
+    let shifts = |gap: i64| {
+        let end = oslo(2026, 11, 18, 12, 0);
+        let mut events = work(oslo(2026, 11, 18, 8, 0), end, &[]);
+        let next = end + Duration::minutes(gap);
+        events.extend(work(next, next + Duration::hours(2), &[]));
+        run(&events).record.shifts.len()
+    };
+    assert_eq!(shifts(480), 2);
+    assert_eq!(shifts(479), 1);
+}
+
+/// Mutation-run survivors, killed: the loaded days count inside `trusted`
+/// only; outside it the stored history stands in, and no date counts twice.
+#[test]
+fn loaded_days_and_history_meet_without_overlap() {
+    use crate::domain::employee::Locale;
+    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
+    use crate::domain::engine::ledger::overtime_spans_by_day;
+    use crate::domain::engine::testing::EMPLOYEE;
+    use chrono_tz::Europe::Oslo;
+    let mut events = Vec::new();
+    for k in 0..21 {
+        let day = date(2026, 11, 2) + Duration::days(k);
+        use chrono::Datelike;
+        let at = |h| oslo(day.year(), day.month(), day.day(), h, 0);
+        events.extend(work(at(8), at(17), &[]));
+    }
+    let full = run(&events);
+    let trusted = Span::new(oslo(2026, 11, 9, 0, 0), oslo(2026, 11, 16, 0, 0));
+    let mut history = History {
+        trusted: Some(trusted),
+        ..History::default()
+    };
+    let mut by_day = overtime_spans_by_day(Oslo, &full.ledger);
+    for (day, t) in &full.days {
+        if *day < date(2026, 11, 9) || *day >= date(2026, 11, 16) {
+            history.add_day(
+                *day,
+                t.worked,
+                t.normal,
+                &by_day.remove(day).unwrap_or_default(),
+            );
+        }
+    }
+    let subject = Subject {
+        employee: EMPLOYEE,
+        tz: Oslo,
+        pack: crate::domain::rules::pack::RulePack::NoAml,
+        exempt: false,
+        locale: Locale::En,
+    };
+    let part = evaluate(
+        subject,
+        &events,
+        &EmployeePolicy::default(),
+        oslo(2030, 1, 1, 0, 0),
+        Scope::none(),
+        &history,
+    );
+    assert_eq!(part.weekly_worked, full.weekly_worked);
+    assert_eq!(part.daily_worked, full.daily_worked);
+    assert_eq!(part.overtime, full.overtime);
 }
