@@ -197,9 +197,14 @@ pub fn headroom(
                 for (rule, len) in [
                     ("no.overtime_7d", Duration::days(7)),
                     ("no.overtime_4w", Duration::weeks(4)),
+                    ("no.overtime_26w", Duration::weeks(26)),
                     ("no.overtime_52w", Duration::days(364)),
                 ] {
                     let v = params.get(rule, "limit", today);
+                    // The 26-week limit exists only where a permission sets it.
+                    if v.value == 0 && rule == "no.overtime_26w" {
+                        continue;
+                    }
                     let used = trailing_sum(&eval.overtime, len, at);
                     push(
                         rule,
@@ -447,6 +452,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The 26-week limit of an Arbeidstilsynet permission is shown only where
+    /// one is in force, and reads the ledger like the others.
+    #[test]
+    fn the_26_week_limit_shows_with_a_permission() {
+        use crate::domain::policy::{Agreement, AgreementBasis, AgreementTerms};
+        let first = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let mut events = Vec::new();
+        for w in 0..10 {
+            for k in 0..5 {
+                let day = first + Duration::weeks(w) + Duration::days(k);
+                events.extend(work(day_at(day, 7, 0), day_at(day, 17, 0), &[]));
+            }
+        }
+        let at = day_at(first + Duration::weeks(9) + Duration::days(2), 16, 0);
+        let (h, _) = served(&events, &EmployeePolicy::default(), at);
+        assert!(h.limits.iter().all(|l| l.rule_id != "no.overtime_26w"));
+        let policy = EmployeePolicy {
+            agreements: vec![Agreement {
+                id: uuid::Uuid::nil(),
+                employee: EMPLOYEE,
+                basis: AgreementBasis::LabourInspectorate,
+                valid_from: first,
+                valid_to: None,
+                reference: "AT".into(),
+                terms: AgreementTerms::ExtendedOvertime {
+                    limit_7d_minutes: 1500,
+                    limit_4w_minutes: 3000,
+                    limit_52w_minutes: 0,
+                    limit_26w_minutes: 12000,
+                },
+                created_at: DateTime::UNIX_EPOCH,
+                created_by: String::new(),
+                ended_at: None,
+                end_reason: None,
+            }],
+            ..EmployeePolicy::default()
+        };
+        let (h, truth) = served(&events, &policy, at);
+        let l = limit(&h, "no.overtime_26w");
+        assert_eq!(l.limit, Duration::hours(200));
+        assert_eq!(
+            l.used,
+            trailing_sum(&overtime_spans(&truth.ledger), Duration::weeks(26), at)
+        );
+        assert!(l.used > Duration::zero());
     }
 
     /// Issue 13 item 1: a shift worker's weekly normal limit is 36 h
