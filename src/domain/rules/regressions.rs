@@ -550,11 +550,11 @@ fn loaded_days_and_history_meet_without_overlap() {
     use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
     use crate::domain::engine::ledger::overtime_spans_by_day;
     use crate::domain::engine::testing::EMPLOYEE;
+    use chrono::Datelike;
     use chrono_tz::Europe::Oslo;
     let mut events = Vec::new();
     for k in 0..21 {
         let day = date(2026, 11, 2) + Duration::days(k);
-        use chrono::Datelike;
         let at = |h| oslo(day.year(), day.month(), day.day(), h, 0);
         events.extend(work(at(8), at(17), &[]));
     }
