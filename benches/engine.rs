@@ -131,7 +131,7 @@ fn pure_engine() {
             let subject = Subject {
                 employee: EmployeeId(Uuid::from_u128(i as u128)),
                 tz: Oslo,
-                pack: "no-aml",
+                pack: tidsvakt::domain::rules::pack::RulePack::NoAml,
                 exempt: false,
                 locale: Locale::En,
             };

@@ -216,7 +216,7 @@ impl Pull {
     /// employed on any of its dates.
     async fn employee(&mut self, e: &Employee) -> StoreResult<Option<EmployeeTotals>> {
         let period = self.period.clone();
-        let own = judge(self.snapshot.as_mut(), e, &period, &self.settings).await?;
+        let own = judge(self.snapshot.as_mut(), e, &period, &self.settings, None).await?;
         let in_period = own.is_some();
         let (own_totals, open_intervals) = own.unwrap_or_default();
         let mut out = lines(&own_totals, &self.settings);
@@ -253,7 +253,7 @@ async fn adjustments(
         last: l.last,
         id: l.period_id.clone(),
     };
-    let now = judge(snap, e, &period, settings)
+    let now = judge(snap, e, &period, settings, None)
         .await?
         .map(|(t, _)| t)
         .unwrap_or_default();
@@ -277,6 +277,30 @@ async fn adjustments(
             (l.first, l.last),
         )
         .await?;
+    // Changes stamped in the margin before the lock may or may not have been
+    // in the lock's snapshot; events posted after the period's end but just
+    // before its lock were paid and are not "recorded late" (issue 13 item
+    // 11). They were left out of what was paid exactly when the figures
+    // without them are what was paid; otherwise they are dropped from the
+    // reason. Changes stamped after the lock are always listed.
+    let in_margin = |c: &LateChange| match c {
+        LateChange::Event(ev) => ev.received_at < l.locked_at,
+        LateChange::Amendment(a) => a.created_at < l.locked_at,
+        _ => false,
+    };
+    let changes = if changes.iter().any(in_margin) {
+        let before = judge(snap, e, &period, settings, Some(l.locked_at - LOCK_MARGIN))
+            .await?
+            .map(|(t, _)| t)
+            .unwrap_or_default();
+        if difference(&before, &paid).is_empty() {
+            changes
+        } else {
+            changes.into_iter().filter(|c| !in_margin(c)).collect()
+        }
+    } else {
+        changes
+    };
     let reason = reason(e.fields.time_zone, &changes);
     Ok(lines(&diff, settings)
         .into_iter()
@@ -383,6 +407,7 @@ async fn judge(
     e: &Employee,
     period: &Period,
     settings: &PayrollSettings,
+    received_before: Option<DateTime<Utc>>,
 ) -> StoreResult<Option<(Totals, i64)>> {
     let tz = e.fields.time_zone;
     let range = Span::new(
@@ -396,7 +421,12 @@ async fn judge(
         start_of_day(tz, week) - Duration::days(2),
         range.end + Duration::days(2),
     );
-    let (events, amendments) = snap.record_between(e.id, load.start, load.end).await?;
+    let (mut events, mut amendments) = snap.record_between(e.id, load.start, load.end).await?;
+    // The record as it stood before an instant: what a lock surely saw.
+    if let Some(t) = received_before {
+        events.retain(|ev| ev.received_at < t);
+        amendments.retain(|a| a.created_at < t);
+    }
     let effective: Vec<_> = effective_events(&events, &amendments)
         .into_iter()
         .filter(|ev| ev.occurred_at >= load.start && ev.occurred_at < load.end)
@@ -448,7 +478,7 @@ async fn judge(
         return Ok(None);
     }
     let open_findings = snap.open_findings(e.id, range).await?;
-    let plan = Plan::new(e.id, &policy, e.fields.rule_pack == "no-aml");
+    let plan = Plan::new(e.id, &policy, e.fields.rule_pack.national_holidays());
     let input = PeriodInput {
         tz,
         first: period.first,

@@ -26,14 +26,14 @@ use chrono_tz::Tz;
 use crate::clock::Clock;
 use crate::domain::employee::{Employee, Exemption};
 use crate::domain::engine::evaluate::{Evaluation, History, Scope, Subject, evaluate};
-use crate::domain::engine::ledger::monday_of;
+use crate::domain::engine::ledger::{monday_of, overtime_spans_by_day};
 use crate::domain::engine::record::Span;
 use crate::domain::event::effective_events;
 use crate::domain::ids::{EmployeeId, OrgId};
-use crate::domain::local_days::{local_date, split_at_midnight, start_of_day};
+use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::EmployeePolicy;
-use crate::domain::rules::{catalog, is_long_rule};
+use crate::domain::rules::is_long_rule;
 use crate::storage::derived::{RecomputeWrite, StoredDay};
 use crate::storage::{Store, StoreResult};
 
@@ -47,11 +47,11 @@ const SHIFT_MARGIN: Duration = Duration::days(2);
 
 /// The pack, time zone and exemption of an employee, as the engine needs them.
 #[must_use]
-pub fn subject(e: &Employee) -> Subject<'_> {
+pub fn subject(e: &Employee) -> Subject {
     Subject {
         employee: e.id,
         tz: e.fields.time_zone,
-        pack: &e.fields.rule_pack,
+        pack: e.fields.rule_pack,
         exempt: e.fields.exemption != Exemption::None,
         locale: e.fields.locale,
     }
@@ -110,11 +110,12 @@ pub async fn evaluate_range(
             if d.day >= t0 && d.day < t1 {
                 continue;
             }
-            history.overtime.extend(d.overtime_spans.iter().copied());
-            *history
-                .weekly_worked
-                .entry(monday_of(d.day))
-                .or_insert_with(Duration::zero) += Duration::seconds(d.worked);
+            history.add_day(
+                d.day,
+                Duration::seconds(d.worked),
+                Duration::seconds(d.normal),
+                &d.overtime_spans,
+            );
         }
     }
     let mut eval = evaluate(
@@ -183,7 +184,7 @@ pub async fn recompute(
     )
     .await?;
     let days = stored_days(tz, &eval, days_from, days_to);
-    let pack = employee.fields.rule_pack.clone();
+    let pack = employee.fields.rule_pack;
     let write = RecomputeWrite {
         org,
         employee: employee_id,
@@ -195,8 +196,8 @@ pub async fn recompute(
         long,
         is_long: is_long_rule,
         drafts: eval.findings,
-        pack_version: catalog::pack_version(&pack).unwrap_or("").to_string(),
-        pack,
+        pack_version: pack.version().to_string(),
+        pack: pack.as_str().to_string(),
         now,
         nudges: Some(NudgePolicy::default()),
     };
@@ -219,14 +220,11 @@ fn stored_days(tz: Tz, eval: &Evaluation, from: NaiveDate, to: NaiveDate) -> Vec
             overtime_spans: Vec::new(),
         })
         .collect();
-    for seg in eval.ledger.iter().filter(|s| s.overtime) {
-        let mut at = seg.span.start;
-        for (date, len) in split_at_midnight(tz, seg.span.start, seg.span.end) {
-            if let Some(d) = out.iter_mut().find(|d| d.day == date) {
-                d.overtime_spans.push(Span::new(at, at + len));
-            }
-            at += len;
-        }
+    // The spans the overtime limits count (the § 10-9 (2) extra break is
+    // left out), as the engine's own windows read them.
+    let mut by_day = overtime_spans_by_day(tz, &eval.ledger);
+    for d in &mut out {
+        d.overtime_spans = by_day.remove(&d.day).unwrap_or_default();
     }
     out
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::ids::{EmployeeId, OrgId};
+pub use super::rules::pack::RulePack;
 
 /// A field that failed validation, named as the API names it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -109,7 +110,8 @@ pub struct EmployeeFields {
     pub manager_id: Option<EmployeeId>,
     pub time_zone: Tz,
     pub locale: Locale,
-    pub rule_pack: String,
+    /// Parsed where it enters (the API, a stored row): never an unknown id.
+    pub rule_pack: RulePack,
     pub exemption: Exemption,
 }
 
@@ -197,16 +199,13 @@ pub fn parse_time_zone(field: &str, s: &str) -> Result<Tz, FieldError> {
 ///
 /// # Errors
 /// A [`FieldError`] naming `field`.
-pub fn parse_rule_pack(field: &str, s: &str) -> Result<String, FieldError> {
-    let t = s.trim();
-    if RULE_PACKS.contains(&t) {
-        Ok(t.to_owned())
-    } else {
-        Err(FieldError::new(
+pub fn parse_rule_pack(field: &str, s: &str) -> Result<RulePack, FieldError> {
+    RulePack::parse(s.trim()).ok_or_else(|| {
+        FieldError::new(
             field,
             format!("unknown rule pack '{s}'; known: {}", RULE_PACKS.join(", ")),
-        ))
-    }
+        )
+    })
 }
 
 #[cfg(test)]

@@ -101,6 +101,9 @@ pub fn norwegian_holiday(date: NaiveDate) -> Option<Holiday> {
 pub struct HolidayCalendar {
     /// Days the organisation adds (sorted or not).
     pub extra: Vec<NaiveDate>,
+    /// The organisation's own eves: on these dates the § 10-10 window opens
+    /// at the given local time (policy `HOLIDAY_KIND_EVE`).
+    pub eves: Vec<(NaiveDate, NaiveTime)>,
 }
 
 impl HolidayCalendar {
@@ -162,13 +165,23 @@ impl HolidayCalendar {
         let ten_pm = NaiveTime::from_hms_opt(22, 0, 0).unwrap_or(NaiveTime::MIN);
         while d <= to {
             let Some(next) = d.succ_opt() else { break };
+            let org_eve = self.eves.iter().find(|(e, _)| *e == d).map(|(_, t)| *t);
             if !self.is_sunday_or_holiday(d) && self.is_sunday_or_holiday(next) {
                 let mut last = next;
                 while let Some(after) = last.succ_opt().filter(|a| self.is_sunday_or_holiday(*a)) {
                     last = after;
                 }
-                out.push((d.and_time(self.window_opens(d)), last.and_time(ten_pm)));
+                // An organisation's eve can only open the window earlier:
+                // it widens the protection, never narrows the law's.
+                let opens = org_eve.map_or(self.window_opens(d), |t| t.min(self.window_opens(d)));
+                out.push((d.and_time(opens), last.and_time(ten_pm)));
                 d = last;
+            } else if let Some(t) = org_eve.filter(|t| *t < ten_pm && !self.is_sunday_or_holiday(d))
+            {
+                // An eve before an ordinary working day: the window runs to
+                // 22:00 on the day before the next working day, which is the
+                // eve itself (the § 10-10 rule, read for an own eve).
+                out.push((d.and_time(t), d.and_time(ten_pm)));
             }
             match d.succ_opt() {
                 Some(n) => d = n,
@@ -244,9 +257,40 @@ mod tests {
     }
 
     #[test]
+    fn an_organisation_eve_opens_the_window_early() {
+        // Issue 13 item 5: New Year's Eve from 12:00 (Thu 31 Dec 2026; Fri
+        // 1 Jan is a holiday, Sat 2 Jan the next working day).
+        let noon = NaiveTime::from_hms_opt(12, 0, 0).unwrap();
+        let cal = HolidayCalendar {
+            eves: vec![(date(2026, 12, 31), noon)],
+            ..HolidayCalendar::default()
+        };
+        let w = cal.sunday_holiday_windows(date(2026, 12, 31), date(2026, 12, 31));
+        assert_eq!(w, vec![(at(2026, 12, 31, 12), at(2027, 1, 1, 22))]);
+        // An eve later than the law's opening changes nothing.
+        let late = HolidayCalendar {
+            eves: vec![(
+                date(2026, 12, 31),
+                NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+            )],
+            ..HolidayCalendar::default()
+        };
+        let w = late.sunday_holiday_windows(date(2026, 12, 31), date(2026, 12, 31));
+        assert_eq!(w, vec![(at(2026, 12, 31, 18), at(2027, 1, 1, 22))]);
+        // An eve before a working day: to 22:00 the same day.
+        let wed = HolidayCalendar {
+            eves: vec![(date(2026, 12, 23), noon)],
+            ..HolidayCalendar::default()
+        };
+        let w = wed.sunday_holiday_windows(date(2026, 12, 23), date(2026, 12, 23));
+        assert_eq!(w, vec![(at(2026, 12, 23, 12), at(2026, 12, 23, 22))]);
+    }
+
+    #[test]
     fn organisation_days_extend_a_window() {
         let cal = HolidayCalendar {
             extra: vec![date(2026, 11, 16)],
+            ..HolidayCalendar::default()
         };
         let w = cal.sunday_holiday_windows(date(2026, 11, 14), date(2026, 11, 16));
         assert_eq!(w, vec![(at(2026, 11, 14, 18), at(2026, 11, 16, 22))]);

@@ -280,8 +280,19 @@ pub struct RuleOverride {
     pub value: i64,
     pub unit: ValueUnit,
     pub reason: String,
+    /// The first local date it applies to. Like a schedule, an override
+    /// applies from a date: an earlier one of the same key (or the pack's
+    /// default) holds before it, and a change re-judges the record from
+    /// here on only (issue 13 item 9). `1970-01-01` means always.
+    pub effective_from: NaiveDate,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
+}
+
+/// The effective date of an override stored or sent without one.
+#[must_use]
+pub fn always() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
 }
 
 /// What an organisation holiday does.

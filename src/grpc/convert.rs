@@ -316,7 +316,7 @@ pub fn employee_pb(e: &Employee) -> pb::Employee {
             Locale::Nb => pb::Locale::Nb,
             Locale::En => pb::Locale::En,
         }) as i32,
-        rule_pack: f.rule_pack.clone(),
+        rule_pack: f.rule_pack.to_string(),
         exemption: (match f.exemption {
             Exemption::None => pb::Exemption::None,
             Exemption::LeadingPosition => pb::Exemption::LeadingPosition,

@@ -6,18 +6,15 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::convert::timestamp;
 use super::error::ApiResult;
-use crate::domain::clock_status::pair;
 use crate::domain::employee::Employee;
 use crate::domain::engine::days::Plan;
 use crate::domain::engine::evaluate::{History, Scope, evaluate};
-use crate::domain::engine::headroom::headroom;
-use crate::domain::engine::ledger::monday_of;
+use crate::domain::engine::headroom::{close_at, headroom, load_span};
 use crate::domain::engine::params::Params;
 use crate::domain::engine::record::Span;
-use crate::domain::event::{EffectiveEvent, EventKind, effective_events};
+use crate::domain::event::{EffectiveEvent, effective_events};
 use crate::domain::ids::OrgId;
 use crate::domain::local_days::local_date;
-use crate::domain::rules::catalog;
 use crate::pb;
 use crate::recompute;
 use crate::storage::Store;
@@ -33,28 +30,12 @@ pub async fn compute(
     at: DateTime<Utc>,
 ) -> ApiResult<pb::GetHeadroomResponse> {
     let tz = employee.fields.time_zone;
-    let load = Span::new(at - Duration::days(30), at + Duration::microseconds(1));
+    let (load, trusted) = load_span(tz, at);
     let (events, amendments) = store
         .record_between(org, employee.id, load.start, load.end)
         .await?;
-    let mut effective: Vec<EffectiveEvent> = effective_events(&events, &amendments)
-        .into_iter()
-        .filter(|e| e.occurred_at >= load.start && e.occurred_at <= at)
-        .collect();
-    let working = pair(&effective)
-        .intervals
-        .last()
-        .is_some_and(|i| i.end.is_none());
-    if working {
-        // Counted as if clocked out at `at` (GetHeadroom's contract).
-        effective.push(EffectiveEvent {
-            id: uuid::Uuid::nil(),
-            kind: EventKind::ClockOut,
-            occurred_at: at,
-            location: None,
-        });
-    }
-    let trusted = Span::new(load.start + Duration::days(2), load.end);
+    let mut effective: Vec<EffectiveEvent> = effective_events(&events, &amendments);
+    let working = close_at(&mut effective, load.start, at);
     let mut history = History {
         trusted: Some(trusted),
         ..History::default()
@@ -69,11 +50,12 @@ pub async fn compute(
         )
         .await?
     {
-        history.overtime.extend(d.overtime_spans.iter().copied());
-        *history
-            .weekly_worked
-            .entry(monday_of(d.day))
-            .or_insert_with(Duration::zero) += Duration::seconds(d.worked);
+        history.add_day(
+            d.day,
+            Duration::seconds(d.worked),
+            Duration::seconds(d.normal),
+            &d.overtime_spans,
+        );
     }
     let policy = recompute::policy(store, org, employee.id, first, local_date(tz, at)).await?;
     let subject = recompute::subject(employee);
@@ -86,16 +68,14 @@ pub async fn compute(
         &history,
     );
     let params = Params::new(subject.pack, &policy);
-    let plan = Plan::new(employee.id, &policy, subject.pack == "no-aml");
+    let plan = Plan::new(employee.id, &policy, subject.pack.national_holidays());
     let h = headroom(subject, &eval, &params, &plan, at, working);
     let m = |d: Duration| d.num_minutes();
     Ok(pb::GetHeadroomResponse {
         employee_id: employee.id.to_string(),
         at: Some(timestamp(at)),
         rule_pack: subject.pack.to_string(),
-        rule_pack_version: catalog::pack_version(subject.pack)
-            .unwrap_or_default()
-            .to_string(),
+        rule_pack_version: subject.pack.version().to_string(),
         exempt: h.exempt,
         limits: h
             .limits

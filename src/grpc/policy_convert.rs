@@ -352,65 +352,38 @@ pub fn agreement_in(a: Option<&pb::Agreement>) -> ApiResult<Agreement> {
         }
         Some(Terms::ExtendedOvertime(o)) => {
             let f = |x: &str| format!("agreement.extended_overtime.{x}");
-            match basis {
-                AgreementBasis::TariffRepresentatives => {
-                    at_most(
-                        &f("overtime_7d_limit_minutes"),
-                        o.overtime_7d_limit_minutes,
-                        1200,
-                        "tariff representatives (§ 10-6 (5))",
-                    )?;
-                    at_most(
-                        &f("overtime_4w_limit_minutes"),
-                        o.overtime_4w_limit_minutes,
-                        3000,
-                        "tariff representatives (§ 10-6 (5))",
-                    )?;
-                    at_most(
-                        &f("overtime_52w_limit_minutes"),
-                        o.overtime_52w_limit_minutes,
-                        18000,
-                        "tariff representatives (§ 10-6 (5))",
-                    )?;
-                    at_most(
-                        &f("overtime_26w_limit_minutes"),
-                        o.overtime_26w_limit_minutes,
-                        0,
-                        "tariff representatives",
-                    )?;
-                }
-                AgreementBasis::LabourInspectorate => {
-                    at_most(
-                        &f("overtime_7d_limit_minutes"),
-                        o.overtime_7d_limit_minutes,
-                        1500,
-                        "Arbeidstilsynet (§ 10-6 (6))",
-                    )?;
-                    at_most(
-                        &f("overtime_4w_limit_minutes"),
-                        o.overtime_4w_limit_minutes,
-                        3000,
-                        "Arbeidstilsynet (§ 10-6 (6))",
-                    )?;
-                    at_most(
-                        &f("overtime_52w_limit_minutes"),
-                        o.overtime_52w_limit_minutes,
-                        18000,
-                        "Arbeidstilsynet (§ 10-6 (6))",
-                    )?;
-                    at_most(
-                        &f("overtime_26w_limit_minutes"),
-                        o.overtime_26w_limit_minutes,
-                        12000,
-                        "Arbeidstilsynet (§ 10-6 (6))",
-                    )?;
-                }
-                AgreementBasis::Individual => {
-                    return Err(bad(
-                        "agreement.basis",
-                        "higher overtime limits need tariff representatives or Arbeidstilsynet (§ 10-6 (5), (6))",
-                    ));
-                }
+            if basis == AgreementBasis::Individual {
+                return Err(bad(
+                    "agreement.basis",
+                    "higher overtime limits need tariff representatives or Arbeidstilsynet (§ 10-6 (5), (6))",
+                ));
+            }
+            // The most each basis may agree lives in the catalog.
+            for (term, field, value) in [
+                (
+                    "overtime_7d",
+                    "overtime_7d_limit_minutes",
+                    o.overtime_7d_limit_minutes,
+                ),
+                (
+                    "overtime_4w",
+                    "overtime_4w_limit_minutes",
+                    o.overtime_4w_limit_minutes,
+                ),
+                (
+                    "overtime_52w",
+                    "overtime_52w_limit_minutes",
+                    o.overtime_52w_limit_minutes,
+                ),
+                (
+                    "overtime_26w",
+                    "overtime_26w_limit_minutes",
+                    o.overtime_26w_limit_minutes,
+                ),
+            ] {
+                let r = catalog::agreement_range(basis, term)
+                    .ok_or_else(|| bad(f(field), "cannot be set on this basis"))?;
+                at_most(&f(field), value, r.max, r.who)?;
             }
             if valid_to.is_none() {
                 return Err(bad(
@@ -427,17 +400,22 @@ pub fn agreement_in(a: Option<&pb::Agreement>) -> ApiResult<Agreement> {
         }
         Some(Terms::Averaging(v)) => {
             let f = |x: &str| format!("agreement.averaging.{x}");
-            let (weeks, daily, weekly, who) = match basis {
-                AgreementBasis::Individual => {
-                    (52, 600, 2880, "an individual agreement (§ 10-5 (1))")
-                }
-                AgreementBasis::TariffRepresentatives => {
-                    (52, 750, 3240, "tariff representatives (§ 10-5 (2))")
-                }
-                AgreementBasis::LabourInspectorate => {
-                    (26, 780, 3240, "Arbeidstilsynet (§ 10-5 (3))")
-                }
+            // The most each basis may agree lives in the catalog.
+            let range = |term: &str| {
+                catalog::agreement_range(basis, term)
+                    .ok_or_else(|| bad(f(term), "cannot be set on this basis"))
             };
+            let (weeks, daily, weekly) = (
+                range("averaging_weeks")?,
+                range("averaging_daily")?,
+                range("averaging_weekly")?,
+            );
+            let who = weeks.who;
+            let (weeks, daily, weekly) = (
+                i32::try_from(weeks.max).unwrap_or(i32::MAX),
+                daily.max,
+                weekly.max,
+            );
             if !(1..=weeks).contains(&v.period_weeks) {
                 return Err(bad(
                     f("period_weeks"),
@@ -723,8 +701,14 @@ pub fn override_in(o: Option<&pb::RuleOverride>) -> ApiResult<RuleOverride> {
     if reason.trim().is_empty() {
         return Err(bad("rule_override.reason", "is required"));
     }
+    // Unset: the override applies always (as before dated overrides).
+    let effective_from = match o.effective_from.as_ref() {
+        Some(d) => date_in("rule_override.effective_from", Some(d))?,
+        None => crate::domain::policy::always(),
+    };
     Ok(RuleOverride {
         id: Uuid::new_v4(),
+        effective_from,
         scope,
         rule_pack: o.rule_pack.clone(),
         rule_id: o.rule_id.clone(),
@@ -754,6 +738,7 @@ pub fn override_pb(o: &RuleOverride) -> pb::RuleOverride {
         reason: o.reason.clone(),
         updated_at: Some(timestamp(o.updated_at)),
         updated_by: o.updated_by.clone(),
+        effective_from: Some(super::timesheet_convert::date_pb(o.effective_from)),
     }
 }
 

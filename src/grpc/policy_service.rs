@@ -24,11 +24,6 @@ use crate::domain::token::Role;
 use crate::pb;
 use crate::storage::policy::PlanFilter;
 
-/// The earliest date an undated change (an override) can reach.
-fn beginning() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
-}
-
 fn reason_in(field: &str, s: &str) -> ApiResult<String> {
     let r = bounded_text(field, s, 500)?;
     if r.trim().is_empty() {
@@ -290,8 +285,9 @@ pub async fn set_rule_override(
         OverrideScope::Organisation => None,
         OverrideScope::Employee(e) => Some(e),
     };
-    // Overrides are undated: the whole record is judged again.
-    after_policy_change(ctx, caller.org(), who, beginning()).await?;
+    // An override applies from its effective date: the record is judged
+    // again from there on, not back to the beginning (issue 13 item 9).
+    after_policy_change(ctx, caller.org(), who, stored.effective_from).await?;
     Ok(pb::SetRuleOverrideResponse {
         rule_override: Some(override_pb(&stored)),
         replaced,
@@ -337,7 +333,7 @@ pub async fn list_rule_overrides(
             OverrideScope::Organisation => String::new(),
             OverrideScope::Employee(e) => e.to_string(),
         };
-        format!("{scope}|{}|{}", o.rule_id, o.parameter)
+        format!("{scope}|{}|{}|{}", o.rule_id, o.parameter, o.effective_from)
     });
     Ok(pb::ListRuleOverridesResponse {
         overrides: rows.iter().map(override_pb).collect(),
@@ -357,7 +353,7 @@ pub async fn delete_rule_override(
         OverrideScope::Organisation => None,
         OverrideScope::Employee(e) => Some(e),
     };
-    after_policy_change(ctx, caller.org(), who, beginning()).await?;
+    after_policy_change(ctx, caller.org(), who, o.effective_from).await?;
     Ok(pb::DeleteRuleOverrideResponse {
         rule_override: Some(override_pb(&o)),
     })

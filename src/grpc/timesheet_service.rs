@@ -21,13 +21,13 @@ use crate::domain::employee::Employee;
 use crate::domain::engine::days::Plan;
 use crate::domain::engine::evaluate::Scope;
 use crate::domain::engine::ledger::monday_of;
+use crate::domain::engine::minutes::{DayMinutes, round_minutes};
 use crate::domain::engine::reconcile::Finding;
 use crate::domain::engine::record::Span;
 use crate::domain::event::Location;
 use crate::domain::ids::EmployeeId;
 use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::policy::AbsenceKind;
-use crate::domain::rules::catalog;
 use crate::domain::token::Role;
 use crate::pb;
 use crate::pb::timesheet_service_server::TimesheetService;
@@ -50,8 +50,9 @@ impl TimesheetApi {
     }
 }
 
+/// Whole minutes, by the one rounding payroll uses too.
 fn minutes(d: Duration) -> i64 {
-    d.num_minutes()
+    round_minutes(d)
 }
 
 /// The employee `field` names, readable by the caller.
@@ -94,7 +95,11 @@ pub async fn get_timesheet(
         now,
     )
     .await?;
-    let plan = Plan::new(employee.id, &policy, employee.fields.rule_pack == "no-aml");
+    let plan = Plan::new(
+        employee.id,
+        &policy,
+        employee.fields.rule_pack.national_holidays(),
+    );
 
     // Flex balance before the range: from the first registered day (or the
     // employee's creation, if earlier) to the day before `first`.
@@ -106,7 +111,7 @@ pub async fn get_timesheet(
     let flex_plan = Plan::new(
         employee.id,
         &flex_plan_policy,
-        employee.fields.rule_pack == "no-aml",
+        employee.fields.rule_pack.national_holidays(),
     );
     let mut flex = Duration::seconds(worked_before);
     let mut d = epoch;
@@ -149,11 +154,11 @@ pub async fn get_timesheet(
             start_of_day(tz, date + Duration::days(1)),
         );
         let planned = plan.day(date);
-        let t = eval.days.get(&date).copied().unwrap_or_default();
+        let t = DayMinutes::of(&eval.days.get(&date).copied().unwrap_or_default());
         let absence = planned.absence_total();
         let ended = day.end <= now;
         let flex_minutes = if ended {
-            minutes(t.worked + absence - planned.scheduled)
+            t.worked + minutes(absence) - minutes(planned.scheduled)
         } else {
             0
         };
@@ -169,12 +174,12 @@ pub async fn get_timesheet(
             holiday_kind: holiday_kind_pb(planned.holiday_kind),
             intervals,
             scheduled_minutes: minutes(planned.scheduled),
-            worked_minutes: minutes(t.worked),
-            normal_minutes: minutes(t.normal),
-            overtime_minutes: minutes(t.overtime),
-            night_minutes: minutes(t.night),
-            sunday_holiday_minutes: minutes(t.sunday_holiday),
-            home_minutes: minutes(t.home),
+            worked_minutes: t.worked,
+            normal_minutes: t.normal,
+            overtime_minutes: t.overtime,
+            night_minutes: t.night,
+            sunday_holiday_minutes: t.sunday_holiday,
+            home_minutes: t.home,
             absences: planned
                 .absences
                 .iter()
@@ -207,12 +212,12 @@ pub async fn get_timesheet(
             minutes: m,
         })
         .collect();
-    let pack = employee.fields.rule_pack.clone();
+    let pack = employee.fields.rule_pack;
     Ok(pb::GetTimesheetResponse {
         employee_id: employee.id.to_string(),
         time_zone: tz.name().to_string(),
-        rule_pack_version: catalog::pack_version(&pack).unwrap_or_default().to_string(),
-        rule_pack: pack,
+        rule_pack_version: pack.version().to_string(),
+        rule_pack: pack.to_string(),
         as_of: Some(timestamp(now)),
         days,
         totals: Some(totals),

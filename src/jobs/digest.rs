@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::engine::minutes::round_minutes;
+use crate::domain::rules::pack::RulePack;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::domain::digest::{self, DayFigures, Digest, ReportInput};
@@ -129,7 +131,11 @@ async fn report_input(
     let sunday = monday + Duration::days(6);
     let year_start = sunday - Duration::days(363);
     let policy = store.policy_of(org, report.id, first, sunday).await?;
-    let plan = Plan::new(report.id, &policy, report.fields.rule_pack == "no-aml");
+    let plan = Plan::new(
+        report.id,
+        &policy,
+        report.fields.rule_pack == RulePack::NoAml,
+    );
     let stored = store.day_totals(org, report.id, year_start, sunday).await?;
     // Scheduled time counts from the employment's start: the creation, or
     // the first registered work if that came earlier (as payroll does).
@@ -150,18 +156,25 @@ async fn report_input(
     }
     let mut overtime_52w = Duration::zero();
     for s in &stored {
-        overtime_52w += Duration::seconds(s.overtime);
+        // Overtime as the legal limits count it: the stored spans, which
+        // leave out the § 10-9 (2) extra break (paid, but not toward the
+        // limits), so the digest's use of a limit is the findings' own.
+        let limit_overtime: Duration = s.overtime_spans.iter().map(Span::len).sum();
+        overtime_52w += limit_overtime;
         if s.day < first {
             continue;
         }
+        // Each date rounded once, by the rounding the timesheet and payroll
+        // use, so the digest's week is the sum of the timesheet's rows.
+        let whole = |secs: i64| Duration::minutes(round_minutes(Duration::seconds(secs)));
         let e = days.entry(s.day).or_default();
-        e.worked = Duration::seconds(s.worked);
-        e.overtime = Duration::seconds(s.overtime);
-        e.out_of_hours = Duration::seconds(s.night.max(s.sunday_holiday));
-        e.home = Duration::seconds(s.home);
+        e.worked = whole(s.worked);
+        e.overtime = Duration::minutes(round_minutes(limit_overtime));
+        e.out_of_hours = whole(s.night.max(s.sunday_holiday));
+        e.home = whole(s.home);
     }
-    let params = Params::new(&report.fields.rule_pack, &policy);
-    let limits = if report.fields.rule_pack == "no-aml"
+    let params = Params::new(report.fields.rule_pack, &policy);
+    let limits = if report.fields.rule_pack == RulePack::NoAml
         && report.fields.exemption == crate::domain::employee::Exemption::None
     {
         vec![

@@ -129,7 +129,7 @@ async fn sweep_employee(
         let plans = store
             .policy_of(org, e.id, local_date(tz, latest), local_date(tz, now))
             .await?;
-        let plan = Plan::new(e.id, &plans, e.fields.rule_pack == "no-aml");
+        let plan = Plan::new(e.id, &plans, e.fields.rule_pack.national_holidays());
         let mut day = local_date(tz, latest);
         while day <= local_date(tz, now) {
             if let Some((_, end)) = plan.schedule(day).core_hours
@@ -149,7 +149,7 @@ async fn sweep_employee(
         }
         let day = local_date(tz, open.start);
         let plans = store.policy_of(org, e.id, day, day).await?;
-        let planned = Plan::new(e.id, &plans, e.fields.rule_pack == "no-aml").day(day);
+        let planned = Plan::new(e.id, &plans, e.fields.rule_pack.national_holidays()).day(day);
         let due = clock_out_reminder(tz, open.start, &planned);
         if now < due.due {
             continue;

@@ -719,16 +719,26 @@ impl PayrollSnapshot for SqlSnapshot {
 
     async fn plans_digest(&mut self, dates: (NaiveDate, NaiveDate)) -> StoreResult<String> {
         let mut h = Sha256::new();
-        let overrides: Vec<(String, String, String, String, i64)> = sqlx::query_as(
-            "SELECT scope, rule_pack, rule_id, parameter, value FROM rule_overrides \
-             WHERE organisation_id = $1 ORDER BY scope, rule_pack, rule_id, parameter",
+        // An override that takes effect after the period (and the week
+        // after it) cannot move its figures. The date joins the digest only
+        // when set, so digests of overrides that apply always are unchanged.
+        let reach_to = dates.1 + chrono::Duration::days(7);
+        let overrides: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
+            "SELECT scope, rule_pack, rule_id, parameter, value, effective_from FROM rule_overrides \
+             WHERE organisation_id = $1 AND effective_from <= $2 \
+             ORDER BY scope, rule_pack, rule_id, parameter, effective_from",
         )
         .bind(self.org.to_string())
+        .bind(reach_to.to_string())
         .fetch_all(&mut *self.tx)
         .await
         .map_err(classify)?;
         for o in overrides {
-            h.update(format!("o|{}|{}|{}|{}|{}\n", o.0, o.1, o.2, o.3, o.4));
+            h.update(format!("o|{}|{}|{}|{}|{}", o.0, o.1, o.2, o.3, o.4));
+            if o.5 != "1970-01-01" {
+                h.update(format!("|{}", o.5));
+            }
+            h.update("\n");
         }
         let from = dates.0.pred_opt().unwrap_or(dates.0);
         let to = dates.1.succ_opt().unwrap_or(dates.1);

@@ -415,6 +415,10 @@ fn override_row(row: &AnyRow) -> StoreResult<RuleOverride> {
         rule_pack: col(row, "rule_pack")?,
         rule_id: col(row, "rule_id")?,
         parameter: col(row, "parameter")?,
+        effective_from: {
+            let d: String = col(row, "effective_from")?;
+            d.parse().map_err(|_| corrupt("effective_from", &d))?
+        },
         value: col(row, "value")?,
         unit: [
             ValueUnit::Minutes,
@@ -565,20 +569,35 @@ async fn list_overrides_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     if let Some(r) = &filter.rule_id {
         q.and("rule_id = ?", vec![Bind::Text(r.clone())]);
     }
-    if let Some((s, r, p)) = after_parts(after.as_deref()) {
+    // The page key is `scope|rule_id|parameter|effective_from`; a key
+    // without the date (from before dated overrides) reads as its start.
+    if let Some((s, r, rest)) = after_parts(after.as_deref()) {
+        let (p, d) = rest
+            .split_once('|')
+            .map_or((rest.clone(), String::new()), |(p, d)| {
+                (p.to_string(), d.to_string())
+            });
         q.and(
-            "(scope > ? OR (scope = ? AND (rule_id > ? OR (rule_id = ? AND parameter > ?))))",
+            "(scope > ? OR (scope = ? AND (rule_id > ? OR (rule_id = ? AND (parameter > ? \
+             OR (parameter = ? AND effective_from > ?))))))",
             vec![
                 Bind::Text(s.clone()),
                 Bind::Text(s),
                 Bind::Text(r.clone()),
                 Bind::Text(r),
+                Bind::Text(p.clone()),
                 Bind::Text(p),
+                Bind::Text(d),
             ],
         );
     }
-    q.fetch(ex, "scope, rule_id, parameter", limit, override_row)
-        .await
+    q.fetch(
+        ex,
+        "scope, rule_id, parameter, effective_from",
+        limit,
+        override_row,
+    )
+    .await
 }
 
 async fn list_holidays_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
@@ -1123,13 +1142,14 @@ impl PolicyStore for SqlStore {
                 };
                 let existing = sqlx::query(
                     "SELECT override_id FROM rule_overrides WHERE organisation_id = $1 AND scope = $2 AND rule_pack = $3 \
-                     AND rule_id = $4 AND parameter = $5",
+                     AND rule_id = $4 AND parameter = $5 AND effective_from = $6",
                 )
                 .bind(org.to_string())
                 .bind(scope.clone())
                 .bind(o.rule_pack.clone())
                 .bind(o.rule_id.clone())
                 .bind(o.parameter.clone())
+                .bind(o.effective_from.to_string())
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(classify)?;
@@ -1150,7 +1170,7 @@ impl PolicyStore for SqlStore {
                 }
                 sqlx::query(
                     "INSERT INTO rule_overrides (organisation_id, override_id, scope, rule_pack, rule_id, parameter, value, unit, \
-                     reason, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     reason, updated_at, updated_by, effective_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(org.to_string())
                 .bind(o.id.to_string())
@@ -1163,6 +1183,7 @@ impl PolicyStore for SqlStore {
                 .bind(o.reason.clone())
                 .bind(micros(o.updated_at))
                 .bind(o.updated_by.clone())
+                .bind(o.effective_from.to_string())
                 .execute(&mut *conn)
                 .await
                 .map_err(classify)?;

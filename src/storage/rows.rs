@@ -14,6 +14,7 @@ use crate::domain::event::{
     Amendment, AmendmentRequest, Change, ClockEvent, EventKind, Location, StoredEvent,
 };
 use crate::domain::ids::{AmendmentId, EmployeeId, EventId, OrgId, TokenId};
+use crate::domain::rules::pack::RulePack;
 use crate::domain::token::{ApiToken, Role};
 
 /// An instant as stored: microseconds since the epoch.
@@ -181,7 +182,8 @@ pub fn employee(row: &AnyRow) -> StoreResult<Employee> {
             manager_id: opt_parsed::<Uuid>(row, "manager_id")?.map(EmployeeId),
             time_zone: parsed(row, "time_zone")?,
             locale: named(row, "locale", Locale::parse)?,
-            rule_pack: col(row, "rule_pack")?,
+            // An unknown pack in a row is corrupt data, never "Norway".
+            rule_pack: named(row, "rule_pack", RulePack::parse)?,
             exemption: named(row, "exemption", Exemption::parse)?,
         },
         active: active != 0,

@@ -151,7 +151,7 @@ impl SqlStore {
                     .bind(f.manager_id.map(|m| m.to_string()))
                     .bind(f.time_zone.name().to_owned())
                     .bind(f.locale.as_str())
-                    .bind(f.rule_pack.clone())
+                    .bind(f.rule_pack.as_str())
                     .bind(f.exemption.as_str())
                     .bind(i64::from(e.active))
                     .bind(micros(e.created_at))

@@ -21,6 +21,7 @@ mod mail;
 mod mail_settings;
 mod nudges;
 mod outbox;
+mod packs;
 mod payroll;
 mod payroll_examples;
 mod policy;

@@ -1112,7 +1112,106 @@ async fn a_late_day_in_a_straddling_week_adjusts_the_next_period(app: TestApp) {
     assert_eq!(october_overtime, 240, "{t:?}");
 }
 
+/// Issue 13 item 11: October's last day is posted after October ended but
+/// half a minute before the lock, so it was paid. A correction after the
+/// lock makes an adjustment whose reason names the correction only, not
+/// the paid events as "recorded late".
+async fn events_paid_by_the_lock_are_not_called_late(app: TestApp) {
+    let [kari] = &staff(&app, &["E1"]).await[..] else {
+        unreachable!()
+    };
+    let id = &kari.employee_id;
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 19, 20, 0, 0).unwrap();
+    app.clock.set(t0);
+    post(&app, day(id, 10, 30, 16)).await;
+    app.clock.set(t0 + chrono::Duration::seconds(30));
+    lock(&app, "2026-10").await.unwrap();
+    app.clock.set(t0 + chrono::Duration::minutes(5));
+    post(&app, day(id, 10, 29, 16)).await;
+    let nov = totals(&app, &app.admin_token, "2026-11", None, "")
+        .await
+        .unwrap();
+    let t = nov[0].totals.clone().unwrap();
+    let reason = &t
+        .lines
+        .iter()
+        .find(|l| l.adjustment.is_some())
+        .unwrap()
+        .adjustment
+        .as_ref()
+        .unwrap()
+        .reason;
+    assert!(reason.contains("2026-10-29 08:00"), "{reason}");
+    assert!(!reason.contains("2026-10-30"), "{reason}");
+}
+
+/// Issue 13 item 6 end to end: three days of 08:00:00–15:29:40 are 450 min
+/// a day on the timesheet's rows and 1,350 in its totals and in payroll.
+async fn timesheet_and_payroll_agree_with_seconds(app: TestApp) {
+    let [kari] = &staff(&app, &["E1"]).await[..] else {
+        unreachable!()
+    };
+    let id = &kari.employee_id;
+    for d in 13..=15 {
+        post(
+            &app,
+            vec![
+                event(id, ClockIn, oslo(2026, 10, d, 8, 0)),
+                event(
+                    id,
+                    ClockOut,
+                    oslo(2026, 10, d, 15, 29) + chrono::Duration::seconds(40),
+                ),
+            ],
+        )
+        .await;
+    }
+    let sheet = TimesheetServiceClient::with_interceptor(
+        app.channel.clone(),
+        Bearer::for_token(&app.admin_token),
+    )
+    .get_timesheet(pb::GetTimesheetRequest {
+        employee_id: id.clone(),
+        dates: Some(pb::LocalDateRange {
+            start: Some(pb::LocalDate {
+                year: 2026,
+                month: 10,
+                day: 1,
+            }),
+            end: Some(pb::LocalDate {
+                year: 2026,
+                month: 10,
+                day: 31,
+            }),
+        }),
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    let rows: Vec<i64> = sheet
+        .days
+        .iter()
+        .filter(|d| d.worked_minutes > 0)
+        .map(|d| d.worked_minutes)
+        .collect();
+    assert_eq!(rows, vec![450, 450, 450]);
+    assert_eq!(sheet.totals.unwrap().worked_minutes, 1350);
+    let oct = totals(&app, &app.admin_token, "2026-10", None, "")
+        .await
+        .unwrap();
+    let t = oct[0].totals.clone().unwrap();
+    let worked: i64 = t
+        .lines
+        .iter()
+        .filter(|l| l.category() == C::Worked)
+        .map(|l| l.minutes)
+        .sum();
+    assert_eq!(worked, 1350);
+}
+
 crate::both_backends!(
+    timesheet_and_payroll_agree_with_seconds,
+    events_paid_by_the_lock_are_not_called_late,
     a_leaver_still_gets_the_adjustment,
     a_late_day_in_a_straddling_week_adjusts_the_next_period,
     the_cli_exports_a_period_to_a_file,

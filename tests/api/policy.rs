@@ -946,7 +946,68 @@ async fn bad_plans_are_refused_and_only_admins_write(app: TestApp) {
     assert_error(peek, Code::PermissionDenied, "may not read");
 }
 
+/// Issue 13 item 9: an override applies from its effective date. Two short
+/// daily rests (10 h 30 min, on 9/10 and 16/17 Nov); 10 h from 12 Nov on
+/// makes only the second lawful, and the first finding stays open.
+async fn an_override_applies_from_its_effective_date(app: TestApp) {
+    use pb::rule_override::Scope;
+    let kari = app.create_employee("E1").await;
+    let id = &kari.employee_id;
+    for (a, b) in [(9, 10), (16, 17)] {
+        post(
+            &app,
+            id,
+            &[
+                (ClockIn, oslo(2026, 11, a, 12, 0)),
+                (BreakStart, oslo(2026, 11, a, 17, 0)),
+                (BreakEnd, oslo(2026, 11, a, 17, 30)),
+                (ClockOut, oslo(2026, 11, a, 22, 30)),
+                (ClockIn, oslo(2026, 11, b, 9, 0)),
+                (ClockOut, oslo(2026, 11, b, 12, 0)),
+            ],
+        )
+        .await;
+    }
+    let open = |f: &[pb::Finding]| {
+        f.iter()
+            .filter(|f| f.status() == pb::FindingStatus::Open)
+            .count()
+    };
+    assert_eq!(open(&findings(&app, id, "no.daily_rest").await), 2);
+    let mut request = override_of(
+        Scope::Organisation(true),
+        "no.daily_rest",
+        "min_rest",
+        600,
+        pb::ValueUnit::Minutes,
+    );
+    request.rule_override.as_mut().unwrap().effective_from = Some(date(2026, 11, 12));
+    let set = app
+        .admin()
+        .set_rule_override(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        set.rule_override.unwrap().effective_from,
+        Some(date(2026, 11, 12))
+    );
+    let f = findings(&app, id, "no.daily_rest").await;
+    assert_eq!(open(&f), 1, "{f:#?}");
+    // Listed with its date; the page key carries it.
+    let listed = app
+        .admin()
+        .list_rule_overrides(pb::ListRuleOverridesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .overrides;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].effective_from, Some(date(2026, 11, 12)));
+}
+
 crate::both_backends!(
+    an_override_applies_from_its_effective_date,
     schedules_cut_back_and_drive_the_timesheet,
     an_agreement_raises_a_limit_and_ending_it_brings_the_finding_back,
     absences_fill_scheduled_time_and_cancel_once,

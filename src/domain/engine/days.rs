@@ -183,10 +183,18 @@ impl<'a> Plan<'a> {
             .filter(|h| h.kind == HolidayKind::Public)
             .map(|h| h.date)
             .collect();
+        // An eve without a time opens at the law's hour (18:00), which the
+        // calendar already does: only an earlier time changes anything.
+        let eves = policy
+            .holidays
+            .iter()
+            .filter(|h| h.kind == HolidayKind::Eve)
+            .filter_map(|h| h.window_start.map(|t| (h.date, t)))
+            .collect();
         Self {
             employee,
             policy,
-            holidays: HolidayCalendar { extra },
+            holidays: HolidayCalendar { extra, eves },
             national_holidays,
             default_schedule: Schedule::default_for(employee),
         }

@@ -16,14 +16,15 @@ use crate::domain::event::EffectiveEvent;
 use crate::domain::ids::EmployeeId;
 use crate::domain::local_days::local_date;
 use crate::domain::policy::EmployeePolicy;
+use crate::domain::rules::pack::RulePack;
 use crate::domain::rules::{self, context::RuleContext};
 
 /// Whose record, under which rules.
 #[derive(Clone, Copy, Debug)]
-pub struct Subject<'a> {
+pub struct Subject {
     pub employee: EmployeeId,
     pub tz: Tz,
-    pub pack: &'a str,
+    pub pack: RulePack,
     /// § 10-12 (or the pack's equivalent): no working-time rule applies.
     pub exempt: bool,
     pub locale: Locale,
@@ -68,6 +69,33 @@ pub struct History {
     pub overtime: Vec<Span>,
     /// Worked time per ISO week (Monday) outside the loaded range.
     pub weekly_worked: BTreeMap<NaiveDate, Duration>,
+    /// The ledger's normal time per local date outside the loaded range
+    /// (`no.averaging` reads it).
+    pub daily_normal: BTreeMap<NaiveDate, Duration>,
+    /// Worked time per local date outside the loaded range (`de.sunday_comp`
+    /// and `de.sundays_off` read it).
+    pub daily_worked: BTreeMap<NaiveDate, Duration>,
+}
+
+impl History {
+    /// Adds one stored date's figures: its worked and normal time and the
+    /// overtime spans the limits count. Both the recompute and
+    /// `GetHeadroom` build their history this way.
+    pub fn add_day(
+        &mut self,
+        day: NaiveDate,
+        worked: Duration,
+        normal: Duration,
+        overtime: &[Span],
+    ) {
+        self.overtime.extend(overtime.iter().copied());
+        *self
+            .weekly_worked
+            .entry(monday_of(day))
+            .or_insert_with(Duration::zero) += worked;
+        *self.daily_normal.entry(day).or_insert_with(Duration::zero) += normal;
+        *self.daily_worked.entry(day).or_insert_with(Duration::zero) += worked;
+    }
 }
 
 /// Everything derived from one employee's record.
@@ -86,6 +114,10 @@ pub struct Evaluation {
     pub overtime: Vec<Span>,
     /// Worked time per ISO week the rules read (key: Monday).
     pub weekly_worked: BTreeMap<NaiveDate, Duration>,
+    /// The ledger's normal time per local date the rules read.
+    pub daily_normal: BTreeMap<NaiveDate, Duration>,
+    /// Worked time per local date the rules read.
+    pub daily_worked: BTreeMap<NaiveDate, Duration>,
     /// Night time (rules.md § 1, `no.night`) around the worked dates.
     pub nights: Vec<Span>,
     /// Sunday/holiday windows (§ 10-10) around the worked dates; empty
@@ -93,10 +125,11 @@ pub struct Evaluation {
     pub sundays: Vec<Span>,
 }
 
-/// The ledger's normal limits for a pack, with agreements and overrides.
-struct PackLimits<'a> {
-    params: &'a Params<'a>,
-    plan: &'a Plan<'a>,
+/// The ledger's normal limits for a pack, with agreements and overrides:
+/// the one definition the ledger and the headroom both read.
+pub struct PackLimits<'a> {
+    pub params: &'a Params<'a>,
+    pub plan: &'a Plan<'a>,
 }
 
 impl NormalLimits for PackLimits<'_> {
@@ -104,18 +137,18 @@ impl NormalLimits for PackLimits<'_> {
         match self.params.pack {
             // The Directive has no normal hours; days are unlimited and the
             // week follows the common 40 h norm (a payroll choice).
-            "eu-wtd" => Duration::hours(24),
-            "de-arbzg" => self.params.minutes("de.daily_max", "normal", day),
-            _ => self.params.minutes("no.normal_hours", "daily_normal", day),
+            RulePack::EuWtd => Duration::hours(24),
+            RulePack::DeArbzg => self.params.minutes("de.daily_max", "normal", day),
+            RulePack::NoAml => self.params.minutes("no.normal_hours", "daily_normal", day),
         }
     }
 
     fn weekly(&self, monday: NaiveDate) -> Duration {
         match self.params.pack {
-            "eu-wtd" => Duration::hours(40),
+            RulePack::EuWtd => Duration::hours(40),
             // Six Werktage of 8 h.
-            "de-arbzg" => self.params.minutes("de.daily_max", "normal", monday) * 6,
-            _ => {
+            RulePack::DeArbzg => self.params.minutes("de.daily_max", "normal", monday) * 6,
+            RulePack::NoAml => {
                 let by_rule = self.params.get("no.normal_hours", "weekly_normal", monday);
                 let statutory = Duration::minutes(
                     self.plan
@@ -134,11 +167,72 @@ impl NormalLimits for PackLimits<'_> {
     }
 }
 
+/// The record of `intervals` under the plan: breaks paid or not, and the
+/// § 10-9 (2) extra break after a long day as working time. The extra
+/// break is found on the record built without it (which breaks were
+/// taken), then the record is built again with it paid; the shifts do not
+/// change.
+fn build_record(
+    subject: Subject,
+    intervals: &[Interval],
+    plan: &Plan<'_>,
+    params: &Params<'_>,
+) -> Record {
+    let breaks_paid = |d: NaiveDate| plan.schedule(d).breaks_paid;
+    let record = Record::build(subject.tz, intervals, breaks_paid);
+    if subject.pack != RulePack::NoAml || subject.exempt {
+        return record;
+    }
+    let extra = rules::no_aml::extra_break_spans(subject.tz, &record, plan, params);
+    if extra.is_empty() {
+        record
+    } else {
+        Record::build_with_extra(subject.tz, intervals, breaks_paid, &extra)
+    }
+}
+
+/// The figures the rules read: the loaded ledger and days inside
+/// `history.trusted`, the stored history outside it. An incremental
+/// recompute loads a margin it does not trust: the ledger of a partly
+/// loaded week starts from zero.
+fn merged(
+    tz: Tz,
+    ledger: &[LedgerSegment],
+    days: &BTreeMap<NaiveDate, DayTotals>,
+    history: &History,
+) -> History {
+    let trusted = history.trusted;
+    let in_trusted_date = |d: NaiveDate| {
+        trusted.is_none_or(|t| d >= local_date(tz, t.start) && d < local_date(tz, t.end))
+    };
+    let mut overtime: Vec<Span> = overtime_spans(ledger)
+        .into_iter()
+        .filter_map(|s| match trusted {
+            None => Some(s),
+            Some(t) => {
+                let c = Span::new(s.start.max(t.start), s.end.min(t.end));
+                (!c.is_empty()).then_some(c)
+            }
+        })
+        .collect();
+    overtime.extend(history.overtime.iter().copied());
+    overtime.sort();
+    let mut out = History {
+        trusted: None,
+        overtime,
+        ..history.clone()
+    };
+    for (date, t) in days.iter().filter(|(d, _)| in_trusted_date(**d)) {
+        out.add_day(*date, t.worked, t.normal, &[]);
+    }
+    out
+}
+
 /// Evaluates `events` (the effective record of the loaded range) against the
 /// plans, judging windows that start inside `scope`.
 #[must_use]
 pub fn evaluate(
-    subject: Subject<'_>,
+    subject: Subject,
     events: &[EffectiveEvent],
     policy: &EmployeePolicy,
     as_of: DateTime<Utc>,
@@ -146,11 +240,9 @@ pub fn evaluate(
     history: &History,
 ) -> Evaluation {
     let pairing = pair(events);
-    let plan = Plan::new(subject.employee, policy, subject.pack == "no-aml");
-    let record = Record::build(subject.tz, &pairing.intervals, |d| {
-        plan.schedule(d).breaks_paid
-    });
+    let plan = Plan::new(subject.employee, policy, subject.pack.national_holidays());
     let params = Params::new(subject.pack, policy);
+    let record = build_record(subject, &pairing.intervals, &plan, &params);
     let ledger = classify(
         subject.tz,
         &record,
@@ -182,40 +274,20 @@ pub fn evaluate(
     let night_start = params.get(night_rule, "night_start", today).value;
     let night_end = params.get(night_rule, "night_end", today).value;
     let nights = night_spans(subject.tz, first, last, night_start, night_end);
-    let sundays = if subject.pack == "no-aml" {
+    let sundays = if subject.pack == RulePack::NoAml {
         sunday_spans(subject.tz, &plan.holidays, first, last)
     } else {
         Vec::new()
     };
     let days = day_totals(subject.tz, &ledger, &nights, &sundays);
 
-    // Inside `trusted` the loaded ledger is exact; outside it, the stored
-    // history stands in (an incremental recompute loads a margin it does
-    // not trust: the ledger of a partly loaded week starts from zero).
-    let trusted = history.trusted;
-    let in_trusted_date = |d: NaiveDate| {
-        trusted.is_none_or(|t| {
-            d >= local_date(subject.tz, t.start) && d < local_date(subject.tz, t.end)
-        })
-    };
-    let mut overtime: Vec<Span> = overtime_spans(&ledger)
-        .into_iter()
-        .filter_map(|s| match trusted {
-            None => Some(s),
-            Some(t) => {
-                let c = Span::new(s.start.max(t.start), s.end.min(t.end));
-                (!c.is_empty()).then_some(c)
-            }
-        })
-        .collect();
-    overtime.extend(history.overtime.iter().copied());
-    overtime.sort();
-    let mut weekly_worked = history.weekly_worked.clone();
-    for (date, t) in days.iter().filter(|(d, _)| in_trusted_date(**d)) {
-        *weekly_worked
-            .entry(monday_of(*date))
-            .or_insert_with(Duration::zero) += t.worked;
-    }
+    let History {
+        overtime,
+        weekly_worked,
+        daily_normal,
+        daily_worked,
+        ..
+    } = merged(subject.tz, &ledger, &days, history);
     let ctx = RuleContext {
         tz: subject.tz,
         locale: subject.locale,
@@ -231,6 +303,8 @@ pub fn evaluate(
         work: record.spans(),
         overtime: overtime.clone(),
         weekly_worked: weekly_worked.clone(),
+        daily_normal: daily_normal.clone(),
+        daily_worked: daily_worked.clone(),
         nights: nights.clone(),
         sundays: sundays.clone(),
     };
@@ -248,6 +322,8 @@ pub fn evaluate(
         findings,
         overtime,
         weekly_worked,
+        daily_normal,
+        daily_worked,
         nights,
         sundays,
     }

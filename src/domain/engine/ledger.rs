@@ -29,6 +29,10 @@ pub struct LedgerSegment {
     pub shift_day: NaiveDate,
     pub interval: Uuid,
     pub location: Option<Location>,
+    /// The § 10-9 (2) extra break: paid as working time (normal or
+    /// overtime, as the ledger classifies it) but left out of the overtime
+    /// limits ([`overtime_spans`]).
+    pub extra_break: bool,
 }
 
 /// The normal limits that apply on a shift day / in a week.
@@ -98,6 +102,7 @@ pub fn classify(
                             shift_day: shift.day,
                             interval: seg.interval,
                             location: seg.location,
+                            extra_break: seg.extra_break,
                         });
                     }
                 };
@@ -109,14 +114,35 @@ pub fn classify(
     out
 }
 
-/// The overtime spans of a ledger, in order.
+/// The overtime spans of a ledger that count toward the overtime limits,
+/// in order: every overtime minute but the § 10-9 (2) extra break. Every
+/// overtime limit (findings, headroom, stored day totals) reads this.
 #[must_use]
 pub fn overtime_spans(ledger: &[LedgerSegment]) -> Vec<Span> {
     ledger
         .iter()
-        .filter(|s| s.overtime)
+        .filter(|s| s.overtime && !s.extra_break)
         .map(|s| s.span)
         .collect()
+}
+
+/// [`overtime_spans`] split at local midnight, per local date: what a
+/// stored day total keeps for the windows that read it later.
+#[must_use]
+pub fn overtime_spans_by_day(
+    tz: Tz,
+    ledger: &[LedgerSegment],
+) -> std::collections::BTreeMap<NaiveDate, Vec<Span>> {
+    let mut out: std::collections::BTreeMap<NaiveDate, Vec<Span>> =
+        std::collections::BTreeMap::new();
+    for span in overtime_spans(ledger) {
+        let mut at = span.start;
+        for (date, len) in crate::domain::local_days::split_at_midnight(tz, span.start, span.end) {
+            out.entry(date).or_default().push(Span::new(at, at + len));
+            at += len;
+        }
+    }
+    out
 }
 
 fn nonneg(d: Duration) -> Duration {

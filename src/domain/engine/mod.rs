@@ -15,6 +15,7 @@ pub mod evaluate;
 pub mod finding;
 pub mod headroom;
 pub mod ledger;
+pub mod minutes;
 pub mod params;
 pub mod reconcile;
 pub mod record;

@@ -2,18 +2,20 @@
 //!
 //! Precedence (policy.proto): an employee-level override, else a valid
 //! agreement's terms, else an organisation-level override, else the pack's
-//! default. Overrides are undated; agreements are dated.
+//! default. Overrides apply from their effective date (the latest one of a
+//! key on or before the date wins); agreements are dated.
 
 use chrono::{Duration, NaiveDate};
 use uuid::Uuid;
 
 use crate::domain::policy::{AgreementTerms, EmployeePolicy, OverrideScope};
 use crate::domain::rules::catalog;
+use crate::domain::rules::pack::RulePack;
 
 /// Parameter lookups for one employee on one pack.
 #[derive(Clone, Debug)]
 pub struct Params<'a> {
-    pub pack: &'a str,
+    pub pack: RulePack,
     pub policy: &'a EmployeePolicy,
 }
 
@@ -33,7 +35,7 @@ impl Value {
 
 impl<'a> Params<'a> {
     #[must_use]
-    pub fn new(pack: &'a str, policy: &'a EmployeePolicy) -> Self {
+    pub fn new(pack: RulePack, policy: &'a EmployeePolicy) -> Self {
         Self { pack, policy }
     }
 
@@ -42,12 +44,17 @@ impl<'a> Params<'a> {
     #[must_use]
     pub fn get(&self, rule: &str, name: &str, date: NaiveDate) -> Value {
         let of_scope = |employee_level: bool| {
-            self.policy.overrides.iter().find(|o| {
-                o.rule_pack == self.pack
-                    && o.rule_id == rule
-                    && o.parameter == name
-                    && matches!(o.scope, OverrideScope::Employee(_)) == employee_level
-            })
+            self.policy
+                .overrides
+                .iter()
+                .filter(|o| {
+                    o.rule_pack == self.pack.as_str()
+                        && o.rule_id == rule
+                        && o.parameter == name
+                        && o.effective_from <= date
+                        && matches!(o.scope, OverrideScope::Employee(_)) == employee_level
+                })
+                .max_by_key(|o| o.effective_from)
         };
         if let Some(o) = of_scope(true) {
             return Value {
@@ -65,7 +72,7 @@ impl<'a> Params<'a> {
             };
         }
         Value {
-            value: catalog::param(self.pack, rule, name).map_or(0, |s| s.default),
+            value: catalog::param(self.pack.as_str(), rule, name).map_or(0, |s| s.default),
             agreement: None,
         }
     }
@@ -105,6 +112,14 @@ impl<'a> Params<'a> {
                             ..
                         },
                         "no.overtime_52w",
+                        "limit",
+                    )
+                    | (
+                        AgreementTerms::ExtendedOvertime {
+                            limit_26w_minutes: v,
+                            ..
+                        },
+                        "no.overtime_26w",
                         "limit",
                     )
                     | (
@@ -151,12 +166,7 @@ impl<'a> Params<'a> {
     /// The warning threshold of a maximum: `warning_at` basis points of it.
     #[must_use]
     pub fn warning(&self, limit: Duration, date: NaiveDate) -> Option<Duration> {
-        let limits_rule = match self.pack {
-            "eu-wtd" => "eu.limits",
-            "de-arbzg" => "de.limits",
-            _ => "no.limits",
-        };
-        let bp = self.get(limits_rule, "warning_at", date).value;
+        let bp = self.get(self.pack.limits_rule(), "warning_at", date).value;
         (bp < 10_000).then(|| Duration::seconds(limit.num_seconds() * bp / 10_000))
     }
 }

@@ -53,6 +53,9 @@ pub struct WorkSegment {
     /// The interval it belongs to (the id of its clock-in event).
     pub interval: Uuid,
     pub location: Option<Location>,
+    /// The § 10-9 (2) extra break: working time, but not counted toward the
+    /// overtime limits (rules.md § 1, `no.breaks`).
+    pub extra_break: bool,
 }
 
 /// A run of intervals whose gaps are all shorter than [`SHIFT_GAP`].
@@ -97,6 +100,19 @@ impl Record {
     /// whether breaks count as working time under the schedule of `date`.
     #[must_use]
     pub fn build(tz: Tz, intervals: &[Interval], breaks_paid: impl Fn(NaiveDate) -> bool) -> Self {
+        Self::build_with_extra(tz, intervals, breaks_paid, &[])
+    }
+
+    /// As [`Record::build`], with `extra` the parts of clocked breaks that
+    /// count as working time although breaks are unpaid: the § 10-9 (2)
+    /// extra break. Their segments carry [`WorkSegment::extra_break`].
+    #[must_use]
+    pub fn build_with_extra(
+        tz: Tz,
+        intervals: &[Interval],
+        breaks_paid: impl Fn(NaiveDate) -> bool,
+        extra: &[Span],
+    ) -> Self {
         let mut closed: Vec<&Interval> = Vec::new();
         let mut open = Vec::new();
         for i in intervals {
@@ -123,18 +139,25 @@ impl Record {
                 .filter(|b| !b.is_empty())
                 .collect();
             let first = segments.len();
+            let mut pieces = Vec::new();
             let mut from = i.start;
             if !paid {
                 for b in &clocked {
                     if b.start > from {
-                        segments.push(seg(from, b.start, i));
+                        pieces.push(Span::new(from, b.start));
                     }
                     from = from.max(b.end);
                 }
             }
             if end > from {
-                segments.push(seg(from, end, i));
+                pieces.push(Span::new(from, end));
             }
+            let extra_here: Vec<Span> = extra
+                .iter()
+                .map(|e| Span::new(e.start.max(i.start), e.end.min(end)))
+                .filter(|e| !e.is_empty())
+                .collect();
+            segments.extend(with_extra(&pieces, &extra_here, i));
             let worked: Duration = segments[first..].iter().map(|s| s.span.len()).sum();
             let span = Span::new(i.start, end);
             match shifts.last_mut() {
@@ -179,10 +202,41 @@ impl Record {
     }
 }
 
-fn seg(start: DateTime<Utc>, end: DateTime<Utc>, i: &Interval) -> WorkSegment {
+/// The segments of one interval: its work `pieces` together with the
+/// `extra` spans, cut where an extra span begins or ends, in order; a part
+/// inside an extra span is flagged.
+fn with_extra(pieces: &[Span], extra: &[Span], i: &Interval) -> Vec<WorkSegment> {
+    if extra.is_empty() {
+        return pieces.iter().map(|p| seg(*p, false, i)).collect();
+    }
+    let mut cuts: Vec<DateTime<Utc>> = pieces
+        .iter()
+        .chain(extra)
+        .flat_map(|s| [s.start, s.end])
+        .collect();
+    cuts.sort();
+    cuts.dedup();
+    let inside = |spans: &[Span], t: DateTime<Utc>| spans.iter().any(|s| s.start <= t && t < s.end);
+    let mut out: Vec<WorkSegment> = Vec::new();
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let flagged = inside(extra, a);
+        if !flagged && !inside(pieces, a) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last.span.end == a && last.extra_break == flagged => last.span.end = b,
+            _ => out.push(seg(Span::new(a, b), flagged, i)),
+        }
+    }
+    out
+}
+
+fn seg(span: Span, extra_break: bool, i: &Interval) -> WorkSegment {
     WorkSegment {
-        span: Span::new(start, end),
+        span,
         interval: i.start_event,
         location: i.location,
+        extra_break,
     }
 }

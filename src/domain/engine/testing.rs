@@ -11,6 +11,7 @@ use crate::domain::employee::Locale;
 use crate::domain::event::{EffectiveEvent, EventKind};
 use crate::domain::ids::EmployeeId;
 use crate::domain::policy::EmployeePolicy;
+use crate::domain::rules::pack::RulePack;
 
 pub fn oslo(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Oslo.with_ymd_and_hms(y, m, d, h, min, 0)
@@ -55,7 +56,7 @@ pub fn run_with(
     let subject = Subject {
         employee: EMPLOYEE,
         tz: Oslo,
-        pack,
+        pack: RulePack::parse(pack).expect("a known pack"),
         exempt,
         locale: Locale::En,
     };
@@ -76,7 +77,7 @@ pub fn run_scoped(events: &[EffectiveEvent], scope: Span) -> Evaluation {
     let subject = Subject {
         employee: EMPLOYEE,
         tz: Oslo,
-        pack: "no-aml",
+        pack: RulePack::NoAml,
         exempt: false,
         locale: Locale::En,
     };

@@ -97,34 +97,36 @@ impl Category {
     /// the limit itself.
     #[must_use]
     pub fn of_finding(rule_id: &str, severity: Severity) -> Option<Self> {
-        let c =
-            match rule_id {
-                "pol.evening" => Self::Evening,
-                "pol.night" => Self::Night,
-                "pol.weekend" => Self::Weekend,
-                "pol.long_day" => Self::LongDay,
-                "pol.creep" => Self::Creep,
-                "pol.home_share" => Self::HomeOffice,
-                "pol.core_hours" => Self::CoreHours,
-                "pol.sick_or_vacation_work" => Self::AbsenceWork,
-                "pol.missing_clock_out" | "no.record" | "eu.record" | "de.record" => Self::Record,
-                "pol.overtime_near" => Self::OvertimeNear,
-                "no.overtime_7d" | "no.overtime_4w" | "no.overtime_52w" => {
-                    if severity == Severity::Violation {
-                        Self::OvertimeLimit
-                    } else {
-                        Self::OvertimeNear
-                    }
+        let c = match rule_id {
+            "pol.evening" => Self::Evening,
+            "pol.night" => Self::Night,
+            "pol.weekend" => Self::Weekend,
+            "pol.long_day" => Self::LongDay,
+            "pol.creep" => Self::Creep,
+            "pol.home_share" => Self::HomeOffice,
+            "pol.core_hours" => Self::CoreHours,
+            "pol.sick_or_vacation_work" => Self::AbsenceWork,
+            "pol.missing_clock_out" | "no.record" | "eu.record" | "de.record" => Self::Record,
+            "pol.overtime_near" => Self::OvertimeNear,
+            "no.overtime_7d" | "no.overtime_4w" | "no.overtime_52w" | "no.overtime_26w" => {
+                if severity == Severity::Violation {
+                    Self::OvertimeLimit
+                } else {
+                    Self::OvertimeNear
                 }
-                "no.total_24h" | "no.total_7d" | "no.averaging" | "no.night_avg" | "eu.avg_48h"
-                | "eu.night_avg" | "de.daily_max" | "de.avg_8h" => Self::WorkingTimeLimit,
-                "no.daily_rest" | "no.weekly_rest" | "eu.daily_rest" | "eu.weekly_rest"
-                | "de.rest" => Self::Rest,
-                "no.breaks" | "eu.breaks" | "de.breaks" => Self::Breaks,
-                "no.sunday_holiday" | "no.sunday_off_next" | "de.sunday_holiday"
-                | "de.sunday_comp" => Self::SundayHoliday,
-                _ => return None,
-            };
+            }
+            "no.total_24h" | "no.total_7d" | "no.averaging" | "no.averaging_week"
+            | "no.night_avg" | "eu.avg_48h" | "eu.night_avg" | "de.daily_max" | "de.avg_8h" => {
+                Self::WorkingTimeLimit
+            }
+            "no.daily_rest" | "no.weekly_rest" | "eu.daily_rest" | "eu.weekly_rest" | "de.rest" => {
+                Self::Rest
+            }
+            "no.breaks" | "eu.breaks" | "de.breaks" => Self::Breaks,
+            "no.sunday_holiday" | "no.sunday_off_next" | "de.sunday_holiday" | "de.sunday_comp"
+            | "de.sundays_off" => Self::SundayHoliday,
+            _ => return None,
+        };
         Some(c)
     }
 }

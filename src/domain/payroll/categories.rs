@@ -2,9 +2,12 @@
 //! and the plan (rules.md § 0: every minute once, split at local midnight).
 //!
 //! Payroll choices, written down:
-//! - Minutes are exact to the microsecond until the end; each figure is then
-//!   rounded half away from zero to whole minutes. WORKED is split into
-//!   NORMAL and the OVERTIME rates by largest remainder, so
+//! - Minutes are exact to the microsecond until each local date's figures
+//!   are rounded, once, by [`crate::domain::engine::minutes`] (the same
+//!   rounding the timesheet shows); a period's WORKED, NORMAL, NIGHT and
+//!   `SUNDAY_HOLIDAY` are sums of its dates' rounded figures, so payroll and
+//!   the timesheet agree to the minute. The period's overtime minutes are
+//!   split over the OVERTIME rates by largest remainder, so
 //!   NORMAL + Σ OVERTIME = WORKED holds exactly in whole minutes.
 //! - `FLEX_MOVEMENT` = WORKED + ABSENCE + `TIME_OFF_IN_LIEU` − SCHEDULED, from
 //!   the rounded figures, so it reconciles line by line. As in the
@@ -26,6 +29,7 @@ use super::lines::{Category, Line, LineKey, Totals};
 use super::settings::PayrollSettings;
 use crate::domain::engine::days::{DayTotals, Plan};
 use crate::domain::engine::ledger::{LedgerSegment, monday_of};
+use crate::domain::engine::minutes::{apportion, micros, period_minutes, round_minutes};
 use crate::domain::engine::record::Span;
 use crate::domain::local_days::{local_date, split_at_midnight};
 use crate::domain::policy::AbsenceKind;
@@ -46,42 +50,6 @@ pub struct PeriodInput<'a> {
     pub plan: &'a Plan<'a>,
     /// Open findings whose `at` lies in the period.
     pub open_findings: i64,
-}
-
-const MINUTE_US: i64 = 60_000_000;
-
-fn micros(d: Duration) -> i64 {
-    d.num_microseconds().unwrap_or(i64::MAX)
-}
-
-/// Whole minutes, rounded half away from zero.
-#[must_use]
-pub fn round_minutes(d: Duration) -> i64 {
-    let us = micros(d);
-    let (q, r) = (us / MINUTE_US, us % MINUTE_US);
-    if r.abs() * 2 >= MINUTE_US {
-        q + r.signum()
-    } else {
-        q
-    }
-}
-
-/// Splits `total` whole minutes over exact `parts` (which sum to about it)
-/// by largest remainder: each part gets its floor, then the minutes left go
-/// to the largest remainders, ties to the earlier part.
-fn apportion(total: i64, parts: &[i64]) -> Vec<i64> {
-    let mut out: Vec<i64> = parts.iter().map(|p| p.div_euclid(MINUTE_US)).collect();
-    let mut left = total - out.iter().sum::<i64>();
-    let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by_key(|&i| (std::cmp::Reverse(parts[i].rem_euclid(MINUTE_US)), i));
-    for &i in order.iter().cycle().take(parts.len() * 2) {
-        if left <= 0 {
-            break;
-        }
-        out[i] += 1;
-        left -= 1;
-    }
-    out
 }
 
 /// Overtime by rate: each ledger overtime minute gets the rate of its weekly
@@ -164,10 +132,7 @@ fn add_piece(
 /// The period's own figures in whole minutes (and the findings count).
 #[must_use]
 pub fn figures(input: &PeriodInput<'_>, s: &PayrollSettings) -> Totals {
-    let mut worked = DayTotals::default();
-    for (_, t) in input.days.range(input.first..=input.last) {
-        worked += *t;
-    }
+    let worked = period_minutes(input.days, input.first, input.last);
     let overtime = overtime_by_rate(input, s);
     let mut scheduled = Duration::zero();
     let mut absent: BTreeMap<AbsenceKind, Duration> = BTreeMap::new();
@@ -186,28 +151,23 @@ pub fn figures(input: &PeriodInput<'_>, s: &PayrollSettings) -> Totals {
     }
 
     let mut out = Totals::new();
-    let worked_min = round_minutes(worked.worked);
+    let worked_min = worked.worked;
     let rates: Vec<i32> = overtime.keys().copied().collect();
-    let overtime_us: i64 = overtime.values().map(|d| micros(*d)).sum();
-    let mut parts = vec![micros(worked.worked) - overtime_us];
-    parts.extend(overtime.values().map(|d| micros(*d)));
-    let split = apportion(worked_min, &parts);
+    let parts: Vec<i64> = overtime.values().map(|d| micros(*d)).collect();
+    let split = apportion(worked.overtime, &parts);
     out.insert(
         LineKey::of(Category::Scheduled),
         (round_minutes(scheduled), 0),
     );
     out.insert(LineKey::of(Category::Worked), (worked_min, 0));
-    out.insert(LineKey::of(Category::Normal), (split[0], 0));
-    for (rate, m) in rates.iter().zip(&split[1..]) {
+    out.insert(LineKey::of(Category::Normal), (worked.normal, 0));
+    for (rate, m) in rates.iter().zip(&split) {
         out.insert(LineKey::overtime(*rate), (*m, 0));
     }
-    out.insert(
-        LineKey::of(Category::Night),
-        (round_minutes(worked.night), 0),
-    );
+    out.insert(LineKey::of(Category::Night), (worked.night, 0));
     out.insert(
         LineKey::of(Category::SundayHoliday),
-        (round_minutes(worked.sunday_holiday), 0),
+        (worked.sunday_holiday, 0),
     );
     let mut absent_min = 0;
     for (kind, m) in &absent {
@@ -246,34 +206,4 @@ pub fn lines(totals: &Totals, s: &PayrollSettings) -> Vec<Line> {
             adjustment: None,
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rounding_is_half_away_from_zero() {
-        assert_eq!(round_minutes(Duration::seconds(29)), 0);
-        assert_eq!(round_minutes(Duration::seconds(30)), 1);
-        assert_eq!(round_minutes(Duration::seconds(-30)), -1);
-        assert_eq!(round_minutes(Duration::seconds(-89)), -1);
-        assert_eq!(round_minutes(Duration::seconds(90)), 2);
-    }
-
-    #[test]
-    fn apportioning_keeps_the_total() {
-        let m = MINUTE_US;
-        // 10.5 + 10.5 = 21 minutes: the first part takes the extra minute.
-        assert_eq!(
-            apportion(21, &[10 * m + m / 2, 10 * m + m / 2]),
-            vec![11, 10]
-        );
-        // 0.4 + 0.4 + 0.4 = 1.2 → 1 minute, to the first.
-        assert_eq!(
-            apportion(1, &[2 * m / 5, 2 * m / 5, 2 * m / 5]),
-            vec![1, 0, 0]
-        );
-        assert_eq!(apportion(0, &[0, 0]), vec![0, 0]);
-    }
 }

@@ -19,6 +19,7 @@ use super::settings::{PayrollSettings, Tier};
 use crate::domain::engine::days::Plan;
 use crate::domain::engine::evaluate::Evaluation;
 use crate::domain::engine::ledger::LedgerSegment;
+use crate::domain::engine::minutes::period_minutes;
 use crate::domain::engine::testing::{EMPLOYEE, oslo, run_with, work};
 use crate::domain::event::EffectiveEvent;
 use crate::domain::local_days::start_of_day;
@@ -664,7 +665,9 @@ fn time_off_in_lieu_and_sick_leave_count_as_if_worked() {
 }
 
 // ---------------------------------------------------------------------------
-// 5. Rounding to whole minutes, half away from zero, at the end only.
+// 5. Rounding to whole minutes, half away from zero, once per local date
+//    (domain::engine::minutes; issue 13 item 6: the timesheet shows the
+//    same rows, so a period's lines are the sums of its rows).
 //    - Mon 16 Nov 2026 08:00:20 → 16:00:50, no break: 480.5 min → 481.
 //    - Tue 17 Nov 08:00:00 → 17:00:40: 540 min + 40 s; the 40 s after the
 //      9 h are overtime. 540.67 → 541, split NORMAL 540, OVERTIME 1 (the
@@ -672,15 +675,40 @@ fn time_off_in_lieu_and_sick_leave_count_as_if_worked() {
 //    - Wed 18 Nov 08:00:00 → 16:00:29: 480 min 29 s → 480.
 //    One-date periods: Mon 481 (flex +31), Tue 541 = 540 + 1 (flex +91),
 //    Wed 480 (flex +30).
-//    Mon + Tue (November, without Wed): exact 1,021 min 10 s → 1,021; the
-//    exact parts are normal 1,020 min 30 s and overtime 40 s. Rounded on its
-//    own NORMAL would be 1,021 and the sum 1,022; largest remainder gives
-//    the minute to the overtime (40 s > 30 s): NORMAL 1,020 + OVERTIME 1 =
-//    WORKED 1,021. Flex 1,021 − 9,450 = −8,429.
-//    Mon + Tue + Wed: exact 1,501 min 39 s → 1,502; parts 1,500 min 59 s
-//    and 40 s, floors 1,500 + 0, two minutes to hand out: one each.
-//    NORMAL 1,501, OVERTIME 1, flex 1,502 − 9,450 = −7,948.
+//    Mon + Tue (November, without Wed): 481 + 541 = 1,022 (rounding the
+//    exact 1,021 min 10 s once would give 1,021 and disagree with the
+//    timesheet's rows): NORMAL 481 + 540 = 1,021, OVERTIME 1. Flex
+//    1,022 − 9,450 = −8,428.
+//    Mon + Tue + Wed: 481 + 541 + 480 = 1,502: NORMAL 1,501, OVERTIME 1,
+//    flex 1,502 − 9,450 = −7,948.
 // ---------------------------------------------------------------------------
+
+/// Issue 13 item 6: three days of 08:00:00–15:29:40 showed 22:27 on the
+/// timesheet (truncated per day) and 22:29 in payroll (rounded per period).
+/// Both now read the rows rounded once per date: 3 × 450 = 1,350.
+#[test]
+fn timesheet_rows_and_payroll_agree_with_seconds() {
+    let policy = EmployeePolicy::default();
+    let mut events = Vec::new();
+    for d in 16..=18 {
+        events.extend(work(
+            oslo(2026, 11, d, 8, 0),
+            oslo(2026, 11, d, 15, 29) + Duration::seconds(40),
+            &[],
+        ));
+    }
+    let eval = evaluate(&events, &policy);
+    let (first, last) = (date(2026, 11, 16), date(2026, 11, 18));
+    let rows: Vec<i64> = (16..=18)
+        .map(|d| {
+            crate::domain::engine::minutes::DayMinutes::of(&eval.days[&date(2026, 11, d)]).worked
+        })
+        .collect();
+    assert_eq!(rows, vec![450, 450, 450]);
+    let t = range_totals(&eval, &policy, first, last, &PayrollSettings::default());
+    assert_eq!(minutes_of(&t, key(Category::Worked)), 1350);
+    assert_eq!(period_minutes(&eval.days, first, last).worked, 1350);
+}
 
 fn at_seconds(d: u32, h: u32, m: u32, s: i64) -> DateTime<Utc> {
     oslo(2026, 11, d, h, m) + Duration::seconds(s)
@@ -727,10 +755,10 @@ fn seconds_round_half_away_from_zero_and_the_split_keeps_the_total() {
         period_totals(&eval, &policy, &nov, &s),
         expect(&[
             (key(Category::Scheduled), 9450),
-            (key(Category::Worked), 1021),
-            (key(Category::Normal), 1020),
+            (key(Category::Worked), 1022),
+            (key(Category::Normal), 1021),
             (ot(50), 1),
-            (key(Category::FlexMovement), 1021 - 9450),
+            (key(Category::FlexMovement), 1022 - 9450),
         ])
     );
 }
@@ -995,16 +1023,24 @@ proptest! {
             }
         }
 
-        // The overtime lines add up to the ledger's overtime in the period
-        // (exact), each off by less than a minute.
+        // The timesheet's totals (its rows, each rounded once, summed) and
+        // payroll's lines agree to the minute for any period (issue 13).
+        let sheet = period_minutes(&eval.days, period.first, period.last);
+        prop_assert_eq!(worked, sheet.worked);
+        prop_assert_eq!(m(key(Category::Normal)), sheet.normal);
+        prop_assert_eq!(overtime, sheet.overtime);
+        prop_assert_eq!(m(key(Category::Night)), sheet.night);
+        prop_assert_eq!(m(key(Category::SundayHoliday)), sheet.sunday_holiday);
+        // And the overtime lines are the ledger's overtime in the period,
+        // off by at most half a minute per date.
         let exact: Duration = eval
             .days
             .range(period.first..=period.last)
             .map(|(_, d)| d.overtime)
             .sum();
-        let rates = i64::try_from(s.rates().len()).unwrap();
+        let dates = i64::try_from(eval.days.range(period.first..=period.last).count()).unwrap();
         let diff = (Duration::minutes(overtime) - exact).num_seconds().abs();
-        prop_assert!(diff < 60 * rates.max(1), "overtime {} vs exact {:?}", overtime, exact);
+        prop_assert!(diff <= 30 * dates, "overtime {} vs exact {:?}", overtime, exact);
 
         // Arrival order never matters.
         let again = evaluate(&shuffled(&events, seed), &policy);

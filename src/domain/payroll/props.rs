@@ -26,7 +26,7 @@ fn totals_of(events: &[EffectiveEvent], s: &PayrollSettings) -> Totals {
     let subject = Subject {
         employee: EMPLOYEE,
         tz: Oslo,
-        pack: "no-aml",
+        pack: crate::domain::rules::pack::RulePack::NoAml,
         exempt: false,
         locale: Locale::En,
     };

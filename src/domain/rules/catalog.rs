@@ -11,7 +11,7 @@
 
 use std::sync::LazyLock;
 
-use crate::domain::policy::ValueUnit;
+use crate::domain::policy::{AgreementBasis, ValueUnit};
 
 /// One tunable parameter of one rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,6 +310,36 @@ const LAW_PARAMS: &[ParamSpec] = &[
         0,
         18000,
         "overtime in any 52 weeks (§ 10-6 (4)); 300 h tariff",
+    ),
+    p(
+        "no-aml",
+        "no.overtime_26w",
+        "limit",
+        Min,
+        0,
+        0,
+        12000,
+        "overtime in any 26 weeks, only with Arbeidstilsynet's permission (§ 10-6 (6)): 200 h; 0 = no such limit",
+    ),
+    p(
+        "no-aml",
+        "no.averaging_week",
+        "individual",
+        Min,
+        3000,
+        0,
+        3000,
+        "working time in any single ISO week under an individual averaging agreement (§ 10-5 (1)): 50 h",
+    ),
+    p(
+        "no-aml",
+        "no.averaging_week",
+        "tariff",
+        Min,
+        3240,
+        0,
+        3240,
+        "working time in any single ISO week under a tariff representatives' averaging agreement (§ 10-5 (2)): 54 h",
     ),
     p(
         "no-aml",
@@ -730,6 +760,12 @@ const LAW_RULES: &[RuleSpec] = &[
     r("no-aml", "no.total_24h", "arbeidsmiljøloven § 10-6 (8)"),
     r("no-aml", "no.total_7d", "arbeidsmiljøloven § 10-6 (8)"),
     r("no-aml", "no.averaging", "arbeidsmiljøloven § 10-5"),
+    r("no-aml", "no.overtime_26w", "arbeidsmiljøloven § 10-6 (6)"),
+    r(
+        "no-aml",
+        "no.averaging_week",
+        "arbeidsmiljøloven § 10-5 (1),(2)",
+    ),
     r("no-aml", "no.daily_rest", "arbeidsmiljøloven § 10-8 (1)"),
     r("no-aml", "no.weekly_rest", "arbeidsmiljøloven § 10-8 (2)"),
     r("no-aml", "no.breaks", "arbeidsmiljøloven § 10-9"),
@@ -774,7 +810,8 @@ const LAW_RULES: &[RuleSpec] = &[
     r("de-arbzg", "de.breaks", "ArbZG § 4"),
     r("de-arbzg", "de.rest", "ArbZG § 5 (1)"),
     r("de-arbzg", "de.sunday_holiday", "ArbZG § 9 (1)"),
-    r("de-arbzg", "de.sunday_comp", "ArbZG § 11"),
+    r("de-arbzg", "de.sunday_comp", "ArbZG § 11 (3)"),
+    r("de-arbzg", "de.sundays_off", "ArbZG § 11 (1)"),
     r(
         "de-arbzg",
         "pol.missing_clock_out",
@@ -782,6 +819,154 @@ const LAW_RULES: &[RuleSpec] = &[
     ),
     r("de-arbzg", "de.record", "ArbZG § 16 (2)"),
 ];
+
+/// What an agreement of one basis may set: the most the law lets it agree
+/// to for one term (rules.md § 1, "changed by agreement"). The API checks
+/// agreements against this table, beside the parameters above, so the
+/// numbers live in the catalog only (issue 13 item 10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgreementRange {
+    pub basis: AgreementBasis,
+    /// `overtime_7d`, `overtime_4w`, `overtime_52w`, `overtime_26w`,
+    /// `averaging_weeks`, `averaging_daily`, `averaging_weekly`.
+    pub term: &'static str,
+    /// The highest value; 0 when this basis cannot set the term.
+    pub max: i64,
+    /// Who agrees, and the source, for the error message.
+    pub who: &'static str,
+}
+
+const fn ar(
+    basis: AgreementBasis,
+    term: &'static str,
+    max: i64,
+    who: &'static str,
+) -> AgreementRange {
+    AgreementRange {
+        basis,
+        term,
+        max,
+        who,
+    }
+}
+
+use AgreementBasis::{Individual, LabourInspectorate, TariffRepresentatives};
+
+/// Every term an agreement can set, per basis. An `Individual` agreement
+/// cannot raise overtime limits (§ 10-6 (5), (6)), so it has no overtime
+/// rows.
+pub const AGREEMENT_RANGES: &[AgreementRange] = &[
+    ar(
+        TariffRepresentatives,
+        "overtime_7d",
+        1200,
+        "tariff representatives (§ 10-6 (5))",
+    ),
+    ar(
+        TariffRepresentatives,
+        "overtime_4w",
+        3000,
+        "tariff representatives (§ 10-6 (5))",
+    ),
+    ar(
+        TariffRepresentatives,
+        "overtime_52w",
+        18000,
+        "tariff representatives (§ 10-6 (5))",
+    ),
+    ar(
+        TariffRepresentatives,
+        "overtime_26w",
+        0,
+        "tariff representatives",
+    ),
+    ar(
+        LabourInspectorate,
+        "overtime_7d",
+        1500,
+        "Arbeidstilsynet (§ 10-6 (6))",
+    ),
+    ar(
+        LabourInspectorate,
+        "overtime_4w",
+        3000,
+        "Arbeidstilsynet (§ 10-6 (6))",
+    ),
+    ar(
+        LabourInspectorate,
+        "overtime_52w",
+        18000,
+        "Arbeidstilsynet (§ 10-6 (6))",
+    ),
+    ar(
+        LabourInspectorate,
+        "overtime_26w",
+        12000,
+        "Arbeidstilsynet (§ 10-6 (6))",
+    ),
+    ar(
+        Individual,
+        "averaging_weeks",
+        52,
+        "an individual agreement (§ 10-5 (1))",
+    ),
+    ar(
+        Individual,
+        "averaging_daily",
+        600,
+        "an individual agreement (§ 10-5 (1))",
+    ),
+    ar(
+        Individual,
+        "averaging_weekly",
+        2880,
+        "an individual agreement (§ 10-5 (1))",
+    ),
+    ar(
+        TariffRepresentatives,
+        "averaging_weeks",
+        52,
+        "tariff representatives (§ 10-5 (2))",
+    ),
+    ar(
+        TariffRepresentatives,
+        "averaging_daily",
+        750,
+        "tariff representatives (§ 10-5 (2))",
+    ),
+    ar(
+        TariffRepresentatives,
+        "averaging_weekly",
+        3240,
+        "tariff representatives (§ 10-5 (2))",
+    ),
+    ar(
+        LabourInspectorate,
+        "averaging_weeks",
+        26,
+        "Arbeidstilsynet (§ 10-5 (3))",
+    ),
+    ar(
+        LabourInspectorate,
+        "averaging_daily",
+        780,
+        "Arbeidstilsynet (§ 10-5 (3))",
+    ),
+    ar(
+        LabourInspectorate,
+        "averaging_weekly",
+        3240,
+        "Arbeidstilsynet (§ 10-5 (3))",
+    ),
+];
+
+/// The range of `term` for an agreement of `basis`, if it can set it.
+#[must_use]
+pub fn agreement_range(basis: AgreementBasis, term: &str) -> Option<&'static AgreementRange> {
+    AGREEMENT_RANGES
+        .iter()
+        .find(|r| r.basis == basis && r.term == term)
+}
 
 /// The citation of a rule.
 #[must_use]
@@ -832,6 +1017,22 @@ mod tests {
         }
         // Approaching an overtime limit is the limit's WARNING, not a rule.
         assert!(!rule_exists("no-aml", "pol.overtime_near"));
+    }
+
+    #[test]
+    fn agreement_ranges_stay_within_the_parameters_legal_range() {
+        for r in AGREEMENT_RANGES {
+            if let Some(rule) = r.term.strip_prefix("overtime_") {
+                let p = param("no-aml", &format!("no.overtime_{rule}"), "limit").unwrap();
+                assert!(r.max <= p.max, "{:?} {} above {}", r.basis, r.term, p.max);
+            }
+        }
+        for basis in [Individual, TariffRepresentatives, LabourInspectorate] {
+            for term in ["averaging_weeks", "averaging_daily", "averaging_weekly"] {
+                assert!(agreement_range(basis, term).is_some(), "{basis:?} {term}");
+            }
+        }
+        assert!(agreement_range(Individual, "overtime_7d").is_none());
     }
 
     #[test]

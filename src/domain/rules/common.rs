@@ -14,6 +14,24 @@ use crate::domain::engine::windows::{self, max_episodes, rest_breaches};
 use crate::domain::local_days::start_of_day;
 use crate::domain::policy::ValueUnit;
 
+/// The instant at which `segments` (in order) hold `threshold` of working
+/// time: breaks and gaps do not count (issue 13 item 7). `None` if they
+/// never do.
+#[must_use]
+pub fn reached_in(
+    segments: &[crate::domain::engine::record::WorkSegment],
+    threshold: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let mut acc = Duration::zero();
+    for s in segments {
+        if acc + s.span.len() >= threshold {
+            return Some(s.span.start + (threshold - acc));
+        }
+        acc += s.span.len();
+    }
+    None
+}
+
 /// Minutes of a duration, rounded down.
 #[must_use]
 pub fn minutes(d: Duration) -> i64 {
@@ -46,7 +64,7 @@ pub fn draft(
         unit: ValueUnit::Minutes,
         limit_is_minimum,
         explanation,
-        citation: catalog::citation(ctx.params.pack, rule_id),
+        citation: catalog::citation(ctx.params.pack.as_str(), rule_id),
         agreement,
         evidence,
     }
@@ -66,11 +84,76 @@ pub enum Measure {
 /// worked example 6 (12 h 30 min in 24 h against 13 h) lists no finding
 /// besides the rest, so approaching the 24 h total is not warned about.
 ///
-/// The limit is the one in force at the first window of the scope (an
-/// agreement that starts or ends inside a recomputed range applies from the
-/// next recompute of that range on).
+/// Each window is judged against the limit in force on the local date it
+/// starts (an agreement or a dated override changes it from its first
+/// date on; issue 13 item 9).
 #[allow(clippy::too_many_arguments)]
 pub fn rolling_max(
+    ctx: &RuleContext<'_>,
+    out: &mut Vec<Draft>,
+    rule_id: &'static str,
+    spans: &[Span],
+    len: Duration,
+    words: (&str, &str),
+    measure: Measure,
+    warn: bool,
+) {
+    // A limit whose default is 0 exists only where an agreement sets it
+    // (`no.overtime_26w`): 0 there means "no such limit", not "none allowed".
+    let optional =
+        catalog::param(ctx.params.pack.as_str(), rule_id, "limit").is_some_and(|p| p.default == 0);
+    for (scope, value) in value_runs(ctx, rule_id, "limit", spans, ctx.scope_of(rule_id)) {
+        if optional && value.value == 0 {
+            continue;
+        }
+        rolling_max_in(
+            ctx, out, rule_id, spans, len, words, measure, warn, scope, value,
+        );
+    }
+}
+
+/// The parts of `scope` in which `rule`/`name` keeps one value, judged at
+/// the local dates on which `spans` start: `(part, value)` in order. Each
+/// part runs from the start of its first such date to the next part's.
+#[must_use]
+pub fn value_runs(
+    ctx: &RuleContext<'_>,
+    rule: &str,
+    name: &str,
+    spans: &[Span],
+    scope: Span,
+) -> Vec<(Span, crate::domain::engine::params::Value)> {
+    let mut runs: Vec<(Span, crate::domain::engine::params::Value)> = Vec::new();
+    let mut last_date = None;
+    for s in spans
+        .iter()
+        .filter(|s| s.start >= scope.start && s.start < scope.end)
+    {
+        let date = ctx.date(s.start);
+        if last_date == Some(date) {
+            continue;
+        }
+        last_date = Some(date);
+        let value = ctx.params.get(rule, name, date);
+        match runs.last_mut() {
+            Some((_, v)) if *v == value => {}
+            _ => {
+                let from = start_of_day(ctx.tz, date).max(scope.start);
+                if let Some((part, _)) = runs.last_mut() {
+                    part.end = from;
+                }
+                runs.push((Span::new(from, scope.end), value));
+            }
+        }
+    }
+    if let Some((first, _)) = runs.first_mut() {
+        first.start = scope.start;
+    }
+    runs
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rolling_max_in(
     ctx: &RuleContext<'_>,
     out: &mut Vec<Draft>,
     rule_id: &'static str,
@@ -79,15 +162,15 @@ pub fn rolling_max(
     (len_en, len_nb): (&str, &str),
     measure: Measure,
     warn: bool,
+    scope: Span,
+    value: crate::domain::engine::params::Value,
 ) {
-    let scope = ctx.scope_of(rule_id);
     let Some(first) = spans
         .iter()
         .find(|s| s.start >= scope.start && s.start < scope.end)
     else {
         return;
     };
-    let value = ctx.params.get(rule_id, "limit", ctx.date(first.start));
     let limit = value.minutes();
     let violations = max_episodes(spans, len, limit, true, scope);
     for v in &violations {
@@ -177,12 +260,35 @@ pub fn rolling_rest(
     (len_en, len_nb): (&str, &str),
     per_episode: bool,
 ) {
-    let Some(first) = ctx.work.iter().find(|s| ctx.in_scope(s.start)) else {
-        return;
-    };
-    let value = ctx.params.get(rule_id, "min_rest", ctx.date(first.start));
+    // Each window is judged against the minimum in force on the date it
+    // starts (agreements and dated overrides change it from a date).
+    for (scope, value) in value_runs(ctx, rule_id, "min_rest", &ctx.work, ctx.scope) {
+        rolling_rest_in(
+            ctx,
+            out,
+            rule_id,
+            len,
+            (len_en, len_nb),
+            per_episode,
+            scope,
+            value,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rolling_rest_in(
+    ctx: &RuleContext<'_>,
+    out: &mut Vec<Draft>,
+    rule_id: &'static str,
+    len: Duration,
+    (len_en, len_nb): (&str, &str),
+    per_episode: bool,
+    scope: Span,
+    value: crate::domain::engine::params::Value,
+) {
     let min = value.minutes();
-    for b in rest_breaches(&ctx.work, len, min, ctx.scope, per_episode) {
+    for b in rest_breaches(&ctx.work, len, min, scope, per_episode) {
         let words = pick(
             ctx.locale,
             format!(
@@ -348,7 +454,7 @@ pub fn missing_clock_out(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 end: None,
             }],
         );
-        d.citation = catalog::citation(ctx.params.pack, RULE);
+        d.citation = catalog::citation(ctx.params.pack.as_str(), RULE);
         out.push(d);
     }
     for a in ctx.anomalies {
@@ -524,11 +630,7 @@ pub fn night_average(
 /// the record the law requires is incomplete; completing it (a correction)
 /// resolves the finding and pays the hours as an adjustment.
 pub fn record_gaps_at_lock(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
-    let rule: &'static str = match ctx.params.pack {
-        "eu-wtd" => "eu.record",
-        "de-arbzg" => "de.record",
-        _ => "no.record",
-    };
+    let rule = ctx.params.pack.record_rule();
     for o in &ctx.record.open {
         let day = crate::domain::local_days::local_date(ctx.tz, o.start);
         let Some((first, last)) = ctx
@@ -568,7 +670,7 @@ pub fn record_gaps_at_lock(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 end: None,
             }],
         );
-        d.citation = catalog::citation(ctx.params.pack, rule);
+        d.citation = catalog::citation(ctx.params.pack.as_str(), rule);
         out.push(d);
     }
 }

@@ -38,6 +38,12 @@ pub struct RuleContext<'a> {
     pub overtime: Vec<Span>,
     /// Worked time per ISO week (key: Monday), for averages over many weeks.
     pub weekly_worked: BTreeMap<NaiveDate, Duration>,
+    /// The ledger's normal time per local date: the loaded ledger's, plus
+    /// stored day totals outside it (for averaging periods).
+    pub daily_normal: BTreeMap<NaiveDate, Duration>,
+    /// Worked time per local date: the loaded record's, plus stored day
+    /// totals outside it.
+    pub daily_worked: BTreeMap<NaiveDate, Duration>,
     /// Night time (the pack's night hours) over the loaded record.
     pub nights: Vec<Span>,
     /// The § 10-10 Sunday/holiday windows over the loaded record; empty

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
 
-use super::common::{draft, is_werktag};
+use super::common::{draft, is_werktag, reached_in, rolling_rest};
 use super::context::RuleContext;
 use crate::domain::employee::Locale::{En, Nb};
 use crate::domain::engine::finding::{Draft, Severity};
-use crate::domain::engine::record::Span;
+use crate::domain::engine::record::{Span, WorkSegment};
 use crate::domain::engine::text::{duration, instant, pick};
 use crate::domain::local_days::start_of_day;
 
@@ -22,15 +22,94 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     breaks(ctx, out);
     rest(ctx, out);
     sunday(ctx, out);
+    sundays_off(ctx, out);
 }
 
-/// Worked time per shift day.
-fn per_day(ctx: &RuleContext<'_>) -> BTreeMap<NaiveDate, (Duration, Span)> {
-    let mut m: BTreeMap<NaiveDate, (Duration, Span)> = BTreeMap::new();
+/// `de.sundays_off` (§ 11 (1)): at least 15 Sundays of each calendar year
+/// stay free of work. The breach is certain, and found, on the Sunday that
+/// leaves fewer than 15 free Sundays in the year; the window is the year.
+/// Sundays with work are read from the stored totals where the events
+/// were not loaded.
+fn sundays_off(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "de.sundays_off";
+    let scope = ctx.scope_of(RULE);
+    let last = ctx.date(scope.end.min(ctx.as_of));
+    for year in ctx.date(scope.start).year()..=last.year() {
+        let (Some(jan1), Some(next)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year + 1, 1, 1),
+        ) else {
+            continue;
+        };
+        let window = Span::new(start_of_day(ctx.tz, jan1), start_of_day(ctx.tz, next));
+        if window.start < scope.start || window.start >= scope.end {
+            continue;
+        }
+        let min_off = ctx.params.get("de.sunday_comp", "sundays_off", jan1).value;
+        let sundays: Vec<NaiveDate> = jan1
+            .iter_days()
+            .take_while(|d| *d < next)
+            .filter(|d| d.weekday() == chrono::Weekday::Sun)
+            .collect();
+        let total = i64::try_from(sundays.len()).unwrap_or(0);
+        let mut worked = 0i64;
+        let mut breach = None;
+        for d in &sundays {
+            if ctx
+                .daily_worked
+                .get(d)
+                .is_some_and(|w| *w > Duration::zero())
+            {
+                worked += 1;
+                if breach.is_none() && total - worked < min_off {
+                    breach = Some(*d);
+                }
+            }
+        }
+        let Some(day) = breach else { continue };
+        let words = pick(
+            ctx.locale,
+            format!(
+                "arbeid på {worked} av {total} søndager i {year}; minst {min_off} søndager skal være fri"
+            ),
+            format!(
+                "work on {worked} of the {total} Sundays of {year}; at least {min_off} Sundays must stay free"
+            ),
+        );
+        let mut d = draft(
+            ctx,
+            RULE,
+            Severity::Violation,
+            window,
+            start_of_day(ctx.tz, day),
+            Duration::zero(),
+            Duration::zero(),
+            true,
+            words,
+            None,
+            ctx.evidence(Span::new(
+                start_of_day(ctx.tz, day),
+                start_of_day(ctx.tz, day + Duration::days(1)),
+            )),
+        );
+        // Counted in Sundays: those left free in the year, against the minimum.
+        d.measured = total - worked;
+        d.limit = min_off;
+        d.unit = crate::domain::policy::ValueUnit::Count;
+        out.push(d);
+    }
+}
+
+/// Worked time per shift day, its span, and its work segments in order.
+fn per_day(ctx: &RuleContext<'_>) -> BTreeMap<NaiveDate, (Duration, Span, Vec<WorkSegment>)> {
+    let mut m: BTreeMap<NaiveDate, (Duration, Span, Vec<WorkSegment>)> = BTreeMap::new();
     for s in &ctx.record.shifts {
-        let e = m.entry(s.day).or_insert((Duration::zero(), s.span));
+        let e = m
+            .entry(s.day)
+            .or_insert((Duration::zero(), s.span, Vec::new()));
         e.0 += s.worked;
         e.1.end = s.span.end;
+        e.2.extend_from_slice(&ctx.record.segments[s.segments.clone()]);
     }
     m
 }
@@ -38,7 +117,7 @@ fn per_day(ctx: &RuleContext<'_>) -> BTreeMap<NaiveDate, (Duration, Span)> {
 /// `de.daily_max` (§ 3): more than 10 h on a Werktag is a VIOLATION.
 fn daily_max(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     const RULE: &str = "de.daily_max";
-    for (day, (worked, span)) in per_day(ctx) {
+    for (day, (worked, span, segments)) in per_day(ctx) {
         if !ctx.in_scope(span.start) {
             continue;
         }
@@ -62,7 +141,9 @@ fn daily_max(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 RULE,
                 Severity::Violation,
                 span,
-                span.start + limit,
+                // The instant the limit of working time was reached, not
+                // the clock time `limit` after the start (breaks excluded).
+                reached_in(&segments, limit).unwrap_or(span.end),
                 worked,
                 limit,
                 false,
@@ -112,10 +193,15 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
         // The longest stretch of work without a counting break.
         let mut stretch = Duration::zero();
         let mut longest = Duration::zero();
+        let mut stretch_passed = None;
         let mut cursor = shift.span.start;
-        for s in &ctx.record.segments[shift.segments.clone()] {
+        let segs = &ctx.record.segments[shift.segments.clone()];
+        for s in segs {
             if s.span.start - cursor >= block {
                 stretch = Duration::zero();
+            }
+            if stretch_passed.is_none() && stretch + s.span.len() > short_after {
+                stretch_passed = Some(s.span.start + (short_after - stretch));
             }
             stretch += s.span.len();
             longest = longest.max(stretch);
@@ -148,7 +234,13 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 RULE,
                 Severity::Violation,
                 shift.span,
-                shift.span.start + short_after,
+                // When the breach began in working time: the work passing
+                // 6 h (the first requirement), or the stretch passing 6 h.
+                reached_in(segs, short_after)
+                    .into_iter()
+                    .chain(stretch_passed)
+                    .min()
+                    .unwrap_or(shift.span.end),
                 counted,
                 required.max(Duration::minutes(1)),
                 true,
@@ -160,51 +252,23 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     }
 }
 
-/// `de.rest` (§ 5): at least 11 h between the end of one working day
-/// (shift) and the start of the next.
+/// `de.rest` (§ 5): at least 11 h of rest after the end of the daily work.
+///
+/// Choice, written down: the rest is judged in rolling 24 h windows from
+/// every start of work, as Art. 3 of the Directive that § 5 implements. A
+/// comparison of consecutive shifts cannot see a rest under 8 h, because
+/// such a gap is inside one shift (rules.md § 5.7; issue 13 item 3), and
+/// the working day of the Arbeitszeitgesetz is the 24 h from the start of
+/// work.
 fn rest(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
-    const RULE: &str = "de.rest";
-    for pair in ctx.record.shifts.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        if !ctx.in_scope(a.span.end) {
-            continue;
-        }
-        let min = ctx.params.minutes(RULE, "min_rest", b.day);
-        let gap = b.span.start - a.span.end;
-        if gap < min {
-            let window = Span::new(a.span.end, b.span.start);
-            let words = pick(
-                ctx.locale,
-                format!(
-                    "{} hvile fra {} til {}; minst {} kreves",
-                    duration(Nb, gap),
-                    instant(Nb, ctx.tz, a.span.end),
-                    instant(Nb, ctx.tz, b.span.start),
-                    duration(Nb, min)
-                ),
-                format!(
-                    "{} of rest from {} to {}; at least {} required",
-                    duration(En, gap),
-                    instant(En, ctx.tz, a.span.end),
-                    instant(En, ctx.tz, b.span.start),
-                    duration(En, min)
-                ),
-            );
-            out.push(draft(
-                ctx,
-                RULE,
-                Severity::Violation,
-                window,
-                b.span.start,
-                gap,
-                min,
-                true,
-                words,
-                None,
-                ctx.evidence(Span::new(a.span.start, b.span.end)),
-            ));
-        }
-    }
+    rolling_rest(
+        ctx,
+        out,
+        "de.rest",
+        Duration::hours(24),
+        ("24 hours", "24 timer"),
+        false,
+    );
 }
 
 /// `de.sunday_holiday` (§ 9) and `de.sunday_comp` (§ 11): any work on a
@@ -220,10 +284,8 @@ fn sunday(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             start_of_day(ctx.tz, d + Duration::days(1)),
         )
     };
-    let worked = |d: NaiveDate| -> Duration {
-        let s = day_span(d);
-        ctx.work.iter().map(|w| w.clipped(s.start, s.end)).sum()
-    };
+    let worked =
+        |d: NaiveDate| -> Duration { ctx.daily_worked.get(&d).copied().unwrap_or_default() };
     let mut d = from;
     while d <= to {
         if ctx.plan.is_sunday_or_holiday(d) {
@@ -253,17 +315,28 @@ fn sunday(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                     None,
                     ctx.evidence(span),
                 ));
-                let deadline = start_of_day(ctx.tz, d + Duration::days(15));
-                if d.weekday() == chrono::Weekday::Sun && deadline <= ctx.as_of {
-                    let substitute = (1..=14)
+                // § 11 (3): a substitute rest day (a Werktag without work)
+                // within 2 weeks after Sunday work, within 8 weeks after work
+                // on a holiday that falls on a Werktag. Days read from the
+                // stored totals where the events were not loaded.
+                let (days, en, nb) = if d.weekday() == chrono::Weekday::Sun {
+                    (14, "two weeks", "to uker")
+                } else {
+                    (56, "eight weeks", "åtte uker")
+                };
+                let deadline = start_of_day(ctx.tz, d + Duration::days(days + 1));
+                if deadline <= ctx.as_of {
+                    let substitute = (1..=days)
                         .map(|k| d + Duration::days(k))
                         .any(|x| is_werktag(x) && worked(x) == Duration::zero());
                     if !substitute {
                         let words = pick(
                             ctx.locale,
-                            format!("arbeid søndag {d} uten erstatningsfridag innen to uker"),
                             format!(
-                                "work on Sunday {d} with no substitute day off within two weeks"
+                                "arbeid på søn-/helligdag {d} uten erstatningsfridag innen {nb}"
+                            ),
+                            format!(
+                                "work on Sunday/holiday {d} with no substitute day off within {en}"
                             ),
                         );
                         let window = Span::new(span.start, deadline);

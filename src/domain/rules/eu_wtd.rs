@@ -79,7 +79,8 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 RULE,
                 Severity::Violation,
                 shift.span,
-                shift.span.start + after,
+                common::reached_in(&ctx.record.segments[shift.segments.clone()], after)
+                    .unwrap_or(shift.span.end),
                 longest,
                 min,
                 true,

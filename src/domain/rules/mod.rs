@@ -4,13 +4,18 @@
 pub mod catalog;
 pub mod common;
 pub mod context;
+#[cfg(test)]
+mod coverage;
 pub mod de_arbzg;
 pub mod eu_wtd;
 pub mod names;
 pub mod no_aml;
+pub mod pack;
 #[cfg(test)]
 mod pattern_thresholds;
 pub mod patterns;
+#[cfg(test)]
+mod regressions;
 #[cfg(test)]
 mod thresholds;
 #[cfg(test)]
@@ -26,7 +31,13 @@ use crate::domain::engine::finding::Draft;
 pub fn is_long_rule(rule: &str) -> bool {
     matches!(
         rule,
-        "no.overtime_52w" | "no.total_7d" | "no.averaging" | "eu.avg_48h" | "de.avg_8h"
+        "no.overtime_52w"
+            | "no.overtime_26w"
+            | "no.total_7d"
+            | "no.averaging"
+            | "eu.avg_48h"
+            | "de.avg_8h"
+            | "de.sundays_off"
     )
 }
 
@@ -36,9 +47,9 @@ pub fn is_long_rule(rule: &str) -> bool {
 pub fn evaluate(ctx: &RuleContext<'_>) -> Vec<Draft> {
     let mut out = Vec::new();
     match ctx.params.pack {
-        "eu-wtd" => eu_wtd::evaluate(ctx, &mut out),
-        "de-arbzg" => de_arbzg::evaluate(ctx, &mut out),
-        _ => no_aml::evaluate(ctx, &mut out),
+        pack::RulePack::EuWtd => eu_wtd::evaluate(ctx, &mut out),
+        pack::RulePack::DeArbzg => de_arbzg::evaluate(ctx, &mut out),
+        pack::RulePack::NoAml => no_aml::evaluate(ctx, &mut out),
     }
     // Patterns are policy, not law: they run in every pack and for exempt
     // employees too (rules.md example 12), whose pack checks return early.

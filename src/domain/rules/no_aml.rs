@@ -1,16 +1,19 @@
 //! Pack `no-aml`: arbeidsmiljøloven chapter 10 (rules.md § 1).
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use super::common::{self, Measure, draft, rolling_max, rolling_rest};
 use super::context::RuleContext;
 use crate::domain::employee::Locale::{En, Nb};
+use crate::domain::engine::days::{Plan, local_instant};
 use crate::domain::engine::finding::{Draft, Severity};
 use crate::domain::engine::ledger::monday_of;
-use crate::domain::engine::record::Span;
+use crate::domain::engine::params::Params;
+use crate::domain::engine::record::{Record, Shift, Span};
 use crate::domain::engine::text::{duration, instant, pick};
 use crate::domain::local_days::{local_date, start_of_day};
-use crate::domain::policy::{AbsenceKind, AgreementTerms};
+use crate::domain::policy::{AbsenceKind, AgreementBasis, AgreementTerms};
 
 /// Every `no.*` check. An exempt employee (§ 10-12) gets none of them.
 pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
@@ -48,6 +51,22 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
         Measure::Overtime,
         true,
     );
+    // § 10-6 (6): Arbeidstilsynet may permit up to 200 h of overtime per
+    // 26 weeks. Only such a permission (an `ExtendedOvertime` agreement
+    // with a 26-week limit) sets it, so without one the rule does not run
+    // (`rolling_max` skips a 0 limit of a rule whose default is 0).
+    // Choice: the 52-week limit still holds beside it; a permission raises
+    // what it names and nothing else.
+    rolling_max(
+        ctx,
+        out,
+        "no.overtime_26w",
+        &ot,
+        Duration::weeks(26),
+        ("26 weeks", "26 uker"),
+        Measure::Overtime,
+        true,
+    );
     rolling_max(
         ctx,
         out,
@@ -82,6 +101,7 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     sunday_holiday(ctx, out);
     sunday_off_next(ctx, out);
     averaging(ctx, out);
+    averaging_week(ctx, out);
     common::night_average(ctx, out, "no.night_avg", true);
 }
 
@@ -97,11 +117,10 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             continue;
         }
         let p = |name| ctx.params.minutes(RULE, name, shift.day);
-        let (after, long, min_total, extra_after, extra) = (
+        let (after, long, min_total, extra) = (
             p("break_after"),
             p("long_shift"),
             p("min_total_break"),
-            p("extra_after"),
             p("extra_break"),
         );
         let total_break: Duration = shift.breaks.iter().map(Span::len).sum();
@@ -178,24 +197,12 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 evidence.clone(),
             ));
         }
-        // § 10-9 (2): "normal working hours" is the scheduled end (rules.md § 5.6).
-        let Some(end_local) = ctx.plan.day(shift.day).scheduled_end else {
+        let extra_after = p("extra_after");
+        let Some(scheduled_end) = extra_break_due(ctx.tz, ctx.plan, &ctx.params, shift) else {
             continue;
         };
-        let scheduled_end = crate::domain::engine::days::local_instant(ctx.tz, end_local);
-        // Only a working day that runs on past its scheduled end: a shift
-        // that starts after it (an evening or night shift) is not extended
-        // working hours (rules.md examples 1 and 10 need no extra break).
-        if shift.span.start >= scheduled_end || shift.span.end - scheduled_end <= extra_after {
-            continue;
-        }
-        let extra_taken = shift
-            .breaks
-            .iter()
-            .filter(|b| b.start >= scheduled_end)
-            .map(Span::len)
-            .max()
-            .unwrap_or_else(Duration::zero);
+        let extra_taken =
+            extra_break_taken(shift, scheduled_end).map_or_else(Duration::zero, |b| b.len());
         if extra_taken < extra {
             let words = pick(
                 ctx.locale,
@@ -229,6 +236,75 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             ));
         }
     }
+}
+
+/// § 10-9 (2) for one shift: the scheduled end of its shift day when the
+/// shift is a working day that goes on more than `extra_after` past it.
+/// "Normal working hours" end at the scheduled end (rules.md § 5.6). Only a
+/// working day that runs on past its scheduled end counts: a shift that
+/// starts after it (an evening or night shift) is not extended working
+/// hours (rules.md examples 1 and 10 need no extra break).
+#[must_use]
+pub fn extra_break_due(
+    tz: Tz,
+    plan: &Plan<'_>,
+    params: &Params<'_>,
+    shift: &Shift,
+) -> Option<DateTime<Utc>> {
+    let end_local = plan.day(shift.day).scheduled_end?;
+    let scheduled_end = local_instant(tz, end_local);
+    let extra_after = params.minutes("no.breaks", "extra_after", shift.day);
+    (shift.span.start < scheduled_end && shift.span.end - scheduled_end > extra_after)
+        .then_some(scheduled_end)
+}
+
+/// The break that serves as the § 10-9 (2) extra break: the longest
+/// work-free stretch of the shift starting at or after the scheduled end.
+#[must_use]
+pub fn extra_break_taken(shift: &Shift, scheduled_end: DateTime<Utc>) -> Option<Span> {
+    shift
+        .breaks
+        .iter()
+        .filter(|b| b.start >= scheduled_end)
+        .max_by_key(|b| b.len())
+        .copied()
+}
+
+/// The parts of clocked breaks that count as working time under § 10-9 (2)
+/// ("counted as working time but not toward the overtime limits"), for
+/// every shift of `record` that is owed an extra break.
+///
+/// Choices, written down: only the first `extra_break` minutes (30) of the
+/// break count, since that is what the law grants; a longer break is
+/// otherwise an ordinary unpaid break. A short extra break (still a
+/// `no.breaks` finding) counts in full. A shift's only break is its
+/// ordinary § 10-9 (1) break and stays unpaid, although `no.breaks`
+/// accepts it as the extra break too (rules.md example 6 has no finding). A stretch where the employee
+/// clocked out is not paid: [`Record::build_with_extra`] only pays time
+/// inside an interval, so only a clocked break becomes working time.
+#[must_use]
+pub fn extra_break_spans(
+    tz: Tz,
+    record: &Record,
+    plan: &Plan<'_>,
+    params: &Params<'_>,
+) -> Vec<Span> {
+    record
+        .shifts
+        .iter()
+        .filter_map(|shift| {
+            let scheduled_end = extra_break_due(tz, plan, params, shift)?;
+            let b = extra_break_taken(shift, scheduled_end)?;
+            // The extra break comes on top of the ordinary one (§ 10-9 (1)):
+            // a shift's only break is its ordinary break, unpaid. rules.md
+            // example 6 (13:00–22:30 with one break at 17:00) is worked 9 h.
+            if shift.breaks.len() < 2 {
+                return None;
+            }
+            let owed = params.minutes("no.breaks", "extra_break", shift.day);
+            Some(Span::new(b.start, b.start + b.len().min(owed)))
+        })
+        .collect()
 }
 
 /// `no.sunday_holiday` (§ 10-10): work inside a Sunday/holiday window is a
@@ -354,12 +430,9 @@ fn averaging(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             let window = Span::new(start_of_day(ctx.tz, start), start_of_day(ctx.tz, end));
             let scope = ctx.scope_of(RULE);
             if window.start >= scope.start && window.start < scope.end {
-                let normal: Duration = ctx
-                    .ledger
-                    .iter()
-                    .filter(|s| !s.overtime)
-                    .map(|s| s.span.clipped(window.start, window.end))
-                    .sum();
+                // Stored day totals stand in for the part of the period the
+                // recompute did not load (issue 13 item 2).
+                let normal: Duration = ctx.daily_normal.range(start..end).map(|(_, d)| *d).sum();
                 let statutory = ctx.plan.schedule(start).shift_work.weekly_normal_minutes();
                 let limit = Duration::minutes(statutory * weeks);
                 if normal > limit {
@@ -393,6 +466,70 @@ fn averaging(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 }
             }
             start = end;
+        }
+    }
+}
+
+/// `no.averaging_week` (§ 10-5 (1),(2)): while an averaging agreement is
+/// in force, working time in any single ISO week may not pass 50 h (an
+/// individual agreement) or 54 h (tariff representatives). Arbeidstilsynet
+/// sets its own terms, which the agreement's caps carry; no cap is added.
+/// Choice: the cap is on total working time, overtime included, as the 48 h
+/// average beside it in § 10-5 (1) is; the week is the local ISO week.
+fn averaging_week(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
+    const RULE: &str = "no.averaging_week";
+    let scope = ctx.scope_of(RULE);
+    for a in &ctx.plan.policy.agreements {
+        let AgreementTerms::Averaging { .. } = a.terms else {
+            continue;
+        };
+        let param = match a.basis {
+            AgreementBasis::Individual => "individual",
+            AgreementBasis::TariffRepresentatives => "tariff",
+            AgreementBasis::LabourInspectorate => continue,
+        };
+        for (monday, worked) in &ctx.weekly_worked {
+            // Weeks the agreement covers at least in part.
+            let sunday = *monday + Duration::days(6);
+            if sunday < a.valid_from || a.valid_to.is_some_and(|to| *monday > to) {
+                continue;
+            }
+            let cap = ctx.params.minutes(RULE, param, *monday);
+            let window = Span::new(
+                start_of_day(ctx.tz, *monday),
+                start_of_day(ctx.tz, *monday + Duration::weeks(1)),
+            );
+            if *worked <= cap || window.start < scope.start || window.start >= scope.end {
+                continue;
+            }
+            let (_, reached) =
+                crate::domain::engine::windows::sum_and_crossing(&ctx.work, window, cap);
+            let words = pick(
+                ctx.locale,
+                format!(
+                    "{} arbeidstid i uken fra {monday} under gjennomsnittsberegning; grense {} i en enkelt uke",
+                    duration(Nb, *worked),
+                    duration(Nb, cap)
+                ),
+                format!(
+                    "{} working time in the week from {monday} under an averaging agreement; limit {} in any single week",
+                    duration(En, *worked),
+                    duration(En, cap)
+                ),
+            );
+            out.push(draft(
+                ctx,
+                RULE,
+                Severity::Violation,
+                window,
+                reached.unwrap_or(window.end),
+                *worked,
+                cap,
+                false,
+                words,
+                Some(a.id),
+                ctx.evidence(window),
+            ));
         }
     }
 }

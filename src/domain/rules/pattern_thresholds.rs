@@ -49,7 +49,7 @@ fn run_at(events: &[EffectiveEvent], policy: &EmployeePolicy, as_of: DateTime<Ut
     let subject = Subject {
         employee: EMPLOYEE,
         tz: chrono_tz::Europe::Oslo,
-        pack: "no-aml",
+        pack: crate::domain::rules::pack::RulePack::NoAml,
         exempt: false,
         locale: crate::domain::employee::Locale::En,
     };
@@ -931,7 +931,7 @@ fn every_pattern_finding_is_explained_in_both_languages_and_cited() {
         let subject = Subject {
             employee: EMPLOYEE,
             tz: chrono_tz::Europe::Oslo,
-            pack: "no-aml",
+            pack: crate::domain::rules::pack::RulePack::NoAml,
             exempt: false,
             locale,
         };

@@ -395,7 +395,7 @@ fn missing_clock_out_after_fourteen_hours_open() {
         let subject = Subject {
             employee: crate::domain::engine::testing::EMPLOYEE,
             tz: chrono_tz::Europe::Oslo,
-            pack: "no-aml",
+            pack: crate::domain::rules::pack::RulePack::NoAml,
             exempt: false,
             locale: crate::domain::employee::Locale::En,
         };

@@ -204,13 +204,14 @@ fn weekend_periods(ctx: &RuleContext<'_>) -> Vec<Span> {
     let mut d = from;
     while d <= to {
         let calendar = d.weekday() == Weekday::Sat
-            || (ctx.params.pack != "no-aml" && ctx.plan.is_sunday_or_holiday(d));
+            || (ctx.params.pack != crate::domain::rules::pack::RulePack::NoAml
+                && ctx.plan.is_sunday_or_holiday(d));
         if calendar {
             spans.push(day_span(ctx.tz, d));
         }
         d += Duration::days(1);
     }
-    if ctx.params.pack == "no-aml" {
+    if ctx.params.pack == crate::domain::rules::pack::RulePack::NoAml {
         spans.extend(ctx.sundays.iter().copied());
     }
     merged(spans)

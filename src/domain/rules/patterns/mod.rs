@@ -54,10 +54,11 @@ pub fn evaluate(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
 /// The rule whose `night_start`/`night_end` define night in `pack`: the
 /// law's (§ 10-11) in `no-aml`, the policy's (21:00–06:00) elsewhere.
 #[must_use]
-pub fn night_rule(pack: &str) -> &'static str {
+pub fn night_rule(pack: crate::domain::rules::pack::RulePack) -> &'static str {
+    use crate::domain::rules::pack::RulePack;
     match pack {
-        "no-aml" => "no.night",
-        _ => "pol.night",
+        RulePack::NoAml => "no.night",
+        RulePack::EuWtd | RulePack::DeArbzg => "pol.night",
     }
 }
 
