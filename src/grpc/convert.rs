@@ -122,6 +122,7 @@ pub fn location_for(field: &str, kind: EventKind, v: i32) -> ApiResult<Option<Lo
     }
 }
 
+#[must_use]
 pub fn location_pb(l: Option<Location>) -> i32 {
     (match l {
         None => pb::Location::Unspecified,
@@ -132,6 +133,7 @@ pub fn location_pb(l: Option<Location>) -> i32 {
     }) as i32
 }
 
+#[must_use]
 pub fn event_kind_pb(k: EventKind) -> i32 {
     (match k {
         EventKind::ClockIn => pb::EventKind::ClockIn,

@@ -121,6 +121,7 @@ pub async fn schedule_due(
 
 /// What one report's week looked like, read from stored day totals (kept
 /// current by the recompute worker) and the plans.
+#[allow(clippy::too_many_lines)] // one report's inputs, read in the order the digest uses them
 async fn report_input(
     store: &dyn Store,
     org: OrgId,

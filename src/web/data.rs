@@ -80,7 +80,7 @@ fn to_json(r: &FullRecord) -> serde_json::Value {
             "manager_id": e.fields.manager_id.map(|m| m.to_string()),
             "time_zone": e.fields.time_zone.name(),
             "locale": e.fields.locale.as_str(),
-            "rule_pack": e.fields.rule_pack,
+            "rule_pack": e.fields.rule_pack.to_string(),
         },
         "events": r.events.iter().map(|ev| {
             let (fate, moved_to) = fate(&ev.fate);

@@ -56,6 +56,7 @@ fn category_name(l: Locale, c: &str) -> String {
 }
 
 /// `GET /messages`.
+#[allow(clippy::too_many_lines)] // one view model, laid out field by field
 pub async fn page(State(state): State<WebState>, person: Person) -> Result<Response, WebError> {
     let e = person.own()?.clone();
     let l = person.locale;

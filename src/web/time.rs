@@ -316,10 +316,15 @@ async fn render_time(
     .await
     .map_err(|e| person.fail(e))?;
     let tz: Tz = sheet.time_zone.parse().unwrap_or(viewer_tz);
-    let target = ctx
-        .employee(&person.caller, employee, "employee")
-        .await
-        .map_err(|e| person.fail(e))?;
+    // The reader's own record is at hand; another's is read once access
+    // was granted above.
+    let target = match person.employee.as_ref().filter(|e| e.id == employee) {
+        Some(me) => me.clone(),
+        None => ctx
+            .employee(&person.caller, employee, "employee")
+            .await
+            .map_err(|e| person.fail(e))?,
+    };
     let base = if own {
         "/time".to_owned()
     } else {

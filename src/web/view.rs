@@ -45,6 +45,14 @@ const SOURCES: &[(&str, &str)] = &[
     ("digests.html.j2", include_str!("templates/digests.html.j2")),
 ];
 
+/// Each language's words as a template value, built once.
+static WORDS: LazyLock<[Value; 2]> = LazyLock::new(|| {
+    [
+        Value::from_serialize(i18n::words(Locale::Nb)),
+        Value::from_serialize(i18n::words(Locale::En)),
+    ]
+});
+
 static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
@@ -85,7 +93,7 @@ pub fn render<V: Serialize>(
     view: &V,
 ) -> Response {
     let ctx = context! {
-        t => Value::from_serialize(i18n::words(locale)),
+        t => WORDS[usize::from(locale == Locale::En)].clone(),
         lang => locale.as_str(),
         other_lang => match locale { Locale::Nb => "en", Locale::En => "nb" },
         chrome => Value::from_serialize(chrome),
