@@ -19,6 +19,16 @@ const NAMES: &[(&str, &str, &str)] = &[
     ("no.overtime_7d", "Overtid på 7 dager", "Overtime in 7 days"),
     ("no.overtime_4w", "Overtid på 4 uker", "Overtime in 4 weeks"),
     (
+        "no.overtime_26w",
+        "Overtid på 26 uker",
+        "Overtime in 26 weeks",
+    ),
+    (
+        "no.averaging_week",
+        "Høyeste uke ved gjennomsnitt",
+        "Longest week when averaging",
+    ),
+    (
         "no.overtime_52w",
         "Overtid på 52 uker",
         "Overtime in 52 weeks",
@@ -99,6 +109,11 @@ const NAMES: &[(&str, &str, &str)] = &[
         "de.sunday_comp",
         "Erstatningsfridag",
         "A substitute day off",
+    ),
+    (
+        "de.sundays_off",
+        "Frie søndager i året",
+        "Free Sundays in the year",
     ),
     (
         "de.record",
