@@ -158,7 +158,11 @@ pub async fn get_timesheet(
         let absence = planned.absence_total();
         let ended = day.end <= now;
         let flex_minutes = if ended {
-            t.worked + minutes(absence) - minutes(planned.scheduled)
+            crate::domain::engine::minutes::flex(
+                t.worked,
+                minutes(absence),
+                minutes(planned.scheduled),
+            )
         } else {
             0
         };

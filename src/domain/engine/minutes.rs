@@ -35,6 +35,14 @@ pub fn round_minutes(d: Duration) -> i64 {
     }
 }
 
+/// Flex: worked and absent minutes against the scheduled ones. The
+/// timesheet adds it up day by day for days that have ended (the balance);
+/// payroll takes it over a period (the movement). One formula for both.
+#[must_use]
+pub fn flex(worked: i64, absent: i64, scheduled: i64) -> i64 {
+    worked + absent - scheduled
+}
+
 /// Splits `total` whole minutes over exact non-negative `parts` (in
 /// microseconds, summing to about `total`) by largest remainder: each part
 /// gets its floor, the minutes left go to the largest remainders (ties to

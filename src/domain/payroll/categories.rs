@@ -29,7 +29,7 @@ use super::lines::{Category, Line, LineKey, Totals};
 use super::settings::PayrollSettings;
 use crate::domain::engine::days::{DayTotals, Plan};
 use crate::domain::engine::ledger::{LedgerSegment, monday_of};
-use crate::domain::engine::minutes::{apportion, micros, period_minutes, round_minutes};
+use crate::domain::engine::minutes::{apportion, flex, micros, period_minutes, round_minutes};
 use crate::domain::engine::record::Span;
 use crate::domain::local_days::{local_date, split_at_midnight};
 use crate::domain::policy::AbsenceKind;
@@ -182,7 +182,7 @@ pub fn figures(input: &PeriodInput<'_>, s: &PayrollSettings) -> Totals {
     }
     out.insert(
         LineKey::of(Category::FlexMovement),
-        (worked_min + absent_min - round_minutes(scheduled), 0),
+        (flex(worked_min, absent_min, round_minutes(scheduled)), 0),
     );
     out.insert(
         LineKey::of(Category::OpenFindings),
