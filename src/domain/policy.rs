@@ -274,7 +274,7 @@ pub enum ValueUnit {
 pub struct RuleOverride {
     pub id: Uuid,
     pub scope: OverrideScope,
-    pub rule_pack: String,
+    pub rule_pack: crate::domain::rules::pack::RulePack,
     pub rule_id: String,
     pub parameter: String,
     pub value: i64,

@@ -644,7 +644,7 @@ pub fn override_in(o: Option<&pb::RuleOverride>) -> ApiResult<RuleOverride> {
             ));
         }
     };
-    if catalog::pack_version(&o.rule_pack).is_none() {
+    let Some(rule_pack) = crate::domain::rules::pack::RulePack::parse(o.rule_pack.trim()) else {
         let packs: Vec<&str> = catalog::PACKS.iter().map(|p| p.0).collect();
         return Err(bad(
             "rule_override.rule_pack",
@@ -654,7 +654,7 @@ pub fn override_in(o: Option<&pb::RuleOverride>) -> ApiResult<RuleOverride> {
                 packs.join(", ")
             ),
         ));
-    }
+    };
     if !catalog::rule_exists(&o.rule_pack, &o.rule_id) {
         return Err(bad(
             "rule_override.rule_id",
@@ -710,7 +710,7 @@ pub fn override_in(o: Option<&pb::RuleOverride>) -> ApiResult<RuleOverride> {
         id: Uuid::new_v4(),
         effective_from,
         scope,
-        rule_pack: o.rule_pack.clone(),
+        rule_pack,
         rule_id: o.rule_id.clone(),
         parameter: o.parameter.clone(),
         value: o.value,
@@ -730,7 +730,7 @@ pub fn override_pb(o: &RuleOverride) -> pb::RuleOverride {
             OverrideScope::Organisation => Scope::Organisation(true),
             OverrideScope::Employee(e) => Scope::EmployeeId(e.to_string()),
         }),
-        rule_pack: o.rule_pack.clone(),
+        rule_pack: o.rule_pack.to_string(),
         rule_id: o.rule_id.clone(),
         parameter: o.parameter.clone(),
         value: o.value,

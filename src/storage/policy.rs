@@ -412,7 +412,11 @@ fn override_row(row: &AnyRow) -> StoreResult<RuleOverride> {
                 Uuid::parse_str(&scope).map_err(|_| corrupt("scope", &scope))?,
             ))
         },
-        rule_pack: col(row, "rule_pack")?,
+        rule_pack: {
+            let p: String = col(row, "rule_pack")?;
+            crate::domain::rules::pack::RulePack::parse(&p)
+                .ok_or_else(|| corrupt("rule_pack", &p))?
+        },
         rule_id: col(row, "rule_id")?,
         parameter: col(row, "parameter")?,
         effective_from: {
@@ -1146,7 +1150,7 @@ impl PolicyStore for SqlStore {
                 )
                 .bind(org.to_string())
                 .bind(scope.clone())
-                .bind(o.rule_pack.clone())
+                .bind(o.rule_pack.as_str())
                 .bind(o.rule_id.clone())
                 .bind(o.parameter.clone())
                 .bind(o.effective_from.to_string())
@@ -1175,7 +1179,7 @@ impl PolicyStore for SqlStore {
                 .bind(org.to_string())
                 .bind(o.id.to_string())
                 .bind(scope)
-                .bind(o.rule_pack.clone())
+                .bind(o.rule_pack.as_str())
                 .bind(o.rule_id.clone())
                 .bind(o.parameter.clone())
                 .bind(o.value)

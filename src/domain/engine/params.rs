@@ -48,7 +48,7 @@ impl<'a> Params<'a> {
                 .overrides
                 .iter()
                 .filter(|o| {
-                    o.rule_pack == self.pack.as_str()
+                    o.rule_pack == self.pack
                         && o.rule_id == rule
                         && o.parameter == name
                         && o.effective_from <= date

@@ -482,7 +482,7 @@ fn an_override_applies_from_its_effective_date() {
     let o = |from: NaiveDate| RuleOverride {
         id: Uuid::nil(),
         scope: OverrideScope::Organisation,
-        rule_pack: "no-aml".into(),
+        rule_pack: crate::domain::rules::pack::RulePack::NoAml,
         rule_id: "no.daily_rest".into(),
         parameter: "min_rest".into(),
         value: 600,
