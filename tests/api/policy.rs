@@ -571,6 +571,21 @@ async fn overrides_change_limits_within_the_law(app: TestApp) {
         Code::InvalidArgument,
         "rule_override.reason",
     );
+    // A pack this build does not know is refused at the edge, never taken
+    // for Norway.
+    let mut unknown_pack = override_of(
+        Scope::Organisation(true),
+        "no.daily_rest",
+        "min_rest",
+        600,
+        pb::ValueUnit::Minutes,
+    );
+    unknown_pack.rule_override.as_mut().unwrap().rule_pack = "fr-code".into();
+    assert_error(
+        admin.set_rule_override(unknown_pack).await,
+        Code::InvalidArgument,
+        "rule_override.rule_pack",
+    );
     assert_eq!(
         admin
             .list_rule_overrides(pb::ListRuleOverridesRequest::default())
