@@ -44,13 +44,13 @@ pub(super) fn opt_instant(row: &AnyRow, name: &str) -> StoreResult<Option<DateTi
     .transpose()
 }
 
-fn parsed<T: FromStr>(row: &AnyRow, name: &str) -> StoreResult<T> {
+pub(super) fn parsed<T: FromStr>(row: &AnyRow, name: &str) -> StoreResult<T> {
     let v: String = col(row, name)?;
     v.parse()
         .map_err(|_| StoreError::Corrupt(format!("{name}: '{v}'")))
 }
 
-fn opt_parsed<T: FromStr>(row: &AnyRow, name: &str) -> StoreResult<Option<T>> {
+pub(super) fn opt_parsed<T: FromStr>(row: &AnyRow, name: &str) -> StoreResult<Option<T>> {
     let v: Option<String> = col(row, name)?;
     v.map(|v| {
         v.parse()

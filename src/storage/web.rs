@@ -4,13 +4,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row as _;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use super::rows::{self, micros};
 use super::writer::classify;
-use super::{SqlStore, StoreError, StoreResult};
+use super::{SqlStore, StoreResult};
 use crate::domain::employee::Employee;
 use crate::domain::ids::{EmployeeId, OrgId, TokenId};
 use crate::domain::token::ApiToken;
@@ -116,20 +115,11 @@ const SESSION_COLUMNS: &str = "organisation_id, session_id, employee_id, token_i
      created_at, last_seen_at, expires_at, ended_at";
 
 fn session_row(row: &AnyRow) -> StoreResult<WebSession> {
-    let uuid = |name: &str| -> StoreResult<Uuid> {
-        let v: String = rows::col(row, name)?;
-        Uuid::parse_str(&v).map_err(|_| StoreError::Corrupt(format!("{name}: {v}")))
-    };
-    let opt_uuid = |name: &str| -> StoreResult<Option<Uuid>> {
-        let v: Option<String> = rows::col(row, name)?;
-        v.map(|s| Uuid::parse_str(&s).map_err(|_| StoreError::Corrupt(format!("{name}: {s}"))))
-            .transpose()
-    };
     Ok(WebSession {
-        org: OrgId(uuid("organisation_id")?),
-        id: uuid("session_id")?,
-        employee_id: opt_uuid("employee_id")?.map(EmployeeId),
-        token_id: opt_uuid("token_id")?.map(TokenId),
+        org: OrgId(rows::parsed(row, "organisation_id")?),
+        id: rows::parsed(row, "session_id")?,
+        employee_id: rows::opt_parsed::<Uuid>(row, "employee_id")?.map(EmployeeId),
+        token_id: rows::opt_parsed::<Uuid>(row, "token_id")?.map(TokenId),
         user_agent: rows::col(row, "user_agent")?,
         created_at: rows::instant(row, "created_at")?,
         last_seen_at: rows::instant(row, "last_seen_at")?,
@@ -292,16 +282,9 @@ impl WebStore for SqlStore {
                 if used != 1 {
                     return Ok(Err(LinkRefusal::Used));
                 }
-                let org: String = row.try_get("organisation_id").map_err(classify)?;
-                let employee: String = row.try_get("employee_id").map_err(classify)?;
                 let session = WebSession {
-                    org: OrgId(
-                        Uuid::parse_str(&org)
-                            .map_err(|_| StoreError::Corrupt(format!("organisation_id: {org}")))?,
-                    ),
-                    employee_id: Some(EmployeeId(Uuid::parse_str(&employee).map_err(|_| {
-                        StoreError::Corrupt(format!("employee_id: {employee}"))
-                    })?)),
+                    org: OrgId(rows::parsed(&row, "organisation_id")?),
+                    employee_id: Some(EmployeeId(rows::parsed(&row, "employee_id")?)),
                     token_id: None,
                     ..session
                 };

@@ -10,6 +10,7 @@ use crate::domain::employee::Employee;
 use crate::domain::engine::reconcile::Finding;
 use crate::domain::event::{Amendment, Change, EventKind, Location, effective_events};
 use crate::domain::ids::EmployeeId;
+use crate::domain::local_days::start_of_day;
 use crate::grpc::Ctx;
 use crate::grpc::auth::{Access, Caller};
 use crate::grpc::error::ApiResult;
@@ -66,8 +67,17 @@ pub async fn day_record(
     caller.may(Access::Read, &employee)?;
     let org = caller.org();
     let tz = employee.fields.time_zone;
-    let stored = ctx.store.events_of(org, employee.id).await?;
-    let amendments = ctx.store.amendments_of(org, employee.id).await?;
+    // The day's stored events and every event a correction targets (so
+    // one moved onto the day from elsewhere too): not the whole history.
+    let (stored, amendments) = ctx
+        .store
+        .record_between(
+            org,
+            employee.id,
+            start_of_day(tz, date),
+            start_of_day(tz, date + chrono::Duration::days(1)),
+        )
+        .await?;
     let effective: HashMap<Uuid, DateTime<Utc>> = effective_events(&stored, &amendments)
         .into_iter()
         .map(|e| (e.id, e.occurred_at))

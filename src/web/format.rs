@@ -167,6 +167,26 @@ pub fn source(locale: Locale, device: &str) -> String {
     }
 }
 
+/// How a limit's bar is coloured: reached, past its warning, or fine.
+pub fn limit_tone(h: &pb::LimitHeadroom) -> &'static str {
+    if h.remaining_minutes <= 0 {
+        "violation"
+    } else if h.warning_minutes > 0 && h.used_minutes >= h.warning_minutes {
+        "warning"
+    } else {
+        "ok"
+    }
+}
+
+/// "2 t 10 min igjen" / "2 h 10 min left".
+pub fn left(locale: Locale, remaining_minutes: i64) -> String {
+    let m = minutes(locale, remaining_minutes.max(0));
+    match locale {
+        Locale::Nb => format!("{m} igjen"),
+        Locale::En => format!("{m} left"),
+    }
+}
+
 /// The percentage a bar is filled, 0..=100.
 pub fn percent(used: i64, limit: i64) -> i64 {
     if limit <= 0 {

@@ -47,6 +47,19 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Kom det ingen e-post? Se i søppelposten, eller be om en ny lenke.",
         "No email? Look in your spam folder, or ask for a new link.",
     ),
+    ("mail_subject", "Logg inn i Tidsvakt", "Sign in to Tidsvakt"),
+    ("mail_hello", "Hei", "Hi"),
+    (
+        "mail_lead",
+        "Her er lenken du ba om. Den virker én gang, i 15 minutter.",
+        "Here is the link you asked for. It works once, for 15 minutes.",
+    ),
+    ("mail_button", "Logg inn i Tidsvakt", "Sign in to Tidsvakt"),
+    (
+        "mail_not_you",
+        "Ba du ikke om denne? Da kan du se bort fra e-posten; ingen kommer inn uten lenken.",
+        "Did not ask for it? Then ignore this email; nobody gets in without the link.",
+    ),
     ("new_link", "Be om en ny lenke", "Ask for a new link"),
     ("link_title", "Logg inn i Tidsvakt", "Sign in to Tidsvakt"),
     (

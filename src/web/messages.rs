@@ -55,6 +55,26 @@ fn category_name(l: Locale, c: &str) -> String {
     }
 }
 
+/// Where a message is: sent when, waiting until when, or not sent.
+fn status_text(
+    l: Locale,
+    tz: chrono_tz::Tz,
+    status: pb::MessageStatus,
+    sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    send_after: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let at = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| format::instant(l, tz, t)).unwrap_or_default()
+    };
+    match status {
+        pb::MessageStatus::Sent => format!("{} {}", word(l, "sent"), at(sent_at)),
+        pb::MessageStatus::Pending => format!("{} ({})", word(l, "pending"), at(send_after)),
+        pb::MessageStatus::Cancelled => word(l, "cancelled").to_owned(),
+        pb::MessageStatus::Dead => word(l, "dead").to_owned(),
+        pb::MessageStatus::Unspecified => String::new(),
+    }
+}
+
 /// `GET /messages`.
 #[allow(clippy::too_many_lines)] // one view model, laid out field by field
 pub async fn page(State(state): State<WebState>, person: Person) -> Result<Response, WebError> {
@@ -88,27 +108,14 @@ pub async fn page(State(state): State<WebState>, person: Person) -> Result<Respo
         .iter()
         .map(|n| {
             let (severity, tone) = format::severity(l, n.severity);
-            let status = match pb::MessageStatus::try_from(n.message_status)
-                .unwrap_or(pb::MessageStatus::Unspecified)
-            {
-                pb::MessageStatus::Sent => format!(
-                    "{} {}",
-                    word(l, "sent"),
-                    format::ts(n.sent_at.as_ref())
-                        .map(|t| format::instant(l, tz, t))
-                        .unwrap_or_default()
-                ),
-                pb::MessageStatus::Pending => format!(
-                    "{} ({})",
-                    word(l, "pending"),
-                    format::ts(n.send_after.as_ref())
-                        .map(|t| format::instant(l, tz, t))
-                        .unwrap_or_default()
-                ),
-                pb::MessageStatus::Cancelled => word(l, "cancelled").to_owned(),
-                pb::MessageStatus::Dead => word(l, "dead").to_owned(),
-                pb::MessageStatus::Unspecified => String::new(),
-            };
+            let status = status_text(
+                l,
+                tz,
+                pb::MessageStatus::try_from(n.message_status)
+                    .unwrap_or(pb::MessageStatus::Unspecified),
+                format::ts(n.sent_at.as_ref()),
+                format::ts(n.send_after.as_ref()),
+            );
             NudgeView {
                 when: format::ts(n.decided_at.as_ref())
                     .map(|t| format::instant(l, tz, t))
@@ -149,22 +156,14 @@ pub async fn page(State(state): State<WebState>, person: Person) -> Result<Respo
             what: word(l, "reminder").to_owned(),
             tone: "pattern",
             severity: word(l, "reminder_badge").to_owned(),
-            status: match m.status.as_str() {
-                "SENT" => format!(
-                    "{} {}",
-                    word(l, "sent"),
-                    m.sent_at
-                        .map(|t| format::instant(l, tz, t))
-                        .unwrap_or_default()
-                ),
-                "PENDING" => format!(
-                    "{} ({})",
-                    word(l, "pending"),
-                    format::instant(l, tz, m.send_after)
-                ),
-                "CANCELLED" => word(l, "cancelled").to_owned(),
-                _ => word(l, "dead").to_owned(),
-            },
+            status: status_text(
+                l,
+                tz,
+                pb::MessageStatus::from_str_name(&format!("MESSAGE_STATUS_{}", m.status))
+                    .unwrap_or(pb::MessageStatus::Unspecified),
+                m.sent_at,
+                Some(m.send_after),
+            ),
             subject: m.subject.clone(),
         })
         .collect();

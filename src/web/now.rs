@@ -158,34 +158,25 @@ pub async fn page(
         week_scheduled: format::minutes(l, totals.scheduled_minutes),
         exempt: headroom.exempt,
         limits: headroom.limits.iter().map(|h| limit_view(l, h)).collect(),
-        earliest: format::ts(headroom.earliest_next_start.as_ref())
-            .filter(|t| *t > now)
-            .map(|t| {
-                format!(
-                    "{} {} ({})",
-                    match l {
-                        Locale::Nb => "Tidligste start:",
-                        Locale::En => "Earliest start:",
-                    },
-                    format_since(l, &e, t, today),
-                    names::name(&headroom.earliest_next_start_rule_id, l).to_lowercase()
-                )
-            })
-            .unwrap_or_default(),
-        latest: format::ts(headroom.latest_end.as_ref())
-            .filter(|t| *t > now)
-            .map(|t| {
-                format!(
-                    "{} {} ({})",
-                    match l {
-                        Locale::Nb => "Senest slutt:",
-                        Locale::En => "Latest end:",
-                    },
-                    format_since(l, &e, t, today),
-                    names::name(&headroom.latest_end_rule_id, l).to_lowercase()
-                )
-            })
-            .unwrap_or_default(),
+        earliest: bound(
+            l,
+            &e,
+            now,
+            today,
+            (
+                headroom.earliest_next_start.as_ref(),
+                &headroom.earliest_next_start_rule_id,
+            ),
+            ("Tidligste start:", "Earliest start:"),
+        ),
+        latest: bound(
+            l,
+            &e,
+            now,
+            today,
+            (headroom.latest_end.as_ref(), &headroom.latest_end_rule_id),
+            ("Senest slutt:", "Latest end:"),
+        ),
     };
     Ok(view::render(
         StatusCode::OK,
@@ -195,6 +186,29 @@ pub async fn page(
         word(l, "now_title"),
         &v,
     ))
+}
+
+/// "Tidligste start: i morgen 06:30 (daglig hvile)": a bound from the
+/// headroom with the rule that sets it; empty when it is not ahead.
+fn bound(
+    l: Locale,
+    e: &Employee,
+    now: chrono::DateTime<Utc>,
+    today: NaiveDate,
+    (at, rule): (Option<&prost_types::Timestamp>, &str),
+    (nb, en): (&str, &str),
+) -> String {
+    format::ts(at)
+        .filter(|t| *t > now)
+        .map(|t| {
+            format!(
+                "{} {} ({})",
+                if l == Locale::Nb { nb } else { en },
+                format_since(l, e, t, today),
+                names::name(rule, l).to_lowercase()
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// Minutes of the interval still open, today and this week, up to now.
@@ -278,23 +292,13 @@ fn limit_view(l: Locale, h: &pb::LimitHeadroom) -> LimitView {
         (Locale::Nb, d) => format!("i disse {} ukene", d / 7),
         (Locale::En, d) => format!("in these {} weeks", d / 7),
     };
-    let remaining = h.remaining_minutes.max(0);
-    let sentence = if remaining == 0 {
+    let sentence = if h.remaining_minutes <= 0 {
         format!("{} {span}", word(l, "reached"))
     } else {
-        match l {
-            Locale::Nb => format!("{} igjen {span}", format::minutes(l, remaining)),
-            Locale::En => format!("{} left {span}", format::minutes(l, remaining)),
-        }
+        format!("{} {span}", format::left(l, h.remaining_minutes))
     };
     let percent = format::percent(h.used_minutes, h.limit_minutes);
-    let tone = if remaining == 0 {
-        "violation"
-    } else if h.warning_minutes > 0 && h.used_minutes >= h.warning_minutes {
-        "warning"
-    } else {
-        "ok"
-    };
+    let tone = format::limit_tone(h);
     LimitView {
         name: names::name(&h.rule_id, l).into(),
         sentence,

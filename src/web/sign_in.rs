@@ -27,7 +27,7 @@ use super::view::{self, Chrome, MessagePage};
 use super::{WebState, format, see_other};
 use crate::domain::employee::{Employee, Locale, parse_email};
 use crate::domain::token::{Role, hash_secret};
-use crate::mail::{Envelope, Rendered};
+use crate::mail::Envelope;
 use crate::storage::web::{LinkRefusal, SignInLink, WebSession};
 
 /// Where a sign-in may return to: a path of ours, never another site.
@@ -236,7 +236,7 @@ async fn send_link(state: &WebState, employee: &Employee, next: &str) -> anyhow:
         url.push_str(&super::error::urlencode(next));
     }
     let locale = employee.fields.locale;
-    let rendered = sign_in_email(locale, first_name(&employee.fields.name), &url);
+    let rendered = view::sign_in_email(locale, first_name(&employee.fields.name), &url)?;
     let env = Envelope {
         to_name: employee.fields.name.clone(),
         to_email: employee.fields.email.clone(),
@@ -259,50 +259,6 @@ async fn send_link(state: &WebState, employee: &Employee, next: &str) -> anyhow:
 
 fn first_name(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or(name)
-}
-
-/// The sign-in email: short, and it says what to do if it was not you.
-fn sign_in_email(locale: Locale, first: &str, url: &str) -> Rendered {
-    let (subject, hello, lead, button, not_you) = match locale {
-        Locale::Nb => (
-            "Logg inn i Tidsvakt",
-            format!("Hei {first},"),
-            "Her er lenken du ba om. Den virker én gang, i 15 minutter.",
-            "Logg inn i Tidsvakt",
-            "Ba du ikke om denne? Da kan du se bort fra e-posten; ingen kommer inn uten lenken.",
-        ),
-        Locale::En => (
-            "Sign in to Tidsvakt",
-            format!("Hi {first},"),
-            "Here is the link you asked for. It works once, for 15 minutes.",
-            "Sign in to Tidsvakt",
-            "Did not ask for it? Then ignore this email; nobody gets in without the link.",
-        ),
-    };
-    let text = format!("{hello}\n\n{lead}\n\n{button}: {url}\n\n{not_you}\n");
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let html = format!(
-        "<!doctype html><html lang=\"{lang}\"><body style=\"font-family:sans-serif;line-height:1.5\">\
-         <p>{hello}</p><p>{lead}</p>\
-         <p><a href=\"{href}\" style=\"display:inline-block;padding:12px 20px;background:#0b5394;color:#fff;border-radius:6px;text-decoration:none\">{button}</a></p>\
-         <p style=\"color:#444\">{not_you}</p></body></html>",
-        lang = locale.as_str(),
-        hello = esc(&hello),
-        lead = esc(lead),
-        href = esc(url),
-        button = esc(button),
-        not_you = esc(not_you),
-    );
-    Rendered {
-        subject: subject.into(),
-        text,
-        html,
-    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -71,22 +71,9 @@ pub async fn page(State(state): State<WebState>, person: Person) -> Result<Respo
                 .iter()
                 .map(|h| LimitCell {
                     name: names::name(&h.rule_id, l).into(),
-                    left: match l {
-                        crate::domain::employee::Locale::Nb => {
-                            format!("{} igjen", format::minutes(l, h.remaining_minutes.max(0)))
-                        }
-                        crate::domain::employee::Locale::En => {
-                            format!("{} left", format::minutes(l, h.remaining_minutes.max(0)))
-                        }
-                    },
+                    left: format::left(l, h.remaining_minutes),
                     percent: format::percent(h.used_minutes, h.limit_minutes),
-                    tone: if h.remaining_minutes <= 0 {
-                        "violation"
-                    } else if h.warning_minutes > 0 && h.used_minutes >= h.warning_minutes {
-                        "warning"
-                    } else {
-                        "ok"
-                    },
+                    tone: format::limit_tone(h),
                 })
                 .collect();
             // The tightest limits first: what a manager must act on.

@@ -43,6 +43,14 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("team.html.j2", include_str!("templates/team.html.j2")),
     ("digests.html.j2", include_str!("templates/digests.html.j2")),
+    (
+        "email_sign_in.txt.j2",
+        include_str!("templates/email_sign_in.txt.j2"),
+    ),
+    (
+        "email_sign_in.html.j2",
+        include_str!("templates/email_sign_in.html.j2"),
+    ),
 ];
 
 /// Each language's words as a template value, built once.
@@ -55,7 +63,14 @@ static WORDS: LazyLock<[Value; 2]> = LazyLock::new(|| {
 
 static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    // Pages and HTML email are escaped as HTML; the text email is not.
+    env.set_auto_escape_callback(|name| {
+        if name.contains(".html") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -107,6 +122,29 @@ pub fn render<V: Serialize>(
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
+}
+
+/// The sign-in email in `locale`: the subject, then the text and HTML
+/// bodies, from the same words and the same engine as the pages.
+///
+/// # Errors
+/// A template that does not render (every one is rendered by the tests).
+pub fn sign_in_email(
+    locale: Locale,
+    first: &str,
+    url: &str,
+) -> Result<crate::mail::Rendered, minijinja::Error> {
+    let ctx = context! {
+        t => WORDS[usize::from(locale == Locale::En)].clone(),
+        lang => locale.as_str(),
+        first => first,
+        url => url,
+    };
+    Ok(crate::mail::Rendered {
+        subject: i18n::word(locale, "mail_subject").to_owned(),
+        text: PAGES.get_template("email_sign_in.txt.j2")?.render(&ctx)?,
+        html: PAGES.get_template("email_sign_in.html.j2")?.render(&ctx)?,
+    })
 }
 
 /// A page with a title, a message and a link onwards (errors, notices).
