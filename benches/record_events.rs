@@ -44,6 +44,7 @@ fn main() {
             mail: tidsvakt::mail::MailConfig::eml(),
             jobs: tidsvakt::jobs::JobSettings::default(),
             background_jobs: false,
+            security: tidsvakt::config::Security::default(),
         };
         let app = App::build(config, Arc::new(ManualClock::new(now))).await.unwrap();
         let admin = app.first_admin.as_ref().expect("an empty database").secret.clone();

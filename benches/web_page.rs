@@ -573,6 +573,10 @@ async fn set_up(server: &Server) -> Fixture {
             name: "bench employee".into(),
             role: pb::Role::Employee as i32,
             employee_id: employee.clone(),
+            expires_at: Some(prost_types::Timestamp {
+                seconds: (chrono::Utc::now() + chrono::Duration::days(30)).timestamp(),
+                nanos: 0,
+            }),
         })
         .await
         .unwrap()

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt as _;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
@@ -52,6 +53,8 @@ pub struct App {
     ctx: Ctx,
     jobs: Arc<Jobs>,
     background_jobs: bool,
+    security: crate::config::Security,
+    tls: Option<crate::tls::Tls>,
     /// Set when this start created the first organisation: the admin secret,
     /// for `main` to print once.
     pub first_admin: Option<FirstAdmin>,
@@ -70,6 +73,7 @@ impl App {
     /// # Errors
     /// When the database, the folders or the address cannot be used.
     pub async fn build(mut config: ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let tls = check_exposure(&config)?;
         let store = Arc::new(
             SqlStore::connect(&config.database_url)
                 .await
@@ -138,6 +142,8 @@ impl App {
             ctx,
             jobs,
             background_jobs: config.background_jobs,
+            security: config.security,
+            tls,
             first_admin,
         })
     }
@@ -192,6 +198,7 @@ impl App {
     ///
     /// # Errors
     /// When the transport fails.
+    #[allow(clippy::too_many_lines)] // the start-up order, in one place
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send,
@@ -225,14 +232,33 @@ impl App {
             .background_jobs
             .then(|| tokio::spawn(Arc::clone(&self.jobs).run()));
 
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+        let reflection = self.security.reflection;
+        let reflection_v1 = reflection
+            .then(|| {
+                tonic_reflection::server::Builder::configure()
+                    .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                    .build_v1()
+            })
+            .transpose()?;
+        let reflection_v1alpha = reflection
+            .then(|| {
+                tonic_reflection::server::Builder::configure()
+                    .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                    .build_v1alpha()
+            })
+            .transpose()?;
+        let tls_watch = self.tls.clone().map(|t| tokio::spawn(t.watch()));
+        let limiter_ctx = self.ctx.clone();
+        let forget = tokio::spawn(async move {
+            // Keeps the limiter's memory to the clients of the last minutes.
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limiter_ctx.auth.limiter().forget_idle();
+            }
+        });
 
         let addr = self.local_addr();
         // One shutdown signal for both servers: the web stops with gRPC.
@@ -241,19 +267,22 @@ impl App {
         tracing::info!(url = %self.web.settings.public_url, addr = %web_addr, "serving the web pages");
         let web = tokio::spawn(crate::web::serve(
             self.web_listener,
+            self.tls.clone(),
             self.web.clone(),
             async move {
                 let mut rx = web_stopped;
                 let _ = rx.wait_for(|stopped| *stopped).await;
             },
         ));
-        tracing::info!(%addr, "serving gRPC");
-        let result = Server::builder()
+        tracing::info!(%addr, tls = self.tls.is_some(), reflection, "serving gRPC");
+        let router = Server::builder()
+            .timeout(self.security.request_timeout)
             .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
             .layer(crate::metrics::RpcMetricsLayer)
+            .layer(crate::grpc::status_layer::InboundStatusLayer)
             .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
+            .add_optional_service(reflection_v1)
+            .add_optional_service(reflection_v1alpha)
             .add_service(pb::clock_service_server::ClockServiceServer::new(
                 ClockApi::new(self.ctx.clone()),
             ))
@@ -268,12 +297,51 @@ impl App {
             ))
             .add_service(pb::nudge_service_server::NudgeServiceServer::new(
                 NudgeApi::new(self.ctx.clone()),
-            ))
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(self.listener).with_nodelay(Some(true)),
-                shutdown,
-            )
-            .await;
+            ));
+        // A stop waits for calls in flight, but no longer than the grace:
+        // a client holding a stream open must not keep the process alive.
+        let (stopping, stop_seen) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stopping.send(());
+        };
+        let grace = self.security.shutdown_grace;
+        let deadline = async move {
+            if stop_seen.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let listener = self.listener;
+        let tls = self.tls.clone();
+        let serve = async move {
+            match tls {
+                Some(tls) => {
+                    let incoming = tls.accept(listener, false);
+                    let incoming = tokio_stream::wrappers::ReceiverStream::new(incoming)
+                        .map(|(stream, _)| Ok::<_, std::io::Error>(stream));
+                    router
+                        .serve_with_incoming_shutdown(incoming, shutdown)
+                        .await
+                }
+                None => {
+                    router
+                        .serve_with_incoming_shutdown(
+                            TcpIncoming::from(listener).with_nodelay(Some(true)),
+                            shutdown,
+                        )
+                        .await
+                }
+            }
+        };
+        let result = tokio::select! {
+            r = serve => r,
+            () = deadline => {
+                tracing::warn!(grace_secs = grace.as_secs(), "calls still in flight at the end of the shutdown grace; stopping anyway");
+                Ok(())
+            }
+        };
         let _ = stop_web.send(true);
         match tokio::time::timeout(Duration::from_secs(10), web).await {
             Ok(Ok(Err(e))) => tracing::error!(error = %e, "the web server failed"),
@@ -282,12 +350,38 @@ impl App {
         }
         watcher.abort();
         recomputer.abort();
+        forget.abort();
+        if let Some(t) = tls_watch {
+            t.abort();
+        }
         if let Some(jobs) = jobs {
             jobs.abort();
         }
         self.store.close().await;
         tracing::info!("stopped");
         Ok(result?)
+    }
+}
+
+/// Refuses to serve people's data in clear text beyond this machine: a
+/// non-loopback address needs TLS, or `--insecure-listen` (a proxy in front
+/// terminates TLS), which is logged. Loads the TLS files when set.
+fn check_exposure(config: &ServerConfig) -> anyhow::Result<Option<crate::tls::Tls>> {
+    let exposed = !config.listen.ip().is_loopback() || !config.web_listen.ip().is_loopback();
+    match &config.security.tls {
+        Some(files) => Ok(Some(crate::tls::Tls::load(files.clone())?)),
+        None if exposed && !config.security.insecure_listen => anyhow::bail!(
+            "refusing to listen on {} / {} without TLS: tokens and personal data would cross the network in clear. \
+             Give --tls-cert and --tls-key, or --insecure-listen when a proxy in front terminates TLS",
+            config.listen,
+            config.web_listen
+        ),
+        None => {
+            if exposed {
+                tracing::warn!(grpc = %config.listen, web = %config.web_listen, "listening beyond this machine WITHOUT TLS (--insecure-listen): only safe behind a TLS-terminating proxy");
+            }
+            Ok(None)
+        }
     }
 }
 

@@ -19,11 +19,10 @@ pub async fn create_token(
     name: &str,
     role: Role,
     employee_id: Option<EmployeeId>,
+    expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> StoreResult<(ApiToken, String)> {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = secret_from_bytes(&bytes);
+    let secret = new_secret();
     let token = ApiToken {
         id: TokenId::new_random(),
         org_id: org,
@@ -32,9 +31,21 @@ pub async fn create_token(
         employee_id,
         created_at: now,
         revoked_at: None,
+        expires_at,
+        last_used_at: None,
+        rotated_at: None,
+        previous_valid_until: None,
     };
     store.insert_token(&token, &hash_secret(&secret)).await?;
     Ok((token, secret))
+}
+
+/// A fresh secret: 256 random bits.
+#[must_use]
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    secret_from_bytes(&bytes)
 }
 
 /// Creates an organisation with a first ADMIN token.
@@ -47,6 +58,7 @@ pub async fn create_organisation(
     now: DateTime<Utc>,
 ) -> StoreResult<(Organisation, String)> {
     let org = store.create_organisation(name, now).await?;
-    let (_, secret) = create_token(store, org.id, "first admin", Role::Admin, None, now).await?;
+    let (_, secret) =
+        create_token(store, org.id, "first admin", Role::Admin, None, None, now).await?;
     Ok((org, secret))
 }

@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gRPC server (creates the database and a first admin token on first start).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Create an organisation; prints its first admin token alone on the last line.
@@ -87,6 +87,56 @@ pub struct ServeArgs {
     pub mail: crate::mail::MailArgs,
     #[command(flatten)]
     pub jobs: JobArgs,
+    #[command(flatten)]
+    pub security: SecurityArgs,
+}
+
+/// TLS, call limits, deadlines and what the server exposes.
+#[derive(Clone, Debug, Args)]
+pub struct SecurityArgs {
+    /// PEM certificate chain for TLS on both ports (reloaded when it changes).
+    #[arg(long, env = "TIDSVAKT_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "TIDSVAKT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA of client certificates (mTLS for time clocks): verified when presented.
+    #[arg(long, env = "TIDSVAKT_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Refuse TLS clients without a certificate from --tls-client-ca.
+    #[arg(
+        long,
+        env = "TIDSVAKT_TLS_REQUIRE_CLIENT_CERT",
+        requires = "tls_client_ca"
+    )]
+    pub tls_require_client_cert: bool,
+    /// Listen on a non-loopback address without TLS (behind a TLS-terminating proxy).
+    #[arg(long, env = "TIDSVAKT_INSECURE_LISTEN")]
+    pub insecure_listen: bool,
+    /// Turn gRPC server reflection off.
+    #[arg(long, env = "TIDSVAKT_DISABLE_REFLECTION")]
+    pub disable_reflection: bool,
+    /// Calls a second per token, sustained (bursts of twice pass); 0 = no limit.
+    #[arg(long, env = "TIDSVAKT_RATE_PER_TOKEN", default_value_t = 2_000)]
+    pub rate_per_token: u32,
+    /// Calls a second per client address, sustained; 0 = no limit.
+    #[arg(long, env = "TIDSVAKT_RATE_PER_ADDRESS", default_value_t = 5_000)]
+    pub rate_per_address: u32,
+    /// Failed authentications a minute per client address; 0 = no limit.
+    #[arg(long, env = "TIDSVAKT_FAILED_AUTH_PER_MINUTE", default_value_t = 30)]
+    pub failed_auth_per_minute: u32,
+    /// Open `SyncEvents` streams per token.
+    #[arg(long, env = "TIDSVAKT_STREAMS_PER_TOKEN", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub streams_per_token: u32,
+    /// Seconds a stream may stay silent before it is closed.
+    #[arg(long, env = "TIDSVAKT_STREAM_IDLE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub stream_idle_secs: u64,
+    /// Deadline of a call whose client sets none, in seconds.
+    #[arg(long, env = "TIDSVAKT_REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub request_timeout_secs: u64,
+    /// Seconds SIGTERM waits for calls in flight before the server stops anyway.
+    #[arg(long, env = "TIDSVAKT_SHUTDOWN_GRACE_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub shutdown_grace_secs: u64,
 }
 
 /// Background work: the outbox, the weekly digest and the sweep.
@@ -144,6 +194,34 @@ pub struct ServerConfig {
     /// Run the outbox, digest and sweep loops. Tests turn them off and drive
     /// each step themselves with a manual clock.
     pub background_jobs: bool,
+    pub security: Security,
+}
+
+/// TLS, exposure and deadlines of the listening server.
+#[derive(Clone, Debug)]
+pub struct Security {
+    /// TLS on both ports, when set.
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// Allow a non-loopback address without TLS.
+    pub insecure_listen: bool,
+    /// Serve gRPC server reflection.
+    pub reflection: bool,
+    /// The deadline of a call whose client sets none.
+    pub request_timeout: std::time::Duration,
+    /// How long a stop waits for calls in flight.
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Self {
+            tls: None,
+            insecure_listen: false,
+            reflection: true,
+            request_timeout: std::time::Duration::from_secs(30),
+            shutdown_grace: std::time::Duration::from_secs(15),
+        }
+    }
 }
 
 impl ServerConfig {
@@ -151,6 +229,7 @@ impl ServerConfig {
     /// A mail setting that is wrong, named with its flag and variable.
     pub fn from_args(args: &ServeArgs) -> Result<Self, crate::mail::MailError> {
         let mail = args.mail.config()?;
+        let sec = &args.security;
         let jobs = crate::jobs::JobSettings {
             digest: crate::domain::nudge::schedule::DigestSchedule {
                 weekday: args.jobs.digest_weekday,
@@ -172,12 +251,37 @@ impl ServerConfig {
                 .unwrap_or_else(|| args.database.data_dir.join("outbox")),
             limits: Limits {
                 max_clock_skew: chrono::Duration::seconds(i64::from(args.max_clock_skew_secs)),
+                calls: crate::grpc::limiter::CallLimits {
+                    per_token_per_sec: sec.rate_per_token,
+                    per_address_per_sec: sec.rate_per_address,
+                    failed_auth_per_min: sec.failed_auth_per_minute,
+                    streams_per_token: usize::try_from(sec.streams_per_token).unwrap_or(usize::MAX),
+                    ..crate::grpc::limiter::CallLimits::default()
+                },
+                stream_idle: std::time::Duration::from_secs(sec.stream_idle_secs),
             },
             bootstrap: true,
             metrics_listen: args.metrics_listen,
             mail,
             jobs,
             background_jobs: true,
+            security: Security {
+                tls: sec
+                    .tls_cert
+                    .clone()
+                    .zip(sec.tls_key.clone())
+                    .map(|(cert, key)| crate::tls::TlsFiles {
+                        cert,
+                        key,
+                        client_ca: sec.tls_client_ca.clone(),
+                        require_client_cert: sec.tls_require_client_cert,
+                        reload_every: std::time::Duration::from_secs(5),
+                    }),
+                insecure_listen: sec.insecure_listen,
+                reflection: !sec.disable_reflection,
+                request_timeout: std::time::Duration::from_secs(sec.request_timeout_secs),
+                shutdown_grace: std::time::Duration::from_secs(sec.shutdown_grace_secs),
+            },
         })
     }
 }

@@ -9,6 +9,7 @@
 //! - [`mail`]: email templates (nb, en), view models and the lettre
 //!   [`mail::Mailer`] (SMTP or `.eml` files).
 //! - [`app`]: wires configuration, storage and services into a server.
+//! - [`tls`]: rustls for both ports, reloaded when the files change.
 //! - [`links`]: the web pages' addresses, shared by the router and email.
 //! - [`cli`]: the command-line client; server commands are in `main.rs`.
 //! - [`pb`]: code generated from `proto/tidsvakt/v1`.
@@ -29,5 +30,6 @@ pub mod pb;
 pub mod recompute;
 pub mod storage;
 pub mod telemetry;
+pub mod tls;
 pub mod usecase;
 pub mod web;

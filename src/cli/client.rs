@@ -146,6 +146,10 @@ pub enum TokenAction {
         /// Employee the token acts as (employee and manager roles).
         #[arg(long)]
         employee: Option<String>,
+        /// Days until the token stops working (required for employee and
+        /// manager tokens, at most 366).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
     /// List tokens (never their secrets).
     List,
@@ -153,6 +157,17 @@ pub enum TokenAction {
     Revoke {
         #[arg(long)]
         token_id: String,
+    },
+    /// Give a token a new secret; the old one works for the grace period.
+    /// Prints the new secret once, alone on the last line.
+    ///
+    /// Example: tidsvakt token rotate --token-id 3f2b… --grace-secs 3600
+    Rotate {
+        #[arg(long)]
+        token_id: String,
+        /// Seconds the old secret keeps working (at most 7 days).
+        #[arg(long, default_value_t = 3600)]
+        grace_secs: u32,
     },
 }
 
@@ -363,6 +378,7 @@ async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
             name,
             role,
             employee,
+            expires_in_days,
         } => {
             let r = client
                 .create_api_token(conn.request(pb::CreateApiTokenRequest {
@@ -375,6 +391,13 @@ async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
                         RoleArg::Admin => pb::Role::Admin,
                     } as i32,
                     employee_id: employee.unwrap_or_default(),
+                    expires_at: expires_in_days.map(|d| {
+                        let t = chrono::Utc::now() + chrono::Duration::days(i64::from(d));
+                        prost_types::Timestamp {
+                            seconds: t.timestamp(),
+                            nanos: 0,
+                        }
+                    }),
                 })?)
                 .await
                 .map_err(explain)?
@@ -410,6 +433,29 @@ async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
                     }
                 );
             }
+        }
+        TokenAction::Rotate {
+            token_id,
+            grace_secs,
+        } => {
+            let r = client
+                .rotate_api_token(conn.request(pb::RotateApiTokenRequest {
+                    token_id,
+                    grace: Some(prost_types::Duration {
+                        seconds: i64::from(grace_secs),
+                        nanos: 0,
+                    }),
+                    expires_at: None,
+                })?)
+                .await
+                .map_err(explain)?
+                .into_inner();
+            let t = r.token.unwrap_or_default();
+            println!(
+                "rotated token {} '{}'; the old secret works for {grace_secs} s more; the new secret is shown only now:",
+                t.token_id, t.name
+            );
+            println!("{}", r.secret);
         }
         TokenAction::Revoke { token_id } => {
             client

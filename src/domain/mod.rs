@@ -16,3 +16,4 @@ pub mod payroll;
 pub mod policy;
 pub mod rules;
 pub mod token;
+pub mod years;

@@ -4,7 +4,7 @@
 //! stored hash useless to a thief; a slow password hash would only slow every
 //! request down.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use super::ids::{EmployeeId, OrgId, TokenId};
@@ -64,13 +64,98 @@ pub struct ApiToken {
     pub employee_id: Option<EmployeeId>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it stops working; `None` for tokens that never expire.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The last accepted call, written at most once per [`TOUCH_EVERY`].
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// The last rotation of its secret.
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// Until when the secret before the last rotation is still accepted.
+    pub previous_valid_until: Option<DateTime<Utc>>,
+}
+
+/// How often `last_used_at` is written: once a minute is precise enough to
+/// find unused tokens, and spares a write on every call.
+pub const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+/// The longest lifetime of a new EMPLOYEE or MANAGER token: a person's token
+/// lives on a phone or laptop that may be lost, so it must run out.
+pub const MAX_BOUND_LIFETIME: Duration = Duration::days(366);
+
+/// The longest grace an old secret gets after a rotation.
+pub const MAX_ROTATION_GRACE: Duration = Duration::days(7);
+
+/// The grace when the request names none: enough to roll a new secret out
+/// to a fleet of clocks.
+pub const DEFAULT_ROTATION_GRACE: Duration = Duration::hours(1);
+
+/// Which of a token's secrets a caller presented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presented {
+    Current,
+    /// The secret replaced by the last rotation.
+    Previous,
 }
 
 impl ApiToken {
+    /// Why a call with this token is refused at `now`, or `None` when it
+    /// is accepted.
+    #[must_use]
+    pub fn refusal(&self, presented: Presented, now: DateTime<Utc>) -> Option<String> {
+        if self.revoked_at.is_some() {
+            return Some("unknown or revoked token".into());
+        }
+        if let Some(end) = self.expires_at.filter(|end| *end <= now) {
+            return Some(format!(
+                "this token expired at {}; ask an administrator for a new one",
+                end.format("%Y-%m-%dT%H:%M:%SZ")
+            ));
+        }
+        if presented == Presented::Previous && self.previous_valid_until.is_none_or(|t| t <= now) {
+            return Some(
+                "this secret was replaced by a rotation and its grace period is over".into(),
+            );
+        }
+        None
+    }
+
+    /// Whether `last_used_at` is due to be written.
+    #[must_use]
+    pub fn touch_due(&self, now: DateTime<Utc>) -> bool {
+        self.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY)
+    }
+
     /// How the token signs amendments it makes: "name (ROLE)".
     #[must_use]
     pub fn author(&self) -> String {
         format!("{} ({})", self.name, self.role.as_str())
+    }
+}
+
+/// Checks a new token's expiry: required for EMPLOYEE and MANAGER tokens
+/// and at most [`MAX_BOUND_LIFETIME`] away; optional for the others; always
+/// in the future.
+///
+/// # Errors
+/// The problem, for the `expires_at` field.
+pub fn check_expiry(
+    role: Role,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    match expires_at {
+        None if role.is_bound() => Err(format!(
+            "is required for role {}: a person's token must run out (at most {} days ahead)",
+            role.as_str(),
+            MAX_BOUND_LIFETIME.num_days()
+        )),
+        Some(t) if t <= now => Err("must be in the future".into()),
+        Some(t) if role.is_bound() && t - now > MAX_BOUND_LIFETIME => Err(format!(
+            "is more than {} days ahead; a {} token must be renewed at least yearly",
+            MAX_BOUND_LIFETIME.num_days(),
+            role.as_str()
+        )),
+        None | Some(_) => Ok(()),
     }
 }
 
@@ -90,6 +175,67 @@ pub fn secret_from_bytes(bytes: &[u8; 32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(h: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + h * 3600, 0).expect("in range")
+    }
+
+    fn token(role: Role) -> ApiToken {
+        ApiToken {
+            id: TokenId::new_random(),
+            org_id: OrgId::new_random(),
+            name: "t".into(),
+            role,
+            employee_id: None,
+            created_at: at(0),
+            revoked_at: None,
+            expires_at: Some(at(10)),
+            last_used_at: None,
+            rotated_at: None,
+            previous_valid_until: Some(at(2)),
+        }
+    }
+
+    #[test]
+    fn a_token_works_until_its_expiry_and_an_old_secret_until_its_grace_ends() {
+        let t = token(Role::Clock);
+        assert_eq!(t.refusal(Presented::Current, at(9)), None);
+        assert!(t.refusal(Presented::Current, at(10)).is_some());
+        assert_eq!(t.refusal(Presented::Previous, at(1)), None);
+        assert!(t.refusal(Presented::Previous, at(2)).is_some());
+        let revoked = ApiToken {
+            revoked_at: Some(at(1)),
+            ..t
+        };
+        assert!(revoked.refusal(Presented::Current, at(0)).is_some());
+    }
+
+    #[test]
+    fn bound_tokens_need_an_expiry_within_a_year() {
+        let now = at(0);
+        assert!(check_expiry(Role::Employee, None, now).is_err());
+        assert!(check_expiry(Role::Manager, Some(now + MAX_BOUND_LIFETIME), now).is_ok());
+        assert!(
+            check_expiry(
+                Role::Manager,
+                Some(now + MAX_BOUND_LIFETIME + Duration::seconds(1)),
+                now
+            )
+            .is_err()
+        );
+        assert!(check_expiry(Role::Clock, None, now).is_ok());
+        assert!(check_expiry(Role::Payroll, Some(now), now).is_err());
+        assert!(check_expiry(Role::Payroll, Some(now + Duration::days(5000)), now).is_ok());
+    }
+
+    #[test]
+    fn last_use_is_written_at_most_once_a_minute() {
+        let mut t = token(Role::Clock);
+        assert!(t.touch_due(at(0)));
+        t.last_used_at = Some(at(0));
+        assert!(!t.touch_due(at(0) + Duration::seconds(59)));
+        assert!(t.touch_due(at(0) + Duration::seconds(60)));
+    }
 
     #[test]
     fn hash_is_stable_and_not_the_secret() {

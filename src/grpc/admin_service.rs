@@ -1,6 +1,6 @@
-//! `AdminService`: employees and API tokens. Schedules, agreements,
-//! absences, overrides, holidays and payroll settings belong to later work
-//! and answer UNIMPLEMENTED.
+//! `AdminService`: employees and API tokens here; schedules, agreements,
+//! absences, overrides and holidays in `policy_service`, payroll settings
+//! in `payroll_service`.
 
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
@@ -16,10 +16,11 @@ use crate::domain::employee::{
     self, DEFAULT_RULE_PACK, DEFAULT_TIME_ZONE, Employee, EmployeeFields, Exemption, Locale,
 };
 use crate::domain::ids::{EmployeeId, TokenId};
-use crate::domain::token::Role;
+use crate::domain::token::{self, Role};
 use crate::pb;
 use crate::pb::admin_service_server::AdminService;
 use crate::storage::EmployeeFilter;
+use crate::storage::tokens::Rotation;
 
 /// Longest token name.
 const MAX_TOKEN_NAME: usize = 100;
@@ -179,8 +180,67 @@ impl AdminApi {
         }
         e.updated_at = now;
         self.ctx.store.update_employee(&e).await?;
+        if !e.active {
+            revoke_bound_tokens(&self.ctx, caller, e.id, now).await?;
+        }
         tracing::info!(employee_id = %e.id, paths = ?r.update_paths, "employee updated");
         Ok(e)
+    }
+
+    async fn rotate_token(
+        &self,
+        caller: &Caller,
+        r: pb::RotateApiTokenRequest,
+    ) -> ApiResult<pb::RotateApiTokenResponse> {
+        let id = TokenId(convert::uuid("token_id", &r.token_id)?);
+        if caller.role() != Role::Admin && caller.token.id != id {
+            return Err(ApiError::PermissionDenied(
+                "a token other than ADMIN may rotate only itself".into(),
+            ));
+        }
+        let grace = convert::opt_duration("grace", r.grace.as_ref())?
+            .unwrap_or(token::DEFAULT_ROTATION_GRACE);
+        if grace > token::MAX_ROTATION_GRACE {
+            return Err(ApiError::invalid(
+                "grace",
+                format!(
+                    "is more than {} days; an old secret should not outlive a rollout",
+                    token::MAX_ROTATION_GRACE.num_days()
+                ),
+            ));
+        }
+        let now = self.ctx.clock.now();
+        let expires_at = convert::opt_instant("expires_at", r.expires_at.as_ref())?;
+        let current = self
+            .ctx
+            .store
+            .api_token(caller.org(), id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("token_id: no token {id}")))?;
+        if expires_at.is_some() {
+            token::check_expiry(current.role, expires_at, now)
+                .map_err(|reason| ApiError::invalid("expires_at", reason))?;
+        }
+        let secret = bootstrap::new_secret();
+        let token = self
+            .ctx
+            .store
+            .rotate_token(
+                caller.org(),
+                id,
+                Rotation {
+                    new_hash: token::hash_secret(&secret),
+                    previous_valid_until: now + grace,
+                    expires_at,
+                    now,
+                },
+            )
+            .await?;
+        tracing::info!(rotated_token_id = %id, grace_secs = grace.num_seconds(), "token rotated");
+        Ok(pb::RotateApiTokenResponse {
+            token: Some(convert::token_pb(&token)),
+            secret,
+        })
     }
 
     async fn list_employees(
@@ -268,12 +328,16 @@ impl AdminApi {
             (false, true) => None,
         };
         let now = self.ctx.clock.now();
+        let expires_at = convert::opt_instant("expires_at", r.expires_at.as_ref())?;
+        token::check_expiry(role, expires_at, now)
+            .map_err(|reason| ApiError::invalid("expires_at", reason))?;
         let (token, secret) = bootstrap::create_token(
             self.ctx.store.as_ref(),
             caller.org(),
             &name,
             role,
             employee_id,
+            expires_at,
             now,
         )
         .await?;
@@ -325,6 +389,24 @@ impl AdminApi {
             tokens: page.into_iter().map(convert::token_pb).collect(),
         })
     }
+}
+
+/// Revokes the tokens bound to a deactivated employee, for good: a later
+/// reactivation does not bring them back.
+async fn revoke_bound_tokens(
+    ctx: &Ctx,
+    caller: &Caller,
+    employee: EmployeeId,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let revoked = ctx
+        .store
+        .revoke_tokens_of(caller.org(), employee, now)
+        .await?;
+    if revoked > 0 {
+        tracing::info!(employee_id = %employee, revoked, "bound tokens revoked on deactivation");
+    }
+    Ok(())
 }
 
 fn set_active(e: &mut Employee, active: bool, now: DateTime<Utc>) {
@@ -431,8 +513,8 @@ impl AdminService for AdminApi {
             &request.get_ref().employee_id,
         )?);
         let mut e = self.ctx.employee(&caller, id, "employee_id").await?;
+        let now = self.ctx.clock.now();
         if e.active {
-            let now = self.ctx.clock.now();
             set_active(&mut e, false, now);
             e.updated_at = now;
             self.ctx
@@ -442,6 +524,9 @@ impl AdminService for AdminApi {
                 .map_err(ApiError::from)?;
             tracing::info!(employee_id = %id, "employee deactivated");
         }
+        // Also when already inactive: finishes a deactivation whose
+        // revocation failed half-way.
+        revoke_bound_tokens(&self.ctx, &caller, id, now).await?;
         Ok(Response::new(pb::DeactivateEmployeeResponse {
             employee: Some(convert::employee_pb(&e)),
         }))
@@ -488,6 +573,17 @@ impl AdminService for AdminApi {
         Ok(Response::new(pb::RevokeApiTokenResponse {
             token: Some(convert::token_pb(&token)),
         }))
+    }
+
+    #[tracing::instrument(name = "RotateApiToken", skip_all, fields(token_id))]
+    async fn rotate_api_token(
+        &self,
+        request: Request<pb::RotateApiTokenRequest>,
+    ) -> Result<Response<pb::RotateApiTokenResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            self.rotate_token(&caller, request.into_inner()).await?,
+        ))
     }
 
     #[tracing::instrument(name = "SetSchedule", skip_all, fields(token_id))]

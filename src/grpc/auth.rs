@@ -3,15 +3,22 @@
 //! Every RPC calls [`Auth::caller`] first. The token is looked up by the
 //! SHA-256 of its secret on every call (an indexed read), so a revocation
 //! takes effect at once. Secrets never reach logs: spans carry the token id.
+//! The call limits (`limiter`) are applied here, before any other work:
+//! per client address before the lookup, per token after it. A failed
+//! authentication is answered after a short delay, and once an address is
+//! over its failure budget, with `RESOURCE_EXHAUSTED`.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use tonic::Request;
 
 use super::error::{ApiError, ApiResult};
+use super::limiter::Limiter;
+use crate::clock::Clock;
 use crate::domain::employee::Employee;
 use crate::domain::ids::{EmployeeId, OrgId};
-use crate::domain::token::{ApiToken, Role, hash_secret};
+use crate::domain::token::{ApiToken, Presented, Role, hash_secret};
 use crate::storage::Store;
 
 /// The authenticated caller of one request.
@@ -101,20 +108,64 @@ impl Caller {
 #[derive(Clone)]
 pub struct Auth {
     store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    limiter: Arc<Limiter>,
 }
 
 impl Auth {
     #[must_use]
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limiter: Arc<Limiter>) -> Self {
+        Self {
+            store,
+            clock,
+            limiter,
+        }
+    }
+
+    /// The call limits, for handlers that open streams.
+    #[must_use]
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// Authenticates the request's `authorization: Bearer …` metadata.
     ///
     /// # Errors
-    /// `Unauthenticated` when the header is missing or malformed, or the
-    /// token is unknown or revoked.
+    /// `ResourceExhausted` over a call limit; `Unauthenticated` when the
+    /// header is missing or malformed, or the token is unknown, revoked,
+    /// expired, or an old secret past its grace.
     pub async fn caller<T>(&self, request: &Request<T>) -> ApiResult<Caller> {
+        let address = request.remote_addr().map(|a| a.ip());
+        self.limiter.address(address)?;
+        match self.authenticate(request).await {
+            Ok(caller) => {
+                self.limiter.token(caller.token.id)?;
+                Ok(caller)
+            }
+            Err(ApiError::Unauthenticated(why)) => Err(self.failed(address, why).await),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// A failed authentication: counted, logged by address (never the
+    /// secret), answered after the slower path's delay.
+    async fn failed(&self, address: Option<IpAddr>, why: String) -> ApiError {
+        metrics::counter!("tidsvakt_auth_failures_total").increment(1);
+        let over = self.limiter.failed_auth(address);
+        if over.is_none() {
+            tracing::warn!(client = ?address, reason = %why, "authentication failed");
+        }
+        tokio::time::sleep(self.limiter.failed_auth_delay()).await;
+        match over {
+            Some(wait) => ApiError::ResourceExhausted {
+                what: "too many failed authentications from this client address".into(),
+                retry_after: wait.max(std::time::Duration::from_secs(1)),
+            },
+            None => ApiError::Unauthenticated(why),
+        }
+    }
+
+    async fn authenticate<T>(&self, request: &Request<T>) -> ApiResult<Caller> {
         let header = request
             .metadata()
             .get("authorization")
@@ -135,14 +186,23 @@ impl Auth {
             .ok_or_else(|| {
                 ApiError::Unauthenticated("'authorization' must be 'Bearer <token>'".into())
             })?;
-        let token = self
-            .store
-            .token_by_hash(&hash_secret(secret))
-            .await?
-            .filter(|t| t.revoked_at.is_none())
-            .ok_or_else(|| ApiError::Unauthenticated("unknown or revoked token".into()))?;
+        let hash = hash_secret(secret);
+        let (token, presented) = match self.store.token_by_hash(&hash).await? {
+            Some(t) => (t, Presented::Current),
+            None => self
+                .store
+                .token_by_previous_hash(&hash)
+                .await?
+                .map(|t| (t, Presented::Previous))
+                .ok_or_else(|| ApiError::Unauthenticated("unknown or revoked token".into()))?,
+        };
+        let now = self.clock.now();
+        if let Some(why) = token.refusal(presented, now) {
+            return Err(ApiError::Unauthenticated(why));
+        }
         tracing::Span::current().record("token_id", tracing::field::display(token.id));
-        // A token bound to someone who has left stops working with them.
+        // A token bound to someone who has left stops working with them
+        // (deactivation also revokes it; this covers a half-done one).
         if let Some(employee) = token.employee_id {
             let active = self
                 .store
@@ -154,6 +214,17 @@ impl Auth {
                     "this token's employee is deactivated; the token no longer works".into(),
                 ));
             }
+        }
+        if token.touch_due(now) {
+            // Off the call's path: a failed write of the last use must not
+            // fail the call, and the next minute writes it again.
+            let store = Arc::clone(&self.store);
+            let id = token.id;
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_token(id, now).await {
+                    tracing::debug!(token_id = %id, error = %e, "last use not recorded");
+                }
+            });
         }
         Ok(Caller { token })
     }

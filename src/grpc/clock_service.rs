@@ -12,7 +12,7 @@ use tracing::Instrument as _;
 
 use super::auth::{Access, Caller};
 use super::convert;
-use super::error::{ApiError, ApiResult};
+use super::error::{self, ApiError, ApiResult};
 use super::{Ctx, MAX_SYNC_BATCH};
 use crate::domain::employee::{Employee, bounded_text};
 use crate::domain::event::{AmendmentRequest, Change, ClockEvent};
@@ -61,15 +61,31 @@ impl ClockService for ClockApi {
         request: Request<Streaming<pb::SyncEventsRequest>>,
     ) -> Result<Response<Self::SyncEventsStream>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
+        let open = self.ctx.auth.limiter().open_stream(caller.token.id)?;
+        let idle = self.ctx.limits.stream_idle;
         let mut inbound = request.into_inner();
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let ctx = self.ctx.clone();
         tokio::spawn(
             async move {
-                while let Some(message) = inbound.next().await {
+                // Held while the stream is open: counts toward the token's cap.
+                let _open = open;
+                loop {
+                    // A silent stream is closed: it would hold a slot and a
+                    // connection for ever, and keep a stopping server waiting.
+                    let Ok(next) = tokio::time::timeout(idle, inbound.next()).await else {
+                        let _ = tx
+                            .send(Err(Status::deadline_exceeded(format!(
+                                "no message for {} s; the stream is closed (send the next batch on a new stream)",
+                                idle.as_secs()
+                            ))))
+                            .await;
+                        break;
+                    };
+                    let Some(message) = next else { break };
                     let reply = match message {
                         Ok(batch) => sync_batch(&ctx, &caller, batch).await.map_err(Status::from),
-                        Err(status) => Err(status),
+                        Err(status) => Err(error::inbound(status)),
                     };
                     let failed = reply.is_err();
                     if tx.send(reply).await.is_err() || failed {

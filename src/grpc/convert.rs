@@ -24,10 +24,20 @@ fn earliest_event() -> DateTime<Utc> {
 
 /// A required UUID field.
 pub fn uuid(field: &str, s: &str) -> ApiResult<Uuid> {
-    if s.trim().is_empty() {
+    let s = s.trim();
+    if s.is_empty() {
         return Err(ApiError::invalid(field, "is required"));
     }
-    Uuid::parse_str(s.trim()).map_err(|_| ApiError::invalid(field, format!("'{s}' is not a UUID")))
+    // Only the hyphenated form, so one id has one spelling everywhere; and
+    // the nil UUID names nobody (a zeroed field is a client bug).
+    match Uuid::try_parse(s) {
+        Ok(id) if id.is_nil() => Err(ApiError::invalid(field, "the nil UUID is not an id")),
+        Ok(id) if s.len() == 36 => Ok(id),
+        _ => Err(ApiError::invalid(
+            field,
+            format!("'{s}' is not a UUID in the hyphenated form (8-4-4-4-12 hex digits)"),
+        )),
+    }
 }
 
 /// A required instant.
@@ -40,8 +50,41 @@ pub fn instant(field: &str, t: Option<&Timestamp>) -> ApiResult<DateTime<Utc>> {
             ApiError::invalid(field, format!("nanos {} is outside 0..999999999", t.nanos))
         })?;
     DateTime::from_timestamp(t.seconds, nanos)
+        .filter(|t| crate::domain::years::accepts_instant(*t))
         .map(to_storage_precision)
-        .ok_or_else(|| ApiError::invalid(field, format!("seconds {} is out of range", t.seconds)))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                format!(
+                    "seconds {} is outside the accepted {}",
+                    t.seconds,
+                    crate::domain::years::span()
+                ),
+            )
+        })
+}
+
+/// An optional instant: absent stays `None`.
+pub fn opt_instant(field: &str, t: Option<&Timestamp>) -> ApiResult<Option<DateTime<Utc>>> {
+    t.map(|t| instant(field, Some(t))).transpose()
+}
+
+/// An optional non-negative duration, whole seconds or finer.
+pub fn opt_duration(field: &str, d: Option<&prost_types::Duration>) -> ApiResult<Option<Duration>> {
+    let Some(d) = d else { return Ok(None) };
+    if d.seconds < 0 || d.nanos < 0 || d.nanos >= 1_000_000_000 {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "{} s {} ns is not a non-negative duration",
+                d.seconds, d.nanos
+            ),
+        ));
+    }
+    Duration::try_seconds(d.seconds)
+        .and_then(|s| s.checked_add(&Duration::nanoseconds(i64::from(d.nanos))))
+        .map(Some)
+        .ok_or_else(|| ApiError::invalid(field, format!("{} s is too long", d.seconds)))
 }
 
 /// An instant as a protobuf Timestamp.
@@ -340,6 +383,10 @@ pub fn token_pb(t: &ApiToken) -> pb::ApiToken {
         employee_id: t.employee_id.map(|e| e.to_string()).unwrap_or_default(),
         created_at: Some(timestamp(t.created_at)),
         revoked_at: t.revoked_at.map(timestamp),
+        expires_at: t.expires_at.map(timestamp),
+        last_used_at: t.last_used_at.map(timestamp),
+        rotated_at: t.rotated_at.map(timestamp),
+        previous_secret_valid_until: t.previous_valid_until.map(timestamp),
     }
 }
 

@@ -26,6 +26,13 @@ pub enum ApiError {
     Unimplemented(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Over a rate or concurrency limit; the client may retry after the
+    /// wait given.
+    #[error("{what}; retry in {} s", retry_after.as_secs().max(1))]
+    ResourceExhausted {
+        what: String,
+        retry_after: std::time::Duration,
+    },
     #[error("internal error")]
     Internal(String),
 }
@@ -50,6 +57,7 @@ impl ApiError {
             Self::PermissionDenied(_) => Code::PermissionDenied,
             Self::Unimplemented(_) => Code::Unimplemented,
             Self::Unavailable(_) => Code::Unavailable,
+            Self::ResourceExhausted { .. } => Code::ResourceExhausted,
             Self::Internal(_) => Code::Internal,
         }
     }
@@ -98,16 +106,26 @@ impl From<ApiError> for Status {
     fn from(e: ApiError) -> Self {
         metrics::counter!("tidsvakt_rpc_errors_total", "code" => format!("{:?}", e.code()))
             .increment(1);
-        let message = e.to_string();
+        let message = shorten(&e.to_string());
         match e {
             ApiError::Invalid { field, reason } => {
                 let mut details = ErrorDetails::new();
-                details.add_bad_request_violation(field, reason);
+                details.add_bad_request_violation(shorten(&field), shorten(&reason));
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
             ApiError::Internal(what) => {
                 tracing::error!(error = %what, "internal error");
                 Status::internal("internal error")
+            }
+            ApiError::ResourceExhausted { retry_after, .. } => {
+                let mut details = ErrorDetails::new();
+                details.set_retry_info(Some(retry_after));
+                let mut status =
+                    Status::with_error_details(Code::ResourceExhausted, message, details);
+                if let Ok(v) = retry_after.as_secs().max(1).to_string().parse() {
+                    status.metadata_mut().insert("retry-after", v);
+                }
+                status
             }
             other => Status::new(other.code(), message),
         }
@@ -115,3 +133,82 @@ impl From<ApiError> for Status {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A status tonic raised while reading a client's stream, re-coded as
+/// for unary calls (`status_layer`): over the size limit is
+/// `RESOURCE_EXHAUSTED`, not `OUT_OF_RANGE`.
+#[must_use]
+pub fn inbound(status: Status) -> Status {
+    if status.code() == Code::OutOfRange && status.message().contains("message length too large") {
+        Status::resource_exhausted(status.message().to_owned())
+    } else {
+        status
+    }
+}
+
+/// Longest run of non-space characters a reply echoes whole.
+const MAX_ECHOED_WORD: usize = 64;
+/// Longest reply message, whatever it echoes.
+const MAX_MESSAGE: usize = 1024;
+
+/// A message safe to send back: every over-long word (an echoed value, such
+/// as a 1 MiB "id") is cut to its start and its length, and the whole is
+/// capped. Messages echo what the client sent so it can find its mistake;
+/// echoing megabytes would turn `INVALID_ARGUMENT` into `RESOURCE_EXHAUSTED` at
+/// the client's own size limit.
+#[must_use]
+pub fn shorten(message: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(message.len().min(MAX_MESSAGE));
+    for (i, word) in message.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let chars = word.chars().count();
+        if chars > MAX_ECHOED_WORD {
+            out.extend(word.chars().take(MAX_ECHOED_WORD / 2));
+            let _ = write!(out, "…({chars} characters)");
+        } else {
+            out.push_str(word);
+        }
+        if out.len() > MAX_MESSAGE {
+            break;
+        }
+    }
+    if out.len() > MAX_MESSAGE {
+        let mut end = MAX_MESSAGE;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_echoed_values_are_cut_to_their_start_and_length() {
+        let id = "x".repeat(1 << 20);
+        let m = shorten(&format!("events[0].event_id: '{id}' is not a UUID"));
+        assert_eq!(
+            m,
+            format!(
+                "events[0].event_id: '{}…(1048578 characters) is not a UUID",
+                "x".repeat(31)
+            )
+        );
+    }
+
+    #[test]
+    fn short_messages_pass_unchanged_and_every_message_is_capped() {
+        assert_eq!(shorten("name: is required"), "name: is required");
+        let many = "word ".repeat(1000);
+        let m = shorten(&many);
+        assert!(m.len() <= MAX_MESSAGE + '…'.len_utf8(), "{}", m.len());
+        assert!(m.ends_with('…'));
+    }
+}

@@ -13,15 +13,18 @@
 pub mod admin_service;
 pub mod auth;
 pub mod clock_service;
+pub mod codec;
 pub mod convert;
 pub mod error;
 pub mod headroom;
+pub mod limiter;
 pub mod nudge_service;
 pub mod payroll_convert;
 pub mod payroll_service;
 pub mod policy_convert;
 pub mod policy_service;
 pub mod recompute;
+pub mod status_layer;
 pub mod timesheet_convert;
 pub mod timesheet_service;
 
@@ -46,12 +49,18 @@ pub const MAX_SYNC_BATCH: usize = 1000;
 pub struct Limits {
     /// How far in the future an event may lie (clocks drift).
     pub max_clock_skew: Duration,
+    /// Calls per token and address, failed authentications, streams.
+    pub calls: limiter::CallLimits,
+    /// A stream that sends nothing for this long is closed (`DEADLINE_EXCEEDED`).
+    pub stream_idle: std::time::Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_clock_skew: Duration::minutes(5),
+            calls: limiter::CallLimits::default(),
+            stream_idle: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -71,8 +80,9 @@ pub struct Ctx {
 impl Ctx {
     #[must_use]
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limits: Limits) -> Self {
+        let limiter = Arc::new(limiter::Limiter::new(limits.calls));
         Self {
-            auth: Auth::new(Arc::clone(&store)),
+            auth: Auth::new(Arc::clone(&store), Arc::clone(&clock), limiter),
             store,
             clock,
             limits,

@@ -16,12 +16,24 @@ pub fn date_in(field: &str, d: Option<&pb::LocalDate>) -> ApiResult<NaiveDate> {
         .ok()
         .zip(u32::try_from(d.day).ok())
         .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day))
-        .filter(|_| (1..=9999).contains(&d.year))
         .ok_or_else(|| {
             ApiError::invalid(
                 field,
                 format!("{}-{:02}-{:02} is not a date", d.year, d.month, d.day),
             )
+        })
+        .and_then(|date| {
+            if crate::domain::years::accepts_date(date) {
+                Ok(date)
+            } else {
+                Err(ApiError::invalid(
+                    field,
+                    format!(
+                        "{date} is outside the accepted {}",
+                        crate::domain::years::span()
+                    ),
+                ))
+            }
         })
 }
 

@@ -15,6 +15,7 @@ pub mod payroll;
 pub mod policy;
 mod rows;
 mod sql;
+pub mod tokens;
 pub mod web;
 mod writer;
 
@@ -114,6 +115,7 @@ pub trait Store:
     + payroll::PayrollStore
     + outbox::OutboxStore
     + web::WebStore
+    + tokens::TokenStore
     + Send
     + Sync
     + 'static

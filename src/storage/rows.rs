@@ -193,8 +193,8 @@ pub fn employee(row: &AnyRow) -> StoreResult<Employee> {
     })
 }
 
-pub const TOKEN_COLUMNS: &str =
-    "id, organisation_id, name, role, employee_id, created_at, revoked_at";
+pub const TOKEN_COLUMNS: &str = "id, organisation_id, name, role, employee_id, created_at, revoked_at, expires_at, \
+     last_used_at, rotated_at, previous_valid_until";
 
 pub fn token(row: &AnyRow) -> StoreResult<ApiToken> {
     Ok(ApiToken {
@@ -205,6 +205,10 @@ pub fn token(row: &AnyRow) -> StoreResult<ApiToken> {
         employee_id: opt_parsed::<Uuid>(row, "employee_id")?.map(EmployeeId),
         created_at: instant(row, "created_at")?,
         revoked_at: opt_instant(row, "revoked_at")?,
+        expires_at: opt_instant(row, "expires_at")?,
+        last_used_at: opt_instant(row, "last_used_at")?,
+        rotated_at: opt_instant(row, "rotated_at")?,
+        previous_valid_until: opt_instant(row, "previous_valid_until")?,
     })
 }
 

@@ -532,7 +532,7 @@ impl Store for SqlStore {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO api_tokens (id, organisation_id, name, role, employee_id, secret_hash, \
-                     created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     created_at, revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(t.id.to_string())
                 .bind(t.org_id.to_string())
@@ -542,6 +542,7 @@ impl Store for SqlStore {
                 .bind(hash)
                 .bind(micros(t.created_at))
                 .bind(t.revoked_at.map(micros))
+                .bind(t.expires_at.map(micros))
                 .execute(conn)
                 .await
                 .map_err(classify)?;

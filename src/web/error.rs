@@ -24,6 +24,8 @@ pub enum WebError {
     /// A request the pages never send (a hand-made URL or form).
     BadRequest(Locale, String),
     Unavailable(Locale),
+    /// Over a rate limit: 429 with `Retry-After`.
+    TooMany(Locale, std::time::Duration),
     Internal(Locale),
 }
 
@@ -36,6 +38,7 @@ impl WebError {
             ApiError::NotFound(_) => Self::NotFound(locale),
             ApiError::Unauthenticated(_) => Self::SignIn { next: "/".into() },
             ApiError::Unavailable(_) => Self::Unavailable(locale),
+            ApiError::ResourceExhausted { retry_after, .. } => Self::TooMany(locale, retry_after),
             ApiError::Invalid { .. }
             | ApiError::AlreadyExists { .. }
             | ApiError::FailedPrecondition { .. } => Self::BadRequest(locale, e.to_string()),
@@ -91,6 +94,10 @@ impl IntoResponse for WebError {
                 l,
                 "error",
                 word(l, "unavailable").into(),
+            ),
+            Self::TooMany(l, wait) => super::sign_in::too_many(
+                l,
+                chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
             ),
             Self::Internal(l) => page(StatusCode::INTERNAL_SERVER_ERROR, l, "error", String::new()),
         }

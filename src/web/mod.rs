@@ -30,6 +30,7 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
 use self::session::SessionRules;
@@ -151,15 +152,28 @@ async fn security_headers(mut response: Response) -> Response {
 /// When the listener fails.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<crate::tls::Tls>,
     state: WebState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state)
         .layer(tower::util::MapRequestLayer::new(trace_request))
         .into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    match tls {
+        Some(tls) => {
+            let local = listener.local_addr()?;
+            let incoming = tls.accept(listener, true);
+            let listener = crate::tls::WebListener { incoming, local };
+            axum::serve(listener.tap_io(|_| {}), app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
 }
 
 fn trace_request<B>(request: axum::http::Request<B>) -> axum::http::Request<B> {

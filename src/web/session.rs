@@ -269,6 +269,10 @@ async fn caller_of(
         employee_id: Some(employee.id),
         created_at: session.created_at,
         revoked_at: None,
+        expires_at: None,
+        last_used_at: None,
+        rotated_at: None,
+        previous_valid_until: None,
     };
     Ok((Caller { token }, Some(employee), is_manager))
 }

@@ -63,7 +63,7 @@ fn client_key(addr: SocketAddr) -> String {
     format!("client:{}", addr.ip())
 }
 
-fn too_many(locale: Locale, wait: Duration) -> Response {
+pub(super) fn too_many(locale: Locale, wait: Duration) -> Response {
     let minutes = (wait.num_seconds() + 59) / 60;
     let lead = format!(
         "{} ({})",

@@ -47,6 +47,7 @@ fn new_token(name: &str, role: pb::Role, employee_id: &str) -> pb::CreateApiToke
         name: name.into(),
         role: role as i32,
         employee_id: employee_id.into(),
+        expires_at: Some(crate::helpers::token_expiry()),
     }
 }
 

@@ -276,6 +276,7 @@ async fn another_organisation_sees_nothing(app: TestApp) {
             name: "their clock".into(),
             role: pb::Role::Clock as i32,
             employee_id: String::new(),
+            expires_at: None,
         })
         .await
         .unwrap()

@@ -134,6 +134,7 @@ async fn acknowledged_events_survive_kill_9(db: Db) {
             name: "clock".into(),
             role: pb::Role::Clock as i32,
             employee_id: String::new(),
+            expires_at: None,
         })
         .await
         .unwrap()

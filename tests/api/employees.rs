@@ -279,6 +279,7 @@ async fn deactivation_stops_new_events_but_keeps_the_record(app: TestApp) {
                 name: "kari".into(),
                 role: pb::Role::Employee as i32,
                 employee_id: kari.employee_id.clone(),
+                expires_at: Some(crate::helpers::token_expiry()),
             })
             .await,
         Code::FailedPrecondition,

@@ -85,6 +85,16 @@ pub fn test_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 19, 20, 0, 0).unwrap()
 }
 
+/// An expiry for test tokens: 90 days after [`test_now`] (EMPLOYEE and
+/// MANAGER tokens must carry one).
+pub fn token_expiry() -> prost_types::Timestamp {
+    let t = test_now() + chrono::Duration::days(90);
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: 0,
+    }
+}
+
 /// An instant on 2026-11-19 (UTC).
 pub fn at(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 19, h, m, 0).unwrap()
@@ -221,6 +231,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
         jobs: tidsvakt::jobs::JobSettings::default(),
         // The tests run each job step themselves, with the manual clock.
         background_jobs: false,
+        security: tidsvakt::config::Security::default(),
     };
     let clock = Arc::new(ManualClock::new(test_now()));
     let app = App::build(config, clock.clone())
@@ -374,6 +385,7 @@ impl TestApp {
                 name: format!("{} token", role.as_str_name()),
                 role: role as i32,
                 employee_id: employee_id.unwrap_or_default().into(),
+                expires_at: Some(token_expiry()),
             })
             .await
             .expect("token is created")

@@ -13,6 +13,7 @@ fn create(name: &str, role: pb::Role, employee_id: &str) -> pb::CreateApiTokenRe
         name: name.into(),
         role: role as i32,
         employee_id: employee_id.into(),
+        expires_at: Some(crate::helpers::token_expiry()),
     }
 }
 
@@ -82,6 +83,7 @@ async fn create_api_token_rejects_bad_input(app: TestApp) {
                 name: "x".into(),
                 role: 42,
                 employee_id: String::new(),
+                expires_at: None,
             },
             Code::InvalidArgument,
             "role",

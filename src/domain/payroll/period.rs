@@ -58,7 +58,9 @@ fn number(s: &str, digits: usize) -> Option<u32> {
 
 fn year_month(s: &str) -> Option<(i32, u32)> {
     let (y, m) = s.split_once('-')?;
-    let year = i32::try_from(number(y, 4)?).ok()?;
+    let year = i32::try_from(number(y, 4)?)
+        .ok()
+        .filter(|y| crate::domain::years::accepts_year(*y))?;
     let month = number(m, 2)?;
     (1..=12).contains(&month).then_some((year, month))
 }
@@ -105,7 +107,10 @@ impl PeriodKind {
             Self::FourWeekly { anchor } => {
                 let rest = s.strip_suffix("-4W").ok_or_else(err)?;
                 let (g, w) = rest.split_once("-W").ok_or_else(err)?;
-                let year = i32::try_from(number(g, 4).ok_or_else(err)?).map_err(|_| err())?;
+                let year = i32::try_from(number(g, 4).ok_or_else(err)?)
+                    .ok()
+                    .filter(|y| crate::domain::years::accepts_year(*y))
+                    .ok_or_else(err)?;
                 let week = number(w, 2).ok_or_else(err)?;
                 let monday =
                     NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or_else(err)?;
