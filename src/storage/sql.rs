@@ -195,6 +195,38 @@ impl SqlStore {
 }
 
 /// Makes a `SQLite` URL create its file, and creates the file's folder.
+/// Creates the database file readable by its owner only, and narrows an
+/// existing one (and its WAL and shared-memory files) to that: it holds
+/// everyone's working hours. `SQLite` gives the files it creates later the
+/// database file's mode.
+fn owner_only(path: &Path) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let fail = |e: std::io::Error| {
+            StoreError::Unavailable(format!("cannot prepare {}: {e}", path.display()))
+        };
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(fail)?;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = format!("{}{suffix}", path.display());
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(fail)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn sqlite_url(url: &str) -> StoreResult<String> {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -214,6 +246,7 @@ fn sqlite_url(url: &str) -> StoreResult<String> {
             StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
         })?;
     }
+    owner_only(Path::new(path))?;
     Ok(if rest.contains("mode=") {
         format!("sqlite://{rest}")
     } else if rest.contains('?') {
