@@ -154,6 +154,10 @@ pub struct JobArgs {
     /// Seconds between sweeps (clock-out reminders, findings that time makes true).
     #[arg(long, env = "TIDSVAKT_SWEEP_INTERVAL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=86_400))]
     pub sweep_interval_secs: u64,
+    /// Days after leaving before an employee's name, email and sign-ins are
+    /// anonymised (the record and its totals stay); 0 = never.
+    #[arg(long, env = "TIDSVAKT_RETENTION_DAYS", default_value_t = 1827)]
+    pub retention_days: u32,
 }
 
 fn parse_weekday(s: &str) -> Result<chrono::Weekday, String> {
@@ -238,6 +242,8 @@ impl ServerConfig {
             outbox_every: std::time::Duration::from_secs(args.jobs.outbox_interval_secs),
             sweep_every: std::time::Duration::from_secs(args.jobs.sweep_interval_secs),
             app_url: mail.public_url.clone(),
+            retention: (args.jobs.retention_days > 0)
+                .then(|| chrono::Duration::days(i64::from(args.jobs.retention_days))),
             ..crate::jobs::JobSettings::default()
         };
         Ok(Self {

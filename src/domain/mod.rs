@@ -14,6 +14,7 @@ pub mod local_days;
 pub mod nudge;
 pub mod payroll;
 pub mod policy;
+pub mod retention;
 pub mod rules;
 pub mod token;
 pub mod years;

@@ -45,6 +45,9 @@ pub struct JobSettings {
     /// (`https://tid.example.com`): every link in an email starts with it.
     /// `None` leaves links out.
     pub app_url: Option<String>,
+    /// How long after leaving an employee's identity is kept
+    /// (`domain::retention`); `None` keeps it for ever.
+    pub retention: Option<Duration>,
 }
 
 impl Default for JobSettings {
@@ -55,6 +58,7 @@ impl Default for JobSettings {
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
             lease: Duration::minutes(5),
+            retention: Some(crate::domain::retention::DEFAULT_RETENTION),
             batch: 32,
             backoff: Backoff::default(),
             digest: DigestSchedule::default(),
@@ -336,6 +340,33 @@ impl Jobs {
         Ok(round)
     }
 
+    /// Anonymises the leavers whose retention period is over; returns how
+    /// many. Safe on every replica: an employee is anonymised once.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn retention_once(&self) -> StoreResult<usize> {
+        let Some(period) = self.settings.retention else {
+            return Ok(0);
+        };
+        let now = self.clock.now();
+        let cutoff = crate::domain::retention::cutoff(now, period);
+        let mut done = 0;
+        loop {
+            let due = self.store.leavers_before(cutoff, 100).await?;
+            if due.is_empty() {
+                break;
+            }
+            for (org, id) in due {
+                if self.store.anonymise_employee(org, id, now).await? {
+                    tracing::info!(organisation_id = %org, employee_id = %id, "leaver anonymised at the end of the retention period");
+                    done += 1;
+                }
+            }
+        }
+        Ok(done)
+    }
+
     /// Runs every job on its interval until the task is dropped. Errors are
     /// logged and the job tries again on its next tick.
     pub async fn run(self: Arc<Self>) {
@@ -360,7 +391,14 @@ impl Jobs {
                 async move { jobs.sweep_once().await.map(|_| ()) }
             })
         };
-        tokio::join!(outbox, digests, sweeps);
+        let retention = {
+            let jobs = Arc::clone(&self);
+            tick(StdDuration::from_secs(3600), move || {
+                let jobs = Arc::clone(&jobs);
+                async move { jobs.retention_once().await.map(|_| ()) }
+            })
+        };
+        tokio::join!(outbox, digests, sweeps, retention);
     }
 }
 

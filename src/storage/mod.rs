@@ -13,6 +13,7 @@ pub mod derived;
 pub mod outbox;
 pub mod payroll;
 pub mod policy;
+pub mod privacy;
 mod rows;
 mod sql;
 pub mod tokens;
@@ -116,6 +117,7 @@ pub trait Store:
     + outbox::OutboxStore
     + web::WebStore
     + tokens::TokenStore
+    + privacy::PrivacyStore
     + Send
     + Sync
     + 'static

@@ -1533,7 +1533,11 @@ async fn list_api_tokens_pages_through_every_token(app: TestApp) {
     assert_eq!(unique.len(), 5, "no duplicates");
     let created: Vec<_> = seen.iter().map(|t| t.created_at.unwrap().seconds).collect();
     assert!(created.is_sorted(), "oldest first: {created:?}");
-    assert_eq!(seen, all_tokens(&mut app.admin()).await, "same as one page");
+    assert_eq!(
+        without_last_use(seen),
+        all_tokens(&mut app.admin()).await,
+        "same as one page"
+    );
 }
 
 async fn list_api_tokens_rejects_bad_page_sizes_and_tokens(app: TestApp) {

@@ -307,15 +307,23 @@ async fn deactivation_revokes_bound_tokens_for_good(app: TestApp) {
 // ---- limits -------------------------------------------------------------
 
 async fn a_token_over_its_rate_gets_resource_exhausted_with_a_retry_delay(db: Db) {
-    let app = spawn_app_with(db, limits(|l| l.per_token_per_sec = 5)).await;
+    // One call a second, bursts of two: the third of a quick series is
+    // refused (within ten calls, however slow this machine is today).
+    let app = spawn_app_with(db, limits(|l| l.per_token_per_sec = 1)).await;
     let secret = app.token(pb::Role::Clock, None).await;
-    // Bursts of twice the rate pass.
-    for i in 0..10 {
+    for i in 0..2 {
         whoami(&app, &secret)
             .await
-            .unwrap_or_else(|e| panic!("call {i}: {e:?}"));
+            .unwrap_or_else(|e| panic!("call {i} is within the burst: {e:?}"));
     }
-    let status = whoami(&app, &secret).await.expect_err("over the rate");
+    let mut refused = None;
+    for _ in 0..10 {
+        if let Err(status) = whoami(&app, &secret).await {
+            refused = Some(status);
+            break;
+        }
+    }
+    let status = refused.expect("over the rate");
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert!(status.message().contains("too many calls with this token"));
     let retry: u64 = status
@@ -466,7 +474,6 @@ async fn bad_ids_periods_and_instants_are_refused_without_echoing_megabytes(app:
         .payroll_client(&payroll)
         .lock_period(pb::LockPeriodRequest {
             period_id: "0000-01".into(),
-            ..Default::default()
         })
         .await
         .expect_err("year 0");
@@ -577,7 +584,180 @@ async fn reflection_can_be_switched_off(db: Db) {
     assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
 }
 
+// ---- retention and erasure ---------------------------------------------
+
+async fn record_a_day(app: &TestApp, employee: &str) {
+    let clock = app.clock_token().await;
+    for (kind, t) in [
+        (pb::EventKind::ClockIn, at(8, 0)),
+        (pb::EventKind::ClockOut, at(15, 30)),
+    ] {
+        app.clock_client(&clock)
+            .record_event(pb::RecordEventRequest {
+                event: Some(crate::helpers::event(employee, kind, t)),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+async fn day_totals(app: &TestApp, employee: &str) -> Option<pb::TimesheetTotals> {
+    app.timesheet_client(&app.admin_token.clone())
+        .get_timesheet(pb::GetTimesheetRequest {
+            employee_id: employee.into(),
+            dates: Some(pb::LocalDateRange {
+                start: Some(pb::LocalDate {
+                    year: 2026,
+                    month: 11,
+                    day: 19,
+                }),
+                end: Some(pb::LocalDate {
+                    year: 2026,
+                    month: 11,
+                    day: 19,
+                }),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .totals
+}
+
+async fn employee(app: &TestApp, id: &str) -> pb::Employee {
+    app.admin()
+        .get_employee(pb::GetEmployeeRequest {
+            employee_id: id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .employee
+        .unwrap()
+}
+
+async fn leavers_are_anonymised_when_the_retention_period_ends_and_their_record_stays(
+    app: TestApp,
+) {
+    let e = app.create_employee("HR-4711").await;
+    let (_, stays) = employee_token(&app, "E-2").await;
+    record_a_day(&app, &e.employee_id).await;
+    let before = day_totals(&app, &e.employee_id).await;
+    assert_eq!(before.as_ref().map(|t| t.worked_minutes), Some(450));
+    app.admin()
+        .deactivate_employee(pb::DeactivateEmployeeRequest {
+            employee_id: e.employee_id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(app.jobs.retention_once().await.unwrap(), 0, "just left");
+    app.clock
+        .set(test_now() + Days::days(1827) - Days::seconds(1));
+    assert_eq!(
+        app.jobs.retention_once().await.unwrap(),
+        0,
+        "a second early"
+    );
+    app.clock.set(test_now() + Days::days(1827));
+    assert_eq!(app.jobs.retention_once().await.unwrap(), 1);
+    assert_eq!(app.jobs.retention_once().await.unwrap(), 0, "once only");
+    let gone = employee(&app, &e.employee_id).await;
+    assert_eq!(gone.name, "Former employee");
+    assert_eq!(gone.email, "");
+    assert_eq!(gone.external_id, format!("anonymised-{}", e.employee_id));
+    assert_eq!(
+        day_totals(&app, &e.employee_id).await,
+        before,
+        "the record stays"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM clock_events WHERE employee_id = '{}'",
+            e.employee_id
+        ))
+        .await,
+        2
+    );
+    // Someone still employed is untouched.
+    app.clock.set(test_now());
+    whoami(&app, &stays)
+        .await
+        .expect("an active employee's token works");
+}
+
+async fn erase_employee_data_needs_a_deactivated_employee_and_a_reason(app: TestApp) {
+    let e = app.create_employee("E-1").await;
+    let erase = |employee_id: &str, reason: &str| pb::EraseEmployeeDataRequest {
+        employee_id: employee_id.into(),
+        reason: reason.into(),
+    };
+    crate::helpers::assert_error(
+        app.admin()
+            .erase_employee_data(erase(&e.employee_id, "registered by mistake"))
+            .await,
+        Code::FailedPrecondition,
+        "deactivate them first",
+    );
+    crate::helpers::assert_error(
+        app.admin().erase_employee_data(erase("x", "r")).await,
+        Code::InvalidArgument,
+        "employee_id: ",
+    );
+    crate::helpers::assert_error(
+        app.admin()
+            .erase_employee_data(erase(&e.employee_id, " "))
+            .await,
+        Code::InvalidArgument,
+        "reason: is required",
+    );
+    crate::helpers::assert_error(
+        app.admin()
+            .erase_employee_data(erase(&e.employee_id, &"x".repeat(501)))
+            .await,
+        Code::InvalidArgument,
+        "reason: is longer than 500",
+    );
+    crate::helpers::assert_error(
+        app.admin()
+            .erase_employee_data(erase(&Uuid::new_v4().to_string(), "r"))
+            .await,
+        Code::NotFound,
+        "employee_id",
+    );
+    let payroll = app.token(pb::Role::Payroll, None).await;
+    crate::helpers::assert_error(
+        app.admin_client(&payroll)
+            .erase_employee_data(erase(&e.employee_id, "r"))
+            .await,
+        Code::PermissionDenied,
+        "ADMIN",
+    );
+    app.admin()
+        .deactivate_employee(pb::DeactivateEmployeeRequest {
+            employee_id: e.employee_id.clone(),
+        })
+        .await
+        .unwrap();
+    let r = app
+        .admin()
+        .erase_employee_data(erase(&e.employee_id, "registered by mistake"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.erased_now);
+    assert_eq!(r.employee.unwrap().name, "Former employee");
+    let again = app
+        .admin()
+        .erase_employee_data(erase(&e.employee_id, "registered by mistake"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!again.erased_now);
+}
+
 crate::both_backends!(
+    leavers_are_anonymised_when_the_retention_period_ends_and_their_record_stays,
+    erase_employee_data_needs_a_deactivated_employee_and_a_reason,
     person_tokens_must_expire_within_a_year,
     an_expired_token_stops_working_at_its_expiry,
     last_use_is_recorded_at_most_once_a_minute,

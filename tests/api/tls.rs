@@ -186,7 +186,7 @@ async fn both_ports_speak_tls_and_a_renewed_certificate_is_served_without_a_rest
     let ca = Ca::new();
     let server = start(&ca, None, false).await;
     grpc_call(&server, &ca, None).await.expect("gRPC over TLS");
-    let (first, status) = web_get(server.web, &ca).await;
+    let (first_cert, status) = web_get(server.web, &ca).await;
     assert_eq!(status, "HTTP/1.1 200 OK");
     // Clear text to the TLS port gets no answer.
     let plain = tonic::transport::Channel::from_shared(format!("http://{}", server.grpc))
@@ -206,15 +206,15 @@ async fn both_ports_speak_tls_and_a_renewed_certificate_is_served_without_a_rest
     let (cert, key, der) = ca.leaf(&["localhost"]);
     write(&server.dir.path().join("server.key"), &key);
     write(&server.dir.path().join("server.crt"), &cert);
-    let mut served = first.clone();
+    let mut now_served = first_cert.clone();
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        served = web_get(server.web, &ca).await.0;
-        if served != first {
+        now_served = web_get(server.web, &ca).await.0;
+        if now_served != first_cert {
             break;
         }
     }
-    assert_eq!(served, der, "the renewed certificate is served");
+    assert_eq!(now_served, der, "the renewed certificate is served");
     grpc_call(&server, &ca, None)
         .await
         .expect("gRPC after reload");
