@@ -52,6 +52,8 @@ pub struct App {
     ctx: Ctx,
     jobs: Arc<Jobs>,
     background_jobs: bool,
+    /// The `/metrics` listener and the recorder's handle, with `--metrics-listen`.
+    metrics: Option<(TcpListener, metrics_exporter_prometheus::PrometheusHandle)>,
     /// Set when this start created the first organisation: the admin secret,
     /// for `main` to print once.
     pub first_admin: Option<FirstAdmin>,
@@ -95,9 +97,17 @@ impl App {
         } else {
             None
         };
-        if let Some(addr) = config.metrics_listen {
-            crate::metrics::install(addr)?;
-        }
+        let metrics = match config.metrics_listen {
+            Some(addr) => {
+                let handle = crate::metrics::install()?;
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("serving metrics on {addr}"))?;
+                tracing::info!(%addr, "serving Prometheus metrics at /metrics");
+                Some((listener, handle))
+            }
+            None => None,
+        };
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -138,6 +148,7 @@ impl App {
             ctx,
             jobs,
             background_jobs: config.background_jobs,
+            metrics,
             first_admin,
         })
     }
@@ -193,7 +204,7 @@ impl App {
     /// # Errors
     /// When the transport fails.
     pub async fn run_until_stopped(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -224,6 +235,19 @@ impl App {
         let jobs = self
             .background_jobs
             .then(|| tokio::spawn(Arc::clone(&self.jobs).run()));
+        let (stop_metrics, metrics_stopped) = tokio::sync::watch::channel(false);
+        let metrics = self.metrics.take().map(|(listener, handle)| {
+            tokio::spawn(crate::metrics::scrape::serve(
+                listener,
+                handle,
+                Arc::clone(&self.store),
+                Arc::clone(&self.ctx.clock),
+                async move {
+                    let mut rx = metrics_stopped;
+                    let _ = rx.wait_for(|stopped| *stopped).await;
+                },
+            ))
+        });
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -275,6 +299,7 @@ impl App {
             )
             .await;
         let _ = stop_web.send(true);
+        let _ = stop_metrics.send(true);
         match tokio::time::timeout(Duration::from_secs(10), web).await {
             Ok(Ok(Err(e))) => tracing::error!(error = %e, "the web server failed"),
             Err(_) => tracing::warn!("the web server did not stop within 10 s"),
@@ -282,6 +307,9 @@ impl App {
         }
         watcher.abort();
         recomputer.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         if let Some(jobs) = jobs {
             jobs.abort();
         }
@@ -298,7 +326,7 @@ async fn watch_database(store: Arc<SqlStore>, health: tonic_health::server::Heal
     loop {
         tokio::time::sleep(HEALTH_INTERVAL).await;
         let ok = store.ping().await.is_ok();
-        metrics::gauge!("tidsvakt_database_up").set(if ok { 1.0 } else { 0.0 });
+        metrics::gauge!(crate::metrics::families::DATABASE_UP).set(if ok { 1.0 } else { 0.0 });
         if ok != serving {
             serving = ok;
             let status = if ok {

@@ -15,6 +15,7 @@ pub mod payroll;
 pub mod policy;
 mod rows;
 mod sql;
+pub mod stats;
 pub mod web;
 mod writer;
 
