@@ -19,6 +19,7 @@ mod employees;
 mod event_order;
 mod mail;
 mod mail_settings;
+mod metrics;
 mod nudges;
 mod outbox;
 mod packs;
