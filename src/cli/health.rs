@@ -32,6 +32,11 @@ pub struct HealthArgs {
     /// `tidsvakt.example.svc`).
     #[arg(long, env = "TIDSVAKT_HEALTH_TLS_SERVER_NAME")]
     pub tls_server_name: Option<String>,
+    /// Exit 0 on any answer, NOT_SERVING included: a liveness check. A
+    /// server that answers is alive; a database outage should take it out
+    /// of rotation (readiness), not restart it.
+    #[arg(long)]
+    pub any_status: bool,
     /// Give up after this many seconds (connecting and asking together).
     #[arg(long, default_value_t = 2)]
     pub timeout_secs: u64,
@@ -50,6 +55,10 @@ pub async fn run(args: &HealthArgs) -> anyhow::Result<()> {
     match status {
         ServingStatus::Serving => {
             println!("SERVING");
+            Ok(())
+        }
+        other if args.any_status => {
+            println!("{} (alive)", other.as_str_name());
             Ok(())
         }
         other => bail!(

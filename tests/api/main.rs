@@ -11,12 +11,14 @@ mod smtp;
 mod web_client;
 
 mod admin;
+mod backup;
 mod browser;
 mod clock;
 mod digest;
 mod durability;
 mod employees;
 mod event_order;
+mod health_cli;
 mod mail;
 mod mail_settings;
 mod metrics;
