@@ -31,4 +31,5 @@ mod policy;
 mod service;
 mod timesheet;
 mod tokens;
+mod upgrade;
 mod web;
