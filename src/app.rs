@@ -235,19 +235,7 @@ impl App {
         let jobs = self
             .background_jobs
             .then(|| tokio::spawn(Arc::clone(&self.jobs).run()));
-        let (stop_metrics, metrics_stopped) = tokio::sync::watch::channel(false);
-        let metrics = self.metrics.take().map(|(listener, handle)| {
-            tokio::spawn(crate::metrics::scrape::serve(
-                listener,
-                handle,
-                Arc::clone(&self.store),
-                Arc::clone(&self.ctx.clock),
-                async move {
-                    let mut rx = metrics_stopped;
-                    let _ = rx.wait_for(|stopped| *stopped).await;
-                },
-            ))
-        });
+        let (stop_metrics, metrics) = self.spawn_metrics();
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -316,6 +304,32 @@ impl App {
         self.store.close().await;
         tracing::info!("stopped");
         Ok(result?)
+    }
+}
+
+impl App {
+    /// Serves `/metrics` when `--metrics-listen` was given, until the sender
+    /// returned says stop.
+    fn spawn_metrics(
+        &mut self,
+    ) -> (
+        tokio::sync::watch::Sender<bool>,
+        Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    ) {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = self.metrics.take().map(|(listener, handle)| {
+            tokio::spawn(crate::metrics::scrape::serve(
+                listener,
+                handle,
+                Arc::clone(&self.store),
+                Arc::clone(&self.ctx.clock),
+                async move {
+                    let mut rx = stopped;
+                    let _ = rx.wait_for(|stopped| *stopped).await;
+                },
+            ))
+        });
+        (stop, task)
     }
 }
 

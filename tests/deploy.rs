@@ -233,24 +233,29 @@ fn the_deployment_probes_health_runs_non_root_read_only_with_resources() {
     );
 
     // Writable paths are volumes: the data folder and /tmp.
-    let mounts: Vec<(String, String)> = at(c, "volumeMounts")
+    let data_dir = env_value(c, "TIDSVAKT_DATA_DIR");
+    mount_of(c, data_dir.as_str().unwrap());
+    mount_of(c, "/tmp");
+}
+
+/// The volume mounted over `path` in a container.
+fn mount_of(container: &Value, path: &str) -> String {
+    at(container, "volumeMounts")
         .as_sequence()
         .unwrap()
         .iter()
-        .map(|m| (text(m, "name").to_owned(), text(m, "mountPath").to_owned()))
-        .collect();
-    let mount_of = |path: &str| {
-        mounts
-            .iter()
-            .find(|(_, p)| path.starts_with(p.as_str()))
-            .unwrap_or_else(|| panic!("nothing mounted at {path}"))
-            .0
-            .clone()
-    };
-    let data_dir = env_value(c, "TIDSVAKT_DATA_DIR");
-    mount_of(data_dir.as_str().unwrap());
-    mount_of("/tmp");
+        .find(|m| path.starts_with(text(m, "mountPath")))
+        .map_or_else(
+            || panic!("nothing mounted at {path}"),
+            |m| text(m, "name").to_owned(),
+        )
+}
 
+#[test]
+fn the_deployment_takes_secrets_a_scrape_port_and_a_pinned_image() {
+    let d = object("Deployment");
+    let pod = at(&d, "spec.template.spec");
+    let c = at(pod, "containers.0");
     // Secrets: the database URL and the TLS files.
     let db = env_value(c, "TIDSVAKT_DATABASE_URL");
     assert_eq!(text(&db, "secretKeyRef.name"), "tidsvakt-db");
@@ -262,7 +267,7 @@ fn the_deployment_probes_health_runs_non_root_read_only_with_resources() {
         "TIDSVAKT_HEALTH_CA_CERT",
     ] {
         let file = env_value(c, var);
-        let volume = mount_of(file.as_str().unwrap());
+        let volume = mount_of(c, file.as_str().unwrap());
         let secret = volumes.iter().find(|v| text(v, "name") == volume).unwrap();
         assert_eq!(text(secret, "secret.secretName"), "tidsvakt-tls", "{var}");
     }
@@ -465,7 +470,7 @@ fn the_dockerfile_is_multi_stage_non_root_with_a_health_check() {
         .find_map(|l| l.strip_prefix("USER "))
         .expect("the runtime stage sets USER");
     assert!(
-        !user.starts_with("root") && !user.starts_with("0"),
+        !user.starts_with("root") && !user.starts_with('0'),
         "{user}"
     );
     let health = runtime
@@ -476,11 +481,7 @@ fn the_dockerfile_is_multi_stage_non_root_with_a_health_check() {
         health.contains(r#"CMD ["/usr/local/bin/tidsvakt", "health"]"#),
         "{health}"
     );
-    assert!(
-        runtime
-            .iter()
-            .any(|l| *l == r#"VOLUME ["/var/lib/tidsvakt"]"#)
-    );
+    assert!(runtime.contains(&r#"VOLUME ["/var/lib/tidsvakt"]"#));
     assert!(joined.contains("TIDSVAKT_DATA_DIR=/var/lib/tidsvakt"));
     // Every file the build stage copies exists in the repository.
     for l in &lines[..last_stage] {

@@ -32,7 +32,7 @@ pub struct HealthArgs {
     /// `tidsvakt.example.svc`).
     #[arg(long, env = "TIDSVAKT_HEALTH_TLS_SERVER_NAME")]
     pub tls_server_name: Option<String>,
-    /// Exit 0 on any answer, NOT_SERVING included: a liveness check. A
+    /// Exit 0 on any answer, `NOT_SERVING` included: a liveness check. A
     /// server that answers is alive; a database outage should take it out
     /// of rotation (readiness), not restart it.
     #[arg(long)]

@@ -175,10 +175,10 @@ pub const EVENT_OUTCOMES: &[&str] = &["new", "duplicate", "rejected"];
 /// `rate()` and `increase()` have a starting point and alerts on them are
 /// not blind until the first event.
 pub fn zero() {
+    use crate::storage::outbox::MessageKind;
     for outcome in EVENT_OUTCOMES {
         metrics::counter!(EVENTS, "outcome" => *outcome).absolute(0);
     }
-    use crate::storage::outbox::MessageKind;
     for kind in [
         MessageKind::Nudge,
         MessageKind::ManagerAlerts,

@@ -212,7 +212,7 @@ fn assert_owner_only(file: &Path) {
 
 crate::both_backends!(a_restored_backup_holds_every_event);
 
-/// `tidsvakt backup` names pg_dump for a PostgreSQL URL instead of
+/// `tidsvakt backup` names `pg_dump` for a PostgreSQL URL instead of
 /// writing something that is not a backup.
 #[test]
 fn backup_of_postgres_points_at_pg_dump() {
