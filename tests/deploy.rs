@@ -493,15 +493,20 @@ fn the_dockerfile_is_multi_stage_non_root_with_a_health_check() {
         }
     }
     // The toolchain is at least the crate's rust-version.
+    let version = |v: &str| -> Vec<u32> { v.split('.').map(|n| n.parse().unwrap()).collect() };
     let wanted = read("Cargo.toml")
         .lines()
         .find_map(|l| l.strip_prefix("rust-version = "))
         .unwrap()
         .trim_matches('"')
         .to_owned();
+    let toolchain = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("ARG RUST_VERSION="))
+        .expect("ARG RUST_VERSION");
     assert!(
-        file.contains(&format!("ARG RUST_VERSION={wanted}")),
-        "{wanted}"
+        version(toolchain) >= version(&wanted),
+        "{toolchain} < {wanted}"
     );
 }
 
