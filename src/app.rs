@@ -55,6 +55,8 @@ pub struct App {
     background_jobs: bool,
     security: crate::config::Security,
     tls: Option<crate::tls::Tls>,
+    /// The `/metrics` listener and the recorder's handle, with `--metrics-listen`.
+    metrics: Option<(TcpListener, metrics_exporter_prometheus::PrometheusHandle)>,
     /// Set when this start created the first organisation: the admin secret,
     /// for `main` to print once.
     pub first_admin: Option<FirstAdmin>,
@@ -99,9 +101,17 @@ impl App {
         } else {
             None
         };
-        if let Some(addr) = config.metrics_listen {
-            crate::metrics::install(addr)?;
-        }
+        let metrics = match config.metrics_listen {
+            Some(addr) => {
+                let handle = crate::metrics::install()?;
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("serving metrics on {addr}"))?;
+                tracing::info!(%addr, "serving Prometheus metrics at /metrics");
+                Some((listener, handle))
+            }
+            None => None,
+        };
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -144,6 +154,7 @@ impl App {
             background_jobs: config.background_jobs,
             security: config.security,
             tls,
+            metrics,
             first_admin,
         })
     }
@@ -200,7 +211,7 @@ impl App {
     /// When the transport fails.
     #[allow(clippy::too_many_lines)] // the start-up order, in one place
     pub async fn run_until_stopped(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -231,6 +242,7 @@ impl App {
         let jobs = self
             .background_jobs
             .then(|| tokio::spawn(Arc::clone(&self.jobs).run()));
+        let (stop_metrics, metrics) = self.spawn_metrics();
 
         let reflection = self.security.reflection;
         let reflection_v1 = reflection
@@ -343,6 +355,7 @@ impl App {
             }
         };
         let _ = stop_web.send(true);
+        let _ = stop_metrics.send(true);
         match tokio::time::timeout(Duration::from_secs(10), web).await {
             Ok(Ok(Err(e))) => tracing::error!(error = %e, "the web server failed"),
             Err(_) => tracing::warn!("the web server did not stop within 10 s"),
@@ -353,6 +366,9 @@ impl App {
         forget.abort();
         if let Some(t) = tls_watch {
             t.abort();
+        }
+        if let Some(metrics) = metrics {
+            metrics.abort();
         }
         if let Some(jobs) = jobs {
             jobs.abort();
@@ -385,6 +401,32 @@ fn check_exposure(config: &ServerConfig) -> anyhow::Result<Option<crate::tls::Tl
     }
 }
 
+impl App {
+    /// Serves `/metrics` when `--metrics-listen` was given, until the sender
+    /// returned says stop.
+    fn spawn_metrics(
+        &mut self,
+    ) -> (
+        tokio::sync::watch::Sender<bool>,
+        Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    ) {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = self.metrics.take().map(|(listener, handle)| {
+            tokio::spawn(crate::metrics::scrape::serve(
+                listener,
+                handle,
+                Arc::clone(&self.store),
+                Arc::clone(&self.ctx.clock),
+                async move {
+                    let mut rx = stopped;
+                    let _ = rx.wait_for(|stopped| *stopped).await;
+                },
+            ))
+        });
+        (stop, task)
+    }
+}
+
 /// Marks every service `NOT_SERVING` while the database does not answer, so a
 /// load balancer stops sending traffic to this replica.
 async fn watch_database(store: Arc<SqlStore>, health: tonic_health::server::HealthReporter) {
@@ -392,7 +434,7 @@ async fn watch_database(store: Arc<SqlStore>, health: tonic_health::server::Heal
     loop {
         tokio::time::sleep(HEALTH_INTERVAL).await;
         let ok = store.ping().await.is_ok();
-        metrics::gauge!("tidsvakt_database_up").set(if ok { 1.0 } else { 0.0 });
+        metrics::gauge!(crate::metrics::families::DATABASE_UP).set(if ok { 1.0 } else { 0.0 });
         if ok != serving {
             serving = ok;
             let status = if ok {

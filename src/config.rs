@@ -29,6 +29,11 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Create an organisation; prints its first admin token alone on the last line.
     Init(InitArgs),
+    /// Ask a server's gRPC health service; exit 0 when it is SERVING (for
+    /// container health checks and Kubernetes exec probes).
+    Health(crate::cli::health::HealthArgs),
+    /// Copy a running server's `SQLite` database to a file, consistently.
+    Backup(crate::cli::backup::BackupArgs),
     /// Talk to a running server.
     #[command(flatten)]
     Client(ClientCommand),

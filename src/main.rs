@@ -71,6 +71,18 @@ async fn run(args: Cli) -> anyhow::Result<()> {
             println!("{secret}");
             Ok(())
         }
+        Command::Health(health) => cli::health::run(&health).await,
+        Command::Backup(backup) => {
+            let done = cli::backup::run(&backup).await?;
+            println!(
+                "backup written: {} ({} events, {} amendments, {} bytes)",
+                backup.to.display(),
+                done.events,
+                done.amendments,
+                done.bytes
+            );
+            Ok(())
+        }
         Command::Client(command) => cli::client::run(command).await,
     }
 }

@@ -248,7 +248,11 @@ pub async fn drain(
         }
         let mut progressed = false;
         for p in pending {
-            if recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await? {
+            let started = std::time::Instant::now();
+            let done = recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await?;
+            metrics::histogram!(crate::metrics::families::RECOMPUTE_DURATION)
+                .record(started.elapsed().as_secs_f64());
+            if done {
                 applied += 1;
                 progressed = true;
             }

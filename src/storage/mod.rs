@@ -16,6 +16,7 @@ pub mod policy;
 pub mod privacy;
 mod rows;
 mod sql;
+pub mod stats;
 pub mod tokens;
 pub mod web;
 mod writer;

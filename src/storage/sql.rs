@@ -76,7 +76,7 @@ impl SqlStore {
             .connect_with(options.clone())
             .await
             .map_err(classify)?;
-        sqlx::migrate!("migrations/sqlite")
+        migrator(sqlx::migrate!("migrations/sqlite"))
             .run(&read)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
@@ -96,7 +96,7 @@ impl SqlStore {
             .connect(url)
             .await
             .map_err(classify)?;
-        sqlx::migrate!("migrations/postgres")
+        migrator(sqlx::migrate!("migrations/postgres"))
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
@@ -192,6 +192,15 @@ impl SqlStore {
     pub async fn close(&self) {
         self.read.close().await;
     }
+}
+
+/// The migrations, tolerant of newer ones already applied: during a rolling
+/// upgrade the new version migrates first, and an old replica that restarts
+/// meanwhile must still start (migrations only add, so old code runs on the
+/// newer schema; deploy/RUNBOOK.md).
+fn migrator(mut m: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    m.set_ignore_missing(true);
+    m
 }
 
 /// Makes a `SQLite` URL create its file, and creates the file's folder.
