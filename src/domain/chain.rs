@@ -421,12 +421,18 @@ mod tests {
         let c = link_bytes(
             1,
             LinkKind::Event,
-            &[Value::Text(Some("ab".into())), Value::Text(Some("c".into()))],
+            &[
+                Value::Text(Some("ab".into())),
+                Value::Text(Some("c".into())),
+            ],
         );
         let d = link_bytes(
             1,
             LinkKind::Event,
-            &[Value::Text(Some("a".into())), Value::Text(Some("bc".into()))],
+            &[
+                Value::Text(Some("a".into())),
+                Value::Text(Some("bc".into())),
+            ],
         );
         assert_ne!(a, b);
         assert_ne!(c, d);

@@ -12,9 +12,7 @@ use super::rows::micros;
 use super::sql::SqlStore;
 use super::writer::classify;
 use super::{StoreError, StoreResult};
-use crate::domain::chain::{
-    self, Break, GENESIS, Hash, LinkKind, Report, StoredLink, Value, Walk,
-};
+use crate::domain::chain::{self, Break, GENESIS, Hash, LinkKind, Report, StoredLink, Value, Walk};
 use crate::domain::event::{AmendmentRequest, ClockEvent, Location};
 use crate::domain::ids::{OrgId, TokenId};
 
@@ -218,8 +216,12 @@ fn values(row: &AnyRow, prefix: &str, columns: &[(&str, Ty)]) -> Result<Vec<Valu
         .map(|(i, (name, ty))| {
             let alias = format!("{prefix}{i}");
             match ty {
-                Ty::Text => row.try_get::<Option<String>, _>(alias.as_str()).map(Value::Text),
-                Ty::Int => row.try_get::<Option<i64>, _>(alias.as_str()).map(Value::Int),
+                Ty::Text => row
+                    .try_get::<Option<String>, _>(alias.as_str())
+                    .map(Value::Text),
+                Ty::Int => row
+                    .try_get::<Option<i64>, _>(alias.as_str())
+                    .map(Value::Int),
             }
             .map_err(|e| format!("{name}: {e}"))
         })
@@ -252,9 +254,8 @@ async fn links_page<'e, E: Executor<'e, Database = Any>>(
     rows.iter()
         .map(|row| {
             let kind_text: String = get(row, "link_kind")?;
-            let kind = LinkKind::parse(&kind_text).ok_or_else(|| {
-                StoreError::Corrupt(format!("record_chain.kind: '{kind_text}'"))
-            })?;
+            let kind = LinkKind::parse(&kind_text)
+                .ok_or_else(|| StoreError::Corrupt(format!("record_chain.kind: '{kind_text}'")))?;
             let (prefix, columns): (&str, &[(&str, Ty)]) = match kind {
                 LinkKind::Event => ("e", &EVENT_COLUMNS),
                 LinkKind::Amendment => ("a", &AMENDMENT_COLUMNS),
@@ -423,13 +424,12 @@ impl SqlStore {
             }
         }
         if broken.is_none() {
-            let head = sqlx::query(
-                "SELECT seq, hash FROM record_chain_heads WHERE organisation_id = $1",
-            )
-            .bind(org.to_string())
-            .fetch_optional(self.reader())
-            .await
-            .map_err(classify)?;
+            let head =
+                sqlx::query("SELECT seq, hash FROM record_chain_heads WHERE organisation_id = $1")
+                    .bind(org.to_string())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
             let (seq, hash): (i64, Option<String>) = match &head {
                 Some(r) => (get(r, "seq")?, get(r, "hash")?),
                 None => (0, Some(chain::to_hex(&GENESIS))),

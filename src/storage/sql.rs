@@ -14,16 +14,16 @@ use sqlx::{Any, ConnectOptions as _, Executor, Row as _};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
+use super::chain;
 use super::derived;
 use super::fault::{FaultState, StorageFault};
 use super::rows::{self, micros};
 use super::writer::{Reopen, Writer, classify};
-use super::chain;
-use crate::domain::chain::LinkKind;
 use super::{
     AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
     StoreError, StoreResult,
 };
+use crate::domain::chain::LinkKind;
 use crate::domain::clock_status;
 use crate::domain::employee::Employee;
 use crate::domain::engine::record::Span;
@@ -233,17 +233,21 @@ impl SqlStore {
     /// # Errors
     /// `Refused` while the storage refuses writes, or any other failure.
     pub async fn probe_writes(&self, now: DateTime<Utc>) -> StoreResult<()> {
-        let r = self.writer.write(Box::new(move |conn: &mut AnyConnection| -> BoxFuture<'_, StoreResult<()>> {
-            Box::pin(async move {
-                sqlx::query("UPDATE storage_probe SET checked_at = $1 WHERE id = 1")
-                    .bind(micros(now))
-                    .execute(conn)
-                    .await
-                    .map_err(classify)?;
-                Ok(())
-            })
-        }))
-        .await;
+        let r = self
+            .writer
+            .write(Box::new(
+                move |conn: &mut AnyConnection| -> BoxFuture<'_, StoreResult<()>> {
+                    Box::pin(async move {
+                        sqlx::query("UPDATE storage_probe SET checked_at = $1 WHERE id = 1")
+                            .bind(micros(now))
+                            .execute(conn)
+                            .await
+                            .map_err(classify)?;
+                        Ok(())
+                    })
+                },
+            ))
+            .await;
         match &r {
             Ok(()) if self.faults.get() == Some(StorageFault::ReadOnly) => self.faults.set(None),
             Err(StoreError::Refused(fault)) => self.faults.set(Some(*fault)),
@@ -553,7 +557,11 @@ async fn write_amendment(
     chain::append(
         conn,
         org,
-        vec![(LinkKind::Amendment, request.amendment_id.to_string(), values)],
+        vec![(
+            LinkKind::Amendment,
+            request.amendment_id.to_string(),
+            values,
+        )],
     )
     .await?;
     Ok(AmendmentWrite::New(Amendment {

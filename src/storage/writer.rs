@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use sqlx::any::AnyConnectOptions;
-use sqlx::{ConnectOptions as _, Connection as _, Executor as _};
 use sqlx::{AnyConnection, AnyPool};
+use sqlx::{ConnectOptions as _, Connection as _, Executor as _};
 use tokio::sync::{mpsc, oneshot};
 
 use super::fault::{self, StorageFault};
@@ -99,8 +99,7 @@ impl Writer {
                     Box::pin(async move {
                         let r = f(conn).await;
                         let ok = r.is_ok();
-                        let reopen =
-                            matches!(r, Err(StoreError::Refused(StorageFault::ReadOnly)));
+                        let reopen = matches!(r, Err(StoreError::Refused(StorageFault::ReadOnly)));
                         let completion: Completion = Box::new(move |commit| {
                             let out = match commit {
                                 Ok(()) => r,
@@ -245,7 +244,9 @@ pub fn classify(e: sqlx::Error) -> StoreError {
             if matches!(
                 d.code().as_deref(),
                 Some("40P01" | "40001" | "57P01" | "57P02" | "57P03" | "55000" | "53300")
-            ) || d.code().is_some_and(|c| c.len() == 5 && c.starts_with("08")) =>
+            ) || d
+                .code()
+                .is_some_and(|c| c.len() == 5 && c.starts_with("08")) =>
         {
             StoreError::Unavailable(e.to_string())
         }

@@ -105,7 +105,9 @@ async fn tampering_shows_in_verify(db: Db) {
 
     // An instant changed underneath.
     let shift = |by: &str, id: &str| {
-        format!("UPDATE clock_events SET occurred_at = occurred_at {by} 3600000000 WHERE event_id = '{id}'")
+        format!(
+            "UPDATE clock_events SET occurred_at = occurred_at {by} 3600000000 WHERE event_id = '{id}'"
+        )
     };
     let clock_in = record.clock_in.event_id.clone();
     assert_eq!(raw(&url, &shift("+", &clock_in)).await, Ok(1));

@@ -1,6 +1,6 @@
 //! Storage faults (issue 14 items 9 and 11): a read-only or full database
 //! keeps reads answering, refuses writes with UNAVAILABLE saying why, says
-//! NOT_SERVING for the write services only, and recovers by itself; a
+//! `NOT_SERVING` for the write services only, and recovers by itself; a
 //! database that stops answering is reported fast.
 //!
 //! Real faults, not flags: SQLite's file is made immutable (`chattr +i`,
@@ -153,7 +153,10 @@ impl Record {
         )
     }
 
-    pub async fn record(&self, e: &pb::ClockEvent) -> Result<pb::RecordEventResponse, tonic::Status> {
+    pub async fn record(
+        &self,
+        e: &pb::ClockEvent,
+    ) -> Result<pb::RecordEventResponse, tonic::Status> {
         self.clock()
             .record_event(pb::RecordEventRequest {
                 event: Some(e.clone()),
@@ -162,7 +165,7 @@ impl Record {
             .map(tonic::Response::into_inner)
     }
 
-    /// Worked minutes of the day, from GetTimesheet.
+    /// Worked minutes of the day, from `GetTimesheet`.
     pub async fn worked_minutes(&self) -> Result<i64, tonic::Status> {
         let date = pb::LocalDate {
             year: self.day.year(),
@@ -185,7 +188,7 @@ impl Record {
         Ok(sheet.totals.unwrap().worked_minutes)
     }
 
-    /// The employee's findings, from ListFindings.
+    /// The employee's findings, from `ListFindings`.
     pub async fn findings(&self) -> Result<usize, tonic::Status> {
         Ok(
             pb::timesheet_service_client::TimesheetServiceClient::with_interceptor(
@@ -252,7 +255,7 @@ async fn recorded_again(record: &Record, e: &pb::ClockEvent, bound: Duration) ->
 }
 
 /// While the storage refuses writes: reads answer from the record, a write is
-/// UNAVAILABLE naming `fault`, and health says NOT_SERVING for writes only.
+/// UNAVAILABLE naming `fault`, and health says `NOT_SERVING` for writes only.
 async fn reads_answer_writes_refused(record: &Record, fault: &str, findings: usize) {
     let since = Instant::now();
     let took = health_becomes(
@@ -264,7 +267,11 @@ async fn reads_answer_writes_refused(record: &Record, fault: &str, findings: usi
     )
     .await;
     eprintln!("ClockService NOT_SERVING after {took:?}");
-    for service in ["", "tidsvakt.v1.TimesheetService", "tidsvakt.v1.PayrollService"] {
+    for service in [
+        "",
+        "tidsvakt.v1.TimesheetService",
+        "tidsvakt.v1.PayrollService",
+    ] {
         assert_eq!(
             health(&record.channel, service).await,
             ServingStatus::Serving,
@@ -384,7 +391,14 @@ async fn a_full_sqlite_volume_keeps_reads_and_refuses_writes_until_space_returns
     std::fs::create_dir(&dir).unwrap();
     if let Err(e) = run(
         "mount",
-        &["-t", "tmpfs", "-o", "size=16m", "tmpfs", dir.to_str().unwrap()],
+        &[
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=16m",
+            "tmpfs",
+            dir.to_str().unwrap(),
+        ],
     ) {
         return skip(name, &format!("cannot mount a small tmpfs ({e})"));
     }
@@ -445,7 +459,9 @@ fn database_name(url: &str) -> String {
 
 async fn on_postgres_server(admin_url: &str, sql: &str) {
     let mut conn = sqlx::AnyConnection::connect(admin_url).await.unwrap();
-    conn.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    conn.execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     conn.close().await.unwrap();
 }
 
@@ -508,7 +524,7 @@ async fn a_read_only_postgres_database_keeps_reads_and_refuses_writes_until_writ
 
 /// PostgreSQL stops answering (the database takes no connections and its
 /// sessions are ended): a call with a 2 s deadline gets UNAVAILABLE, and
-/// health says NOT_SERVING, each within 2 s; both come back within 2 s.
+/// health says `NOT_SERVING`, each within 2 s; both come back within 2 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_outage_is_unavailable_and_not_serving_within_two_seconds() {
     let Some(admin_url) = pg_url() else {
@@ -562,9 +578,14 @@ async fn a_postgres_outage_is_unavailable_and_not_serving_within_two_seconds() {
     )
     .await;
     let back = Instant::now();
-    let serving_after =
-        health_becomes(&app.channel, "", ServingStatus::Serving, back, Duration::from_secs(5))
-            .await;
+    let serving_after = health_becomes(
+        &app.channel,
+        "",
+        ServingStatus::Serving,
+        back,
+        Duration::from_secs(5),
+    )
+    .await;
     eprintln!("SERVING again after {serving_after:?}");
     assert!(
         serving_after < Duration::from_secs(2),
