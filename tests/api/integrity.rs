@@ -265,3 +265,111 @@ async fn insert_or_replace_cannot_rewrite_the_record_on_sqlite() {
     .unwrap();
     assert_eq!(unchanged, (at(8, 0).timestamp_micros(), 1, 480));
 }
+
+/// A database from before the chain: migration 0011 numbers its rows and the
+/// first start hashes them, so `verify` covers them all.
+async fn rows_stored_before_the_chain_are_chained(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg, folder) = match &db {
+        Db::Sqlite => (
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("tidsvakt.db").display()
+            ),
+            None,
+            "sqlite",
+        ),
+        Db::Postgres(admin) => {
+            let pg = PgDatabase::create(admin).await;
+            (pg.url.clone(), Some(pg), "postgres")
+        }
+    };
+    // The schema as it stood before 0011.
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    for entry in std::fs::read_dir(format!("migrations/{folder}")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.as_str() < "0011" {
+            std::fs::copy(&path, old.join(name)).unwrap();
+        }
+    }
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(old.as_path())
+        .await
+        .unwrap()
+        .run(&mut conn)
+        .await
+        .unwrap();
+    let (org, kari) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let t = at(8, 0).timestamp_micros();
+    let mut statements = vec![
+        format!("INSERT INTO organisations (id, name, created_at) VALUES ('{org}', 'old', {t})"),
+        format!(
+            "INSERT INTO employees (id, organisation_id, external_id, name, email, manager_id, time_zone, \
+             locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at) VALUES \
+             ('{kari}', '{org}', 'E1', 'Kari', 'kari@example.no', NULL, 'Europe/Oslo', 'nb', 'no-aml', \
+             'NONE', 1, {t}, {t}, NULL)"
+        ),
+    ];
+    for i in 0..3i64 {
+        statements.push(format!(
+            "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, location, \
+             device_id, received_at) VALUES ('{org}', '{}', '{kari}', 'CLOCK_IN', {}, NULL, 'old', {})",
+            uuid::Uuid::new_v4(),
+            t + i,
+            t + i
+        ));
+    }
+    statements.push(format!(
+        "INSERT INTO amendments (organisation_id, amendment_id, employee_id, seq, kind, target_event_id, \
+         event_kind, occurred_at, location, reason, author_token_id, author, created_at) VALUES \
+         ('{org}', '{}', '{kari}', 1, 'ADD', NULL, 'CLOCK_OUT', {}, NULL, 'forgot', '{}', 'admin', {})",
+        uuid::Uuid::new_v4(),
+        t + 3_600_000_000,
+        uuid::Uuid::new_v4(),
+        t + 1
+    ));
+    for sql in statements {
+        conn.execute(sql.as_str()).await.unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let store = tidsvakt::storage::SqlStore::connect(&url).await.unwrap();
+    let reports = store.verify_chains().await.unwrap();
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert_eq!(r.broken, None, "{r}");
+    assert_eq!((r.links, r.events, r.amendments), (4, 3, 1));
+    // New rows continue the chain after the old ones.
+    use tidsvakt::storage::Store as _;
+    let e = tidsvakt::domain::event::ClockEvent {
+        event_id: tidsvakt::domain::ids::EventId(uuid::Uuid::new_v4()),
+        employee_id: tidsvakt::domain::ids::EmployeeId(kari),
+        kind: tidsvakt::domain::event::EventKind::ClockOut,
+        occurred_at: at(16, 0),
+        location: None,
+        device_id: "new".into(),
+    };
+    store
+        .record_events(tidsvakt::domain::ids::OrgId(org), vec![e], at(16, 0))
+        .await
+        .unwrap();
+    let r = &store.verify_chains().await.unwrap()[0];
+    assert_eq!(r.broken, None, "{r}");
+    assert_eq!((r.links, r.events, r.amendments), (5, 4, 1));
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_stored_before_the_chain_are_chained_on_sqlite() {
+    rows_stored_before_the_chain_are_chained(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_stored_before_the_chain_are_chained_on_postgres() {
+    if let Some(url) = pg_url() {
+        rows_stored_before_the_chain_are_chained(Db::Postgres(url)).await;
+    }
+}
