@@ -7,6 +7,7 @@ use std::path::Path;
 use chrono::Utc;
 use sqlx::{Connection as _, Executor as _};
 use tidsvakt::pb;
+use tidsvakt::storage::Store as _;
 
 use crate::durability::start_server_with;
 use crate::helpers::*;
@@ -343,7 +344,6 @@ async fn rows_stored_before_the_chain_are_chained(db: Db) {
     assert_eq!(r.broken, None, "{r}");
     assert_eq!((r.links, r.events, r.amendments), (4, 3, 1));
     // New rows continue the chain after the old ones.
-    use tidsvakt::storage::Store as _;
     let e = tidsvakt::domain::event::ClockEvent {
         event_id: tidsvakt::domain::ids::EventId(uuid::Uuid::new_v4()),
         employee_id: tidsvakt::domain::ids::EmployeeId(kari),
