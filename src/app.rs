@@ -42,8 +42,20 @@ const SERVICE_NAMES: &[&str] = &[
     "tidsvakt.v1.NudgeService",
 ];
 
-/// How often readiness re-checks the database.
-const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
+/// The services that are mostly writes: `NOT_SERVING` while the storage
+/// refuses writes (full or read-only), when the others still answer.
+const WRITE_SERVICE_NAMES: &[&str] = &["tidsvakt.v1.ClockService", "tidsvakt.v1.AdminService"];
+
+/// How often readiness re-checks the database while it answers, and while
+/// it does not (to see it back soon). With [`PING_TIMEOUT`] these bound how
+/// long health takes to say `NOT_SERVING`: under a 2 s client deadline.
+const HEALTH_INTERVAL: Duration = Duration::from_millis(500);
+const HEALTH_INTERVAL_FAILING: Duration = Duration::from_millis(250);
+/// The longest a health check waits for the database.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often a probe write checks, while writes are taken, that they still
+/// are (a refused write also shows at once).
+const PROBE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct App {
     listener: TcpListener,
@@ -230,7 +242,11 @@ impl App {
         health
             .set_serving::<pb::nudge_service_server::NudgeServiceServer<NudgeApi>>()
             .await;
-        let watcher = tokio::spawn(watch_database(Arc::clone(&self.store), health.clone()));
+        let watcher = tokio::spawn(watch_database(
+            Arc::clone(&self.store),
+            Arc::clone(&self.ctx.clock),
+            health.clone(),
+        ));
         // Findings are kept current in the background; reads also drain
         // their own employees first, so this only bounds staleness.
         let store: Arc<dyn crate::storage::Store> = self.store.clone();
@@ -427,26 +443,79 @@ impl App {
     }
 }
 
+/// What health reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Readiness {
+    Serving,
+    /// Reads answer, writes are refused (full or read-only storage).
+    ReadsOnly,
+    Down,
+}
+
 /// Marks every service `NOT_SERVING` while the database does not answer, so a
-/// load balancer stops sending traffic to this replica.
-async fn watch_database(store: Arc<SqlStore>, health: tonic_health::server::HealthReporter) {
-    let mut serving = true;
+/// load balancer stops sending traffic to this replica, and the write
+/// services alone while the storage refuses writes but reads still answer.
+/// Checks faster while failing, so the replica is back soon after the
+/// database.
+async fn watch_database(
+    store: Arc<SqlStore>,
+    clock: Arc<dyn Clock>,
+    health: tonic_health::server::HealthReporter,
+) {
+    let mut reported = Readiness::Serving;
+    // The first round probes: a database read-only at start shows at once.
+    let mut last_probe: Option<tokio::time::Instant> = None;
     loop {
-        tokio::time::sleep(HEALTH_INTERVAL).await;
-        let ok = store.ping().await.is_ok();
-        metrics::gauge!(crate::metrics::families::DATABASE_UP).set(if ok { 1.0 } else { 0.0 });
-        if ok != serving {
-            serving = ok;
-            let status = if ok {
-                tonic_health::ServingStatus::Serving
-            } else {
-                tracing::error!("database is not answering; reporting NOT_SERVING");
-                tonic_health::ServingStatus::NotServing
-            };
+        let reads = matches!(
+            tokio::time::timeout(PING_TIMEOUT, store.ping()).await,
+            Ok(Ok(()))
+        );
+        let due = last_probe.is_none_or(|t| t.elapsed() >= PROBE_EVERY);
+        if reads && (store.write_fault().is_some() || due) {
+            // Sets or clears the store's fault itself.
+            let _ = tokio::time::timeout(PING_TIMEOUT, store.probe_writes(clock.now())).await;
+            last_probe = Some(tokio::time::Instant::now());
+        }
+        let now = match (reads, store.write_fault()) {
+            (false, _) => Readiness::Down,
+            (true, Some(_)) => Readiness::ReadsOnly,
+            (true, None) => Readiness::Serving,
+        };
+        metrics::gauge!(crate::metrics::families::DATABASE_UP).set(if reads { 1.0 } else { 0.0 });
+        metrics::gauge!(crate::metrics::families::DATABASE_WRITABLE)
+            .set(if now == Readiness::Serving { 1.0 } else { 0.0 });
+        if now != reported {
+            match now {
+                Readiness::Down => {
+                    tracing::error!("database is not answering; reporting NOT_SERVING");
+                }
+                Readiness::ReadsOnly => tracing::error!(
+                    fault = %store.write_fault().map(|f| f.to_string()).unwrap_or_default(),
+                    "the storage refuses writes; reporting NOT_SERVING for the write services"
+                ),
+                Readiness::Serving => tracing::info!("database is back; reporting SERVING"),
+            }
             for name in SERVICE_NAMES {
+                let serving = match now {
+                    Readiness::Serving => true,
+                    Readiness::ReadsOnly => !WRITE_SERVICE_NAMES.contains(name),
+                    Readiness::Down => false,
+                };
+                let status = if serving {
+                    tonic_health::ServingStatus::Serving
+                } else {
+                    tonic_health::ServingStatus::NotServing
+                };
                 health.set_service_status(*name, status).await;
             }
+            reported = now;
         }
+        tokio::time::sleep(if now == Readiness::Serving {
+            HEALTH_INTERVAL
+        } else {
+            HEALTH_INTERVAL_FAILING
+        })
+        .await;
     }
 }
 

@@ -27,6 +27,9 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Check every organisation's record chain (tamper evidence) and exit;
+    /// exits non-zero when a link is broken.
+    Verify(DatabaseArgs),
     /// Create an organisation; prints its first admin token alone on the last line.
     Init(InitArgs),
     /// Ask a server's gRPC health service; exit 0 when it is SERVING (for

@@ -21,6 +21,7 @@ pub const RECOMPUTE_QUEUE_DEPTH: &str = "tidsvakt_recompute_queue_depth";
 pub const RECOMPUTE_LAG: &str = "tidsvakt_recompute_lag_seconds";
 pub const RECOMPUTE_DURATION: &str = "tidsvakt_recompute_duration_seconds";
 pub const BUILD_INFO: &str = "tidsvakt_build_info";
+pub const DATABASE_WRITABLE: &str = "tidsvakt_database_writable";
 pub const AUTH_FAILURES: &str = "tidsvakt_auth_failures_total";
 pub const RATE_LIMITED: &str = "tidsvakt_rate_limited_total";
 pub const TLS_HANDSHAKE_FAILURES: &str = "tidsvakt_tls_handshake_failures_total";
@@ -154,6 +155,12 @@ pub const ALL: &[Family] = &[
         Kind::Gauge,
         None,
         "Always 1; the version label names the running build.",
+    ),
+    family(
+        DATABASE_WRITABLE,
+        Kind::Gauge,
+        None,
+        "1 while the database also takes writes; 0 when the storage is full or read-only.",
     ),
     family(
         AUTH_FAILURES,

@@ -9,7 +9,9 @@
 //! clients "database is locked"; `PostgreSQL` gets a plain transaction per
 //! write from its pool.
 
+mod chain;
 pub mod derived;
+pub mod fault;
 pub mod outbox;
 pub mod payroll;
 pub mod policy;
@@ -29,6 +31,7 @@ use crate::domain::event::{Amendment, AmendmentRequest, ClockEvent, StoredEvent}
 use crate::domain::ids::{EmployeeId, OrgId, TokenId};
 use crate::domain::token::ApiToken;
 
+pub use fault::StorageFault;
 pub use sql::SqlStore;
 
 /// What went wrong in storage. Carries no SQL to clients: the gRPC layer
@@ -50,6 +53,10 @@ pub enum StoreError {
     /// The database cannot be reached right now.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database answers but refuses writes (full or read-only); reads
+    /// still work.
+    #[error("{0}")]
+    Refused(StorageFault),
     /// Anything else the database reported.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -14,13 +14,16 @@ use sqlx::{Any, ConnectOptions as _, Executor, Row as _};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
+use super::chain;
 use super::derived;
+use super::fault::{FaultState, StorageFault};
 use super::rows::{self, micros};
-use super::writer::{Writer, classify};
+use super::writer::{Reopen, Writer, classify};
 use super::{
     AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
     StoreError, StoreResult,
 };
+use crate::domain::chain::LinkKind;
 use crate::domain::clock_status;
 use crate::domain::employee::Employee;
 use crate::domain::engine::record::Span;
@@ -36,6 +39,12 @@ use crate::domain::token::ApiToken;
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
+/// How long a call waits for a pooled connection before answering
+/// UNAVAILABLE: under a typical 2 s client deadline, so a client hears that
+/// the database is down instead of timing out (a refused connection is
+/// retried by the pool until then).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// How many of the latest events the status reads before falling back to the
 /// whole record; a working day has a handful.
 const STATUS_WINDOW: i64 = 64;
@@ -45,6 +54,9 @@ pub struct SqlStore {
     backend: Backend,
     read: AnyPool,
     writer: Writer,
+    /// What the last write met: set by a refused write, cleared by a
+    /// committed one; health reports it.
+    faults: FaultState,
 }
 
 impl SqlStore {
@@ -70,6 +82,7 @@ impl SqlStore {
         let options = AnyConnectOptions::from_str(&url).map_err(classify)?;
         let read = AnyPoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(|conn, _| {
                 Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
             })
@@ -82,17 +95,24 @@ impl SqlStore {
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         let mut conn: AnyConnection = options.connect().await.map_err(classify)?;
         conn.execute(SQLITE_PRAGMAS).await.map_err(classify)?;
-        Ok(Self {
+        let reopen = Reopen {
+            options,
+            pragmas: SQLITE_PRAGMAS,
+        };
+        let store = Self {
             backend: Backend::Sqlite,
             read,
-            writer: Writer::single(conn),
-        })
+            writer: Writer::single(conn, reopen),
+            faults: FaultState::default(),
+        };
+        store.finish_chain_backfill().await?;
+        Ok(store)
     }
 
     async fn connect_postgres(url: &str) -> StoreResult<Self> {
         let pool = AnyPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await
             .map_err(classify)?;
@@ -100,11 +120,14 @@ impl SqlStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self {
+        let store = Self {
             backend: Backend::Postgres,
             read: pool.clone(),
             writer: Writer::Pooled(pool),
-        })
+            faults: FaultState::default(),
+        };
+        store.finish_chain_backfill().await?;
+        Ok(store)
     }
 
     /// Which database this is.
@@ -124,7 +147,13 @@ impl SqlStore {
         R: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<R>> + Send + 'static,
     {
-        self.writer.write(Box::new(f)).await
+        let r = self.writer.write(Box::new(f)).await;
+        match &r {
+            Ok(_) => self.faults.set(None),
+            Err(StoreError::Refused(fault)) => self.faults.set(Some(*fault)),
+            Err(_) => {}
+        }
+        r
     }
 
     /// Runs an INSERT or UPDATE of `employee` whose parameters follow
@@ -186,6 +215,45 @@ impl SqlStore {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    /// The fault the last write met, if it was refused (full or read-only).
+    #[must_use]
+    pub fn write_fault(&self) -> Option<StorageFault> {
+        self.faults.get()
+    }
+
+    /// Writes one row to learn whether writes are taken (for health, while
+    /// they are refused and once at start), and updates
+    /// [`Self::write_fault`]: a refusal sets it; a success clears a
+    /// read-only fault but not a full one, since a small write can fit into
+    /// space a larger one that failed left behind. A full volume is cleared
+    /// by the first real write that commits (writes are always attempted).
+    ///
+    /// # Errors
+    /// `Refused` while the storage refuses writes, or any other failure.
+    pub async fn probe_writes(&self, now: DateTime<Utc>) -> StoreResult<()> {
+        let r = self
+            .writer
+            .write(Box::new(
+                move |conn: &mut AnyConnection| -> BoxFuture<'_, StoreResult<()>> {
+                    Box::pin(async move {
+                        sqlx::query("UPDATE storage_probe SET checked_at = $1 WHERE id = 1")
+                            .bind(micros(now))
+                            .execute(conn)
+                            .await
+                            .map_err(classify)?;
+                        Ok(())
+                    })
+                },
+            ))
+            .await;
+        match &r {
+            Ok(()) if self.faults.get() == Some(StorageFault::ReadOnly) => self.faults.set(None),
+            Err(StoreError::Refused(fault)) => self.faults.set(Some(*fault)),
+            _ => {}
+        }
+        r
     }
 
     /// Closes the pools (the writer stops when the store is dropped).
@@ -391,6 +459,16 @@ async fn write_event(
     if find_amendment(&mut *conn, org, &id).await?.is_some() {
         return Ok(EventWrite::Conflict);
     }
+    // Looked up first: on SQLite the table's guard refuses an insert whose
+    // key is taken (even with a conflict clause); the clause below still
+    // settles PostgreSQL's race of two writers inserting the same event.
+    if let Some(existing) = find_event(&mut *conn, org, &id).await? {
+        return Ok(if existing.event.same_content(&e) {
+            EventWrite::Duplicate(existing)
+        } else {
+            EventWrite::Conflict
+        });
+    }
     let inserted = sqlx::query(
         "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, \
          location, device_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -517,6 +595,17 @@ async fn write_amendment(
     .execute(&mut *conn)
     .await
     .map_err(classify)?;
+    let values = chain::amendment_values(org, &request, seq, (token_id, &author), now);
+    chain::append(
+        conn,
+        org,
+        vec![(
+            LinkKind::Amendment,
+            request.amendment_id.to_string(),
+            values,
+        )],
+    )
+    .await?;
     Ok(AmendmentWrite::New(Amendment {
         request,
         seq,
@@ -544,10 +633,10 @@ impl Store for SqlStore {
                     .bind(row.id.to_string())
                     .bind(row.name)
                     .bind(micros(row.created_at))
-                    .execute(conn)
+                    .execute(&mut *conn)
                     .await
                     .map_err(classify)?;
-                Ok(())
+                chain::start(conn, row.id).await
             })
         })
         .await?;
@@ -750,9 +839,15 @@ impl Store for SqlStore {
                 // same transaction, so no acknowledged event is ever missed.
                 let mut changed: std::collections::BTreeMap<EmployeeId, Span> =
                     std::collections::BTreeMap::new();
+                let mut links = Vec::new();
                 for i in order {
                     let written = write_event(&mut *conn, org, events[i].clone(), now).await?;
                     if let EventWrite::New(stored) = &written {
+                        links.push((
+                            LinkKind::Event,
+                            stored.event.event_id.to_string(),
+                            chain::event_values(org, &stored.event, now),
+                        ));
                         let t = stored.event.occurred_at;
                         let span = changed
                             .entry(stored.event.employee_id)
@@ -765,6 +860,9 @@ impl Store for SqlStore {
                 for (employee, span) in changed {
                     derived::enqueue(&mut *conn, org, employee, span, now).await?;
                 }
+                // Last: the chain's head is the one lock every writer of the
+                // organisation takes.
+                chain::append(conn, org, links).await?;
                 Ok(out.into_iter().flatten().collect())
             })
         })
