@@ -109,9 +109,7 @@ mod tests {
     #[test]
     fn a_relay_reply_loses_its_address() {
         assert_eq!(
-            without_addresses(
-                "permanent error (550): 5.1.1 <someone@example.com>: user unknown"
-            ),
+            without_addresses("permanent error (550): 5.1.1 <someone@example.com>: user unknown"),
             "permanent error (550): 5.1.1 <address>: user unknown"
         );
     }
@@ -120,7 +118,10 @@ mod tests {
     fn bare_quoted_and_field_addresses_are_redacted() {
         for (text, want) in [
             ("to kari@example.no.", "to <address>."),
-            ("to=kari.nordmann+tid@mail.example.no rest", "to=<address> rest"),
+            (
+                "to=kari.nordmann+tid@mail.example.no rest",
+                "to=<address> rest",
+            ),
             (r#"{"to":"ase@example.no"}"#, r#"{"to":"<address>"}"#),
             ("a@b, c@d", "<address>, <address>"),
             ("Åse.Ødegård@eksempel.no", "<address>"),
@@ -151,7 +152,8 @@ mod tests {
 
     #[test]
     fn our_message_ids_are_kept() {
-        let text = "send{message_id=<67e55044-10b1-426f-9247-bb680e5fe0c8@tid.example.no>}: to ola@x.no";
+        let text =
+            "send{message_id=<67e55044-10b1-426f-9247-bb680e5fe0c8@tid.example.no>}: to ola@x.no";
         assert_eq!(
             without_addresses(text),
             "send{message_id=<67e55044-10b1-426f-9247-bb680e5fe0c8@tid.example.no>}: to <address>"

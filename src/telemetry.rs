@@ -106,7 +106,12 @@ mod tests {
     fn logged(format: LogFormat) -> String {
         let capture = Capture::default();
         let writer = capture.clone();
-        let sub = subscriber(format, EnvFilter::new("trace"), move || writer.clone(), false);
+        let sub = subscriber(
+            format,
+            EnvFilter::new("trace"),
+            move || writer.clone(),
+            false,
+        );
         tracing::subscriber::with_default(sub, || {
             let span = tracing::info_span!(
                 "send",

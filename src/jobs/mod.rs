@@ -176,7 +176,11 @@ impl Jobs {
 
     /// Renders, sends and records one email's messages; a store error ends
     /// the round, with this group's outcomes (or its claims) kept.
-    async fn send_group(&self, group: &[OutboxMessage], round: &mut OutboxRound) -> StoreResult<()> {
+    async fn send_group(
+        &self,
+        group: &[OutboxMessage],
+        round: &mut OutboxRound,
+    ) -> StoreResult<()> {
         let s = &self.settings;
         let outcomes: Vec<Outcome> = match self.renderer().render_all(group, self.clock.now()).await
         {
@@ -213,15 +217,17 @@ impl Jobs {
                             },
                         })
                         .collect(),
-                    // The mailer's errors carry no addresses already.
-                    Err(e) if e.is_transient() => self.retries(group, e.to_string()),
-                    Err(e) => group
-                        .iter()
-                        .map(|_| Outcome::Failed {
-                            error: e.to_string(),
-                            retry_at: None,
-                        })
-                        .collect(),
+                    Err(e) if e.is_transient() => self.retries(group, &e.to_string()),
+                    Err(e) => {
+                        let error = without_addresses(&e.to_string()).into_owned();
+                        group
+                            .iter()
+                            .map(|_| Outcome::Failed {
+                                error: error.clone(),
+                                retry_at: None,
+                            })
+                            .collect()
+                    }
                 }
             }
             Ok(Render::Defer(until)) => group.iter().map(|_| Outcome::Deferred { until }).collect(),
@@ -235,17 +241,17 @@ impl Jobs {
             // like a send failure, so a fix deployed in time still
             // delivers it.
             Err(RenderError::Store(StoreError::Corrupt(e))) => {
-                self.retries(group, format!("reading the message failed: {e}"))
+                self.retries(group, &format!("reading the message failed: {e}"))
             }
             // The store itself failed: nothing was tried.
             Err(RenderError::Store(e)) => return Err(self.release(group, e)),
-            Err(e) => self.retries(group, without_addresses(&e.to_string()).into_owned()),
+            Err(e) => self.retries(group, &e.to_string()),
         };
         // The instant the outcome became known: a send's `sent_at`.
         let at = self.clock.now();
         let mut outcomes = group.iter().zip(outcomes);
         while let Some((m, outcome)) = outcomes.next() {
-            self.count(m, &outcome, round);
+            count(m, &outcome, round);
             match self
                 .store
                 .finish(m.org, m.id, &s.worker_id, outcome.clone(), at)
@@ -258,7 +264,7 @@ impl Jobs {
                 Err(e) => {
                     self.keep(m, outcome, at);
                     for (m, outcome) in outcomes {
-                        self.count(m, &outcome, round);
+                        count(m, &outcome, round);
                         self.keep(m, outcome, at);
                     }
                     return Err(e);
@@ -271,7 +277,8 @@ impl Jobs {
     /// Outcomes for a failed send of `group`: retried together, the delay
     /// counted from now, the instant of the failure (not the round's start,
     /// which a slow relay can leave far behind).
-    fn retries(&self, group: &[OutboxMessage], error: String) -> Vec<Outcome> {
+    fn retries(&self, group: &[OutboxMessage], error: &str) -> Vec<Outcome> {
+        let error = without_addresses(error);
         let backoff = &self.settings.backoff;
         let failed_at = self.clock.now();
         // One draw for the whole group, and one time: its messages are
@@ -283,7 +290,7 @@ impl Jobs {
         group
             .iter()
             .map(|m| Outcome::Failed {
-                error: error.clone(),
+                error: error.clone().into_owned(),
                 retry_at: backoff.after(tries(m), draw).and(together),
             })
             .collect()
@@ -344,44 +351,6 @@ impl Jobs {
             }
         }
         Ok(recorded)
-    }
-
-    /// Counts and logs how one message's attempt ended.
-    fn count(&self, m: &OutboxMessage, outcome: &Outcome, round: &mut OutboxRound) {
-        let attempts = tries(m);
-        match outcome {
-            Outcome::Sent { .. } => {
-                round.sent += 1;
-                metrics::counter!("tidsvakt_outbox_sent_total", "kind" => m.kind.as_str())
-                    .increment(1);
-                tracing::info!(message_id = %m.id, kind = m.kind.as_str(), "email sent");
-            }
-            Outcome::Failed {
-                retry_at: Some(at),
-                error,
-            } => {
-                round.retrying += 1;
-                metrics::counter!("tidsvakt_outbox_retries_total").increment(1);
-                tracing::warn!(message_id = %m.id, attempts, retry_at = %at, error = %error, "email not sent; will retry");
-            }
-            Outcome::Failed {
-                retry_at: None,
-                error,
-            } => {
-                round.dead += 1;
-                metrics::counter!("tidsvakt_outbox_dead_total").increment(1);
-                tracing::error!(message_id = %m.id, attempts, error = %error, "email is dead: out of attempts or rejected");
-            }
-            Outcome::Deferred { until } => {
-                round.deferred += 1;
-                tracing::debug!(message_id = %m.id, until = %until, "email held for the recipient's morning");
-            }
-            Outcome::Cancelled { reason } => {
-                round.cancelled += 1;
-                tracing::info!(message_id = %m.id, reason = %reason, "email cancelled");
-            }
-            Outcome::Released => {}
-        }
     }
 
     /// Sends until nothing is due (tests and the CLI); at most `rounds` rounds.
@@ -506,6 +475,43 @@ pub fn merge_groups(claimed: Vec<OutboxMessage>) -> Vec<Vec<OutboxMessage>> {
         }
     }
     groups
+}
+
+/// Counts and logs how one message's attempt ended.
+fn count(m: &OutboxMessage, outcome: &Outcome, round: &mut OutboxRound) {
+    let attempts = tries(m);
+    match outcome {
+        Outcome::Sent { .. } => {
+            round.sent += 1;
+            metrics::counter!("tidsvakt_outbox_sent_total", "kind" => m.kind.as_str()).increment(1);
+            tracing::info!(message_id = %m.id, kind = m.kind.as_str(), "email sent");
+        }
+        Outcome::Failed {
+            retry_at: Some(at),
+            error,
+        } => {
+            round.retrying += 1;
+            metrics::counter!("tidsvakt_outbox_retries_total").increment(1);
+            tracing::warn!(message_id = %m.id, attempts, retry_at = %at, error = %error, "email not sent; will retry");
+        }
+        Outcome::Failed {
+            retry_at: None,
+            error,
+        } => {
+            round.dead += 1;
+            metrics::counter!("tidsvakt_outbox_dead_total").increment(1);
+            tracing::error!(message_id = %m.id, attempts, error = %error, "email is dead: out of attempts or rejected");
+        }
+        Outcome::Deferred { until } => {
+            round.deferred += 1;
+            tracing::debug!(message_id = %m.id, until = %until, "email held for the recipient's morning");
+        }
+        Outcome::Cancelled { reason } => {
+            round.cancelled += 1;
+            tracing::info!(message_id = %m.id, reason = %reason, "email cancelled");
+        }
+        Outcome::Released => {}
+    }
 }
 
 /// A message's attempts so far, this one included.

@@ -145,9 +145,7 @@ impl Outage {
     }
 }
 
-async fn a_database_outage_while_sending_sends_nothing_twice_and_holds_nothing_back(
-    app: TestApp,
-) {
+async fn a_database_outage_while_sending_sends_nothing_twice_and_holds_nothing_back(app: TestApp) {
     let mut ids = Vec::new();
     for name in ["A1", "B1", "C1"] {
         ids.push(app.create_employee(name).await.employee_id);
@@ -202,7 +200,10 @@ async fn a_database_outage_while_sending_sends_nothing_twice_and_holds_nothing_b
     for m in &sent {
         let to = format!(
             "{}@example.no",
-            ["a1", "b1", "c1"][ids.iter().position(|id| *id == m.recipient.to_string()).unwrap()]
+            ["a1", "b1", "c1"][ids
+                .iter()
+                .position(|id| *id == m.recipient.to_string())
+                .unwrap()]
         );
         let expected = if to == first { accepted } else { back };
         assert_eq!(m.sent_at, Some(expected), "{to}");
