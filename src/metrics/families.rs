@@ -196,6 +196,9 @@ pub fn describe() {
     }
 }
 
+/// The call limits [`RATE_LIMITED`] is labelled with (`grpc::limiter`).
+pub const RATE_LIMITS: &[&str] = &["token", "address", "streams", "failed_auth"];
+
 /// The event outcomes [`EVENTS`] is labelled with.
 pub const EVENT_OUTCOMES: &[&str] = &["new", "duplicate", "rejected"];
 
@@ -217,6 +220,11 @@ pub fn zero() {
     }
     metrics::counter!(OUTBOX_RETRIES).absolute(0);
     metrics::counter!(OUTBOX_DEAD).absolute(0);
+    metrics::counter!(AUTH_FAILURES).absolute(0);
+    metrics::counter!(TLS_HANDSHAKE_FAILURES).absolute(0);
+    for limit in RATE_LIMITS {
+        metrics::counter!(RATE_LIMITED, "limit" => *limit).absolute(0);
+    }
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 

@@ -87,15 +87,19 @@ async fn sample(store: &SqlStore, now: chrono::DateTime<chrono::Utc>) {
     match stats {
         Ok(Ok(stats)) => {
             metrics::gauge!(families::DATABASE_UP).set(1.0);
+            let writable = store.write_fault().is_none();
+            metrics::gauge!(families::DATABASE_WRITABLE).set(if writable { 1.0 } else { 0.0 });
             set_queue_gauges(&stats);
         }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "metrics: the database did not answer");
             metrics::gauge!(families::DATABASE_UP).set(0.0);
+            metrics::gauge!(families::DATABASE_WRITABLE).set(0.0);
         }
         Err(_) => {
             tracing::warn!("metrics: the database did not answer within 2 s");
             metrics::gauge!(families::DATABASE_UP).set(0.0);
+            metrics::gauge!(families::DATABASE_WRITABLE).set(0.0);
         }
     }
 }

@@ -280,22 +280,26 @@ fn owner_only(path: &Path) -> StoreResult<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-        let fail = |e: std::io::Error| {
-            StoreError::Unavailable(format!("cannot prepare {}: {e}", path.display()))
-        };
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(fail)?;
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", path.display()))
+                })?;
+        }
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let file = format!("{}{suffix}", path.display());
             if let Ok(meta) = std::fs::metadata(&file)
                 && meta.permissions().mode() & 0o077 != 0
+                && let Err(e) =
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
             {
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
-                    .map_err(fail)?;
+                // An immutable or foreign file: the database may still be
+                // readable, which matters more than its mode.
+                tracing::warn!(file = %file, error = %e, "the database file is readable by others and could not be narrowed to its owner");
             }
         }
     }
