@@ -553,6 +553,31 @@ mod tests {
         assert_eq!(l.reached_at, Some(day_at(fri, 18, 0)));
     }
 
+    /// While normal time is left, the overtime limits are reached only
+    /// after it: `reached_at` is `at` + the normal time left + the room
+    /// left (mutation-run survivor: `at − lead + remaining`).
+    #[test]
+    fn overtime_limits_are_reached_after_the_normal_time_left() {
+        let mon = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let events = work(day_at(mon, 8, 0), day_at(mon, 20, 0), &[]);
+        let at = day_at(mon, 10, 0);
+        let (h, _) = served(&events, &EmployeePolicy::default(), at);
+        assert!(
+            h.limits
+                .iter()
+                .all(|l| l.rule_id != "no.overtime_7d" || l.used.is_zero())
+        );
+        // 7 h of the 9 h day left, then the 10 h of the 7-day limit.
+        assert_eq!(
+            limit(&h, "no.overtime_7d").reached_at,
+            Some(at + Duration::hours(17))
+        );
+        assert_eq!(
+            limit(&h, "no.total_24h").reached_at,
+            Some(at + Duration::hours(11))
+        );
+    }
+
     /// The weekly averages count the work of `at`'s own date so far: the
     /// exact part of `GetHeadroom`'s load runs to the end of that date, not
     /// to `at`, which left the date to neither the loaded days nor the
