@@ -254,6 +254,31 @@ mod tests {
         assert_eq!(gone.update[0].resolved_at, Some(later));
     }
 
+    /// A draft is matched to the stored finding of its own rule, however
+    /// the stored findings are ordered (mutation-run survivor: `!used ||
+    /// same rule && same window`).
+    #[test]
+    fn a_draft_matches_the_finding_of_its_own_rule() {
+        let e = EmployeeId(Uuid::nil());
+        let now = oslo(2026, 11, 20, 12, 0);
+        let pack = ("no-aml", "2026.1");
+        let drafts = run(&work(
+            oslo(2026, 11, 18, 7, 0),
+            oslo(2026, 11, 18, 21, 0),
+            &[],
+        ))
+        .findings;
+        let stored = reconcile(e, pack, vec![], &drafts, now, &mut ids()).insert;
+        assert!(stored.len() >= 2);
+        assert_ne!(stored[0].rule_id, stored[1].rule_id);
+        // Only the second rule's finding still holds: the first resolves.
+        let c = reconcile(e, pack, stored.clone(), &drafts[1..], now, &mut ids());
+        assert_eq!(c.insert, vec![]);
+        assert_eq!(c.update.len(), 1);
+        assert_eq!(c.update[0].id, stored[0].id);
+        assert_eq!(c.update[0].status, FindingStatus::Resolved);
+    }
+
     /// A stored finding whose figures differ from its draft's in any one
     /// field is rewritten (mutation-run survivor: `&&` → `||` in
     /// `same_figures`).
