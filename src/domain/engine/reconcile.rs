@@ -279,6 +279,9 @@ mod tests {
         assert_eq!(c.update[0].status, FindingStatus::Resolved);
     }
 
+    /// One edit of a stored finding.
+    type Change = Box<dyn Fn(&mut Finding)>;
+
     /// A stored finding whose figures differ from its draft's in any one
     /// field is rewritten (mutation-run survivor: `&&` → `||` in
     /// `same_figures`).
@@ -295,7 +298,7 @@ mod tests {
         .findings;
         let stored = reconcile(e, pack, vec![], &drafts, now, &mut ids()).insert;
         assert_eq!(stored.len(), 1);
-        let changes: Vec<(&str, Box<dyn Fn(&mut Finding)>)> = vec![
+        let changes: Vec<(&str, Change)> = vec![
             (
                 "severity",
                 Box::new(|f| {
