@@ -906,7 +906,7 @@ mod tests {
                 for f in found.findings.iter().filter(|f| f.rule_id == rule).take(2) {
                     // The § 10-9 (2) extra break is owed only once work goes
                     // on 2 h past the scheduled end, and it is the longest
-                    // break after that end: later work can make a break
+                    // clocked break after that end: later work can make a break
                     // paid working time, or take that from it, and so move
                     // earlier minutes between normal time and overtime. An
                     // instant before that work cannot know it; the finding,

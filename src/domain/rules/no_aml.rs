@@ -270,6 +270,27 @@ pub fn extra_break_taken(shift: &Shift, scheduled_end: DateTime<Utc>) -> Option<
         .copied()
 }
 
+/// The break that is paid as the § 10-9 (2) extra break: the longest
+/// *clocked* break (between two segments of one interval) starting at or
+/// after the scheduled end. A stretch where the employee clocked out is a
+/// break for `no.breaks`, but never paid; were it chosen, a longer clock-out
+/// after a clocked extra break would take the pay from the break the
+/// employee did clock.
+fn paid_extra_break(record: &Record, shift: &Shift, scheduled_end: DateTime<Utc>) -> Option<Span> {
+    let segments = &record.segments[shift.segments.clone()];
+    let clocked = |b: &Span| {
+        segments.windows(2).any(|w| {
+            w[0].span.end == b.start && w[1].span.start == b.end && w[0].interval == w[1].interval
+        })
+    };
+    shift
+        .breaks
+        .iter()
+        .filter(|b| b.start >= scheduled_end && clocked(b))
+        .max_by_key(|b| b.len())
+        .copied()
+}
+
 /// The parts of clocked breaks that count as working time under § 10-9 (2)
 /// ("counted as working time but not toward the overtime limits"), for
 /// every shift of `record` that is owed an extra break.
@@ -294,7 +315,7 @@ pub fn extra_break_spans(
         .iter()
         .filter_map(|shift| {
             let scheduled_end = extra_break_due(tz, plan, params, shift)?;
-            let b = extra_break_taken(shift, scheduled_end)?;
+            let b = paid_extra_break(record, shift, scheduled_end)?;
             // The extra break comes on top of the ordinary one (§ 10-9 (1)):
             // a shift's only break is its ordinary break, unpaid. rules.md
             // example 6 (13:00–22:30 with one break at 17:00) is worked 9 h.

@@ -594,3 +594,30 @@ fn loaded_days_and_history_meet_without_overlap() {
     assert_eq!(part.daily_worked, full.daily_worked);
     assert_eq!(part.overtime, full.overtime);
 }
+
+/// Only a clocked break is paid as the § 10-9 (2) extra break. 08:00–17:15
+/// with lunch 11:30–12:00 and a clocked extra break 16:00–16:30, clocked
+/// out 17:15–18:00, back 18:00–19:00. The clock-out (45 min) is the longest
+/// stretch after the scheduled end (16:00); were it chosen as the extra
+/// break, nothing would be paid, since a clock-out is never working time.
+/// The clocked 30 minutes are paid: 495 + 30 + 60 = 585 minutes.
+#[test]
+fn a_clock_out_does_not_take_the_pay_from_a_clocked_extra_break() {
+    let mut events = work(
+        oslo(2026, 11, 18, 8, 0),
+        oslo(2026, 11, 18, 17, 15),
+        &[
+            (oslo(2026, 11, 18, 11, 30), oslo(2026, 11, 18, 12, 0)),
+            (oslo(2026, 11, 18, 16, 0), oslo(2026, 11, 18, 16, 30)),
+        ],
+    );
+    events.extend(work(
+        oslo(2026, 11, 18, 18, 0),
+        oslo(2026, 11, 18, 19, 0),
+        &[],
+    ));
+    let e = run(&events);
+    let day = e.days[&date(2026, 11, 18)];
+    assert_eq!(minutes(day.worked), 585);
+    assert!(rule(&e, "no.breaks").is_empty(), "{:#?}", e.findings);
+}
