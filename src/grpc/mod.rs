@@ -11,6 +11,7 @@
 //! authorization; the tonic `impl` only authenticates and wraps.
 
 pub mod admin_service;
+pub mod audit;
 pub mod auth;
 pub mod clock_service;
 pub mod codec;

@@ -10,7 +10,9 @@
 //!   never stored and cannot be guessed without the cookie. Forms before
 //!   sign-in use a double-submit cookie instead.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{DateTime, Duration, Utc};
@@ -196,7 +198,11 @@ impl FromRequestParts<WebState> for Person {
         if !state.settings.sessions.is_live(&session, now) {
             return Err(sign_in());
         }
-        let (caller, employee, is_manager) =
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let (mut caller, employee, is_manager) =
             caller_of(state, &session).await.map_err(|e| match e {
                 ApiError::Unauthenticated(_) => sign_in(),
                 other => WebError::from_api(lang, other),
@@ -213,6 +219,7 @@ impl FromRequestParts<WebState> for Person {
             .or_else(|| employee.as_ref().map(|e| e.fields.locale))
             .unwrap_or(lang);
         tracing::Span::current().record("session_id", tracing::field::display(session.id));
+        caller.client = client;
         Ok(Self {
             caller,
             csrf: csrf_for(&secret),
@@ -239,7 +246,7 @@ async fn caller_of(
             .await?
             .filter(|t| t.revoked_at.is_none() && t.role == Role::Admin)
             .ok_or_else(|| ApiError::Unauthenticated("the admin token was revoked".into()))?;
-        return Ok((Caller { token }, None, false));
+        return Ok((Caller::of_session(token, session.id), None, false));
     }
     let id = session
         .employee_id
@@ -274,7 +281,11 @@ async fn caller_of(
         rotated_at: None,
         previous_valid_until: None,
     };
-    Ok((Caller { token }, Some(employee), is_manager))
+    Ok((
+        Caller::of_session(token, session.id),
+        Some(employee),
+        is_manager,
+    ))
 }
 
 /// Session lifetimes and link expiry.
