@@ -10,6 +10,7 @@ use super::auth::{Access, Caller};
 use super::convert::{self, timestamp};
 use super::error::{ApiError, ApiResult};
 use super::timesheet_convert::{date_in, date_pb, severity_pb};
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::Employee;
 use crate::domain::engine::finding::Severity;
 use crate::domain::engine::ledger::monday_of;
@@ -40,7 +41,8 @@ async fn readable(ctx: &Ctx, caller: &Caller, field: &str, id: &str) -> ApiResul
     caller.require(&[Role::Employee, Role::Manager, Role::Admin])?;
     let id = EmployeeId(convert::uuid(field, id)?);
     let employee = ctx.employee(caller, id, field).await?;
-    caller.may(Access::Read, &employee)?;
+    ctx.authorize(caller, Access::Read, &employee, AuditAction::ReadNudges)
+        .await?;
     Ok(employee)
 }
 
