@@ -809,6 +809,17 @@ impl AdminService for AdminApi {
         ))
     }
 
+    #[tracing::instrument(name = "ListAuditLog", skip_all, fields(token_id))]
+    async fn list_audit_log(
+        &self,
+        request: Request<pb::ListAuditLogRequest>,
+    ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            super::audit_log::list_audit_log(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
     #[tracing::instrument(name = "GetPayrollSettings", skip_all, fields(token_id))]
     async fn get_payroll_settings(
         &self,

@@ -12,6 +12,7 @@
 
 pub mod admin_service;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod clock_service;
 pub mod codec;

@@ -10,7 +10,7 @@
 //!   never stored and cannot be guessed without the cookie. Forms before
 //!   sign-in use a double-submit cookie instead.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -21,6 +21,7 @@ use sha2::{Digest as _, Sha256};
 use super::WebState;
 use super::error::WebError;
 use super::view::Chrome;
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::{Employee, Locale};
 use crate::domain::ids::TokenId;
 use crate::domain::token::{ApiToken, Role, hash_secret};
@@ -228,6 +229,24 @@ impl FromRequestParts<WebState> for Person {
             locale,
             is_manager,
         })
+    }
+}
+
+/// Logs a sign-in (or -out) of `session` from `client`, as the caller the
+/// session acts as. A session whose person is gone logs nothing.
+pub(super) async fn audit_session(
+    state: &WebState,
+    session: &WebSession,
+    client: IpAddr,
+    action: AuditAction,
+) {
+    match caller_of(state, session).await {
+        Ok((mut caller, _, _)) => {
+            caller.client = Some(client);
+            let subject = caller.bound_employee();
+            state.ctx.audit(&caller, action, subject, None, None).await;
+        }
+        Err(e) => tracing::warn!(session_id = %session.id, error = %e, "sign-in not logged"),
     }
 }
 
