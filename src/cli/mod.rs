@@ -1,6 +1,7 @@
 //! The `tidsvakt` command line: server commands live in `main.rs`; this
 //! module holds the client for people without a gRPC tool.
 
+pub mod audit;
 pub mod client;
 pub mod export;
 pub mod nudges;

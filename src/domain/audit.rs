@@ -178,7 +178,10 @@ mod tests {
 
     #[test]
     fn only_read_actions_are_reads() {
-        let reads: Vec<_> = AuditAction::ALL.into_iter().filter(|a| a.is_read()).collect();
+        let reads: Vec<_> = AuditAction::ALL
+            .into_iter()
+            .filter(|a| a.is_read())
+            .collect();
         assert_eq!(reads.len(), 10);
         assert!(!AuditAction::Refused.is_read());
         assert!(!AuditAction::Correct.is_read());

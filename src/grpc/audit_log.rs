@@ -50,9 +50,8 @@ pub async fn list_audit_log(
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            AuditAction::parse(a).ok_or_else(|| {
-                ApiError::invalid(format!("actions[{i}]"), "is not an audit action")
-            })
+            AuditAction::parse(a)
+                .ok_or_else(|| ApiError::invalid(format!("actions[{i}]"), "is not an audit action"))
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let size = convert::page_size(r.page.as_ref())?;

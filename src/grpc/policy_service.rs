@@ -54,7 +54,8 @@ async fn list_scope(
             })?;
             if caller.role() == Role::Manager {
                 f.visible_to_manager = Some(me);
-                ctx.audit_listing(caller, action, format!("team:{me}")).await;
+                ctx.audit_listing(caller, action, format!("team:{me}"))
+                    .await;
             } else {
                 f.employee = Some(me);
             }
@@ -160,7 +161,15 @@ pub async fn create_agreement(
     a.created_at = ctx.clock.now();
     a.created_by = caller.token.author();
     let stored = ctx.store.create_agreement(caller.org(), a).await?;
-    changed(ctx, caller, Some(stored.employee), "agreement", stored.id, None).await;
+    changed(
+        ctx,
+        caller,
+        Some(stored.employee),
+        "agreement",
+        stored.id,
+        None,
+    )
+    .await;
     after_policy_change(ctx, caller.org(), Some(stored.employee), stored.valid_from).await?;
     Ok(pb::CreateAgreementResponse {
         agreement: Some(agreement_pb(&stored)),
@@ -220,7 +229,15 @@ pub async fn end_agreement(
         .store
         .end_agreement(caller.org(), id, last_day, reason.clone(), ctx.clock.now())
         .await?;
-    changed(ctx, caller, Some(a.employee), "agreement", a.id, Some(reason)).await;
+    changed(
+        ctx,
+        caller,
+        Some(a.employee),
+        "agreement",
+        a.id,
+        Some(reason),
+    )
+    .await;
     after_policy_change(
         ctx,
         caller.org(),
@@ -245,7 +262,15 @@ pub async fn create_absence(
     a.created_at = ctx.clock.now();
     a.created_by = caller.token.author();
     let stored = ctx.store.create_absence(caller.org(), a).await?;
-    changed(ctx, caller, Some(stored.employee), "absence", stored.id, None).await;
+    changed(
+        ctx,
+        caller,
+        Some(stored.employee),
+        "absence",
+        stored.id,
+        None,
+    )
+    .await;
     after_policy_change(ctx, caller.org(), Some(stored.employee), stored.first).await?;
     Ok(pb::CreateAbsenceResponse {
         absence: Some(absence_pb(&stored)),

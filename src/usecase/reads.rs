@@ -25,7 +25,9 @@ pub async fn reads_of_own_record(
     limit: i64,
 ) -> ApiResult<Vec<AuditEntry>> {
     let me = caller.bound_employee().ok_or_else(|| {
-        ApiError::PermissionDenied("only a person signed in as themselves sees who read their record".into())
+        ApiError::PermissionDenied(
+            "only a person signed in as themselves sees who read their record".into(),
+        )
     })?;
     let now = ctx.clock.now();
     let filter = AuditFilter {

@@ -48,7 +48,8 @@ pub async fn team(ctx: &Ctx, caller: &Caller) -> ApiResult<Vec<TeamMember>> {
     let scope = filter
         .manager_id
         .map_or_else(|| "organisation".to_owned(), |m| format!("team:{m}"));
-    ctx.audit_listing(caller, AuditAction::ReadTeam, scope).await;
+    ctx.audit_listing(caller, AuditAction::ReadTeam, scope)
+        .await;
     let caller = &caller.for_listing();
     let mut team = Vec::with_capacity(people.len());
     for employee in people {

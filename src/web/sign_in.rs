@@ -21,8 +21,8 @@ use super::error::WebError;
 use super::i18n::word;
 use super::ratelimit;
 use super::session::{
-    audit_session,
-    self, LANG_COOKIE, Lang, PRE_COOKIE, Person, SESSION_COOKIE, cookie, new_secret, same,
+    self, LANG_COOKIE, Lang, PRE_COOKIE, Person, SESSION_COOKIE, audit_session, cookie, new_secret,
+    same,
 };
 use super::view::{self, Chrome, MessagePage};
 use super::{WebState, format, see_other};
