@@ -46,7 +46,10 @@ async fn list_scope(
     caller.require(&[Role::Admin, Role::Manager, Role::Employee])?;
     let mut f = PlanFilter::default();
     if employee_id.trim().is_empty() {
-        if caller.role() != Role::Admin {
+        if caller.role() == Role::Admin {
+            ctx.audit_listing(caller, action, "organisation".into())
+                .await;
+        } else {
             let me = caller.bound_employee().ok_or_else(|| {
                 ApiError::PermissionDenied(
                     "this token is bound to no employee; name employee_id".into(),
@@ -59,9 +62,6 @@ async fn list_scope(
             } else {
                 f.employee = Some(me);
             }
-        } else {
-            ctx.audit_listing(caller, action, "organisation".into())
-                .await;
         }
     } else {
         let id = EmployeeId(convert::uuid("employee_id", employee_id)?);

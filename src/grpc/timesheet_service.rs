@@ -329,7 +329,8 @@ pub async fn list_findings(
     let team = matches!(req.scope, Some(Who::ManagerEmployeeId(_)));
     match req.scope {
         Some(Who::EmployeeId(id)) => {
-            people.push(readable(ctx, caller, "employee_id", &id, AuditAction::ReadFindings).await?)
+            people
+                .push(readable(ctx, caller, "employee_id", &id, AuditAction::ReadFindings).await?);
         }
         Some(Who::ManagerEmployeeId(id)) => {
             let manager = EmployeeId(convert::uuid("manager_employee_id", &id)?);

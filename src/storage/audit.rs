@@ -118,12 +118,10 @@ impl AuditStore for SqlStore {
             binds.push(b);
             format!("${}", binds.len())
         };
-        let mut sql = format!(
-            "SELECT {COLUMNS} FROM audit_log WHERE organisation_id = $1 AND at >= $2 AND at < $3"
-        );
+        let mut clauses = vec!["organisation_id = $1 AND at >= $2 AND at < $3".to_owned()];
         if let Some(s) = filter.subject {
             let m = mark(Bind::Text(s.to_string()));
-            sql.push_str(&format!(" AND subject_employee_id = {m}"));
+            clauses.push(format!("subject_employee_id = {m}"));
         }
         if !filter.actions.is_empty() {
             let marks: Vec<String> = filter
@@ -131,7 +129,7 @@ impl AuditStore for SqlStore {
                 .iter()
                 .map(|a| mark(Bind::Text(a.as_str().to_owned())))
                 .collect();
-            sql.push_str(&format!(" AND action IN ({})", marks.join(", ")));
+            clauses.push(format!("action IN ({})", marks.join(", ")));
         }
         let (cmp, dir) = if filter.newest_first {
             ("<", "DESC")
@@ -142,12 +140,15 @@ impl AuditStore for SqlStore {
             let t1 = mark(Bind::Int(micros(at)));
             let t2 = mark(Bind::Int(micros(at)));
             let i = mark(Bind::Text(id.to_string()));
-            sql.push_str(&format!(
-                " AND (at {cmp} {t1} OR (at = {t2} AND entry_id {cmp} {i}))"
+            clauses.push(format!(
+                "(at {cmp} {t1} OR (at = {t2} AND entry_id {cmp} {i}))"
             ));
         }
         let l = mark(Bind::Int(limit));
-        sql.push_str(&format!(" ORDER BY at {dir}, entry_id {dir} LIMIT {l}"));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE {} ORDER BY at {dir}, entry_id {dir} LIMIT {l}",
+            clauses.join(" AND ")
+        );
         let mut q = sqlx::query(&sql);
         for b in binds {
             q = match b {

@@ -283,7 +283,7 @@ async fn list_audit_log_pages_and_refuses_bad_input(app: TestApp) {
     assert_eq!(all.len(), 11, "{all:?}");
     let mut paged = Vec::new();
     let mut token = String::new();
-    let mut pages = 0;
+    let mut calls = 0;
     loop {
         let r = app
             .admin()
@@ -299,14 +299,14 @@ async fn list_audit_log_pages_and_refuses_bad_input(app: TestApp) {
             .await
             .unwrap()
             .into_inner();
-        pages += 1;
+        calls += 1;
         paged.extend(r.entries);
         if r.next_page_token.is_empty() {
             break;
         }
         token = r.next_page_token;
     }
-    assert_eq!(pages, 4);
+    assert_eq!(calls, 4);
     assert_eq!(paged, all, "pages of 3 give the same 11 entries in order");
     let times: Vec<_> = all.iter().map(|e| e.at.unwrap().seconds).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
