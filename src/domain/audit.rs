@@ -54,6 +54,8 @@ pub enum AuditAction {
     ReadRecord,
     /// A team's or the organisation's figures, read in one call.
     ReadTeam,
+    /// Posting clock events: logged only when refused.
+    PostEvent,
     Correct,
     EmployeeChange,
     TokenChange,
@@ -69,7 +71,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order of the list above.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::ReadTimesheet,
         Self::ReadFindings,
         Self::ReadHeadroom,
@@ -80,6 +82,7 @@ impl AuditAction {
         Self::ReadNudges,
         Self::ReadRecord,
         Self::ReadTeam,
+        Self::PostEvent,
         Self::Correct,
         Self::EmployeeChange,
         Self::TokenChange,
@@ -105,6 +108,7 @@ impl AuditAction {
             Self::ReadNudges => "read_nudges",
             Self::ReadRecord => "read_record",
             Self::ReadTeam => "read_team",
+            Self::PostEvent => "post_event",
             Self::Correct => "correct",
             Self::EmployeeChange => "employee_change",
             Self::TokenChange => "token_change",

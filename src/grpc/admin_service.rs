@@ -516,7 +516,13 @@ impl AdminService for AdminApi {
         request: Request<pb::GetEmployeeRequest>,
     ) -> Result<Response<pb::GetEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        caller.require(&[Role::Admin, Role::Manager, Role::Employee])?;
+        self.ctx
+            .require(
+                &caller,
+                &[Role::Admin, Role::Manager, Role::Employee],
+                AuditAction::ReadEmployee,
+            )
+            .await?;
         let id = EmployeeId(convert::uuid(
             "employee_id",
             &request.get_ref().employee_id,

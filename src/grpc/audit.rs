@@ -2,8 +2,9 @@
 //! per kind of entry:
 //!
 //! - reads and refusals: [`Ctx::authorize`], which every use case calls
-//!   instead of `Caller::may`, and [`Ctx::audit_listing`] for team- and
-//!   organisation-wide reads (one entry per call, naming the scope);
+//!   instead of `Caller::may` ([`Ctx::require`] for the role check before
+//!   a read), and [`Ctx::audit_listing`] for team- and organisation-wide
+//!   reads (one entry per call, naming the scope);
 //! - changes (corrections, admin changes, token changes, period locks) and
 //!   web sign-in and sign-out: [`Ctx::audit`], after the change succeeded;
 //! - failed authentications: [`failed_authentication`], from `Auth`.
@@ -22,6 +23,7 @@ use super::error::ApiResult;
 use crate::domain::audit::{self, ActorKind, AuditAction, AuditEntry};
 use crate::domain::employee::Employee;
 use crate::domain::ids::EmployeeId;
+use crate::domain::token::Role;
 use crate::storage::Store;
 
 /// Appends `entry`. A failure is logged, never returned: a read must not
@@ -90,6 +92,27 @@ impl Ctx {
             client: caller.client,
             reason: None,
         }
+    }
+
+    /// Checks `caller.require(roles)` before an `action`; a refusal is
+    /// logged as in [`Ctx::authorize`], about nobody in particular.
+    ///
+    /// # Errors
+    /// `PermissionDenied` from [`Caller::require`].
+    pub async fn require(
+        &self,
+        caller: &Caller,
+        roles: &[Role],
+        action: AuditAction,
+    ) -> ApiResult<()> {
+        if let Err(e) = caller.require(roles) {
+            let mut entry = self.entry(caller, AuditAction::Refused);
+            entry.target = Some(action.as_str().to_owned());
+            entry.reason = Some(e.to_string());
+            append(self.store.as_ref(), entry).await;
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Checks `caller.may(access, employee)`. A refusal is logged (action

@@ -164,7 +164,8 @@ pub async fn record_event(
     let employee = ctx
         .active_employee(caller, event.employee_id, "event.employee_id")
         .await?;
-    caller.may(Access::Post, &employee)?;
+    ctx.authorize(caller, Access::Post, &employee, AuditAction::PostEvent)
+        .await?;
     let write = ctx
         .store
         .record_events(caller.org(), vec![event], now)
@@ -246,8 +247,14 @@ async fn sync_batch(
             Ok(event) => {
                 if let Entry::Vacant(slot) = employees.entry(event.employee_id) {
                     let field = format!("{prefix}.employee_id");
-                    let found = ctx.active_employee(caller, event.employee_id, &field).await;
-                    slot.insert(found.and_then(|e| caller.may(Access::Post, &e).map(|()| e)));
+                    let found = match ctx.active_employee(caller, event.employee_id, &field).await {
+                        Ok(e) => ctx
+                            .authorize(caller, Access::Post, &e, AuditAction::PostEvent)
+                            .await
+                            .map(|()| e),
+                        Err(e) => Err(e),
+                    };
+                    slot.insert(found);
                 }
                 match &employees[&event.employee_id] {
                     Ok(_) => Ok(event),

@@ -38,7 +38,12 @@ impl NudgeApi {
 /// The employee `id`, if the caller may read them (EMPLOYEE itself, MANAGER
 /// itself and reports, ADMIN anyone; CLOCK and PAYROLL tokens see no nudges).
 async fn readable(ctx: &Ctx, caller: &Caller, field: &str, id: &str) -> ApiResult<Employee> {
-    caller.require(&[Role::Employee, Role::Manager, Role::Admin])?;
+    ctx.require(
+        caller,
+        &[Role::Employee, Role::Manager, Role::Admin],
+        AuditAction::ReadNudges,
+    )
+    .await?;
     let id = EmployeeId(convert::uuid(field, id)?);
     let employee = ctx.employee(caller, id, field).await?;
     ctx.authorize(caller, Access::Read, &employee, AuditAction::ReadNudges)

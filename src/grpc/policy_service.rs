@@ -43,7 +43,12 @@ async fn list_scope(
     employee_id: &str,
     action: AuditAction,
 ) -> ApiResult<PlanFilter> {
-    caller.require(&[Role::Admin, Role::Manager, Role::Employee])?;
+    ctx.require(
+        caller,
+        &[Role::Admin, Role::Manager, Role::Employee],
+        action,
+    )
+    .await?;
     let mut f = PlanFilter::default();
     if employee_id.trim().is_empty() {
         if caller.role() == Role::Admin {

@@ -65,7 +65,12 @@ async fn readable(
     id: &str,
     action: AuditAction,
 ) -> ApiResult<Employee> {
-    caller.require(&[Role::Admin, Role::Manager, Role::Employee])?;
+    ctx.require(
+        caller,
+        &[Role::Admin, Role::Manager, Role::Employee],
+        action,
+    )
+    .await?;
     let id = EmployeeId(convert::uuid(field, id)?);
     let employee = ctx.employee(caller, id, field).await?;
     ctx.authorize(caller, Access::Read, &employee, action)

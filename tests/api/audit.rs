@@ -17,6 +17,8 @@ use crate::helpers::*;
 both_backends!(
     a_managers_read_of_a_report_is_logged_and_an_own_read_is_not,
     a_refused_read_is_logged_with_its_message,
+    refusals_by_role_and_of_posts_are_logged,
+    the_cli_exports_a_period_as_csv,
     a_team_listing_is_one_entry_naming_the_team,
     a_correction_is_logged_with_its_reason,
     token_changes_are_logged,
@@ -165,6 +167,100 @@ async fn a_refused_read_is_logged_with_its_message(app: TestApp) {
         )
     );
     assert!(log(&app, "", &["read_timesheet"]).await.is_empty());
+}
+
+async fn refusals_by_role_and_of_posts_are_logged(app: TestApp) {
+    let t = team(&app).await;
+    let (payroll, _) = named_token(&app, "Lønn", pb::Role::Payroll, "").await;
+    let refused = read_timesheet(&app, &payroll, &t.report.employee_id).await;
+    assert_error(refused, Code::PermissionDenied, "role");
+    // The report may not clock in for their manager.
+    let refused = app
+        .clock_client(&t.report_secret)
+        .record_event(pb::RecordEventRequest {
+            event: Some(event(
+                &t.manager.employee_id,
+                pb::EventKind::ClockIn,
+                at(19, 0),
+            )),
+        })
+        .await;
+    assert_error(refused, Code::PermissionDenied, "may not post");
+    let mut entries: Vec<_> = log(&app, "", &["refused"])
+        .await
+        .into_iter()
+        .map(|e| (e.actor_name, e.target, e.subject_employee_id, e.reason))
+        .collect();
+    entries.sort();
+    assert_eq!(
+        entries,
+        vec![
+            (
+                "Lønn (PAYROLL)".to_owned(),
+                "read_timesheet".to_owned(),
+                String::new(),
+                "this call needs a token with role ADMIN or MANAGER or EMPLOYEE; this token has \
+                 role PAYROLL"
+                    .to_owned(),
+            ),
+            (
+                "Rune Rapport (EMPLOYEE)".to_owned(),
+                "post_event".to_owned(),
+                t.manager.employee_id.clone(),
+                format!(
+                    "a EMPLOYEE token may not post events for employee {}",
+                    t.manager.employee_id
+                ),
+            ),
+        ]
+    );
+}
+
+async fn the_cli_exports_a_period_as_csv(app: TestApp) {
+    let t = team(&app).await;
+    read_timesheet(&app, &t.manager_secret, &t.report.employee_id)
+        .await
+        .unwrap();
+    let conn = tidsvakt::cli::client::Connection {
+        addr: app.addr.clone(),
+        token: Some(app.admin_token.clone()),
+        token_file: "none".into(),
+    };
+    let args = tidsvakt::cli::audit::AuditExportArgs {
+        from: "2026-11-19".into(),
+        to: "2026-11-20".into(),
+        employee: Some(t.report.employee_id.clone()),
+    };
+    let csv = tidsvakt::cli::audit::export_csv(&conn, &args)
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(lines[0], tidsvakt::cli::audit::HEADER);
+    // The report's creation, their token's creation, the manager's read.
+    assert_eq!(lines.len(), 4, "{csv}");
+    let read = lines
+        .iter()
+        .find(|l| l.contains(",read_timesheet,"))
+        .unwrap();
+    assert!(
+        read.contains(&format!(
+            ",2026-11-19T20:00:00.000000Z,token,{},Mona Leder (MANAGER),read_timesheet,{},,127.0.0.1,",
+            t.manager_token_id, t.report.employee_id
+        )),
+        "{read}"
+    );
+    let refused = tidsvakt::cli::audit::export_csv(
+        &conn,
+        &tidsvakt::cli::audit::AuditExportArgs {
+            from: "2026-11-20".into(),
+            to: "2026-11-19".into(),
+            employee: None,
+        },
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(refused.contains("to: must be after from"), "{refused}");
 }
 
 async fn a_team_listing_is_one_entry_naming_the_team(app: TestApp) {
