@@ -42,8 +42,20 @@ const SERVICE_NAMES: &[&str] = &[
     "tidsvakt.v1.NudgeService",
 ];
 
-/// How often readiness re-checks the database.
-const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
+/// The services that are mostly writes: `NOT_SERVING` while the storage
+/// refuses writes (full or read-only), when the others still answer.
+const WRITE_SERVICE_NAMES: &[&str] = &["tidsvakt.v1.ClockService", "tidsvakt.v1.AdminService"];
+
+/// How often readiness re-checks the database while it answers, and while
+/// it does not (to see it back soon). With [`PING_TIMEOUT`] these bound how
+/// long health takes to say `NOT_SERVING`: under a 2 s client deadline.
+const HEALTH_INTERVAL: Duration = Duration::from_millis(500);
+const HEALTH_INTERVAL_FAILING: Duration = Duration::from_millis(250);
+/// The longest a health check waits for the database.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often a probe write checks, while writes are taken, that they still
+/// are (a refused write also shows at once).
+const PROBE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct App {
     listener: TcpListener,
@@ -55,6 +67,8 @@ pub struct App {
     background_jobs: bool,
     security: crate::config::Security,
     tls: Option<crate::tls::Tls>,
+    /// The `/metrics` listener and the recorder's handle, with `--metrics-listen`.
+    metrics: Option<(TcpListener, metrics_exporter_prometheus::PrometheusHandle)>,
     /// Set when this start created the first organisation: the admin secret,
     /// for `main` to print once.
     pub first_admin: Option<FirstAdmin>,
@@ -99,9 +113,17 @@ impl App {
         } else {
             None
         };
-        if let Some(addr) = config.metrics_listen {
-            crate::metrics::install(addr)?;
-        }
+        let metrics = match config.metrics_listen {
+            Some(addr) => {
+                let handle = crate::metrics::install()?;
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("serving metrics on {addr}"))?;
+                tracing::info!(%addr, "serving Prometheus metrics at /metrics");
+                Some((listener, handle))
+            }
+            None => None,
+        };
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -144,6 +166,7 @@ impl App {
             background_jobs: config.background_jobs,
             security: config.security,
             tls,
+            metrics,
             first_admin,
         })
     }
@@ -200,7 +223,7 @@ impl App {
     /// When the transport fails.
     #[allow(clippy::too_many_lines)] // the start-up order, in one place
     pub async fn run_until_stopped(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -219,7 +242,11 @@ impl App {
         health
             .set_serving::<pb::nudge_service_server::NudgeServiceServer<NudgeApi>>()
             .await;
-        let watcher = tokio::spawn(watch_database(Arc::clone(&self.store), health.clone()));
+        let watcher = tokio::spawn(watch_database(
+            Arc::clone(&self.store),
+            Arc::clone(&self.ctx.clock),
+            health.clone(),
+        ));
         // Findings are kept current in the background; reads also drain
         // their own employees first, so this only bounds staleness.
         let store: Arc<dyn crate::storage::Store> = self.store.clone();
@@ -231,6 +258,7 @@ impl App {
         let jobs = self
             .background_jobs
             .then(|| tokio::spawn(Arc::clone(&self.jobs).run()));
+        let (stop_metrics, metrics) = self.spawn_metrics();
 
         let reflection = self.security.reflection;
         let reflection_v1 = reflection
@@ -343,6 +371,7 @@ impl App {
             }
         };
         let _ = stop_web.send(true);
+        let _ = stop_metrics.send(true);
         match tokio::time::timeout(Duration::from_secs(10), web).await {
             Ok(Ok(Err(e))) => tracing::error!(error = %e, "the web server failed"),
             Err(_) => tracing::warn!("the web server did not stop within 10 s"),
@@ -353,6 +382,9 @@ impl App {
         forget.abort();
         if let Some(t) = tls_watch {
             t.abort();
+        }
+        if let Some(metrics) = metrics {
+            metrics.abort();
         }
         if let Some(jobs) = jobs {
             jobs.abort();
@@ -385,26 +417,105 @@ fn check_exposure(config: &ServerConfig) -> anyhow::Result<Option<crate::tls::Tl
     }
 }
 
+impl App {
+    /// Serves `/metrics` when `--metrics-listen` was given, until the sender
+    /// returned says stop.
+    fn spawn_metrics(
+        &mut self,
+    ) -> (
+        tokio::sync::watch::Sender<bool>,
+        Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    ) {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = self.metrics.take().map(|(listener, handle)| {
+            tokio::spawn(crate::metrics::scrape::serve(
+                listener,
+                handle,
+                Arc::clone(&self.store),
+                Arc::clone(&self.ctx.clock),
+                async move {
+                    let mut rx = stopped;
+                    let _ = rx.wait_for(|stopped| *stopped).await;
+                },
+            ))
+        });
+        (stop, task)
+    }
+}
+
+/// What health reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Readiness {
+    Serving,
+    /// Reads answer, writes are refused (full or read-only storage).
+    ReadsOnly,
+    Down,
+}
+
 /// Marks every service `NOT_SERVING` while the database does not answer, so a
-/// load balancer stops sending traffic to this replica.
-async fn watch_database(store: Arc<SqlStore>, health: tonic_health::server::HealthReporter) {
-    let mut serving = true;
+/// load balancer stops sending traffic to this replica, and the write
+/// services alone while the storage refuses writes but reads still answer.
+/// Checks faster while failing, so the replica is back soon after the
+/// database.
+async fn watch_database(
+    store: Arc<SqlStore>,
+    clock: Arc<dyn Clock>,
+    health: tonic_health::server::HealthReporter,
+) {
+    let mut reported = Readiness::Serving;
+    // The first round probes: a database read-only at start shows at once.
+    let mut last_probe: Option<tokio::time::Instant> = None;
     loop {
-        tokio::time::sleep(HEALTH_INTERVAL).await;
-        let ok = store.ping().await.is_ok();
-        metrics::gauge!("tidsvakt_database_up").set(if ok { 1.0 } else { 0.0 });
-        if ok != serving {
-            serving = ok;
-            let status = if ok {
-                tonic_health::ServingStatus::Serving
-            } else {
-                tracing::error!("database is not answering; reporting NOT_SERVING");
-                tonic_health::ServingStatus::NotServing
-            };
+        let reads = matches!(
+            tokio::time::timeout(PING_TIMEOUT, store.ping()).await,
+            Ok(Ok(()))
+        );
+        let due = last_probe.is_none_or(|t| t.elapsed() >= PROBE_EVERY);
+        if reads && (store.write_fault().is_some() || due) {
+            // Sets or clears the store's fault itself.
+            let _ = tokio::time::timeout(PING_TIMEOUT, store.probe_writes(clock.now())).await;
+            last_probe = Some(tokio::time::Instant::now());
+        }
+        let now = match (reads, store.write_fault()) {
+            (false, _) => Readiness::Down,
+            (true, Some(_)) => Readiness::ReadsOnly,
+            (true, None) => Readiness::Serving,
+        };
+        metrics::gauge!(crate::metrics::families::DATABASE_UP).set(if reads { 1.0 } else { 0.0 });
+        metrics::gauge!(crate::metrics::families::DATABASE_WRITABLE)
+            .set(if now == Readiness::Serving { 1.0 } else { 0.0 });
+        if now != reported {
+            match now {
+                Readiness::Down => {
+                    tracing::error!("database is not answering; reporting NOT_SERVING");
+                }
+                Readiness::ReadsOnly => tracing::error!(
+                    fault = %store.write_fault().map(|f| f.to_string()).unwrap_or_default(),
+                    "the storage refuses writes; reporting NOT_SERVING for the write services"
+                ),
+                Readiness::Serving => tracing::info!("database is back; reporting SERVING"),
+            }
             for name in SERVICE_NAMES {
+                let serving = match now {
+                    Readiness::Serving => true,
+                    Readiness::ReadsOnly => !WRITE_SERVICE_NAMES.contains(name),
+                    Readiness::Down => false,
+                };
+                let status = if serving {
+                    tonic_health::ServingStatus::Serving
+                } else {
+                    tonic_health::ServingStatus::NotServing
+                };
                 health.set_service_status(*name, status).await;
             }
+            reported = now;
         }
+        tokio::time::sleep(if now == Readiness::Serving {
+            HEALTH_INTERVAL
+        } else {
+            HEALTH_INTERVAL_FAILING
+        })
+        .await;
     }
 }
 

@@ -27,8 +27,16 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Check every organisation's record chain (tamper evidence) and exit;
+    /// exits non-zero when a link is broken.
+    Verify(DatabaseArgs),
     /// Create an organisation; prints its first admin token alone on the last line.
     Init(InitArgs),
+    /// Ask a server's gRPC health service; exit 0 when it is SERVING (for
+    /// container health checks and Kubernetes exec probes).
+    Health(crate::cli::health::HealthArgs),
+    /// Copy a running server's `SQLite` database to a file, consistently.
+    Backup(crate::cli::backup::BackupArgs),
     /// Talk to a running server.
     #[command(flatten)]
     Client(ClientCommand),
@@ -154,6 +162,10 @@ pub struct JobArgs {
     /// Seconds between sweeps (clock-out reminders, findings that time makes true).
     #[arg(long, env = "TIDSVAKT_SWEEP_INTERVAL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=86_400))]
     pub sweep_interval_secs: u64,
+    /// Days after leaving before an employee's name, email and sign-ins are
+    /// anonymised (the record and its totals stay); 0 = never.
+    #[arg(long, env = "TIDSVAKT_RETENTION_DAYS", default_value_t = 1827)]
+    pub retention_days: u32,
 }
 
 fn parse_weekday(s: &str) -> Result<chrono::Weekday, String> {
@@ -238,6 +250,8 @@ impl ServerConfig {
             outbox_every: std::time::Duration::from_secs(args.jobs.outbox_interval_secs),
             sweep_every: std::time::Duration::from_secs(args.jobs.sweep_interval_secs),
             app_url: mail.public_url.clone(),
+            retention: (args.jobs.retention_days > 0)
+                .then(|| chrono::Duration::days(i64::from(args.jobs.retention_days))),
             ..crate::jobs::JobSettings::default()
         };
         Ok(Self {

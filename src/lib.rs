@@ -11,6 +11,7 @@
 //! - [`app`]: wires configuration, storage and services into a server.
 //! - [`tls`]: rustls for both ports, reloaded when the files change.
 //! - [`links`]: the web pages' addresses, shared by the router and email.
+//! - [`redact`]: email addresses out of logs and stored errors.
 //! - [`cli`]: the command-line client; server commands are in `main.rs`.
 //! - [`pb`]: code generated from `proto/tidsvakt/v1`.
 
@@ -28,6 +29,7 @@ pub mod metrics;
 pub mod payroll;
 pub mod pb;
 pub mod recompute;
+pub mod redact;
 pub mod storage;
 pub mod telemetry;
 pub mod tls;

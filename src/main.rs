@@ -53,6 +53,28 @@ async fn run(args: Cli) -> anyhow::Result<()> {
             println!("database is up to date: {}", redact(&url));
             Ok(())
         }
+        Command::Verify(db) => {
+            telemetry::init(LogFormat::Plain);
+            let url = db.url();
+            let store = SqlStore::connect(&url)
+                .await
+                .with_context(|| format!("opening {}", redact(&url)))?;
+            let reports = store.verify_chains().await?;
+            for r in &reports {
+                println!("{r}");
+            }
+            let broken = reports.iter().filter(|r| r.broken.is_some()).count();
+            println!(
+                "verified {} organisation(s) in {}: {}",
+                reports.len(),
+                redact(&url),
+                if broken == 0 { "intact" } else { "BROKEN" }
+            );
+            if broken > 0 {
+                anyhow::bail!("the record chain is broken in {broken} organisation(s)");
+            }
+            Ok(())
+        }
         Command::Init(init) => {
             telemetry::init(LogFormat::Plain);
             let url = init.database.url();
@@ -69,6 +91,18 @@ async fn run(args: Cli) -> anyhow::Result<()> {
             println!("created organisation '{}' ({})", org.name, org.id);
             println!("first admin token (shown only now):");
             println!("{secret}");
+            Ok(())
+        }
+        Command::Health(health) => cli::health::run(&health).await,
+        Command::Backup(backup) => {
+            let done = cli::backup::run(&backup).await?;
+            println!(
+                "backup written: {} ({} events, {} amendments, {} bytes)",
+                backup.to.display(),
+                done.events,
+                done.amendments,
+                done.bytes
+            );
             Ok(())
         }
         Command::Client(command) => cli::client::run(command).await,

@@ -1,97 +1,50 @@
 //! Prometheus metrics: what an SRE needs at night, and nothing personal.
-//! Labels carry RPC names and outcomes, never employee ids or tokens.
+//! Labels carry RPC names, outcomes and kinds, never employee ids or tokens.
 //!
-//! - `tidsvakt_rpc_requests_total{method}` and
-//!   `tidsvakt_rpc_duration_seconds{method}`: every gRPC call.
-//! - `tidsvakt_rpc_errors_total{code}`: error answers by gRPC code.
-//! - `tidsvakt_events_total{outcome}`: events new, duplicate or rejected.
-//! - `tidsvakt_write_group_size`: writes per SQLite group commit.
-//! - `tidsvakt_database_up`: 1 while the database answers.
+//! Every family, its type and its help text are declared once, in
+//! [`families`]; the README's table and `deploy/alerts.yaml` follow it.
+//! Durations are histograms with fixed buckets, so the series of many
+//! replicas add up (`sum by (le)`), which summaries cannot do.
+//!
+//! The recorder is process-wide: [`install`] once per process (the server
+//! does, when `--metrics-listen` is set). Tests that read exact figures
+//! therefore run the server binary as a child process.
 
-use std::net::SocketAddr;
-use std::task::{Context, Poll};
-use std::time::Instant;
+pub mod families;
+mod rpc;
+pub mod scrape;
 
 use anyhow::Context as _;
-use futures::future::BoxFuture;
-use metrics_exporter_prometheus::PrometheusBuilder;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-/// Serves `/metrics` on `addr`. Installs the process-wide recorder, so call
-/// it once per process (the server does, when `--metrics-listen` is set).
-pub fn install(addr: SocketAddr) -> anyhow::Result<()> {
-    PrometheusBuilder::new()
-        .with_http_listener(addr)
-        .install()
-        .with_context(|| format!("serving metrics on {addr}"))?;
-    tracing::info!(%addr, "serving Prometheus metrics at /metrics");
-    Ok(())
-}
+pub use rpc::{RpcMetrics, RpcMetricsLayer};
 
-/// The method label for a request path: known services only, so a client
-/// cannot blow up label cardinality with made-up paths.
-fn method_label(path: &str) -> String {
-    const KNOWN: &[&str] = &["/tidsvakt.v1.", "/grpc.health.v1.", "/grpc.reflection."];
-    if KNOWN.iter().any(|p| path.starts_with(p)) && path.len() < 120 {
-        path.trim_start_matches('/').to_owned()
-    } else {
-        "other".to_owned()
-    }
-}
+/// Bucket bounds for call durations, in seconds: from a cached read (1 ms)
+/// to a client's patience (10 s), dense around the 2 s deadline that
+/// clients typically set.
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0,
+];
 
-/// A tower layer that counts and times every gRPC call.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RpcMetricsLayer;
+/// Bucket bounds for writes per `SQLite` group commit.
+pub const GROUP_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
-impl<S> tower::Layer<S> for RpcMetricsLayer {
-    type Service = RpcMetrics<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        RpcMetrics { inner }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct RpcMetrics<S> {
-    inner: S,
-}
-
-impl<S, B> tower::Service<http::Request<B>> for RpcMetrics<S>
-where
-    S: tower::Service<http::Request<B>>,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<S::Response, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let method = method_label(request.uri().path());
-        let started = Instant::now();
-        let response = self.inner.call(request);
-        Box::pin(async move {
-            let r = response.await;
-            metrics::counter!("tidsvakt_rpc_requests_total", "method" => method.clone())
-                .increment(1);
-            metrics::histogram!("tidsvakt_rpc_duration_seconds", "method" => method)
-                .record(started.elapsed().as_secs_f64());
-            r
+/// Installs the process-wide recorder, describes every family and sets the
+/// counters that have known labels to zero, so a dashboard or an alert sees
+/// them from the first scrape rather than after the first event.
+pub fn install() -> anyhow::Result<PrometheusHandle> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), DURATION_BUCKETS)
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full(families::WRITE_GROUP_SIZE.into()),
+                GROUP_BUCKETS,
+            )
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_paths_share_one_label() {
-        assert_eq!(
-            method_label("/tidsvakt.v1.ClockService/RecordEvent"),
-            "tidsvakt.v1.ClockService/RecordEvent"
-        );
-        assert_eq!(method_label("/evil/abc123"), "other");
-    }
+        .context("metric buckets")?
+        .install_recorder()
+        .context("installing the metrics recorder (once per process)")?;
+    families::describe();
+    families::zero();
+    Ok(handle)
 }

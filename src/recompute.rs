@@ -35,7 +35,7 @@ use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::EmployeePolicy;
 use crate::domain::rules::is_long_rule;
 use crate::storage::derived::{RecomputeWrite, StoredDay};
-use crate::storage::{Store, StoreResult};
+use crate::storage::{Store, StoreError, StoreResult};
 
 /// Longest short-rule window (4 weeks), plus a margin for shifts.
 const SHORT_REACH: Duration = Duration::days(28);
@@ -248,7 +248,11 @@ pub async fn drain(
         }
         let mut progressed = false;
         for p in pending {
-            if recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await? {
+            let started = std::time::Instant::now();
+            let done = recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await?;
+            metrics::histogram!(crate::metrics::families::RECOMPUTE_DURATION)
+                .record(started.elapsed().as_secs_f64());
+            if done {
                 applied += 1;
                 progressed = true;
             }
@@ -257,6 +261,32 @@ pub async fn drain(
         if !progressed {
             return Ok(applied);
         }
+    }
+}
+
+/// [`drain`] before a read. When the storage refuses writes (full or
+/// read-only), bringing findings up to date cannot be stored, so the read
+/// goes on from the record and the findings as stored, and the log says so,
+/// rather than failing a read that needs no write.
+///
+/// # Errors
+/// Storage errors other than a refused write.
+pub async fn drain_for_read(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    org: Option<OrgId>,
+    employee: Option<EmployeeId>,
+) -> StoreResult<()> {
+    match drain(store, now, org, employee).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::Refused(fault)) => {
+            tracing::warn!(
+                %fault,
+                "findings not brought up to date: answering from the record and the findings as stored"
+            );
+            Ok(())
+        }
+        Err(e) => Err(e),
     }
 }
 

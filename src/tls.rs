@@ -159,11 +159,13 @@ impl Tls {
                             let _ = tx.send((stream, addr)).await;
                         }
                         Ok(Err(e)) => {
-                            metrics::counter!("tidsvakt_tls_handshake_failures_total").increment(1);
+                            metrics::counter!(crate::metrics::families::TLS_HANDSHAKE_FAILURES)
+                                .increment(1);
                             tracing::debug!(client = %addr, error = %e, "TLS handshake failed");
                         }
                         Err(_) => {
-                            metrics::counter!("tidsvakt_tls_handshake_failures_total").increment(1);
+                            metrics::counter!(crate::metrics::families::TLS_HANDSHAKE_FAILURES)
+                                .increment(1);
                             tracing::debug!(client = %addr, "TLS handshake timed out");
                         }
                     }

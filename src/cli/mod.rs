@@ -1,9 +1,12 @@
 //! The `tidsvakt` command line: server commands live in `main.rs`; this
-//! module holds the client for people without a gRPC tool.
+//! module holds the client for people without a gRPC tool, the health probe
+//! and the online backup.
 
 pub mod audit;
+pub mod backup;
 pub mod client;
 pub mod export;
+pub mod health;
 pub mod nudges;
 pub mod timesheet;
 pub mod timesheet_render;

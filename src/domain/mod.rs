@@ -4,6 +4,7 @@
 //! function here is deterministic and unit-testable.
 
 pub mod audit;
+pub mod chain;
 pub mod clock_status;
 pub mod digest;
 pub mod employee;
@@ -15,6 +16,7 @@ pub mod local_days;
 pub mod nudge;
 pub mod payroll;
 pub mod policy;
+pub mod retention;
 pub mod rules;
 pub mod token;
 pub mod years;

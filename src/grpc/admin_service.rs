@@ -26,6 +26,9 @@ use crate::storage::tokens::Rotation;
 /// Longest token name.
 const MAX_TOKEN_NAME: usize = 100;
 
+/// Longest reason given for an erasure.
+const MAX_ERASE_REASON: usize = 500;
+
 /// How far up a management chain a cycle check walks before giving up.
 const MAX_CHAIN: usize = 1000;
 
@@ -205,6 +208,48 @@ impl AdminApi {
             )
             .await;
         Ok(e)
+    }
+
+    async fn erase_employee(
+        &self,
+        caller: &Caller,
+        r: pb::EraseEmployeeDataRequest,
+    ) -> ApiResult<pb::EraseEmployeeDataResponse> {
+        caller.require(&[Role::Admin])?;
+        let id = EmployeeId(convert::uuid("employee_id", &r.employee_id)?);
+        let reason = employee::bounded_text("reason", &r.reason, MAX_ERASE_REASON)?;
+        let e = self.ctx.employee(caller, id, "employee_id").await?;
+        if e.active {
+            return Err(ApiError::FailedPrecondition {
+                field: "employee_id".into(),
+                reason: format!(
+                    "employee {id} is active; deactivate them first (their record is still being written)"
+                ),
+            });
+        }
+        let now = self.ctx.clock.now();
+        let erased_now = self
+            .ctx
+            .store
+            .anonymise_employee(caller.org(), id, now)
+            .await?;
+        tracing::info!(employee_id = %id, erased_now, reason_chars = reason.chars().count(), "employee data erased on request");
+        if erased_now {
+            self.ctx
+                .audit(
+                    caller,
+                    AuditAction::EmployeeChange,
+                    Some(id),
+                    Some("erased".into()),
+                    Some(reason),
+                )
+                .await;
+        }
+        let e = self.ctx.employee(caller, id, "employee_id").await?;
+        Ok(pb::EraseEmployeeDataResponse {
+            employee: Some(convert::employee_pb(&e)),
+            erased_now,
+        })
     }
 
     async fn rotate_token(
@@ -585,6 +630,17 @@ impl AdminService for AdminApi {
         Ok(Response::new(pb::DeactivateEmployeeResponse {
             employee: Some(convert::employee_pb(&e)),
         }))
+    }
+
+    #[tracing::instrument(name = "EraseEmployeeData", skip_all, fields(token_id))]
+    async fn erase_employee_data(
+        &self,
+        request: Request<pb::EraseEmployeeDataRequest>,
+    ) -> Result<Response<pb::EraseEmployeeDataResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            self.erase_employee(&caller, request.into_inner()).await?,
+        ))
     }
 
     #[tracing::instrument(name = "CreateApiToken", skip_all, fields(token_id))]

@@ -181,8 +181,12 @@ impl Auth {
     /// A failed authentication: counted, logged by address (never the
     /// secret), answered after the slower path's delay.
     async fn failed(&self, address: Option<IpAddr>, why: String) -> ApiError {
-        metrics::counter!("tidsvakt_auth_failures_total").increment(1);
+        metrics::counter!(crate::metrics::families::AUTH_FAILURES).increment(1);
         let over = self.limiter.failed_auth(address);
+        if over.is_some() {
+            metrics::counter!(crate::metrics::families::RATE_LIMITED, "limit" => "failed_auth")
+                .increment(1);
+        }
         if over.is_none() {
             tracing::warn!(client = ?address, reason = %why, "authentication failed");
             // Only under the budget: a flood of wrong tokens is counted

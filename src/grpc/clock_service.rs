@@ -48,9 +48,11 @@ impl ClockService for ClockApi {
         request: Request<pb::RecordEventRequest>,
     ) -> Result<Response<pb::RecordEventResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        Ok(Response::new(
-            record_event(&self.ctx, &caller, request.into_inner()).await?,
-        ))
+        let reply = record_event(&self.ctx, &caller, request.into_inner()).await;
+        if reply.as_ref().is_err_and(judged) {
+            count_events(pb::EventOutcome::Rejected, 1);
+        }
+        Ok(Response::new(reply?))
     }
 
     type SyncEventsStream =
@@ -187,13 +189,20 @@ pub async fn record_event(
     })
 }
 
+/// Whether a refusal judged the event itself (invalid, not allowed, its id
+/// taken), as a `REJECTED` result in `SyncEvents` does; a database outage
+/// or an internal error judged nothing, and the client sends it again.
+fn judged(e: &ApiError) -> bool {
+    !matches!(e, ApiError::Unavailable(_) | ApiError::Internal(_))
+}
+
 fn count_events(outcome: pb::EventOutcome, n: i32) {
     let label = match outcome {
         pb::EventOutcome::New => "new",
         pb::EventOutcome::Duplicate => "duplicate",
         _ => "rejected",
     };
-    metrics::counter!("tidsvakt_events_total", "outcome" => label)
+    metrics::counter!(crate::metrics::families::EVENTS, "outcome" => label)
         .increment(u64::try_from(n).unwrap_or(0));
 }
 

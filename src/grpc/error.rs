@@ -96,6 +96,12 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %what, "database unavailable");
                 Self::Unavailable("the database is unavailable; retry later".into())
             }
+            StoreError::Refused(fault) => {
+                tracing::error!(%fault, "the storage refuses writes");
+                Self::Unavailable(format!(
+                    "{fault}: writes are refused until that is fixed; retry later"
+                ))
+            }
             StoreError::Database(err) => Self::Internal(err.to_string()),
             StoreError::Corrupt(what) => Self::Internal(what),
         }

@@ -88,8 +88,8 @@ fn check<K: std::hash::Hash + Eq + Clone>(
     }
 }
 
-fn exhausted(what: &str, wait: Duration) -> ApiError {
-    metrics::counter!("tidsvakt_rate_limited_total", "limit" => what.to_owned()).increment(1);
+fn exhausted(limit: &'static str, what: &str, wait: Duration) -> ApiError {
+    metrics::counter!(crate::metrics::families::RATE_LIMITED, "limit" => limit).increment(1);
     ApiError::ResourceExhausted {
         what: what.to_owned(),
         retry_after: wait.max(Duration::from_secs(1)),
@@ -120,7 +120,7 @@ impl Limiter {
     pub fn address(&self, address: Option<IpAddr>) -> ApiResult<()> {
         let Some(ip) = address else { return Ok(()) };
         check(self.addresses.as_ref(), &ip)
-            .map_err(|wait| exhausted("too many calls from this client address", wait))
+            .map_err(|wait| exhausted("address", "too many calls from this client address", wait))
     }
 
     /// Counts a call by an authenticated token.
@@ -129,7 +129,7 @@ impl Limiter {
     /// `ResourceExhausted` over the per-token rate.
     pub fn token(&self, token: TokenId) -> ApiResult<()> {
         check(self.tokens.as_ref(), &token)
-            .map_err(|wait| exhausted("too many calls with this token", wait))
+            .map_err(|wait| exhausted("token", "too many calls with this token", wait))
     }
 
     /// Counts a failed authentication from `address`; `Some(wait)` once the
@@ -158,6 +158,7 @@ impl Limiter {
         let n = open.entry(token).or_insert(0);
         if *n >= self.limits.streams_per_token {
             return Err(exhausted(
+                "streams",
                 &format!(
                     "this token has {} streams open, the most allowed; close one first",
                     self.limits.streams_per_token

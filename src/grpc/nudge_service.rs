@@ -173,7 +173,7 @@ pub async fn list_nudges(
     let size = convert::page_size(req.page.as_ref())?;
     let after = cursor(req.page.as_ref())?;
     // Read your writes: findings (and so nudges) of queued changes first.
-    crate::recompute::drain(
+    crate::recompute::drain_for_read(
         ctx.store.as_ref(),
         ctx.clock.now(),
         Some(caller.org()),

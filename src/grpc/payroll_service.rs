@@ -144,7 +144,15 @@ fn cursor_in(sel: &Selection, cursor: &str) -> ApiResult<Option<EmployeeId>> {
 }
 
 /// Checks the caller and opens the pull (after bringing findings up to date).
-async fn open(ctx: &Ctx, caller: &Caller, period_id: &str, sel: &Selection) -> ApiResult<Pull> {
+/// A lock needs findings brought up to date (`current`); a read goes on
+/// from the findings as stored when the storage refuses writes.
+async fn open(
+    ctx: &Ctx,
+    caller: &Caller,
+    period_id: &str,
+    sel: &Selection,
+    current: bool,
+) -> ApiResult<Pull> {
     caller.require(&[Role::Admin, Role::Payroll])?;
     if period_id.trim().is_empty() {
         return Err(ApiError::invalid(
@@ -153,7 +161,11 @@ async fn open(ctx: &Ctx, caller: &Caller, period_id: &str, sel: &Selection) -> A
         ));
     }
     let org = caller.org();
-    recompute::drain(ctx.store.as_ref(), ctx.clock.now(), Some(org), None).await?;
+    if current {
+        recompute::drain(ctx.store.as_ref(), ctx.clock.now(), Some(org), None).await?;
+    } else {
+        recompute::drain_for_read(ctx.store.as_ref(), ctx.clock.now(), Some(org), None).await?;
+    }
     let snapshot = ctx.store.payroll_snapshot(org).await?;
     Pull::open(snapshot, decode, period_id, sel.filter.clone())
         .await
@@ -180,7 +192,7 @@ async fn list_totals(
 ) -> ApiResult<ReceiverStream<Result<pb::ListTotalsResponse, Status>>> {
     let sel = selection(ctx, caller, &req.period_id, req.filter.as_ref()).await?;
     let start = cursor_in(&sel, &req.cursor)?;
-    let mut pull = open(ctx, caller, &req.period_id, &sel).await?;
+    let mut pull = open(ctx, caller, &req.period_id, &sel, false).await?;
     let period = period_pb(&pull.period, pull.locked.as_ref());
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     tokio::spawn(
@@ -220,7 +232,7 @@ async fn export_csv(
 ) -> ApiResult<ReceiverStream<Result<pb::ExportTotalsCsvResponse, Status>>> {
     let sel = selection(ctx, caller, &req.period_id, req.filter.as_ref()).await?;
     let start = cursor_in(&sel, &req.cursor)?;
-    let mut pull = open(ctx, caller, &req.period_id, &sel).await?;
+    let mut pull = open(ctx, caller, &req.period_id, &sel, false).await?;
     let period_id = pull.period.id.clone();
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::spawn(
@@ -321,7 +333,7 @@ async fn lock_period(
     // snapshot misses was stamped before the lock and is re-judged later.
     let now = ctx.clock.now();
     let sel = selection(ctx, caller, &req.period_id, None).await?;
-    let mut pull = open(ctx, caller, &req.period_id, &sel).await?;
+    let mut pull = open(ctx, caller, &req.period_id, &sel, true).await?;
     if let Some(l) = &pull.locked {
         return Err(ApiError::FailedPrecondition {
             field: "period_id".into(),

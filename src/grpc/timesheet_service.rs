@@ -95,7 +95,7 @@ pub async fn get_timesheet(
     let (first, last) = date_range("dates", req.dates.as_ref(), MAX_TIMESHEET_DAYS)?;
     let org = caller.org();
     let now = ctx.clock.now();
-    recompute::drain(ctx.store.as_ref(), now, Some(org), Some(employee.id)).await?;
+    recompute::drain_for_read(ctx.store.as_ref(), now, Some(org), Some(employee.id)).await?;
     let tz = employee.fields.time_zone;
     let range = Span::new(
         start_of_day(tz, first),
@@ -446,10 +446,10 @@ pub async fn list_findings(
         .transpose()?;
     // Read your writes: pending recomputes of the people asked about first.
     if people.is_empty() {
-        recompute::drain(ctx.store.as_ref(), now, Some(org), None).await?;
+        recompute::drain_for_read(ctx.store.as_ref(), now, Some(org), None).await?;
     } else {
         for p in &people {
-            recompute::drain(ctx.store.as_ref(), now, Some(org), Some(p.id)).await?;
+            recompute::drain_for_read(ctx.store.as_ref(), now, Some(org), Some(p.id)).await?;
         }
     }
     let team_scope_empty = team && people.is_empty();
@@ -528,7 +528,7 @@ pub async fn get_headroom(
             at
         }
     };
-    recompute::drain(
+    recompute::drain_for_read(
         ctx.store.as_ref(),
         now,
         Some(caller.org()),

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::config::{MailConfig, MailTransport, SmtpConfig, SmtpTls, is_loopback};
 use super::{Envelope, MailError, Rendered};
+use crate::redact::without_addresses;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -215,8 +216,11 @@ fn smtp_backend(smtp: &SmtpConfig) -> Result<Backend, MailError> {
 /// and protocol trouble, 4xx replies, and 5xx replies to AUTH, which say our
 /// credentials are wrong rather than this message: once an admin fixes them,
 /// the queued messages go out without a manual retry of each.
+///
+/// The text is the relay's reply without addresses: relays echo the
+/// recipient, and the error is logged, stored and shown to admins.
 fn classify(e: &lettre::transport::smtp::Error) -> MailError {
-    let text = e.to_string();
+    let text = without_addresses(&e.to_string()).into_owned();
     if e.is_permanent() {
         let auth = e
             .status()

@@ -10,12 +10,16 @@
 //! write from its pool.
 
 pub mod audit;
+mod chain;
 pub mod derived;
+pub mod fault;
 pub mod outbox;
 pub mod payroll;
 pub mod policy;
+pub mod privacy;
 mod rows;
 mod sql;
+pub mod stats;
 pub mod tokens;
 pub mod web;
 mod writer;
@@ -28,6 +32,7 @@ use crate::domain::event::{Amendment, AmendmentRequest, ClockEvent, StoredEvent}
 use crate::domain::ids::{EmployeeId, OrgId, TokenId};
 use crate::domain::token::ApiToken;
 
+pub use fault::StorageFault;
 pub use sql::SqlStore;
 
 /// What went wrong in storage. Carries no SQL to clients: the gRPC layer
@@ -49,6 +54,10 @@ pub enum StoreError {
     /// The database cannot be reached right now.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database answers but refuses writes (full or read-only); reads
+    /// still work.
+    #[error("{0}")]
+    Refused(StorageFault),
     /// Anything else the database reported.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -118,6 +127,7 @@ pub trait Store:
     + outbox::OutboxStore
     + web::WebStore
     + tokens::TokenStore
+    + privacy::PrivacyStore
     + Send
     + Sync
     + 'static

@@ -180,6 +180,10 @@ pub enum Outcome {
     Cancelled {
         reason: String,
     },
+    /// Claimed but not tried (the round ended early): the claim and the
+    /// attempt it counted are given back, so the message is due again at
+    /// once rather than when the lease runs out.
+    Released,
 }
 
 /// Nudge and outbox storage.
@@ -801,6 +805,13 @@ impl OutboxStore for SqlStore {
                          WHERE organisation_id = $1 AND message_id = $2 AND claimed_by = $3 AND status = 'PENDING' \
                          AND $4 = $4",
                         Some(reason.clone()),
+                        None,
+                    ),
+                    Outcome::Released => (
+                        "UPDATE outbox SET attempts = attempts - 1, lease_until = NULL, claimed_by = NULL \
+                         WHERE organisation_id = $1 AND message_id = $2 AND claimed_by = $3 AND status = 'PENDING' \
+                         AND $4 = $4 AND ($5 IS NULL OR $5 = $5)",
+                        None,
                         None,
                     ),
                 };

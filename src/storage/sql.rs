@@ -14,13 +14,16 @@ use sqlx::{Any, ConnectOptions as _, Executor, Row as _};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
+use super::chain;
 use super::derived;
+use super::fault::{FaultState, StorageFault};
 use super::rows::{self, micros};
-use super::writer::{Writer, classify};
+use super::writer::{Reopen, Writer, classify};
 use super::{
     AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
     StoreError, StoreResult,
 };
+use crate::domain::chain::LinkKind;
 use crate::domain::clock_status;
 use crate::domain::employee::Employee;
 use crate::domain::engine::record::Span;
@@ -36,6 +39,12 @@ use crate::domain::token::ApiToken;
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
+/// How long a call waits for a pooled connection before answering
+/// UNAVAILABLE: under a typical 2 s client deadline, so a client hears that
+/// the database is down instead of timing out (a refused connection is
+/// retried by the pool until then).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// How many of the latest events the status reads before falling back to the
 /// whole record; a working day has a handful.
 const STATUS_WINDOW: i64 = 64;
@@ -45,6 +54,9 @@ pub struct SqlStore {
     backend: Backend,
     read: AnyPool,
     writer: Writer,
+    /// What the last write met: set by a refused write, cleared by a
+    /// committed one; health reports it.
+    faults: FaultState,
 }
 
 impl SqlStore {
@@ -70,41 +82,52 @@ impl SqlStore {
         let options = AnyConnectOptions::from_str(&url).map_err(classify)?;
         let read = AnyPoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(|conn, _| {
                 Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
             })
             .connect_with(options.clone())
             .await
             .map_err(classify)?;
-        sqlx::migrate!("migrations/sqlite")
+        migrator(sqlx::migrate!("migrations/sqlite"))
             .run(&read)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         let mut conn: AnyConnection = options.connect().await.map_err(classify)?;
         conn.execute(SQLITE_PRAGMAS).await.map_err(classify)?;
-        Ok(Self {
+        let reopen = Reopen {
+            options,
+            pragmas: SQLITE_PRAGMAS,
+        };
+        let store = Self {
             backend: Backend::Sqlite,
             read,
-            writer: Writer::single(conn),
-        })
+            writer: Writer::single(conn, reopen),
+            faults: FaultState::default(),
+        };
+        store.finish_chain_backfill().await?;
+        Ok(store)
     }
 
     async fn connect_postgres(url: &str) -> StoreResult<Self> {
         let pool = AnyPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await
             .map_err(classify)?;
-        sqlx::migrate!("migrations/postgres")
+        migrator(sqlx::migrate!("migrations/postgres"))
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self {
+        let store = Self {
             backend: Backend::Postgres,
             read: pool.clone(),
             writer: Writer::Pooled(pool),
-        })
+            faults: FaultState::default(),
+        };
+        store.finish_chain_backfill().await?;
+        Ok(store)
     }
 
     /// Which database this is.
@@ -124,7 +147,13 @@ impl SqlStore {
         R: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<R>> + Send + 'static,
     {
-        self.writer.write(Box::new(f)).await
+        let r = self.writer.write(Box::new(f)).await;
+        match &r {
+            Ok(_) => self.faults.set(None),
+            Err(StoreError::Refused(fault)) => self.faults.set(Some(*fault)),
+            Err(_) => {}
+        }
+        r
     }
 
     /// Runs an INSERT or UPDATE of `employee` whose parameters follow
@@ -188,13 +217,97 @@ impl SqlStore {
         Ok(())
     }
 
+    /// The fault the last write met, if it was refused (full or read-only).
+    #[must_use]
+    pub fn write_fault(&self) -> Option<StorageFault> {
+        self.faults.get()
+    }
+
+    /// Writes one row to learn whether writes are taken (for health, while
+    /// they are refused and once at start), and updates
+    /// [`Self::write_fault`]: a refusal sets it; a success clears a
+    /// read-only fault but not a full one, since a small write can fit into
+    /// space a larger one that failed left behind. A full volume is cleared
+    /// by the first real write that commits (writes are always attempted).
+    ///
+    /// # Errors
+    /// `Refused` while the storage refuses writes, or any other failure.
+    pub async fn probe_writes(&self, now: DateTime<Utc>) -> StoreResult<()> {
+        let r = self
+            .writer
+            .write(Box::new(
+                move |conn: &mut AnyConnection| -> BoxFuture<'_, StoreResult<()>> {
+                    Box::pin(async move {
+                        sqlx::query("UPDATE storage_probe SET checked_at = $1 WHERE id = 1")
+                            .bind(micros(now))
+                            .execute(conn)
+                            .await
+                            .map_err(classify)?;
+                        Ok(())
+                    })
+                },
+            ))
+            .await;
+        match &r {
+            Ok(()) if self.faults.get() == Some(StorageFault::ReadOnly) => self.faults.set(None),
+            Err(StoreError::Refused(fault)) => self.faults.set(Some(*fault)),
+            _ => {}
+        }
+        r
+    }
+
     /// Closes the pools (the writer stops when the store is dropped).
     pub async fn close(&self) {
         self.read.close().await;
     }
 }
 
+/// The migrations, tolerant of newer ones already applied: during a rolling
+/// upgrade the new version migrates first, and an old replica that restarts
+/// meanwhile must still start (migrations only add, so old code runs on the
+/// newer schema; deploy/RUNBOOK.md).
+fn migrator(mut m: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    m.set_ignore_missing(true);
+    m
+}
+
 /// Makes a `SQLite` URL create its file, and creates the file's folder.
+/// Creates the database file readable by its owner only, and narrows an
+/// existing one (and its WAL and shared-memory files) to that: it holds
+/// everyone's working hours. `SQLite` gives the files it creates later the
+/// database file's mode.
+fn owner_only(path: &Path) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", path.display()))
+                })?;
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = format!("{}{suffix}", path.display());
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+                && let Err(e) =
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+            {
+                // An immutable or foreign file: the database may still be
+                // readable, which matters more than its mode.
+                tracing::warn!(file = %file, error = %e, "the database file is readable by others and could not be narrowed to its owner");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn sqlite_url(url: &str) -> StoreResult<String> {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -214,6 +327,7 @@ fn sqlite_url(url: &str) -> StoreResult<String> {
             StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
         })?;
     }
+    owner_only(Path::new(path))?;
     Ok(if rest.contains("mode=") {
         format!("sqlite://{rest}")
     } else if rest.contains('?') {
@@ -349,6 +463,16 @@ async fn write_event(
     if find_amendment(&mut *conn, org, &id).await?.is_some() {
         return Ok(EventWrite::Conflict);
     }
+    // Looked up first: on SQLite the table's guard refuses an insert whose
+    // key is taken (even with a conflict clause); the clause below still
+    // settles PostgreSQL's race of two writers inserting the same event.
+    if let Some(existing) = find_event(&mut *conn, org, &id).await? {
+        return Ok(if existing.event.same_content(&e) {
+            EventWrite::Duplicate(existing)
+        } else {
+            EventWrite::Conflict
+        });
+    }
     let inserted = sqlx::query(
         "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, \
          location, device_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -475,6 +599,17 @@ async fn write_amendment(
     .execute(&mut *conn)
     .await
     .map_err(classify)?;
+    let values = chain::amendment_values(org, &request, seq, (token_id, &author), now);
+    chain::append(
+        conn,
+        org,
+        vec![(
+            LinkKind::Amendment,
+            request.amendment_id.to_string(),
+            values,
+        )],
+    )
+    .await?;
     Ok(AmendmentWrite::New(Amendment {
         request,
         seq,
@@ -502,10 +637,10 @@ impl Store for SqlStore {
                     .bind(row.id.to_string())
                     .bind(row.name)
                     .bind(micros(row.created_at))
-                    .execute(conn)
+                    .execute(&mut *conn)
                     .await
                     .map_err(classify)?;
-                Ok(())
+                chain::start(conn, row.id).await
             })
         })
         .await?;
@@ -708,9 +843,15 @@ impl Store for SqlStore {
                 // same transaction, so no acknowledged event is ever missed.
                 let mut changed: std::collections::BTreeMap<EmployeeId, Span> =
                     std::collections::BTreeMap::new();
+                let mut links = Vec::new();
                 for i in order {
                     let written = write_event(&mut *conn, org, events[i].clone(), now).await?;
                     if let EventWrite::New(stored) = &written {
+                        links.push((
+                            LinkKind::Event,
+                            stored.event.event_id.to_string(),
+                            chain::event_values(org, &stored.event, now),
+                        ));
                         let t = stored.event.occurred_at;
                         let span = changed
                             .entry(stored.event.employee_id)
@@ -723,6 +864,9 @@ impl Store for SqlStore {
                 for (employee, span) in changed {
                     derived::enqueue(&mut *conn, org, employee, span, now).await?;
                 }
+                // Last: the chain's head is the one lock every writer of the
+                // organisation takes.
+                chain::append(conn, org, links).await?;
                 Ok(out.into_iter().flatten().collect())
             })
         })

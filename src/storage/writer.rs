@@ -11,10 +11,12 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use sqlx::Executor as _;
+use sqlx::any::AnyConnectOptions;
 use sqlx::{AnyConnection, AnyPool};
+use sqlx::{ConnectOptions as _, Connection as _, Executor as _};
 use tokio::sync::{mpsc, oneshot};
 
+use super::fault::{self, StorageFault};
 use super::{StoreError, StoreResult};
 
 /// Most writes committed together by the `SQLite` writer.
@@ -27,10 +29,25 @@ pub type WriteFn<R> =
 /// Delivers a job's result once the fate of its transaction is known.
 type Completion = Box<dyn FnOnce(Result<(), Arc<sqlx::Error>>) + Send>;
 
+/// What a job tells the writer task once it has run.
+pub struct Ran {
+    ok: bool,
+    /// The connection refused the write as read-only: open a new one, since
+    /// `SQLite` keeps a file it could only open read-only so until reopened.
+    reopen: bool,
+    completion: Completion,
+}
+
 /// A type-erased job for the writer task: runs, then says whether it
 /// succeeded and how to complete it.
-type Job =
-    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Completion)> + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Ran> + Send>;
+
+/// How the `SQLite` writer opens (and reopens) its connection.
+pub struct Reopen {
+    pub options: AnyConnectOptions,
+    /// Run on every new connection.
+    pub pragmas: &'static str,
+}
 
 pub enum Writer {
     /// Group commit through one task owning one connection.
@@ -40,10 +57,11 @@ pub enum Writer {
 }
 
 impl Writer {
-    /// Starts the `SQLite` writer task on `conn`.
-    pub fn single(conn: AnyConnection) -> Self {
+    /// Starts the `SQLite` writer task on `conn`, reopened with `reopen`
+    /// after a read-only refusal.
+    pub fn single(conn: AnyConnection, reopen: Reopen) -> Self {
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(run_single(conn, rx));
+        tokio::spawn(run_single(conn, reopen, rx));
         Self::Single(tx)
     }
 
@@ -60,10 +78,20 @@ impl Writer {
     pub async fn write<R: Send + 'static>(&self, f: WriteFn<R>) -> StoreResult<R> {
         match self {
             Self::Pooled(pool) => {
-                let mut tx = pool.begin().await.map_err(classify)?;
-                let r = f(&mut tx).await?;
-                tx.commit().await.map_err(classify)?;
-                Ok(r)
+                let mut conn = pool.acquire().await.map_err(classify)?;
+                let r = async {
+                    let mut tx = conn.begin().await.map_err(classify)?;
+                    let r = f(&mut tx).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(r)
+                }
+                .await;
+                if matches!(r, Err(StoreError::Refused(StorageFault::ReadOnly))) {
+                    // A session made read-only (a database default, a standby)
+                    // stays so: close it rather than hand it to the next write.
+                    let _ = conn.close().await;
+                }
+                r
             }
             Self::Single(sender) => {
                 let (reply_tx, reply_rx) = oneshot::channel::<StoreResult<R>>();
@@ -71,16 +99,19 @@ impl Writer {
                     Box::pin(async move {
                         let r = f(conn).await;
                         let ok = r.is_ok();
+                        let reopen = matches!(r, Err(StoreError::Refused(StorageFault::ReadOnly)));
                         let completion: Completion = Box::new(move |commit| {
                             let out = match commit {
                                 Ok(()) => r,
-                                Err(e) => {
-                                    Err(StoreError::Unavailable(format!("commit failed: {e}")))
-                                }
+                                Err(e) => Err(commit_failed(&e)),
                             };
                             let _ = reply_tx.send(out);
                         });
-                        (ok, completion)
+                        Ran {
+                            ok,
+                            reopen,
+                            completion,
+                        }
                     })
                 });
                 sender
@@ -95,8 +126,22 @@ impl Writer {
     }
 }
 
-async fn run_single(mut conn: AnyConnection, mut rx: mpsc::Receiver<Job>) {
+async fn run_single(mut conn: AnyConnection, reopen: Reopen, mut rx: mpsc::Receiver<Job>) {
+    let mut stale = false;
     while let Some(first) = rx.recv().await {
+        if stale {
+            match reopen.options.connect().await {
+                Ok(mut fresh) => match fresh.execute(reopen.pragmas).await {
+                    Ok(_) => {
+                        tracing::info!("reopened the database for writing");
+                        conn = fresh;
+                        stale = false;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "reopening the database failed"),
+                },
+                Err(e) => tracing::warn!(error = %e, "reopening the database failed"),
+            }
+        }
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -105,7 +150,7 @@ async fn run_single(mut conn: AnyConnection, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let count = jobs.len();
-        let result = run_group(&mut conn, jobs).await;
+        let result = run_group(&mut conn, jobs, &mut stale).await;
         match result {
             Ok(completions) => {
                 tracing::trace!(writes = count, "group committed");
@@ -116,6 +161,7 @@ async fn run_single(mut conn: AnyConnection, mut rx: mpsc::Receiver<Job>) {
                 }
             }
             Err((e, completions)) => {
+                stale |= fault::of(&e) == Some(StorageFault::ReadOnly);
                 tracing::error!(error = %e, writes = count, "group commit failed; rolled back");
                 let _ = conn.execute("ROLLBACK").await;
                 let e = Arc::new(e);
@@ -135,6 +181,7 @@ async fn run_single(mut conn: AnyConnection, mut rx: mpsc::Receiver<Job>) {
 async fn run_group(
     conn: &mut AnyConnection,
     jobs: Vec<Job>,
+    stale: &mut bool,
 ) -> Result<Vec<Completion>, (sqlx::Error, Vec<Completion>)> {
     let mut completions = Vec::with_capacity(jobs.len());
     if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
@@ -147,8 +194,13 @@ async fn run_group(
         if let Err(e) = conn.execute("SAVEPOINT w").await {
             return Err((e, completions));
         }
-        let (ok, c) = job(conn).await;
-        completions.push(c);
+        let Ran {
+            ok,
+            reopen,
+            completion,
+        } = job(conn).await;
+        *stale |= reopen;
+        completions.push(completion);
         let end = if ok {
             "RELEASE w"
         } else {
@@ -164,21 +216,37 @@ async fn run_group(
     }
 }
 
+/// A failed commit: a storage fault if it is one (`SQLite` writes its WAL
+/// at commit, so a full volume shows here), otherwise unavailable.
+fn commit_failed(e: &sqlx::Error) -> StoreError {
+    fault::of(e).map_or_else(
+        || StoreError::Unavailable(format!("commit failed: {e}")),
+        StoreError::Refused,
+    )
+}
+
 /// Sorts a database error into the kinds callers act on.
 pub fn classify(e: sqlx::Error) -> StoreError {
+    if let Some(f) = fault::of(&e) {
+        return StoreError::Refused(f);
+    }
     match e {
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
-        // Deadlock, serialization failure, admin shutdown: transient, so the
-        // client is told to retry rather than given an internal error.
+        // Deadlock, serialization failure, admin shutdown, a database that
+        // takes no connections now, too many connections, a broken
+        // connection: transient, so the client is told to retry rather than
+        // given an internal error.
         sqlx::Error::Database(ref d)
             if matches!(
                 d.code().as_deref(),
-                Some("40P01" | "40001" | "57P01" | "57P02" | "57P03")
-            ) =>
+                Some("40P01" | "40001" | "57P01" | "57P02" | "57P03" | "55000" | "53300")
+            ) || d
+                .code()
+                .is_some_and(|c| c.len() == 5 && c.starts_with("08")) =>
         {
             StoreError::Unavailable(e.to_string())
         }

@@ -285,7 +285,7 @@ async fn deactivation_stops_new_events_but_keeps_the_record(app: TestApp) {
         Code::FailedPrecondition,
         "employee_id",
     );
-    // Her own token stops working with her.
+    // Her own token stops working with her: deactivation revoked it.
     assert_error(
         app.clock_client(&kari_token)
             .get_clock_status(pb::GetClockStatusRequest {
@@ -293,7 +293,7 @@ async fn deactivation_stops_new_events_but_keeps_the_record(app: TestApp) {
             })
             .await,
         Code::Unauthenticated,
-        "deactivated",
+        "revoked",
     );
     let active = admin
         .list_employees(pb::ListEmployeesRequest::default())

@@ -203,6 +203,11 @@ impl Drop for PgDatabase {
 
 /// Starts the real server on a random port with a fresh database.
 pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// Like [`spawn_app`], with the configuration changed by `configure` first.
+pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         tidsvakt::telemetry::init(tidsvakt::config::LogFormat::Plain);
     }
@@ -218,13 +223,22 @@ pub async fn spawn_app(db: Db) -> TestApp {
         }
     };
     let mailbox = crate::smtp::SmtpServer::start().await;
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         web_listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
         data_dir: dir.path().to_owned(),
         outbox_dir: dir.path().join("outbox"),
-        limits: Limits::default(),
+        // Tests send wrong tokens on purpose: no failure budget or delay
+        // here (tests/api/security.rs checks those with its own limits).
+        limits: Limits {
+            calls: tidsvakt::grpc::limiter::CallLimits {
+                failed_auth_per_min: 0,
+                failed_auth_delay: std::time::Duration::ZERO,
+                ..tidsvakt::grpc::limiter::CallLimits::default()
+            },
+            ..Limits::default()
+        },
         bootstrap: true,
         metrics_listen: None,
         mail: tidsvakt::mail::MailConfig::smtp_plain("127.0.0.1", mailbox.port),
@@ -233,6 +247,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
         background_jobs: false,
         security: tidsvakt::config::Security::default(),
     };
+    configure(&mut config);
     let clock = Arc::new(ManualClock::new(test_now()));
     let app = App::build(config, clock.clone())
         .await
@@ -335,6 +350,39 @@ impl TestApp {
     }
 
     /// An AdminService client using `token`.
+    pub fn timesheet_client(
+        &self,
+        token: &str,
+    ) -> pb::timesheet_service_client::TimesheetServiceClient<InterceptedService<Channel, Bearer>>
+    {
+        pb::timesheet_service_client::TimesheetServiceClient::with_interceptor(
+            self.channel.clone(),
+            Bearer::for_token(token),
+        )
+    }
+
+    pub fn payroll_client(
+        &self,
+        token: &str,
+    ) -> pb::payroll_service_client::PayrollServiceClient<InterceptedService<Channel, Bearer>> {
+        pb::payroll_service_client::PayrollServiceClient::with_interceptor(
+            self.channel.clone(),
+            Bearer::for_token(token),
+        )
+    }
+
+    /// Stops the server as SIGTERM does; `Some` when it stopped within 10 s.
+    pub async fn stop(&mut self) -> Option<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let server = self.server.take()?;
+        tokio::time::timeout(std::time::Duration::from_secs(10), server)
+            .await
+            .ok()
+            .map(|_| ())
+    }
+
     pub fn admin_client(&self, token: &str) -> AdminClient {
         AdminServiceClient::with_interceptor(self.channel.clone(), Bearer::for_token(token))
     }

@@ -7,9 +7,13 @@
 //! enough of RFC 5321 for lettre and any ordinary client: EHLO/HELO, MAIL
 //! FROM, RCPT TO, DATA with dot-unstuffing, RSET, NOOP, VRFY, QUIT, with the
 //! proper reply codes. [`Mode`] makes it refuse `DATA` with a 451 (try later)
-//! or a 550 (rejected); [`SmtpServer::stop`] closes the listener and every
-//! open session, so clients see "connection refused" until
-//! [`SmtpServer::restart`] listens on the same port again.
+//! or a 550 (rejected), or refuse every recipient the way a relay does one
+//! it does not know (550 naming the address); [`SmtpServer::stop`] closes
+//! the listener and every open session, so clients see "connection refused"
+//! until [`SmtpServer::restart`] listens on the same port again.
+//! [`SmtpServer::hold`] makes it a slow relay: replies to `DATA` wait until
+//! [`SmtpServer::release`], so a test can act while a message is in flight
+//! (move the clock, stop the database).
 
 #![allow(dead_code)]
 
@@ -40,6 +44,8 @@ pub enum Mode {
     Transient,
     /// `550 5.7.1`: the message is rejected for good.
     Permanent,
+    /// `550 5.1.1 <address>: user unknown` to every `RCPT TO`.
+    UnknownRecipient,
 }
 
 pub struct SmtpServer {
@@ -53,6 +59,10 @@ struct Shared {
     mode: Mutex<Mode>,
     /// The number of messages received, for [`SmtpServer::wait_for`].
     count: watch::Sender<usize>,
+    /// Whether replies to `DATA` wait ([`SmtpServer::hold`]).
+    held: watch::Sender<bool>,
+    /// Sessions waiting for their reply to `DATA` right now.
+    waiting: watch::Sender<usize>,
 }
 
 impl SmtpServer {
@@ -65,6 +75,8 @@ impl SmtpServer {
             messages: Mutex::new(Vec::new()),
             mode: Mutex::new(Mode::Accept),
             count: watch::Sender::new(0),
+            held: watch::Sender::new(false),
+            waiting: watch::Sender::new(0),
         });
         let task = tokio::spawn(serve(listener, Arc::clone(&shared)));
         SmtpServer {
@@ -104,6 +116,29 @@ impl SmtpServer {
             self.messages().len()
         );
         self.messages()
+    }
+
+    /// From now on replies to `DATA` (the relay's verdict on a message)
+    /// wait until [`SmtpServer::release`].
+    pub fn hold(&self) {
+        self.shared.held.send_replace(true);
+    }
+
+    /// Waits until `n` sessions wait for their reply to `DATA`; panics
+    /// after `timeout` saying how many do.
+    pub async fn wait_held(&self, n: usize, timeout: Duration) {
+        let mut rx = self.shared.waiting.subscribe();
+        let waited = tokio::time::timeout(timeout, rx.wait_for(|&w| w >= n)).await;
+        assert!(
+            waited.is_ok(),
+            "expected {n} held replies within {timeout:?}, got {}",
+            *self.shared.waiting.borrow()
+        );
+    }
+
+    /// Lets the held replies go, and every later one at once.
+    pub fn release(&self) {
+        self.shared.held.send_replace(false);
     }
 
     /// Closes the listener and every open session: from now on connections
@@ -228,6 +263,9 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                     "503 5.5.1 MAIL FROM first".to_owned()
                 } else {
                     match path(&text["RCPT TO:".len()..]) {
+                        Some(a) if *shared.mode.lock().unwrap() == Mode::UnknownRecipient => {
+                            format!("550 5.1.1 <{a}>: user unknown")
+                        }
                         Some(a) if a.contains('@') => {
                             to.push(a);
                             "250 2.1.5 OK".to_owned()
@@ -243,11 +281,13 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                     let mode = *shared.mode.lock().unwrap();
                     match mode {
                         Mode::Transient => {
+                            held(&shared).await;
                             from = None;
                             to.clear();
                             "451 4.3.0 Temporary failure, try again later".to_owned()
                         }
-                        Mode::Permanent => {
+                        Mode::Permanent | Mode::UnknownRecipient => {
+                            held(&shared).await;
                             from = None;
                             to.clear();
                             "550 5.7.1 Message rejected".to_owned()
@@ -259,6 +299,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                             let Some(raw) = read_data(&mut reader).await? else {
                                 return Ok(());
                             };
+                            held(&shared).await;
                             let received = Received {
                                 from: from.take().unwrap_or_default(),
                                 to: std::mem::take(&mut to),
@@ -291,6 +332,17 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
         writer.write_all(reply.as_bytes()).await?;
         writer.write_all(b"\r\n").await?;
     }
+}
+
+/// Returns once replies are not held ([`SmtpServer::hold`]).
+async fn held(shared: &Shared) {
+    let mut rx = shared.held.subscribe();
+    if !*rx.borrow_and_update() {
+        return;
+    }
+    shared.waiting.send_modify(|w| *w += 1);
+    let _ = rx.wait_for(|&h| !h).await;
+    shared.waiting.send_modify(|w| *w -= 1);
 }
 
 /// Reads the message after `354` up to the `.` line, removing the extra dot

@@ -253,4 +253,89 @@ mod tests {
         assert_eq!(gone.update[0].status, FindingStatus::Resolved);
         assert_eq!(gone.update[0].resolved_at, Some(later));
     }
+
+    /// A draft is matched to the stored finding of its own rule, however
+    /// the stored findings are ordered (mutation-run survivor: `!used ||
+    /// same rule && same window`).
+    #[test]
+    fn a_draft_matches_the_finding_of_its_own_rule() {
+        let e = EmployeeId(Uuid::nil());
+        let now = oslo(2026, 11, 20, 12, 0);
+        let pack = ("no-aml", "2026.1");
+        let drafts = run(&work(
+            oslo(2026, 11, 18, 7, 0),
+            oslo(2026, 11, 18, 21, 0),
+            &[],
+        ))
+        .findings;
+        let stored = reconcile(e, pack, vec![], &drafts, now, &mut ids()).insert;
+        assert!(stored.len() >= 2);
+        assert_ne!(stored[0].rule_id, stored[1].rule_id);
+        // Only the second rule's finding still holds: the first resolves.
+        let c = reconcile(e, pack, stored.clone(), &drafts[1..], now, &mut ids());
+        assert_eq!(c.insert, vec![]);
+        assert_eq!(c.update.len(), 1);
+        assert_eq!(c.update[0].id, stored[0].id);
+        assert_eq!(c.update[0].status, FindingStatus::Resolved);
+    }
+
+    /// One edit of a stored finding.
+    type Change = Box<dyn Fn(&mut Finding)>;
+
+    /// A stored finding whose figures differ from its draft's in any one
+    /// field is rewritten (mutation-run survivor: `&&` → `||` in
+    /// `same_figures`).
+    #[test]
+    fn any_changed_figure_rewrites_the_finding() {
+        let e = EmployeeId(Uuid::nil());
+        let now = oslo(2026, 11, 20, 12, 0);
+        let pack = ("no-aml", "2026.1");
+        let drafts = run(&work(
+            oslo(2026, 11, 18, 9, 0),
+            oslo(2026, 11, 18, 15, 0),
+            &[],
+        ))
+        .findings;
+        let stored = reconcile(e, pack, vec![], &drafts, now, &mut ids()).insert;
+        assert_eq!(stored.len(), 1);
+        let changes: Vec<(&str, Change)> = vec![
+            (
+                "severity",
+                Box::new(|f| {
+                    f.severity = if f.severity == Severity::Warning {
+                        Severity::Violation
+                    } else {
+                        Severity::Warning
+                    };
+                }),
+            ),
+            (
+                "window",
+                Box::new(|f| f.window.end += chrono::Duration::seconds(1)),
+            ),
+            ("at", Box::new(|f| f.at += chrono::Duration::seconds(1))),
+            ("measured", Box::new(|f| f.measured += 1)),
+            ("limit", Box::new(|f| f.limit += 1)),
+            ("explanation", Box::new(|f| f.explanation.push('.'))),
+            ("citation", Box::new(|f| f.citation.push('.'))),
+            (
+                "agreement",
+                Box::new(|f| f.agreement = Some(Uuid::from_u128(7))),
+            ),
+            ("evidence", Box::new(|f| f.evidence.clear())),
+            ("rule_pack", Box::new(|f| f.rule_pack = "eu-wtd".into())),
+            (
+                "rule_pack_version",
+                Box::new(|f| f.rule_pack_version.push('.')),
+            ),
+        ];
+        assert!(!stored[0].evidence.is_empty());
+        for (field, change) in &changes {
+            let mut f = stored[0].clone();
+            change(&mut f);
+            let c = reconcile(e, pack, vec![f], &drafts, now, &mut ids());
+            assert_eq!((c.insert.len(), c.update.len()), (0, 1), "{field}");
+            assert_eq!(c.update[0], stored[0], "{field}");
+        }
+    }
 }

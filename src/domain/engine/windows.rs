@@ -190,3 +190,88 @@ pub fn sum_and_crossing(
     let from = spans.partition_point(|s| s.end <= window.start);
     window_sum(spans, from, window, threshold)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::*;
+
+    /// `hours:minutes` after an arbitrary origin.
+    fn t(hours: i64, minutes: i64) -> DateTime<Utc> {
+        DateTime::UNIX_EPOCH + Duration::hours(hours) + Duration::minutes(minutes)
+    }
+
+    fn episodes(second_start: DateTime<Utc>) -> Vec<MaxBreach> {
+        let spans = [
+            Span::new(t(0, 0), t(13, 30)),
+            Span::new(second_start, t(37, 30)),
+        ];
+        max_episodes(
+            &spans,
+            Duration::hours(24),
+            Duration::hours(13),
+            true,
+            Span::new(t(0, 0), t(100, 0)),
+        )
+    }
+
+    /// Windows are half-open: a window starting where the last breaching
+    /// one ends does not overlap it, so it is a new episode (mutation-run
+    /// survivor: `window.start <= ep.extent.end`). A minute earlier, it
+    /// overlaps: one episode.
+    #[test]
+    fn touching_windows_are_two_episodes() {
+        let eps = episodes(t(24, 0));
+        assert_eq!(eps.len(), 2);
+        assert_eq!((eps[0].at, eps[1].at), (t(13, 0), t(37, 0)));
+        assert_eq!(episodes(t(23, 59)).len(), 1);
+    }
+
+    /// Only windows starting in `starts_in` are judged; the rest belong to
+    /// another recompute (mutation-run survivor: `||` → `&&`).
+    #[test]
+    fn only_windows_starting_in_scope_are_judged() {
+        let spans = [
+            Span::new(t(0, 0), t(13, 30)),
+            Span::new(t(24, 0), t(37, 30)),
+        ];
+        let judged = |starts_in: Span| {
+            max_episodes(
+                &spans,
+                Duration::hours(24),
+                Duration::hours(13),
+                true,
+                starts_in,
+            )
+            .iter()
+            .map(|e| e.window.start)
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(judged(Span::new(t(0, 1), t(100, 0))), vec![t(24, 0)]);
+        assert_eq!(judged(Span::new(t(0, 0), t(24, 0))), vec![t(0, 0)]);
+    }
+
+    /// An episode reports its worst window: the highest sum, wherever it
+    /// starts (mutation-run survivor: `sum > ep.measured` → `==`).
+    #[test]
+    fn an_episode_reports_its_worst_window() {
+        let spans = [
+            Span::new(t(0, 0), t(1, 0)),
+            Span::new(t(10, 0), t(23, 30)),
+            Span::new(t(24, 0), t(30, 0)),
+        ];
+        let eps = max_episodes(
+            &spans,
+            Duration::hours(24),
+            Duration::hours(13),
+            true,
+            Span::new(t(0, 0), t(100, 0)),
+        );
+        assert_eq!(eps.len(), 1);
+        // [0 h, 24 h) holds 14 h 30; [10 h, 34 h) holds 19 h 30.
+        assert_eq!(eps[0].measured, Duration::minutes(19 * 60 + 30));
+        assert_eq!(eps[0].window.start, t(10, 0));
+        assert_eq!(eps[0].at, t(22, 0));
+    }
+}

@@ -854,9 +854,10 @@ fn overtime_tiers_follow_the_iso_week_of_the_minute() {
 // Invariants, by proptest.
 // ---------------------------------------------------------------------------
 
-/// Work intervals from Mon 28 Sep 2026 (the Monday of 1 October's week)
-/// into early November: (day offset, start minute, length in minutes,
-/// second offset, optional offset of a 30-minute break).
+/// Work intervals from a base Monday (28 Sep 2026, the Monday of 1
+/// October's week, or 23 Feb 2026, that of 1 March) for 40 days: (day
+/// offset, start minute, length in minutes, second offset, optional offset
+/// of a 30-minute break).
 type Shape = (i64, i64, i64, i64, Option<i64>);
 
 fn shapes() -> impl Strategy<Value = Vec<Shape>> {
@@ -872,9 +873,19 @@ fn shapes() -> impl Strategy<Value = Vec<Shape>> {
     )
 }
 
+/// The base Monday: autumn (the October DST change) or spring (March's).
+fn base_of(spring: bool) -> NaiveDate {
+    if spring {
+        date(2026, 2, 23)
+    } else {
+        date(2026, 9, 28)
+    }
+}
+
 /// Non-overlapping intervals (at least a minute apart) as events.
-fn events_of(shapes: &[Shape]) -> Vec<EffectiveEvent> {
-    let base = oslo(2026, 9, 28, 0, 0);
+fn events_of(shapes: &[Shape], spring: bool) -> Vec<EffectiveEvent> {
+    let b = base_of(spring);
+    let base = oslo(b.year(), b.month(), b.day(), 0, 0);
     let mut taken: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     let mut out = Vec::new();
     for &(day, start, len, sec, brk) in shapes {
@@ -895,10 +906,10 @@ fn events_of(shapes: &[Shape]) -> Vec<EffectiveEvent> {
     out
 }
 
-/// (kind, first day offset from 28 Sep, days, minutes per day or 0).
+/// (kind, first day offset from the base Monday, days, minutes per day or 0).
 type AbsenceShape = (usize, i64, i64, i64);
 
-fn absences_of(shapes: &[AbsenceShape]) -> Vec<Absence> {
+fn absences_of(shapes: &[AbsenceShape], spring: bool) -> Vec<Absence> {
     const KINDS: [AbsenceKind; 4] = [
         AbsenceKind::Sick,
         AbsenceKind::Vacation,
@@ -908,7 +919,7 @@ fn absences_of(shapes: &[AbsenceShape]) -> Vec<Absence> {
     shapes
         .iter()
         .map(|&(kind, first, days, per_day)| {
-            let first = date(2026, 9, 28) + Duration::days(first);
+            let first = base_of(spring) + Duration::days(first);
             absence(KINDS[kind], first, first + Duration::days(days), per_day)
         })
         .collect()
@@ -935,8 +946,23 @@ fn any_settings() -> impl Strategy<Value = PayrollSettings> {
         })
 }
 
-/// October 2026 (with the autumn DST change) cut by each period kind.
-fn any_period() -> impl Strategy<Value = Period> {
+/// October 2026 (with the autumn DST change) cut by each period kind, or
+/// March 2026 (with the spring one).
+fn any_period(spring: bool) -> BoxedStrategy<Period> {
+    if spring {
+        return prop_oneof![
+            Just(monthly("2026-03")),
+            Just(semi_monthly("2026-03-H2")),
+            Just(
+                PeriodKind::FourWeekly {
+                    anchor: date(2026, 1, 5)
+                }
+                .parse("2026-W10-4W")
+                .unwrap()
+            ),
+        ]
+        .boxed();
+    }
     prop_oneof![
         Just(monthly("2026-10")),
         Just(semi_monthly("2026-10-H1")),
@@ -949,6 +975,7 @@ fn any_period() -> impl Strategy<Value = Period> {
             .unwrap()
         ),
     ]
+    .boxed()
 }
 
 /// A deterministic Fisher–Yates shuffle driven by `seed` (xorshift).
@@ -970,19 +997,19 @@ proptest! {
 
     #[test]
     fn figures_reconcile_for_any_work_and_tiers(
+        (spring, period) in any::<bool>().prop_flat_map(|spring| (Just(spring), any_period(spring))),
         intervals in shapes(),
         absent in prop::collection::vec(
             (0usize..4, 0i64..40, 0i64..5, prop_oneof![Just(0i64), 1i64..450]),
             0..4,
         ),
         s in any_settings(),
-        period in any_period(),
         employed_cut in prop::option::of((0i64..10, 0i64..10)),
         seed in any::<u64>(),
     ) {
-        let events = events_of(&intervals);
+        let events = events_of(&intervals, spring);
         let policy = EmployeePolicy {
-            absences: absences_of(&absent),
+            absences: absences_of(&absent, spring),
             ..EmployeePolicy::default()
         };
         let employed = employed_cut.map_or((period.first, period.last), |(a, b)| {

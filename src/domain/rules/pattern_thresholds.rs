@@ -741,6 +741,35 @@ fn a_clocked_out_lunch_up_to_the_scheduled_break_is_not_missing_core_hours() {
     assert_eq!(patterns(&e, "pol.core_hours")[0].measured, 16);
 }
 
+/// Work before the core hours makes the first stretch out inside them a
+/// break between two presences, allowed up to the scheduled break
+/// (mutation-run survivor: `seen_presence |=` → `&=`).
+#[test]
+fn a_break_after_early_work_counts_as_the_lunch() {
+    let wed = d(2026, 11, 18);
+    let early = |back: i64| {
+        let mut e = work(at(wed, 7, 0), at(wed, 8, 30), &[]);
+        e.extend(work(
+            at(wed, 9, 0) + Duration::minutes(back),
+            at(wed, 16, 0),
+            &[],
+        ));
+        e
+    };
+    let as_of = at(wed, 20, 0);
+    // 09:00–09:45 out: 30 min of it is the break, 15 min tolerated.
+    assert_eq!(
+        count(
+            &run_at(&early(45), &no_policy(), as_of),
+            "pol.core_hours",
+            Pattern
+        ),
+        0
+    );
+    let e = run_at(&early(46), &no_policy(), as_of);
+    assert_eq!(patterns(&e, "pol.core_hours")[0].measured, 16);
+}
+
 #[test]
 fn core_hours_are_not_judged_without_a_working_day_or_any_work() {
     let wed = d(2026, 11, 18);

@@ -1,0 +1,456 @@
+//! The record's hash chain in the database (`record_chain`, one head per
+//! organisation in `record_chain_heads`): links are appended in the
+//! transaction that writes their rows, hashed once after the migration that
+//! numbered the rows already stored, and walked by `tidsvakt verify`. The
+//! encoding and the checks are pure, in [`crate::domain::chain`].
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row as _};
+
+use super::rows::micros;
+use super::sql::SqlStore;
+use super::writer::classify;
+use super::{StoreError, StoreResult};
+use crate::domain::chain::{self, Break, GENESIS, Hash, LinkKind, Report, StoredLink, Value, Walk};
+use crate::domain::event::{AmendmentRequest, ClockEvent, Location};
+use crate::domain::ids::{OrgId, TokenId};
+
+/// How a column is read back.
+#[derive(Clone, Copy)]
+enum Ty {
+    Text,
+    Int,
+}
+
+/// Every column of `clock_events`, in the order the chain hashes them.
+const EVENT_COLUMNS: [(&str, Ty); 8] = [
+    ("organisation_id", Ty::Text),
+    ("event_id", Ty::Text),
+    ("employee_id", Ty::Text),
+    ("kind", Ty::Text),
+    ("occurred_at", Ty::Int),
+    ("location", Ty::Text),
+    ("device_id", Ty::Text),
+    ("received_at", Ty::Int),
+];
+
+/// Every column of `amendments`, in the order the chain hashes them.
+const AMENDMENT_COLUMNS: [(&str, Ty); 13] = [
+    ("organisation_id", Ty::Text),
+    ("amendment_id", Ty::Text),
+    ("employee_id", Ty::Text),
+    ("seq", Ty::Int),
+    ("kind", Ty::Text),
+    ("target_event_id", Ty::Text),
+    ("event_kind", Ty::Text),
+    ("occurred_at", Ty::Int),
+    ("location", Ty::Text),
+    ("reason", Ty::Text),
+    ("author_token_id", Ty::Text),
+    ("author", Ty::Text),
+    ("created_at", Ty::Int),
+];
+
+/// Links read per query.
+const PAGE: i64 = 1000;
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(Some(s.into()))
+}
+
+/// An event's columns as `write_event` stores them (see [`EVENT_COLUMNS`]).
+pub(super) fn event_values(org: OrgId, e: &ClockEvent, received_at: DateTime<Utc>) -> Vec<Value> {
+    vec![
+        text(org.to_string()),
+        text(e.event_id.to_string()),
+        text(e.employee_id.to_string()),
+        text(e.kind.as_str()),
+        Value::Int(Some(micros(e.occurred_at))),
+        Value::Text(e.location.map(|l| Location::as_str(l).to_owned())),
+        text(e.device_id.clone()),
+        Value::Int(Some(micros(received_at))),
+    ]
+}
+
+/// An amendment's columns as `write_amendment` stores them (see
+/// [`AMENDMENT_COLUMNS`]).
+pub(super) fn amendment_values(
+    org: OrgId,
+    request: &AmendmentRequest,
+    seq: i64,
+    (token_id, author): (TokenId, &str),
+    created_at: DateTime<Utc>,
+) -> Vec<Value> {
+    let (kind, target, event_kind, at, location) = super::rows::change_columns(&request.change);
+    vec![
+        text(org.to_string()),
+        text(request.amendment_id.to_string()),
+        text(request.employee_id.to_string()),
+        Value::Int(Some(seq)),
+        text(kind),
+        Value::Text(target),
+        Value::Text(event_kind.map(str::to_owned)),
+        Value::Int(at),
+        Value::Text(location.map(str::to_owned)),
+        text(request.reason.clone()),
+        text(token_id.to_string()),
+        text(author),
+        Value::Int(Some(micros(created_at))),
+    ]
+}
+
+/// Starts an organisation's chain (inside its creation).
+pub(super) async fn start(conn: &mut AnyConnection, org: OrgId) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO record_chain_heads (organisation_id, seq, hash) VALUES ($1, 0, $2) \
+         ON CONFLICT (organisation_id) DO NOTHING",
+    )
+    .bind(org.to_string())
+    .bind(chain::to_hex(&GENESIS))
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+/// Takes the organisation's head for this transaction: on `PostgreSQL` the
+/// row lock is held until commit, so concurrent writers append one after
+/// another. Returns the head's seq and hash.
+async fn lock_head(conn: &mut AnyConnection, org: OrgId) -> StoreResult<(i64, Option<String>)> {
+    let lock = "UPDATE record_chain_heads SET seq = seq WHERE organisation_id = $1";
+    let n = sqlx::query(lock)
+        .bind(org.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?
+        .rows_affected();
+    if n == 0 {
+        start(conn, org).await?;
+        sqlx::query(lock)
+            .bind(org.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+    }
+    let row = sqlx::query("SELECT seq, hash FROM record_chain_heads WHERE organisation_id = $1")
+        .bind(org.to_string())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(classify)?;
+    Ok((get(&row, "seq")?, get(&row, "hash")?))
+}
+
+fn get<T>(row: &AnyRow, name: &str) -> StoreResult<T>
+where
+    T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    row.try_get(name)
+        .map_err(|e| StoreError::Corrupt(format!("record_chain {name}: {e}")))
+}
+
+fn parse_hash(hex_hash: &str) -> StoreResult<Hash> {
+    hex::decode(hex_hash)
+        .ok()
+        .and_then(|v| Hash::try_from(v).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("record_chain_heads.hash: '{hex_hash}'")))
+}
+
+/// Appends one link per row, in order, inside the open transaction. Called
+/// last in a write, after its other locks, so no two writers wait on each
+/// other in opposite orders.
+pub(super) async fn append(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    rows: Vec<(LinkKind, String, Vec<Value>)>,
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, head) = lock_head(conn, org).await?;
+    let Some(head) = head else {
+        return Err(StoreError::Unavailable(
+            "the record chain's backfill has not finished; restart the server".into(),
+        ));
+    };
+    let mut prev = parse_hash(&head)?;
+    for (kind, row_id, values) in rows {
+        seq += 1;
+        prev = chain::next(&prev, &chain::link_bytes(seq, kind, &values));
+        sqlx::query(
+            "INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(org.to_string())
+        .bind(seq)
+        .bind(kind.as_str())
+        .bind(row_id)
+        .bind(chain::to_hex(&prev))
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    }
+    sqlx::query("UPDATE record_chain_heads SET seq = $2, hash = $3 WHERE organisation_id = $1")
+        .bind(org.to_string())
+        .bind(seq)
+        .bind(chain::to_hex(&prev))
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
+fn aliased(table: &str, prefix: &str, columns: &[(&str, Ty)]) -> String {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| format!("{table}.{name} AS {prefix}{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn values(row: &AnyRow, prefix: &str, columns: &[(&str, Ty)]) -> Result<Vec<Value>, String> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty))| {
+            let alias = format!("{prefix}{i}");
+            match ty {
+                Ty::Text => row
+                    .try_get::<Option<String>, _>(alias.as_str())
+                    .map(Value::Text),
+                Ty::Int => row
+                    .try_get::<Option<i64>, _>(alias.as_str())
+                    .map(Value::Int),
+            }
+            .map_err(|e| format!("{name}: {e}"))
+        })
+        .collect()
+}
+
+/// Links after `after` in order, each with its row as stored.
+async fn links_page<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    org: OrgId,
+    after: i64,
+) -> StoreResult<Vec<StoredLink>> {
+    let sql = format!(
+        "SELECT c.seq, c.kind AS link_kind, c.row_id, c.hash, {}, {} FROM record_chain c \
+         LEFT JOIN clock_events e ON c.kind = 'EVENT' AND e.organisation_id = c.organisation_id \
+           AND e.event_id = c.row_id \
+         LEFT JOIN amendments a ON c.kind = 'AMENDMENT' AND a.organisation_id = c.organisation_id \
+           AND a.amendment_id = c.row_id \
+         WHERE c.organisation_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
+        aliased("e", "e", &EVENT_COLUMNS),
+        aliased("a", "a", &AMENDMENT_COLUMNS),
+    );
+    let rows = sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(ex)
+        .await
+        .map_err(classify)?;
+    rows.iter()
+        .map(|row| {
+            let kind_text: String = get(row, "link_kind")?;
+            let kind = LinkKind::parse(&kind_text)
+                .ok_or_else(|| StoreError::Corrupt(format!("record_chain.kind: '{kind_text}'")))?;
+            let (prefix, columns): (&str, &[(&str, Ty)]) = match kind {
+                LinkKind::Event => ("e", &EVENT_COLUMNS),
+                LinkKind::Amendment => ("a", &AMENDMENT_COLUMNS),
+            };
+            // The key column (index 1) is NULL exactly when no row joined.
+            let key: Option<String> = row
+                .try_get(format!("{prefix}1").as_str())
+                .unwrap_or_default();
+            Ok(StoredLink {
+                seq: get(row, "seq")?,
+                kind,
+                row_id: get(row, "row_id")?,
+                hash: get(row, "hash")?,
+                row: key.map(|_| values(row, prefix, columns)),
+            })
+        })
+        .collect()
+}
+
+/// Hashes the links the migration numbered, in order (one organisation,
+/// one transaction; a second replica finds the work done).
+async fn backfill(conn: &mut AnyConnection, org: OrgId) -> StoreResult<usize> {
+    let (head_seq, head) = lock_head(conn, org).await?;
+    if head.is_some() {
+        return Ok(0);
+    }
+    let mut prev = GENESIS;
+    let mut last = 0;
+    loop {
+        let page = links_page(&mut *conn, org, last).await?;
+        if page.is_empty() {
+            break;
+        }
+        for link in page {
+            if link.seq != last + 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "record_chain: link {} follows {last}",
+                    link.seq
+                )));
+            }
+            let row = match link.row {
+                Some(Ok(row)) => row,
+                Some(Err(e)) => return Err(StoreError::Corrupt(format!("record_chain: {e}"))),
+                None => {
+                    return Err(StoreError::Corrupt(format!(
+                        "record_chain: the row of link {} ({}) is missing",
+                        link.seq, link.row_id
+                    )));
+                }
+            };
+            prev = chain::next(&prev, &chain::link_bytes(link.seq, link.kind, &row));
+            sqlx::query(
+                "UPDATE record_chain SET hash = $3 WHERE organisation_id = $1 AND seq = $2",
+            )
+            .bind(org.to_string())
+            .bind(link.seq)
+            .bind(chain::to_hex(&prev))
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+            last = link.seq;
+        }
+    }
+    if last != head_seq {
+        return Err(StoreError::Corrupt(format!(
+            "record_chain_heads: head {head_seq}, but {last} links were numbered"
+        )));
+    }
+    sqlx::query("UPDATE record_chain_heads SET hash = $2 WHERE organisation_id = $1")
+        .bind(org.to_string())
+        .bind(chain::to_hex(&prev))
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    Ok(usize::try_from(last).unwrap_or(usize::MAX))
+}
+
+/// The first row of `table` that no link covers, if any.
+async fn first_unchained(
+    store: &SqlStore,
+    org: OrgId,
+    kind: LinkKind,
+) -> StoreResult<Option<Break>> {
+    let (table, id, at) = match kind {
+        LinkKind::Event => ("clock_events", "event_id", "received_at"),
+        LinkKind::Amendment => ("amendments", "amendment_id", "created_at"),
+    };
+    let sql = format!(
+        "SELECT r.{id} AS row_id FROM {table} r WHERE r.organisation_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM record_chain c WHERE c.organisation_id = r.organisation_id \
+          AND c.kind = $2 AND c.row_id = r.{id}) ORDER BY r.{at}, r.{id} LIMIT 1"
+    );
+    let row = sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(kind.as_str())
+        .fetch_optional(store.reader())
+        .await
+        .map_err(classify)?;
+    row.map(|r| {
+        Ok(Break::Unchained {
+            kind,
+            row_id: get(&r, "row_id")?,
+        })
+    })
+    .transpose()
+}
+
+impl SqlStore {
+    /// Computes the hashes of the rows a migration numbered; a no-op (one
+    /// read) once done.
+    pub(super) async fn finish_chain_backfill(&self) -> StoreResult<()> {
+        let pending: Vec<(String,)> =
+            sqlx::query_as("SELECT organisation_id FROM record_chain_heads WHERE hash IS NULL")
+                .fetch_all(self.reader())
+                .await
+                .map_err(classify)?;
+        for (org,) in pending {
+            let org = OrgId(
+                org.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("record_chain_heads: '{org}'")))?,
+            );
+            let n = self
+                .write(move |conn| Box::pin(backfill(conn, org)))
+                .await?;
+            tracing::info!(organisation_id = %org, links = n, "chained the rows stored before the record chain");
+        }
+        Ok(())
+    }
+
+    /// Walks every organisation's chain and reports what it checked and the
+    /// first broken link, if any.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn verify_chains(&self) -> StoreResult<Vec<Report>> {
+        let orgs: Vec<(String,)> = sqlx::query_as("SELECT id FROM organisations ORDER BY id")
+            .fetch_all(self.reader())
+            .await
+            .map_err(classify)?;
+        let mut reports = Vec::with_capacity(orgs.len());
+        for (id,) in orgs {
+            let org = OrgId(
+                id.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("organisations.id: '{id}'")))?,
+            );
+            reports.push(self.verify_chain(org).await?);
+        }
+        Ok(reports)
+    }
+
+    async fn verify_chain(&self, org: OrgId) -> StoreResult<Report> {
+        let mut walk = Walk::default();
+        let mut broken = None;
+        let mut last = 0;
+        'pages: loop {
+            let page = links_page(self.reader(), org, last).await?;
+            if page.is_empty() {
+                break;
+            }
+            for link in &page {
+                if let Err(b) = walk.step(link) {
+                    broken = Some(b);
+                    break 'pages;
+                }
+                last = link.seq;
+            }
+        }
+        if broken.is_none() {
+            let head =
+                sqlx::query("SELECT seq, hash FROM record_chain_heads WHERE organisation_id = $1")
+                    .bind(org.to_string())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+            let (seq, hash): (i64, Option<String>) = match &head {
+                Some(r) => (get(r, "seq")?, get(r, "hash")?),
+                None => (0, Some(chain::to_hex(&GENESIS))),
+            };
+            broken = match hash {
+                Some(hash) => walk.finish(seq, &hash).err(),
+                None => Some(Break::Unhashed { seq }),
+            };
+        }
+        for kind in [LinkKind::Event, LinkKind::Amendment] {
+            if broken.is_none() {
+                broken = first_unchained(self, org, kind).await?;
+            }
+        }
+        Ok(Report {
+            org,
+            links: walk.links(),
+            events: walk.events,
+            amendments: walk.amendments,
+            head: chain::to_hex(&walk.head()),
+            broken,
+        })
+    }
+}

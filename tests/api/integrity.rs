@@ -1,0 +1,375 @@
+//! The record's integrity (issue 14 item 6): `INSERT OR REPLACE` cannot
+//! rewrite the record on SQLite, and `tidsvakt verify` finds a row changed,
+//! deleted or slipped in underneath the service, on both back-ends.
+
+use std::path::Path;
+
+use chrono::Utc;
+use sqlx::{Connection as _, Executor as _};
+use tidsvakt::pb;
+use tidsvakt::storage::Store as _;
+
+use crate::durability::start_server_with;
+use crate::helpers::*;
+use crate::storage_faults::{Record, stop};
+
+/// `tidsvakt verify` on `url`: whether it exited 0, and what it printed.
+async fn verify(data_dir: &Path, url: &str) -> (bool, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tidsvakt"))
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--database-url", url])
+        .env_remove("TIDSVAKT_DATABASE_URL")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.success(), stdout)
+}
+
+async fn raw(url: &str, sql: &str) -> Result<u64, String> {
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    if url.starts_with("postgres") {
+        // A superuser session that fires no ordinary trigger: the
+        // append-only guards are off for it, as for anyone who can do this.
+        conn.execute("SET session_replication_role = replica")
+            .await
+            .unwrap();
+    }
+    let r = conn
+        .execute(sql)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(|e| e.to_string());
+    conn.close().await.unwrap();
+    r
+}
+
+async fn tampering_shows_in_verify(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = match &db {
+        Db::Sqlite => (
+            format!("sqlite://{}", dir.path().join("tidsvakt.db").display()),
+            None,
+        ),
+        Db::Postgres(admin) => {
+            let pg = PgDatabase::create(admin).await;
+            (pg.url.clone(), Some(pg))
+        }
+    };
+    let server = start_server_with(dir.path(), &url, &[]).await;
+    let admin = server.first_admin.clone().unwrap();
+    // Links 1 and 2: the clock-in and the clock-out; link 3: a correction.
+    let record = Record::post(&server.addr, &admin, Utc::now()).await;
+    record
+        .clock()
+        .correct_event(pb::CorrectEventRequest {
+            amendment_id: uuid::Uuid::new_v4().to_string(),
+            employee_id: record.employee_id.clone(),
+            reason: "left at 16:30".into(),
+            change: Some(pb::correct_event_request::Change::Move(
+                pb::MoveEventChange {
+                    event_id: record.clock_out.event_id.clone(),
+                    occurred_at: Some(ts(record.day.and_hms_opt(16, 30, 0).unwrap().and_utc())),
+                },
+            )),
+        })
+        .await
+        .unwrap();
+    stop(server).await;
+
+    let (ok, out) = verify(dir.path(), &url).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("checked 3 links (2 events, 1 amendments)") && out.contains("intact"),
+        "{out}"
+    );
+
+    if matches!(db, Db::Sqlite) {
+        // What the guard exists for: REPLACE would delete and reinsert.
+        let replace = format!(
+            "INSERT OR REPLACE INTO clock_events SELECT organisation_id, event_id, employee_id, kind, \
+             occurred_at + 3600000000, location, device_id, received_at FROM clock_events WHERE event_id = '{}'",
+            record.clock_in.event_id
+        );
+        let refused = raw(&url, &replace).await.unwrap_err();
+        assert!(refused.contains("clock_events is append-only"), "{refused}");
+        raw(
+            &url,
+            "DROP TRIGGER clock_events_no_update; DROP TRIGGER clock_events_no_delete; \
+             DROP TRIGGER clock_events_no_replace",
+        )
+        .await
+        .unwrap();
+    }
+
+    // An instant changed underneath.
+    let shift = |by: &str, id: &str| {
+        format!(
+            "UPDATE clock_events SET occurred_at = occurred_at {by} 3600000000 WHERE event_id = '{id}'"
+        )
+    };
+    let clock_in = record.clock_in.event_id.clone();
+    assert_eq!(raw(&url, &shift("+", &clock_in)).await, Ok(1));
+    let (ok, out) = verify(dir.path(), &url).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN at link 1: event {clock_in} does not match its hash"
+        )),
+        "{out}"
+    );
+    // Put back, it verifies again: the hash covers exactly the row.
+    assert_eq!(raw(&url, &shift("-", &clock_in)).await, Ok(1));
+    assert!(verify(dir.path(), &url).await.0);
+
+    // A row slipped in around the service.
+    let slipped = uuid::Uuid::new_v4().to_string();
+    let insert = format!(
+        "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, location, \
+         device_id, received_at) SELECT organisation_id, '{slipped}', employee_id, 'CLOCK_OUT', \
+         occurred_at + 1, location, device_id, {} FROM clock_events WHERE event_id = '{clock_in}'",
+        Utc::now().timestamp_micros()
+    );
+    assert_eq!(raw(&url, &insert).await, Ok(1));
+    let (ok, out) = verify(dir.path(), &url).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!("event {slipped} is in no link")),
+        "{out}"
+    );
+    let delete = |id: &str| format!("DELETE FROM clock_events WHERE event_id = '{id}'");
+    assert_eq!(raw(&url, &delete(&slipped)).await, Ok(1));
+    assert!(verify(dir.path(), &url).await.0);
+
+    // A row deleted.
+    let clock_out = record.clock_out.event_id.clone();
+    assert_eq!(raw(&url, &delete(&clock_out)).await, Ok(1));
+    let (ok, out) = verify(dir.path(), &url).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN at link 2: event {clock_out} is missing: the row was deleted"
+        )),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampering_shows_in_verify_on_sqlite() {
+    tampering_shows_in_verify(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampering_shows_in_verify_on_postgres() {
+    if let Some(url) = pg_url() {
+        tampering_shows_in_verify(Db::Postgres(url)).await;
+    }
+}
+
+/// Every append-only table of SQLite refuses `INSERT OR REPLACE` over a row
+/// (which fires no DELETE trigger), whatever the connection's options.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_or_replace_cannot_rewrite_the_record_on_sqlite() {
+    let app = spawn_app(Db::Sqlite).await;
+    let kari = app.create_employee("E1").await;
+    let mut clock = app.clock_client(&app.admin_token);
+    let clock_in = event(&kari.employee_id, pb::EventKind::ClockIn, at(8, 0));
+    clock
+        .record_event(pb::RecordEventRequest {
+            event: Some(clock_in.clone()),
+        })
+        .await
+        .unwrap();
+    let amendment = uuid::Uuid::new_v4().to_string();
+    clock
+        .correct_event(pb::CorrectEventRequest {
+            amendment_id: amendment.clone(),
+            employee_id: kari.employee_id.clone(),
+            reason: "came at 07:30".into(),
+            change: Some(pb::correct_event_request::Change::Move(
+                pb::MoveEventChange {
+                    event_id: clock_in.event_id.clone(),
+                    occurred_at: Some(ts(at(7, 30))),
+                },
+            )),
+        })
+        .await
+        .unwrap();
+    let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    // Payroll rows as a lock writes them.
+    for sql in [
+        "INSERT INTO payroll_periods VALUES ('o', '2026-11', '2026-11-01', '2026-11-30', 1, 'a', 's', 'd', 1, 0)",
+        "INSERT INTO payroll_lines VALUES ('o', '2026-11', 'e', 0, 'WORKED', 100, '', 'P1', 480, 1, '', '')",
+    ] {
+        conn.execute(sql).await.unwrap();
+    }
+    let org = app.org_id().await;
+    let e = &clock_in.event_id;
+    let cases = [
+        (
+            "clock_events",
+            format!(
+                "INSERT OR REPLACE INTO clock_events SELECT organisation_id, event_id, employee_id, kind, \
+                 occurred_at + 1, location, device_id, received_at FROM clock_events WHERE event_id = '{e}'"
+            ),
+        ),
+        (
+            "amendments",
+            format!(
+                "INSERT OR REPLACE INTO amendments SELECT organisation_id, amendment_id, employee_id, seq, kind, \
+                 target_event_id, event_kind, occurred_at + 1, location, reason, author_token_id, author, \
+                 created_at FROM amendments WHERE amendment_id = '{amendment}'"
+            ),
+        ),
+        // Another id on the same (employee, seq): REPLACE would delete the first.
+        (
+            "amendments",
+            format!(
+                "INSERT OR REPLACE INTO amendments SELECT organisation_id, 'other', employee_id, seq, kind, \
+                 target_event_id, event_kind, occurred_at, location, reason, author_token_id, author, \
+                 created_at FROM amendments WHERE amendment_id = '{amendment}'"
+            ),
+        ),
+        (
+            "payroll_periods",
+            "INSERT OR REPLACE INTO payroll_periods VALUES ('o', '2026-11', '2026-11-01', '2026-11-30', 2, 'b', 's', 'd', 1, 0)".to_owned(),
+        ),
+        (
+            "payroll_lines",
+            "INSERT OR REPLACE INTO payroll_lines VALUES ('o', '2026-11', 'e', 0, 'WORKED', 100, '', 'P1', 999, 1, '', '')".to_owned(),
+        ),
+        (
+            "record_chain",
+            format!(
+                "INSERT OR REPLACE INTO record_chain VALUES ('{org}', 1, 'EVENT', '{e}', 'forged')"
+            ),
+        ),
+    ];
+    for (table, sql) in cases {
+        // The connection asks for nothing special: the guard is in the schema.
+        let refused = conn.execute(sql.as_str()).await.unwrap_err().to_string();
+        assert!(
+            refused.contains(&format!("{table} is append-only")),
+            "{table}: {refused}"
+        );
+    }
+    let unchanged: (i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT (SELECT occurred_at FROM clock_events WHERE event_id = '{e}'), \
+         (SELECT COUNT(*) FROM amendments), (SELECT minutes FROM payroll_lines)"
+    ))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(unchanged, (at(8, 0).timestamp_micros(), 1, 480));
+}
+
+/// A database from before the chain: migration 0011 numbers its rows and the
+/// first start hashes them, so `verify` covers them all.
+async fn rows_stored_before_the_chain_are_chained(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg, folder) = match &db {
+        Db::Sqlite => (
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("tidsvakt.db").display()
+            ),
+            None,
+            "sqlite",
+        ),
+        Db::Postgres(admin) => {
+            let pg = PgDatabase::create(admin).await;
+            (pg.url.clone(), Some(pg), "postgres")
+        }
+    };
+    // The schema as it stood before 0011.
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    for entry in std::fs::read_dir(format!("migrations/{folder}")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.as_str() < "0011" {
+            std::fs::copy(&path, old.join(name)).unwrap();
+        }
+    }
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(old.as_path())
+        .await
+        .unwrap()
+        .run(&mut conn)
+        .await
+        .unwrap();
+    let (org, kari) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let t = at(8, 0).timestamp_micros();
+    let mut statements = vec![
+        format!("INSERT INTO organisations (id, name, created_at) VALUES ('{org}', 'old', {t})"),
+        format!(
+            "INSERT INTO employees (id, organisation_id, external_id, name, email, manager_id, time_zone, \
+             locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at) VALUES \
+             ('{kari}', '{org}', 'E1', 'Kari', 'kari@example.no', NULL, 'Europe/Oslo', 'nb', 'no-aml', \
+             'NONE', 1, {t}, {t}, NULL)"
+        ),
+    ];
+    for i in 0..3i64 {
+        statements.push(format!(
+            "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, location, \
+             device_id, received_at) VALUES ('{org}', '{}', '{kari}', 'CLOCK_IN', {}, NULL, 'old', {})",
+            uuid::Uuid::new_v4(),
+            t + i,
+            t + i
+        ));
+    }
+    statements.push(format!(
+        "INSERT INTO amendments (organisation_id, amendment_id, employee_id, seq, kind, target_event_id, \
+         event_kind, occurred_at, location, reason, author_token_id, author, created_at) VALUES \
+         ('{org}', '{}', '{kari}', 1, 'ADD', NULL, 'CLOCK_OUT', {}, NULL, 'forgot', '{}', 'admin', {})",
+        uuid::Uuid::new_v4(),
+        t + 3_600_000_000,
+        uuid::Uuid::new_v4(),
+        t + 1
+    ));
+    for sql in statements {
+        conn.execute(sql.as_str()).await.unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let store = tidsvakt::storage::SqlStore::connect(&url).await.unwrap();
+    let reports = store.verify_chains().await.unwrap();
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert_eq!(r.broken, None, "{r}");
+    assert_eq!((r.links, r.events, r.amendments), (4, 3, 1));
+    // New rows continue the chain after the old ones.
+    let e = tidsvakt::domain::event::ClockEvent {
+        event_id: tidsvakt::domain::ids::EventId(uuid::Uuid::new_v4()),
+        employee_id: tidsvakt::domain::ids::EmployeeId(kari),
+        kind: tidsvakt::domain::event::EventKind::ClockOut,
+        occurred_at: at(16, 0),
+        location: None,
+        device_id: "new".into(),
+    };
+    store
+        .record_events(tidsvakt::domain::ids::OrgId(org), vec![e], at(16, 0))
+        .await
+        .unwrap();
+    let r = &store.verify_chains().await.unwrap()[0];
+    assert_eq!(r.broken, None, "{r}");
+    assert_eq!((r.links, r.events, r.amendments), (5, 4, 1));
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_stored_before_the_chain_are_chained_on_sqlite() {
+    rows_stored_before_the_chain_are_chained(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_stored_before_the_chain_are_chained_on_postgres() {
+    if let Some(url) = pg_url() {
+        rows_stored_before_the_chain_are_chained(Db::Postgres(url)).await;
+    }
+}
