@@ -78,6 +78,14 @@ pub enum ClientCommand {
         #[command(flatten)]
         args: super::export::ExportArgs,
     },
+    /// The audit trail (the § 10-7 access log): `audit export --from --to
+    /// [--employee]` prints a period as CSV (ADMIN token).
+    Audit {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::audit::AuditAction,
+    },
 }
 
 /// Where the server is and how to authenticate.
@@ -280,6 +288,7 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Timesheet { conn, args } => super::timesheet::timesheet(&conn, &args).await,
         ClientCommand::Headroom { conn, args } => super::timesheet::headroom(&conn, &args).await,
         ClientCommand::Export { conn, args } => super::export::run(&conn, &args).await,
+        ClientCommand::Audit { conn, action } => super::audit::run(&conn, action).await,
         ClientCommand::Nudges { conn, action } => {
             print!("{}", super::nudges::nudges_text(&conn, action).await?);
             Ok(())

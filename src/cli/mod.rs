@@ -2,6 +2,7 @@
 //! module holds the client for people without a gRPC tool, the health probe
 //! and the online backup.
 
+pub mod audit;
 pub mod backup;
 pub mod client;
 pub mod export;

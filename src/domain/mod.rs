@@ -3,6 +3,7 @@
 //! `now`, the time zone and the rule pack are always arguments, so every
 //! function here is deterministic and unit-testable.
 
+pub mod audit;
 pub mod chain;
 pub mod clock_status;
 pub mod digest;

@@ -12,6 +12,7 @@ use super::error::{ApiError, ApiResult};
 use super::payroll_service;
 use super::policy_service;
 use crate::bootstrap;
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::{
     self, DEFAULT_RULE_PACK, DEFAULT_TIME_ZONE, Employee, EmployeeFields, Exemption, Locale,
 };
@@ -120,6 +121,15 @@ impl AdminApi {
         };
         self.ctx.store.insert_employee(&e).await?;
         tracing::info!(employee_id = %e.id, "employee created");
+        self.ctx
+            .audit(
+                caller,
+                AuditAction::EmployeeChange,
+                Some(e.id),
+                Some("created".into()),
+                None,
+            )
+            .await;
         Ok(e)
     }
 
@@ -187,6 +197,16 @@ impl AdminApi {
             revoke_bound_tokens(&self.ctx, caller, e.id, now).await?;
         }
         tracing::info!(employee_id = %e.id, paths = ?r.update_paths, "employee updated");
+        // The names of the fields changed, never their values.
+        self.ctx
+            .audit(
+                caller,
+                AuditAction::EmployeeChange,
+                Some(e.id),
+                Some(format!("updated:{}", r.update_paths.join(","))),
+                None,
+            )
+            .await;
         Ok(e)
     }
 
@@ -214,6 +234,17 @@ impl AdminApi {
             .anonymise_employee(caller.org(), id, now)
             .await?;
         tracing::info!(employee_id = %id, erased_now, reason_chars = reason.chars().count(), "employee data erased on request");
+        if erased_now {
+            self.ctx
+                .audit(
+                    caller,
+                    AuditAction::EmployeeChange,
+                    Some(id),
+                    Some("erased".into()),
+                    Some(reason),
+                )
+                .await;
+        }
         let e = self.ctx.employee(caller, id, "employee_id").await?;
         Ok(pb::EraseEmployeeDataResponse {
             employee: Some(convert::employee_pb(&e)),
@@ -271,6 +302,15 @@ impl AdminApi {
             )
             .await?;
         tracing::info!(rotated_token_id = %id, grace_secs = grace.num_seconds(), "token rotated");
+        self.ctx
+            .audit(
+                caller,
+                AuditAction::TokenChange,
+                token.employee_id,
+                Some(format!("rotated:{id}")),
+                None,
+            )
+            .await;
         Ok(pb::RotateApiTokenResponse {
             token: Some(convert::token_pb(&token)),
             secret,
@@ -376,6 +416,15 @@ impl AdminApi {
         )
         .await?;
         tracing::info!(new_token_id = %token.id, role = role.as_str(), "token created");
+        self.ctx
+            .audit(
+                caller,
+                AuditAction::TokenChange,
+                token.employee_id,
+                Some(format!("created:{}", token.id)),
+                None,
+            )
+            .await;
         Ok(pb::CreateApiTokenResponse {
             token: Some(convert::token_pb(&token)),
             secret,
@@ -512,13 +561,21 @@ impl AdminService for AdminApi {
         request: Request<pb::GetEmployeeRequest>,
     ) -> Result<Response<pb::GetEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        caller.require(&[Role::Admin, Role::Manager, Role::Employee])?;
+        self.ctx
+            .require(
+                &caller,
+                &[Role::Admin, Role::Manager, Role::Employee],
+                AuditAction::ReadEmployee,
+            )
+            .await?;
         let id = EmployeeId(convert::uuid(
             "employee_id",
             &request.get_ref().employee_id,
         )?);
         let e = self.ctx.employee(&caller, id, "employee_id").await?;
-        caller.may(Access::Read, &e)?;
+        self.ctx
+            .authorize(&caller, Access::Read, &e, AuditAction::ReadEmployee)
+            .await?;
         Ok(Response::new(pb::GetEmployeeResponse {
             employee: Some(convert::employee_pb(&e)),
         }))
@@ -558,6 +615,15 @@ impl AdminService for AdminApi {
                 .map_err(ApiError::from)?;
             tracing::info!(employee_id = %id, "employee deactivated");
         }
+        self.ctx
+            .audit(
+                &caller,
+                AuditAction::EmployeeChange,
+                Some(id),
+                Some("deactivated".into()),
+                None,
+            )
+            .await;
         // Also when already inactive: finishes a deactivation whose
         // revocation failed half-way.
         revoke_bound_tokens(&self.ctx, &caller, id, now).await?;
@@ -615,6 +681,15 @@ impl AdminService for AdminApi {
             .await
             .map_err(ApiError::from)?;
         tracing::info!(revoked_token_id = %id, "token revoked");
+        self.ctx
+            .audit(
+                &caller,
+                AuditAction::TokenChange,
+                token.employee_id,
+                Some(format!("revoked:{id}")),
+                None,
+            )
+            .await;
         Ok(Response::new(pb::RevokeApiTokenResponse {
             token: Some(convert::token_pb(&token)),
         }))
@@ -793,6 +868,17 @@ impl AdminService for AdminApi {
         let caller = self.ctx.auth.caller(&request).await?;
         Ok(Response::new(
             payroll_service::set_settings(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "ListAuditLog", skip_all, fields(token_id))]
+    async fn list_audit_log(
+        &self,
+        request: Request<pb::ListAuditLogRequest>,
+    ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            super::audit_log::list_audit_log(&self.ctx, &caller, request.into_inner()).await?,
         ))
     }
 

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use tonic::Request;
+use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::limiter::Limiter;
@@ -25,6 +26,14 @@ use crate::storage::Store;
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub token: ApiToken,
+    /// The client's IP address (no port), for the audit log.
+    pub client: Option<IpAddr>,
+    /// The web session acting, when the caller is one (its id is the
+    /// audit log's actor).
+    pub session: Option<Uuid>,
+    /// Reads made for a listing (the team page) are logged once by the
+    /// listing, naming its scope, not once per person.
+    pub listing: bool,
 }
 
 /// What a caller wants to do with an employee's record.
@@ -39,6 +48,18 @@ pub enum Access {
 }
 
 impl Caller {
+    /// A web session acting with `token`; the client is filled in by the
+    /// session's extractor.
+    #[must_use]
+    pub fn of_session(token: ApiToken, session: Uuid) -> Self {
+        Self {
+            token,
+            client: None,
+            session: Some(session),
+            listing: false,
+        }
+    }
+
     #[must_use]
     pub fn org(&self) -> OrgId {
         self.token.org_id
@@ -97,6 +118,15 @@ impl Caller {
         }
     }
 
+    /// The same caller, reading for a listing that logs its reads itself.
+    #[must_use]
+    pub fn for_listing(&self) -> Self {
+        Self {
+            listing: true,
+            ..self.clone()
+        }
+    }
+
     /// The employee a bound token acts as.
     #[must_use]
     pub fn bound_employee(&self) -> Option<EmployeeId> {
@@ -138,7 +168,8 @@ impl Auth {
         let address = request.remote_addr().map(|a| a.ip());
         self.limiter.address(address)?;
         match self.authenticate(request).await {
-            Ok(caller) => {
+            Ok(mut caller) => {
+                caller.client = address;
                 self.limiter.token(caller.token.id)?;
                 Ok(caller)
             }
@@ -158,6 +189,15 @@ impl Auth {
         }
         if over.is_none() {
             tracing::warn!(client = ?address, reason = %why, "authentication failed");
+            // Only under the budget: a flood of wrong tokens is counted
+            // and refused, not written row by row.
+            super::audit::failed_authentication(
+                self.store.as_ref(),
+                self.clock.now(),
+                address,
+                &why,
+            )
+            .await;
         }
         tokio::time::sleep(self.limiter.failed_auth_delay()).await;
         match over {
@@ -230,6 +270,11 @@ impl Auth {
                 }
             });
         }
-        Ok(Caller { token })
+        Ok(Caller {
+            token,
+            client: None,
+            session: None,
+            listing: false,
+        })
     }
 }

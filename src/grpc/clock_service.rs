@@ -14,6 +14,7 @@ use super::auth::{Access, Caller};
 use super::convert;
 use super::error::{self, ApiError, ApiResult};
 use super::{Ctx, MAX_SYNC_BATCH};
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::{Employee, bounded_text};
 use crate::domain::event::{AmendmentRequest, Change, ClockEvent};
 use crate::domain::ids::{AmendmentId, EmployeeId};
@@ -135,7 +136,8 @@ pub async fn get_clock_status(
     let id = EmployeeId(convert::uuid("employee_id", &request.employee_id)?);
     tracing::Span::current().record("employee_id", tracing::field::display(id));
     let employee = ctx.employee(caller, id, "employee_id").await?;
-    caller.may(Access::Read, &employee)?;
+    ctx.authorize(caller, Access::Read, &employee, AuditAction::ReadStatus)
+        .await?;
     let status = ctx.clock_status(caller.org(), id).await?;
     Ok(pb::GetClockStatusResponse {
         status: Some(convert::clock_status_pb(id, &status)),
@@ -164,7 +166,8 @@ pub async fn record_event(
     let employee = ctx
         .active_employee(caller, event.employee_id, "event.employee_id")
         .await?;
-    caller.may(Access::Post, &employee)?;
+    ctx.authorize(caller, Access::Post, &employee, AuditAction::PostEvent)
+        .await?;
     let write = ctx
         .store
         .record_events(caller.org(), vec![event], now)
@@ -253,8 +256,14 @@ async fn sync_batch(
             Ok(event) => {
                 if let Entry::Vacant(slot) = employees.entry(event.employee_id) {
                     let field = format!("{prefix}.employee_id");
-                    let found = ctx.active_employee(caller, event.employee_id, &field).await;
-                    slot.insert(found.and_then(|e| caller.may(Access::Post, &e).map(|()| e)));
+                    let found = match ctx.active_employee(caller, event.employee_id, &field).await {
+                        Ok(e) => ctx
+                            .authorize(caller, Access::Post, &e, AuditAction::PostEvent)
+                            .await
+                            .map(|()| e),
+                        Err(e) => Err(e),
+                    };
+                    slot.insert(found);
                 }
                 match &employees[&event.employee_id] {
                     Ok(_) => Ok(event),
@@ -395,7 +404,8 @@ pub async fn correct_event(
     // Corrections stay possible after deactivation: the record of someone
     // who has left must still be put right.
     let employee = ctx.employee(caller, employee_id, "employee_id").await?;
-    caller.may(Access::Correct, &employee)?;
+    ctx.authorize(caller, Access::Correct, &employee, AuditAction::Correct)
+        .await?;
     let request = AmendmentRequest {
         amendment_id,
         employee_id,
@@ -416,6 +426,16 @@ pub async fn correct_event(
         AmendmentWrite::Duplicate(a) => (a, true),
     };
     tracing::info!(duplicate, "correction recorded");
+    if !duplicate {
+        ctx.audit(
+            caller,
+            AuditAction::Correct,
+            Some(employee_id),
+            Some(amendment_id.to_string()),
+            Some(amendment.request.reason.clone()),
+        )
+        .await;
+    }
     let status = ctx.clock_status(caller.org(), employee_id).await?;
     Ok(pb::CorrectEventResponse {
         amendment: Some(convert::amendment_pb(&amendment)),

@@ -11,6 +11,8 @@
 //! authorization; the tonic `impl` only authenticates and wraps.
 
 pub mod admin_service;
+pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod clock_service;
 pub mod codec;

@@ -10,6 +10,7 @@ use super::auth::{Access, Caller};
 use super::convert::{self, timestamp};
 use super::error::{ApiError, ApiResult};
 use super::timesheet_convert::{date_in, date_pb, severity_pb};
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::Employee;
 use crate::domain::engine::finding::Severity;
 use crate::domain::engine::ledger::monday_of;
@@ -37,10 +38,16 @@ impl NudgeApi {
 /// The employee `id`, if the caller may read them (EMPLOYEE itself, MANAGER
 /// itself and reports, ADMIN anyone; CLOCK and PAYROLL tokens see no nudges).
 async fn readable(ctx: &Ctx, caller: &Caller, field: &str, id: &str) -> ApiResult<Employee> {
-    caller.require(&[Role::Employee, Role::Manager, Role::Admin])?;
+    ctx.require(
+        caller,
+        &[Role::Employee, Role::Manager, Role::Admin],
+        AuditAction::ReadNudges,
+    )
+    .await?;
     let id = EmployeeId(convert::uuid(field, id)?);
     let employee = ctx.employee(caller, id, field).await?;
-    caller.may(Access::Read, &employee)?;
+    ctx.authorize(caller, Access::Read, &employee, AuditAction::ReadNudges)
+        .await?;
     Ok(employee)
 }
 

@@ -16,6 +16,7 @@ use super::auth::Caller;
 use super::convert::{self, timestamp};
 use super::error::{ApiError, ApiResult};
 use super::payroll_convert::{decode, line_pb, period_pb, settings_in, settings_pb, stored};
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::EmployeeId;
 use crate::domain::local_days::start_of_day;
 use crate::domain::payroll::csv;
@@ -389,6 +390,14 @@ async fn lock_period(
         record_violations = locked.record_violations,
         "payroll period locked"
     );
+    ctx.audit(
+        caller,
+        AuditAction::PeriodLock,
+        None,
+        Some(format!("period:{}", locked.period_id)),
+        None,
+    )
+    .await;
     Ok(pb::LockPeriodResponse {
         period: Some(period_pb(&pull.period, Some(&locked))),
         employee_count: i32::try_from(locked.employee_count).unwrap_or(i32::MAX),
@@ -412,6 +421,8 @@ pub async fn set_settings(
     ctx.store
         .set_payroll_settings(caller.org(), stored(&s, now, by.clone()))
         .await?;
+    ctx.audit(caller, AuditAction::PayrollSettings, None, None, None)
+        .await;
     let mut out = settings_pb(&s);
     out.updated_at = Some(timestamp(now));
     out.updated_by = by;

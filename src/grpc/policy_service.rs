@@ -16,6 +16,7 @@ use super::policy_convert::{
 };
 use super::recompute::after_policy_change;
 use super::timesheet_convert::{date_in, date_range};
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::bounded_text;
 use crate::domain::holidays::{easter_sunday, norwegian_holiday};
 use crate::domain::ids::EmployeeId;
@@ -34,11 +35,26 @@ fn reason_in(field: &str, s: &str) -> ApiResult<String> {
 
 /// Whose plans a list may show: an employee filter checked against the
 /// caller, or the caller's own view.
-async fn list_scope(ctx: &Ctx, caller: &Caller, employee_id: &str) -> ApiResult<PlanFilter> {
-    caller.require(&[Role::Admin, Role::Manager, Role::Employee])?;
+/// Whose plans a listing covers. Reading another person's, a team's or
+/// the organisation's is logged as `action`.
+async fn list_scope(
+    ctx: &Ctx,
+    caller: &Caller,
+    employee_id: &str,
+    action: AuditAction,
+) -> ApiResult<PlanFilter> {
+    ctx.require(
+        caller,
+        &[Role::Admin, Role::Manager, Role::Employee],
+        action,
+    )
+    .await?;
     let mut f = PlanFilter::default();
     if employee_id.trim().is_empty() {
-        if caller.role() != Role::Admin {
+        if caller.role() == Role::Admin {
+            ctx.audit_listing(caller, action, "organisation".into())
+                .await;
+        } else {
             let me = caller.bound_employee().ok_or_else(|| {
                 ApiError::PermissionDenied(
                     "this token is bound to no employee; name employee_id".into(),
@@ -46,6 +62,8 @@ async fn list_scope(ctx: &Ctx, caller: &Caller, employee_id: &str) -> ApiResult<
             })?;
             if caller.role() == Role::Manager {
                 f.visible_to_manager = Some(me);
+                ctx.audit_listing(caller, action, format!("team:{me}"))
+                    .await;
             } else {
                 f.employee = Some(me);
             }
@@ -53,10 +71,29 @@ async fn list_scope(ctx: &Ctx, caller: &Caller, employee_id: &str) -> ApiResult<
     } else {
         let id = EmployeeId(convert::uuid("employee_id", employee_id)?);
         let e = ctx.employee(caller, id, "employee_id").await?;
-        caller.may(Access::Read, &e)?;
+        ctx.authorize(caller, Access::Read, &e, action).await?;
         f.employee = Some(id);
     }
     Ok(f)
+}
+
+/// Logs a policy change, its target as `<kind>:<id>`.
+async fn changed(
+    ctx: &Ctx,
+    caller: &Caller,
+    subject: Option<EmployeeId>,
+    kind: &str,
+    id: Uuid,
+    reason: Option<String>,
+) {
+    ctx.audit(
+        caller,
+        AuditAction::PolicyChange,
+        subject,
+        Some(format!("{kind}:{id}")),
+        reason,
+    )
+    .await;
 }
 
 fn page(key: Option<String>, more: bool) -> String {
@@ -84,6 +121,7 @@ pub async fn set_schedule(
     s.created_at = ctx.clock.now();
     s.created_by = caller.token.author();
     let stored = ctx.store.set_schedule(caller.org(), s).await?;
+    changed(ctx, caller, Some(employee), "schedule", stored.id, None).await;
     after_policy_change(ctx, caller.org(), Some(employee), stored.valid_from).await?;
     Ok(pb::SetScheduleResponse {
         schedule: Some(schedule_pb(&stored)),
@@ -95,7 +133,7 @@ pub async fn list_schedules(
     caller: &Caller,
     r: pb::ListSchedulesRequest,
 ) -> ApiResult<pb::ListSchedulesResponse> {
-    let mut f = list_scope(ctx, caller, &r.employee_id).await?;
+    let mut f = list_scope(ctx, caller, &r.employee_id, AuditAction::ReadPolicy).await?;
     if r.dates.is_some() {
         f.dates = Some(date_range("dates", r.dates.as_ref(), 3660)?);
     }
@@ -128,6 +166,15 @@ pub async fn create_agreement(
     a.created_at = ctx.clock.now();
     a.created_by = caller.token.author();
     let stored = ctx.store.create_agreement(caller.org(), a).await?;
+    changed(
+        ctx,
+        caller,
+        Some(stored.employee),
+        "agreement",
+        stored.id,
+        None,
+    )
+    .await;
     after_policy_change(ctx, caller.org(), Some(stored.employee), stored.valid_from).await?;
     Ok(pb::CreateAgreementResponse {
         agreement: Some(agreement_pb(&stored)),
@@ -139,7 +186,7 @@ pub async fn list_agreements(
     caller: &Caller,
     r: pb::ListAgreementsRequest,
 ) -> ApiResult<pb::ListAgreementsResponse> {
-    let mut f = list_scope(ctx, caller, &r.employee_id).await?;
+    let mut f = list_scope(ctx, caller, &r.employee_id, AuditAction::ReadPolicy).await?;
     f.agreement_kind = match r.kind {
         0 => None,
         1 => Some(AgreementKind::HomeOffice),
@@ -185,8 +232,17 @@ pub async fn end_agreement(
     let reason = reason_in("reason", &r.reason)?;
     let a = ctx
         .store
-        .end_agreement(caller.org(), id, last_day, reason, ctx.clock.now())
+        .end_agreement(caller.org(), id, last_day, reason.clone(), ctx.clock.now())
         .await?;
+    changed(
+        ctx,
+        caller,
+        Some(a.employee),
+        "agreement",
+        a.id,
+        Some(reason),
+    )
+    .await;
     after_policy_change(
         ctx,
         caller.org(),
@@ -211,6 +267,15 @@ pub async fn create_absence(
     a.created_at = ctx.clock.now();
     a.created_by = caller.token.author();
     let stored = ctx.store.create_absence(caller.org(), a).await?;
+    changed(
+        ctx,
+        caller,
+        Some(stored.employee),
+        "absence",
+        stored.id,
+        None,
+    )
+    .await;
     after_policy_change(ctx, caller.org(), Some(stored.employee), stored.first).await?;
     Ok(pb::CreateAbsenceResponse {
         absence: Some(absence_pb(&stored)),
@@ -222,7 +287,7 @@ pub async fn list_absences(
     caller: &Caller,
     r: pb::ListAbsencesRequest,
 ) -> ApiResult<pb::ListAbsencesResponse> {
-    let mut f = list_scope(ctx, caller, &r.employee_id).await?;
+    let mut f = list_scope(ctx, caller, &r.employee_id, AuditAction::ReadAbsences).await?;
     if r.dates.is_some() {
         f.dates = Some(date_range("dates", r.dates.as_ref(), 3660)?);
     }
@@ -260,8 +325,9 @@ pub async fn cancel_absence(
     let reason = reason_in("reason", &r.reason)?;
     let a = ctx
         .store
-        .cancel_absence(caller.org(), id, reason, ctx.clock.now())
+        .cancel_absence(caller.org(), id, reason.clone(), ctx.clock.now())
         .await?;
+    changed(ctx, caller, Some(a.employee), "absence", a.id, Some(reason)).await;
     after_policy_change(ctx, caller.org(), Some(a.employee), a.first).await?;
     Ok(pb::CancelAbsenceResponse {
         absence: Some(absence_pb(&a)),
@@ -285,6 +351,7 @@ pub async fn set_rule_override(
         OverrideScope::Organisation => None,
         OverrideScope::Employee(e) => Some(e),
     };
+    changed(ctx, caller, who, "rule_override", stored.id, None).await;
     // An override applies from its effective date: the record is judged
     // again from there on, not back to the beginning (issue 13 item 9).
     after_policy_change(ctx, caller.org(), who, stored.effective_from).await?;
@@ -310,7 +377,8 @@ pub async fn list_rule_overrides(
         }
         let id = EmployeeId(convert::uuid("employee_id", &r.employee_id)?);
         let e = ctx.employee(caller, id, "employee_id").await?;
-        caller.may(Access::Read, &e)?;
+        ctx.authorize(caller, Access::Read, &e, AuditAction::ReadPolicy)
+            .await?;
         f.employee = Some(id);
     } else if caller.role() != Role::Admin {
         // Organisation-level values are the rules everyone works under; employee-level ones are personal.
@@ -353,6 +421,7 @@ pub async fn delete_rule_override(
         OverrideScope::Organisation => None,
         OverrideScope::Employee(e) => Some(e),
     };
+    changed(ctx, caller, who, "rule_override", o.id, None).await;
     after_policy_change(ctx, caller.org(), who, o.effective_from).await?;
     Ok(pb::DeleteRuleOverrideResponse {
         rule_override: Some(override_pb(&o)),
@@ -367,6 +436,7 @@ pub async fn add_holiday(
     caller.require(&[Role::Admin])?;
     let h = holiday_in(r.holiday.as_ref())?;
     let stored = ctx.store.add_holiday(caller.org(), h).await?;
+    changed(ctx, caller, None, "holiday", stored.id, None).await;
     // The § 10-10 window of a holiday opens on the eve.
     after_policy_change(ctx, caller.org(), None, stored.date - Duration::days(1)).await?;
     Ok(pb::AddHolidayResponse {
@@ -439,6 +509,7 @@ pub async fn remove_holiday(
     caller.require(&[Role::Admin])?;
     let id = convert::uuid("holiday_id", &r.holiday_id)?;
     let h = ctx.store.remove_holiday(caller.org(), id).await?;
+    changed(ctx, caller, None, "holiday", h.id, None).await;
     after_policy_change(ctx, caller.org(), None, h.date - Duration::days(1)).await?;
     Ok(pb::RemoveHolidayResponse {
         holiday: Some(holiday_pb(&h, false)),

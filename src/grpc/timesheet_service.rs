@@ -17,6 +17,7 @@ use super::timesheet_convert::{
     absence_kind_pb, date_pb, date_range, finding_pb, holiday_kind_pb, severity_in, status_in,
     weekday_pb,
 };
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::Employee;
 use crate::domain::engine::days::Plan;
 use crate::domain::engine::evaluate::Scope;
@@ -56,11 +57,24 @@ fn minutes(d: Duration) -> i64 {
 }
 
 /// The employee `field` names, readable by the caller.
-async fn readable(ctx: &Ctx, caller: &Caller, field: &str, id: &str) -> ApiResult<Employee> {
-    caller.require(&[Role::Admin, Role::Manager, Role::Employee])?;
+/// The read is logged as `action` when it is another person's record.
+async fn readable(
+    ctx: &Ctx,
+    caller: &Caller,
+    field: &str,
+    id: &str,
+    action: AuditAction,
+) -> ApiResult<Employee> {
+    ctx.require(
+        caller,
+        &[Role::Admin, Role::Manager, Role::Employee],
+        action,
+    )
+    .await?;
     let id = EmployeeId(convert::uuid(field, id)?);
     let employee = ctx.employee(caller, id, field).await?;
-    caller.may(Access::Read, &employee)?;
+    ctx.authorize(caller, Access::Read, &employee, action)
+        .await?;
     Ok(employee)
 }
 
@@ -70,7 +84,14 @@ pub async fn get_timesheet(
     caller: &Caller,
     req: pb::GetTimesheetRequest,
 ) -> ApiResult<pb::GetTimesheetResponse> {
-    let employee = readable(ctx, caller, "employee_id", &req.employee_id).await?;
+    let employee = readable(
+        ctx,
+        caller,
+        "employee_id",
+        &req.employee_id,
+        AuditAction::ReadTimesheet,
+    )
+    .await?;
     let (first, last) = date_range("dates", req.dates.as_ref(), MAX_TIMESHEET_DAYS)?;
     let org = caller.org();
     let now = ctx.clock.now();
@@ -312,7 +333,10 @@ pub async fn list_findings(
     let mut people: Vec<Employee> = Vec::new();
     let team = matches!(req.scope, Some(Who::ManagerEmployeeId(_)));
     match req.scope {
-        Some(Who::EmployeeId(id)) => people.push(readable(ctx, caller, "employee_id", &id).await?),
+        Some(Who::EmployeeId(id)) => {
+            people
+                .push(readable(ctx, caller, "employee_id", &id, AuditAction::ReadFindings).await?);
+        }
         Some(Who::ManagerEmployeeId(id)) => {
             let manager = EmployeeId(convert::uuid("manager_employee_id", &id)?);
             ctx.employee(caller, manager, "manager_employee_id").await?;
@@ -343,8 +367,14 @@ pub async fn list_findings(
                     break;
                 }
             }
+            ctx.audit_listing(caller, AuditAction::ReadFindings, format!("team:{manager}"))
+                .await;
         }
-        Some(Who::Organisation(true)) => caller.require(&[Role::Admin])?,
+        Some(Who::Organisation(true)) => {
+            caller.require(&[Role::Admin])?;
+            ctx.audit_listing(caller, AuditAction::ReadFindings, "organisation".into())
+                .await;
+        }
         Some(Who::Organisation(false)) => {
             return Err(ApiError::invalid("organisation", "must be true when given"));
         }
@@ -479,7 +509,14 @@ pub async fn get_headroom(
     caller: &Caller,
     req: pb::GetHeadroomRequest,
 ) -> ApiResult<pb::GetHeadroomResponse> {
-    let employee = readable(ctx, caller, "employee_id", &req.employee_id).await?;
+    let employee = readable(
+        ctx,
+        caller,
+        "employee_id",
+        &req.employee_id,
+        AuditAction::ReadHeadroom,
+    )
+    .await?;
     let now = ctx.clock.now();
     let at = match req.at.as_ref() {
         None => now,

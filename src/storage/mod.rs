@@ -9,6 +9,7 @@
 //! clients "database is locked"; `PostgreSQL` gets a plain transaction per
 //! write from its pool.
 
+pub mod audit;
 mod chain;
 pub mod derived;
 pub mod fault;
@@ -119,7 +120,8 @@ pub struct EmployeeFilter {
 /// the token lookup that finds the organisation in the first place.
 #[async_trait]
 pub trait Store:
-    derived::DerivedStore
+    audit::AuditStore
+    + derived::DerivedStore
     + policy::PolicyStore
     + payroll::PayrollStore
     + outbox::OutboxStore

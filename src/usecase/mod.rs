@@ -5,5 +5,6 @@
 //!
 //! [`Caller`]: crate::grpc::auth::Caller
 
+pub mod reads;
 pub mod record;
 pub mod team;

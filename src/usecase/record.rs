@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::Employee;
 use crate::domain::engine::reconcile::Finding;
 use crate::domain::event::{Amendment, Change, EventKind, Location, effective_events};
@@ -64,7 +65,8 @@ pub async fn day_record(
     date: NaiveDate,
 ) -> ApiResult<DayRecord> {
     let employee = ctx.employee(caller, employee, "employee_id").await?;
-    caller.may(Access::Read, &employee)?;
+    ctx.authorize(caller, Access::Read, &employee, AuditAction::ReadRecord)
+        .await?;
     let org = caller.org();
     let tz = employee.fields.time_zone;
     // The day's stored events and every event a correction targets (so
@@ -169,7 +171,8 @@ pub async fn own_record(ctx: &Ctx, caller: &Caller) -> ApiResult<FullRecord> {
         )
     })?;
     let employee = ctx.employee(caller, id, "employee_id").await?;
-    caller.may(Access::Read, &employee)?;
+    ctx.authorize(caller, Access::Read, &employee, AuditAction::ReadRecord)
+        .await?;
     let org = caller.org();
     let stored = ctx.store.events_of(org, id).await?;
     let amendments = ctx.store.amendments_of(org, id).await?;

@@ -3,6 +3,7 @@
 //! same use cases the RPCs serve, so each report's figures pass the same
 //! access check as `GetHeadroom` and `ListFindings`.
 
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::Employee;
 use crate::domain::token::Role;
 use crate::grpc::Ctx;
@@ -42,6 +43,14 @@ pub async fn team(ctx: &Ctx, caller: &Caller) -> ApiResult<Vec<TeamMember>> {
         .store
         .list_employees(caller.org(), &filter, None, MAX_TEAM)
         .await?;
+    // One entry for the page, naming its scope; each person's figures are
+    // read below through the same use cases, which then log nothing more.
+    let scope = filter
+        .manager_id
+        .map_or_else(|| "organisation".to_owned(), |m| format!("team:{m}"));
+    ctx.audit_listing(caller, AuditAction::ReadTeam, scope)
+        .await;
+    let caller = &caller.for_listing();
     let mut team = Vec::with_capacity(people.len());
     for employee in people {
         let id = employee.id.to_string();

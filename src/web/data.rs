@@ -10,26 +10,52 @@ use serde_json::json;
 
 use super::WebState;
 use super::error::WebError;
+use super::format;
 use super::i18n::word;
 use super::session::Person;
 use super::view;
 use crate::domain::event::{Change, Location};
+use crate::usecase::reads;
 use crate::usecase::record::{self, EventFate, FullRecord};
 
-#[derive(Serialize)]
-struct Empty {}
+/// The most reads the page lists.
+const READS_SHOWN: i64 = 100;
 
-/// `GET /data`.
-pub async fn page(State(_state): State<WebState>, person: Person) -> Result<Response, WebError> {
-    person.own()?;
+/// One read of the person's record by someone else.
+#[derive(Serialize)]
+struct ReadRow {
+    when: String,
+    who: String,
+    what: &'static str,
+}
+
+#[derive(Serialize)]
+struct DataView {
+    reads: Vec<ReadRow>,
+}
+
+/// `GET /data`: the downloads, and who has read the person's record.
+pub async fn page(State(state): State<WebState>, person: Person) -> Result<Response, WebError> {
+    let me = person.own()?;
     let l = person.locale;
+    let tz = me.fields.time_zone;
+    let reads = reads::reads_of_own_record(&state.ctx, &person.caller, READS_SHOWN)
+        .await
+        .map_err(|e| person.fail(e))?
+        .into_iter()
+        .map(|e| ReadRow {
+            when: format::instant(l, tz, e.at),
+            who: format::author(l, &e.actor_name),
+            what: word(l, &format!("audit_{}", e.action.as_str())),
+        })
+        .collect();
     Ok(view::render(
         StatusCode::OK,
         "data.html.j2",
         l,
         &person.chrome("data"),
         word(l, "data_title"),
-        &Empty {},
+        &DataView { reads },
     ))
 }
 

@@ -10,7 +10,9 @@
 //!   never stored and cannot be guessed without the cookie. Forms before
 //!   sign-in use a double-submit cookie instead.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{DateTime, Duration, Utc};
@@ -19,6 +21,7 @@ use sha2::{Digest as _, Sha256};
 use super::WebState;
 use super::error::WebError;
 use super::view::Chrome;
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::{Employee, Locale};
 use crate::domain::ids::TokenId;
 use crate::domain::token::{ApiToken, Role, hash_secret};
@@ -196,7 +199,11 @@ impl FromRequestParts<WebState> for Person {
         if !state.settings.sessions.is_live(&session, now) {
             return Err(sign_in());
         }
-        let (caller, employee, is_manager) =
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let (mut caller, employee, is_manager) =
             caller_of(state, &session).await.map_err(|e| match e {
                 ApiError::Unauthenticated(_) => sign_in(),
                 other => WebError::from_api(lang, other),
@@ -213,6 +220,7 @@ impl FromRequestParts<WebState> for Person {
             .or_else(|| employee.as_ref().map(|e| e.fields.locale))
             .unwrap_or(lang);
         tracing::Span::current().record("session_id", tracing::field::display(session.id));
+        caller.client = client;
         Ok(Self {
             caller,
             csrf: csrf_for(&secret),
@@ -221,6 +229,24 @@ impl FromRequestParts<WebState> for Person {
             locale,
             is_manager,
         })
+    }
+}
+
+/// Logs a sign-in (or -out) of `session` from `client`, as the caller the
+/// session acts as. A session whose person is gone logs nothing.
+pub(super) async fn audit_session(
+    state: &WebState,
+    session: &WebSession,
+    client: IpAddr,
+    action: AuditAction,
+) {
+    match caller_of(state, session).await {
+        Ok((mut caller, _, _)) => {
+            caller.client = Some(client);
+            let subject = caller.bound_employee();
+            state.ctx.audit(&caller, action, subject, None, None).await;
+        }
+        Err(e) => tracing::warn!(session_id = %session.id, error = %e, "sign-in not logged"),
     }
 }
 
@@ -239,7 +265,7 @@ async fn caller_of(
             .await?
             .filter(|t| t.revoked_at.is_none() && t.role == Role::Admin)
             .ok_or_else(|| ApiError::Unauthenticated("the admin token was revoked".into()))?;
-        return Ok((Caller { token }, None, false));
+        return Ok((Caller::of_session(token, session.id), None, false));
     }
     let id = session
         .employee_id
@@ -274,7 +300,11 @@ async fn caller_of(
         rotated_at: None,
         previous_valid_until: None,
     };
-    Ok((Caller { token }, Some(employee), is_manager))
+    Ok((
+        Caller::of_session(token, session.id),
+        Some(employee),
+        is_manager,
+    ))
 }
 
 /// Session lifetimes and link expiry.

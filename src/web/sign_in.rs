@@ -21,10 +21,12 @@ use super::error::WebError;
 use super::i18n::word;
 use super::ratelimit;
 use super::session::{
-    self, LANG_COOKIE, Lang, PRE_COOKIE, Person, SESSION_COOKIE, cookie, new_secret, same,
+    self, LANG_COOKIE, Lang, PRE_COOKIE, Person, SESSION_COOKIE, audit_session, cookie, new_secret,
+    same,
 };
 use super::view::{self, Chrome, MessagePage};
 use super::{WebState, format, see_other};
+use crate::domain::audit::AuditAction;
 use crate::domain::employee::{Employee, Locale, parse_email};
 use crate::domain::token::{Role, hash_secret};
 use crate::mail::Envelope;
@@ -397,6 +399,7 @@ fn signed_in(state: &WebState, jar: CookieJar, secret: String, next: &str) -> Re
 pub async fn redeem_link(
     State(state): State<WebState>,
     Lang(locale): Lang,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     jar: CookieJar,
     Form(f): Form<RedeemForm>,
@@ -421,6 +424,7 @@ pub async fn redeem_link(
     match result {
         Ok(s) => {
             tracing::info!(session_id = %s.id, employee_id = ?s.employee_id, "signed in with a link");
+            audit_session(&state, &s, client.ip(), AuditAction::SignIn).await;
             Ok(signed_in(&state, jar, secret, &safe_next(Some(&f.next))))
         }
         Err(why) => {
@@ -513,6 +517,13 @@ pub async fn token_sign_in(
     };
     let Some(token) = token else {
         tracing::warn!("admin sign-in refused: not a valid admin token");
+        crate::grpc::audit::failed_authentication(
+            state.ctx.store.as_ref(),
+            now,
+            Some(client.ip()),
+            "web admin sign-in: not a valid admin token",
+        )
+        .await;
         let v = TokenView {
             error: match locale {
                 Locale::Nb => "Dette er ikke et gyldig administrator-token.",
@@ -536,6 +547,7 @@ pub async fn token_sign_in(
         .await
         .map_err(|_| WebError::Unavailable(locale))?;
     tracing::info!(session_id = %session.id, token_id = %token.id, "signed in with an admin token");
+    audit_session(&state, &session, client.ip(), AuditAction::SignIn).await;
     Ok(signed_in(&state, jar, session_secret, "/team"))
 }
 
@@ -561,6 +573,16 @@ pub async fn sign_out(
         .await
         .map_err(|_| WebError::Unavailable(person.locale))?;
     tracing::info!(session_id = %person.session.id, "signed out");
+    state
+        .ctx
+        .audit(
+            &person.caller,
+            AuditAction::SignOut,
+            person.caller.bound_employee(),
+            None,
+            None,
+        )
+        .await;
     let jar = jar.remove(axum_extra::extract::cookie::Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, see_other("/sign-in")).into_response())
 }

@@ -11,6 +11,7 @@ mod smtp;
 mod web_client;
 
 mod admin;
+mod audit;
 mod backup;
 mod browser;
 mod clock;

@@ -43,7 +43,7 @@ async fn ask_for_link(b: &mut Browser, email: &str) -> Page {
 }
 
 /// Signs `email` in through the emailed link; the browser holds the session.
-async fn sign_in(app: &TestApp, email: &str) -> Browser {
+pub(crate) async fn sign_in(app: &TestApp, email: &str) -> Browser {
     let mut b = Browser::new(&app.web_url);
     let before = app.mailbox.messages().len();
     let answer = ask_for_link(&mut b, email).await;
