@@ -71,10 +71,6 @@ impl Tls {
         })
     }
 
-    fn stamp(&self) -> Vec<Option<SystemTime>> {
-        stamp(&self.files)
-    }
-
     fn config(&self, web: bool) -> Arc<rustls::ServerConfig> {
         let c = self
             .current
@@ -86,7 +82,7 @@ impl Tls {
     /// Reloads when a file changed; keeps the old config if the new one
     /// does not load. Returns whether a new config is in use.
     pub fn reload_if_changed(&self) -> bool {
-        let stamp = self.stamp();
+        let stamp = stamp(&self.files);
         let unchanged = self
             .current
             .read()

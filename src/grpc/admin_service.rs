@@ -276,13 +276,14 @@ impl AdminApi {
         }
         let now = self.ctx.clock.now();
         let expires_at = convert::opt_instant("expires_at", r.expires_at.as_ref())?;
-        let current = self
-            .ctx
-            .store
-            .api_token(caller.org(), id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("token_id: no token {id}")))?;
         if expires_at.is_some() {
+            // The rules depend on the token's role.
+            let current = self
+                .ctx
+                .store
+                .api_token(caller.org(), id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("token_id: no token {id}")))?;
             token::check_expiry(current.role, expires_at, now)
                 .map_err(|reason| ApiError::invalid("expires_at", reason))?;
         }

@@ -110,7 +110,7 @@ impl From<StoreError> for ApiError {
 
 impl From<ApiError> for Status {
     fn from(e: ApiError) -> Self {
-        metrics::counter!("tidsvakt_rpc_errors_total", "code" => format!("{:?}", e.code()))
+        metrics::counter!(crate::metrics::families::RPC_ERRORS, "code" => format!("{:?}", e.code()))
             .increment(1);
         let message = shorten(&e.to_string());
         match e {
@@ -145,11 +145,17 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// `RESOURCE_EXHAUSTED`, not `OUT_OF_RANGE`.
 #[must_use]
 pub fn inbound(status: Status) -> Status {
-    if status.code() == Code::OutOfRange && status.message().contains("message length too large") {
+    if over_size_limit(&status) {
         Status::resource_exhausted(status.message().to_owned())
     } else {
         status
     }
+}
+
+/// Whether `status` is tonic's refusal of a message over the size limit.
+#[must_use]
+pub fn over_size_limit(status: &Status) -> bool {
+    status.code() == Code::OutOfRange && status.message().contains("message length too large")
 }
 
 /// Longest run of non-space characters a reply echoes whole.

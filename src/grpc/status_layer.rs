@@ -11,7 +11,6 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use http::HeaderValue;
 
-const OUT_OF_RANGE: &str = "11";
 const RESOURCE_EXHAUSTED: &str = "8";
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -52,15 +51,10 @@ where
     }
 }
 
-/// Turns tonic's size-limit `OUT_OF_RANGE` into `RESOURCE_EXHAUSTED`.
+/// Turns tonic's size-limit `OUT_OF_RANGE` into `RESOURCE_EXHAUSTED`
+/// (the same test as for streams, `error::over_size_limit`).
 fn recode(headers: &mut http::HeaderMap) {
-    let too_large = headers
-        .get("grpc-message")
-        .and_then(|m| m.to_str().ok())
-        .is_some_and(|m| {
-            m.contains("message%20length%20too%20large") || m.contains("message length too large")
-        });
-    if headers.get("grpc-status").and_then(|v| v.to_str().ok()) == Some(OUT_OF_RANGE) && too_large {
+    if tonic::Status::from_header_map(headers).is_some_and(|s| super::error::over_size_limit(&s)) {
         headers.insert("grpc-status", HeaderValue::from_static(RESOURCE_EXHAUSTED));
     }
 }

@@ -521,7 +521,8 @@ fn count(m: &OutboxMessage, outcome: &Outcome, round: &mut OutboxRound) {
     match outcome {
         Outcome::Sent { .. } => {
             round.sent += 1;
-            metrics::counter!("tidsvakt_outbox_sent_total", "kind" => m.kind.as_str()).increment(1);
+            metrics::counter!(crate::metrics::families::OUTBOX_SENT, "kind" => m.kind.as_str())
+                .increment(1);
             tracing::info!(message_id = %m.id, kind = m.kind.as_str(), "email sent");
         }
         Outcome::Failed {
@@ -529,7 +530,7 @@ fn count(m: &OutboxMessage, outcome: &Outcome, round: &mut OutboxRound) {
             error,
         } => {
             round.retrying += 1;
-            metrics::counter!("tidsvakt_outbox_retries_total").increment(1);
+            metrics::counter!(crate::metrics::families::OUTBOX_RETRIES).increment(1);
             tracing::warn!(message_id = %m.id, attempts, retry_at = %at, error = %error, "email not sent; will retry");
         }
         Outcome::Failed {
@@ -537,7 +538,7 @@ fn count(m: &OutboxMessage, outcome: &Outcome, round: &mut OutboxRound) {
             error,
         } => {
             round.dead += 1;
-            metrics::counter!("tidsvakt_outbox_dead_total").increment(1);
+            metrics::counter!(crate::metrics::families::OUTBOX_DEAD).increment(1);
             tracing::error!(message_id = %m.id, attempts, error = %error, "email is dead: out of attempts or rejected");
         }
         Outcome::Deferred { until } => {

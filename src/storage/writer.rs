@@ -155,7 +155,8 @@ async fn run_single(mut conn: AnyConnection, reopen: Reopen, mut rx: mpsc::Recei
             Ok(completions) => {
                 tracing::trace!(writes = count, "group committed");
                 #[allow(clippy::cast_precision_loss)] // at most MAX_GROUP
-                metrics::histogram!("tidsvakt_write_group_size").record(count as f64);
+                metrics::histogram!(crate::metrics::families::WRITE_GROUP_SIZE)
+                    .record(count as f64);
                 for c in completions {
                     c(Ok(()));
                 }
