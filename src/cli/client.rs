@@ -26,7 +26,7 @@ pub enum ClientCommand {
         #[command(subcommand)]
         action: EmployeeAction,
     },
-    /// API tokens: create, list, revoke.
+    /// API tokens: create, list, revoke, rotate.
     Token {
         #[command(flatten)]
         conn: Connection,
