@@ -575,3 +575,110 @@ pub fn filter_codes(lines: &mut Vec<Line>, codes: &BTreeSet<String>) {
         lines.retain(|l| codes.contains(&l.pay_code));
     }
 }
+
+/// Employees computed per page of a CSV stream.
+const CSV_PAGE: i64 = 64;
+/// A CSV chunk is sent once it holds this much (always below 64 KiB).
+const CSV_CHUNK: usize = 48 * 1024;
+/// The contract's limit for one chunk.
+const CSV_MAX_CHUNK: usize = 64 * 1024;
+
+/// One chunk of a CSV stream: whole rows, ending at an employee boundary.
+#[derive(Debug)]
+pub struct CsvChunk {
+    pub bytes: Vec<u8>,
+    /// The last employee whose rows are in this chunk or an earlier one
+    /// (the resume point); `None` when nobody has been written yet.
+    pub last: Option<EmployeeId>,
+}
+
+/// Streams `pull`'s totals as CSV in `dialect`, starting after `start`
+/// (a fresh stream, `None`, starts with the header). The gRPC export and the
+/// web download both read this, so the bytes are the same through either.
+#[must_use]
+pub fn csv_stream(
+    mut pull: Pull,
+    dialect: crate::domain::payroll::csv::Dialect,
+    codes: BTreeSet<String>,
+    start: Option<EmployeeId>,
+) -> tokio::sync::mpsc::Receiver<StoreResult<CsvChunk>> {
+    use crate::domain::payroll::csv::{EmployeeRows, open_findings, rows};
+    use tracing::Instrument as _;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(
+        async move {
+            let period_id = pull.period.id.clone();
+            let mut buf = if start.is_none() {
+                dialect.header()
+            } else {
+                String::new()
+            };
+            let mut after = start;
+            let mut sent_any = false;
+            loop {
+                let page = match pull.page(after, CSV_PAGE).await {
+                    Ok(p) if p.is_empty() => break,
+                    Ok(p) => p,
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                };
+                for t in page {
+                    // The findings column reads every line, whatever the
+                    // pay-code filter keeps.
+                    let findings = open_findings(&t.lines);
+                    let mut lines = t.lines;
+                    filter_codes(&mut lines, &codes);
+                    let mut out = String::new();
+                    rows(
+                        &mut out,
+                        dialect,
+                        &EmployeeRows {
+                            period_id: &period_id,
+                            employee_id: &t.employee.to_string(),
+                            external_id: &t.external_id,
+                            lines: &lines,
+                            open_findings: findings,
+                        },
+                    );
+                    // A chunk ends at an employee boundary below 64 KiB: send
+                    // what is buffered before this employee would cross it.
+                    if after.is_some() && !buf.is_empty() && buf.len() + out.len() > CSV_MAX_CHUNK
+                    {
+                        let chunk = CsvChunk {
+                            bytes: std::mem::take(&mut buf).into_bytes(),
+                            last: after,
+                        };
+                        sent_any = true;
+                        if tx.send(Ok(chunk)).await.is_err() {
+                            return;
+                        }
+                    }
+                    buf.push_str(&out);
+                    after = Some(t.employee);
+                    if buf.len() >= CSV_CHUNK {
+                        let chunk = CsvChunk {
+                            bytes: std::mem::take(&mut buf).into_bytes(),
+                            last: after,
+                        };
+                        sent_any = true;
+                        if tx.send(Ok(chunk)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            if !buf.is_empty() || !sent_any {
+                let _ = tx
+                    .send(Ok(CsvChunk {
+                        bytes: buf.into_bytes(),
+                        last: after,
+                    }))
+                    .await;
+            }
+        }
+        .in_current_span(),
+    );
+    rx
+}

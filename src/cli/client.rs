@@ -72,11 +72,30 @@ pub enum ClientCommand {
     },
     /// A payroll period's totals by pay code, as a CSV file (PAYROLL or
     /// ADMIN token).
+    #[command(after_help = "Examples:
+  tidsvakt export --period 2026-10 --out october.csv
+  tidsvakt export --period 2026-10 --dialect excel-nb --out oktober.csv")]
     Export {
         #[command(flatten)]
         conn: Connection,
         #[command(flatten)]
         args: super::export::ExportArgs,
+    },
+    /// Correct an employee's record: add, void or move an event, with a
+    /// reason (ADMIN, or the employee's manager).
+    Correct {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::correct::CorrectAction,
+    },
+    /// Payroll periods: list them with their status, lock one (PAYROLL or
+    /// ADMIN token).
+    Period {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::period::PeriodAction,
     },
     /// The audit trail (the § 10-7 access log): `audit export --from --to
     /// [--employee]` prints a period as CSV (ADMIN token).
@@ -289,6 +308,14 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Headroom { conn, args } => super::timesheet::headroom(&conn, &args).await,
         ClientCommand::Export { conn, args } => super::export::run(&conn, &args).await,
         ClientCommand::Audit { conn, action } => super::audit::run(&conn, action).await,
+        ClientCommand::Correct { conn, action } => {
+            print!("{}", super::correct::correct_text(&conn, action).await?);
+            Ok(())
+        }
+        ClientCommand::Period { conn, action } => {
+            print!("{}", super::period::period_text(&conn, action).await?);
+            Ok(())
+        }
         ClientCommand::Nudges { conn, action } => {
             print!("{}", super::nudges::nudges_text(&conn, action).await?);
             Ok(())
@@ -489,12 +516,7 @@ async fn clock(conn: &Connection, action: ClockAction) -> anyhow::Result<()> {
     if args.employee.trim().is_empty() {
         bail!("--employee is required");
     }
-    let location = match args.location {
-        LocationArg::Office => pb::Location::Office,
-        LocationArg::Home => pb::Location::Home,
-        LocationArg::Remote => pb::Location::Remote,
-        LocationArg::Travel => pb::Location::Travel,
-    };
+    let location = location_pb(args.location);
     let mut client = ClockServiceClient::new(conn.channel().await?);
     let r = client
         .record_event(conn.request(pb::RecordEventRequest {
@@ -524,10 +546,24 @@ async fn clock(conn: &Connection, action: ClockAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--location` as the message's value.
+pub(crate) fn location_pb(l: LocationArg) -> pb::Location {
+    match l {
+        LocationArg::Office => pb::Location::Office,
+        LocationArg::Home => pb::Location::Home,
+        LocationArg::Remote => pb::Location::Remote,
+        LocationArg::Travel => pb::Location::Travel,
+    }
+}
+
 fn print_status(status: Option<&pb::ClockStatus>) {
+    print!("{}", status_text(status));
+}
+
+/// An employee's clock status in one line.
+pub(crate) fn status_text(status: Option<&pb::ClockStatus>) -> String {
     let Some(s) = status else {
-        println!("no status");
-        return;
+        return "no status\n".to_owned();
     };
     let at = |t: Option<&prost_types::Timestamp>| {
         t.and_then(|t| DateTime::from_timestamp(t.seconds, 0))
@@ -545,12 +581,12 @@ fn print_status(status: Option<&pb::ClockStatus>) {
     let clocked_in = at(s.clocked_in_since.as_ref());
     match s.state() {
         pb::ClockState::Working => {
-            println!("working ({place}) since {since}; clocked in at {clocked_in}");
+            format!("working ({place}) since {since}; clocked in at {clocked_in}\n")
         }
         pb::ClockState::OnBreak => {
-            println!("on a break since {since}; clocked in at {clocked_in} ({place})");
+            format!("on a break since {since}; clocked in at {clocked_in} ({place})\n")
         }
-        _ if s.event_count == 0 => println!("clocked out; no events yet"),
-        _ => println!("clocked out since {since}"),
+        _ if s.event_count == 0 => "clocked out; no events yet\n".to_owned(),
+        _ => format!("clocked out since {since}\n"),
     }
 }

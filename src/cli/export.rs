@@ -2,12 +2,14 @@
 //! `PayrollService.ExportTotalsCsv`. The file appears whole or not at all
 //! (written beside it, then renamed), and a stream broken halfway is resumed
 //! from its last cursor rather than started over.
+//!
+//! Example: `tidsvakt export --period 2026-10 --dialect excel-nb --out oktober.csv`
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::client::{Connection, explain};
 use crate::pb;
@@ -32,6 +34,28 @@ pub struct ExportArgs {
     /// Only lines with these pay codes (repeat the flag).
     #[arg(long = "pay-code")]
     pub pay_codes: Vec<String>,
+    /// How the file is spelt: rfc4180 (comma, decimal point; for payroll
+    /// systems) or excel-nb (semicolon, decimal comma, UTF-8 with BOM; opens
+    /// in columns in Excel with Norwegian settings).
+    #[arg(long, value_enum, default_value = "rfc4180")]
+    pub dialect: DialectArg,
+}
+
+/// `--dialect`: the CSV spellings of `PayrollService.ExportTotalsCsv`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    #[default]
+    Rfc4180,
+    ExcelNb,
+}
+
+impl DialectArg {
+    fn pb(self) -> pb::CsvDialect {
+        match self {
+            Self::Rfc4180 => pb::CsvDialect::Rfc4180,
+            Self::ExcelNb => pb::CsvDialect::ExcelNb,
+        }
+    }
 }
 
 /// Rows and bytes written.
@@ -69,6 +93,7 @@ pub async fn export(conn: &Connection, args: &ExportArgs) -> anyhow::Result<Writ
             period_id: args.period.clone(),
             filter: Some(filter.clone()),
             cursor: cursor.clone(),
+            dialect: args.dialect.pb() as i32,
         })?;
         let mut stream = client
             .export_totals_csv(request)

@@ -5,8 +5,10 @@
 pub mod audit;
 pub mod backup;
 pub mod client;
+pub mod correct;
 pub mod export;
 pub mod health;
 pub mod nudges;
+pub mod period;
 pub mod timesheet;
 pub mod timesheet_render;

@@ -10,6 +10,7 @@ use super::convert::timestamp;
 use super::error::{ApiError, ApiResult};
 use super::policy_convert::absence_kind_in;
 use super::timesheet_convert::{absence_kind_pb, date_in, date_pb};
+use crate::domain::payroll::csv::Dialect;
 use crate::domain::payroll::lines::{Category, Line, LineKey};
 use crate::domain::payroll::period::{Period, PeriodKind};
 use crate::domain::payroll::settings::{PayrollSettings, Tier};
@@ -255,5 +256,28 @@ pub fn stored(
         period_key: period_key(s.kind),
         updated_at: now,
         updated_by: by,
+    }
+}
+
+/// The CSV dialect of a request; UNSPECIFIED is RFC 4180.
+///
+/// # Errors
+/// `dialect` when the value is not one this server knows.
+pub fn dialect_in(value: i32) -> ApiResult<Dialect> {
+    match pb::CsvDialect::try_from(value) {
+        Ok(pb::CsvDialect::Unspecified | pb::CsvDialect::Rfc4180) => Ok(Dialect::Rfc4180),
+        Ok(pb::CsvDialect::ExcelNb) => Ok(Dialect::ExcelNb),
+        Err(_) => Err(ApiError::invalid(
+            "dialect",
+            format!("{value} is not a CSV dialect: use CSV_DIALECT_RFC4180 or CSV_DIALECT_EXCEL_NB"),
+        )),
+    }
+}
+
+#[must_use]
+pub fn dialect_pb(d: Dialect) -> pb::CsvDialect {
+    match d {
+        Dialect::Rfc4180 => pb::CsvDialect::Rfc4180,
+        Dialect::ExcelNb => pb::CsvDialect::ExcelNb,
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
+use tokio::sync::mpsc::Receiver;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 use tracing::Instrument as _;
@@ -15,25 +16,26 @@ use super::Ctx;
 use super::auth::Caller;
 use super::convert::{self, timestamp};
 use super::error::{ApiError, ApiResult};
-use super::payroll_convert::{decode, line_pb, period_pb, settings_in, settings_pb, stored};
+use super::payroll_convert::{
+    decode, dialect_in, dialect_pb, line_pb, period_pb, settings_in, settings_pb, stored,
+};
 use crate::domain::audit::AuditAction;
 use crate::domain::ids::EmployeeId;
 use crate::domain::local_days::start_of_day;
-use crate::domain::payroll::csv;
+use crate::domain::payroll::csv::Dialect;
 use crate::domain::payroll::settings::{PayrollSettings, check_code};
 use crate::domain::token::Role;
-use crate::payroll::{EmployeeTotals, Pull, PullError, filter_codes, plan_lock};
+use crate::payroll::{
+    CsvChunk, EmployeeTotals, Pull, PullError, csv_stream, filter_codes, plan_lock,
+};
 use crate::pb;
 use crate::pb::payroll_service_server::PayrollService;
 use crate::recompute;
+use crate::storage::StoreResult;
 use crate::storage::payroll::{LockedPeriod, PayrollFilter};
 
 /// Employees computed per page of a stream.
 const PAGE: i64 = 64;
-/// A CSV chunk is sent once it holds this much (always below 64 KiB).
-const CHUNK: usize = 48 * 1024;
-/// The contract's limit for one chunk.
-const MAX_CHUNK: usize = 64 * 1024;
 
 /// The gRPC `PayrollService`.
 pub struct PayrollApi {
@@ -225,88 +227,152 @@ async fn list_totals(
     Ok(ReceiverStream::new(rx))
 }
 
+/// Opens the CSV export `req` asks for: the caller, the period, the filter,
+/// the dialect and the cursor checked. Chunks carry the last employee
+/// written, for the cursor.
+async fn open_csv(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: &pb::ExportTotalsCsvRequest,
+) -> ApiResult<(Receiver<StoreResult<CsvChunk>>, Selection)> {
+    let mut sel = selection(ctx, caller, &req.period_id, req.filter.as_ref()).await?;
+    let dialect = dialect_in(req.dialect)?;
+    // A cursor resumes only the dialect it was issued for; RFC 4180
+    // cursors stay what they were before dialects existed.
+    if dialect != Dialect::Rfc4180 {
+        sel.digest = format!("{}-{}", sel.digest, dialect.name());
+    }
+    let start = cursor_in(&sel, &req.cursor)?;
+    let pull = open(ctx, caller, &req.period_id, &sel, false).await?;
+    let codes = sel.codes.clone();
+    Ok((csv_stream(pull, dialect, codes, start), sel))
+}
+
+/// A period's CSV in `dialect`, for a download from the web: the same
+/// checks and the same bytes as `ExportTotalsCsv`.
+///
+/// # Errors
+/// As `ExportTotalsCsv`: the role, a malformed period id, storage.
+pub async fn csv_download(
+    ctx: &Ctx,
+    caller: &Caller,
+    period_id: &str,
+    dialect: Dialect,
+) -> ApiResult<Receiver<StoreResult<CsvChunk>>> {
+    let req = pb::ExportTotalsCsvRequest {
+        period_id: period_id.to_string(),
+        dialect: dialect_pb(dialect) as i32,
+        ..Default::default()
+    };
+    Ok(open_csv(ctx, caller, &req).await?.0)
+}
+
 async fn export_csv(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::ExportTotalsCsvRequest,
 ) -> ApiResult<ReceiverStream<Result<pb::ExportTotalsCsvResponse, Status>>> {
-    let sel = selection(ctx, caller, &req.period_id, req.filter.as_ref()).await?;
-    let start = cursor_in(&sel, &req.cursor)?;
-    let mut pull = open(ctx, caller, &req.period_id, &sel, false).await?;
-    let period_id = pull.period.id.clone();
+    let (mut chunks, sel) = open_csv(ctx, caller, &req).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::spawn(
         async move {
-            let mut buf = String::new();
-            if start.is_none() {
-                buf.push_str(csv::HEADER);
-            }
-            let mut after = start;
-            let mut sent_any = false;
-            loop {
-                let page = match pull.page(after, PAGE).await {
-                    Ok(p) => p,
-                    Err(e) => {
-                        let _ = tx.send(Err(ApiError::from(e).into())).await;
-                        return;
-                    }
-                };
-                if page.is_empty() {
-                    break;
+            while let Some(chunk) = chunks.recv().await {
+                let msg = chunk
+                    .map(|c| pb::ExportTotalsCsvResponse {
+                        chunk: c.bytes,
+                        cursor: c.last.map(|a| cursor_out(&sel, a)).unwrap_or_default(),
+                    })
+                    .map_err(|e| ApiError::from(e).into());
+                if tx.send(msg).await.is_err() {
+                    return;
                 }
-                for t in page {
-                    let mut lines = t.lines;
-                    filter_codes(&mut lines, &sel.codes);
-                    let mut rows = String::new();
-                    csv::rows(
-                        &mut rows,
-                        &period_id,
-                        &t.employee.to_string(),
-                        &t.external_id,
-                        &lines,
-                    );
-                    // A chunk ends at an employee boundary below 64 KiB: send
-                    // what is buffered before this employee would cross it.
-                    if let Some(prev) = after
-                        && !buf.is_empty()
-                        && buf.len() + rows.len() > MAX_CHUNK
-                    {
-                        let msg = pb::ExportTotalsCsvResponse {
-                            chunk: std::mem::take(&mut buf).into_bytes(),
-                            cursor: cursor_out(&sel, prev),
-                        };
-                        sent_any = true;
-                        if tx.send(Ok(msg)).await.is_err() {
-                            return;
-                        }
-                    }
-                    buf.push_str(&rows);
-                    after = Some(t.employee);
-                    if buf.len() >= CHUNK {
-                        let msg = pb::ExportTotalsCsvResponse {
-                            chunk: std::mem::take(&mut buf).into_bytes(),
-                            cursor: cursor_out(&sel, t.employee),
-                        };
-                        sent_any = true;
-                        if tx.send(Ok(msg)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-            if !buf.is_empty() || !sent_any {
-                let cursor = after.map(|a| cursor_out(&sel, a)).unwrap_or_default();
-                let _ = tx
-                    .send(Ok(pb::ExportTotalsCsvResponse {
-                        chunk: buf.into_bytes(),
-                        cursor,
-                    }))
-                    .await;
             }
         }
         .in_current_span(),
     );
     Ok(ReceiverStream::new(rx))
+}
+
+/// The most periods one `ListPeriods` answers.
+const MAX_LISTED: usize = 120;
+
+/// `PayrollService.ListPeriods`: ADMIN or PAYROLL.
+///
+/// # Errors
+/// The role, malformed or reversed period ids, storage.
+pub async fn list_periods(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: pb::ListPeriodsRequest,
+) -> ApiResult<pb::ListPeriodsResponse> {
+    caller.require(&[Role::Admin, Role::Payroll])?;
+    let mut snapshot = ctx.store.payroll_snapshot(caller.org()).await?;
+    let settings = match snapshot.settings().await? {
+        Some(s) => decode(&s.encoded)?,
+        None => PayrollSettings::default(),
+    };
+    let kind = settings.kind;
+    let named = |field: &str, id: &str| {
+        kind.parse(id).map_err(|e| ApiError::invalid(field, e.reason))
+    };
+    let to = if req.to_period_id.is_empty() {
+        kind.period_of(ctx.clock.now().date_naive())
+            .ok_or_else(|| ApiError::invalid("to_period_id", "today has no period"))?
+    } else {
+        named("to_period_id", &req.to_period_id)?
+    };
+    let mut periods = vec![to];
+    let from = if req.from_period_id.is_empty() {
+        None
+    } else {
+        let from = named("from_period_id", &req.from_period_id)?;
+        if from.first > periods[0].first {
+            return Err(ApiError::invalid(
+                "from_period_id",
+                format!(
+                    "{} is after the last period asked for, {}",
+                    from.id, periods[0].id
+                ),
+            ));
+        }
+        Some(from)
+    };
+    loop {
+        let first = &periods[periods.len() - 1];
+        let done = match &from {
+            Some(f) => first.id == f.id,
+            None => periods.len() == 12,
+        };
+        if done {
+            break;
+        }
+        if periods.len() == MAX_LISTED {
+            return Err(ApiError::invalid(
+                "from_period_id",
+                format!("lists at most {MAX_LISTED} periods; ask for a shorter run"),
+            ));
+        }
+        match kind.previous(first) {
+            Some(p) => periods.push(p),
+            None => break,
+        }
+    }
+    periods.reverse();
+    let locked = snapshot.locked_periods().await?;
+    let count = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+    Ok(pb::ListPeriodsResponse {
+        periods: periods
+            .iter()
+            .map(|p| {
+                let l = locked.iter().find(|l| l.period_id == p.id);
+                pb::ListedPeriod {
+                    period: Some(period_pb(p, l)),
+                    employee_count: l.map_or(0, |l| count(l.employee_count)),
+                    record_violation_count: l.map_or(0, |l| count(l.record_violations)),
+                }
+            })
+            .collect(),
+    })
 }
 
 /// When local date `last` is over in every zone of `zones`.
@@ -324,7 +390,11 @@ fn period_end(zones: &[String], last: chrono::NaiveDate) -> (DateTime<Utc>, Tz) 
     latest.unwrap_or_else(|| (start_of_day(Tz::UTC, last + Duration::days(1)), Tz::UTC))
 }
 
-async fn lock_period(
+/// `PayrollService.LockPeriod`: ADMIN or PAYROLL.
+///
+/// # Errors
+/// The role, a malformed, locked or unfinished period, storage.
+pub async fn lock_period(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::LockPeriodRequest,
@@ -472,6 +542,17 @@ impl PayrollService for PayrollApi {
         let caller = self.ctx.auth.caller(&request).await?;
         Ok(Response::new(
             export_csv(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "ListPeriods", skip_all, fields(token_id))]
+    async fn list_periods(
+        &self,
+        request: Request<pb::ListPeriodsRequest>,
+    ) -> Result<Response<pb::ListPeriodsResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            list_periods(&self.ctx, &caller, request.into_inner()).await?,
         ))
     }
 

@@ -223,7 +223,7 @@ async fn payroll(app: &TestApp, employee_id: &str) -> String {
             .export_totals_csv(pb::ExportTotalsCsvRequest {
                 period_id: "2026-11".into(),
                 filter: filter.clone(),
-                cursor: String::new(),
+                ..Default::default()
             })
             .await
             .unwrap()

@@ -30,6 +30,8 @@ mod outbox;
 mod outbox_faults;
 mod packs;
 mod payroll;
+mod operator_cli;
+mod payroll_csv;
 mod payroll_examples;
 mod policy;
 mod security;

@@ -18,13 +18,13 @@ use crate::helpers::*;
 use pb::EventKind::{BreakEnd, BreakStart, ClockIn, ClockOut};
 use pb::PayCategory as C;
 
-type PayrollClient = PayrollServiceClient<InterceptedService<Channel, Bearer>>;
+pub(crate) type PayrollClient = PayrollServiceClient<InterceptedService<Channel, Bearer>>;
 
-fn payroll(app: &TestApp, token: &str) -> PayrollClient {
+pub(crate) fn payroll(app: &TestApp, token: &str) -> PayrollClient {
     PayrollServiceClient::with_interceptor(app.channel.clone(), Bearer::for_token(token))
 }
 
-fn oslo(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+pub(crate) fn oslo(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Oslo.with_ymd_and_hms(y, m, d, h, min, 0)
         .earliest()
         .unwrap()
@@ -32,7 +32,7 @@ fn oslo(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
 }
 
 /// Creates employees as of 1 Sep 2026, so October is fully employed.
-async fn staff(app: &TestApp, ids: &[&str]) -> Vec<pb::Employee> {
+pub(crate) async fn staff(app: &TestApp, ids: &[&str]) -> Vec<pb::Employee> {
     let now = app.clock.now();
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 9, 1, 6, 0, 0).unwrap());
@@ -44,7 +44,7 @@ async fn staff(app: &TestApp, ids: &[&str]) -> Vec<pb::Employee> {
     out
 }
 
-async fn post(app: &TestApp, events: Vec<pb::ClockEvent>) {
+pub(crate) async fn post(app: &TestApp, events: Vec<pb::ClockEvent>) {
     let mut clock = app.clock_client(&app.admin_token);
     for e in events {
         clock
@@ -55,7 +55,7 @@ async fn post(app: &TestApp, events: Vec<pb::ClockEvent>) {
 }
 
 /// A day 08:00–`end_h`:00 with a 30-minute break at 11:30, in Oslo.
-fn day(employee: &str, m: u32, d: u32, end_h: u32) -> Vec<pb::ClockEvent> {
+pub(crate) fn day(employee: &str, m: u32, d: u32, end_h: u32) -> Vec<pb::ClockEvent> {
     vec![
         event(employee, ClockIn, oslo(2026, m, d, 8, 0)),
         event(employee, BreakStart, oslo(2026, m, d, 11, 30)),
@@ -64,7 +64,7 @@ fn day(employee: &str, m: u32, d: u32, end_h: u32) -> Vec<pb::ClockEvent> {
     ]
 }
 
-async fn totals(
+pub(crate) async fn totals(
     app: &TestApp,
     token: &str,
     period: &str,
@@ -97,6 +97,7 @@ async fn csv(
             period_id: period.into(),
             filter,
             cursor: cursor.into(),
+            dialect: pb::CsvDialect::Unspecified as i32,
         })
         .await
         .unwrap()
@@ -129,7 +130,7 @@ fn lines(t: &pb::EmployeeTotals) -> Vec<(C, i32, i64, i64, String)> {
         .collect()
 }
 
-async fn lock(app: &TestApp, period: &str) -> Result<pb::LockPeriodResponse, tonic::Status> {
+pub(crate) async fn lock(app: &TestApp, period: &str) -> Result<pb::LockPeriodResponse, tonic::Status> {
     payroll(app, &app.admin_token)
         .lock_period(pb::LockPeriodRequest {
             period_id: period.into(),
@@ -219,7 +220,7 @@ async fn an_overtime_week_in_totals_and_csv(app: TestApp) {
     let mut rows = text.split("\r\n");
     assert_eq!(
         rows.next().unwrap(),
-        "period_id,employee_id,external_id,pay_code,category,rate_percent,absence_kind,minutes,hours,count,adjusts_period_id,adjustment_reason"
+        "period_id,employee_id,external_id,pay_code,category,rate_percent,absence_kind,minutes,hours,open_findings,adjusts_period_id,adjustment_reason"
     );
     assert!(text.contains(&format!(
         "2026-10,{id},E1,WORKED,WORKED,,,2850,47.50,,,\r\n"
@@ -998,6 +999,7 @@ async fn the_cli_exports_a_period_to_a_file(app: TestApp) {
         employees: vec![],
         manager: None,
         pay_codes: vec![],
+        dialect: tidsvakt::cli::export::DialectArg::Rfc4180,
     };
     let written = export(&conn, &args("2026-10")).await.unwrap();
     let file = std::fs::read_to_string(&out).unwrap();
