@@ -293,6 +293,34 @@ async fn export_csv(
     Ok(ReceiverStream::new(rx))
 }
 
+/// A period's totals for people to read before a lock.
+pub struct Preview {
+    pub period: pb::PayrollPeriod,
+    /// Every employee's lines, with the intervals still open on the
+    /// period's days (the `no.record` gaps a lock raises; 0 once locked).
+    pub employees: Vec<EmployeeTotals>,
+}
+
+/// The totals of `period_id` with the record's gaps, for the payroll page:
+/// the same pull as `ListTotals`. ADMIN or PAYROLL.
+///
+/// # Errors
+/// The role, a malformed period id, storage.
+pub async fn preview(ctx: &Ctx, caller: &Caller, period_id: &str) -> ApiResult<Preview> {
+    let sel = selection(ctx, caller, period_id, None).await?;
+    let mut pull = open(ctx, caller, period_id, &sel, false).await?;
+    let period = period_pb(&pull.period, pull.locked.as_ref());
+    let mut employees = Vec::new();
+    let mut after = None;
+    loop {
+        let page = pull.page(after, 256).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.employee);
+        employees.extend(page);
+    }
+    Ok(Preview { period, employees })
+}
+
 /// The most periods one `ListPeriods` answers.
 const MAX_LISTED: usize = 120;
 

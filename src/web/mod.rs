@@ -12,6 +12,7 @@ pub mod ratelimit;
 pub mod session;
 pub mod view;
 
+mod admin_payroll;
 mod data;
 mod day;
 mod format;
@@ -102,6 +103,10 @@ pub fn router(state: WebState) -> Router {
         .route("/sessions", get(sign_in::sessions))
         .route("/sessions/end", post(sign_in::end_session))
         .route("/language", post(sign_in::language))
+        .route("/admin/payroll", get(admin_payroll::periods))
+        .route("/admin/payroll/{period}", get(admin_payroll::period))
+        .route("/admin/payroll/{period}/lock", post(admin_payroll::lock))
+        .route("/admin/payroll/{period}/csv", get(admin_payroll::csv))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))

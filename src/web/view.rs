@@ -44,6 +44,18 @@ const SOURCES: &[(&str, &str)] = &[
     ("team.html.j2", include_str!("templates/team.html.j2")),
     ("digests.html.j2", include_str!("templates/digests.html.j2")),
     (
+        "_admin_nav.html.j2",
+        include_str!("templates/_admin_nav.html.j2"),
+    ),
+    (
+        "admin_payroll.html.j2",
+        include_str!("templates/admin_payroll.html.j2"),
+    ),
+    (
+        "admin_payroll_period.html.j2",
+        include_str!("templates/admin_payroll_period.html.j2"),
+    ),
+    (
         "email_sign_in.txt.j2",
         include_str!("templates/email_sign_in.txt.j2"),
     ),

@@ -42,3 +42,4 @@ mod tls;
 mod tokens;
 mod upgrade;
 mod web;
+mod web_admin_payroll;
