@@ -644,8 +644,7 @@ pub fn csv_stream(
                     );
                     // A chunk ends at an employee boundary below 64 KiB: send
                     // what is buffered before this employee would cross it.
-                    if after.is_some() && !buf.is_empty() && buf.len() + out.len() > CSV_MAX_CHUNK
-                    {
+                    if after.is_some() && !buf.is_empty() && buf.len() + out.len() > CSV_MAX_CHUNK {
                         let chunk = CsvChunk {
                             bytes: std::mem::take(&mut buf).into_bytes(),
                             last: after,

@@ -269,7 +269,9 @@ pub fn dialect_in(value: i32) -> ApiResult<Dialect> {
         Ok(pb::CsvDialect::ExcelNb) => Ok(Dialect::ExcelNb),
         Err(_) => Err(ApiError::invalid(
             "dialect",
-            format!("{value} is not a CSV dialect: use CSV_DIALECT_RFC4180 or CSV_DIALECT_EXCEL_NB"),
+            format!(
+                "{value} is not a CSV dialect: use CSV_DIALECT_RFC4180 or CSV_DIALECT_EXCEL_NB"
+            ),
         )),
     }
 }

@@ -341,7 +341,8 @@ pub async fn list_periods(
     };
     let kind = settings.kind;
     let named = |field: &str, id: &str| {
-        kind.parse(id).map_err(|e| ApiError::invalid(field, e.reason))
+        kind.parse(id)
+            .map_err(|e| ApiError::invalid(field, e.reason))
     };
     let to = if req.to_period_id.is_empty() {
         kind.period_of(ctx.clock.now().date_naive())

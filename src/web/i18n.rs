@@ -471,14 +471,26 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("pay_locked", "Låst", "Locked"),
     ("pay_csv_files", "CSV-filer", "CSV files"),
     ("pay_csv", "CSV (lønnssystem)", "CSV (payroll system)"),
-    ("pay_csv_excel", "CSV (Excel, norsk)", "CSV (Excel, Norwegian)"),
-    ("pay_gaps_title", "Hull i registreringen", "Gaps in the record"),
+    (
+        "pay_csv_excel",
+        "CSV (Excel, norsk)",
+        "CSV (Excel, Norwegian)",
+    ),
+    (
+        "pay_gaps_title",
+        "Hull i registreringen",
+        "Gaps in the record",
+    ),
     (
         "pay_gaps_lead",
         "Disse har stemplet inn uten å stemple ut på dager i perioden. Låser du nå, blir hvert hull et brudd på arbeidsmiljøloven § 10-7 (no.record). Rett dem først hvis du kan.",
         "These people clocked in without clocking out on days of the period. If you lock now, each gap becomes a violation of arbeidsmiljøloven § 10-7 (no.record). Correct them first if you can.",
     ),
-    ("pay_no_gaps", "Ingen hull i registreringen.", "No gaps in the record."),
+    (
+        "pay_no_gaps",
+        "Ingen hull i registreringen.",
+        "No gaps in the record.",
+    ),
     ("pay_open_intervals", "åpne intervaller", "open intervals"),
     ("pay_lock", "Lås perioden", "Lock the period"),
     (
@@ -497,7 +509,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("pay_category", "Kategori", "Category"),
     ("pay_hours", "Timer", "Hours"),
     ("pay_findings", "Åpne avvik", "Open findings"),
-    ("pay_none", "Ingen ansatte i perioden.", "No employees in the period."),
+    (
+        "pay_none",
+        "Ingen ansatte i perioden.",
+        "No employees in the period.",
+    ),
 ];
 
 static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {

@@ -57,7 +57,11 @@ async fn periods_are_listed_and_locked_from_the_command_line(app: TestApp) {
     )
     .await;
     assert_eq!(
-        ok(&app, &["period", "list", "--from", "2026-09", "--to", "2026-11"]).await,
+        ok(
+            &app,
+            &["period", "list", "--from", "2026-09", "--to", "2026-11"]
+        )
+        .await,
         format!(
             "{HEAD}\
              2026-09       2026-09-01 – 2026-09-30  open\n\
@@ -76,18 +80,12 @@ async fn periods_are_listed_and_locked_from_the_command_line(app: TestApp) {
     let listed = ok(&app, &["period", "list"]).await;
     let rows: Vec<&str> = listed.lines().collect();
     assert_eq!(rows.len(), 13, "{listed}");
-    assert_eq!(
-        rows[1],
-        "2025-12       2025-12-01 – 2025-12-31  open"
-    );
+    assert_eq!(rows[1], "2025-12       2025-12-01 – 2025-12-31  open");
     assert_eq!(
         rows[11],
         "2026-10       2026-10-01 – 2026-10-31  locked  2026-11-19 20:00 UTC  first admin (ADMIN)               1            1"
     );
-    assert_eq!(
-        rows[12],
-        "2026-11       2026-11-01 – 2026-11-30  open"
-    );
+    assert_eq!(rows[12], "2026-11       2026-11-01 – 2026-11-30  open");
 
     // Bad input is named by its flag.
     assert_eq!(
@@ -97,9 +95,17 @@ async fn periods_are_listed_and_locked_from_the_command_line(app: TestApp) {
             "error: FailedPrecondition: --period: period 2026-10 is already locked (at 2026-11-19T20:00:00+00:00, by first admin (ADMIN))\n".into()
         )
     );
-    let (code, err) = refused(&app, &app.admin_token, &["period", "lock", "--period", "2026-13"]).await;
+    let (code, err) = refused(
+        &app,
+        &app.admin_token,
+        &["period", "lock", "--period", "2026-13"],
+    )
+    .await;
     assert_eq!(code, 1);
-    assert!(err.starts_with("error: InvalidArgument: --period: "), "{err}");
+    assert!(
+        err.starts_with("error: InvalidArgument: --period: "),
+        "{err}"
+    );
     assert!(err.contains("YYYY-MM"), "{err}");
     assert_eq!(
         refused(
@@ -227,20 +233,39 @@ async fn corrections_from_the_command_line(app: TestApp) {
         &app,
         &app.admin_token,
         &[
-            "correct", "add", "--employee", k, "--kind", "clock-out", "--at", "yesterday",
-            "--reason", "x",
+            "correct",
+            "add",
+            "--employee",
+            k,
+            "--kind",
+            "clock-out",
+            "--at",
+            "yesterday",
+            "--reason",
+            "x",
         ],
     )
     .await;
     assert_eq!(code, 2);
-    assert!(err.contains("invalid value 'yesterday' for '--at <AT>'"), "{err}");
+    assert!(
+        err.contains("invalid value 'yesterday' for '--at <AT>'"),
+        "{err}"
+    );
     assert_eq!(
         refused(
             &app,
             &app.admin_token,
             &[
-                "correct", "add", "--employee", k, "--kind", "clock-out", "--at",
-                "2026-10-28T14:30:00Z", "--reason", "  ",
+                "correct",
+                "add",
+                "--employee",
+                k,
+                "--kind",
+                "clock-out",
+                "--at",
+                "2026-10-28T14:30:00Z",
+                "--reason",
+                "  ",
             ],
         )
         .await,
@@ -253,8 +278,16 @@ async fn corrections_from_the_command_line(app: TestApp) {
         &app,
         &app.admin_token,
         &[
-            "correct", "add", "--employee", k, "--kind", "clock-out", "--at",
-            "2026-11-20T12:00:00Z", "--reason", "tomorrow",
+            "correct",
+            "add",
+            "--employee",
+            k,
+            "--kind",
+            "clock-out",
+            "--at",
+            "2026-11-20T12:00:00Z",
+            "--reason",
+            "tomorrow",
         ],
     )
     .await;
@@ -264,7 +297,14 @@ async fn corrections_from_the_command_line(app: TestApp) {
         &app,
         &app.admin_token,
         &[
-            "correct", "void", "--employee", k, "--event", "not-a-uuid", "--reason", "x",
+            "correct",
+            "void",
+            "--employee",
+            k,
+            "--event",
+            "not-a-uuid",
+            "--reason",
+            "x",
         ],
     )
     .await;
@@ -300,7 +340,10 @@ async fn help_has_examples_and_export_speaks_both_dialects(app: TestApp) {
         &["export", "--help"],
     ] {
         let out = ok(&app, cmd).await;
-        assert!(out.contains("Examples:") || out.contains("Example:"), "{cmd:?}: {out}");
+        assert!(
+            out.contains("Examples:") || out.contains("Example:"),
+            "{cmd:?}: {out}"
+        );
         assert!(out.contains("tidsvakt "), "{cmd:?}: {out}");
     }
     assert!(ok(&app, &["export", "--help"]).await.contains("excel-nb"));

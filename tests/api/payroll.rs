@@ -130,7 +130,10 @@ fn lines(t: &pb::EmployeeTotals) -> Vec<(C, i32, i64, i64, String)> {
         .collect()
 }
 
-pub(crate) async fn lock(app: &TestApp, period: &str) -> Result<pb::LockPeriodResponse, tonic::Status> {
+pub(crate) async fn lock(
+    app: &TestApp,
+    period: &str,
+) -> Result<pb::LockPeriodResponse, tonic::Status> {
     payroll(app, &app.admin_token)
         .lock_period(pb::LockPeriodRequest {
             period_id: period.into(),

@@ -67,7 +67,10 @@ fn parse(text: &str, sep: char) -> Vec<Vec<String>> {
             (false, c) => field.push(c),
         }
     }
-    assert!(row.is_empty() && field.is_empty(), "the last row ends with CRLF");
+    assert!(
+        row.is_empty() && field.is_empty(),
+        "the last row ends with CRLF"
+    );
     rows
 }
 
@@ -125,8 +128,14 @@ async fn both_dialects_parse_back_to_the_same_figures(app: TestApp) {
     let rfc = String::from_utf8(rfc).unwrap();
     let excel = String::from_utf8(excel).unwrap();
     let excel = excel.strip_prefix('\u{feff}').unwrap();
-    assert!(rfc.starts_with(&format!("{}\r\n", HEADER.join(","))), "{rfc}");
-    assert!(excel.starts_with(&format!("{}\r\n", HEADER.join(";"))), "{excel}");
+    assert!(
+        rfc.starts_with(&format!("{}\r\n", HEADER.join(","))),
+        "{rfc}"
+    );
+    assert!(
+        excel.starts_with(&format!("{}\r\n", HEADER.join(";"))),
+        "{excel}"
+    );
     assert!(rfc.contains(&format!(
         "\r\n2026-10,{k},E1,WORKED,WORKED,,,1020,17.00,,,\r\n"
     )));
@@ -193,9 +202,13 @@ async fn both_dialects_parse_back_to_the_same_figures(app: TestApp) {
         }
     }
     assert_eq!(a, expected);
-    // Kari has 4 rows (SCHEDULED, WORKED, NORMAL, FLEX_MOVEMENT), Ola 2
-    // (SCHEDULED, FLEX_MOVEMENT): 6 rows and the header.
-    assert_eq!(a.len(), 7, "{rfc}");
+    // Kari has 5 rows (SCHEDULED, WORKED, NORMAL, OVERTIME_50 for the
+    // 30 min over 9 h on the 15th, FLEX_MOVEMENT), Ola 2 (SCHEDULED,
+    // FLEX_MOVEMENT): 7 rows and the header.
+    assert_eq!(a.len(), 8, "{rfc}");
+    assert!(rfc.contains(&format!(
+        "\r\n2026-10,{k},E1,OVERTIME_50,OVERTIME,50,,30,0.50,,,\r\n"
+    )));
 }
 
 async fn a_dialect_the_server_does_not_know_is_refused_by_name(app: TestApp) {

@@ -90,7 +90,11 @@ async fn an_admin_previews_locks_and_downloads_a_period(app: TestApp) {
     let totals = page.body.find("id=\"totals\"").unwrap();
     assert!(gaps < totals);
     // Kari's 7 h 30 min, in Norwegian with a decimal comma.
-    assert!(page.has("<td>E1</td><td>WORKED</td><td>WORKED</td><td>7,50</td>"), "{}", page.body);
+    assert!(
+        page.has("<td>E1</td><td>WORKED</td><td>WORKED</td><td>7,50</td>"),
+        "{}",
+        page.body
+    );
     let csrf = page.hidden("csrf").unwrap();
 
     // Without the confirmation nothing is locked and the box says why.
@@ -99,7 +103,10 @@ async fn an_admin_previews_locks_and_downloads_a_period(app: TestApp) {
         .await;
     assert_eq!(unconfirmed.status, 422);
     assert!(unconfirmed.has("Kryss av for at du har sett hullene før du låser perioden."));
-    assert!(unconfirmed.body.find("id=\"confirm-error\"").unwrap() < unconfirmed.body.find("id=\"confirm\"").unwrap());
+    assert!(
+        unconfirmed.body.find("id=\"confirm-error\"").unwrap()
+            < unconfirmed.body.find("id=\"confirm\"").unwrap()
+    );
     // A form from elsewhere (no CSRF token) locks nothing either.
     let forged = b
         .post("/admin/payroll/2026-10/lock", &[("confirm", "yes")])

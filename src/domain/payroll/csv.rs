@@ -186,7 +186,10 @@ pub fn rows(out: &mut String, dialect: Dialect, e: &EmployeeRows<'_>) {
     }
     if !written && e.open_findings > 0 {
         start(out);
-        let _ = write!(out, "{sep}{sep}{sep}{sep}{sep}{sep}{findings}{sep}{sep}\r\n");
+        let _ = write!(
+            out,
+            "{sep}{sep}{sep}{sep}{sep}{sep}{findings}{sep}{sep}\r\n"
+        );
     }
 }
 
