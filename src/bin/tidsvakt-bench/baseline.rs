@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use sqlx::{Any, AnyPool, QueryBuilder};
-use tidsvakt::domain::event::{EventKind, Location};
+use sqlx::AnyPool;
+use tidsvakt::domain::event::Location;
 use tidsvakt::pb;
 use uuid::Uuid;
 
@@ -50,7 +50,10 @@ impl RawDb {
             .output()
             .context("running `tidsvakt migrate`")?;
         if !out.status.success() {
-            bail!("`tidsvakt migrate` failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "`tidsvakt migrate` failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         sqlx::any::install_default_drivers();
         let sqlite = backend == Backend::Sqlite;
@@ -76,31 +79,44 @@ impl RawDb {
             .await?;
         let ids: Vec<String> = (0..employees).map(|_| Uuid::new_v4().to_string()).collect();
         for chunk in ids.chunks(500) {
-            let mut q = QueryBuilder::<Any>::new(
+            let sql = format!(
                 "INSERT INTO employees (id, organisation_id, external_id, name, email, time_zone, \
-                 locale, rule_pack, exemption, active, created_at, updated_at) ",
+                 locale, rule_pack, exemption, active, created_at, updated_at) VALUES {}",
+                placeholders(chunk.len(), 12)
             );
-            q.push_values(chunk, |mut b, id| {
-                b.push_bind(id.clone())
-                    .push_bind(organisation.clone())
-                    .push_bind(id.clone())
-                    .push_bind("Bench")
-                    .push_bind("bench@example.no")
-                    .push_bind("Europe/Oslo")
-                    .push_bind("nb")
-                    .push_bind("no-aml")
-                    .push_bind("none")
-                    .push_bind(1_i64)
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            q.build().execute(&pool).await?;
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q
+                    .bind(id.clone())
+                    .bind(organisation.clone())
+                    .bind(id.clone())
+                    .bind("Bench")
+                    .bind("bench@example.no")
+                    .bind("Europe/Oslo")
+                    .bind("nb")
+                    .bind("no-aml")
+                    .bind("none")
+                    .bind(1_i64)
+                    .bind(now)
+                    .bind(now);
+            }
+            q.execute(&pool).await?;
         }
-        Ok(Self { db, pool, organisation, employees: ids })
+        Ok(Self {
+            db,
+            pool,
+            organisation,
+            employees: ids,
+        })
     }
 
     /// `count` rows, one transaction each, from `connections` tasks at once.
-    pub async fn single_rows(&self, connections: usize, count: usize, plan: &mut Plan) -> anyhow::Result<Side> {
+    pub async fn single_rows(
+        &self,
+        connections: usize,
+        count: usize,
+        plan: &mut Plan,
+    ) -> anyhow::Result<Side> {
         let per_task = count / connections;
         let mut tasks = Vec::new();
         let started = Instant::now();
@@ -112,7 +128,7 @@ impl RawDb {
                 for row in rows {
                     let t = Instant::now();
                     let mut tx = pool.begin().await?;
-                    insert(&org, std::slice::from_ref(&row)).build().execute(&mut *tx).await?;
+                    insert(&mut tx, &org, std::slice::from_ref(&row)).await?;
                     tx.commit().await?;
                     latencies.push(t.elapsed());
                 }
@@ -135,15 +151,16 @@ impl RawDb {
         let mut tasks = Vec::new();
         let started = Instant::now();
         for _ in 0..connections {
-            let work: Vec<Vec<Row>> =
-                (0..per_task).map(|_| (0..batch).map(|_| plan.row()).collect()).collect();
+            let work: Vec<Vec<Row>> = (0..per_task)
+                .map(|_| (0..batch).map(|_| plan.row()).collect())
+                .collect();
             let (pool, org) = (self.pool.clone(), self.organisation.clone());
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(work.len());
                 for rows in work {
                     let t = Instant::now();
                     let mut tx = pool.begin().await?;
-                    insert(&org, &rows).build().execute(&mut *tx).await?;
+                    insert(&mut tx, &org, &rows).await?;
                     tx.commit().await?;
                     latencies.push(t.elapsed());
                 }
@@ -166,29 +183,51 @@ async fn collect(
     Ok(Side::new(all, started.elapsed(), None).per_item(per_call))
 }
 
-fn insert<'a>(organisation: &'a str, rows: &'a [Row]) -> QueryBuilder<'a, Any> {
-    let mut q = QueryBuilder::<Any>::new(
+/// `($1, $2, …), (…)` for `rows` rows of `cols` columns: the numbered
+/// placeholders both back-ends read, as the server's own SQL uses.
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Inserts `rows` with one multi-row INSERT on `conn`.
+async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    organisation: &str,
+    rows: &[Row],
+) -> anyhow::Result<()> {
+    let sql = format!(
         "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, \
-         location, device_id, received_at) ",
+         location, device_id, received_at) VALUES {}",
+        placeholders(rows.len(), 8)
     );
-    q.push_values(rows, |mut b, row| {
+    let mut q = sqlx::query(&sql);
+    for row in rows {
         let e = &row.event;
-        let kind = tidsvakt::grpc::convert::event_kind("kind", e.kind).map_or("CLOCK_IN", EventKind::as_str);
-        let location = tidsvakt::grpc::convert::location_for("location", EventKind::parse(kind).unwrap_or(EventKind::ClockIn), e.location)
-            .ok()
-            .flatten()
+        let kind = tidsvakt::grpc::convert::event_kind("kind", e.kind)?;
+        let location = tidsvakt::grpc::convert::location_for("location", kind, e.location)?
             .map(Location::as_str);
-        let at = e.occurred_at.as_ref().map_or(0, |t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1000);
-        b.push_bind(organisation)
-            .push_bind(e.event_id.clone())
-            .push_bind(e.employee_id.clone())
-            .push_bind(kind)
-            .push_bind(at)
-            .push_bind(location)
-            .push_bind(e.device_id.clone())
-            .push_bind(row.received_at);
-    });
-    q
+        let at = e
+            .occurred_at
+            .as_ref()
+            .map_or(0, |t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1000);
+        q = q
+            .bind(organisation.to_owned())
+            .bind(e.event_id.clone())
+            .bind(e.employee_id.clone())
+            .bind(kind.as_str())
+            .bind(at)
+            .bind(location)
+            .bind(e.device_id.clone())
+            .bind(row.received_at);
+    }
+    q.execute(conn).await?;
+    Ok(())
 }
 
 fn micros(t: chrono::DateTime<chrono::Utc>) -> i64 {
@@ -207,7 +246,12 @@ impl Plan {
     #[must_use]
     pub fn new(employees: Vec<String>, base: chrono::NaiveDate) -> Self {
         let next = vec![0; employees.len()];
-        Self { employees, next, turn: 0, base }
+        Self {
+            employees,
+            next,
+            turn: 0,
+            base,
+        }
     }
 
     fn row(&mut self) -> Row {
@@ -215,6 +259,9 @@ impl Plan {
         self.turn += 1;
         let event = crate::schedule::event(&self.employees[i], self.base, self.next[i]);
         self.next[i] += 1;
-        Row { event, received_at: micros(chrono::Utc::now()) }
+        Row {
+            event,
+            received_at: micros(chrono::Utc::now()),
+        }
     }
 }

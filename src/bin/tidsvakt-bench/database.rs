@@ -43,10 +43,16 @@ impl FreshDb {
                 let mut conn = sqlx::PgConnection::connect(pg_url)
                     .await
                     .with_context(|| "connecting to PostgreSQL (set TIDSVAKT_BENCH_PG_URL)")?;
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await?;
                 let mut url = url::Url::parse(pg_url)?;
                 url.set_path(&name);
-                Ok(Self { url: url.to_string(), admin_url: Some(pg_url.to_owned()), name })
+                Ok(Self {
+                    url: url.to_string(),
+                    admin_url: Some(pg_url.to_owned()),
+                    name,
+                })
             }
         }
     }
@@ -54,9 +60,12 @@ impl FreshDb {
     pub async fn drop_now(self) -> anyhow::Result<()> {
         if let Some(admin) = &self.admin_url {
             let mut conn = sqlx::PgConnection::connect(admin).await?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .execute(&mut conn)
-                .await?;
+            sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn)
+            .await?;
         }
         Ok(())
     }

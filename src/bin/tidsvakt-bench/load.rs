@@ -73,7 +73,10 @@ impl Clock {
             let event = self.next_event();
             let t = Instant::now();
             self.client
-                .record_event(authed(&self.token, pb::RecordEventRequest { event: Some(event) }))
+                .record_event(authed(
+                    &self.token,
+                    pb::RecordEventRequest { event: Some(event) },
+                ))
                 .await?;
             latencies.push(t.elapsed());
         }
@@ -82,16 +85,27 @@ impl Clock {
 
     /// Sends `batches` batches of `batch` events on one `SyncEvents` stream,
     /// each after the previous one was answered; the latency of each batch.
-    pub async fn sync(mut self, batches: usize, batch: usize) -> anyhow::Result<(Self, Vec<Duration>)> {
+    pub async fn sync(
+        mut self,
+        batches: usize,
+        batch: usize,
+    ) -> anyhow::Result<(Self, Vec<Duration>)> {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-        let mut answers = self.client.sync_events(authed(&self.token, stream)).await?.into_inner();
+        let mut answers = self
+            .client
+            .sync_events(authed(&self.token, stream))
+            .await?
+            .into_inner();
         let mut latencies = Vec::with_capacity(batches);
         for _ in 0..batches {
             let events: Vec<pb::ClockEvent> = (0..batch).map(|_| self.next_event()).collect();
             let t = Instant::now();
             tx.send(pb::SyncEventsRequest { events }).await?;
-            let answer = answers.message().await?.ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
+            let answer = answers
+                .message()
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
             latencies.push(t.elapsed());
             let new = usize::try_from(answer.new_count).unwrap_or(0);
             anyhow::ensure!(
@@ -115,14 +129,27 @@ impl Clock {
     ) -> anyhow::Result<()> {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-        let mut answers = self.client.sync_events(authed(&self.token, stream)).await?.into_inner();
+        let mut answers = self
+            .client
+            .sync_events(authed(&self.token, stream))
+            .await?
+            .into_inner();
         let mut slot = from;
         while slot < to {
             let end = (slot + batch as u64).min(to);
-            let events = (slot..end).map(|s| schedule::event(employee, self.base, s)).collect();
+            let events = (slot..end)
+                .map(|s| schedule::event(employee, self.base, s))
+                .collect();
             tx.send(pb::SyncEventsRequest { events }).await?;
-            let answer = answers.message().await?.ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
-            anyhow::ensure!(answer.rejected_count == 0, "history: {} events rejected", answer.rejected_count);
+            let answer = answers
+                .message()
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
+            anyhow::ensure!(
+                answer.rejected_count == 0,
+                "history: {} events rejected",
+                answer.rejected_count
+            );
             slot = end;
         }
         Ok(())
@@ -170,7 +197,11 @@ impl Reader {
     /// One call (used to capture the answer the no-op server repeats).
     pub async fn once(&mut self) -> anyhow::Result<pb::GetTimesheetResponse> {
         let req = self.next_request();
-        Ok(self.client.get_timesheet(authed(&self.token, req)).await?.into_inner())
+        Ok(self
+            .client
+            .get_timesheet(authed(&self.token, req))
+            .await?
+            .into_inner())
     }
 
     /// `count` calls in a row; the latency of each.
@@ -189,24 +220,35 @@ impl Reader {
 /// `GetTimesheet` for the whole of one month.
 #[must_use]
 pub fn month_request(employee: &str, year: i32, month: i32) -> pb::GetTimesheetRequest {
-    let first = NaiveDate::from_ymd_opt(year, u32::try_from(month).unwrap_or(1), 1).unwrap_or_default();
+    let first =
+        NaiveDate::from_ymd_opt(year, u32::try_from(month).unwrap_or(1), 1).unwrap_or_default();
     let last = first
         .checked_add_months(chrono::Months::new(1))
         .and_then(|d| d.pred_opt())
         .unwrap_or(first);
     let date = |d: NaiveDate| {
         use chrono::Datelike as _;
-        pb::LocalDate { year: d.year(), month: i32::try_from(d.month()).unwrap_or(1), day: i32::try_from(d.day()).unwrap_or(1) }
+        pb::LocalDate {
+            year: d.year(),
+            month: i32::try_from(d.month()).unwrap_or(1),
+            day: i32::try_from(d.day()).unwrap_or(1),
+        }
     };
     pb::GetTimesheetRequest {
         employee_id: employee.to_owned(),
-        dates: Some(pb::LocalDateRange { start: Some(date(first)), end: Some(date(last)) }),
+        dates: Some(pb::LocalDateRange {
+            start: Some(date(first)),
+            end: Some(date(last)),
+        }),
     }
 }
 
 /// Runs one round: every client does its part at once; the clients come back
 /// for the next round, with the latencies and the wall time.
-pub async fn round<T, F, Fut>(clients: Vec<T>, work: F) -> anyhow::Result<(Vec<T>, Vec<Duration>, Duration)>
+pub async fn round<T, F, Fut>(
+    clients: Vec<T>,
+    work: F,
+) -> anyhow::Result<(Vec<T>, Vec<Duration>, Duration)>
 where
     T: Send + 'static,
     F: Fn(T) -> Fut,

@@ -52,7 +52,11 @@ struct Args {
     #[arg(long)]
     server: Option<PathBuf>,
     /// PostgreSQL to create the fresh databases on.
-    #[arg(long, env = "TIDSVAKT_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    #[arg(
+        long,
+        env = "TIDSVAKT_BENCH_PG_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
     pg_url: String,
     /// Measured rounds per scenario (default 5; 3 with --quick).
     #[arg(long)]
@@ -79,19 +83,29 @@ fn main() -> anyhow::Result<()> {
     for s in &args.scenarios {
         match ALL.iter().find(|a| **a == s.as_str()) {
             Some(a) => chosen.push(a),
-            None => bail!("unknown scenario '{s}'; the scenarios are: {}", ALL.join(", ")),
+            None => bail!(
+                "unknown scenario '{s}'; the scenarios are: {}",
+                ALL.join(", ")
+            ),
         }
     }
     if chosen.is_empty() {
         chosen = ALL.to_vec();
     }
-    let mut settings = if args.quick { Settings::quick() } else { Settings::full() };
+    let mut settings = if args.quick {
+        Settings::quick()
+    } else {
+        Settings::full()
+    };
     if let Some(r) = args.rounds {
         anyhow::ensure!(r >= 1, "--rounds: must be at least 1");
         settings.rounds = r;
     }
     if let Some(w) = args.history_weeks {
-        anyhow::ensure!((1..=52).contains(&w), "--history-weeks: {w} is outside 1..=52");
+        anyhow::ensure!(
+            (1..=52).contains(&w),
+            "--history-weeks: {w} is outside 1..=52"
+        );
         settings.history_weeks = w;
     }
     settings.server = match args.server {
@@ -105,14 +119,17 @@ fn main() -> anyhow::Result<()> {
         );
     }
     settings.me = std::env::current_exe()?;
-    let dir = std::env::temp_dir().join(format!("tidsvakt-bench-{}", uuid::Uuid::new_v4().simple()));
+    let dir =
+        std::env::temp_dir().join(format!("tidsvakt-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     settings.dir.clone_from(&dir);
     settings.pg_url = args.pg_url;
 
     let started = chrono::Utc::now();
     let load_before = process::load_average();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let scenarios = rt.block_on(run(&settings, &chosen))?;
     let report = report::Report {
         command: std::env::args().collect::<Vec<_>>().join(" "),

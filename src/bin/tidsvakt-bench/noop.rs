@@ -34,12 +34,16 @@ impl pb::clock_service_server::ClockService for NoopClock {
         };
         Ok(Response::new(pb::RecordEventResponse {
             outcome: pb::EventOutcome::New as i32,
-            stored: Some(pb::StoredEvent { received_at: event.occurred_at, event: Some(event) }),
+            stored: Some(pb::StoredEvent {
+                received_at: event.occurred_at,
+                event: Some(event),
+            }),
             status: Some(status),
         }))
     }
 
-    type SyncEventsStream = Pin<Box<dyn Stream<Item = Result<pb::SyncEventsResponse, Status>> + Send>>;
+    type SyncEventsStream =
+        Pin<Box<dyn Stream<Item = Result<pb::SyncEventsResponse, Status>> + Send>>;
 
     async fn sync_events(
         &self,
@@ -80,7 +84,9 @@ impl pb::clock_service_server::ClockService for NoopClock {
         &self,
         _: Request<pb::GetClockStatusRequest>,
     ) -> Result<Response<pb::GetClockStatusResponse>, Status> {
-        Ok(Response::new(pb::GetClockStatusResponse { status: Some(self.status.clone()) }))
+        Ok(Response::new(pb::GetClockStatusResponse {
+            status: Some(self.status.clone()),
+        }))
     }
 }
 
@@ -126,12 +132,19 @@ pub fn serve(listen: SocketAddr, timesheet: Option<&Path>) -> anyhow::Result<()>
         event_count: 1,
         ..Default::default()
     };
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
-        tonic::transport::Server::builder()
-            .add_service(pb::clock_service_server::ClockServiceServer::new(NoopClock { status }))
-            .add_service(pb::timesheet_service_server::TimesheetServiceServer::new(NoopTimesheet { answer }))
-            .serve(listen)
-            .await
-    })?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            tonic::transport::Server::builder()
+                .add_service(pb::clock_service_server::ClockServiceServer::new(
+                    NoopClock { status },
+                ))
+                .add_service(pb::timesheet_service_server::TimesheetServiceServer::new(
+                    NoopTimesheet { answer },
+                ))
+                .serve(listen)
+                .await
+        })?;
     Ok(())
 }

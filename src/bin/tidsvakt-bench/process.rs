@@ -22,8 +22,16 @@ pub struct Proc {
 
 impl Proc {
     /// Starts `program args…`, its output appended to `log`.
-    pub fn start(program: &Path, args: &[String], log: &Path, addr: SocketAddr) -> anyhow::Result<Self> {
-        let out = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    pub fn start(
+        program: &Path,
+        args: &[String],
+        log: &Path,
+        addr: SocketAddr,
+    ) -> anyhow::Result<Self> {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)?;
         let child = Command::new(program)
             .args(args)
             .stdin(Stdio::null())
@@ -96,7 +104,10 @@ fn ticks_per_second() -> f64 {
 pub fn cpu_us(pid: u32) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // The command name may hold spaces; the fields after it are plain.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).context("malformed stat")?;
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("malformed stat")?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // `rest` starts at field 3 (state), so field n is at index n - 3.
     let utime: f64 = fields.get(11).context("no utime")?.parse()?;

@@ -35,7 +35,11 @@ fn n(v: f64) -> String {
 }
 
 fn ms(v: f64) -> String {
-    if v >= 10.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn range(s: Spread, f: fn(f64) -> String) -> String {
@@ -54,7 +58,10 @@ fn factor(v: f64) -> String {
 #[must_use]
 pub fn markdown(r: &Report) -> String {
     let mut t = String::new();
-    let _ = writeln!(t, "| scenario | Tidsvakt, median (min–max) | p50 / p99 ms | ceiling in the same run | ceiling median | ceiling p50 / p99 ms | ratio (min–max by round) |");
+    let _ = writeln!(
+        t,
+        "| scenario | Tidsvakt, median (min–max) | p50 / p99 ms | ceiling in the same run | ceiling median | ceiling p50 / p99 ms | ratio (min–max by round) |"
+    );
     let _ = writeln!(t, "|---|---|---|---|---|---|---|");
     for o in &r.scenarios {
         let s = &o.summary;
@@ -75,7 +82,10 @@ pub fn markdown(r: &Report) -> String {
         );
     }
     let _ = writeln!(t);
-    let _ = writeln!(t, "| scenario | server CPU per operation, µs | ceiling's CPU per operation, µs | CPU factor | p99 factor | recompute drained after a round, s |");
+    let _ = writeln!(
+        t,
+        "| scenario | server CPU per operation, µs | ceiling's CPU per operation, µs | CPU factor | p99 factor | recompute drained after a round, s |"
+    );
     let _ = writeln!(t, "|---|---|---|---|---|---|");
     for o in &r.scenarios {
         let s = &o.summary;
@@ -85,7 +95,8 @@ pub fn markdown(r: &Report) -> String {
             "| {} | {} | {} | {} | {} | {} |",
             o.title,
             s.cpu_us_per_op.map_or_else(dash, |c| range(c, n)),
-            s.ceiling_cpu_us_per_op.map_or_else(|| "— (in the load generator)".into(), |c| range(c, n)),
+            s.ceiling_cpu_us_per_op
+                .map_or_else(|| "— (in the load generator)".into(), |c| range(c, n)),
             s.cpu_factor.map_or_else(dash, |c| range(c, factor)),
             range(s.p99_factor, factor),
             range(s.recompute_drained_s, |v| format!("{v:.1}")),

@@ -122,7 +122,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(id: &'static str, title: String, unit: &'static str, ceiling: String, rounds: Vec<Round>, notes: Vec<String>) -> Self {
+    fn new(
+        id: &'static str,
+        title: String,
+        unit: &'static str,
+        ceiling: String,
+        rounds: Vec<Round>,
+        notes: Vec<String>,
+    ) -> Self {
         let f = |get: &dyn Fn(&Round) -> f64| Spread::of(rounds.iter().map(get));
         let opt = |get: &dyn Fn(&Round) -> Option<f64>| {
             let v: Option<Vec<f64>> = rounds.iter().map(get).collect();
@@ -139,11 +146,30 @@ impl Outcome {
             ceiling_cpu_us_per_op: opt(&|r| r.ceiling.cpu_us_per_op),
             ratio: f(&|r| r.tidsvakt.per_second / r.ceiling.per_second),
             p99_factor: f(&|r| r.tidsvakt.p99_ms / r.ceiling.p99_ms),
-            cpu_factor: opt(&|r| Some(r.tidsvakt.cpu_us_per_op? / r.ceiling.cpu_us_per_op?)),
+            cpu_factor: cpu_factor(&rounds),
             recompute_drained_s: f(&|r| r.recompute_drained_s),
         };
-        Self { id, title, unit, ceiling, rounds, summary, notes }
+        Self {
+            id,
+            title,
+            unit,
+            ceiling,
+            rounds,
+            summary,
+            notes,
+        }
     }
+}
+
+/// Tidsvakt's CPU per operation over the ceiling's, round by round; rounds
+/// where the ceiling used less than a clock tick are left out.
+fn cpu_factor(rounds: &[Round]) -> Option<Spread> {
+    let v: Vec<f64> = rounds
+        .iter()
+        .filter_map(|r| Some(r.tidsvakt.cpu_us_per_op? / r.ceiling.cpu_us_per_op?))
+        .filter(|f| f.is_finite())
+        .collect();
+    (!v.is_empty()).then(|| Spread::of(v))
 }
 
 /// Every scenario, most important first.
@@ -161,7 +187,11 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(900);
 /// The no-op server as its own process (this binary, `--noop-server`).
 async fn noop(s: &Settings, timesheet: Option<&Path>) -> anyhow::Result<Proc> {
     let addr = free_addr()?;
-    let mut args = vec!["--noop-server".to_owned(), "--listen".to_owned(), addr.to_string()];
+    let mut args = vec![
+        "--noop-server".to_owned(),
+        "--listen".to_owned(),
+        addr.to_string(),
+    ];
     if let Some(file) = timesheet {
         args.extend(["--timesheet".to_owned(), file.display().to_string()]);
     }
@@ -171,7 +201,10 @@ async fn noop(s: &Settings, timesheet: Option<&Path>) -> anyhow::Result<Proc> {
 }
 
 /// A server with `employees` employees and `clients` clock tokens, settled.
-async fn seeded(s: &Settings, backend: Backend) -> anyhow::Result<(Server, Vec<String>, Vec<String>)> {
+async fn seeded(
+    s: &Settings,
+    backend: Backend,
+) -> anyhow::Result<(Server, Vec<String>, Vec<String>)> {
     let server = Server::start(&s.server, backend, &s.dir, &s.pg_url).await?;
     let employees = server.employees(s.employees).await?;
     let tokens = server.clock_tokens(s.clients.max(s.sync_streams)).await?;
@@ -205,13 +238,21 @@ async fn record_rounds(
         clocks = back;
         let (cpu, drained) = settle(server, cpu).await?;
         let tidsvakt = Side::new(latencies, elapsed, Some(cpu));
-        rounds.push(Round { tidsvakt, ceiling: ceiling().await?, recompute_drained_s: drained });
+        rounds.push(Round {
+            tidsvakt,
+            ceiling: ceiling().await?,
+            recompute_drained_s: drained,
+        });
     }
     Ok(rounds)
 }
 
 /// A round of the no-op server's `RecordEvent`, CPU counted on its process.
-async fn noop_record(s: &Settings, noop: &Proc, clocks: Vec<Clock>) -> anyhow::Result<(Vec<Clock>, Side)> {
+async fn noop_record(
+    s: &Settings,
+    noop: &Proc,
+    clocks: Vec<Clock>,
+) -> anyhow::Result<(Vec<Clock>, Side)> {
     let per_client = s.record_per_round / s.clients;
     let cpu = noop.cpu_us()?;
     let (back, latencies, elapsed) = round(clocks, move |c| c.record(per_client)).await?;
@@ -228,7 +269,8 @@ pub async fn record_sqlite(s: &Settings, history: bool) -> anyhow::Result<Vec<Ou
     let base = live_base();
     let clocks = Clock::many(server.proc.addr, &tokens[..s.clients], &employees, base).await?;
     let noop = noop(s, None).await?;
-    let mut noop_clocks = Some(Clock::many(noop.addr, &tokens[..s.clients], &employees, base).await?);
+    let mut noop_clocks =
+        Some(Clock::many(noop.addr, &tokens[..s.clients], &employees, base).await?);
     let rounds = record_rounds(s, &server, clocks, async || {
         let (back, side) = noop_record(s, &noop, noop_clocks.take().unwrap_or_default()).await?;
         noop_clocks = Some(back);
@@ -237,12 +279,28 @@ pub async fn record_sqlite(s: &Settings, history: bool) -> anyhow::Result<Vec<Ou
     .await?;
     let mut outcomes = Vec::new();
     let (id, title) = if history {
-        ("record-sqlite-history", format!("RecordEvent, SQLite, {} clients, each employee with {} weeks of history", s.clients, s.history_weeks))
+        (
+            "record-sqlite-history",
+            format!(
+                "RecordEvent, SQLite, {} clients, each employee with {} weeks of history",
+                s.clients, s.history_weeks
+            ),
+        )
     } else {
-        ("record-sqlite", format!("RecordEvent, SQLite, {} clients", s.clients))
+        (
+            "record-sqlite",
+            format!("RecordEvent, SQLite, {} clients", s.clients),
+        )
     };
     let ceiling = format!("no-op gRPC server, {} clients", s.clients);
-    outcomes.push(Outcome::new(id, title, "events/s", ceiling, rounds, notes.clone()));
+    outcomes.push(Outcome::new(
+        id,
+        title,
+        "events/s",
+        ceiling,
+        rounds,
+        notes.clone(),
+    ));
     if history {
         outcomes.push(timesheet(s, &server, &employees).await?);
     }
@@ -255,9 +313,21 @@ pub async fn record_postgres(s: &Settings) -> anyhow::Result<Outcome> {
     let base = live_base();
     let clocks = Clock::many(server.proc.addr, &tokens[..s.clients], &employees, base).await?;
     let conns = u32::try_from(s.clients)?;
-    let raw = RawDb::create(Backend::Postgres, &s.dir, &s.pg_url, &s.server, s.employees, conns).await?;
+    let raw = RawDb::create(
+        Backend::Postgres,
+        &s.dir,
+        &s.pg_url,
+        &s.server,
+        s.employees,
+        conns,
+    )
+    .await?;
     let mut plan = Plan::new(raw.employees.clone(), base);
-    let rounds = record_rounds(s, &server, clocks, async || raw.single_rows(s.clients, s.record_per_round, &mut plan).await).await?;
+    let rounds = record_rounds(s, &server, clocks, async || {
+        raw.single_rows(s.clients, s.record_per_round, &mut plan)
+            .await
+    })
+    .await?;
     raw.pool.close().await;
     raw.db.drop_now().await?;
     server.stop().await?;
@@ -265,7 +335,10 @@ pub async fn record_postgres(s: &Settings) -> anyhow::Result<Outcome> {
         "record-postgres",
         format!("RecordEvent, PostgreSQL, {} clients", s.clients),
         "events/s",
-        format!("1-row insert transactions at {} connections (sqlx)", s.clients),
+        format!(
+            "1-row insert transactions at {} connections (sqlx)",
+            s.clients
+        ),
         rounds,
         Vec::new(),
     ))
@@ -274,7 +347,13 @@ pub async fn record_postgres(s: &Settings) -> anyhow::Result<Outcome> {
 pub async fn sync(s: &Settings, backend: Backend) -> anyhow::Result<Outcome> {
     let (server, employees, tokens) = seeded(s, backend).await?;
     let base = live_base();
-    let mut clocks = Clock::many(server.proc.addr, &tokens[..s.sync_streams], &employees, base).await?;
+    let mut clocks = Clock::many(
+        server.proc.addr,
+        &tokens[..s.sync_streams],
+        &employees,
+        base,
+    )
+    .await?;
     let conns = u32::try_from(s.sync_streams)?;
     let raw = RawDb::create(backend, &s.dir, &s.pg_url, &s.server, s.employees, conns).await?;
     let mut plan = Plan::new(raw.employees.clone(), base);
@@ -287,19 +366,41 @@ pub async fn sync(s: &Settings, backend: Backend) -> anyhow::Result<Outcome> {
         clocks = back;
         let (cpu, drained) = settle(&server, cpu).await?;
         let tidsvakt = Side::new(latencies, elapsed, Some(cpu)).per_item(batch as u64);
-        let ceiling = raw.batches(s.sync_streams, s.sync_batches_per_round, batch, &mut plan).await?;
-        rounds.push(Round { tidsvakt, ceiling, recompute_drained_s: drained });
+        let ceiling = raw
+            .batches(s.sync_streams, s.sync_batches_per_round, batch, &mut plan)
+            .await?;
+        rounds.push(Round {
+            tidsvakt,
+            ceiling,
+            recompute_drained_s: drained,
+        });
     }
     raw.pool.close().await;
     raw.db.drop_now().await?;
     server.stop().await?;
     let (id, ceiling) = match backend {
-        Backend::Sqlite => ("sync-sqlite", format!("{batch}-row insert transactions (sqlx), {} connections", s.sync_streams)),
-        Backend::Postgres => ("sync-postgres", format!("{batch}-row multi-row insert transactions (sqlx), {} connections", s.sync_streams)),
+        Backend::Sqlite => (
+            "sync-sqlite",
+            format!(
+                "{batch}-row insert transactions (sqlx), {} connections",
+                s.sync_streams
+            ),
+        ),
+        Backend::Postgres => (
+            "sync-postgres",
+            format!(
+                "{batch}-row multi-row insert transactions (sqlx), {} connections",
+                s.sync_streams
+            ),
+        ),
     };
     Ok(Outcome::new(
         id,
-        format!("SyncEvents, {batch} per batch, {}, {} streams", backend.name(), s.sync_streams),
+        format!(
+            "SyncEvents, {batch} per batch, {}, {} streams",
+            backend.name(),
+            s.sync_streams
+        ),
         "events/s",
         ceiling,
         rounds,
@@ -310,9 +411,15 @@ pub async fn sync(s: &Settings, backend: Backend) -> anyhow::Result<Outcome> {
 /// `history_weeks` of the pattern for every employee, through `SyncEvents`
 /// (one stream per clock token, one employee's events per batch of up to
 /// 1,000), then the recompute drained. Returns a note on what it cost.
-async fn seed_history(s: &Settings, server: &Server, employees: &[String], tokens: &[String]) -> anyhow::Result<String> {
+async fn seed_history(
+    s: &Settings,
+    server: &Server,
+    employees: &[String],
+    tokens: &[String],
+) -> anyhow::Result<String> {
     let started = std::time::Instant::now();
-    let base = schedule::monday_weeks_before(chrono::Utc::now(), 20 + i64::try_from(s.history_weeks)?);
+    let base =
+        schedule::monday_weeks_before(chrono::Utc::now(), 20 + i64::try_from(s.history_weeks)?);
     let slots = schedule::slots_in_weeks(s.history_weeks);
     let clocks = Clock::many(server.proc.addr, &tokens[..s.sync_streams], employees, base).await?;
     let tasks: Vec<_> = clocks
@@ -354,7 +461,11 @@ async fn timesheet(s: &Settings, server: &Server, employees: &[String]) -> anyho
             (d.year(), i32::try_from(d.month()).unwrap_or(1))
         })
         .collect();
-    let months = if months.is_empty() { vec![first_month(first)] } else { months };
+    let months = if months.is_empty() {
+        vec![first_month(first)]
+    } else {
+        months
+    };
     let mut readers = Vec::new();
     let mut noop_readers = Vec::new();
     let file = s.dir.join("timesheet.bin");
@@ -386,12 +497,19 @@ async fn timesheet(s: &Settings, server: &Server, employees: &[String]) -> anyho
         let (back, latencies, elapsed) = round(noop_readers, move |r| r.read(per_reader)).await?;
         noop_readers = back;
         let ceiling = Side::new(latencies, elapsed, Some(noop.cpu_us()? - ncpu));
-        rounds.push(Round { tidsvakt, ceiling, recompute_drained_s: drained });
+        rounds.push(Round {
+            tidsvakt,
+            ceiling,
+            recompute_drained_s: drained,
+        });
     }
     let bytes = std::fs::metadata(&file)?.len();
     Ok(Outcome::new(
         "timesheet-sqlite-history",
-        format!("GetTimesheet, SQLite, a month with {} weeks stored, {} callers", s.history_weeks, s.readers),
+        format!(
+            "GetTimesheet, SQLite, a month with {} weeks stored, {} callers",
+            s.history_weeks, s.readers
+        ),
         "calls/s",
         format!("no-op gRPC server sending the same answer ({bytes} bytes)"),
         rounds,

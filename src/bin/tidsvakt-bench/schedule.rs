@@ -75,7 +75,10 @@ mod tests {
         assert_eq!(slot_at(base, 0).1.to_rfc3339(), "2026-11-02T07:00:00+00:00");
         assert_eq!(slot_at(base, 3).1.to_rfc3339(), "2026-11-02T15:00:00+00:00");
         // Slot 20 is the sixth working day: the next Monday.
-        assert_eq!(slot_at(base, 20).1.to_rfc3339(), "2026-11-09T07:00:00+00:00");
+        assert_eq!(
+            slot_at(base, 20).1.to_rfc3339(),
+            "2026-11-09T07:00:00+00:00"
+        );
         assert_eq!(slot_at(base, 21).0, pb::EventKind::BreakStart);
     }
 }

@@ -23,7 +23,12 @@ impl Server {
     /// Starts `binary serve` on a fresh database in `dir`. The call limits
     /// are lifted (0 = no limit) so the load is measured, not the limiter;
     /// everything else, background jobs included, is the default.
-    pub async fn start(binary: &Path, backend: Backend, dir: &Path, pg_url: &str) -> anyhow::Result<Self> {
+    pub async fn start(
+        binary: &Path,
+        backend: Backend,
+        dir: &Path,
+        pg_url: &str,
+    ) -> anyhow::Result<Self> {
         let db = FreshDb::create(backend, dir, pg_url).await?;
         let data = dir.join(format!("server-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&data)?;
@@ -78,7 +83,10 @@ impl Server {
                 async move { client.create_employee(req).await }
             });
             for reply in futures::future::join_all(calls).await {
-                let employee = reply?.into_inner().employee.context("no employee in the answer")?;
+                let employee = reply?
+                    .into_inner()
+                    .employee
+                    .context("no employee in the answer")?;
                 ids.push(employee.employee_id);
             }
         }
@@ -87,7 +95,8 @@ impl Server {
 
     /// A new token with `role` (bound to `employee` for EMPLOYEE tokens).
     pub async fn token(&self, role: pb::Role, employee: Option<&str>) -> anyhow::Result<String> {
-        let mut client = pb::admin_service_client::AdminServiceClient::new(channel(self.proc.addr).await?);
+        let mut client =
+            pb::admin_service_client::AdminServiceClient::new(channel(self.proc.addr).await?);
         let expires_at = employee.map(|_| {
             tidsvakt::grpc::convert::timestamp(chrono::Utc::now() + chrono::Duration::days(30))
         });

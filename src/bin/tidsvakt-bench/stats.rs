@@ -29,7 +29,11 @@ impl Side {
         Self {
             ops,
             seconds,
-            per_second: if seconds > 0.0 { ops as f64 / seconds } else { 0.0 },
+            per_second: if seconds > 0.0 {
+                ops as f64 / seconds
+            } else {
+                0.0
+            },
             p50_ms: percentile(&latencies, 50.0),
             p99_ms: percentile(&latencies, 99.0),
             cpu_us_per_op: cpu_us.map(|us| if ops > 0 { us / ops as f64 } else { 0.0 }),
@@ -73,8 +77,16 @@ impl Spread {
         }
         v.sort_by(f64::total_cmp);
         let n = v.len();
-        let median = if n % 2 == 1 { v[n / 2] } else { f64::midpoint(v[n / 2 - 1], v[n / 2]) };
-        Self { median, min: v[0], max: v[n - 1] }
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            f64::midpoint(v[n / 2 - 1], v[n / 2])
+        };
+        Self {
+            median,
+            min: v[0],
+            max: v[n - 1],
+        }
     }
 }
 
@@ -88,6 +100,10 @@ mod tests {
         assert!((percentile(&l, 50.0) - 50.0).abs() < 1e-9);
         assert!((percentile(&l, 99.0) - 99.0).abs() < 1e-9);
         let s = Spread::of([3.0, 1.0, 2.0, 10.0, 4.0]);
-        assert!((s.median - 3.0).abs() < 1e-9 && (s.min - 1.0).abs() < 1e-9 && (s.max - 10.0).abs() < 1e-9);
+        assert!(
+            (s.median - 3.0).abs() < 1e-9
+                && (s.min - 1.0).abs() < 1e-9
+                && (s.max - 10.0).abs() < 1e-9
+        );
     }
 }
