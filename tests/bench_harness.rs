@@ -23,8 +23,15 @@ fn quick_record_sqlite_prints_the_row_and_its_ratio() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("| RecordEvent, SQLite, 8 clients | "), "{stdout}");
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("| RecordEvent, SQLite, 8 clients | "),
+        "{stdout}"
+    );
     assert!(stdout.contains("no-op gRPC server, 8 clients"), "{stdout}");
     assert!(stdout.contains("load average before "), "{stdout}");
 
@@ -59,15 +66,23 @@ fn an_unknown_scenario_is_refused_by_name() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("unknown scenario 'record-sqlit'; the scenarios are: record-sqlite, record-postgres"),
+        stderr.contains(
+            "unknown scenario 'record-sqlit'; the scenarios are: record-sqlite, record-postgres"
+        ),
         "{stderr}"
     );
 }
 
 #[test]
 fn history_weeks_out_of_range_is_refused_by_name() {
-    let out = bench().args(["--quick", "--history-weeks", "0"]).output().unwrap();
+    let out = bench()
+        .args(["--quick", "--history-weeks", "0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--history-weeks: 0 is outside 1..=52"), "{stderr}");
+    assert!(
+        stderr.contains("--history-weeks: 0 is outside 1..=52"),
+        "{stderr}"
+    );
 }

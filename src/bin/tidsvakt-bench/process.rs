@@ -118,9 +118,10 @@ pub fn cpu_us(pid: u32) -> anyhow::Result<f64> {
 /// The 1-, 5- and 15-minute load averages.
 #[must_use]
 pub fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".into(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }
 
 /// The server binary beside this one (`target/release/tidsvakt` for
