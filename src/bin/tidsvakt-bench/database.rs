@@ -1,0 +1,72 @@
+//! Fresh databases for one scenario: an SQLite file in the run's folder, or
+//! a UUID-named PostgreSQL database that is dropped afterwards.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use sqlx::Connection as _;
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A database nobody has used; a PostgreSQL one is dropped by `drop_now`.
+pub struct FreshDb {
+    pub url: String,
+    admin_url: Option<String>,
+    name: String,
+}
+
+impl FreshDb {
+    pub async fn create(backend: Backend, dir: &Path, pg_url: &str) -> anyhow::Result<Self> {
+        let name = format!("tidsvakt_bench_{}", Uuid::new_v4().simple());
+        match backend {
+            Backend::Sqlite => Ok(Self {
+                url: format!("sqlite://{}", dir.join(format!("{name}.db")).display()),
+                admin_url: None,
+                name,
+            }),
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(pg_url)
+                    .await
+                    .with_context(|| "connecting to PostgreSQL (set TIDSVAKT_BENCH_PG_URL)")?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await?;
+                let mut url = url::Url::parse(pg_url)?;
+                url.set_path(&name);
+                Ok(Self {
+                    url: url.to_string(),
+                    admin_url: Some(pg_url.to_owned()),
+                    name,
+                })
+            }
+        }
+    }
+
+    pub async fn drop_now(self) -> anyhow::Result<()> {
+        if let Some(admin) = &self.admin_url {
+            let mut conn = sqlx::PgConnection::connect(admin).await?;
+            sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn)
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,88 @@
+//! Keeps `tidsvakt-bench` from rotting: a `--quick` run of one scenario
+//! against the debug server binary. Not a timed assertion: it checks that
+//! the table has its rows and ratios and the JSON has every round.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+fn bench() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tidsvakt-bench"));
+    c.args(["--server", env!("CARGO_BIN_EXE_tidsvakt")]);
+    c
+}
+
+#[test]
+fn quick_record_sqlite_prints_the_row_and_its_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let out = bench()
+        .args(["--quick", "--json"])
+        .arg(&json)
+        .arg("record-sqlite")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("| RecordEvent, SQLite, 8 clients | "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("no-op gRPC server, 8 clients"), "{stdout}");
+    assert!(stdout.contains("load average before "), "{stdout}");
+
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let scenarios = report["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 1);
+    let s = &scenarios[0];
+    assert_eq!(s["id"], "record-sqlite");
+    let rounds = s["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 3);
+    for r in rounds {
+        // 8 clients × 20 events on each side, every round.
+        assert_eq!(r["tidsvakt"]["ops"], 160);
+        assert_eq!(r["ceiling"]["ops"], 160);
+        assert!(r["tidsvakt"]["per_second"].as_f64().unwrap() > 0.0);
+        assert!(r["tidsvakt"]["cpu_us_per_op"].as_f64().unwrap() >= 0.0);
+        assert!(r["ceiling"]["cpu_us_per_op"].as_f64().unwrap() >= 0.0);
+    }
+    let ratio = &s["summary"]["ratio"];
+    let (min, median, max) = (
+        ratio["min"].as_f64().unwrap(),
+        ratio["median"].as_f64().unwrap(),
+        ratio["max"].as_f64().unwrap(),
+    );
+    assert!(min > 0.0 && min <= median && median <= max, "{ratio}");
+    assert_eq!(report["settings"]["employees"], 50);
+}
+
+#[test]
+fn an_unknown_scenario_is_refused_by_name() {
+    let out = bench().args(["--quick", "record-sqlit"]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "unknown scenario 'record-sqlit'; the scenarios are: record-sqlite, record-postgres"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn history_weeks_out_of_range_is_refused_by_name() {
+    let out = bench()
+        .args(["--quick", "--history-weeks", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--history-weeks: 0 is outside 1..=52"),
+        "{stderr}"
+    );
+}
