@@ -14,6 +14,38 @@ import sys
 
 RULES = "src/domain/rules"
 
+# The headroom properties: prose, kept here so the file stays generated.
+HEADROOM = """
+## Headroom and the findings
+
+Two proptests in `src/domain/engine/headroom.rs` hold headroom to the ledger
+for random histories (second precision, same-instant events, DST nights,
+breaks, absences, shift work) in all three packs:
+
+- `headroom_used_is_the_ledgers_sum`: at any instant every `used` equals the
+  ledger's sum over that window at that instant. No case is left out.
+- `remaining_reaches_zero_at_the_findings_at`: where a maximum is exceeded,
+  `used` equals the threshold at the finding's `at` and is below it a second
+  earlier. It leaves out the findings whose § 10-9 (2) extra break before
+  `at` differs between the whole record and the record closed at `at`.
+
+That exclusion is inherent, not a gap. A finding is judged on the whole
+record; headroom at an instant knows only the work up to it (`GetHeadroom`
+closes an open interval at `at`). Whether a clocked break after the
+scheduled end is paid working time is decided by later work: the day must go
+on more than 2 h past the scheduled end (rules.md, `no.breaks`); the longest
+clocked break after that end is the one paid, so a longer later break takes
+the pay from an earlier one; and a shift's only break is its ordinary,
+unpaid one, so a later break can make an earlier one the extra break. A paid
+break adds to working time (`no.total_24h`) and to the day's running total,
+which moves later minutes from normal time into overtime (`no.overtime_*`).
+So the finding counts the break from when it was taken, and headroom from
+the instant it becomes owed. `an_extra_break_is_paid_only_once_work_runs_two_hours_past_the_end`
+pins this: 04:00–19:00 with lunch and a break 16:10–16:40 reaches 13 h in
+24 h at 17:30 (the finding), while headroom reaches it at 18:00 and jumps by
+the break's 30 min one second later.
+"""
+
 
 def tests_in(module):
     """{test name: (first doc line, body)} of a test module."""
@@ -61,6 +93,7 @@ def main():
         if not found:
             missing.append(rule)
         print(f"| `{rule}` | {', '.join(found)} |")
+    print(HEADROOM, end="")
     if missing:
         print("not found:", missing, file=sys.stderr)
         sys.exit(1)

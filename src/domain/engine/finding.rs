@@ -62,3 +62,25 @@ pub struct Draft {
     pub agreement: Option<Uuid>,
     pub evidence: Vec<Evidence>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Severity;
+
+    /// The names stored with a finding and sent to clients, and `parse`
+    /// reading them back (mutation-run survivor: `as_str` → ""; only the
+    /// API tests, outside the run, stored a severity).
+    #[test]
+    fn severity_names_are_the_stored_ones_and_parse_back() {
+        let all = [Severity::Violation, Severity::Warning, Severity::Pattern];
+        assert_eq!(
+            all.map(Severity::as_str),
+            ["VIOLATION", "WARNING", "PATTERN"]
+        );
+        for s in all {
+            assert_eq!(Severity::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Severity::parse(""), None);
+        assert_eq!(Severity::parse("violation"), None);
+    }
+}

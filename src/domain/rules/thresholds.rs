@@ -336,6 +336,34 @@ fn eu_and_de_breaks_at_six_hours() {
     );
 }
 
+/// `de.breaks`: 45 min are required only for *more than* 9 h. Exactly 9 h
+/// with 30 min (no stretch over 6 h) is lawful; 9 h 1 min with 30 min is not
+/// (mutation-run survivor: `worked >= long_after`).
+#[test]
+fn de_breaks_need_45_minutes_only_past_nine_hours() {
+    let day = d(2026, 11, 18);
+    let p = EmployeePolicy::default();
+    let b = [(at(day, 12, 0), at(day, 12, 30))];
+    let nine = work(at(day, 7, 0), at(day, 16, 30), &b);
+    let more = work(at(day, 7, 0), at(day, 16, 31), &b);
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &nine, &p),
+            "de.breaks",
+            Violation
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &run_with("de-arbzg", false, &more, &p),
+            "de.breaks",
+            Violation
+        ),
+        1
+    );
+}
+
 #[test]
 fn de_daily_max_at_ten_hours_and_rest_at_eleven() {
     let day = d(2026, 11, 18);
