@@ -62,6 +62,14 @@ pub enum ClientCommand {
         #[command(flatten)]
         args: HeadroomArgs,
     },
+    /// Import employees from an HR system's CSV export: `import employees
+    /// FILE [--dry-run]` (ADMIN token).
+    Import {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::import::ImportAction,
+    },
     /// Nudges: what was told about an employee, muting, digest previews,
     /// dead letters.
     Nudges {
@@ -289,6 +297,7 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Headroom { conn, args } => super::timesheet::headroom(&conn, &args).await,
         ClientCommand::Export { conn, args } => super::export::run(&conn, &args).await,
         ClientCommand::Audit { conn, action } => super::audit::run(&conn, action).await,
+        ClientCommand::Import { conn, action } => super::import::run(&conn, action).await,
         ClientCommand::Nudges { conn, action } => {
             print!("{}", super::nudges::nudges_text(&conn, action).await?);
             Ok(())

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod client;
 pub mod export;
 pub mod health;
+pub mod import;
 pub mod nudges;
 pub mod timesheet;
 pub mod timesheet_render;

@@ -11,6 +11,7 @@ pub mod employee;
 pub mod engine;
 pub mod event;
 pub mod holidays;
+pub mod import;
 pub mod ids;
 pub mod local_days;
 pub mod nudge;

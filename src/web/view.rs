@@ -44,6 +44,35 @@ const SOURCES: &[(&str, &str)] = &[
     ("team.html.j2", include_str!("templates/team.html.j2")),
     ("digests.html.j2", include_str!("templates/digests.html.j2")),
     (
+        "_admin_nav.html.j2",
+        include_str!("templates/_admin_nav.html.j2"),
+    ),
+    (
+        "admin_people.html.j2",
+        include_str!("templates/admin_people.html.j2"),
+    ),
+    (
+        "admin_person.html.j2",
+        include_str!("templates/admin_person.html.j2"),
+    ),
+    (
+        "admin_import.html.j2",
+        include_str!("templates/admin_import.html.j2"),
+    ),
+    (
+        "admin_confirm.html.j2",
+        include_str!("templates/admin_confirm.html.j2"),
+    ),
+    (
+        "admin_tokens.html.j2",
+        include_str!("templates/admin_tokens.html.j2"),
+    ),
+    (
+        "admin_token.html.j2",
+        include_str!("templates/admin_token.html.j2"),
+    ),
+    ("admin_dead.html.j2", include_str!("templates/admin_dead.html.j2")),
+    (
         "email_sign_in.txt.j2",
         include_str!("templates/email_sign_in.txt.j2"),
     ),
