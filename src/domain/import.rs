@@ -12,9 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono_tz::Tz;
 
-use super::employee::{
-    self, DEFAULT_RULE_PACK, DEFAULT_TIME_ZONE, FieldError, Locale, RulePack,
-};
+use super::employee::{self, DEFAULT_RULE_PACK, DEFAULT_TIME_ZONE, FieldError, Locale, RulePack};
 
 /// Largest file accepted, in bytes.
 pub const MAX_BYTES: usize = 1_000_000;
@@ -53,14 +51,24 @@ pub struct RawRow {
 /// Why a whole file is refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FileProblem {
-    TooLarge { max: usize },
+    TooLarge {
+        max: usize,
+    },
     NotUtf8,
     Empty,
     MissingColumn(&'static str),
     DuplicateColumn(String),
-    TooManyRows { max: usize },
-    UnclosedQuote { row: u32 },
-    FieldCount { row: u32, found: usize, header: usize },
+    TooManyRows {
+        max: usize,
+    },
+    UnclosedQuote {
+        row: u32,
+    },
+    FieldCount {
+        row: u32,
+        found: usize,
+        header: usize,
+    },
 }
 
 impl FileProblem {
@@ -231,7 +239,11 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawRow>, FileProblem> {
                 header: header.len(),
             });
         }
-        let get = |c: &str| at.get(c).map(|i| fields[*i].trim().to_owned()).unwrap_or_default();
+        let get = |c: &str| {
+            at.get(c)
+                .map(|i| fields[*i].trim().to_owned())
+                .unwrap_or_default()
+        };
         rows.push(RawRow {
             row,
             external_id: get("external_id"),
@@ -257,7 +269,9 @@ pub enum ProblemKind {
     UnknownLocale,
     UnknownRulePack,
     /// The same external id is in another row of the file.
-    DuplicateExternalId { other_row: u32 },
+    DuplicateExternalId {
+        other_row: u32,
+    },
     /// Neither stored nor a row of the file that can be imported.
     UnknownManager,
     /// The management chain would come back to the employee.
@@ -416,7 +430,11 @@ impl RowPlan {
 }
 
 /// The value of a check, or `None` with its problem noted.
-fn keep<T>(problems: &mut Vec<Problem>, field: &'static str, res: Result<T, FieldError>) -> Option<T> {
+fn keep<T>(
+    problems: &mut Vec<Problem>,
+    field: &'static str,
+    res: Result<T, FieldError>,
+) -> Option<T> {
     match res {
         Ok(v) => Some(v),
         Err(e) => {
@@ -436,11 +454,7 @@ fn check_fields(r: &RawRow, stored: Option<&Current>) -> (Option<Current>, Vec<P
         "external_id",
         employee::parse_external_id("external_id", &r.external_id),
     );
-    let name = keep(
-        &mut problems,
-        "name",
-        employee::parse_name("name", &r.name),
-    );
+    let name = keep(&mut problems, "name", employee::parse_name("name", &r.name));
     let email = keep(
         &mut problems,
         "email",
@@ -453,7 +467,11 @@ fn check_fields(r: &RawRow, stored: Option<&Current>) -> (Option<Current>, Vec<P
             "time_zone",
             employee::parse_time_zone(
                 "time_zone",
-                if given.is_empty() { DEFAULT_TIME_ZONE } else { given },
+                if given.is_empty() {
+                    DEFAULT_TIME_ZONE
+                } else {
+                    given
+                },
             ),
         ),
     };
@@ -464,7 +482,11 @@ fn check_fields(r: &RawRow, stored: Option<&Current>) -> (Option<Current>, Vec<P
             "rule_pack",
             employee::parse_rule_pack(
                 "rule_pack",
-                if given.is_empty() { DEFAULT_RULE_PACK } else { given },
+                if given.is_empty() {
+                    DEFAULT_RULE_PACK
+                } else {
+                    given
+                },
             ),
         ),
     };
@@ -485,19 +507,22 @@ fn check_fields(r: &RawRow, stored: Option<&Current>) -> (Option<Current>, Vec<P
     };
     let manager = r.manager_external_id.trim();
     let target = match (external_id, name, email, time_zone, rule_pack, locale) {
-        (Some(external_id), Some(name), Some(email), Some(time_zone), Some(rule_pack), Some(locale))
-            if problems.is_empty() =>
-        {
-            Some(Current {
-                external_id,
-                name,
-                email,
-                time_zone,
-                manager_external_id: (!manager.is_empty()).then(|| manager.to_owned()),
-                locale,
-                rule_pack,
-            })
-        }
+        (
+            Some(external_id),
+            Some(name),
+            Some(email),
+            Some(time_zone),
+            Some(rule_pack),
+            Some(locale),
+        ) if problems.is_empty() => Some(Current {
+            external_id,
+            name,
+            email,
+            time_zone,
+            manager_external_id: (!manager.is_empty()).then(|| manager.to_owned()),
+            locale,
+            rule_pack,
+        }),
         _ => None,
     };
     (target, problems)
@@ -552,14 +577,20 @@ pub fn plan(rows: &[RawRow], stored: &[Current]) -> Vec<RowPlan> {
             .collect();
         let mut changed = false;
         for p in plans.iter_mut().filter(|p| p.is_valid()) {
-            let Some(m) = p.target.as_ref().and_then(|t| t.manager_external_id.clone()) else {
+            let Some(m) = p
+                .target
+                .as_ref()
+                .and_then(|t| t.manager_external_id.clone())
+            else {
                 continue;
             };
             if !by_id.contains_key(m.as_str()) && !valid.contains(&m) {
                 p.problems.push(Problem::new(
                     "manager_external_id",
                     ProblemKind::UnknownManager,
-                    format!("'{m}' is neither an employee nor a row of this file that can be imported"),
+                    format!(
+                        "'{m}' is neither an employee nor a row of this file that can be imported"
+                    ),
                 ));
                 p.target = None;
                 changed = true;
@@ -589,11 +620,14 @@ pub fn plan(rows: &[RawRow], stored: &[Current]) -> Vec<RowPlan> {
         }
     }
     for p in &mut plans {
-        p.action = p.target.as_ref().map(|t| match by_id.get(t.external_id.as_str()) {
-            None => Action::Create,
-            Some(s) if *s == t => Action::Unchanged,
-            Some(_) => Action::Update,
-        });
+        p.action = p
+            .target
+            .as_ref()
+            .map(|t| match by_id.get(t.external_id.as_str()) {
+                None => Action::Create,
+                Some(s) if *s == t => Action::Unchanged,
+                Some(_) => Action::Update,
+            });
     }
     plans
 }
@@ -746,7 +780,10 @@ mod tests {
                 (5, "external_id", ProblemKind::Required),
             ]
         );
-        assert_eq!(p[0].problems[0].text(Locale::Nb), "er ikke en e-postadresse");
+        assert_eq!(
+            p[0].problems[0].text(Locale::Nb),
+            "er ikke en e-postadresse"
+        );
         assert_eq!(
             p[0].problems[0].text(Locale::En),
             "'kari-at-example.no' is not an email address (no '@')"

@@ -34,9 +34,6 @@ impl AdminApi {
         Self { ctx }
     }
 
-
-
-
     async fn erase_employee(
         &self,
         caller: &Caller,
@@ -193,12 +190,7 @@ impl AdminApi {
             employees: page.into_iter().map(convert::employee_pb).collect(),
         })
     }
-
-
 }
-
-
-
 
 #[tonic::async_trait]
 impl AdminService for AdminApi {

@@ -119,7 +119,10 @@ pub async fn run(ctx: &Ctx, caller: &Caller, rows: &[RawRow], dry_run: bool) -> 
                         ("name", was.name != t.name),
                         ("email", was.email != t.email),
                         ("time_zone", was.time_zone != t.time_zone),
-                        ("manager_id", was.manager_external_id != t.manager_external_id),
+                        (
+                            "manager_id",
+                            was.manager_external_id != t.manager_external_id,
+                        ),
                         ("locale", was.locale != t.locale),
                         ("rule_pack", was.rule_pack != t.rule_pack),
                     ] {

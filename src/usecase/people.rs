@@ -82,8 +82,7 @@ pub async fn create_employee(
         )?,
         exemption: convert::exemption("exemption", r.exemption)?.unwrap_or(Exemption::None),
     };
-    let manager_id = manager(ctx, caller, "manager_id", &r.manager_id, None)
-        .await?;
+    let manager_id = manager(ctx, caller, "manager_id", &r.manager_id, None).await?;
     let now = ctx.clock.now();
     let e = Employee {
         id: EmployeeId::new_random(),
@@ -99,15 +98,14 @@ pub async fn create_employee(
     };
     ctx.store.insert_employee(&e).await?;
     tracing::info!(employee_id = %e.id, "employee created");
-    ctx
-        .audit(
-            caller,
-            AuditAction::EmployeeChange,
-            Some(e.id),
-            Some("created".into()),
-            None,
-        )
-        .await;
+    ctx.audit(
+        caller,
+        AuditAction::EmployeeChange,
+        Some(e.id),
+        Some("created".into()),
+        None,
+    )
+    .await;
     Ok(e)
 }
 
@@ -139,8 +137,14 @@ pub async fn update_employee(
             "name" => f.name = employee::parse_name("employee.name", &new.name)?,
             "email" => f.email = employee::parse_email("employee.email", &new.email)?,
             "manager_id" => {
-                f.manager_id = manager(ctx, caller, "employee.manager_id", &new.manager_id, Some(id))
-                    .await?;
+                f.manager_id = manager(
+                    ctx,
+                    caller,
+                    "employee.manager_id",
+                    &new.manager_id,
+                    Some(id),
+                )
+                .await?;
             }
             "time_zone" => {
                 f.time_zone = employee::parse_time_zone("employee.time_zone", &new.time_zone)?;
@@ -175,15 +179,14 @@ pub async fn update_employee(
     }
     tracing::info!(employee_id = %e.id, paths = ?r.update_paths, "employee updated");
     // The names of the fields changed, never their values.
-    ctx
-        .audit(
-            caller,
-            AuditAction::EmployeeChange,
-            Some(e.id),
-            Some(format!("updated:{}", r.update_paths.join(","))),
-            None,
-        )
-        .await;
+    ctx.audit(
+        caller,
+        AuditAction::EmployeeChange,
+        Some(e.id),
+        Some(format!("updated:{}", r.update_paths.join(","))),
+        None,
+    )
+    .await;
     Ok(e)
 }
 

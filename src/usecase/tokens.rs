@@ -17,7 +17,6 @@ use crate::pb;
 /// Longest token name.
 const MAX_TOKEN_NAME: usize = 100;
 
-
 pub async fn create_token(
     ctx: &Ctx,
     caller: &Caller,
@@ -44,12 +43,7 @@ pub async fn create_token(
         }
         (true, false) => {
             let id = EmployeeId(convert::uuid("employee_id", &r.employee_id)?);
-            Some(
-                ctx
-                    .active_employee(caller, id, "employee_id")
-                    .await?
-                    .id,
-            )
+            Some(ctx.active_employee(caller, id, "employee_id").await?.id)
         }
         (false, true) => None,
     };
@@ -68,15 +62,14 @@ pub async fn create_token(
     )
     .await?;
     tracing::info!(new_token_id = %token.id, role = role.as_str(), "token created");
-    ctx
-        .audit(
-            caller,
-            AuditAction::TokenChange,
-            token.employee_id,
-            Some(format!("created:{}", token.id)),
-            None,
-        )
-        .await;
+    ctx.audit(
+        caller,
+        AuditAction::TokenChange,
+        token.employee_id,
+        Some(format!("created:{}", token.id)),
+        None,
+    )
+    .await;
     Ok(pb::CreateApiTokenResponse {
         token: Some(convert::token_pb(&token)),
         secret,
@@ -110,11 +103,7 @@ pub async fn list_tokens(
         next_page_token: if more {
             page.last()
                 .map(|t| {
-                    convert::page_token(&format!(
-                        "{}:{}",
-                        t.created_at.timestamp_micros(),
-                        t.id
-                    ))
+                    convert::page_token(&format!("{}:{}", t.created_at.timestamp_micros(), t.id))
                 })
                 .unwrap_or_default()
         } else {
@@ -123,7 +112,6 @@ pub async fn list_tokens(
         tokens: page.into_iter().map(convert::token_pb).collect(),
     })
 }
-
 
 /// Revokes a token at once; revoking a revoked token changes nothing.
 pub async fn revoke_token(ctx: &Ctx, caller: &Caller, id: TokenId) -> ApiResult<ApiToken> {

@@ -143,7 +143,11 @@ impl EmployeeForm {
             name: e.fields.name.clone(),
             email: e.fields.email.clone(),
             time_zone: e.fields.time_zone.name().to_owned(),
-            manager_id: e.fields.manager_id.map(|m| m.to_string()).unwrap_or_default(),
+            manager_id: e
+                .fields
+                .manager_id
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
             locale: e.fields.locale.as_str().to_owned(),
             rule_pack: e.fields.rule_pack.as_str().to_owned(),
         }
@@ -171,7 +175,11 @@ impl EmployeeForm {
         if Locale::parse(&self.locale).is_none() {
             errors.insert(
                 "locale".into(),
-                msg(l, "Velg bokmål eller engelsk.", "Choose Norwegian or English."),
+                msg(
+                    l,
+                    "Velg bokmål eller engelsk.",
+                    "Choose Norwegian or English.",
+                ),
             );
         }
         errors
@@ -273,7 +281,15 @@ pub async fn new_form(State(state): State<WebState>, person: Person) -> Result<R
         rule_pack: employee::DEFAULT_RULE_PACK.into(),
         ..EmployeeForm::default()
     };
-    render_form(&state, &person, None, form, FieldErrors::new(), StatusCode::OK).await
+    render_form(
+        &state,
+        &person,
+        None,
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /admin/people/new`.
@@ -345,7 +361,15 @@ pub async fn edit_form(
     require_admin(&person)?;
     let e = subject(&state, &person, &id).await?;
     let form = EmployeeForm::of(&e);
-    render_form(&state, &person, Some(&e), form, FieldErrors::new(), StatusCode::OK).await
+    render_form(
+        &state,
+        &person,
+        Some(&e),
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /admin/people/{id}`.

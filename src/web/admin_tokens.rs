@@ -248,7 +248,10 @@ pub async fn create(
     }
     let expires_at = match f.expires.trim() {
         "" => None,
-        s => match NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(start_of) {
+        s => match NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(start_of)
+        {
             Some(t) => Some(t),
             None => {
                 errors.insert(

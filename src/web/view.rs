@@ -71,7 +71,10 @@ const SOURCES: &[(&str, &str)] = &[
         "admin_token.html.j2",
         include_str!("templates/admin_token.html.j2"),
     ),
-    ("admin_dead.html.j2", include_str!("templates/admin_dead.html.j2")),
+    (
+        "admin_dead.html.j2",
+        include_str!("templates/admin_dead.html.j2"),
+    ),
     (
         "email_sign_in.txt.j2",
         include_str!("templates/email_sign_in.txt.j2"),

@@ -41,7 +41,11 @@ async fn employees(app: &TestApp) -> i64 {
     app.count("SELECT COUNT(*) FROM employees").await
 }
 
-async fn import(app: &TestApp, rows: Vec<pb::ImportEmployeeRow>, dry_run: bool) -> pb::ImportEmployeesResponse {
+async fn import(
+    app: &TestApp,
+    rows: Vec<pb::ImportEmployeeRow>,
+    dry_run: bool,
+) -> pb::ImportEmployeesResponse {
     app.admin()
         .import_employees(pb::ImportEmployeesRequest { rows, dry_run })
         .await
@@ -116,7 +120,10 @@ async fn import_rpc_names_every_bad_row_and_stores_only_the_good_ones(app: TestA
         (10, "IMPORT_ACTION_CREATE", vec![]),
     ];
     assert_eq!(summary(&dry), expected);
-    assert_eq!((dry.created, dry.updated, dry.unchanged, dry.skipped), (2, 0, 0, 7));
+    assert_eq!(
+        (dry.created, dry.updated, dry.unchanged, dry.skipped),
+        (2, 0, 0, 7)
+    );
     assert!(dry.dry_run);
     assert_eq!(employees(&app).await, 1, "a dry run stores nothing");
 
@@ -139,17 +146,24 @@ async fn import_rpc_names_every_bad_row_and_stores_only_the_good_ones(app: TestA
 
     // Again: nothing changes. Then one change: one update.
     let again = import(&app, rows.clone(), false).await;
-    assert_eq!((again.created, again.updated, again.unchanged, again.skipped), (0, 0, 2, 7));
+    assert_eq!(
+        (again.created, again.updated, again.unchanged, again.skipped),
+        (0, 0, 2, 7)
+    );
     assert_eq!(employees(&app).await, 3);
     let mut renamed = rows;
     renamed[0].name = "Kari Berg".into();
     let changed = import(&app, renamed, false).await;
-    assert_eq!((changed.created, changed.updated, changed.unchanged), (0, 1, 1));
+    assert_eq!(
+        (changed.created, changed.updated, changed.unchanged),
+        (0, 1, 1)
+    );
 }
 
 async fn import_rpc_is_for_admins_and_bounded(app: TestApp) {
     let boss = app.create_employee("M1").await;
-    app.create_employee_managed_by("E1", &boss.employee_id).await;
+    app.create_employee_managed_by("E1", &boss.employee_id)
+        .await;
     let manager = app.token(pb::Role::Manager, Some(&boss.employee_id)).await;
     let refused = app
         .admin_client(&manager)
@@ -248,7 +262,11 @@ fn field_error(page: &Page, field: &str) -> String {
         .find(&needle)
         .unwrap_or_else(|| panic!("no error beside {field}: {}", page.body))
         + needle.len();
-    page.body[at..at + page.body[at..].find('<').unwrap()].to_owned()
+    page.body[at..at + page.body[at..].find('<').unwrap()]
+        .replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }
 
 async fn the_employee_forms_explain_bad_input_and_store_nothing(app: TestApp) {
@@ -304,14 +322,21 @@ async fn the_employee_forms_explain_bad_input_and_store_nothing(app: TestApp) {
         )
         .await;
     assert_eq!(taken.status, 422);
-    assert!(field_error(&taken, "external_id").starts_with("External id 'K1' is taken") || !field_error(&taken, "external_id").is_empty());
+    assert_eq!(
+        field_error(&taken, "external_id"),
+        "'K1' is already used by another employee."
+    );
     assert_eq!(employees(&app).await, 1);
 
     // Without the CSRF token: refused.
     let forged = b
         .post(
             "/admin/people/new",
-            &[("external_id", "N1"), ("name", "Nina"), ("email", "n@example.no")],
+            &[
+                ("external_id", "N1"),
+                ("name", "Nina"),
+                ("email", "n@example.no"),
+            ],
         )
         .await;
     assert_eq!(forged.status, 403);
@@ -339,8 +364,9 @@ async fn the_employee_forms_explain_bad_input_and_store_nothing(app: TestApp) {
     assert_eq!(list.body.matches("class=\"person").count(), 1);
     assert!(list.has("Nina Berg"));
     let nina_id = {
-        let at = list.body.find("/admin/people/").unwrap();
-        let rest = &list.body[at + "/admin/people/".len()..];
+        let needle = "<td><a href=\"/admin/people/";
+        let at = list.body.find(needle).unwrap();
+        let rest = &list.body[at + needle.len()..];
         rest[..36].to_owned()
     };
 
@@ -378,7 +404,8 @@ async fn the_employee_forms_explain_bad_input_and_store_nothing(app: TestApp) {
         .await;
     assert_eq!(done.status, 303);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM employees WHERE active = FALSE").await,
+        app.count("SELECT COUNT(*) FROM employees WHERE active = 0")
+            .await,
         1
     );
     let inactive = b.get("/admin/people?show=inactive").await;
@@ -391,7 +418,8 @@ async fn the_employee_forms_explain_bad_input_and_store_nothing(app: TestApp) {
         .await;
     assert_eq!(back.status, 303);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM employees WHERE active = FALSE").await,
+        app.count("SELECT COUNT(*) FROM employees WHERE active = 0")
+            .await,
         0
     );
 }
@@ -415,10 +443,16 @@ async fn the_import_page_refuses_a_bad_file_and_previews_before_storing(app: Tes
     assert!(missing.has("E1;Kari"), "the file is kept");
     let csv = "external_id,name,email,manager_external_id\nE1,Kari,kari@example.no,\nE2,Ola,ola@example.no,E9\n";
     let preview = b
-        .post("/admin/people/import/preview", &[("csrf", &csrf), ("csv", csv)])
+        .post(
+            "/admin/people/import/preview",
+            &[("csrf", &csrf), ("csv", csv)],
+        )
         .await;
     assert_eq!(preview.status, 200);
-    assert!(preview.has("Rad 3, manager_external_id: er verken en ansatt eller en rad som kan importeres"));
+    assert!(
+        preview
+            .has("Rad 3, manager_external_id: er verken en ansatt eller en rad som kan importeres")
+    );
     assert!(preview.has("Importer 1 rader"));
     assert_eq!(employees(&app).await, 0, "a preview stores nothing");
     let forged = b.post("/admin/people/import", &[("csv", csv)]).await;
@@ -517,7 +551,10 @@ async fn the_token_forms_explain_bad_input_and_show_the_secret_once(app: TestApp
     assert!(secret.starts_with("tv1_"), "{secret}");
     let list = b.get("/admin/tokens").await;
     assert!(list.has("Reception clock"));
-    assert!(!list.body.contains(&secret), "the secret is never shown again");
+    assert!(
+        !list.body.contains(&secret),
+        "the secret is never shown again"
+    );
 
     // Revoke after a confirmation page.
     let id: String = app
@@ -539,7 +576,8 @@ async fn the_token_forms_explain_bad_input_and_show_the_secret_once(app: TestApp
         .await;
     assert_eq!(revoked.status, 303);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NOT NULL").await,
+        app.count("SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NOT NULL")
+            .await,
         1
     );
 }
@@ -568,17 +606,25 @@ async fn dead_letters_are_listed_and_retried(app: TestApp) {
         .await;
     assert_eq!(unknown.status, 404);
     let retried = b
-        .post(&format!("/admin/dead-letters/{id}/retry"), &[("csrf", &csrf)])
+        .post(
+            &format!("/admin/dead-letters/{id}/retry"),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(retried.status, 303);
-    let after = b.get("/admin/dead-letters").await;
+    assert_eq!(
+        retried.header("location"),
+        Some("/admin/dead-letters?retried=1")
+    );
+    let after = b.get("/admin/dead-letters?retried=1").await;
     assert_eq!(after.body.matches("class=\"dead-letter\"").count(), 0);
     assert!(after.has("Meldingen er lagt i køen igjen."));
 }
 
 async fn a_manager_and_an_employee_cannot_open_the_console(app: TestApp) {
     let boss = app.create_employee("M1").await;
-    app.create_employee_managed_by("E1", &boss.employee_id).await;
+    app.create_employee_managed_by("E1", &boss.employee_id)
+        .await;
     let mut manager = crate::web::sign_in(&app, "m1@example.no").await;
     for path in [
         "/admin/people",
@@ -594,7 +640,10 @@ async fn a_manager_and_an_employee_cannot_open_the_console(app: TestApp) {
     let posted = manager
         .post(
             "/admin/people/import",
-            &[("csrf", &csrf), ("csv", "external_id,name,email\nX,X,x@example.no\n")],
+            &[
+                ("csrf", &csrf),
+                ("csv", "external_id,name,email\nX,X,x@example.no\n"),
+            ],
         )
         .await;
     assert_eq!(posted.status, 403);

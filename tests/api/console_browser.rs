@@ -17,7 +17,11 @@ fn hr_export() -> String {
         } else {
             format!("e{i:02}@example.no")
         };
-        let tz = if i == 33 { "Europe/Olso" } else { "Europe/Oslo" };
+        let tz = if i == 33 {
+            "Europe/Olso"
+        } else {
+            "Europe/Oslo"
+        };
         let manager = match i {
             1 => "",
             2..=11 => "E01",
@@ -94,9 +98,7 @@ async fn an_admin_imports_fifty_employees_and_creates_a_token(app: TestApp) {
     assert_eq!(e12_manager, 1, "managers from the same file");
 
     // The same file again: every row unchanged, nothing to import.
-    let changes = || {
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'employee_change'")
-    };
+    let changes = || app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'employee_change'");
     let changes_before = changes().await;
     b.goto("/admin/people/import").await;
     b.set_value("#csv", &hr_export()).await;
@@ -110,7 +112,11 @@ async fn an_admin_imports_fifty_employees_and_creates_a_token(app: TestApp) {
     assert_eq!(changes().await, changes_before);
 
     b.goto("/admin/people?q=ansatt%201").await;
-    assert_eq!(b.count("#people tr.person").await, 9, "Ansatt 10..19 less E17");
+    assert_eq!(
+        b.count("#people tr.person").await,
+        9,
+        "Ansatt 10..19 less E17"
+    );
     b.goto("/admin/people").await;
     assert_eq!(b.text_of("#people-count").await, "48 av 48");
     b.snap("console-people").await;
@@ -127,8 +133,13 @@ async fn an_admin_imports_fifty_employees_and_creates_a_token(app: TestApp) {
     b.goto("/admin/tokens").await;
     assert!(b.text().await.contains("Stemplingsur resepsjonen"));
     assert!(!b.text().await.contains(&secret));
-    let html = b.js("return document.documentElement.outerHTML;", vec![]).await;
-    assert!(!html.as_str().unwrap().contains(&secret), "never shown again");
+    let html = b
+        .js("return document.documentElement.outerHTML;", vec![])
+        .await;
+    assert!(
+        !html.as_str().unwrap().contains(&secret),
+        "never shown again"
+    );
     b.snap("console-tokens").await;
     b.close().await;
 
