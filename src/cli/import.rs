@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use std::fmt::Write as _;
+
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
@@ -18,8 +20,8 @@ use crate::pb::admin_service_client::AdminServiceClient;
 pub enum ImportAction {
     /// Create or update employees from a CSV file, keyed by external id.
     ///
-    /// Columns by header name: external_id, name, email (required);
-    /// time_zone, manager_external_id, locale, rule_pack (optional); others
+    /// Columns by header name: `external_id`, `name`, `email` (required);
+    /// `time_zone`, `manager_external_id`, `locale`, `rule_pack` (optional); others
     /// are ignored. UTF-8 with or without a BOM; `,` or `;` between fields.
     /// Rows with problems are skipped and named; importing the same file
     /// again changes nothing.
@@ -81,31 +83,29 @@ pub async fn import_text(conn: &Connection, args: &ImportEmployeesArgs) -> anyho
         .into_inner();
     let mut out = String::new();
     for row in &r.results {
-        out.push_str(&format!(
-            "row {}: {} {}",
-            row.row,
-            if row.external_id.is_empty() {
-                "-"
-            } else {
-                &row.external_id
-            },
-            action_word(row.action)
-        ));
+        let ext = if row.external_id.is_empty() {
+            "-"
+        } else {
+            &row.external_id
+        };
+        let _ = write!(out, "row {}: {ext} {}", row.row, action_word(row.action));
         for p in &row.problems {
-            out.push_str(&format!(" [{}: {}]", p.field, p.reason));
+            let _ = write!(out, " [{}: {}]", p.field, p.reason);
         }
         out.push('\n');
     }
     if r.dry_run {
-        out.push_str(&format!(
-            "dry run, nothing stored: {} to create, {} to update, {} unchanged, {} skipped\n",
+        let _ = writeln!(
+            out,
+            "dry run, nothing stored: {} to create, {} to update, {} unchanged, {} skipped",
             r.created, r.updated, r.unchanged, r.skipped
-        ));
+        );
     } else {
-        out.push_str(&format!(
-            "{} created, {} updated, {} unchanged, {} skipped\n",
+        let _ = writeln!(
+            out,
+            "{} created, {} updated, {} unchanged, {} skipped",
             r.created, r.updated, r.unchanged, r.skipped
-        ));
+        );
     }
     Ok(out)
 }

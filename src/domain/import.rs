@@ -218,10 +218,10 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawRow>, FileProblem> {
     let mut at: HashMap<&'static str, usize> = HashMap::new();
     for (i, h) in header.iter().enumerate() {
         let name = h.trim().to_ascii_lowercase();
-        if let Some(known) = COLUMNS.iter().find(|c| **c == name) {
-            if at.insert(known, i).is_some() {
-                return Err(FileProblem::DuplicateColumn(name));
-            }
+        if let Some(known) = COLUMNS.iter().find(|c| **c == name)
+            && at.insert(known, i).is_some()
+        {
+            return Err(FileProblem::DuplicateColumn(name));
         }
     }
     if let Some(missing) = REQUIRED_COLUMNS.iter().find(|c| !at.contains_key(*c)) {
@@ -717,6 +717,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::format_collect)] // a test's input, built once
     fn semicolons_a_bom_quotes_and_crlf_are_read() {
         let file = "\u{feff}Name;External_ID;Email;Department\r\n\"Berg; Kari\";E1;kari@example.no;\"Sales \"\"North\"\"\"\r\n\r\n";
         let r = parse_csv(file.as_bytes()).unwrap();
@@ -853,29 +854,33 @@ mod tests {
         (0u8..8, 0u8..3, 0u8..4, 0u8..9)
     }
 
-    proptest! {
-        /// Importing a file twice is importing it once: the second plan
-        /// creates and updates nothing, and no external id is stored twice.
-        #[test]
-        fn importing_twice_is_importing_once(spec in proptest::collection::vec(raw_row(), 0..20)) {
-            let body: String = spec
-                .iter()
-                .map(|(id, name, mail, mgr)| {
-                    let email = if *mail == 0 { "bad".to_owned() } else { format!("e{id}@x.no") };
-                    let manager = if *mgr == 0 { String::new() } else { format!("E{}", mgr - 1) };
-                    format!("E{id},Name {name},{email},,{manager}\n")
-                })
-                .collect();
-            let r = rows(&body);
-            let mut stored = Vec::new();
-            let first = plan(&r, &stored);
-            apply(&mut stored, &first);
-            let second = plan(&r, &stored);
-            let (create, update, _, _) = counts(&second);
-            prop_assert_eq!((create, update), (0, 0));
-            let ids: HashSet<&str> = stored.iter().map(|c| c.external_id.as_str()).collect();
-            prop_assert_eq!(ids.len(), stored.len());
-            prop_assert_eq!(stored.len(), first.iter().filter(|p| p.is_valid()).count());
+    #[allow(clippy::format_collect)] // a test's input
+    mod prop {
+        use super::*;
+        proptest! {
+            /// Importing a file twice is importing it once: the second plan
+            /// creates and updates nothing, and no external id is stored twice.
+            #[test]
+            fn importing_twice_is_importing_once(spec in proptest::collection::vec(raw_row(), 0..20)) {
+                let body: String = spec
+                    .iter()
+                    .map(|(id, name, mail, mgr)| {
+                        let email = if *mail == 0 { "bad".to_owned() } else { format!("e{id}@x.no") };
+                        let manager = if *mgr == 0 { String::new() } else { format!("E{}", mgr - 1) };
+                        format!("E{id},Name {name},{email},,{manager}\n")
+                    })
+                    .collect();
+                let r = rows(&body);
+                let mut stored = Vec::new();
+                let first = plan(&r, &stored);
+                apply(&mut stored, &first);
+                let second = plan(&r, &stored);
+                let (create, update, _, _) = counts(&second);
+                prop_assert_eq!((create, update), (0, 0));
+                let ids: HashSet<&str> = stored.iter().map(|c| c.external_id.as_str()).collect();
+                prop_assert_eq!(ids.len(), stored.len());
+                prop_assert_eq!(stored.len(), first.iter().filter(|p| p.is_valid()).count());
+            }
         }
     }
 }

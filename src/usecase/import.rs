@@ -46,6 +46,7 @@ fn locale_pb(l: Locale) -> i32 {
     }) as i32
 }
 
+#[allow(clippy::too_many_lines)] // judging, then each kind of write in turn
 /// Judges `rows` and, unless `dry_run`, stores the valid ones (ADMIN).
 ///
 /// # Errors

@@ -175,7 +175,7 @@ pub async fn update_employee(
     e.updated_at = now;
     ctx.store.update_employee(&e).await?;
     if !e.active {
-        revoke_bound_tokens(&ctx, caller, e.id, now).await?;
+        revoke_bound_tokens(ctx, caller, e.id, now).await?;
     }
     tracing::info!(employee_id = %e.id, paths = ?r.update_paths, "employee updated");
     // The names of the fields changed, never their values.
@@ -259,8 +259,8 @@ pub async fn reactivate_employee(
 /// Every employee of the caller's organisation, active or not, by
 /// external id (ADMIN): for the console's list and the import's comparison.
 pub async fn all_employees(ctx: &Ctx, caller: &Caller) -> ApiResult<Vec<Employee>> {
-    caller.require(&[Role::Admin])?;
     const PAGE: i64 = 1000;
+    caller.require(&[Role::Admin])?;
     let filter = EmployeeFilter {
         include_inactive: true,
         manager_id: None,

@@ -248,23 +248,26 @@ pub async fn create(
     }
     let expires_at = match f.expires.trim() {
         "" => None,
-        s => match NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .and_then(start_of)
-        {
-            Some(t) => Some(t),
-            None => {
-                errors.insert(
-                    "expires".into(),
-                    msg(
-                        l,
-                        "Skriv datoen som ÅÅÅÅ-MM-DD, for eksempel 2027-06-30.",
-                        "Enter the date as YYYY-MM-DD, for example 2027-06-30.",
-                    ),
-                );
-                None
+        s => {
+            if let Some(t) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(start_of)
+            {
+                Some(t)
+            } else {
+                {
+                    errors.insert(
+                        "expires".into(),
+                        msg(
+                            l,
+                            "Skriv datoen som ÅÅÅÅ-MM-DD, for eksempel 2027-06-30.",
+                            "Enter the date as YYYY-MM-DD, for example 2027-06-30.",
+                        ),
+                    );
+                    None
+                }
             }
-        },
+        }
     };
     if let (Some(role), true) = (role, errors.is_empty()) {
         let pb_role = match role {

@@ -4,6 +4,8 @@
 //! nothing; creates a token and sees its secret once; a manager gets 403.
 //! The SQLite leg saves the screenshots the README shows.
 
+use std::fmt::Write as _;
+
 use crate::browser_harness::{Browser, browser_available, signed_in};
 use crate::helpers::TestApp;
 
@@ -27,9 +29,7 @@ fn hr_export() -> String {
             2..=11 => "E01",
             _ => "E11",
         };
-        csv.push_str(&format!(
-            "E{i:02};Ansatt {i:02};{email};{tz};{manager};Lager\n"
-        ));
+        let _ = writeln!(csv, "E{i:02};Ansatt {i:02};{email};{tz};{manager};Lager");
     }
     csv
 }
