@@ -62,6 +62,14 @@ pub enum ClientCommand {
         #[command(flatten)]
         args: HeadroomArgs,
     },
+    /// Import employees from an HR system's CSV export: `import employees
+    /// FILE [--dry-run]` (ADMIN token).
+    Import {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::import::ImportAction,
+    },
     /// Nudges: what was told about an employee, muting, digest previews,
     /// dead letters.
     Nudges {
@@ -316,6 +324,7 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
             print!("{}", super::period::period_text(&conn, action).await?);
             Ok(())
         }
+        ClientCommand::Import { conn, action } => super::import::run(&conn, action).await,
         ClientCommand::Nudges { conn, action } => {
             print!("{}", super::nudges::nudges_text(&conn, action).await?);
             Ok(())

@@ -8,6 +8,7 @@ pub mod client;
 pub mod correct;
 pub mod export;
 pub mod health;
+pub mod import;
 pub mod nudges;
 pub mod period;
 pub mod timesheet;

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod event;
 pub mod holidays;
 pub mod ids;
+pub mod import;
 pub mod local_days;
 pub mod nudge;
 pub mod payroll;

@@ -2,35 +2,27 @@
 //! absences, overrides and holidays in `policy_service`, payroll settings
 //! in `payroll_service`.
 
-use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::Ctx;
-use super::auth::{Access, Caller};
+use super::auth::Caller;
 use super::convert;
 use super::error::{ApiError, ApiResult};
 use super::payroll_service;
 use super::policy_service;
 use crate::bootstrap;
 use crate::domain::audit::AuditAction;
-use crate::domain::employee::{
-    self, DEFAULT_RULE_PACK, DEFAULT_TIME_ZONE, Employee, EmployeeFields, Exemption, Locale,
-};
+use crate::domain::employee::{self, Employee};
 use crate::domain::ids::{EmployeeId, TokenId};
 use crate::domain::token::{self, Role};
 use crate::pb;
 use crate::pb::admin_service_server::AdminService;
 use crate::storage::EmployeeFilter;
 use crate::storage::tokens::Rotation;
-
-/// Longest token name.
-const MAX_TOKEN_NAME: usize = 100;
+use crate::usecase::{import, people, tokens};
 
 /// Longest reason given for an erasure.
 const MAX_ERASE_REASON: usize = 500;
-
-/// How far up a management chain a cycle check walks before giving up.
-const MAX_CHAIN: usize = 1000;
 
 pub struct AdminApi {
     ctx: Ctx,
@@ -40,174 +32,6 @@ impl AdminApi {
     #[must_use]
     pub fn new(ctx: Ctx) -> Self {
         Self { ctx }
-    }
-
-    /// Resolves an optional manager id: it must name an employee of the same
-    /// organisation, and `subject` must not appear in its management chain.
-    async fn manager(
-        &self,
-        caller: &Caller,
-        field: &str,
-        raw: &str,
-        subject: Option<EmployeeId>,
-    ) -> ApiResult<Option<EmployeeId>> {
-        if raw.trim().is_empty() {
-            return Ok(None);
-        }
-        let id = EmployeeId(convert::uuid(field, raw)?);
-        let mut next = Some(self.ctx.employee(caller, id, field).await?);
-        let mut steps = 0;
-        while let Some(e) = next {
-            if Some(e.id) == subject {
-                return Err(ApiError::invalid(
-                    field,
-                    "would make the employee their own (indirect) manager",
-                ));
-            }
-            steps += 1;
-            next = match e.fields.manager_id {
-                Some(m) if steps < MAX_CHAIN => self.ctx.store.employee(caller.org(), m).await?,
-                _ => None,
-            };
-        }
-        Ok(Some(id))
-    }
-
-    async fn create_employee(
-        &self,
-        caller: &Caller,
-        r: pb::CreateEmployeeRequest,
-    ) -> ApiResult<Employee> {
-        caller.require(&[Role::Admin])?;
-        let fields = EmployeeFields {
-            external_id: employee::parse_external_id("external_id", &r.external_id)?,
-            name: employee::parse_name("name", &r.name)?,
-            email: employee::parse_email("email", &r.email)?,
-            manager_id: None,
-            time_zone: employee::parse_time_zone(
-                "time_zone",
-                if r.time_zone.trim().is_empty() {
-                    DEFAULT_TIME_ZONE
-                } else {
-                    &r.time_zone
-                },
-            )?,
-            locale: convert::locale("locale", r.locale)?.unwrap_or(Locale::Nb),
-            rule_pack: employee::parse_rule_pack(
-                "rule_pack",
-                if r.rule_pack.trim().is_empty() {
-                    DEFAULT_RULE_PACK
-                } else {
-                    &r.rule_pack
-                },
-            )?,
-            exemption: convert::exemption("exemption", r.exemption)?.unwrap_or(Exemption::None),
-        };
-        let manager_id = self
-            .manager(caller, "manager_id", &r.manager_id, None)
-            .await?;
-        let now = self.ctx.clock.now();
-        let e = Employee {
-            id: EmployeeId::new_random(),
-            org_id: caller.org(),
-            fields: EmployeeFields {
-                manager_id,
-                ..fields
-            },
-            active: true,
-            created_at: now,
-            updated_at: now,
-            deactivated_at: None,
-        };
-        self.ctx.store.insert_employee(&e).await?;
-        tracing::info!(employee_id = %e.id, "employee created");
-        self.ctx
-            .audit(
-                caller,
-                AuditAction::EmployeeChange,
-                Some(e.id),
-                Some("created".into()),
-                None,
-            )
-            .await;
-        Ok(e)
-    }
-
-    async fn update_employee(
-        &self,
-        caller: &Caller,
-        r: pb::UpdateEmployeeRequest,
-    ) -> ApiResult<Employee> {
-        caller.require(&[Role::Admin])?;
-        let id = EmployeeId(convert::uuid("employee_id", &r.employee_id)?);
-        let mut e = self.ctx.employee(caller, id, "employee_id").await?;
-        if r.update_paths.is_empty() {
-            return Err(ApiError::invalid(
-                "update_paths",
-                "name at least one field to change",
-            ));
-        }
-        let new = r
-            .employee
-            .ok_or_else(|| ApiError::invalid("employee", "is required"))?;
-        let now = self.ctx.clock.now();
-        for (i, path) in r.update_paths.iter().enumerate() {
-            let f = &mut e.fields;
-            match path.as_str() {
-                "external_id" => {
-                    f.external_id =
-                        employee::parse_external_id("employee.external_id", &new.external_id)?;
-                }
-                "name" => f.name = employee::parse_name("employee.name", &new.name)?,
-                "email" => f.email = employee::parse_email("employee.email", &new.email)?,
-                "manager_id" => {
-                    f.manager_id = self
-                        .manager(caller, "employee.manager_id", &new.manager_id, Some(id))
-                        .await?;
-                }
-                "time_zone" => {
-                    f.time_zone = employee::parse_time_zone("employee.time_zone", &new.time_zone)?;
-                }
-                "locale" => {
-                    f.locale = convert::locale("employee.locale", new.locale)?
-                        .ok_or_else(|| ApiError::invalid("employee.locale", "is required"))?;
-                }
-                "rule_pack" => {
-                    f.rule_pack = employee::parse_rule_pack("employee.rule_pack", &new.rule_pack)?;
-                }
-                "exemption" => {
-                    f.exemption = convert::exemption("employee.exemption", new.exemption)?
-                        .ok_or_else(|| ApiError::invalid("employee.exemption", "is required"))?;
-                }
-                "active" => set_active(&mut e, new.active, now),
-                other => {
-                    return Err(ApiError::invalid(
-                        format!("update_paths[{i}]"),
-                        format!(
-                            "unknown field '{other}'; one of external_id, name, email, manager_id, \
-                             time_zone, locale, rule_pack, exemption, active"
-                        ),
-                    ));
-                }
-            }
-        }
-        e.updated_at = now;
-        self.ctx.store.update_employee(&e).await?;
-        if !e.active {
-            revoke_bound_tokens(&self.ctx, caller, e.id, now).await?;
-        }
-        tracing::info!(employee_id = %e.id, paths = ?r.update_paths, "employee updated");
-        // The names of the fields changed, never their values.
-        self.ctx
-            .audit(
-                caller,
-                AuditAction::EmployeeChange,
-                Some(e.id),
-                Some(format!("updated:{}", r.update_paths.join(","))),
-                None,
-            )
-            .await;
-        Ok(e)
     }
 
     async fn erase_employee(
@@ -366,146 +190,6 @@ impl AdminApi {
             employees: page.into_iter().map(convert::employee_pb).collect(),
         })
     }
-
-    async fn create_token(
-        &self,
-        caller: &Caller,
-        r: pb::CreateApiTokenRequest,
-    ) -> ApiResult<pb::CreateApiTokenResponse> {
-        caller.require(&[Role::Admin])?;
-        let name = employee::bounded_text("name", &r.name, MAX_TOKEN_NAME)?;
-        let role = convert::role("role", r.role)?;
-        let employee_id = match (role.is_bound(), r.employee_id.trim().is_empty()) {
-            (true, true) => {
-                return Err(ApiError::invalid(
-                    "employee_id",
-                    format!("is required for role {}", role.as_str()),
-                ));
-            }
-            (false, false) => {
-                return Err(ApiError::invalid(
-                    "employee_id",
-                    format!(
-                        "must be empty for role {}: it acts for no single employee",
-                        role.as_str()
-                    ),
-                ));
-            }
-            (true, false) => {
-                let id = EmployeeId(convert::uuid("employee_id", &r.employee_id)?);
-                Some(
-                    self.ctx
-                        .active_employee(caller, id, "employee_id")
-                        .await?
-                        .id,
-                )
-            }
-            (false, true) => None,
-        };
-        let now = self.ctx.clock.now();
-        let expires_at = convert::opt_instant("expires_at", r.expires_at.as_ref())?;
-        token::check_expiry(role, expires_at, now)
-            .map_err(|reason| ApiError::invalid("expires_at", reason))?;
-        let (token, secret) = bootstrap::create_token(
-            self.ctx.store.as_ref(),
-            caller.org(),
-            &name,
-            role,
-            employee_id,
-            expires_at,
-            now,
-        )
-        .await?;
-        tracing::info!(new_token_id = %token.id, role = role.as_str(), "token created");
-        self.ctx
-            .audit(
-                caller,
-                AuditAction::TokenChange,
-                token.employee_id,
-                Some(format!("created:{}", token.id)),
-                None,
-            )
-            .await;
-        Ok(pb::CreateApiTokenResponse {
-            token: Some(convert::token_pb(&token)),
-            secret,
-        })
-    }
-
-    async fn list_tokens(
-        &self,
-        caller: &Caller,
-        r: pb::ListApiTokensRequest,
-    ) -> ApiResult<pb::ListApiTokensResponse> {
-        caller.require(&[Role::Admin])?;
-        let limit = convert::page_size(r.page.as_ref())?;
-        let after = convert::page_after(r.page.as_ref())?
-            .map(|key| {
-                parse_token_cursor(&key).ok_or_else(|| {
-                    ApiError::invalid("page.page_token", "is not a token this server issued")
-                })
-            })
-            .transpose()?;
-        let tokens = self
-            .ctx
-            .store
-            .list_tokens(caller.org(), r.include_revoked, after, limit + 1)
-            .await?;
-        let more = tokens.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-        let page: Vec<_> = tokens
-            .iter()
-            .take(usize::try_from(limit).unwrap_or(0))
-            .collect();
-        Ok(pb::ListApiTokensResponse {
-            next_page_token: if more {
-                page.last()
-                    .map(|t| {
-                        convert::page_token(&format!(
-                            "{}:{}",
-                            t.created_at.timestamp_micros(),
-                            t.id
-                        ))
-                    })
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            },
-            tokens: page.into_iter().map(convert::token_pb).collect(),
-        })
-    }
-}
-
-/// Revokes the tokens bound to a deactivated employee, for good: a later
-/// reactivation does not bring them back.
-async fn revoke_bound_tokens(
-    ctx: &Ctx,
-    caller: &Caller,
-    employee: EmployeeId,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let revoked = ctx
-        .store
-        .revoke_tokens_of(caller.org(), employee, now)
-        .await?;
-    if revoked > 0 {
-        tracing::info!(employee_id = %employee, revoked, "bound tokens revoked on deactivation");
-    }
-    Ok(())
-}
-
-fn set_active(e: &mut Employee, active: bool, now: DateTime<Utc>) {
-    if e.active != active {
-        e.active = active;
-        e.deactivated_at = if active { None } else { Some(now) };
-    }
-}
-
-fn parse_token_cursor(key: &str) -> Option<(DateTime<Utc>, TokenId)> {
-    let (micros, id) = key.split_once(':')?;
-    Some((
-        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        id.parse().ok()?,
-    ))
 }
 
 #[tonic::async_trait]
@@ -538,7 +222,7 @@ impl AdminService for AdminApi {
         request: Request<pb::CreateEmployeeRequest>,
     ) -> Result<Response<pb::CreateEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        let e = self.create_employee(&caller, request.into_inner()).await?;
+        let e = people::create_employee(&self.ctx, &caller, request.into_inner()).await?;
         Ok(Response::new(pb::CreateEmployeeResponse {
             employee: Some(convert::employee_pb(&e)),
         }))
@@ -550,7 +234,7 @@ impl AdminService for AdminApi {
         request: Request<pb::UpdateEmployeeRequest>,
     ) -> Result<Response<pb::UpdateEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        let e = self.update_employee(&caller, request.into_inner()).await?;
+        let e = people::update_employee(&self.ctx, &caller, request.into_inner()).await?;
         Ok(Response::new(pb::UpdateEmployeeResponse {
             employee: Some(convert::employee_pb(&e)),
         }))
@@ -562,21 +246,7 @@ impl AdminService for AdminApi {
         request: Request<pb::GetEmployeeRequest>,
     ) -> Result<Response<pb::GetEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        self.ctx
-            .require(
-                &caller,
-                &[Role::Admin, Role::Manager, Role::Employee],
-                AuditAction::ReadEmployee,
-            )
-            .await?;
-        let id = EmployeeId(convert::uuid(
-            "employee_id",
-            &request.get_ref().employee_id,
-        )?);
-        let e = self.ctx.employee(&caller, id, "employee_id").await?;
-        self.ctx
-            .authorize(&caller, Access::Read, &e, AuditAction::ReadEmployee)
-            .await?;
+        let e = people::get_employee(&self.ctx, &caller, &request.get_ref().employee_id).await?;
         Ok(Response::new(pb::GetEmployeeResponse {
             employee: Some(convert::employee_pb(&e)),
         }))
@@ -599,38 +269,25 @@ impl AdminService for AdminApi {
         request: Request<pb::DeactivateEmployeeRequest>,
     ) -> Result<Response<pb::DeactivateEmployeeResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        caller.require(&[Role::Admin]).map_err(Status::from)?;
         let id = EmployeeId(convert::uuid(
             "employee_id",
             &request.get_ref().employee_id,
         )?);
-        let mut e = self.ctx.employee(&caller, id, "employee_id").await?;
-        let now = self.ctx.clock.now();
-        if e.active {
-            set_active(&mut e, false, now);
-            e.updated_at = now;
-            self.ctx
-                .store
-                .update_employee(&e)
-                .await
-                .map_err(ApiError::from)?;
-            tracing::info!(employee_id = %id, "employee deactivated");
-        }
-        self.ctx
-            .audit(
-                &caller,
-                AuditAction::EmployeeChange,
-                Some(id),
-                Some("deactivated".into()),
-                None,
-            )
-            .await;
-        // Also when already inactive: finishes a deactivation whose
-        // revocation failed half-way.
-        revoke_bound_tokens(&self.ctx, &caller, id, now).await?;
+        let e = people::deactivate_employee(&self.ctx, &caller, id).await?;
         Ok(Response::new(pb::DeactivateEmployeeResponse {
             employee: Some(convert::employee_pb(&e)),
         }))
+    }
+
+    #[tracing::instrument(name = "ImportEmployees", skip_all, fields(token_id))]
+    async fn import_employees(
+        &self,
+        request: Request<pb::ImportEmployeesRequest>,
+    ) -> Result<Response<pb::ImportEmployeesResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            import::import_employees(&self.ctx, &caller, request.into_inner()).await?,
+        ))
     }
 
     #[tracing::instrument(name = "EraseEmployeeData", skip_all, fields(token_id))]
@@ -651,7 +308,7 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::CreateApiTokenResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
         Ok(Response::new(
-            self.create_token(&caller, request.into_inner()).await?,
+            tokens::create_token(&self.ctx, &caller, request.into_inner()).await?,
         ))
     }
 
@@ -662,7 +319,7 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::ListApiTokensResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
         Ok(Response::new(
-            self.list_tokens(&caller, request.into_inner()).await?,
+            tokens::list_tokens(&self.ctx, &caller, request.into_inner()).await?,
         ))
     }
 
@@ -672,25 +329,8 @@ impl AdminService for AdminApi {
         request: Request<pb::RevokeApiTokenRequest>,
     ) -> Result<Response<pb::RevokeApiTokenResponse>, Status> {
         let caller = self.ctx.auth.caller(&request).await?;
-        caller.require(&[Role::Admin])?;
         let id = TokenId(convert::uuid("token_id", &request.get_ref().token_id)?);
-        let now = self.ctx.clock.now();
-        let token = self
-            .ctx
-            .store
-            .revoke_token(caller.org(), id, now)
-            .await
-            .map_err(ApiError::from)?;
-        tracing::info!(revoked_token_id = %id, "token revoked");
-        self.ctx
-            .audit(
-                &caller,
-                AuditAction::TokenChange,
-                token.employee_id,
-                Some(format!("revoked:{id}")),
-                None,
-            )
-            .await;
+        let token = tokens::revoke_token(&self.ctx, &caller, id).await?;
         Ok(Response::new(pb::RevokeApiTokenResponse {
             token: Some(convert::token_pb(&token)),
         }))

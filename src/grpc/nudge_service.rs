@@ -293,7 +293,7 @@ pub async fn preview_digest(
     })
 }
 
-async fn list_dead(
+pub async fn list_dead(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::ListDeadMessagesRequest,
@@ -312,7 +312,7 @@ async fn list_dead(
     })
 }
 
-async fn retry_dead(
+pub async fn retry_dead(
     ctx: &Ctx,
     caller: &Caller,
     req: pb::RetryDeadMessageRequest,

@@ -5,6 +5,9 @@
 //!
 //! [`Caller`]: crate::grpc::auth::Caller
 
+pub mod import;
+pub mod people;
 pub mod reads;
 pub mod record;
 pub mod team;
+pub mod tokens;

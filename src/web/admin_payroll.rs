@@ -99,7 +99,7 @@ pub async fn periods(State(state): State<WebState>, person: Person) -> Result<Re
         StatusCode::OK,
         "admin_payroll.html.j2",
         l,
-        &person.chrome("admin"),
+        &person.chrome("console"),
         word(l, "pay_title"),
         &PeriodsView { periods },
     ))
@@ -191,7 +191,7 @@ async fn period_page(
         status,
         "admin_payroll_period.html.j2",
         l,
-        &person.chrome("admin"),
+        &person.chrome("console"),
         &title,
         &PeriodView {
             period: period_row(&p.period),

@@ -517,8 +517,9 @@ const WORDS: &[(&str, &str, &str)] = &[
 ];
 
 static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let nb = WORDS.iter().map(|(k, nb, _)| (*k, *nb)).collect();
-    let en = WORDS.iter().map(|(k, _, en)| (*k, *en)).collect();
+    let all = || WORDS.iter().chain(super::console_words::WORDS);
+    let nb = all().map(|(k, nb, _)| (*k, *nb)).collect();
+    let en = all().map(|(k, _, en)| (*k, *en)).collect();
     [nb, en]
 });
 
@@ -544,7 +545,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_every_word_is_translated() {
         let mut seen = std::collections::HashSet::new();
-        for (k, nb, en) in WORDS {
+        for (k, nb, en) in WORDS.iter().chain(super::super::console_words::WORDS) {
             assert!(seen.insert(*k), "{k} twice");
             assert!(!nb.is_empty() && !en.is_empty(), "{k}");
         }

@@ -13,6 +13,12 @@ pub mod session;
 pub mod view;
 
 mod admin_payroll;
+mod admin_dead;
+mod admin_form;
+mod admin_import;
+mod admin_people;
+mod admin_tokens;
+mod console_words;
 mod data;
 mod day;
 mod format;
@@ -107,6 +113,36 @@ pub fn router(state: WebState) -> Router {
         .route("/admin/payroll/{period}", get(admin_payroll::period))
         .route("/admin/payroll/{period}/lock", post(admin_payroll::lock))
         .route("/admin/payroll/{period}/csv", get(admin_payroll::csv))
+        // The HR console (ADMIN): employees, import, tokens, dead letters.
+        .route("/admin/people", get(admin_people::list))
+        .route(
+            "/admin/people/new",
+            get(admin_people::new_form).post(admin_people::create),
+        )
+        .route(
+            "/admin/people/import",
+            get(admin_import::form).post(admin_import::run),
+        )
+        .route("/admin/people/import/preview", post(admin_import::preview))
+        .route(
+            "/admin/people/{id}",
+            get(admin_people::edit_form).post(admin_people::update),
+        )
+        .route(
+            "/admin/people/{id}/{what}",
+            get(admin_people::confirm).post(admin_people::set_active),
+        )
+        .route("/admin/tokens", get(admin_tokens::list))
+        .route(
+            "/admin/tokens/new",
+            get(admin_tokens::new_form).post(admin_tokens::create),
+        )
+        .route(
+            "/admin/tokens/{id}/revoke",
+            get(admin_tokens::confirm_revoke).post(admin_tokens::revoke),
+        )
+        .route("/admin/dead-letters", get(admin_dead::list))
+        .route("/admin/dead-letters/{id}/retry", post(admin_dead::retry))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))

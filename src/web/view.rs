@@ -56,6 +56,34 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("templates/admin_payroll_period.html.j2"),
     ),
     (
+        "admin_people.html.j2",
+        include_str!("templates/admin_people.html.j2"),
+    ),
+    (
+        "admin_person.html.j2",
+        include_str!("templates/admin_person.html.j2"),
+    ),
+    (
+        "admin_import.html.j2",
+        include_str!("templates/admin_import.html.j2"),
+    ),
+    (
+        "admin_confirm.html.j2",
+        include_str!("templates/admin_confirm.html.j2"),
+    ),
+    (
+        "admin_tokens.html.j2",
+        include_str!("templates/admin_tokens.html.j2"),
+    ),
+    (
+        "admin_token.html.j2",
+        include_str!("templates/admin_token.html.j2"),
+    ),
+    (
+        "admin_dead.html.j2",
+        include_str!("templates/admin_dead.html.j2"),
+    ),
+    (
         "email_sign_in.txt.j2",
         include_str!("templates/email_sign_in.txt.j2"),
     ),

@@ -15,6 +15,8 @@ mod audit;
 mod backup;
 mod browser;
 mod clock;
+mod console;
+mod console_browser;
 mod digest;
 mod durability;
 mod employees;
