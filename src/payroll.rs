@@ -199,6 +199,9 @@ impl Pull {
                 .employees(&self.filter, span.start, span.end, cursor, limit)
                 .await?;
             let done = i64::try_from(batch.len()).unwrap_or(0) < limit;
+            let ids: Vec<EmployeeId> = batch.iter().map(|e| e.id).collect();
+            let (from, to) = page_reach(&self.period);
+            self.snapshot.prefetch(&ids, from, to).await?;
             for e in batch {
                 cursor = Some(e.id);
                 if let Some(t) = self.employee(&e).await? {
@@ -239,6 +242,17 @@ impl Pull {
             open_intervals,
         }))
     }
+}
+
+/// What [`judge`] loads for `period` in any time zone: its ISO week's
+/// Monday to its last day, with two days for shifts either side and a day
+/// for the zone's offset (at most 14 hours).
+fn page_reach(period: &Period) -> (DateTime<Utc>, DateTime<Utc>) {
+    let utc_day = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+    (
+        utc_day(monday_of(period.first)) - Duration::days(3),
+        utc_day(period.last + Duration::days(1)) + Duration::days(3),
+    )
 }
 
 /// The adjustment lines of locked period `l` for `e`.

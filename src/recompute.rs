@@ -22,6 +22,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
+use futures::StreamExt as _;
 
 use crate::clock::Clock;
 use crate::domain::employee::{Employee, Exemption};
@@ -41,6 +42,8 @@ use crate::storage::{Store, StoreError, StoreResult};
 const SHORT_REACH: Duration = Duration::days(28);
 /// Longest long-rule window (52 weeks = 364 days), plus a week.
 const LONG_REACH: Duration = Duration::days(371);
+/// Employees recomputed at once by a drain.
+const PARALLEL_RECOMPUTES: usize = 8;
 /// Events are loaded this much before a range so that a shift running into
 /// it is whole.
 const SHIFT_MARGIN: Duration = Duration::days(2);
@@ -246,13 +249,22 @@ pub async fn drain(
         if pending.is_empty() {
             return Ok(applied);
         }
+        // Employees are independent: their reads overlap and their writes
+        // share the SQLite writer's group commit (or PostgreSQL's pool).
+        let results: Vec<StoreResult<bool>> = futures::stream::iter(pending)
+            .map(|p| async move {
+                let started = std::time::Instant::now();
+                let done = recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await;
+                metrics::histogram!(crate::metrics::families::RECOMPUTE_DURATION)
+                    .record(started.elapsed().as_secs_f64());
+                done
+            })
+            .buffer_unordered(PARALLEL_RECOMPUTES)
+            .collect()
+            .await;
         let mut progressed = false;
-        for p in pending {
-            let started = std::time::Instant::now();
-            let done = recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await?;
-            metrics::histogram!(crate::metrics::families::RECOMPUTE_DURATION)
-                .record(started.elapsed().as_secs_f64());
-            if done {
+        for done in results {
+            if done? {
                 applied += 1;
                 progressed = true;
             }

@@ -118,26 +118,23 @@ pub(super) async fn start(conn: &mut AnyConnection, org: OrgId) -> StoreResult<(
 /// row lock is held until commit, so concurrent writers append one after
 /// another. Returns the head's seq and hash.
 async fn lock_head(conn: &mut AnyConnection, org: OrgId) -> StoreResult<(i64, Option<String>)> {
-    let lock = "UPDATE record_chain_heads SET seq = seq WHERE organisation_id = $1";
-    let n = sqlx::query(lock)
+    // One statement takes the row lock and reads the head.
+    let lock = "UPDATE record_chain_heads SET seq = seq WHERE organisation_id = $1 \
+                RETURNING seq, hash";
+    let mut row = sqlx::query(lock)
         .bind(org.to_string())
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await
-        .map_err(classify)?
-        .rows_affected();
-    if n == 0 {
+        .map_err(classify)?;
+    if row.is_none() {
         start(conn, org).await?;
-        sqlx::query(lock)
+        row = sqlx::query(lock)
             .bind(org.to_string())
-            .execute(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(classify)?;
     }
-    let row = sqlx::query("SELECT seq, hash FROM record_chain_heads WHERE organisation_id = $1")
-        .bind(org.to_string())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(classify)?;
+    let row = row.ok_or_else(|| StoreError::Corrupt(format!("no chain head for {org}")))?;
     Ok((get(&row, "seq")?, get(&row, "hash")?))
 }
 
@@ -174,21 +171,41 @@ pub(super) async fn append(
         ));
     };
     let mut prev = parse_hash(&head)?;
+    let mut links = Vec::with_capacity(rows.len());
     for (kind, row_id, values) in rows {
         seq += 1;
         prev = chain::next(&prev, &chain::link_bytes(seq, kind, &values));
-        sqlx::query(
-            "INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(org.to_string())
-        .bind(seq)
-        .bind(kind.as_str())
-        .bind(row_id)
-        .bind(chain::to_hex(&prev))
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
+        links.push((seq, kind, row_id, chain::to_hex(&prev)));
+    }
+    // One statement per chunk of links (5 parameters each).
+    for chunk in links.chunks(500) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let p = i * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql);
+        for (seq, kind, row_id, hash) in chunk {
+            q = q
+                .bind(org.to_string())
+                .bind(*seq)
+                .bind(kind.as_str())
+                .bind(row_id.clone())
+                .bind(hash.clone());
+        }
+        q.execute(&mut *conn).await.map_err(classify)?;
     }
     sqlx::query("UPDATE record_chain_heads SET seq = $2, hash = $3 WHERE organisation_id = $1")
         .bind(org.to_string())

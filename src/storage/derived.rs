@@ -145,22 +145,53 @@ pub(super) async fn enqueue(
     span: Span,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO recompute_queue (organisation_id, employee_id, from_at, to_at, version, queued_at) \
-         VALUES ($1, $2, $3, $4, 1, $5) \
-         ON CONFLICT (organisation_id, employee_id) DO UPDATE SET \
-         from_at = CASE WHEN excluded.from_at < recompute_queue.from_at THEN excluded.from_at ELSE recompute_queue.from_at END, \
-         to_at = CASE WHEN excluded.to_at > recompute_queue.to_at THEN excluded.to_at ELSE recompute_queue.to_at END, \
-         version = recompute_queue.version + 1",
-    )
-    .bind(org.to_string())
-    .bind(employee.to_string())
-    .bind(micros(span.start))
-    .bind(micros(span.end))
-    .bind(micros(now))
-    .execute(&mut *conn)
-    .await
-    .map_err(classify)?;
+    enqueue_many(conn, org, &std::iter::once((employee, span)).collect(), now).await
+}
+
+/// Queues recomputes of several employees inside an open transaction, in
+/// one statement per chunk (each employee at most once: `PostgreSQL` refuses
+/// an upsert that touches a row twice).
+pub(super) async fn enqueue_many(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    changed: &std::collections::BTreeMap<EmployeeId, Span>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let all: Vec<(&EmployeeId, &Span)> = changed.iter().collect();
+    for chunk in all.chunks(500) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let p = i * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, 1, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO recompute_queue (organisation_id, employee_id, from_at, to_at, version, queued_at) \
+             VALUES {values} \
+             ON CONFLICT (organisation_id, employee_id) DO UPDATE SET \
+             from_at = CASE WHEN excluded.from_at < recompute_queue.from_at THEN excluded.from_at ELSE recompute_queue.from_at END, \
+             to_at = CASE WHEN excluded.to_at > recompute_queue.to_at THEN excluded.to_at ELSE recompute_queue.to_at END, \
+             version = recompute_queue.version + 1"
+        );
+        let mut q = sqlx::query(&sql);
+        for (employee, span) in chunk {
+            q = q
+                .bind(org.to_string())
+                .bind(employee.to_string())
+                .bind(micros(span.start))
+                .bind(micros(span.end))
+                .bind(micros(now));
+        }
+        q.execute(&mut *conn).await.map_err(classify)?;
+    }
     Ok(())
 }
 
@@ -413,24 +444,34 @@ async fn apply(conn: &mut AnyConnection, w: RecomputeWrite) -> StoreResult<bool>
         .execute(&mut *conn)
         .await
         .map_err(classify)?;
-    for d in &w.days {
-        sqlx::query(
+    // One statement for the days (at most a few weeks: 10 parameters each).
+    for chunk in w.days.chunks(500) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let marks: Vec<String> = (1..=10).map(|k| format!("${}", i * 10 + k)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
             "INSERT INTO day_totals (organisation_id, employee_id, day, worked, normal, overtime, night, \
-             sunday_holiday, home, overtime_spans) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(org.clone())
-        .bind(emp.clone())
-        .bind(d.day.to_string())
-        .bind(d.worked)
-        .bind(d.normal)
-        .bind(d.overtime)
-        .bind(d.night)
-        .bind(d.sunday_holiday)
-        .bind(d.home)
-        .bind(spans_text(&d.overtime_spans))
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
+             sunday_holiday, home, overtime_spans) VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql);
+        for d in chunk {
+            q = q
+                .bind(org.clone())
+                .bind(emp.clone())
+                .bind(d.day.to_string())
+                .bind(d.worked)
+                .bind(d.normal)
+                .bind(d.overtime)
+                .bind(d.night)
+                .bind(d.sunday_holiday)
+                .bind(d.home)
+                .bind(spans_text(&d.overtime_spans));
+        }
+        q.execute(&mut *conn).await.map_err(classify)?;
     }
     let lo = w.short.start.min(w.long.start);
     let hi = w.short.end.max(w.long.end);

@@ -12,8 +12,10 @@
 pub mod audit;
 mod chain;
 pub mod derived;
+mod event_batch;
 pub mod fault;
 pub mod outbox;
+mod page;
 pub mod payroll;
 pub mod policy;
 pub mod privacy;

@@ -14,7 +14,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Transaction};
 
 use super::derived::{enqueue, record_between_on};
-use super::policy::policy_on;
+use super::page::{PageRecords, page_records};
+use super::policy::{OrgPlans, employee_policy_on, org_plans_on};
 use super::rows::{self, col, instant, micros};
 use super::sql::SqlStore;
 use super::writer::classify;
@@ -185,6 +186,16 @@ pub trait PayrollSnapshot: Send {
     async fn open_findings(&mut self, employee: EmployeeId, span: Span) -> StoreResult<i64>;
     /// The first local date with stored work.
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>>;
+    /// Reads the records of a page of `employees` in `[from, to)` and their
+    /// first worked dates at once; `record_between` and `first_worked` then
+    /// answer from them (for spans inside `[from, to)`), so a page costs a
+    /// few queries instead of several per employee.
+    async fn prefetch(
+        &mut self,
+        employees: &[EmployeeId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<()>;
 }
 
 // ---- rows ------------------------------------------------------------------
@@ -431,7 +442,12 @@ impl PayrollStore for SqlStore {
                 .await
                 .map_err(classify)?;
         }
-        Ok(Box::new(SqlSnapshot { tx, org }))
+        Ok(Box::new(SqlSnapshot {
+            tx,
+            org,
+            org_plans: None,
+            page: None,
+        }))
     }
 }
 
@@ -508,6 +524,11 @@ async fn insert_frozen(
 struct SqlSnapshot {
     tx: Transaction<'static, Any>,
     org: OrgId,
+    /// The organisation's plans for the last range asked (a pull asks the
+    /// same range for every employee).
+    org_plans: Option<OrgPlans>,
+    /// What [`PayrollSnapshot::prefetch`] read for the current page.
+    page: Option<PageRecords>,
 }
 
 async fn fetch_all(
@@ -859,6 +880,13 @@ impl PayrollSnapshot for SqlSnapshot {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
+        if let Some(found) = self
+            .page
+            .as_ref()
+            .and_then(|p| p.record_between(employee, from, to))
+        {
+            return Ok(found);
+        }
         record_between_on(&mut self.tx, self.org, employee, from, to).await
     }
 
@@ -868,7 +896,25 @@ impl PayrollSnapshot for SqlSnapshot {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<EmployeePolicy> {
-        policy_on(&mut self.tx, self.org, employee, from, to).await
+        let shared = match self.org_plans.take() {
+            Some(p) if p.from == from && p.to == to => p,
+            _ => org_plans_on(&mut self.tx, self.org, from, to).await?,
+        };
+        let policy = employee_policy_on(&mut self.tx, self.org, employee, from, to, &shared).await;
+        self.org_plans = Some(shared);
+        policy
+    }
+
+    async fn prefetch(
+        &mut self,
+        employees: &[EmployeeId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.page = None;
+        let page = page_records(&mut self.tx, self.org, employees, from, to).await?;
+        self.page = Some(page);
+        Ok(())
     }
 
     async fn open_findings(&mut self, employee: EmployeeId, span: Span) -> StoreResult<i64> {
@@ -887,6 +933,9 @@ impl PayrollSnapshot for SqlSnapshot {
     }
 
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>> {
+        if let Some(first) = self.page.as_ref().and_then(|p| p.first_worked(employee)) {
+            return Ok(first);
+        }
         let row: Option<(Option<String>,)> = sqlx::query_as(
             "SELECT MIN(day) FROM day_totals WHERE organisation_id = $1 AND employee_id = $2 AND worked > 0",
         )

@@ -627,15 +627,29 @@ pub(super) async fn policy_on(
     from: NaiveDate,
     to: NaiveDate,
 ) -> StoreResult<EmployeePolicy> {
-    let f = PlanFilter {
-        employee: Some(employee),
-        dates: Some((from, to)),
-        ..PlanFilter::default()
-    };
-    let schedules = list_schedules_on(&mut *conn, org, &f, None, 10_000).await?;
-    let agreements = list_agreements_on(&mut *conn, org, &f, None, 10_000).await?;
-    let absences = list_absences_on(&mut *conn, org, &f, None, 10_000).await?;
-    let mut overrides = list_overrides_on(
+    let shared = org_plans_on(&mut *conn, org, from, to).await?;
+    employee_policy_on(conn, org, employee, from, to, &shared).await
+}
+
+/// The part of an employee's plans that is the organisation's own for a
+/// date range: the same for every employee, so a payroll pull reads it once.
+#[derive(Clone, Debug)]
+pub(super) struct OrgPlans {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    overrides: Vec<RuleOverride>,
+    holidays: Vec<OrgHoliday>,
+    locked: Vec<(NaiveDate, NaiveDate)>,
+}
+
+/// The organisation's overrides, holidays and locked periods for `from..=to`.
+pub(super) async fn org_plans_on(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<OrgPlans> {
+    let overrides = list_overrides_on(
         &mut *conn,
         org,
         &PlanFilter {
@@ -646,19 +660,6 @@ pub(super) async fn policy_on(
         10_000,
     )
     .await?;
-    overrides.extend(
-        list_overrides_on(
-            &mut *conn,
-            org,
-            &PlanFilter {
-                employee: Some(employee),
-                ..PlanFilter::default()
-            },
-            None,
-            10_000,
-        )
-        .await?,
-    );
     let holidays = list_holidays_on(&mut *conn, org, from, to).await?;
     let locked: Vec<(String, String)> = sqlx::query_as(
         "SELECT first_day, last_day FROM payroll_periods WHERE organisation_id = $1 \
@@ -679,13 +680,55 @@ pub(super) async fn policy_on(
             ))),
         })
         .collect::<StoreResult<_>>()?;
+    Ok(OrgPlans {
+        from,
+        to,
+        overrides,
+        holidays,
+        locked,
+    })
+}
+
+/// An employee's plans for `from..=to`, with the organisation's part read
+/// before (for the same range).
+pub(super) async fn employee_policy_on(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employee: EmployeeId,
+    from: NaiveDate,
+    to: NaiveDate,
+    shared: &OrgPlans,
+) -> StoreResult<EmployeePolicy> {
+    debug_assert!(shared.from == from && shared.to == to);
+    let f = PlanFilter {
+        employee: Some(employee),
+        dates: Some((from, to)),
+        ..PlanFilter::default()
+    };
+    let schedules = list_schedules_on(&mut *conn, org, &f, None, 10_000).await?;
+    let agreements = list_agreements_on(&mut *conn, org, &f, None, 10_000).await?;
+    let absences = list_absences_on(&mut *conn, org, &f, None, 10_000).await?;
+    let mut overrides = shared.overrides.clone();
+    overrides.extend(
+        list_overrides_on(
+            &mut *conn,
+            org,
+            &PlanFilter {
+                employee: Some(employee),
+                ..PlanFilter::default()
+            },
+            None,
+            10_000,
+        )
+        .await?,
+    );
     Ok(EmployeePolicy {
         schedules,
         agreements,
         absences,
         overrides,
-        holidays,
-        locked,
+        holidays: shared.holidays.clone(),
+        locked: shared.locked.clone(),
     })
 }
 

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::chain;
 use super::derived;
+use super::event_batch;
 use super::fault::{FaultState, StorageFault};
 use super::rows::{self, micros};
 use super::writer::{Reopen, Writer, classify};
@@ -28,7 +29,7 @@ use crate::domain::clock_status;
 use crate::domain::employee::Employee;
 use crate::domain::engine::record::Span;
 use crate::domain::event::{
-    self, Amendment, AmendmentRequest, ClockEvent, CorrectionError, Location, StoredEvent,
+    self, Amendment, AmendmentRequest, ClockEvent, CorrectionError, StoredEvent,
 };
 use crate::domain::ids::{EmployeeId, OrgId, TokenId};
 use crate::domain::token::ApiToken;
@@ -452,60 +453,6 @@ async fn find_amendment<'e, E: Executor<'e, Database = Any>>(
     row_by(ex, &sql, &[org.to_string(), id.to_owned()], rows::amendment).await
 }
 
-/// Stores one event inside the open transaction.
-async fn write_event(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    e: ClockEvent,
-    now: DateTime<Utc>,
-) -> StoreResult<EventWrite> {
-    let id = e.event_id.to_string();
-    if find_amendment(&mut *conn, org, &id).await?.is_some() {
-        return Ok(EventWrite::Conflict);
-    }
-    // Looked up first: on SQLite the table's guard refuses an insert whose
-    // key is taken (even with a conflict clause); the clause below still
-    // settles PostgreSQL's race of two writers inserting the same event.
-    if let Some(existing) = find_event(&mut *conn, org, &id).await? {
-        return Ok(if existing.event.same_content(&e) {
-            EventWrite::Duplicate(existing)
-        } else {
-            EventWrite::Conflict
-        });
-    }
-    let inserted = sqlx::query(
-        "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, \
-         location, device_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (organisation_id, event_id) DO NOTHING",
-    )
-    .bind(org.to_string())
-    .bind(id.clone())
-    .bind(e.employee_id.to_string())
-    .bind(e.kind.as_str())
-    .bind(micros(e.occurred_at))
-    .bind(e.location.map(Location::as_str))
-    .bind(e.device_id.clone())
-    .bind(micros(now))
-    .execute(&mut *conn)
-    .await
-    .map_err(classify)?
-    .rows_affected();
-    if inserted == 1 {
-        return Ok(EventWrite::New(StoredEvent {
-            event: e,
-            received_at: now,
-        }));
-    }
-    let existing = find_event(&mut *conn, org, &id)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("event {id} neither inserted nor found")))?;
-    Ok(if existing.event.same_content(&e) {
-        EventWrite::Duplicate(existing)
-    } else {
-        EventWrite::Conflict
-    })
-}
-
 async fn write_amendment(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -833,41 +780,43 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<EventWrite>> {
         self.write(move |conn| {
             Box::pin(async move {
-                // Inserted in id order, so two batches holding the same events
-                // in different orders take their locks in the same order and
-                // cannot deadlock on PostgreSQL; results go back in input order.
-                let mut order: Vec<usize> = (0..events.len()).collect();
-                order.sort_by_key(|&i| events[i].event_id);
-                let mut out: Vec<Option<EventWrite>> = vec![None; events.len()];
+                let out = event_batch::write_events(&mut *conn, org, &events, now).await?;
                 // What changed, per employee: queued for recompute in this
                 // same transaction, so no acknowledged event is ever missed.
                 let mut changed: std::collections::BTreeMap<EmployeeId, Span> =
                     std::collections::BTreeMap::new();
-                let mut links = Vec::new();
-                for i in order {
-                    let written = write_event(&mut *conn, org, events[i].clone(), now).await?;
-                    if let EventWrite::New(stored) = &written {
-                        links.push((
-                            LinkKind::Event,
-                            stored.event.event_id.to_string(),
-                            chain::event_values(org, &stored.event, now),
-                        ));
-                        let t = stored.event.occurred_at;
-                        let span = changed
-                            .entry(stored.event.employee_id)
-                            .or_insert(Span::new(t, t));
-                        span.start = span.start.min(t);
-                        span.end = span.end.max(t);
-                    }
-                    out[i] = Some(written);
+                let mut new: Vec<&StoredEvent> = out
+                    .iter()
+                    .filter_map(|w| match w {
+                        EventWrite::New(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect();
+                // Chained in id order, as they were inserted.
+                new.sort_by_key(|s| s.event.event_id);
+                let mut links = Vec::with_capacity(new.len());
+                let mut added: std::collections::BTreeMap<EmployeeId, i64> =
+                    std::collections::BTreeMap::new();
+                for stored in new {
+                    links.push((
+                        LinkKind::Event,
+                        stored.event.event_id.to_string(),
+                        chain::event_values(org, &stored.event, now),
+                    ));
+                    *added.entry(stored.event.employee_id).or_insert(0) += 1;
+                    let t = stored.event.occurred_at;
+                    let span = changed
+                        .entry(stored.event.employee_id)
+                        .or_insert(Span::new(t, t));
+                    span.start = span.start.min(t);
+                    span.end = span.end.max(t);
                 }
-                for (employee, span) in changed {
-                    derived::enqueue(&mut *conn, org, employee, span, now).await?;
-                }
+                derived::enqueue_many(&mut *conn, org, &changed, now).await?;
+                event_batch::count_new(&mut *conn, org, &added).await?;
                 // Last: the chain's head is the one lock every writer of the
                 // organisation takes.
                 chain::append(conn, org, links).await?;
-                Ok(out.into_iter().flatten().collect())
+                Ok(out)
             })
         })
         .await
@@ -887,16 +836,7 @@ impl Store for SqlStore {
             .iter()
             .filter_map(|a| a.request.change.target())
             .collect();
-        let stored_count: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM clock_events WHERE organisation_id = $1 AND employee_id = $2",
-        )
-        .bind(org.to_string())
-        .bind(employee.to_string())
-        .fetch_one(&self.read)
-        .await
-        .map_err(classify)?
-        .try_get("n")
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let stored_count = event_batch::stored_count(&self.read, org, employee).await?;
         let sql = format!(
             "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
              ORDER BY occurred_at DESC, event_id DESC LIMIT $3",

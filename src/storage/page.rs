@@ -1,0 +1,200 @@
+//! A page of employees' records read at once, for payroll pulls: the
+//! events of a span, every amendment, the events amendments target outside
+//! the span, and the first date each worked. Each employee's share then
+//! answers exactly what the per-employee reads would have.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{AnyConnection, Row as _};
+use uuid::Uuid;
+
+use super::rows::{self, micros};
+use super::writer::classify;
+use super::{StoreError, StoreResult};
+use crate::domain::event::{Amendment, StoredEvent};
+use crate::domain::ids::{EmployeeId, OrgId};
+
+/// Ids per `IN (…)` list.
+const CHUNK: usize = 500;
+
+#[derive(Default)]
+struct Record {
+    /// Events in the page's span, by instant then id.
+    events: Vec<StoredEvent>,
+    /// Every amendment, by sequence.
+    amendments: Vec<Amendment>,
+}
+
+pub(super) struct PageRecords {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    records: HashMap<EmployeeId, Record>,
+    /// Events amendments target outside the span, by id.
+    targets: HashMap<Uuid, StoredEvent>,
+    first_worked: HashMap<EmployeeId, Option<NaiveDate>>,
+}
+
+impl PageRecords {
+    /// What `record_between_on` reads for `employee` in `[from, to)`, when
+    /// the page holds it.
+    pub fn record_between(
+        &self,
+        employee: EmployeeId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Option<(Vec<StoredEvent>, Vec<Amendment>)> {
+        if from < self.from || to > self.to {
+            return None;
+        }
+        let record = self.records.get(&employee)?;
+        let mut events: Vec<StoredEvent> = record
+            .events
+            .iter()
+            .filter(|e| e.event.occurred_at >= from && e.event.occurred_at < to)
+            .cloned()
+            .collect();
+        for target in record
+            .amendments
+            .iter()
+            .filter_map(|a| a.request.change.target())
+        {
+            if events.iter().any(|e| e.event.event_id.0 == target) {
+                continue;
+            }
+            let found = record
+                .events
+                .iter()
+                .find(|e| e.event.event_id.0 == target)
+                .or_else(|| self.targets.get(&target));
+            if let Some(e) = found
+                && e.event.employee_id == employee
+            {
+                events.push(e.clone());
+            }
+        }
+        Some((events, record.amendments.clone()))
+    }
+
+    /// The first date `employee` worked, when the page holds them.
+    pub fn first_worked(&self, employee: EmployeeId) -> Option<Option<NaiveDate>> {
+        self.first_worked.get(&employee).copied()
+    }
+}
+
+fn marks(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads the page: a few statements per 500 employees.
+pub(super) async fn page_records(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employees: &[EmployeeId],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<PageRecords> {
+    let mut records: HashMap<EmployeeId, Record> =
+        employees.iter().map(|e| (*e, Record::default())).collect();
+    let mut first_worked: HashMap<EmployeeId, Option<NaiveDate>> =
+        employees.iter().map(|e| (*e, None)).collect();
+    for chunk in employees.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id IN ({}) \
+             AND occurred_at >= $2 AND occurred_at < $3 ORDER BY occurred_at, event_id",
+            rows::EVENT_COLUMNS,
+            marks(4, chunk.len())
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(micros(from))
+            .bind(micros(to));
+        for e in chunk {
+            q = q.bind(e.to_string());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            let e = rows::stored_event(&row)?;
+            if let Some(r) = records.get_mut(&e.event.employee_id) {
+                r.events.push(e);
+            }
+        }
+        let sql = format!(
+            "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id IN ({}) \
+             ORDER BY seq",
+            rows::AMENDMENT_COLUMNS,
+            marks(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for e in chunk {
+            q = q.bind(e.to_string());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            let a = rows::amendment(&row)?;
+            if let Some(r) = records.get_mut(&a.request.employee_id) {
+                r.amendments.push(a);
+            }
+        }
+        let sql = format!(
+            "SELECT employee_id, MIN(day) AS first FROM day_totals WHERE organisation_id = $1 \
+             AND employee_id IN ({}) AND worked > 0 GROUP BY employee_id",
+            marks(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for e in chunk {
+            q = q.bind(e.to_string());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            let id: EmployeeId = rows::parsed(&row, "employee_id")?;
+            let first: Option<String> = row
+                .try_get("first")
+                .map_err(|e| StoreError::Corrupt(format!("first: {e}")))?;
+            let first = first
+                .map(|d| {
+                    d.parse()
+                        .map_err(|_| StoreError::Corrupt(format!("day: '{d}'")))
+                })
+                .transpose()?;
+            first_worked.insert(id, first);
+        }
+    }
+    // Targets outside the span (rare: a correction reaching far back).
+    let loaded: HashSet<Uuid> = records
+        .values()
+        .flat_map(|r| r.events.iter().map(|e| e.event.event_id.0))
+        .collect();
+    let mut targets: HashMap<Uuid, StoredEvent> = HashMap::new();
+    let missing: Vec<String> = records
+        .values()
+        .flat_map(|r| r.amendments.iter())
+        .filter_map(|a| a.request.change.target())
+        .filter(|t| !loaded.contains(t))
+        .map(|t| t.to_string())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in missing.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({})",
+            rows::EVENT_COLUMNS,
+            marks(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            let e = rows::stored_event(&row)?;
+            targets.insert(e.event.event_id.0, e);
+        }
+    }
+    Ok(PageRecords {
+        from,
+        to,
+        records,
+        targets,
+        first_worked,
+    })
+}
