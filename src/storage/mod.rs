@@ -19,6 +19,7 @@ pub mod policy;
 pub mod privacy;
 mod rows;
 mod sql;
+pub mod sso;
 pub mod stats;
 pub mod tokens;
 pub mod web;
@@ -126,6 +127,7 @@ pub trait Store:
     + payroll::PayrollStore
     + outbox::OutboxStore
     + web::WebStore
+    + sso::SsoStore
     + tokens::TokenStore
     + privacy::PrivacyStore
     + Send
