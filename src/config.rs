@@ -91,7 +91,7 @@ pub struct ServeArgs {
     /// How many seconds ahead of the server's clock an event may be.
     #[arg(long, env = "TIDSVAKT_MAX_CLOCK_SKEW_SECS", default_value_t = 300)]
     pub max_clock_skew_secs: u32,
-    /// Single sign-on providers (OpenID Connect): a TOML file, see the
+    /// Single sign-on providers (OIDC): a TOML file, see the
     /// README's "Single sign-on". Off when not given.
     #[arg(long, env = "TIDSVAKT_SSO_CONFIG")]
     pub sso_config: Option<PathBuf>,

@@ -108,7 +108,10 @@ pub fn granted_role(grants: &[RoleGrant], email: &str, groups: &[String]) -> Opt
 /// # Errors
 /// [`SsoRefusal::Unknown`] when neither an employee nor a grant admits
 /// the person; [`SsoRefusal::Ambiguous`] for two employees.
-pub fn admit<E>(candidates: Vec<E>, role: Option<Role>) -> Result<(Option<E>, Option<Role>), SsoRefusal> {
+pub fn admit<E>(
+    candidates: Vec<E>,
+    role: Option<Role>,
+) -> Result<(Option<E>, Option<Role>), SsoRefusal> {
     let mut candidates = candidates.into_iter();
     let employee = candidates.next();
     if candidates.next().is_some() {
@@ -156,7 +159,10 @@ mod tests {
             Err(SsoRefusal::Unverified)
         );
         assert_eq!(verified_email(None, Some(true)), Err(SsoRefusal::NoEmail));
-        assert_eq!(verified_email(Some("  "), Some(true)), Err(SsoRefusal::NoEmail));
+        assert_eq!(
+            verified_email(Some("  "), Some(true)),
+            Err(SsoRefusal::NoEmail)
+        );
     }
 
     #[test]

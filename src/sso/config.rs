@@ -151,7 +151,11 @@ fn provider(
     if client_id.is_empty() {
         return Err("client_id: is empty".into());
     }
-    let client_secret = secret(p.client_secret_env.as_deref(), p.client_secret_file.as_deref(), env)?;
+    let client_secret = secret(
+        p.client_secret_env.as_deref(),
+        p.client_secret_file.as_deref(),
+        env,
+    )?;
     let organisation = p
         .organisation
         .as_deref()
@@ -195,11 +199,11 @@ fn secret(
         (None, None) => {
             return Err("client_secret_env or client_secret_file: one is required".into());
         }
-        (Some(var), None) => env(var)
-            .ok_or_else(|| format!("client_secret_env: the variable {var} is not set"))?,
-        (None, Some(file)) => std::fs::read_to_string(file).map_err(|e| {
-            format!("client_secret_file: {} cannot be read: {e}", file.display())
-        })?,
+        (Some(var), None) => {
+            env(var).ok_or_else(|| format!("client_secret_env: the variable {var} is not set"))?
+        }
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .map_err(|e| format!("client_secret_file: {} cannot be read: {e}", file.display()))?,
     };
     let value = value.trim();
     if value.is_empty() {
@@ -305,7 +309,10 @@ mod tests {
                 "provider \"entra\": grant[1].group: needs the provider's group_claim (e.g. \"groups\")",
             ),
             (
-                GOOD.replace("https://login.example.com/tenant/v2.0/", "login.example.com"),
+                GOOD.replace(
+                    "https://login.example.com/tenant/v2.0/",
+                    "login.example.com",
+                ),
                 "provider \"entra\": issuer: 'login.example.com' is not an http(s) URL",
             ),
             (
@@ -313,7 +320,10 @@ mod tests {
                 "provider \"Entra ID\": id: use 1 to 40 lowercase letters, digits or '-', e.g. \"entra\"",
             ),
             (
-                format!("{GOOD}\n{}", GOOD.split("[[provider.grant]]").next().unwrap()),
+                format!(
+                    "{GOOD}\n{}",
+                    GOOD.split("[[provider.grant]]").next().unwrap()
+                ),
                 "provider \"entra\": id: is used by another provider",
             ),
             (String::new(), "no [[provider]] is configured"),

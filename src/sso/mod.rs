@@ -1,4 +1,4 @@
-//! Single sign-on with OpenID Connect: the adapter that talks to the
+//! Single sign-on with OIDC providers: the adapter that talks to the
 //! providers (the `openidconnect` crate over reqwest and rustls). The rules
 //! of who may sign in are `domain::sso`; the pages are `web::sso`.
 //!

@@ -84,7 +84,11 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Innloggingstjenesten har ikke bekreftet e-postadressen din, så vi kan ikke vite at den er din. Bekreft den der, eller be om en lenke på e-post.",
         "The sign-in service has not verified your email address, so we cannot know it is yours. Verify it there, or ask for a link by email.",
     ),
-    ("sso_unknown", "Kontoen er ikke kjent", "This account is not known"),
+    (
+        "sso_unknown",
+        "Kontoen er ikke kjent",
+        "This account is not known",
+    ),
     (
         "sso_unknown_lead",
         "Tidsvakt kjenner ikke kontoen du logget inn med, og ingen konto er opprettet. Be arbeidsgiveren din registrere e-postadressen din.",

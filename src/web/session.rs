@@ -298,7 +298,12 @@ async fn caller_of(
     } else {
         Role::Employee
     });
-    let token = session_token(session, employee.fields.name.clone(), role, Some(employee.id));
+    let token = session_token(
+        session,
+        employee.fields.name.clone(),
+        role,
+        Some(employee.id),
+    );
     Ok((
         Caller::of_session(token, session.id),
         Some(employee),

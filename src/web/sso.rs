@@ -1,4 +1,4 @@
-//! Sign-in with a single sign-on provider (OpenID Connect), beside the
+//! Sign-in with a single sign-on provider (OIDC), beside the
 //! email link. The provider is `crate::sso`; who may sign in with which role
 //! is `domain::sso`; the session is the web's own, as a link opens it.
 //!
@@ -198,6 +198,7 @@ fn unavailable(locale: Locale, p: &Provider) -> Response {
 }
 
 /// `GET /sign-in/sso/{provider}/callback`: the provider's answer.
+#[allow(clippy::too_many_lines)] // the callback's checks, in their order, in one place
 pub async fn callback(
     State(state): State<WebState>,
     Lang(locale): Lang,
@@ -219,7 +220,11 @@ pub async fn callback(
             "single sign-on refused"
         );
         let reason = match subject {
-            Some(s) => format!("web single sign-on ({}, sub {s}): {}", p.config.id, outcome.id()),
+            Some(s) => format!(
+                "web single sign-on ({}, sub {s}): {}",
+                p.config.id,
+                outcome.id()
+            ),
             None => format!("web single sign-on ({}): {}", p.config.id, outcome.id()),
         };
         crate::grpc::audit::failed_authentication(
@@ -232,7 +237,8 @@ pub async fn callback(
         outcome.page(locale)
     };
     let sent = q.state.unwrap_or_default();
-    let ours = browser_state.is_some_and(|b| !sent.is_empty() && sent.len() <= 200 && same(&b, &sent));
+    let ours =
+        browser_state.is_some_and(|b| !sent.is_empty() && sent.len() <= 200 && same(&b, &sent));
     if !ours {
         return Ok((jar, refuse(Outcome::State, None).await).into_response());
     }

@@ -1,4 +1,4 @@
-//! A real OpenID Connect provider for the single sign-on tests: the PyPI
+//! A real OIDC provider for the single sign-on tests: the PyPI
 //! package `oidc-provider-mock` (an Authlib provider made for tests: real
 //! discovery, RS256-signed ID tokens, a JWKS, the code flow), run on a free
 //! loopback port in a process group of its own and killed on drop.
@@ -73,7 +73,10 @@ fn install() -> Result<(), String> {
     if program().exists() {
         Ok(())
     } else {
-        Err(format!("{} is missing after the install", program().display()))
+        Err(format!(
+            "{} is missing after the install",
+            program().display()
+        ))
     }
 }
 
@@ -81,7 +84,9 @@ fn install() -> Result<(), String> {
 /// loudly (once) when the tests are skipped; panics instead when `CI=true`.
 pub fn provider_available() -> bool {
     static STATE: Mutex<Option<Result<(), String>>> = Mutex::new(None);
-    let mut state = STATE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut state = STATE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let first = state.is_none();
     let result = state.get_or_insert_with(install).clone();
     match result {

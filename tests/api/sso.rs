@@ -1,4 +1,4 @@
-//! Single sign-on with OpenID Connect (issue 16 item 3), against a real
+//! Single sign-on with OIDC (issue 16 item 3), against a real
 //! provider on loopback (`oidc_provider.rs`: the PyPI `oidc-provider-mock`)
 //! and the real server, on both back-ends. The person's way through is
 //! driven in Chromium; the refusals that need a hand on the answer (a
@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use chrono::Duration;
-use tidsvakt::clock::Clock as _;
 use serde_json::json;
+use tidsvakt::clock::Clock as _;
 
 use crate::browser_harness::{self, browser_available};
 use crate::helpers::{Db, TestApp, spawn_app_with};
@@ -127,11 +127,13 @@ async fn sessions(app: &TestApp) -> i64 {
 async fn browser_sign_in(s: &Setup, next: &str, sub: &str) -> browser_harness::Browser {
     let b = browser_harness::Browser::open(&s.app).await;
     b.goto(next).await;
-    assert_eq!(b.path().await, format!("/sign-in?next={}", urlenc(next)));
-    assert_eq!(
-        b.text_of("#sso-test").await,
-        "Logg inn med Testleverandør"
-    );
+    let expected = if next == "/" {
+        "/sign-in".to_owned()
+    } else {
+        format!("/sign-in?next={}", urlenc(next))
+    };
+    assert_eq!(b.path().await, expected);
+    assert_eq!(b.text_of("#sso-test").await, "Logg inn med Testleverandør");
     b.click("#sso-test").await;
     // The provider's own authorization page.
     b.fill("input[name=sub]", sub).await;
@@ -152,7 +154,11 @@ async fn an_employee_signs_in_with_the_provider_and_lands_where_they_wanted(db: 
     let b = browser_sign_in(&s, "/time", "kari-sub").await;
     assert_eq!(b.path().await, "/time");
     assert_eq!(b.status().await, 200);
-    assert!(b.text().await.contains("Employee KARI"), "{}", b.text().await);
+    assert!(
+        b.text().await.contains("Employee KARI"),
+        "{}",
+        b.text().await
+    );
     assert_eq!(sessions(&s.app).await, 1);
     assert_eq!(session_column(&s.app, "employee_id").await, kari);
     assert_eq!(session_column(&s.app, "sso_subject").await, "test:kari-sub");
@@ -213,12 +219,15 @@ async fn an_unknown_email_is_refused_and_nothing_is_created(db: Db) {
     assert_eq!(b.status().await, 403);
     assert_eq!(b.heading().await, "Kontoen er ikke kjent");
     assert!(
-        b.text()
-            .await
-            .contains("Tidsvakt kjenner ikke kontoen du logget inn med, og ingen konto er opprettet."),
+        b.text().await.contains(
+            "Tidsvakt kjenner ikke kontoen du logget inn med, og ingen konto er opprettet."
+        ),
     );
     assert_eq!(sessions(&s.app).await, 0);
-    assert_eq!(s.app.count("SELECT COUNT(*) FROM employees").await, employees);
+    assert_eq!(
+        s.app.count("SELECT COUNT(*) FROM employees").await,
+        employees
+    );
     // Audited by the provider's id of the person, never the address.
     assert_eq!(
         s.app
@@ -349,7 +358,9 @@ async fn a_replayed_or_late_callback_is_refused(db: Db) {
     assert!(refused.has("Innloggingen tok mer enn 10 minutter. Start på nytt."));
     // Without the browser's state cookie (another browser): refused.
     let (_, callback) = start_over_http(&s, "kari-sub").await;
-    let stranger = web_client::Browser::new(&s.app.web_url).get(&callback).await;
+    let stranger = web_client::Browser::new(&s.app.web_url)
+        .get(&callback)
+        .await;
     assert_eq!(stranger.status, 400);
     assert_eq!(sessions(&s.app).await, 1);
 }
@@ -386,12 +397,13 @@ sso_tests!(
 async fn a_missing_secret_stops_the_start_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_config(dir.path(), "http://127.0.0.1:9");
-    let text = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace(
-            &format!("client_secret_file = \"{}\"", dir.path().join("client.secret").display()),
-            "client_secret_env = \"TIDSVAKT_TEST_SSO_SECRET_NOT_SET\"",
-        );
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        &format!(
+            "client_secret_file = \"{}\"",
+            dir.path().join("client.secret").display()
+        ),
+        "client_secret_env = \"TIDSVAKT_TEST_SSO_SECRET_NOT_SET\"",
+    );
     std::fs::write(&file, text).unwrap();
     let config = tidsvakt::config::ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
