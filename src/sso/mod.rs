@@ -66,6 +66,28 @@ type VerifiedIdToken = IdToken<
     CoreJwsSigningAlgorithm,
 >;
 
+/// The crate's client as discovery builds it (authorization endpoint set,
+/// token and user info endpoints as the provider's metadata has them).
+type ProviderClient = openidconnect::Client<
+    openidconnect::EmptyAdditionalClaims,
+    openidconnect::core::CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    openidconnect::core::CoreJsonWebKey,
+    openidconnect::core::CoreAuthPrompt,
+    openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+    openidconnect::core::CoreTokenResponse,
+    openidconnect::core::CoreTokenIntrospectionResponse,
+    openidconnect::core::CoreRevocableToken,
+    openidconnect::core::CoreRevocationErrorResponse,
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
 /// A sign-in sent to the provider: the address to send the browser to,
 /// and what the callback needs.
 #[derive(Debug)]
@@ -197,30 +219,7 @@ impl Provider {
         Ok(m)
     }
 
-    async fn client(
-        &self,
-    ) -> Result<
-        openidconnect::Client<
-            openidconnect::EmptyAdditionalClaims,
-            openidconnect::core::CoreAuthDisplay,
-            CoreGenderClaim,
-            CoreJweContentEncryptionAlgorithm,
-            openidconnect::core::CoreJsonWebKey,
-            openidconnect::core::CoreAuthPrompt,
-            openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
-            openidconnect::core::CoreTokenResponse,
-            openidconnect::core::CoreTokenIntrospectionResponse,
-            openidconnect::core::CoreRevocableToken,
-            openidconnect::core::CoreRevocationErrorResponse,
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        SsoError,
-    > {
+    async fn client(&self) -> Result<ProviderClient, SsoError> {
         let metadata = self.metadata().await?;
         Ok(CoreClient::from_provider_metadata(
             metadata,

@@ -324,7 +324,7 @@ pub async fn callback(
         employee_id = ?session.employee_id,
         provider = %p.config.id,
         subject,
-        role = role.map(|r| r.as_str()),
+        role = role.map(crate::domain::token::Role::as_str),
         "signed in with single sign-on"
     );
     audit_session(&state, &session, client.ip(), AuditAction::SignIn).await;
