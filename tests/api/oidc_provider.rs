@@ -1,4 +1,4 @@
-//! A real OIDC provider for the single sign-on tests: the PyPI
+//! A real OIDC provider for the single sign-on tests: the `PyPI`
 //! package `oidc-provider-mock` (an Authlib provider made for tests: real
 //! discovery, RS256-signed ID tokens, a JWKS, the code flow), run on a free
 //! loopback port in a process group of its own and killed on drop.
@@ -6,7 +6,7 @@
 //! - It lives in a venv at `target/oidc-provider-venv` (or
 //!   `TIDSVAKT_TEST_OIDC_VENV`); `.ci/run` installs it there, and the
 //!   harness does the same when it is missing (with `python3 -m venv` and
-//!   pip, from PyPI).
+//!   pip, from `PyPI`).
 //! - Without `python3`, or when the install fails, the tests say so loudly
 //!   and return early, as the browser tests do; with `CI=true` they fail.
 //! - A person's claims are set with its API (`PUT /users/{sub}`); at its

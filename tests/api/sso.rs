@@ -1,5 +1,5 @@
 //! Single sign-on with OIDC (issue 16 item 3), against a real
-//! provider on loopback (`oidc_provider.rs`: the PyPI `oidc-provider-mock`)
+//! provider on loopback (`oidc_provider.rs`: the `PyPI` `oidc-provider-mock`)
 //! and the real server, on both back-ends. The person's way through is
 //! driven in Chromium; the refusals that need a hand on the answer (a
 //! replayed or late callback) speak HTTP. Each test checks what was stored
