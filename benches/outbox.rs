@@ -90,6 +90,7 @@ async fn one_run() -> Run {
         mail: tidsvakt::mail::MailConfig::eml(),
         jobs: tidsvakt::jobs::JobSettings::default(),
         background_jobs: false,
+        sso_config: None,
         security: tidsvakt::config::Security::default(),
     };
     let app = App::build(config, clock.clone()).await.unwrap();

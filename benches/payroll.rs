@@ -199,6 +199,7 @@ async fn run(n: usize, runs: usize, pg: Option<&str>) {
         mail: tidsvakt::mail::MailConfig::eml(),
         jobs: tidsvakt::jobs::JobSettings::default(),
         background_jobs: false,
+        sso_config: None,
         security: tidsvakt::config::Security::default(),
     };
     let app = App::build(config, Arc::new(ManualClock::new(now)))

@@ -150,11 +150,20 @@ impl App {
         let ctx = Ctx::new(dyn_store, clock, config.limits).with_jobs(Arc::clone(&jobs));
         let eml_dir = matches!(config.mail.transport, crate::mail::MailTransport::Eml)
             .then(|| config.outbox_dir.clone());
+        let sso = Arc::new(crate::sso::Providers::new(
+            sso_providers(config.sso_config.as_deref(), store.as_ref()).await?,
+            &public_url,
+        )?);
+        if !sso.list().is_empty() {
+            let discovering = Arc::clone(&sso);
+            tokio::spawn(async move { discovering.discover_all().await });
+        }
         let web = crate::web::WebState {
             ctx: ctx.clone(),
             mailer: Arc::clone(&mailer),
             settings: Arc::new(crate::web::WebSettings::new(&public_url, eml_dir)),
             limiter: Arc::default(),
+            sso,
         };
         Ok(Self {
             listener,
@@ -393,6 +402,42 @@ impl App {
         tracing::info!("stopped");
         Ok(result?)
     }
+}
+
+/// The single sign-on providers of `--sso-config`, each with the
+/// organisation its people belong to (the only one when it names none).
+async fn sso_providers(
+    file: Option<&Path>,
+    store: &SqlStore,
+) -> anyhow::Result<Vec<(crate::sso::ProviderConfig, crate::domain::ids::OrgId)>> {
+    use crate::storage::sso::SsoStore as _;
+    let Some(file) = file else {
+        return Ok(Vec::new());
+    };
+    let configs = crate::sso::config::load(file, &|name: &str| std::env::var(name).ok())?;
+    let sole = store.sole_organisation().await?;
+    let mut out = Vec::with_capacity(configs.len());
+    for c in configs {
+        let org = match c.organisation {
+            Some(org) if store.organisation(org).await?.is_some() => org,
+            Some(org) => anyhow::bail!(
+                "single sign-on setting {} {}: provider \"{}\": organisation: no organisation has the id {org}",
+                crate::sso::config::FLAG,
+                file.display(),
+                c.id
+            ),
+            None => sole.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "single sign-on setting {} {}: provider \"{}\": organisation: the database has several organisations (or none); name one",
+                    crate::sso::config::FLAG,
+                    file.display(),
+                    c.id
+                )
+            })?,
+        };
+        out.push((c, org));
+    }
+    Ok(out)
 }
 
 /// Refuses to serve people's data in clear text beyond this machine: a

@@ -91,6 +91,10 @@ pub struct ServeArgs {
     /// How many seconds ahead of the server's clock an event may be.
     #[arg(long, env = "TIDSVAKT_MAX_CLOCK_SKEW_SECS", default_value_t = 300)]
     pub max_clock_skew_secs: u32,
+    /// Single sign-on providers (OIDC): a TOML file, see the
+    /// README's "Single sign-on". Off when not given.
+    #[arg(long, env = "TIDSVAKT_SSO_CONFIG")]
+    pub sso_config: Option<PathBuf>,
     #[command(flatten)]
     pub mail: crate::mail::MailArgs,
     #[command(flatten)]
@@ -207,6 +211,8 @@ pub struct ServerConfig {
     /// each step themselves with a manual clock.
     pub background_jobs: bool,
     pub security: Security,
+    /// The single sign-on providers' file (`--sso-config`), if any.
+    pub sso_config: Option<PathBuf>,
 }
 
 /// TLS, exposure and deadlines of the listening server.
@@ -276,6 +282,7 @@ impl ServerConfig {
             },
             bootstrap: true,
             metrics_listen: args.metrics_listen,
+            sso_config: args.sso_config.clone(),
             mail,
             jobs,
             background_jobs: true,

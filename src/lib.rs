@@ -12,6 +12,7 @@
 //! - [`tls`]: rustls for both ports, reloaded when the files change.
 //! - [`links`]: the web pages' addresses, shared by the router and email.
 //! - [`redact`]: email addresses out of logs and stored errors.
+//! - [`sso`]: single sign-on providers (OIDC) for the web.
 //! - [`cli`]: the command-line client; server commands are in `main.rs`.
 //! - [`pb`]: code generated from `proto/tidsvakt/v1`.
 
@@ -30,6 +31,7 @@ pub mod payroll;
 pub mod pb;
 pub mod recompute;
 pub mod redact;
+pub mod sso;
 pub mod storage;
 pub mod telemetry;
 pub mod tls;

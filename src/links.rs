@@ -51,6 +51,19 @@ pub fn mute(base: &str, category: &str) -> String {
     format!("{base}/messages#mute-{category}")
 }
 
+/// Starts single sign-on with a provider (`next`: where to land after).
+#[must_use]
+pub fn sso_start(base: &str, provider: &str) -> String {
+    format!("{base}/sign-in/sso/{provider}")
+}
+
+/// Where a single sign-on provider sends the browser back to: the
+/// redirect URI to register with the provider.
+#[must_use]
+pub fn sso_callback(base: &str, provider: &str) -> String {
+    format!("{base}/sign-in/sso/{provider}/callback")
+}
+
 /// The manager's team now.
 #[must_use]
 pub fn team(base: &str) -> String {

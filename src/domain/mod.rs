@@ -19,5 +19,6 @@ pub mod payroll;
 pub mod policy;
 pub mod retention;
 pub mod rules;
+pub mod sso;
 pub mod token;
 pub mod years;

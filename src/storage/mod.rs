@@ -21,6 +21,7 @@ pub mod policy;
 pub mod privacy;
 mod rows;
 mod sql;
+pub mod sso;
 pub mod stats;
 pub mod tokens;
 pub mod web;
@@ -128,6 +129,7 @@ pub trait Store:
     + payroll::PayrollStore
     + outbox::OutboxStore
     + web::WebStore
+    + sso::SsoStore
     + tokens::TokenStore
     + privacy::PrivacyStore
     + Send

@@ -12,7 +12,7 @@ use super::writer::classify;
 use super::{SqlStore, StoreResult};
 use crate::domain::employee::Employee;
 use crate::domain::ids::{EmployeeId, OrgId, TokenId};
-use crate::domain::token::ApiToken;
+use crate::domain::token::{ApiToken, Role};
 
 /// A sign-in link as stored (never with its secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +39,21 @@ pub struct WebSession {
     /// The absolute end; the idle end is `last_seen_at` plus the idle time.
     pub expires_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// Set when single sign-on opened the session.
+    pub sso: Option<SsoIdentity>,
+}
+
+/// Who a single sign-on session is, beyond its employee.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoIdentity {
+    /// `<provider id>:<sub>`: the provider's id of the person. It owns a
+    /// session that has no employee (its list of sessions, its sign-out).
+    pub subject: String,
+    /// A role granted by configuration; `None`: EMPLOYEE or MANAGER from
+    /// the employee record, as for a link.
+    pub role: Option<Role>,
+    /// The name shown and audited for a person without an employee record.
+    pub name: Option<String>,
 }
 
 /// Why a link did not open a session.
@@ -112,7 +127,7 @@ pub struct PersonalMessage {
 }
 
 const SESSION_COLUMNS: &str = "organisation_id, session_id, employee_id, token_id, user_agent, \
-     created_at, last_seen_at, expires_at, ended_at";
+     created_at, last_seen_at, expires_at, ended_at, sso_subject, role, display_name";
 
 fn session_row(row: &AnyRow) -> StoreResult<WebSession> {
     Ok(WebSession {
@@ -125,18 +140,45 @@ fn session_row(row: &AnyRow) -> StoreResult<WebSession> {
         last_seen_at: rows::instant(row, "last_seen_at")?,
         expires_at: rows::instant(row, "expires_at")?,
         ended_at: rows::opt_instant(row, "ended_at")?,
+        sso: sso_identity(row)?,
     })
 }
 
-/// The owner condition of a session listing: the same employee, or the same
-/// admin token. `$2`/`$3` are the employee and token ids ('' when absent).
-const OWNER: &str = "organisation_id = $1 AND ((employee_id IS NOT NULL AND employee_id = $2) \
-     OR (token_id IS NOT NULL AND token_id = $3))";
+fn sso_identity(row: &AnyRow) -> StoreResult<Option<SsoIdentity>> {
+    let Some(subject) = rows::col::<Option<String>>(row, "sso_subject")? else {
+        return Ok(None);
+    };
+    let role = match rows::col::<Option<String>>(row, "role")? {
+        Some(r) => Some(
+            Role::parse(&r)
+                .ok_or_else(|| super::StoreError::Corrupt(format!("web_sessions.role {r}")))?,
+        ),
+        None => None,
+    };
+    Ok(Some(SsoIdentity {
+        subject,
+        role,
+        name: rows::col(row, "display_name")?,
+    }))
+}
 
-fn owner_ids(owner: &WebSession) -> (String, String) {
+/// The owner condition of a session listing: the same employee, or the same
+/// admin token, or (with neither) the same single sign-on subject. `$2`,
+/// `$3` and `$4` are the employee, token and subject ids ('' when absent or
+/// when an employee or token owns the session).
+const OWNER: &str = "organisation_id = $1 AND ((employee_id IS NOT NULL AND employee_id = $2) \
+     OR (token_id IS NOT NULL AND token_id = $3) \
+     OR (employee_id IS NULL AND token_id IS NULL AND sso_subject = $4))";
+
+fn owner_ids(owner: &WebSession) -> (String, String, String) {
+    let subject = match (&owner.sso, owner.employee_id, owner.token_id) {
+        (Some(sso), None, None) => sso.subject.clone(),
+        _ => String::new(),
+    };
     (
         owner.employee_id.map(|e| e.to_string()).unwrap_or_default(),
         owner.token_id.map(|t| t.to_string()).unwrap_or_default(),
+        subject,
     )
 }
 
@@ -147,8 +189,8 @@ async fn insert_session_on(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO web_sessions (organisation_id, session_id, secret_hash, employee_id, token_id, \
-         user_agent, created_at, last_seen_at, expires_at, ended_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+         user_agent, created_at, last_seen_at, expires_at, ended_at, sso_subject, role, display_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12)",
     )
     .bind(s.org.to_string())
     .bind(s.id.to_string())
@@ -159,6 +201,9 @@ async fn insert_session_on(
     .bind(micros(s.created_at))
     .bind(micros(s.last_seen_at))
     .bind(micros(s.expires_at))
+    .bind(s.sso.as_ref().map(|i| i.subject.clone()))
+    .bind(s.sso.as_ref().and_then(|i| i.role).map(|r| r.as_str().to_owned()))
+    .bind(s.sso.as_ref().and_then(|i| i.name.clone()))
     .execute(&mut *conn)
     .await
     .map_err(classify)?;
@@ -339,17 +384,18 @@ impl WebStore for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let org = owner.org;
-        let (employee, token) = owner_ids(owner);
+        let (employee, token, subject) = owner_ids(owner);
         self.write(move |conn| {
             Box::pin(async move {
                 let sql = format!(
-                    "UPDATE web_sessions SET ended_at = $5 WHERE {OWNER} AND session_id = $4 \
+                    "UPDATE web_sessions SET ended_at = $6 WHERE {OWNER} AND session_id = $5 \
                      AND ended_at IS NULL"
                 );
                 let n = sqlx::query(&sql)
                     .bind(org.to_string())
                     .bind(employee)
                     .bind(token)
+                    .bind(subject)
                     .bind(id.to_string())
                     .bind(micros(now))
                     .execute(&mut *conn)
@@ -363,15 +409,16 @@ impl WebStore for SqlStore {
     }
 
     async fn sessions_of(&self, owner: &WebSession, limit: i64) -> StoreResult<Vec<WebSession>> {
-        let (employee, token) = owner_ids(owner);
+        let (employee, token, subject) = owner_ids(owner);
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM web_sessions WHERE {OWNER} \
-             ORDER BY created_at DESC, session_id LIMIT $4"
+             ORDER BY created_at DESC, session_id LIMIT $5"
         );
         sqlx::query(&sql)
             .bind(owner.org.to_string())
             .bind(employee)
             .bind(token)
+            .bind(subject)
             .bind(limit)
             .fetch_all(self.reader())
             .await

@@ -36,6 +36,75 @@ const WORDS: &[(&str, &str, &str)] = &[
         "The address your employer has on file, for example kari@company.com",
     ),
     ("send_link", "Send meg en lenke", "Email me a link"),
+    // Single sign-on
+    ("sso_with", "Logg inn med", "Sign in with"),
+    (
+        "sso_or",
+        "Eller få en innloggingslenke på e-post",
+        "Or get a sign-in link by email",
+    ),
+    ("sso_back", "Til innloggingen", "Back to sign-in"),
+    (
+        "sso_refused",
+        "Innloggingen ble ikke fullført",
+        "Sign-in was not completed",
+    ),
+    (
+        "sso_state_lead",
+        "Innloggingen ble ikke startet i denne nettleseren, eller svaret er endret på veien. Ingen er logget inn. Start på nytt.",
+        "This sign-in was not started in this browser, or the answer was changed on the way. Nobody was signed in. Please start again.",
+    ),
+    (
+        "sso_used_lead",
+        "Denne innloggingen er allerede brukt. Start på nytt.",
+        "This sign-in has been used already. Please start again.",
+    ),
+    (
+        "sso_expired_lead",
+        "Innloggingen tok mer enn 10 minutter. Start på nytt.",
+        "The sign-in took more than 10 minutes. Please start again.",
+    ),
+    (
+        "sso_cancelled_lead",
+        "Innloggingstjenesten logget deg ikke inn. Prøv igjen, eller be om en lenke på e-post.",
+        "The sign-in service did not sign you in. Try again, or ask for a link by email.",
+    ),
+    (
+        "sso_invalid_lead",
+        "Svaret fra innloggingstjenesten kunne ikke godtas. Ingen er logget inn. Start på nytt.",
+        "The answer from the sign-in service could not be accepted. Nobody was signed in. Please start again.",
+    ),
+    (
+        "sso_unverified",
+        "E-postadressen er ikke bekreftet",
+        "The email address is not verified",
+    ),
+    (
+        "sso_unverified_lead",
+        "Innloggingstjenesten har ikke bekreftet e-postadressen din, så vi kan ikke vite at den er din. Bekreft den der, eller be om en lenke på e-post.",
+        "The sign-in service has not verified your email address, so we cannot know it is yours. Verify it there, or ask for a link by email.",
+    ),
+    (
+        "sso_unknown",
+        "Kontoen er ikke kjent",
+        "This account is not known",
+    ),
+    (
+        "sso_unknown_lead",
+        "Tidsvakt kjenner ikke kontoen du logget inn med, og ingen konto er opprettet. Be arbeidsgiveren din registrere e-postadressen din.",
+        "Tidsvakt does not know the account you signed in with, and no account was created. Ask your employer to register your email address.",
+    ),
+    (
+        "sso_ambiguous_lead",
+        "Flere ansatte er registrert med denne e-postadressen, så vi vet ikke hvem du er. Be arbeidsgiveren din rette det, og bruk en lenke på e-post så lenge.",
+        "Several employees are registered with this email address, so we cannot tell who you are. Ask your employer to correct it, and use a link by email meanwhile.",
+    ),
+    ("sso_unavailable", "Får ikke kontakt med", "Cannot reach"),
+    (
+        "sso_unavailable_lead",
+        "Prøv igjen om litt, eller be om en lenke på e-post.",
+        "Try again in a while, or ask for a link by email.",
+    ),
     ("check_email", "Sjekk e-posten din", "Check your email"),
     (
         "check_email_lead",

@@ -25,6 +25,7 @@ mod format;
 mod messages;
 mod now;
 mod sign_in;
+mod sso;
 mod team;
 mod time;
 
@@ -77,6 +78,8 @@ pub struct WebState {
     pub mailer: Arc<Mailer>,
     pub settings: Arc<WebSettings>,
     pub limiter: Arc<ratelimit::Limiter>,
+    /// The single sign-on providers (none without `--sso-config`).
+    pub sso: Arc<crate::sso::Providers>,
 }
 
 /// Every page and form.
@@ -105,6 +108,8 @@ pub fn router(state: WebState) -> Router {
             "/sign-in/token",
             get(sign_in::token_form).post(sign_in::token_sign_in),
         )
+        .route("/sign-in/sso/{provider}", get(sso::start))
+        .route("/sign-in/sso/{provider}/callback", get(sso::callback))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/sessions", get(sign_in::sessions))
         .route("/sessions/end", post(sign_in::end_session))

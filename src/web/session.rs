@@ -253,7 +253,9 @@ pub(super) async fn audit_session(
 /// The caller a session acts as. An employee's session is a bound
 /// EMPLOYEE token, or MANAGER when they have active reports; its token id is
 /// the session id, so corrections name the session that made them. An
-/// admin's session is the admin token it was opened with, as stored now.
+/// admin's session is the admin token it was opened with, as stored now. A
+/// single sign-on session with a role granted by configuration acts with
+/// that role (bound to the employee when the person has a record).
 async fn caller_of(
     state: &WebState,
     session: &WebSession,
@@ -267,9 +269,17 @@ async fn caller_of(
             .ok_or_else(|| ApiError::Unauthenticated("the admin token was revoked".into()))?;
         return Ok((Caller::of_session(token, session.id), None, false));
     }
-    let id = session
-        .employee_id
-        .ok_or_else(|| ApiError::Unauthenticated("a session with no one in it".into()))?;
+    let granted = session.sso.as_ref().and_then(|s| s.role);
+    let Some(id) = session.employee_id else {
+        let (Some(sso), Some(role)) = (&session.sso, granted) else {
+            return Err(ApiError::Unauthenticated(
+                "a session with no one in it".into(),
+            ));
+        };
+        let name = sso.name.clone().unwrap_or_else(|| sso.subject.clone());
+        let token = session_token(session, name, role, None);
+        return Ok((Caller::of_session(token, session.id), None, false));
+    };
     let employee = store
         .employee(session.org, id)
         .await?
@@ -283,28 +293,44 @@ async fn caller_of(
         .list_employees(session.org, &filter, None, 1)
         .await?
         .is_empty();
-    let token = ApiToken {
+    let role = granted.unwrap_or(if is_manager {
+        Role::Manager
+    } else {
+        Role::Employee
+    });
+    let token = session_token(
+        session,
+        employee.fields.name.clone(),
+        role,
+        Some(employee.id),
+    );
+    Ok((
+        Caller::of_session(token, session.id),
+        Some(employee),
+        is_manager,
+    ))
+}
+
+/// The token a session acts as: its id is the session's.
+fn session_token(
+    session: &WebSession,
+    name: String,
+    role: Role,
+    employee_id: Option<crate::domain::ids::EmployeeId>,
+) -> ApiToken {
+    ApiToken {
         id: TokenId(session.id),
         org_id: session.org,
-        name: employee.fields.name.clone(),
-        role: if is_manager {
-            Role::Manager
-        } else {
-            Role::Employee
-        },
-        employee_id: Some(employee.id),
+        name,
+        role,
+        employee_id,
         created_at: session.created_at,
         revoked_at: None,
         expires_at: None,
         last_used_at: None,
         rotated_at: None,
         previous_valid_until: None,
-    };
-    Ok((
-        Caller::of_session(token, session.id),
-        Some(employee),
-        is_manager,
-    ))
+    }
 }
 
 /// Session lifetimes and link expiry.

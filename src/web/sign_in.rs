@@ -33,7 +33,7 @@ use crate::mail::Envelope;
 use crate::storage::web::{LinkRefusal, SignInLink, WebSession};
 
 /// Where a sign-in may return to: a path of ours, never another site.
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
         _ => "/".to_owned(),
@@ -100,6 +100,8 @@ struct SignInView {
     error: String,
     next: String,
     pre: String,
+    /// "Sign in with …" for each single sign-on provider.
+    providers: Vec<super::sso::ProviderButton>,
 }
 
 fn sign_in_page(status: StatusCode, locale: Locale, v: &SignInView) -> Response {
@@ -125,8 +127,10 @@ pub async fn form(
     Query(q): Query<NextQuery>,
 ) -> Response {
     let (jar, pre) = pre_token(jar, state.settings.secure_cookies);
+    let next = safe_next(q.next.as_deref());
     let v = SignInView {
-        next: safe_next(q.next.as_deref()),
+        providers: super::sso::buttons(&state, &next),
+        next,
         pre,
         ..SignInView::default()
     };
@@ -161,6 +165,7 @@ pub async fn request_link(
                 Locale::En => "Enter an email address, for example kari@company.com.",
             }
             .into(),
+            providers: super::sso::buttons(&state, &next),
             next,
             pre: f.csrf,
         };
@@ -370,7 +375,7 @@ fn user_agent(headers: &HeaderMap) -> String {
         .collect()
 }
 
-fn new_session(state: &WebState, headers: &HeaderMap) -> WebSession {
+pub(super) fn new_session(state: &WebState, headers: &HeaderMap) -> WebSession {
     let now = state.ctx.clock.now();
     WebSession {
         org: crate::domain::ids::OrgId(Uuid::nil()),
@@ -382,6 +387,7 @@ fn new_session(state: &WebState, headers: &HeaderMap) -> WebSession {
         last_seen_at: now,
         expires_at: now + state.settings.sessions.absolute,
         ended_at: None,
+        sso: None,
     }
 }
 

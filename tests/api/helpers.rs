@@ -245,6 +245,7 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut ServerConfig)) -
         jobs: tidsvakt::jobs::JobSettings::default(),
         // The tests run each job step themselves, with the manual clock.
         background_jobs: false,
+        sso_config: None,
         security: tidsvakt::config::Security::default(),
     };
     configure(&mut config);

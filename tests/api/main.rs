@@ -7,6 +7,7 @@
 
 mod browser_harness;
 mod helpers;
+mod oidc_provider;
 mod smtp;
 mod web_client;
 
@@ -38,6 +39,7 @@ mod payroll_examples;
 mod policy;
 mod security;
 mod service;
+mod sso;
 mod storage_faults;
 mod timesheet;
 mod tls;

@@ -93,6 +93,7 @@ async fn start(ca: &Ca, client_ca: Option<&Ca>, require_client_cert: bool) -> Tl
         mail: tidsvakt::mail::MailConfig::eml(),
         jobs: tidsvakt::jobs::JobSettings::default(),
         background_jobs: false,
+        sso_config: None,
         security: Security {
             tls: Some(TlsFiles {
                 cert: cert_file,
@@ -261,6 +262,7 @@ fn exposed_config(dir: &Path, insecure: bool, tls: Option<TlsFiles>) -> ServerCo
         mail: tidsvakt::mail::MailConfig::eml(),
         jobs: tidsvakt::jobs::JobSettings::default(),
         background_jobs: false,
+        sso_config: None,
         security: Security {
             tls,
             insecure_listen: insecure,
