@@ -102,6 +102,7 @@ impl AdminApi {
                 },
             )?,
             exemption: convert::exemption("exemption", r.exemption)?.unwrap_or(Exemption::None),
+            department: employee::parse_department("department", &r.department)?,
         };
         let manager_id = self
             .manager(caller, "manager_id", &r.manager_id, None)
@@ -179,13 +180,17 @@ impl AdminApi {
                     f.exemption = convert::exemption("employee.exemption", new.exemption)?
                         .ok_or_else(|| ApiError::invalid("employee.exemption", "is required"))?;
                 }
+                "department" => {
+                    f.department =
+                        employee::parse_department("employee.department", &new.department)?;
+                }
                 "active" => set_active(&mut e, new.active, now),
                 other => {
                     return Err(ApiError::invalid(
                         format!("update_paths[{i}]"),
                         format!(
                             "unknown field '{other}'; one of external_id, name, email, manager_id, \
-                             time_zone, locale, rule_pack, exemption, active"
+                             time_zone, locale, rule_pack, exemption, department, active"
                         ),
                     ));
                 }
@@ -406,13 +411,18 @@ impl AdminApi {
         let expires_at = convert::opt_instant("expires_at", r.expires_at.as_ref())?;
         token::check_expiry(role, expires_at, now)
             .map_err(|reason| ApiError::invalid("expires_at", reason))?;
+        let department = token::check_department(role, &r.department)
+            .map_err(|reason| ApiError::invalid("department", reason))?;
         let (token, secret) = bootstrap::create_token(
             self.ctx.store.as_ref(),
             caller.org(),
-            &name,
-            role,
-            employee_id,
-            expires_at,
+            bootstrap::NewToken {
+                name: &name,
+                role,
+                employee_id,
+                department,
+                expires_at,
+            },
             now,
         )
         .await?;

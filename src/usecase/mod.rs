@@ -8,3 +8,4 @@
 pub mod reads;
 pub mod record;
 pub mod team;
+pub mod working_time_record;

@@ -17,6 +17,7 @@ mod day;
 mod format;
 mod messages;
 mod now;
+mod record;
 mod sign_in;
 mod team;
 mod time;
@@ -103,6 +104,8 @@ pub fn router(state: WebState) -> Router {
         .route("/sessions/end", post(sign_in::end_session))
         .route("/language", post(sign_in::language))
         .route("/static/style.css", get(stylesheet))
+        // The § 10-7 record for safety representatives and inspectors.
+        .merge(record::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)

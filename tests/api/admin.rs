@@ -48,6 +48,7 @@ fn new_token(name: &str, role: pb::Role, employee_id: &str) -> pb::CreateApiToke
         role: role as i32,
         employee_id: employee_id.into(),
         expires_at: Some(crate::helpers::token_expiry()),
+        department: String::new(),
     }
 }
 

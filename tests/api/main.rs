@@ -40,3 +40,4 @@ mod tls;
 mod tokens;
 mod upgrade;
 mod web;
+mod working_time_record;

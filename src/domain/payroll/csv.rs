@@ -8,7 +8,7 @@ use super::lines::{Category, Line, absence_name};
 pub const HEADER: &str = "period_id,employee_id,external_id,pay_code,category,rate_percent,absence_kind,minutes,hours,count,adjusts_period_id,adjustment_reason\r\n";
 
 /// A field, quoted only when it holds a comma, quote or line break.
-fn field(out: &mut String, s: &str) {
+pub fn field(out: &mut String, s: &str) {
     if s.contains([',', '"', '\r', '\n']) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
