@@ -24,7 +24,10 @@ impl RecordPeriod {
         let bad = || {
             FieldError::new(
                 field,
-                format!("'{}' is not a month; write YYYY-MM, e.g. 2026-11", shorten(t)),
+                format!(
+                    "'{}' is not a month; write YYYY-MM, e.g. 2026-11",
+                    shorten(t)
+                ),
             )
         };
         let (y, m) = t.split_once('-').ok_or_else(bad)?;
@@ -60,7 +63,9 @@ impl RecordPeriod {
         if year_on.is_none_or(|end| last >= end) {
             return Err(FieldError::new(
                 field,
-                format!("{first}..{last} is longer than one year; ask for at most a year at a time"),
+                format!(
+                    "{first}..{last} is longer than one year; ask for at most a year at a time"
+                ),
             ));
         }
         Ok(Self { first, last })

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::domain::audit::AuditAction;
-use crate::domain::employee::{Employee, FieldError};
+use crate::domain::employee::Employee;
 use crate::domain::event::{Amendment, Change};
 use crate::domain::ids::EmployeeId;
 use crate::domain::local_days::{local_date, start_of_day};
@@ -43,10 +43,7 @@ const LIST_BATCH: i64 = 200;
 pub enum Who {
     /// Everyone in the caller's scope, by external id, after this one
     /// (exclusive), at most this many.
-    Page {
-        after: Option<String>,
-        limit: usize,
-    },
+    Page { after: Option<String>, limit: usize },
     /// One employee; refused (and logged) outside the caller's scope.
     One(EmployeeId),
 }
@@ -202,10 +199,6 @@ fn amendment_pb(a: &Amendment) -> pb::RecordAmendment {
     }
 }
 
-fn invalid(e: FieldError) -> ApiError {
-    ApiError::invalid(e.field, e.reason)
-}
-
 /// The request's period.
 ///
 /// # Errors
@@ -218,11 +211,11 @@ pub fn period_of(req: &pb::GetWorkingTimeRecordRequest) -> ApiResult<RecordPerio
             "period",
             "is required: set month (YYYY-MM) or dates",
         )),
-        Some(Period::Month(m)) => RecordPeriod::month("month", m).map_err(invalid),
+        Some(Period::Month(m)) => Ok(RecordPeriod::month("month", m)?),
         Some(Period::Dates(r)) => {
             let first: NaiveDate = date_in("dates.start", r.start.as_ref())?;
             let last: NaiveDate = date_in("dates.end", r.end.as_ref())?;
-            RecordPeriod::range("dates", first, last).map_err(invalid)
+            Ok(RecordPeriod::range("dates", first, last)?)
         }
     }
 }

@@ -484,7 +484,11 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Write the period as YYYY-MM (e.g. 2026-11) or YYYY-MM-DD..YYYY-MM-DD, at most one year.",
     ),
     ("record_period", "Periode", "Period"),
-    ("record_print", "Utskriftsvennlig rapport", "Printable report"),
+    (
+        "record_print",
+        "Utskriftsvennlig rapport",
+        "Printable report",
+    ),
     ("record_print_button", "Skriv ut", "Print"),
     ("record_employee", "Ansatt", "Employee"),
     ("record_department", "Avdeling", "Department"),

@@ -89,11 +89,7 @@ struct ListView {
 async fn reader(state: &WebState, person: &Person) -> Result<(), WebError> {
     state
         .ctx
-        .require(
-            &person.caller,
-            &READERS,
-            AuditAction::ReadWorkingTimeRecord,
-        )
+        .require(&person.caller, &READERS, AuditAction::ReadWorkingTimeRecord)
         .await
         .map_err(|e| person.fail(e))
 }
@@ -152,12 +148,8 @@ pub async fn list(
         .map(|r| {
             let t = r.timesheet.clone().unwrap_or_default();
             let totals = t.totals.unwrap_or_default();
-            let count = |s: pb::Severity| {
-                t.findings
-                    .iter()
-                    .filter(|f| f.severity == s as i32)
-                    .count()
-            };
+            let count =
+                |s: pb::Severity| t.findings.iter().filter(|f| f.severity == s as i32).count();
             ListRow {
                 name: r.name.clone(),
                 external_id: r.external_id.clone(),
@@ -245,7 +237,11 @@ struct EmployeeView {
 fn local(tz: Tz, t: Option<&prost_types::Timestamp>) -> String {
     format::ts(t).map_or_else(
         || "…".to_owned(),
-        |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string(),
+        |t| {
+            t.with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M %:z")
+                .to_string()
+        },
     )
 }
 
@@ -293,7 +289,13 @@ fn employee_view(l: Locale, r: &pb::EmployeeWorkingTimeRecord) -> EmployeeView {
             absences: d
                 .absences
                 .iter()
-                .map(|a| format!("{} {}", format::absence(l, a.kind), format::minutes(l, a.minutes)))
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        format::absence(l, a.kind),
+                        format::minutes(l, a.minutes)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             worked: format::minutes(l, d.worked_minutes),
@@ -455,7 +457,10 @@ pub async fn print(
         organisation,
         period: period_heading(l, p),
         reader: format::author(l, &person.caller.token.author()),
-        printed_at: now.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string(),
+        printed_at: now
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M %:z")
+            .to_string(),
         back: format!("/record?{}", query_of(p)),
         employees: records.iter().map(|r| employee_view(l, r)).collect(),
     };

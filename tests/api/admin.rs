@@ -371,6 +371,7 @@ async fn update_employee_changes_only_the_named_paths(app: TestApp) {
         created_at: Some(ts(at(1, 0))),
         updated_at: Some(ts(at(1, 0))),
         deactivated_at: Some(ts(at(1, 0))),
+        department: "x".repeat(101),
     };
     let updated = app
         .admin()
