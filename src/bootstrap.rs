@@ -15,7 +15,7 @@ pub struct NewToken<'a> {
     pub role: Role,
     /// The employee a bound token acts as.
     pub employee_id: Option<EmployeeId>,
-    /// A SAFETY_REP token's department; `None` for the organisation.
+    /// A `SAFETY_REP` token's department; `None` for the organisation.
     pub department: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }

@@ -113,7 +113,7 @@ pub struct EmployeeFields {
     /// Parsed where it enters (the API, a stored row): never an unknown id.
     pub rule_pack: RulePack,
     pub exemption: Exemption,
-    /// The department, free text; a SAFETY_REP token scoped to it reads
+    /// The department, free text; a `SAFETY_REP` token scoped to it reads
     /// this employee's record. `None` when not set.
     pub department: Option<String>,
 }

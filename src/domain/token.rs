@@ -107,7 +107,7 @@ pub struct ApiToken {
     pub rotated_at: Option<DateTime<Utc>>,
     /// Until when the secret before the last rotation is still accepted.
     pub previous_valid_until: Option<DateTime<Utc>>,
-    /// A SAFETY_REP token's department: it reads only employees of that
+    /// A `SAFETY_REP` token's department: it reads only employees of that
     /// department. `None` for the whole organisation (and for every other
     /// role).
     pub department: Option<String>,
@@ -211,7 +211,7 @@ pub fn check_expiry(
     }
 }
 
-/// Checks a new token's department scope: only a SAFETY_REP token may
+/// Checks a new token's department scope: only a `SAFETY_REP` token may
 /// have one; empty means the whole organisation. The text rules are the
 /// employee's `department` ([`parse_department`]), so the two compare.
 ///

@@ -100,7 +100,9 @@ impl Caller {
         let report = self.token.employee_id.is_some()
             && employee.fields.manager_id == self.token.employee_id;
         let allowed = match (self.token.role, access) {
-            (Role::Admin, _) | (Role::Clock, Access::Post | Access::Read) => true,
+            (Role::Admin, _)
+            | (Role::Clock, Access::Post | Access::Read)
+            | (Role::Inspector, Access::Read) => true,
             // A manager posts only their own events: clocking for a report
             // is what a CLOCK token is for.
             (Role::Employee, _) | (Role::Manager, Access::Post) => own,
@@ -108,7 +110,6 @@ impl Caller {
             // The § 10-7 readers: the inspector the whole organisation, the
             // safety representative their department (or all, when the
             // token names none). Neither ever writes.
-            (Role::Inspector, Access::Read) => true,
             (Role::SafetyRep, Access::Read) => self.in_scope(employee),
             (Role::Clock, Access::Correct)
             | (Role::Payroll, _)

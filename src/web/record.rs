@@ -7,6 +7,9 @@
 //! `usecase::working_time_record`, which checks the reader's scope and logs
 //! every employee read.
 
+// `l`, `p`, `q`, `r`: locale, period, query, record, as in the other pages.
+#![allow(clippy::many_single_char_names)]
+
 use std::fmt::Write as _;
 
 use axum::Router;
@@ -254,6 +257,7 @@ fn figure(l: Locale, unit: i32, v: i64) -> String {
     }
 }
 
+#[allow(clippy::too_many_lines)] // one view model, field by field
 fn employee_view(l: Locale, r: &pb::EmployeeWorkingTimeRecord) -> EmployeeView {
     let t = r.timesheet.clone().unwrap_or_default();
     let tz: Tz = t.time_zone.parse().unwrap_or(Tz::Europe__Oslo);
@@ -504,7 +508,8 @@ fn csv_row(out: &mut String, cols: &[&str; 17]) {
 /// One employee's rows: a `day` row per day with work or absence, an
 /// `interval` row per interval on it, an `amendment` row per correction and
 /// a `finding` row per finding. Instants are local with their offset;
-/// minutes are whole numbers, as in GetTimesheet.
+/// minutes are whole numbers, as in `GetTimesheet`.
+#[allow(clippy::too_many_lines)] // four row kinds, each spelled out column by column
 fn csv_rows(out: &mut String, r: &pb::EmployeeWorkingTimeRecord) {
     let t = r.timesheet.clone().unwrap_or_default();
     let tz: Tz = t.time_zone.parse().unwrap_or(Tz::Europe__Oslo);

@@ -254,7 +254,7 @@ pub(super) async fn audit_session(
 /// The caller a session acts as. An employee's session is a bound
 /// EMPLOYEE token, or MANAGER when they have active reports; its token id is
 /// the session id, so corrections name the session that made them. A
-/// session opened with a token (ADMIN, SAFETY_REP, INSPECTOR) acts as that
+/// session opened with a token (ADMIN, `SAFETY_REP`, INSPECTOR) acts as that
 /// token as stored now: revoked or expired, the session ends with it.
 async fn caller_of(
     state: &WebState,

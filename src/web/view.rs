@@ -95,6 +95,7 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
 });
 
 /// What the layout shows about who is signed in.
+#[allow(clippy::struct_excessive_bools)] // one flag per menu entry
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Chrome {
     /// The person's name, or empty when nobody is signed in.
