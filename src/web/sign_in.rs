@@ -485,7 +485,7 @@ pub struct TokenForm {
 }
 
 /// `POST /sign-in/token`: a token of a role without a record of its own
-/// (ADMIN, SAFETY_REP, INSPECTOR) opens a session acting as that token.
+/// (ADMIN, `SAFETY_REP`, INSPECTOR) opens a session acting as that token.
 pub async fn token_sign_in(
     State(state): State<WebState>,
     Lang(locale): Lang,
