@@ -577,6 +577,7 @@ async fn set_up(server: &Server) -> Fixture {
                 seconds: (chrono::Utc::now() + chrono::Duration::days(30)).timestamp(),
                 nanos: 0,
             }),
+            department: String::new(),
         })
         .await
         .unwrap()

@@ -8,6 +8,18 @@ use crate::domain::ids::{EmployeeId, OrgId, TokenId};
 use crate::domain::token::{ApiToken, Role, hash_secret, secret_from_bytes};
 use crate::storage::{Organisation, Store, StoreResult};
 
+/// What a new token is, already checked.
+#[derive(Clone, Debug)]
+pub struct NewToken<'a> {
+    pub name: &'a str,
+    pub role: Role,
+    /// The employee a bound token acts as.
+    pub employee_id: Option<EmployeeId>,
+    /// A `SAFETY_REP` token's department; `None` for the organisation.
+    pub department: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// Creates a token and returns it with its secret (the only time the secret
 /// exists outside the caller's hands).
 ///
@@ -16,25 +28,23 @@ use crate::storage::{Organisation, Store, StoreResult};
 pub async fn create_token(
     store: &dyn Store,
     org: OrgId,
-    name: &str,
-    role: Role,
-    employee_id: Option<EmployeeId>,
-    expires_at: Option<DateTime<Utc>>,
+    new: NewToken<'_>,
     now: DateTime<Utc>,
 ) -> StoreResult<(ApiToken, String)> {
     let secret = new_secret();
     let token = ApiToken {
         id: TokenId::new_random(),
         org_id: org,
-        name: name.to_owned(),
-        role,
-        employee_id,
+        name: new.name.to_owned(),
+        role: new.role,
+        employee_id: new.employee_id,
         created_at: now,
         revoked_at: None,
-        expires_at,
+        expires_at: new.expires_at,
         last_used_at: None,
         rotated_at: None,
         previous_valid_until: None,
+        department: new.department,
     };
     store.insert_token(&token, &hash_secret(&secret)).await?;
     Ok((token, secret))
@@ -58,7 +68,13 @@ pub async fn create_organisation(
     now: DateTime<Utc>,
 ) -> StoreResult<(Organisation, String)> {
     let org = store.create_organisation(name, now).await?;
-    let (_, secret) =
-        create_token(store, org.id, "first admin", Role::Admin, None, None, now).await?;
+    let first = NewToken {
+        name: "first admin",
+        role: Role::Admin,
+        employee_id: None,
+        department: None,
+        expires_at: None,
+    };
+    let (_, secret) = create_token(store, org.id, first, now).await?;
     Ok((org, secret))
 }

@@ -182,9 +182,15 @@ pub enum TokenAction {
         #[arg(long)]
         employee: Option<String>,
         /// Days until the token stops working (required for employee and
-        /// manager tokens, at most 366).
+        /// manager tokens, at most 366; for inspector tokens, at most 90).
         #[arg(long)]
         expires_in_days: Option<u32>,
+        /// The department a safety-rep token reads (as set on employees);
+        /// leave out for the whole organisation.
+        ///
+        /// Example: tidsvakt token create --name "Kari (verneombud)" --role safety-rep --department Lager
+        #[arg(long)]
+        department: Option<String>,
     },
     /// List tokens (never their secrets).
     List,
@@ -252,6 +258,11 @@ pub enum RoleArg {
     Manager,
     Payroll,
     Admin,
+    /// The safety representative (verneombud): reads the § 10-7 record.
+    SafetyRep,
+    /// The Labour Inspection (Arbeidstilsynet): reads the § 10-7 record;
+    /// needs --expires-in-days (at most 90).
+    Inspector,
 }
 
 impl Connection {
@@ -416,6 +427,7 @@ async fn employee(conn: &Connection, action: EmployeeAction) -> anyhow::Result<(
     Ok(())
 }
 
+#[allow(clippy::too_many_lines)] // one match arm per subcommand
 async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
     let mut client = AdminServiceClient::new(conn.channel().await?);
     match action {
@@ -424,6 +436,7 @@ async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
             role,
             employee,
             expires_in_days,
+            department,
         } => {
             let r = client
                 .create_api_token(conn.request(pb::CreateApiTokenRequest {
@@ -434,8 +447,11 @@ async fn token(conn: &Connection, action: TokenAction) -> anyhow::Result<()> {
                         RoleArg::Manager => pb::Role::Manager,
                         RoleArg::Payroll => pb::Role::Payroll,
                         RoleArg::Admin => pb::Role::Admin,
+                        RoleArg::SafetyRep => pb::Role::SafetyRep,
+                        RoleArg::Inspector => pb::Role::Inspector,
                     } as i32,
                     employee_id: employee.unwrap_or_default(),
+                    department: department.unwrap_or_default(),
                     expires_at: expires_in_days.map(|d| {
                         let t = chrono::Utc::now() + chrono::Duration::days(i64::from(d));
                         prost_types::Timestamp {

@@ -54,6 +54,9 @@ pub enum AuditAction {
     ReadRecord,
     /// A team's or the organisation's figures, read in one call.
     ReadTeam,
+    /// The § 10-7 working-time record (the RPC, the /record pages, their
+    /// CSV and printable report): one entry per employee read.
+    ReadWorkingTimeRecord,
     /// Posting clock events: logged only when refused.
     PostEvent,
     Correct,
@@ -71,7 +74,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order of the list above.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::ReadTimesheet,
         Self::ReadFindings,
         Self::ReadHeadroom,
@@ -82,6 +85,7 @@ impl AuditAction {
         Self::ReadNudges,
         Self::ReadRecord,
         Self::ReadTeam,
+        Self::ReadWorkingTimeRecord,
         Self::PostEvent,
         Self::Correct,
         Self::EmployeeChange,
@@ -108,6 +112,7 @@ impl AuditAction {
             Self::ReadNudges => "read_nudges",
             Self::ReadRecord => "read_record",
             Self::ReadTeam => "read_team",
+            Self::ReadWorkingTimeRecord => "read_working_time_record",
             Self::PostEvent => "post_event",
             Self::Correct => "correct",
             Self::EmployeeChange => "employee_change",
@@ -186,7 +191,7 @@ mod tests {
             .into_iter()
             .filter(|a| a.is_read())
             .collect();
-        assert_eq!(reads.len(), 10);
+        assert_eq!(reads.len(), 11);
         assert!(!AuditAction::Refused.is_read());
         assert!(!AuditAction::Correct.is_read());
     }

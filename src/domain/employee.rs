@@ -113,6 +113,24 @@ pub struct EmployeeFields {
     /// Parsed where it enters (the API, a stored row): never an unknown id.
     pub rule_pack: RulePack,
     pub exemption: Exemption,
+    /// The department, free text; a `SAFETY_REP` token scoped to it reads
+    /// this employee's record. `None` when not set.
+    pub department: Option<String>,
+}
+
+/// The longest department name.
+pub const MAX_DEPARTMENT: usize = 100;
+
+/// Checks a department (free text, trimmed, at most [`MAX_DEPARTMENT`]
+/// characters); empty is none.
+///
+/// # Errors
+/// A [`FieldError`] naming `field`.
+pub fn parse_department(field: &str, s: &str) -> Result<Option<String>, FieldError> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    bounded_text(field, s, MAX_DEPARTMENT).map(Some)
 }
 
 /// Checks an external id: 1..128 characters, no control characters.

@@ -17,6 +17,7 @@ pub mod local_days;
 pub mod nudge;
 pub mod payroll;
 pub mod policy;
+pub mod record_period;
 pub mod retention;
 pub mod rules;
 pub mod sso;

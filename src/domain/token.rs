@@ -7,6 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
+use super::employee::parse_department;
 use super::ids::{EmployeeId, OrgId, TokenId};
 
 /// The prefix every secret carries, so a leaked one is easy to recognise.
@@ -20,6 +21,14 @@ pub enum Role {
     Manager,
     Payroll,
     Admin,
+    /// The safety representative (verneombud): reads the working-time
+    /// record (arbeidsmiljøloven § 10-7) of the organisation, or of one
+    /// department when the token names one. Read-only.
+    SafetyRep,
+    /// The Labour Inspection (Arbeidstilsynet): reads the working-time
+    /// record of the whole organisation, with a token that must run out
+    /// within [`MAX_INSPECTOR_LIFETIME`]. Read-only.
+    Inspector,
 }
 
 impl Role {
@@ -31,20 +40,46 @@ impl Role {
             Self::Manager => "MANAGER",
             Self::Payroll => "PAYROLL",
             Self::Admin => "ADMIN",
+            Self::SafetyRep => "SAFETY_REP",
+            Self::Inspector => "INSPECTOR",
         }
     }
 
+    /// Every role, in the order of the list above.
+    pub const ALL: [Self; 7] = [
+        Self::Clock,
+        Self::Employee,
+        Self::Manager,
+        Self::Payroll,
+        Self::Admin,
+        Self::SafetyRep,
+        Self::Inspector,
+    ];
+
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Clock,
-            Self::Employee,
-            Self::Manager,
-            Self::Payroll,
-            Self::Admin,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether the role may only read: every write is refused, whatever
+    /// the record.
+    #[must_use]
+    pub fn is_read_only(self) -> bool {
+        matches!(self, Self::SafetyRep | Self::Inspector)
+    }
+
+    /// Whether the role reads the § 10-7 working-time record of others.
+    #[must_use]
+    pub fn reads_working_time_record(self) -> bool {
+        matches!(self, Self::Admin | Self::SafetyRep | Self::Inspector)
+    }
+
+    /// Whether a token of this role opens a web session of its own (a
+    /// person signs in with it at /sign-in/token): the roles with no
+    /// employee record of their own to sign in with.
+    #[must_use]
+    pub fn signs_in_with_token(self) -> bool {
+        matches!(self, Self::Admin | Self::SafetyRep | Self::Inspector)
     }
 
     /// Whether the role acts as one employee.
@@ -72,6 +107,10 @@ pub struct ApiToken {
     pub rotated_at: Option<DateTime<Utc>>,
     /// Until when the secret before the last rotation is still accepted.
     pub previous_valid_until: Option<DateTime<Utc>>,
+    /// A `SAFETY_REP` token's department: it reads only employees of that
+    /// department. `None` for the whole organisation (and for every other
+    /// role).
+    pub department: Option<String>,
 }
 
 /// How often `last_used_at` is written: once a minute is precise enough to
@@ -81,6 +120,10 @@ pub const TOUCH_EVERY: Duration = Duration::minutes(1);
 /// The longest lifetime of a new EMPLOYEE or MANAGER token: a person's token
 /// lives on a phone or laptop that may be lost, so it must run out.
 pub const MAX_BOUND_LIFETIME: Duration = Duration::days(366);
+
+/// The longest lifetime of an INSPECTOR token: an inspection is a visit,
+/// not a standing right, so its access runs out within a quarter.
+pub const MAX_INSPECTOR_LIFETIME: Duration = Duration::days(90);
 
 /// The longest grace an old secret gets after a rotation.
 pub const MAX_ROTATION_GRACE: Duration = Duration::days(7);
@@ -133,8 +176,9 @@ impl ApiToken {
 }
 
 /// Checks a new token's expiry: required for EMPLOYEE and MANAGER tokens
-/// and at most [`MAX_BOUND_LIFETIME`] away; optional for the others; always
-/// in the future.
+/// and at most [`MAX_BOUND_LIFETIME`] away; required for INSPECTOR tokens
+/// and at most [`MAX_INSPECTOR_LIFETIME`] away; optional for the others;
+/// always in the future.
 ///
 /// # Errors
 /// The problem, for the `expires_at` field.
@@ -149,7 +193,15 @@ pub fn check_expiry(
             role.as_str(),
             MAX_BOUND_LIFETIME.num_days()
         )),
+        None if role == Role::Inspector => Err(format!(
+            "is required for role INSPECTOR: an inspector's access must run out (at most {} days ahead)",
+            MAX_INSPECTOR_LIFETIME.num_days()
+        )),
         Some(t) if t <= now => Err("must be in the future".into()),
+        Some(t) if role == Role::Inspector && t - now > MAX_INSPECTOR_LIFETIME => Err(format!(
+            "is more than {} days ahead; an INSPECTOR token is for one inspection",
+            MAX_INSPECTOR_LIFETIME.num_days()
+        )),
         Some(t) if role.is_bound() && t - now > MAX_BOUND_LIFETIME => Err(format!(
             "is more than {} days ahead; a {} token must be renewed at least yearly",
             MAX_BOUND_LIFETIME.num_days(),
@@ -157,6 +209,23 @@ pub fn check_expiry(
         )),
         None | Some(_) => Ok(()),
     }
+}
+
+/// Checks a new token's department scope: only a `SAFETY_REP` token may
+/// have one; empty means the whole organisation. The text rules are the
+/// employee's `department` ([`parse_department`]), so the two compare.
+///
+/// # Errors
+/// The problem, for the `department` field.
+pub fn check_department(role: Role, department: &str) -> Result<Option<String>, String> {
+    let d = parse_department("department", department).map_err(|e| e.reason)?;
+    if d.is_some() && role != Role::SafetyRep {
+        return Err(format!(
+            "must be empty for role {}: only a SAFETY_REP token is scoped to a department",
+            role.as_str()
+        ));
+    }
+    Ok(d)
 }
 
 /// The hash stored for a secret: lowercase hex SHA-256.
@@ -193,6 +262,7 @@ mod tests {
             last_used_at: None,
             rotated_at: None,
             previous_valid_until: Some(at(2)),
+            department: None,
         }
     }
 
@@ -226,6 +296,43 @@ mod tests {
         assert!(check_expiry(Role::Clock, None, now).is_ok());
         assert!(check_expiry(Role::Payroll, Some(now), now).is_err());
         assert!(check_expiry(Role::Payroll, Some(now + Duration::days(5000)), now).is_ok());
+    }
+
+    #[test]
+    fn inspector_tokens_need_an_expiry_within_90_days() {
+        let now = at(0);
+        assert!(check_expiry(Role::Inspector, None, now).is_err());
+        assert!(check_expiry(Role::Inspector, Some(now + MAX_INSPECTOR_LIFETIME), now).is_ok());
+        assert!(
+            check_expiry(
+                Role::Inspector,
+                Some(now + MAX_INSPECTOR_LIFETIME + Duration::seconds(1)),
+                now
+            )
+            .is_err()
+        );
+        assert!(check_expiry(Role::SafetyRep, None, now).is_ok());
+    }
+
+    #[test]
+    fn only_a_safety_rep_has_a_department() {
+        assert_eq!(
+            check_department(Role::SafetyRep, "  Lager  "),
+            Ok(Some("Lager".into()))
+        );
+        assert_eq!(check_department(Role::SafetyRep, " "), Ok(None));
+        assert!(check_department(Role::Inspector, "Lager").is_err());
+        assert!(check_department(Role::SafetyRep, &"x".repeat(101)).is_err());
+        assert!(check_department(Role::SafetyRep, &"x".repeat(100)).is_ok());
+    }
+
+    #[test]
+    fn roles_parse_back_and_only_the_readers_are_read_only() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        let read_only: Vec<_> = Role::ALL.into_iter().filter(|r| r.is_read_only()).collect();
+        assert_eq!(read_only, [Role::SafetyRep, Role::Inspector]);
     }
 
     #[test]

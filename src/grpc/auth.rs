@@ -80,9 +80,14 @@ impl Caller {
         }
         let needed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         Err(ApiError::PermissionDenied(format!(
-            "this call needs a token with role {}; this token has role {}",
+            "this call needs a token with role {}; this token has role {}{}",
             needed.join(" or "),
-            self.token.role.as_str()
+            self.token.role.as_str(),
+            if self.token.role.is_read_only() {
+                ", which is read-only"
+            } else {
+                ""
+            }
         )))
     }
 
@@ -95,19 +100,39 @@ impl Caller {
         let report = self.token.employee_id.is_some()
             && employee.fields.manager_id == self.token.employee_id;
         let allowed = match (self.token.role, access) {
-            (Role::Admin, _) | (Role::Clock, Access::Post | Access::Read) => true,
+            (Role::Admin, _)
+            | (Role::Clock, Access::Post | Access::Read)
+            | (Role::Inspector, Access::Read) => true,
             // A manager posts only their own events: clocking for a report
             // is what a CLOCK token is for.
             (Role::Employee, _) | (Role::Manager, Access::Post) => own,
             (Role::Manager, Access::Correct | Access::Read) => own || report,
-            (Role::Clock, Access::Correct) | (Role::Payroll, _) => false,
+            // The § 10-7 readers: the inspector the whole organisation, the
+            // safety representative their department (or all, when the
+            // token names none). Neither ever writes.
+            (Role::SafetyRep, Access::Read) => self.in_scope(employee),
+            (Role::Clock, Access::Correct)
+            | (Role::Payroll, _)
+            | (Role::SafetyRep | Role::Inspector, Access::Post | Access::Correct) => false,
         };
         if allowed {
             Ok(())
+        } else if let (Access::Read, Some(d)) = (access, &self.token.department) {
+            Err(ApiError::PermissionDenied(format!(
+                "a {} token for department '{d}' may not read the record of employee {}, \
+                 who is not in that department",
+                self.token.role.as_str(),
+                employee.id
+            )))
         } else {
             Err(ApiError::PermissionDenied(format!(
-                "a {} token may not {} employee {}",
+                "a {} token{} may not {} employee {}",
                 self.token.role.as_str(),
+                if self.token.role.is_read_only() {
+                    " (read-only)"
+                } else {
+                    ""
+                },
                 match access {
                     Access::Post => "post events for",
                     Access::Correct => "correct the record of",
@@ -116,6 +141,16 @@ impl Caller {
                 employee.id
             )))
         }
+    }
+
+    /// Whether `employee` is in the caller's department scope: every
+    /// employee when the token names no department.
+    #[must_use]
+    pub fn in_scope(&self, employee: &Employee) -> bool {
+        self.token
+            .department
+            .as_ref()
+            .is_none_or(|d| employee.fields.department.as_ref() == Some(d))
     }
 
     /// The same caller, reading for a listing that logs its reads itself.

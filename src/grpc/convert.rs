@@ -330,6 +330,8 @@ pub fn role(field: &str, v: i32) -> ApiResult<Role> {
         Ok(pb::Role::Manager) => Ok(Role::Manager),
         Ok(pb::Role::Payroll) => Ok(Role::Payroll),
         Ok(pb::Role::Admin) => Ok(Role::Admin),
+        Ok(pb::Role::SafetyRep) => Ok(Role::SafetyRep),
+        Ok(pb::Role::Inspector) => Ok(Role::Inspector),
         Ok(pb::Role::Unspecified) => {
             Err(ApiError::invalid(field, "is required (ROLE_UNSPECIFIED)"))
         }
@@ -344,6 +346,8 @@ fn role_pb(r: Role) -> i32 {
         Role::Manager => pb::Role::Manager,
         Role::Payroll => pb::Role::Payroll,
         Role::Admin => pb::Role::Admin,
+        Role::SafetyRep => pb::Role::SafetyRep,
+        Role::Inspector => pb::Role::Inspector,
     }) as i32
 }
 
@@ -371,6 +375,7 @@ pub fn employee_pb(e: &Employee) -> pb::Employee {
         created_at: Some(timestamp(e.created_at)),
         updated_at: Some(timestamp(e.updated_at)),
         deactivated_at: e.deactivated_at.map(timestamp),
+        department: f.department.clone().unwrap_or_default(),
     }
 }
 
@@ -387,6 +392,7 @@ pub fn token_pb(t: &ApiToken) -> pb::ApiToken {
         last_used_at: t.last_used_at.map(timestamp),
         rotated_at: t.rotated_at.map(timestamp),
         previous_secret_valid_until: t.previous_valid_until.map(timestamp),
+        department: t.department.clone().unwrap_or_default(),
     }
 }
 

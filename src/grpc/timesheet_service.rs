@@ -78,7 +78,6 @@ async fn readable(
     Ok(employee)
 }
 
-#[allow(clippy::too_many_lines)]
 pub async fn get_timesheet(
     ctx: &Ctx,
     caller: &Caller,
@@ -93,7 +92,23 @@ pub async fn get_timesheet(
     )
     .await?;
     let (first, last) = date_range("dates", req.dates.as_ref(), MAX_TIMESHEET_DAYS)?;
-    let org = caller.org();
+    timesheet_of(ctx, &employee, first, last).await
+}
+
+/// `employee`'s timesheet from `first` to `last`: what `GetTimesheet`
+/// answers, and what the § 10-7 record shows. No access check: the
+/// callers authorize (and log) the read first.
+///
+/// # Errors
+/// When the store fails.
+#[allow(clippy::too_many_lines)]
+pub async fn timesheet_of(
+    ctx: &Ctx,
+    employee: &Employee,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> ApiResult<pb::GetTimesheetResponse> {
+    let org = employee.org_id;
     let now = ctx.clock.now();
     recompute::drain_for_read(ctx.store.as_ref(), now, Some(org), Some(employee.id)).await?;
     let tz = employee.fields.time_zone;
@@ -109,7 +124,7 @@ pub async fn get_timesheet(
     let (eval, policy) = recompute::evaluate_range(
         ctx.store.as_ref(),
         org,
-        &employee,
+        employee,
         load,
         Scope::all(range),
         false,
@@ -569,6 +584,21 @@ impl TimesheetService for TimesheetApi {
         let caller = self.ctx.auth.caller(&request).await?;
         Ok(Response::new(
             get_headroom(&self.ctx, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_working_time_record(
+        &self,
+        request: Request<pb::GetWorkingTimeRecordRequest>,
+    ) -> Result<Response<pb::GetWorkingTimeRecordResponse>, Status> {
+        let caller = self.ctx.auth.caller(&request).await?;
+        Ok(Response::new(
+            crate::usecase::working_time_record::get_working_time_record(
+                &self.ctx,
+                &caller,
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 }

@@ -168,7 +168,7 @@ pub fn change_columns(
 }
 
 pub const EMPLOYEE_COLUMNS: &str = "id, organisation_id, external_id, name, email, manager_id, \
-     time_zone, locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at";
+     time_zone, locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at, department";
 
 pub fn employee(row: &AnyRow) -> StoreResult<Employee> {
     let active: i64 = col(row, "active")?;
@@ -185,6 +185,7 @@ pub fn employee(row: &AnyRow) -> StoreResult<Employee> {
             // An unknown pack in a row is corrupt data, never "Norway".
             rule_pack: named(row, "rule_pack", RulePack::parse)?,
             exemption: named(row, "exemption", Exemption::parse)?,
+            department: col(row, "department")?,
         },
         active: active != 0,
         created_at: instant(row, "created_at")?,
@@ -194,7 +195,7 @@ pub fn employee(row: &AnyRow) -> StoreResult<Employee> {
 }
 
 pub const TOKEN_COLUMNS: &str = "id, organisation_id, name, role, employee_id, created_at, revoked_at, expires_at, \
-     last_used_at, rotated_at, previous_valid_until";
+     last_used_at, rotated_at, previous_valid_until, department";
 
 pub fn token(row: &AnyRow) -> StoreResult<ApiToken> {
     Ok(ApiToken {
@@ -209,6 +210,7 @@ pub fn token(row: &AnyRow) -> StoreResult<ApiToken> {
         last_used_at: opt_instant(row, "last_used_at")?,
         rotated_at: opt_instant(row, "rotated_at")?,
         previous_valid_until: opt_instant(row, "previous_valid_until")?,
+        department: col(row, "department")?,
     })
 }
 

@@ -187,6 +187,7 @@ impl SqlStore {
                     .bind(micros(e.created_at))
                     .bind(micros(e.updated_at))
                     .bind(e.deactivated_at.map(micros))
+                    .bind(f.department.clone())
                     .execute(conn)
                     .await
                     .map_err(|err| external_id_conflict(err, &e))?
@@ -614,7 +615,8 @@ impl Store for SqlStore {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO api_tokens (id, organisation_id, name, role, employee_id, secret_hash, \
-                     created_at, revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     created_at, revoked_at, expires_at, department) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(t.id.to_string())
                 .bind(t.org_id.to_string())
@@ -625,6 +627,7 @@ impl Store for SqlStore {
                 .bind(micros(t.created_at))
                 .bind(t.revoked_at.map(micros))
                 .bind(t.expires_at.map(micros))
+                .bind(t.department)
                 .execute(conn)
                 .await
                 .map_err(classify)?;
@@ -711,8 +714,8 @@ impl Store for SqlStore {
     async fn insert_employee(&self, employee: &Employee) -> StoreResult<()> {
         self.save_employee(
             "INSERT INTO employees (id, organisation_id, external_id, name, email, manager_id, \
-             time_zone, locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             time_zone, locale, rule_pack, exemption, active, created_at, updated_at, deactivated_at, \
+             department) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             employee,
             false,
         )
@@ -724,7 +727,7 @@ impl Store for SqlStore {
         self.save_employee(
             "UPDATE employees SET external_id = $3, name = $4, email = $5, manager_id = $6, \
              time_zone = $7, locale = $8, rule_pack = $9, exemption = $10, active = $11, \
-             updated_at = $13, deactivated_at = $14 \
+             updated_at = $13, deactivated_at = $14, department = $15 \
              WHERE id = $1 AND organisation_id = $2 AND created_at = $12",
             employee,
             true,

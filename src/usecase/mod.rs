@@ -11,3 +11,4 @@ pub mod reads;
 pub mod record;
 pub mod team;
 pub mod tokens;
+pub mod working_time_record;

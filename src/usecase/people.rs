@@ -81,6 +81,7 @@ pub async fn create_employee(
             },
         )?,
         exemption: convert::exemption("exemption", r.exemption)?.unwrap_or(Exemption::None),
+        department: employee::parse_department("department", &r.department)?,
     };
     let manager_id = manager(ctx, caller, "manager_id", &r.manager_id, None).await?;
     let now = ctx.clock.now();
@@ -160,13 +161,16 @@ pub async fn update_employee(
                 f.exemption = convert::exemption("employee.exemption", new.exemption)?
                     .ok_or_else(|| ApiError::invalid("employee.exemption", "is required"))?;
             }
+            "department" => {
+                f.department = employee::parse_department("employee.department", &new.department)?;
+            }
             "active" => set_active(&mut e, new.active, now),
             other => {
                 return Err(ApiError::invalid(
                     format!("update_paths[{i}]"),
                     format!(
                         "unknown field '{other}'; one of external_id, name, email, manager_id, \
-                         time_zone, locale, rule_pack, exemption, active"
+                         time_zone, locale, rule_pack, exemption, department, active"
                     ),
                 ));
             }

@@ -51,13 +51,18 @@ pub async fn create_token(
     let expires_at = convert::opt_instant("expires_at", r.expires_at.as_ref())?;
     token::check_expiry(role, expires_at, now)
         .map_err(|reason| ApiError::invalid("expires_at", reason))?;
+    let department = token::check_department(role, &r.department)
+        .map_err(|reason| ApiError::invalid("department", reason))?;
     let (token, secret) = bootstrap::create_token(
         ctx.store.as_ref(),
         caller.org(),
-        &name,
-        role,
-        employee_id,
-        expires_at,
+        bootstrap::NewToken {
+            name: &name,
+            role,
+            employee_id,
+            department,
+            expires_at,
+        },
         now,
     )
     .await?;

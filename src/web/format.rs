@@ -147,6 +147,8 @@ pub fn author(locale: Locale, author: &str) -> String {
         ("(ADMIN)", "(administrator)", "(administrator)"),
         ("(CLOCK)", "(stemplingsur)", "(time clock)"),
         ("(PAYROLL)", "(lønn)", "(payroll)"),
+        ("(SAFETY_REP)", "(verneombud)", "(safety representative)"),
+        ("(INSPECTOR)", "(Arbeidstilsynet)", "(labour inspector)"),
     ];
     for (raw, nb, en) in roles {
         if let Some(name) = author.strip_suffix(raw) {

@@ -24,6 +24,7 @@ mod day;
 mod format;
 mod messages;
 mod now;
+mod record;
 mod sign_in;
 mod sso;
 mod team;
@@ -149,6 +150,8 @@ pub fn router(state: WebState) -> Router {
         .route("/admin/dead-letters", get(admin_dead::list))
         .route("/admin/dead-letters/{id}/retry", post(admin_dead::retry))
         .route("/static/style.css", get(stylesheet))
+        // The § 10-7 record for safety representatives and inspectors.
+        .merge(record::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)

@@ -24,7 +24,7 @@ use super::view::Chrome;
 use crate::domain::audit::AuditAction;
 use crate::domain::employee::{Employee, Locale};
 use crate::domain::ids::TokenId;
-use crate::domain::token::{ApiToken, Role, hash_secret};
+use crate::domain::token::{ApiToken, Presented, Role, hash_secret};
 use crate::grpc::auth::Caller;
 use crate::grpc::error::ApiError;
 use crate::storage::EmployeeFilter;
@@ -143,6 +143,7 @@ impl Person {
             has_record: self.employee.is_some(),
             is_manager: self.is_manager,
             is_admin: self.is_admin(),
+            reads_record: self.caller.role().reads_working_time_record(),
             current,
         }
     }
@@ -252,8 +253,9 @@ pub(super) async fn audit_session(
 
 /// The caller a session acts as. An employee's session is a bound
 /// EMPLOYEE token, or MANAGER when they have active reports; its token id is
-/// the session id, so corrections name the session that made them. An
-/// admin's session is the admin token it was opened with, as stored now. A
+/// the session id, so corrections name the session that made them. A
+/// session opened with a token (ADMIN, `SAFETY_REP`, INSPECTOR) acts as that
+/// token as stored now: revoked or expired, the session ends with it. A
 /// single sign-on session with a role granted by configuration acts with
 /// that role (bound to the employee when the person has a record).
 async fn caller_of(
@@ -265,8 +267,11 @@ async fn caller_of(
         let token = store
             .api_token(session.org, token_id)
             .await?
-            .filter(|t| t.revoked_at.is_none() && t.role == Role::Admin)
-            .ok_or_else(|| ApiError::Unauthenticated("the admin token was revoked".into()))?;
+            .filter(|t| t.role.signs_in_with_token())
+            .ok_or_else(|| ApiError::Unauthenticated("the token is gone".into()))?;
+        if let Some(why) = token.refusal(Presented::Current, state.ctx.clock.now()) {
+            return Err(ApiError::Unauthenticated(why));
+        }
         return Ok((Caller::of_session(token, session.id), None, false));
     }
     let granted = session.sso.as_ref().and_then(|s| s.role);
@@ -330,6 +335,7 @@ fn session_token(
         last_used_at: None,
         rotated_at: None,
         previous_valid_until: None,
+        department: None,
     }
 }
 

@@ -28,7 +28,7 @@ use super::view::{self, Chrome, MessagePage};
 use super::{WebState, format, see_other};
 use crate::domain::audit::AuditAction;
 use crate::domain::employee::{Employee, Locale, parse_email};
-use crate::domain::token::{Role, hash_secret};
+use crate::domain::token::{Presented, hash_secret};
 use crate::mail::Envelope;
 use crate::storage::web::{LinkRefusal, SignInLink, WebSession};
 
@@ -490,7 +490,8 @@ pub struct TokenForm {
     csrf: String,
 }
 
-/// `POST /sign-in/token`: an admin token opens an admin session.
+/// `POST /sign-in/token`: a token of a role without a record of its own
+/// (ADMIN, `SAFETY_REP`, INSPECTOR) opens a session acting as that token.
 pub async fn token_sign_in(
     State(state): State<WebState>,
     Lang(locale): Lang,
@@ -519,7 +520,9 @@ pub async fn token_sign_in(
             .token_by_hash(&hash_secret(secret))
             .await
             .map_err(|_| WebError::Unavailable(locale))?
-            .filter(|t| t.revoked_at.is_none() && t.role == Role::Admin)
+            .filter(|t| {
+                t.role.signs_in_with_token() && t.refusal(Presented::Current, now).is_none()
+            })
     };
     let Some(token) = token else {
         tracing::warn!("admin sign-in refused: not a valid admin token");
@@ -552,9 +555,15 @@ pub async fn token_sign_in(
         .insert_session(&session, &hash_secret(&session_secret))
         .await
         .map_err(|_| WebError::Unavailable(locale))?;
-    tracing::info!(session_id = %session.id, token_id = %token.id, "signed in with an admin token");
+    tracing::info!(session_id = %session.id, token_id = %token.id, role = token.role.as_str(), "signed in with a token");
     audit_session(&state, &session, client.ip(), AuditAction::SignIn).await;
-    Ok(signed_in(&state, jar, session_secret, "/team"))
+    // A reader of the § 10-7 record has no team: their page is the record.
+    let home = if token.role.is_read_only() {
+        "/record"
+    } else {
+        "/team"
+    };
+    Ok(signed_in(&state, jar, session_secret, home))
 }
 
 #[derive(Debug, Deserialize)]

@@ -43,6 +43,19 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("team.html.j2", include_str!("templates/team.html.j2")),
     ("digests.html.j2", include_str!("templates/digests.html.j2")),
+    ("record.html.j2", include_str!("templates/record.html.j2")),
+    (
+        "_record_employee.html.j2",
+        include_str!("templates/_record_employee.html.j2"),
+    ),
+    (
+        "record_employee.html.j2",
+        include_str!("templates/record_employee.html.j2"),
+    ),
+    (
+        "record_print.html.j2",
+        include_str!("templates/record_print.html.j2"),
+    ),
     (
         "_admin_nav.html.j2",
         include_str!("templates/_admin_nav.html.j2"),
@@ -122,6 +135,7 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
 });
 
 /// What the layout shows about who is signed in.
+#[allow(clippy::struct_excessive_bools)] // one flag per menu entry
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Chrome {
     /// The person's name, or empty when nobody is signed in.
@@ -131,6 +145,8 @@ pub struct Chrome {
     pub has_record: bool,
     pub is_manager: bool,
     pub is_admin: bool,
+    /// Whether the person reads the § 10-7 record (`/record`).
+    pub reads_record: bool,
     /// Which menu entry is current.
     pub current: &'static str,
 }

@@ -48,6 +48,7 @@ fn new_token(name: &str, role: pb::Role, employee_id: &str) -> pb::CreateApiToke
         role: role as i32,
         employee_id: employee_id.into(),
         expires_at: Some(crate::helpers::token_expiry()),
+        department: String::new(),
     }
 }
 
@@ -370,6 +371,7 @@ async fn update_employee_changes_only_the_named_paths(app: TestApp) {
         created_at: Some(ts(at(1, 0))),
         updated_at: Some(ts(at(1, 0))),
         deactivated_at: Some(ts(at(1, 0))),
+        department: "x".repeat(101),
     };
     let updated = app
         .admin()

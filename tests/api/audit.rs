@@ -42,6 +42,7 @@ async fn named_token(
             role: role as i32,
             employee_id: employee.into(),
             expires_at: Some(token_expiry()),
+            department: String::new(),
         })
         .await
         .unwrap()

@@ -277,6 +277,7 @@ async fn another_organisation_sees_nothing(app: TestApp) {
             role: pb::Role::Clock as i32,
             employee_id: String::new(),
             expires_at: None,
+            department: String::new(),
         })
         .await
         .unwrap()

@@ -135,6 +135,7 @@ async fn acknowledged_events_survive_kill_9(db: Db) {
             role: pb::Role::Clock as i32,
             employee_id: String::new(),
             expires_at: None,
+            department: String::new(),
         })
         .await
         .unwrap()

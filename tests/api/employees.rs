@@ -280,6 +280,7 @@ async fn deactivation_stops_new_events_but_keeps_the_record(app: TestApp) {
                 role: pb::Role::Employee as i32,
                 employee_id: kari.employee_id.clone(),
                 expires_at: Some(crate::helpers::token_expiry()),
+                department: String::new(),
             })
             .await,
         Code::FailedPrecondition,

@@ -435,6 +435,7 @@ impl TestApp {
                 role: role as i32,
                 employee_id: employee_id.unwrap_or_default().into(),
                 expires_at: Some(token_expiry()),
+                department: String::new(),
             })
             .await
             .expect("token is created")

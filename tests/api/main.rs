@@ -47,3 +47,4 @@ mod tokens;
 mod upgrade;
 mod web;
 mod web_admin_payroll;
+mod working_time_record;

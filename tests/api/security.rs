@@ -44,6 +44,7 @@ async fn person_tokens_must_expire_within_a_year(app: TestApp) {
         role: role as i32,
         employee_id: e.employee_id.clone(),
         expires_at,
+        department: String::new(),
     };
     for (request, problem) in [
         (create(pb::Role::Employee, None), "is required"),

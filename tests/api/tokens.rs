@@ -14,6 +14,7 @@ fn create(name: &str, role: pb::Role, employee_id: &str) -> pb::CreateApiTokenRe
         role: role as i32,
         employee_id: employee_id.into(),
         expires_at: Some(crate::helpers::token_expiry()),
+        department: String::new(),
     }
 }
 
@@ -84,6 +85,7 @@ async fn create_api_token_rejects_bad_input(app: TestApp) {
                 role: 42,
                 employee_id: String::new(),
                 expires_at: None,
+                department: String::new(),
             },
             Code::InvalidArgument,
             "role",

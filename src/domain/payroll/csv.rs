@@ -79,7 +79,7 @@ impl Dialect {
 
     /// A field, quoted only when it holds the separator, a quote or a line
     /// break.
-    fn field(self, out: &mut String, s: &str) {
+    pub fn field(self, out: &mut String, s: &str) {
         if s.contains([self.separator(), '"', '\r', '\n']) {
             out.push('"');
             out.push_str(&s.replace('"', "\"\""));
