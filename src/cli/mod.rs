@@ -8,5 +8,6 @@ pub mod client;
 pub mod export;
 pub mod health;
 pub mod nudges;
+pub mod plans;
 pub mod timesheet;
 pub mod timesheet_render;

@@ -7,4 +7,5 @@
 
 pub mod reads;
 pub mod record;
+pub mod rejudge;
 pub mod team;

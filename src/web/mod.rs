@@ -12,6 +12,9 @@ pub mod ratelimit;
 pub mod session;
 pub mod view;
 
+mod admin_plans;
+mod admin_plans_forms;
+mod admin_plans_words;
 mod data;
 mod day;
 mod format;
@@ -103,6 +106,7 @@ pub fn router(state: WebState) -> Router {
         .route("/sessions/end", post(sign_in::end_session))
         .route("/language", post(sign_in::language))
         .route("/static/style.css", get(stylesheet))
+        .merge(admin_plans::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
