@@ -11,6 +11,8 @@ mod smtp;
 mod web_client;
 
 mod admin;
+mod admin_plans;
+mod admin_plans_browser;
 mod audit;
 mod backup;
 mod browser;
@@ -31,6 +33,7 @@ mod outbox_faults;
 mod packs;
 mod payroll;
 mod payroll_examples;
+mod plans_cli;
 mod policy;
 mod security;
 mod service;
