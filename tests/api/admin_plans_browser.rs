@@ -13,7 +13,8 @@
 //! - E2 works Tue 11-10 09:00–14:30: the sick leave of 11-10..11-12 opens
 //!   `pol.sick_or_vacation_work`.
 //! - E1 works Fri 11-20 09:00–17:00 (break 12:00–12:30): the eve whose window
-//!   opens at 15:00 puts 2 h in the Sunday/holiday window.
+//!   opens at 15:00 puts 2 h in the Sunday/holiday window (`no.sunday_holiday`
+//!   and the `pol.weekend` pattern).
 //! - E3 works Wed 11-18 07:00–18:00 (break 11:30–12:00), 10 h 30 min:
 //!   `pol.long_day` (limit 10 h); the override to 11 h from 11-16 closes it.
 
@@ -80,10 +81,13 @@ async fn confirm(
     assert_eq!(b.text_of("#confirm-from").await, from);
     assert_eq!(texts(b, "#confirm-employees li").await, who);
     b.snap(&format!("{shot}-confirm")).await;
+    b.viewport(Viewport::Desktop).await;
     b.click("#confirm").await;
     assert!(b.path().await.starts_with("/admin/plans/done?"));
     assert_eq!(b.heading().await, "Vurdert på nytt");
     b.snap(&format!("{shot}-done")).await;
+    // The screenshots leave a phone's viewport; the console is used on a desktop.
+    b.viewport(Viewport::Desktop).await;
     (
         b.text_of("#done-from").await,
         texts(b, "#done-employees li").await,
@@ -102,6 +106,8 @@ async fn an_admin_plans_schedules_absences_holidays_and_overrides_in_the_browser
     let boss = app.create_employee("M1").await;
     app.create_employee_managed_by("E4", &boss.employee_id)
         .await;
+    // Mon 23 Nov 2026, 10:00 in Oslo: every day below is over.
+    app.clock.set(oslo(11, 23, 10, 0));
     post_work(
         &app,
         &e1.employee_id,
@@ -150,6 +156,7 @@ async fn an_admin_plans_schedules_absences_holidays_and_overrides_in_the_browser
     assert_eq!(b.status().await, 200);
     assert_eq!(b.heading().await, "Planer og regler");
     b.snap("admin-plans").await;
+    b.viewport(Viewport::Desktop).await;
 
     // 1. A schedule for three employees, with core hours and a flexitime frame.
     b.goto("/admin/plans/schedules").await;
@@ -237,8 +244,12 @@ async fn an_admin_plans_schedules_absences_holidays_and_overrides_in_the_browser
     ];
     let done = confirm(&b, "admin-plans-holiday", &all, "tor. 19. nov. 2026").await;
     let e1_now = open_rules(&app, &e1.employee_id).await;
-    assert_eq!(e1_now, ["no.sunday_holiday"], "2 h in the eve's window");
-    assert_eq!((done.2.as_str(), done.3.as_str()), ("1", "0"));
+    assert_eq!(
+        e1_now,
+        ["no.sunday_holiday", "pol.weekend"],
+        "2 h in the eve's window: the legal rule and the weekend pattern"
+    );
+    assert_eq!((done.2.as_str(), done.3.as_str()), ("2", "0"));
 
     // 4. A rule override with an effective date.
     b.goto("/admin/plans/overrides").await;
