@@ -282,6 +282,7 @@ pub enum HolidayAction {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::doc_markdown)] // the doc is the --help text, examples as typed
 pub enum OverrideAction {
     /// Change a rule parameter for the organisation or one employee, from a
     /// date, within the range the law allows (see the rule catalog).
@@ -383,6 +384,7 @@ fn span_text(a: Option<&pb::LocalTime>, b: Option<&pb::LocalTime>) -> String {
     }
 }
 
+#[allow(clippy::unnecessary_wraps)] // the requests' `page` field is an Option
 fn page() -> Option<pb::PageRequest> {
     Some(pb::PageRequest {
         page_size: 500,
@@ -400,6 +402,7 @@ fn enum_text(name: &str, prefix: &str) -> String {
 ///
 /// # Errors
 /// When the server cannot be reached or refuses.
+#[allow(clippy::too_many_lines)] // one arm per subcommand, each a request and its output
 pub async fn schedule(conn: &Connection, action: ScheduleAction) -> anyhow::Result<String> {
     let mut client = AdminServiceClient::new(conn.channel().await?);
     let mut out = String::new();
@@ -508,6 +511,7 @@ pub async fn schedule(conn: &Connection, action: ScheduleAction) -> anyhow::Resu
 ///
 /// # Errors
 /// When the server cannot be reached or refuses.
+#[allow(clippy::too_many_lines)] // one arm per subcommand, each a request and its output
 pub async fn agreement(conn: &Connection, action: AgreementAction) -> anyhow::Result<String> {
     use pb::agreement::Terms;
     let mut client = AdminServiceClient::new(conn.channel().await?);
@@ -659,6 +663,7 @@ pub async fn agreement(conn: &Connection, action: AgreementAction) -> anyhow::Re
 ///
 /// # Errors
 /// When the server cannot be reached or refuses.
+#[allow(clippy::too_many_lines)] // one arm per subcommand, each a request and its output
 pub async fn absence(conn: &Connection, action: AbsenceAction) -> anyhow::Result<String> {
     let mut client = AdminServiceClient::new(conn.channel().await?);
     let mut out = String::new();
@@ -740,7 +745,7 @@ pub async fn absence(conn: &Connection, action: AbsenceAction) -> anyhow::Result
                 "absence", "employee", "kind", "from", "to", "min/day"
             )?;
             for a in r.absences {
-                let dates = a.dates.clone().unwrap_or_default();
+                let dates = a.dates.unwrap_or_default();
                 writeln!(
                     out,
                     "{:<36}  {:<36}  {:<16}  {:<10}  {:<10}  {:>7}  {}",
@@ -783,6 +788,7 @@ pub async fn absence(conn: &Connection, action: AbsenceAction) -> anyhow::Result
 ///
 /// # Errors
 /// When the server cannot be reached or refuses.
+#[allow(clippy::too_many_lines)] // one arm per subcommand, each a request and its output
 pub async fn holiday(conn: &Connection, action: HolidayAction) -> anyhow::Result<String> {
     let mut client = AdminServiceClient::new(conn.channel().await?);
     let mut out = String::new();
@@ -895,6 +901,7 @@ pub async fn holiday(conn: &Connection, action: HolidayAction) -> anyhow::Result
 ///
 /// # Errors
 /// When the server cannot be reached or refuses.
+#[allow(clippy::too_many_lines)] // one arm per subcommand, each a request and its output
 pub async fn rule_override(conn: &Connection, action: OverrideAction) -> anyhow::Result<String> {
     use pb::rule_override::Scope;
     let mut client = AdminServiceClient::new(conn.channel().await?);

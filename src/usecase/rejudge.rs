@@ -59,6 +59,7 @@ async fn settle(ctx: &Ctx, org: OrgId, employees: &[EmployeeId]) -> ApiResult<()
 
 /// Findings opened and closed between two sets of open findings.
 #[must_use]
+#[allow(clippy::implicit_hasher)] // the sets come from `open_findings`
 pub fn difference(before: &HashSet<Uuid>, after: &HashSet<Uuid>) -> (usize, usize) {
     (
         after.difference(before).count(),

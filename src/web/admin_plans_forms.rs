@@ -252,6 +252,7 @@ fn unit_word(l: Locale, u: ValueUnit) -> &'static str {
 
 /// The forms of `section`.
 #[must_use]
+#[allow(clippy::too_many_lines)] // one arm per section, its fields in order
 pub fn forms(
     section: Section,
     l: Locale,
@@ -523,7 +524,7 @@ fn time_pb(t: NaiveTime) -> pb::LocalTime {
 ///
 /// # Errors
 /// Storage errors while reading what a form names.
-#[allow(clippy::too_many_lines)] // one arm per form, each field in the form's order
+#[allow(clippy::too_many_lines, clippy::items_after_statements)] // one arm per form, each field in the form's order
 pub async fn prepare(
     ctx: &Ctx,
     caller: &Caller,
@@ -1097,7 +1098,7 @@ fn word_of(l: Locale, table: &[(&str, &str)], i: i32) -> String {
 ///
 /// # Errors
 /// The use cases'.
-#[allow(clippy::too_many_lines)] // one arm per section
+#[allow(clippy::too_many_lines, clippy::items_after_statements)] // one arm per section
 pub async fn listing(
     ctx: &Ctx,
     caller: &Caller,
@@ -1246,7 +1247,7 @@ pub async fn listing(
             for a in rows {
                 let name = look.name(&a.employee_id);
                 let kind = format::absence(l, a.kind).to_owned();
-                let dates = a.dates.clone().unwrap_or_default();
+                let dates = a.dates.unwrap_or_default();
                 let dates = valid_text(l, dates.start.as_ref(), dates.end.as_ref());
                 if a.cancelled_at.is_none() {
                     listing
