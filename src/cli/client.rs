@@ -105,6 +105,43 @@ pub enum ClientCommand {
         #[command(subcommand)]
         action: super::period::PeriodAction,
     },
+    /// Schedules: set (for one or more employees), list.
+    Schedule {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::plans::ScheduleAction,
+    },
+    /// Agreements (home office, overtime, averaging, rest): create, list,
+    /// end.
+    Agreement {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::plans::AgreementAction,
+    },
+    /// Absences (sick leave, vacation, leave, time off in lieu): add, list,
+    /// cancel.
+    Absence {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::plans::AbsenceAction,
+    },
+    /// Organisation holidays and eves: add, list, remove.
+    Holiday {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::plans::HolidayAction,
+    },
+    /// Rule overrides with their effective date: set, list, delete.
+    Override {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: super::plans::OverrideAction,
+    },
     /// The audit trail (the § 10-7 access log): `audit export --from --to
     /// [--employee]` prints a period as CSV (ADMIN token).
     Audit {
@@ -336,6 +373,27 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ClientCommand::Import { conn, action } => super::import::run(&conn, action).await,
+    },
+        ClientCommand::Schedule { conn, action } => {
+            print!("{}", super::plans::schedule(&conn, action).await?);
+            Ok(())
+        }
+        ClientCommand::Agreement { conn, action } => {
+            print!("{}", super::plans::agreement(&conn, action).await?);
+            Ok(())
+        }
+        ClientCommand::Absence { conn, action } => {
+            print!("{}", super::plans::absence(&conn, action).await?);
+            Ok(())
+        }
+        ClientCommand::Holiday { conn, action } => {
+            print!("{}", super::plans::holiday(&conn, action).await?);
+            Ok(())
+        }
+        ClientCommand::Override { conn, action } => {
+            print!("{}", super::plans::rule_override(&conn, action).await?);
+            Ok(())
+        }
         ClientCommand::Nudges { conn, action } => {
             print!("{}", super::nudges::nudges_text(&conn, action).await?);
             Ok(())

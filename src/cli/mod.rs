@@ -11,5 +11,6 @@ pub mod health;
 pub mod import;
 pub mod nudges;
 pub mod period;
+pub mod plans;
 pub mod timesheet;
 pub mod timesheet_render;

@@ -9,6 +9,29 @@ use uuid::Uuid;
 
 use super::ids::EmployeeId;
 
+/// Minutes from a planned start to a planned end; an end at or before
+/// the start is after midnight.
+#[must_use]
+pub fn day_span_minutes(start: NaiveTime, end: NaiveTime) -> i64 {
+    use chrono::Timelike as _;
+    let m = |t: NaiveTime| i64::from(t.num_seconds_from_midnight() / 60);
+    let span = m(end) - m(start);
+    if span <= 0 { span + 1440 } else { span }
+}
+
+/// A day's normal working time from its planned start, end and break: the
+/// span, less the break unless breaks are paid. `SetSchedule` requires a
+/// day's `normal_minutes` to be exactly this.
+#[must_use]
+pub fn day_normal_minutes(
+    start: NaiveTime,
+    end: NaiveTime,
+    break_minutes: i64,
+    breaks_paid: bool,
+) -> i64 {
+    day_span_minutes(start, end) - if breaks_paid { 0 } else { break_minutes }
+}
+
 /// The plan for one weekday.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleDay {

@@ -80,10 +80,6 @@ fn weekday_in(field: &str, v: i32) -> ApiResult<Weekday> {
     }
 }
 
-fn minutes_of(t: NaiveTime) -> i64 {
-    i64::from(t.num_seconds_from_midnight() / 60)
-}
-
 /// A schedule from a request.
 #[allow(clippy::too_many_lines)] // one check per rule of policy.proto, in order
 pub fn schedule_in(s: Option<&pb::Schedule>) -> ApiResult<(EmployeeId, Schedule)> {
@@ -123,10 +119,7 @@ pub fn schedule_in(s: Option<&pb::Schedule>) -> ApiResult<(EmployeeId, Schedule)
             ("end", d.end.as_ref()),
         )?;
         if let Some((a, b)) = start_end {
-            let mut span = minutes_of(b) - minutes_of(a);
-            if span <= 0 {
-                span += 1440;
-            }
+            let span = crate::domain::policy::day_span_minutes(a, b);
             let expected = d.normal_minutes + if s.breaks_paid { 0 } else { d.break_minutes };
             if span != expected {
                 return Err(bad(

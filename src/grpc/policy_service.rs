@@ -14,7 +14,7 @@ use super::policy_convert::{
     absence_in, absence_kind_in, absence_pb, agreement_in, agreement_pb, holiday_in, holiday_pb,
     override_in, override_pb, schedule_in, schedule_pb,
 };
-use super::recompute::after_policy_change;
+use super::recompute::{after_policy_change, agreement_end_rejudged_from, holiday_rejudged_from};
 use super::timesheet_convert::{date_in, date_range};
 use crate::domain::audit::AuditAction;
 use crate::domain::employee::bounded_text;
@@ -247,7 +247,7 @@ pub async fn end_agreement(
         ctx,
         caller.org(),
         Some(a.employee),
-        last_day + Duration::days(1),
+        agreement_end_rejudged_from(last_day),
     )
     .await?;
     Ok(pb::EndAgreementResponse {
@@ -437,8 +437,7 @@ pub async fn add_holiday(
     let h = holiday_in(r.holiday.as_ref())?;
     let stored = ctx.store.add_holiday(caller.org(), h).await?;
     changed(ctx, caller, None, "holiday", stored.id, None).await;
-    // The § 10-10 window of a holiday opens on the eve.
-    after_policy_change(ctx, caller.org(), None, stored.date - Duration::days(1)).await?;
+    after_policy_change(ctx, caller.org(), None, holiday_rejudged_from(stored.date)).await?;
     Ok(pb::AddHolidayResponse {
         holiday: Some(holiday_pb(&stored, false)),
     })
@@ -510,7 +509,7 @@ pub async fn remove_holiday(
     let id = convert::uuid("holiday_id", &r.holiday_id)?;
     let h = ctx.store.remove_holiday(caller.org(), id).await?;
     changed(ctx, caller, None, "holiday", h.id, None).await;
-    after_policy_change(ctx, caller.org(), None, h.date - Duration::days(1)).await?;
+    after_policy_change(ctx, caller.org(), None, holiday_rejudged_from(h.date)).await?;
     Ok(pb::RemoveHolidayResponse {
         holiday: Some(holiday_pb(&h, false)),
     })

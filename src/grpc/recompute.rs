@@ -15,6 +15,53 @@ use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::local_days::start_of_day;
 use crate::storage::EmployeeFilter;
 
+/// Who a change re-judges: `employee`, or (`None`) everyone in the
+/// organisation, leavers too, since their record is judged as well. The
+/// HR console's confirmation page names the same people.
+///
+/// # Errors
+/// Storage errors.
+pub async fn affected(
+    ctx: &Ctx,
+    org: OrgId,
+    employee: Option<EmployeeId>,
+) -> ApiResult<Vec<EmployeeId>> {
+    if let Some(e) = employee {
+        return Ok(vec![e]);
+    }
+    let filter = EmployeeFilter {
+        include_inactive: true,
+        manager_id: None,
+    };
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = ctx
+            .store
+            .list_employees(org, &filter, after.as_deref(), 500)
+            .await?;
+        after = page.last().map(|e| e.fields.external_id.clone());
+        let done = page.len() < 500;
+        ids.extend(page.into_iter().map(|e| e.id));
+        if done {
+            return Ok(ids);
+        }
+    }
+}
+
+/// The first local date a holiday on `date` changes: the § 10-10 window of
+/// a holiday opens on its eve.
+#[must_use]
+pub fn holiday_rejudged_from(date: NaiveDate) -> NaiveDate {
+    date - Duration::days(1)
+}
+
+/// The first local date ending an agreement on `last_day` changes.
+#[must_use]
+pub fn agreement_end_rejudged_from(last_day: NaiveDate) -> NaiveDate {
+    last_day + Duration::days(1)
+}
+
 /// A schedule, agreement, absence, override or holiday changed from local
 /// date `from` on, for one employee or (`None`) the whole organisation.
 ///
@@ -27,30 +74,7 @@ pub async fn after_policy_change(
     from: NaiveDate,
 ) -> ApiResult<()> {
     let now = ctx.clock.now();
-    let mut ids = Vec::new();
-    if let Some(e) = employee {
-        ids.push(e);
-    } else {
-        {
-            let filter = EmployeeFilter {
-                include_inactive: true,
-                manager_id: None,
-            };
-            let mut after: Option<String> = None;
-            loop {
-                let page = ctx
-                    .store
-                    .list_employees(org, &filter, after.as_deref(), 500)
-                    .await?;
-                after = page.last().map(|e| e.fields.external_id.clone());
-                let done = page.len() < 500;
-                ids.extend(page.into_iter().map(|e| e.id));
-                if done {
-                    break;
-                }
-            }
-        }
-    }
+    let ids = affected(ctx, org, employee).await?;
     for id in ids {
         let Some(e) = ctx.store.employee(org, id).await? else {
             continue;

@@ -9,6 +9,7 @@ pub mod import;
 pub mod people;
 pub mod reads;
 pub mod record;
+pub mod rejudge;
 pub mod team;
 pub mod tokens;
 pub mod working_time_record;

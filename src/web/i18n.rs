@@ -673,11 +673,18 @@ const WORDS: &[(&str, &str, &str)] = &[
 ];
 
 static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let all = || WORDS.iter().chain(super::console_words::WORDS);
     let nb = all().map(|(k, nb, _)| (*k, *nb)).collect();
     let en = all().map(|(k, _, en)| (*k, *en)).collect();
     [nb, en]
 });
+
+/// The pages' words and the HR console's.
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    WORDS
+        .iter()
+        .chain(super::admin_plans_words::WORDS)
+        .chain(super::console_words::WORDS)
+}
 
 /// Every word of `locale`, keyed, for a template's `t`.
 #[must_use]
@@ -701,7 +708,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_every_word_is_translated() {
         let mut seen = std::collections::HashSet::new();
-        for (k, nb, en) in WORDS.iter().chain(super::super::console_words::WORDS) {
+        for (k, nb, en) in all() {
             assert!(seen.insert(*k), "{k} twice");
             assert!(!nb.is_empty() && !en.is_empty(), "{k}");
         }

@@ -19,6 +19,9 @@ mod admin_import;
 mod admin_people;
 mod admin_tokens;
 mod console_words;
+mod admin_plans;
+mod admin_plans_forms;
+mod admin_plans_words;
 mod data;
 mod day;
 mod format;
@@ -152,6 +155,7 @@ pub fn router(state: WebState) -> Router {
         .route("/static/style.css", get(stylesheet))
         // The § 10-7 record for safety representatives and inspectors.
         .merge(record::routes())
+        .merge(admin_plans::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)

@@ -97,6 +97,22 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("templates/admin_dead.html.j2"),
     ),
     (
+        "_admin_nav.html.j2",
+        include_str!("templates/_admin_nav.html.j2"),
+    ),
+    (
+        "admin_plans.html.j2",
+        include_str!("templates/admin_plans.html.j2"),
+    ),
+    (
+        "admin_plans_confirm.html.j2",
+        include_str!("templates/admin_plans_confirm.html.j2"),
+    ),
+    (
+        "admin_plans_done.html.j2",
+        include_str!("templates/admin_plans_done.html.j2"),
+    ),
+    (
         "email_sign_in.txt.j2",
         include_str!("templates/email_sign_in.txt.j2"),
     ),

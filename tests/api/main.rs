@@ -12,6 +12,8 @@ mod smtp;
 mod web_client;
 
 mod admin;
+mod admin_plans;
+mod admin_plans_browser;
 mod audit;
 mod backup;
 mod browser;
@@ -36,6 +38,7 @@ mod packs;
 mod payroll;
 mod payroll_csv;
 mod payroll_examples;
+mod plans_cli;
 mod policy;
 mod security;
 mod service;
