@@ -598,9 +598,7 @@ async fn holidays_are_added_listed_and_removed(app: TestApp) {
     ] {
         expected.push_str(&national(date, kind, window, name));
     }
-    expected.push_str(&format!(
-        "2026-11-20  eve         15:00   organisation  {id}  Jubileumsaften\n"
-    ));
+    expected += &format!("2026-11-20  eve         15:00   organisation  {id}  Jubileumsaften\n");
     for (date, kind, window, name) in [
         ("2026-12-24", "eve", "15:00", "Julaften"),
         ("2026-12-25", "public", "-", "Første juledag"),
