@@ -2,6 +2,8 @@
 //! against the real server, exact output, and bad input refused naming the
 //! flag (by clap before anything is sent, or by the server's own checks).
 
+use std::fmt::Write as _;
+
 use tidsvakt::pb;
 
 use crate::helpers::*;
@@ -598,9 +600,11 @@ async fn holidays_are_added_listed_and_removed(app: TestApp) {
     ] {
         expected.push_str(&national(date, kind, window, name));
     }
-    expected.push_str(&format!(
-        "2026-11-20  eve         15:00   organisation  {id}  Jubileumsaften\n"
-    ));
+    writeln!(
+        expected,
+        "2026-11-20  eve         15:00   organisation  {id}  Jubileumsaften"
+    )
+    .unwrap();
     for (date, kind, window, name) in [
         ("2026-12-24", "eve", "15:00", "Julaften"),
         ("2026-12-25", "public", "-", "Første juledag"),
