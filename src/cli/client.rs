@@ -373,7 +373,6 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ClientCommand::Import { conn, action } => super::import::run(&conn, action).await,
-    },
         ClientCommand::Schedule { conn, action } => {
             print!("{}", super::plans::schedule(&conn, action).await?);
             Ok(())

@@ -72,7 +72,7 @@ fn dates(p: &pb::PayrollPeriod) -> String {
             format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
         })
     };
-    let r = p.dates.clone().unwrap_or_default();
+    let r = p.dates.unwrap_or_default();
     format!("{} – {}", d(r.start.as_ref()), d(r.end.as_ref()))
 }
 

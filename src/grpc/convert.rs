@@ -339,7 +339,8 @@ pub fn role(field: &str, v: i32) -> ApiResult<Role> {
     }
 }
 
-fn role_pb(r: Role) -> i32 {
+#[must_use]
+pub fn role_pb(r: Role) -> i32 {
     (match r {
         Role::Clock => pb::Role::Clock,
         Role::Employee => pb::Role::Employee,

@@ -76,9 +76,14 @@ impl PageRecords {
         Some((events, record.amendments.clone()))
     }
 
-    /// The first date `employee` worked, when the page holds them.
-    pub fn first_worked(&self, employee: EmployeeId) -> Option<Option<NaiveDate>> {
-        self.first_worked.get(&employee).copied()
+    /// Whether the page holds `employee`.
+    pub fn holds(&self, employee: EmployeeId) -> bool {
+        self.records.contains_key(&employee)
+    }
+
+    /// The first date `employee` worked (of the page's employees).
+    pub fn first_worked(&self, employee: EmployeeId) -> Option<NaiveDate> {
+        self.first_worked.get(&employee).copied().flatten()
     }
 }
 
@@ -87,6 +92,45 @@ fn marks(first: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The events amendments target that the span did not load (rare: a
+/// correction reaching far back).
+async fn targets_outside(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    records: &HashMap<EmployeeId, Record>,
+) -> StoreResult<HashMap<Uuid, StoredEvent>> {
+    let loaded: HashSet<Uuid> = records
+        .values()
+        .flat_map(|r| r.events.iter().map(|e| e.event.event_id.0))
+        .collect();
+    let mut targets: HashMap<Uuid, StoredEvent> = HashMap::new();
+    let missing: Vec<String> = records
+        .values()
+        .flat_map(|r| r.amendments.iter())
+        .filter_map(|a| a.request.change.target())
+        .filter(|t| !loaded.contains(t))
+        .map(|t| t.to_string())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in missing.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({})",
+            rows::EVENT_COLUMNS,
+            marks(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            let e = rows::stored_event(&row)?;
+            targets.insert(e.event.event_id.0, e);
+        }
+    }
+    Ok(targets)
 }
 
 /// Reads the page: a few statements per 500 employees.
@@ -160,36 +204,7 @@ pub(super) async fn page_records(
             first_worked.insert(id, first);
         }
     }
-    // Targets outside the span (rare: a correction reaching far back).
-    let loaded: HashSet<Uuid> = records
-        .values()
-        .flat_map(|r| r.events.iter().map(|e| e.event.event_id.0))
-        .collect();
-    let mut targets: HashMap<Uuid, StoredEvent> = HashMap::new();
-    let missing: Vec<String> = records
-        .values()
-        .flat_map(|r| r.amendments.iter())
-        .filter_map(|a| a.request.change.target())
-        .filter(|t| !loaded.contains(t))
-        .map(|t| t.to_string())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    for chunk in missing.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({})",
-            rows::EVENT_COLUMNS,
-            marks(2, chunk.len())
-        );
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
-            let e = rows::stored_event(&row)?;
-            targets.insert(e.event.event_id.0, e);
-        }
-    }
+    let targets = targets_outside(conn, org, &records).await?;
     Ok(PageRecords {
         from,
         to,

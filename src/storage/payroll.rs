@@ -933,8 +933,8 @@ impl PayrollSnapshot for SqlSnapshot {
     }
 
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>> {
-        if let Some(first) = self.page.as_ref().and_then(|p| p.first_worked(employee)) {
-            return Ok(first);
+        if let Some(page) = self.page.as_ref().filter(|p| p.holds(employee)) {
+            return Ok(page.first_worked(employee));
         }
         let row: Option<(Option<String>,)> = sqlx::query_as(
             "SELECT MIN(day) FROM day_totals WHERE organisation_id = $1 AND employee_id = $2 AND worked > 0",

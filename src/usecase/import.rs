@@ -105,6 +105,8 @@ pub async fn run(ctx: &Ctx, caller: &Caller, rows: &[RawRow], dry_run: bool) -> 
                             locale: fields.locale,
                             rule_pack: fields.rule_pack,
                             exemption: 0,
+                            // The import has no department column yet.
+                            department: String::new(),
                         },
                     )
                     .await?;

@@ -316,6 +316,7 @@ pub async fn create(
                 locale: e.locale,
                 rule_pack: e.rule_pack,
                 exemption: 0,
+                department: e.department,
             },
         )
         .await;

@@ -176,7 +176,15 @@ struct FormView {
     created_name: String,
 }
 
-const ROLES: &[&str] = &["CLOCK", "EMPLOYEE", "MANAGER", "PAYROLL", "ADMIN"];
+const ROLES: &[&str] = &[
+    "CLOCK",
+    "EMPLOYEE",
+    "MANAGER",
+    "PAYROLL",
+    "ADMIN",
+    "SAFETY_REP",
+    "INSPECTOR",
+];
 
 async fn render_form(
     state: &WebState,
@@ -270,25 +278,21 @@ pub async fn create(
         }
     };
     if let (Some(role), true) = (role, errors.is_empty()) {
-        let pb_role = match role {
-            Role::Clock => pb::Role::Clock,
-            Role::Employee => pb::Role::Employee,
-            Role::Manager => pb::Role::Manager,
-            Role::Payroll => pb::Role::Payroll,
-            Role::Admin => pb::Role::Admin,
-        };
         let created = tokens::create_token(
             &state.ctx,
             &person.caller,
             pb::CreateApiTokenRequest {
                 name: f.name.clone(),
-                role: pb_role as i32,
+                role: convert::role_pb(role),
                 employee_id: if role.is_bound() {
                     f.employee_id.trim().to_owned()
                 } else {
                     String::new()
                 },
                 expires_at: expires_at.map(convert::timestamp),
+                // A safety representative's token from the console reads the
+                // whole organisation; a department needs the CLI or the RPC.
+                department: String::new(),
             },
         )
         .await;

@@ -6,6 +6,7 @@
 #![allow(clippy::too_many_lines)]
 
 mod browser_harness;
+mod csv_text;
 mod helpers;
 mod oidc_provider;
 mod smtp;

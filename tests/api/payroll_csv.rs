@@ -40,40 +40,6 @@ async fn export(
     Ok((bytes, cursors))
 }
 
-/// A small CSV reader, written here so the test does not trust our writer:
-/// rows end with CRLF, fields split on `sep`, a quoted field may hold the
-/// separator and doubled quotes.
-fn parse(text: &str, sep: char) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let (mut row, mut field) = (Vec::new(), String::new());
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, c) if c == sep => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {
-                assert_eq!(chars.next(), Some('\n'), "CR without LF");
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, '\n') => panic!("a bare LF ends a row"),
-            (false, c) => field.push(c),
-        }
-    }
-    assert!(
-        row.is_empty() && field.is_empty(),
-        "the last row ends with CRLF"
-    );
-    rows
-}
-
 const HEADER: [&str; 12] = [
     "period_id",
     "employee_id",
@@ -154,15 +120,15 @@ async fn both_dialects_parse_back_to_the_same_figures(app: TestApp) {
     assert!(!rfc.contains("OPEN_FINDINGS") && !excel.contains("OPEN_FINDINGS"));
 
     // Parsed back, the dialects hold the same rows and figures.
-    let a = parse(&rfc, ',');
-    let b = parse(excel, ';');
-    assert_eq!(a.len(), b.len());
-    assert_eq!(a[0], HEADER);
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!(x.len(), 12);
-        assert_eq!(x[..8], y[..8]);
-        assert_eq!(x[8], y[8].replace(',', "."));
-        assert_eq!(x[9..], y[9..]);
+    let rfc_rows = crate::csv_text::parse(&rfc, ',');
+    let excel_rows = crate::csv_text::parse(excel, ';');
+    assert_eq!(rfc_rows.len(), excel_rows.len());
+    assert_eq!(rfc_rows[0], HEADER);
+    for (rfc_row, excel_row) in rfc_rows.iter().zip(&excel_rows) {
+        assert_eq!(rfc_row.len(), 12);
+        assert_eq!(rfc_row[..8], excel_row[..8]);
+        assert_eq!(rfc_row[8], excel_row[8].replace(',', "."));
+        assert_eq!(rfc_row[9..], excel_row[9..]);
     }
     // And the same figures as ListTotals: every line but OPEN_FINDINGS is
     // a row, whose count is the column.
@@ -201,11 +167,11 @@ async fn both_dialects_parse_back_to_the_same_figures(app: TestApp) {
             ]);
         }
     }
-    assert_eq!(a, expected);
+    assert_eq!(rfc_rows, expected);
     // Kari has 5 rows (SCHEDULED, WORKED, NORMAL, OVERTIME_50 for the
     // 30 min over 9 h on the 15th, FLEX_MOVEMENT), Ola 2 (SCHEDULED,
     // FLEX_MOVEMENT): 7 rows and the header.
-    assert_eq!(a.len(), 8, "{rfc}");
+    assert_eq!(rfc_rows.len(), 8, "{rfc}");
     assert!(rfc.contains(&format!(
         "\r\n2026-10,{k},E1,OVERTIME_50,OVERTIME,50,,30,0.50,,,\r\n"
     )));

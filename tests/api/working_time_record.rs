@@ -56,10 +56,12 @@ fn date(y: i32, m: i32, d: i32) -> pb::LocalDate {
     }
 }
 
+#[allow(clippy::unnecessary_wraps)] // fills an optional proto field
 fn month(m: &str) -> Option<pb::get_working_time_record_request::Period> {
     Some(pb::get_working_time_record_request::Period::Month(m.into()))
 }
 
+#[allow(clippy::unnecessary_wraps)] // fills an optional proto field
 fn dates(
     a: pb::LocalDate,
     b: pb::LocalDate,
@@ -755,34 +757,6 @@ async fn token_session(app: &TestApp, secret: &str) -> Browser {
     b
 }
 
-/// Splits RFC 4180 text into rows of fields.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    rows
-}
-
 async fn the_pages_and_the_csv_show_the_same_figures(app: TestApp) {
     let s = staff(&app).await;
     let (rep, _) = reader_token(&app, "Liv Lager", pb::Role::SafetyRep, "Lager", None)
@@ -807,7 +781,7 @@ async fn the_pages_and_the_csv_show_the_same_figures(app: TestApp) {
     let csv = b.get("/record.csv?period=2026-11").await;
     assert_eq!(csv.status, 200);
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
-    let rows = parse_csv(&csv.body);
+    let rows = crate::csv_text::parse(&csv.body, ',');
     let header = &rows[0];
     assert_eq!(header.len(), 17);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();

@@ -104,6 +104,13 @@ impl pb::timesheet_service_server::TimesheetService for NoopTimesheet {
         Ok(Response::new(self.answer.clone()))
     }
 
+    async fn get_working_time_record(
+        &self,
+        _: Request<pb::GetWorkingTimeRecordRequest>,
+    ) -> Result<Response<pb::GetWorkingTimeRecordResponse>, Status> {
+        Err(Status::unimplemented("not measured"))
+    }
+
     async fn list_findings(
         &self,
         _: Request<pb::ListFindingsRequest>,

@@ -108,6 +108,7 @@ impl Server {
                     role: role as i32,
                     employee_id: employee.unwrap_or_default().to_owned(),
                     expires_at,
+                    department: String::new(),
                 },
             ))
             .await?;
