@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
+use super::event_batch::placeholders;
 use super::rows::{self, micros};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
@@ -87,13 +88,6 @@ impl PageRecords {
     }
 }
 
-fn marks(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The events amendments target that the span did not load (rare: a
 /// correction reaching far back).
 async fn targets_outside(
@@ -119,7 +113,7 @@ async fn targets_outside(
         let sql = format!(
             "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({})",
             rows::EVENT_COLUMNS,
-            marks(2, chunk.len())
+            placeholders(2, chunk.len())
         );
         let mut q = sqlx::query(&sql).bind(org.to_string());
         for id in chunk {
@@ -150,7 +144,7 @@ pub(super) async fn page_records(
             "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id IN ({}) \
              AND occurred_at >= $2 AND occurred_at < $3 ORDER BY occurred_at, event_id",
             rows::EVENT_COLUMNS,
-            marks(4, chunk.len())
+            placeholders(4, chunk.len())
         );
         let mut q = sqlx::query(&sql)
             .bind(org.to_string())
@@ -169,7 +163,7 @@ pub(super) async fn page_records(
             "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id IN ({}) \
              ORDER BY seq",
             rows::AMENDMENT_COLUMNS,
-            marks(2, chunk.len())
+            placeholders(2, chunk.len())
         );
         let mut q = sqlx::query(&sql).bind(org.to_string());
         for e in chunk {
@@ -184,7 +178,7 @@ pub(super) async fn page_records(
         let sql = format!(
             "SELECT employee_id, MIN(day) AS first FROM day_totals WHERE organisation_id = $1 \
              AND employee_id IN ({}) AND worked > 0 GROUP BY employee_id",
-            marks(2, chunk.len())
+            placeholders(2, chunk.len())
         );
         let mut q = sqlx::query(&sql).bind(org.to_string());
         for e in chunk {
