@@ -21,7 +21,8 @@ pub enum ImportAction {
     /// Create or update employees from a CSV file, keyed by external id.
     ///
     /// Columns by header name: `external_id`, `name`, `email` (required);
-    /// `time_zone`, `manager_external_id`, `locale`, `rule_pack` (optional); others
+    /// `time_zone`, `manager_external_id`, `locale`, `rule_pack`, `department`
+    /// (optional); others
     /// are ignored. UTF-8 with or without a BOM; `,` or `;` between fields.
     /// Rows with problems are skipped and named; importing the same file
     /// again changes nothing.
@@ -71,6 +72,7 @@ pub async fn import_text(conn: &Connection, args: &ImportEmployeesArgs) -> anyho
                 manager_external_id: r.manager_external_id,
                 locale: r.locale,
                 rule_pack: r.rule_pack,
+                department: r.department,
             })
             .collect(),
         dry_run: args.dry_run,

@@ -29,6 +29,7 @@ pub const COLUMNS: &[&str] = &[
     "manager_external_id",
     "locale",
     "rule_pack",
+    "department",
 ];
 /// Columns the header must have.
 pub const REQUIRED_COLUMNS: &[&str] = &["external_id", "name", "email"];
@@ -46,6 +47,7 @@ pub struct RawRow {
     pub manager_external_id: String,
     pub locale: String,
     pub rule_pack: String,
+    pub department: String,
 }
 
 /// Why a whole file is refused.
@@ -253,6 +255,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawRow>, FileProblem> {
             manager_external_id: get("manager_external_id"),
             locale: get("locale"),
             rule_pack: get("rule_pack"),
+            department: get("department"),
         });
     }
     Ok(rows)
@@ -389,6 +392,8 @@ pub struct Current {
     pub manager_external_id: Option<String>,
     pub locale: Locale,
     pub rule_pack: RulePack,
+    /// `None`: no department.
+    pub department: Option<String>,
 }
 
 /// What an import does with a valid row.
@@ -505,8 +510,27 @@ fn check_fields(r: &RawRow, stored: Option<&Current>) -> (Option<Current>, Vec<P
             l
         }
     };
+    // Like the other optional columns, an empty department keeps what is
+    // stored: an HR export that leaves the column blank must not strip a
+    // safety representative's scope from everyone.
+    let department = match (r.department.trim(), stored) {
+        ("", Some(s)) => Some(s.department.clone()),
+        (given, _) => keep(
+            &mut problems,
+            "department",
+            employee::parse_department("department", given),
+        ),
+    };
     let manager = r.manager_external_id.trim();
-    let target = match (external_id, name, email, time_zone, rule_pack, locale) {
+    let target = match (
+        external_id,
+        name,
+        email,
+        time_zone,
+        rule_pack,
+        locale,
+        department,
+    ) {
         (
             Some(external_id),
             Some(name),
@@ -514,6 +538,7 @@ fn check_fields(r: &RawRow, stored: Option<&Current>) -> (Option<Current>, Vec<P
             Some(time_zone),
             Some(rule_pack),
             Some(locale),
+            Some(department),
         ) if problems.is_empty() => Some(Current {
             external_id,
             name,
@@ -522,6 +547,7 @@ fn check_fields(r: &RawRow, stored: Option<&Current>) -> (Option<Current>, Vec<P
             manager_external_id: (!manager.is_empty()).then(|| manager.to_owned()),
             locale,
             rule_pack,
+            department,
         }),
         _ => None,
     };
@@ -727,6 +753,36 @@ mod tests {
         assert_eq!(r[0].external_id, "E1");
         assert_eq!(r[0].email, "kari@example.no");
         assert_eq!(r[0].time_zone, "");
+        assert_eq!(r[0].department, "Sales \"North\"");
+    }
+
+    #[test]
+    fn a_department_is_set_kept_when_empty_and_checked() {
+        let file = "external_id,name,email,department\nE1,Kari,k@x.no,Lager\nE2,Ola,o@x.no,\n";
+        let r = parse_csv(file.as_bytes()).unwrap();
+        let first = plan(&r, &[]);
+        assert_eq!(
+            first[0].target.as_ref().unwrap().department.as_deref(),
+            Some("Lager")
+        );
+        assert_eq!(first[1].target.as_ref().unwrap().department, None);
+        // Stored in Lager and in Salg, an empty column keeps both.
+        let mut stored: Vec<Current> = first.iter().filter_map(|p| p.target.clone()).collect();
+        stored[1].department = Some("Salg".into());
+        let again = plan(&r, &stored);
+        assert_eq!(again[0].action, Some(Action::Unchanged));
+        assert_eq!(again[1].action, Some(Action::Unchanged));
+        assert_eq!(
+            again[1].target.as_ref().unwrap().department.as_deref(),
+            Some("Salg")
+        );
+        let long = format!(
+            "external_id,name,email,department\nE1,Kari,k@x.no,{}\n",
+            "x".repeat(101)
+        );
+        let p = plan(&parse_csv(long.as_bytes()).unwrap(), &[]);
+        assert_eq!(p[0].problems[0].field, "department");
+        assert_eq!(p[0].problems[0].kind, ProblemKind::TooLong);
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub enum GrantMatch {
 pub struct RoleGrant {
     pub matches: GrantMatch,
     pub role: Role,
+    /// A `SAFETY_REP` grant's department (as on employees); `None` reads
+    /// the whole organisation, like a token without one.
+    pub department: Option<String>,
 }
 
 /// Parses the role of a grant with the roles' own parser. EMPLOYEE and
@@ -90,16 +93,23 @@ pub fn verified_email(email: Option<&str>, verified: Option<bool>) -> Result<Str
     }
 }
 
+/// The first matching grant, if any.
+#[must_use]
+pub fn matching_grant<'a>(
+    grants: &'a [RoleGrant],
+    email: &str,
+    groups: &[String],
+) -> Option<&'a RoleGrant> {
+    grants.iter().find(|g| match &g.matches {
+        GrantMatch::Email(e) => e.eq_ignore_ascii_case(email.trim()),
+        GrantMatch::Group(group) => groups.iter().any(|g| g == group),
+    })
+}
+
 /// The role the first matching grant gives, if any.
 #[must_use]
 pub fn granted_role(grants: &[RoleGrant], email: &str, groups: &[String]) -> Option<Role> {
-    grants
-        .iter()
-        .find(|g| match &g.matches {
-            GrantMatch::Email(e) => e.eq_ignore_ascii_case(email.trim()),
-            GrantMatch::Group(group) => groups.iter().any(|g| g == group),
-        })
-        .map(|g| g.role)
+    matching_grant(grants, email, groups).map(|g| g.role)
 }
 
 /// Who signs in: the matched employee (of `candidates`, the organisation's
@@ -132,14 +142,17 @@ mod tests {
             RoleGrant {
                 matches: GrantMatch::Email("Hr@Example.no".into()),
                 role: Role::Admin,
+                department: None,
             },
             RoleGrant {
                 matches: GrantMatch::Group("lonn".into()),
                 role: Role::Payroll,
+                department: None,
             },
             RoleGrant {
                 matches: GrantMatch::Group("it".into()),
                 role: Role::Admin,
+                department: None,
             },
         ]
     }

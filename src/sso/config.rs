@@ -15,6 +15,11 @@
 //! [[provider.grant]]
 //! email = "hr@example.no"
 //! role = "ADMIN"
+//!
+//! [[provider.grant]]
+//! group = "verneombud-lager"
+//! role = "SAFETY_REP"
+//! department = "Lager"            # optional: one department's record
 //! ```
 
 use std::collections::HashSet;
@@ -75,6 +80,9 @@ struct GrantShape {
     email: Option<String>,
     group: Option<String>,
     role: String,
+    /// Only with `role = "SAFETY_REP"`: the department read.
+    #[serde(default)]
+    department: String,
 }
 
 /// Reads and checks the file at `path`; `env` looks a variable up (the
@@ -230,7 +238,13 @@ fn grant(g: GrantShape, has_group_claim: bool) -> Result<RoleGrant, String> {
         }
         _ => return Err("email or group: give one of them".into()),
     };
-    Ok(RoleGrant { matches, role })
+    let department = crate::domain::token::check_department(role, &g.department)
+        .map_err(|e| format!("department: {e}"))?;
+    Ok(RoleGrant {
+        matches,
+        role,
+        department,
+    })
 }
 
 #[cfg(test)]
@@ -275,14 +289,28 @@ mod tests {
             vec![
                 RoleGrant {
                     matches: GrantMatch::Email("HR@example.no".into()),
-                    role: Role::Admin
+                    role: Role::Admin,
+                    department: None,
                 },
                 RoleGrant {
                     matches: GrantMatch::Group("lonn".into()),
-                    role: Role::Payroll
+                    role: Role::Payroll,
+                    department: None,
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_safety_rep_grant_may_name_a_department() {
+        let text = GOOD.replace(
+            "role = \"PAYROLL\"",
+            "role = \"SAFETY_REP\"\ndepartment = \" Lager \"",
+        );
+        let p = parse(&text, &env).unwrap();
+        assert_eq!(p[0].grants[1].role, Role::SafetyRep);
+        assert_eq!(p[0].grants[1].department.as_deref(), Some("Lager"));
+        assert_eq!(p[0].grants[0].department, None);
     }
 
     #[test]
@@ -299,6 +327,13 @@ mod tests {
             (
                 GOOD.replace("\"ADMIN\"", "\"MANAGER\""),
                 "provider \"entra\": grant[0].role: MANAGER is not granted by configuration: it follows from the employee record",
+            ),
+            (
+                GOOD.replace(
+                    "role = \"ADMIN\"",
+                    "role = \"ADMIN\"\ndepartment = \"Lager\"",
+                ),
+                "provider \"entra\": grant[0].department: must be empty for role ADMIN: only a SAFETY_REP token is scoped to a department",
             ),
             (
                 GOOD.replace("\"ADMIN\"", "\"BOSS\""),

@@ -54,6 +54,8 @@ pub struct SsoIdentity {
     pub role: Option<Role>,
     /// The name shown and audited for a person without an employee record.
     pub name: Option<String>,
+    /// A granted `SAFETY_REP`'s department; `None` for the organisation.
+    pub department: Option<String>,
 }
 
 /// Why a link did not open a session.
@@ -127,7 +129,7 @@ pub struct PersonalMessage {
 }
 
 const SESSION_COLUMNS: &str = "organisation_id, session_id, employee_id, token_id, user_agent, \
-     created_at, last_seen_at, expires_at, ended_at, sso_subject, role, display_name";
+     created_at, last_seen_at, expires_at, ended_at, sso_subject, role, display_name, department";
 
 fn session_row(row: &AnyRow) -> StoreResult<WebSession> {
     Ok(WebSession {
@@ -159,6 +161,7 @@ fn sso_identity(row: &AnyRow) -> StoreResult<Option<SsoIdentity>> {
         subject,
         role,
         name: rows::col(row, "display_name")?,
+        department: rows::col(row, "department")?,
     }))
 }
 
@@ -189,8 +192,8 @@ async fn insert_session_on(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO web_sessions (organisation_id, session_id, secret_hash, employee_id, token_id, \
-         user_agent, created_at, last_seen_at, expires_at, ended_at, sso_subject, role, display_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12)",
+         user_agent, created_at, last_seen_at, expires_at, ended_at, sso_subject, role, display_name, \
+         department) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, $13)",
     )
     .bind(s.org.to_string())
     .bind(s.id.to_string())
@@ -204,6 +207,7 @@ async fn insert_session_on(
     .bind(s.sso.as_ref().map(|i| i.subject.clone()))
     .bind(s.sso.as_ref().and_then(|i| i.role).map(|r| r.as_str().to_owned()))
     .bind(s.sso.as_ref().and_then(|i| i.name.clone()))
+    .bind(s.sso.as_ref().and_then(|i| i.department.clone()))
     .execute(&mut *conn)
     .await
     .map_err(classify)?;

@@ -36,6 +36,7 @@ fn current(e: &Employee, ext_of: &HashMap<EmployeeId, String>) -> Current {
         manager_external_id: e.fields.manager_id.and_then(|m| ext_of.get(&m).cloned()),
         locale: e.fields.locale,
         rule_pack: e.fields.rule_pack,
+        department: e.fields.department.clone(),
     }
 }
 
@@ -89,6 +90,7 @@ pub async fn run(ctx: &Ctx, caller: &Caller, rows: &[RawRow], dry_run: bool) -> 
                 time_zone: t.time_zone.name().to_owned(),
                 locale: locale_pb(t.locale),
                 rule_pack: t.rule_pack.as_str().to_owned(),
+                department: t.department.clone().unwrap_or_default(),
                 ..Default::default()
             };
             match action {
@@ -105,8 +107,7 @@ pub async fn run(ctx: &Ctx, caller: &Caller, rows: &[RawRow], dry_run: bool) -> 
                             locale: fields.locale,
                             rule_pack: fields.rule_pack,
                             exemption: 0,
-                            // The import has no department column yet.
-                            department: String::new(),
+                            department: fields.department,
                         },
                     )
                     .await?;
@@ -128,6 +129,7 @@ pub async fn run(ctx: &Ctx, caller: &Caller, rows: &[RawRow], dry_run: bool) -> 
                         ),
                         ("locale", was.locale != t.locale),
                         ("rule_pack", was.rule_pack != t.rule_pack),
+                        ("department", was.department != t.department),
                     ] {
                         if differs {
                             paths.push(path.to_owned());
@@ -182,6 +184,7 @@ pub async fn import_employees(
             manager_external_id: row.manager_external_id,
             locale: row.locale,
             rule_pack: row.rule_pack,
+            department: row.department,
         })
         .collect();
     let report = run(ctx, caller, &rows, r.dry_run).await?;

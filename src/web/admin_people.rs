@@ -39,6 +39,7 @@ struct Row {
     manager: String,
     time_zone: String,
     rule_pack: String,
+    department: String,
     active: bool,
 }
 
@@ -93,6 +94,7 @@ pub async fn list(
             manager: name_of(e.fields.manager_id),
             time_zone: e.fields.time_zone.name().to_owned(),
             rule_pack: e.fields.rule_pack.as_str().to_owned(),
+            department: e.fields.department.clone().unwrap_or_default(),
             active: e.active,
         })
         .collect();
@@ -133,6 +135,8 @@ pub struct EmployeeForm {
     locale: String,
     #[serde(default)]
     rule_pack: String,
+    #[serde(default)]
+    department: String,
 }
 
 impl EmployeeForm {
@@ -150,6 +154,7 @@ impl EmployeeForm {
                 .unwrap_or_default(),
             locale: e.fields.locale.as_str().to_owned(),
             rule_pack: e.fields.rule_pack.as_str().to_owned(),
+            department: e.fields.department.clone().unwrap_or_default(),
         }
     }
 
@@ -171,6 +176,9 @@ impl EmployeeForm {
         }
         if let Err(e) = employee::parse_rule_pack("rule_pack", &self.rule_pack) {
             note(&mut errors, l, "rule_pack", &e);
+        }
+        if let Err(e) = employee::parse_department("department", &self.department) {
+            note(&mut errors, l, "department", &e);
         }
         if Locale::parse(&self.locale).is_none() {
             errors.insert(
@@ -198,6 +206,7 @@ impl EmployeeForm {
                 pb::Locale::Nb
             }) as i32,
             rule_pack: self.rule_pack.trim().to_owned(),
+            department: self.department.trim().to_owned(),
             ..Default::default()
         }
     }
@@ -400,6 +409,7 @@ pub async fn update(
                     "time_zone",
                     "locale",
                     "rule_pack",
+                    "department",
                 ]
                 .map(String::from)
                 .to_vec(),

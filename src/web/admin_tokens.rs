@@ -118,7 +118,11 @@ pub async fn list(
                 role: pb::Role::try_from(t.role)
                     .map(|r| r.as_str_name().trim_start_matches("ROLE_").to_owned())
                     .unwrap_or_default(),
-                employee: employee_name(&all, &t.employee_id),
+                employee: if t.department.is_empty() {
+                    employee_name(&all, &t.employee_id)
+                } else {
+                    format!("{}: {}", word(l, "token_department"), t.department)
+                },
                 expires: when(l, t.expires_at.as_ref()),
                 last_used: when(l, t.last_used_at.as_ref()),
                 state: if t.revoked_at.is_some() {
@@ -157,6 +161,9 @@ pub struct TokenForm {
     /// `YYYY-MM-DD`, or empty for no expiry.
     #[serde(default)]
     expires: String,
+    /// A `SAFETY_REP` token's department; empty for the organisation.
+    #[serde(default)]
+    department: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -171,6 +178,8 @@ struct FormView {
     errors: FieldErrors,
     employees: Vec<Choice>,
     roles: Vec<&'static str>,
+    /// The departments the employees are in, for a safety representative.
+    departments: Vec<String>,
     /// Set once, on the answer to a form that created a token.
     secret: String,
     created_name: String,
@@ -209,6 +218,12 @@ async fn render_form(
             })
             .collect(),
         roles: ROLES.to_vec(),
+        departments: all
+            .iter()
+            .filter_map(|e| e.fields.department.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         secret: String::new(),
         created_name: String::new(),
     };
@@ -290,9 +305,14 @@ pub async fn create(
                     String::new()
                 },
                 expires_at: expires_at.map(convert::timestamp),
-                // A safety representative's token from the console reads the
-                // whole organisation; a department needs the CLI or the RPC.
-                department: String::new(),
+                // Only a safety representative's token reads one department;
+                // for other roles the choice is ignored rather than refused,
+                // as the employee choice is for roles not bound to one.
+                department: if role == Role::SafetyRep {
+                    f.department.trim().to_owned()
+                } else {
+                    String::new()
+                },
             },
         )
         .await;
@@ -305,6 +325,7 @@ pub async fn create(
                     errors: FieldErrors::new(),
                     employees: Vec::new(),
                     roles: Vec::new(),
+                    departments: Vec::new(),
                     secret: r.secret,
                     created_name: r.token.map(|t| t.name).unwrap_or_default(),
                 };

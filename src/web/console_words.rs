@@ -48,6 +48,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "no-aml: arbeidsmiljøloven; eu-wtd: EUs arbeidstidsdirektiv; de-arbzg: tysk ArbZG.",
         "no-aml: the Norwegian Working Environment Act; eu-wtd: the EU Working Time Directive; de-arbzg: the German ArbZG.",
     ),
+    (
+        "department_hint",
+        "Valgfritt. Et verneombud kan få lese arbeidstidsregistreringen for én avdeling.",
+        "Optional. A safety representative can be given the working-time record of one department.",
+    ),
     ("person_locale", "Språk", "Language"),
     ("locale_nb", "Norsk bokmål", "Norwegian (bokmål)"),
     ("locale_en", "Engelsk", "English"),
@@ -140,6 +145,78 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Ingen rader endrer noe.",
         "No row changes anything.",
     ),
+    // Payroll settings
+    ("pset_title", "Lønnsinnstillinger", "Payroll settings"),
+    (
+        "pset_lead",
+        "Hvordan perioder deles opp, overtidstillegg og lønnsarten til hver linje i lønnsfilen. Åpne perioder bruker de nye innstillingene straks; låste perioder beholder tallene sine.",
+        "How periods are cut, the overtime supplements and the pay code of every line of the payroll file. Open periods use new settings at once; locked periods keep their figures.",
+    ),
+    (
+        "pset_saved",
+        "Innstillingene er lagret.",
+        "The settings are saved.",
+    ),
+    ("pset_updated", "Sist endret", "Last changed"),
+    ("pset_periods", "Lønnsperioder", "Payroll periods"),
+    ("pset_kind", "Periodetype", "Period kind"),
+    ("pset_monthly", "Kalendermåned", "Calendar month"),
+    (
+        "pset_semi_monthly",
+        "Halvmåned (1.–15. og 16.–siste)",
+        "Half month (1st–15th and 16th–last)",
+    ),
+    ("pset_four_weekly", "Fire uker", "Four weeks"),
+    (
+        "pset_kind_hint",
+        "Kan ikke endres etter at en periode er låst.",
+        "Cannot change once a period has been locked.",
+    ),
+    (
+        "pset_anchor",
+        "Første mandag (fire uker)",
+        "First Monday (four weeks)",
+    ),
+    (
+        "pset_anchor_hint",
+        "ÅÅÅÅ-MM-DD: en mandag en periode starter. Bare for fire uker.",
+        "YYYY-MM-DD: a Monday some period starts on. Only for four weeks.",
+    ),
+    ("pset_overtime", "Overtidstillegg", "Overtime supplement"),
+    (
+        "pset_overtime_hint",
+        "Et overtidsminutt får satsen til det siste trinnet den ansattes overtid samme uke har nådd. Loven krever minst",
+        "An overtime minute gets the rate of the last step the employee's overtime in the same week has reached. The law requires at least",
+    ),
+    (
+        "pset_from_hours",
+        "Fra timer overtid i uka",
+        "From hours of overtime in the week",
+    ),
+    ("pset_rate", "Tillegg %", "Supplement %"),
+    (
+        "pset_night_rate",
+        "Tillegg for overtid om natten (%)",
+        "Supplement for overtime at night (%)",
+    ),
+    (
+        "pset_sunday_rate",
+        "Tillegg for overtid på søn- og helligdager (%)",
+        "Supplement for overtime on Sundays and holidays (%)",
+    ),
+    (
+        "pset_extra_hint",
+        "Tomt: ingen. Et minutt får den høyeste av trinnet, natt og søn-/helligdag.",
+        "Empty: none. A minute gets the highest of its step, night and Sunday/holiday.",
+    ),
+    ("pset_codes", "Lønnsarter", "Pay codes"),
+    (
+        "pset_codes_hint",
+        "Lønnsarten hver linje får i lønnsfilen: 1–32 bokstaver, sifre, «-» eller «_».",
+        "The pay code each line gets in the payroll file: 1–32 letters, digits, \"-\" or \"_\".",
+    ),
+    ("pset_line", "Linje", "Line"),
+    ("pset_save", "Lagre innstillingene", "Save the settings"),
     // Tokens
     ("token_name", "Navn", "Name"),
     (
@@ -153,6 +230,17 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "token_employee_hint",
         "Bare for rollene EMPLOYEE og MANAGER.",
         "Only for the roles EMPLOYEE and MANAGER.",
+    ),
+    ("token_department", "Avdeling", "Department"),
+    (
+        "token_department_hint",
+        "Bare for SAFETY_REP: verneombudet leser arbeidstidsregistreringen for denne avdelingen.",
+        "Only for SAFETY_REP: the safety representative reads the working-time record of this department.",
+    ),
+    (
+        "token_whole_org",
+        "Hele organisasjonen",
+        "The whole organisation",
     ),
     ("token_expires", "Utløper", "Expires"),
     (

@@ -16,6 +16,7 @@ mod admin_dead;
 mod admin_form;
 mod admin_import;
 mod admin_payroll;
+mod admin_payroll_settings;
 mod admin_people;
 mod admin_plans;
 mod admin_plans_forms;
@@ -119,6 +120,10 @@ pub fn router(state: WebState) -> Router {
         .route("/sessions/end", post(sign_in::end_session))
         .route("/language", post(sign_in::language))
         .route("/admin/payroll", get(admin_payroll::periods))
+        .route(
+            "/admin/payroll/settings",
+            get(admin_payroll_settings::page).post(admin_payroll_settings::save),
+        )
         .route("/admin/payroll/{period}", get(admin_payroll::period))
         .route("/admin/payroll/{period}/lock", post(admin_payroll::lock))
         .route("/admin/payroll/{period}/csv", get(admin_payroll::csv))

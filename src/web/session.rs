@@ -282,7 +282,8 @@ async fn caller_of(
             ));
         };
         let name = sso.name.clone().unwrap_or_else(|| sso.subject.clone());
-        let token = session_token(session, name, role, None);
+        let mut token = session_token(session, name, role, None);
+        token.department.clone_from(&sso.department);
         return Ok((Caller::of_session(token, session.id), None, false));
     };
     let employee = store
@@ -303,12 +304,13 @@ async fn caller_of(
     } else {
         Role::Employee
     });
-    let token = session_token(
+    let mut token = session_token(
         session,
         employee.fields.name.clone(),
         role,
         Some(employee.id),
     );
+    token.department = session.sso.as_ref().and_then(|s| s.department.clone());
     Ok((
         Caller::of_session(token, session.id),
         Some(employee),

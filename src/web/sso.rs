@@ -29,7 +29,7 @@ use super::view::{self, Chrome, MessagePage};
 use super::{WebState, see_other};
 use crate::domain::audit::AuditAction;
 use crate::domain::employee::Locale;
-use crate::domain::sso::{SsoRefusal, admit, granted_role, verified_email};
+use crate::domain::sso::{SsoRefusal, admit, matching_grant, verified_email};
 use crate::domain::token::hash_secret;
 use crate::sso::{Provider, SsoError};
 use crate::storage::sso::{LoginRefusal, SsoLogin};
@@ -293,8 +293,8 @@ pub async fn callback(
         .into_iter()
         .filter(|e| e.org_id == p.org)
         .collect();
-    let role = granted_role(&p.config.grants, &email, &identity.groups);
-    let (employee, role) = match admit(candidates, role) {
+    let grant = matching_grant(&p.config.grants, &email, &identity.groups);
+    let (employee, role) = match admit(candidates, grant.map(|g| g.role)) {
         Ok(admitted) => admitted,
         Err(r) => return Ok((jar, refuse(Outcome::Person(r), Some(subject)).await).into_response()),
     };
@@ -310,6 +310,7 @@ pub async fn callback(
             name: employee
                 .is_none()
                 .then(|| identity.name.clone().unwrap_or_else(|| email.clone())),
+            department: grant.and_then(|g| g.department.clone()),
         }),
         ..new_session(&state, &headers)
     };
