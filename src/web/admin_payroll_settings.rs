@@ -288,13 +288,14 @@ fn parse_form(l: Locale, f: &Typed<'_>) -> (PayrollSettings, FieldErrors) {
         sunday_rate,
         pay_codes: BTreeMap::new(),
     };
+    let mut new_codes = FieldErrors::new();
     for key in s.required_keys() {
         let field = code_field(key);
         let asked = f.0.iter().any(|(k, _)| *k == field);
         let code = if asked {
             f.get(&field).to_owned()
         } else {
-            errors.insert(
+            new_codes.insert(
                 field.clone(),
                 msg(
                     l,
@@ -308,6 +309,16 @@ fn parse_form(l: Locale, f: &Typed<'_>) -> (PayrollSettings, FieldErrors) {
             errors.insert(field, problem_text(l, &e.reason));
         }
         s.pay_codes.insert(key, code);
+    }
+    // The domain's own checks (the rules live there); a refused rate is
+    // fixed first, before its pay code is asked for.
+    if errors.is_empty() {
+        match s.validate() {
+            Err(e) => {
+                errors.insert(form_field(&e.field), problem_text(l, &e.reason));
+            }
+            Ok(()) => errors = new_codes,
+        }
     }
     (s, errors)
 }
@@ -442,11 +453,6 @@ pub async fn save(
     require_admin(&person)?;
     let l = person.locale;
     let (s, mut errors) = parse_form(l, &typed);
-    if errors.is_empty()
-        && let Err(e) = s.validate()
-    {
-        errors.insert(form_field(&e.field), problem_text(l, &e.reason));
-    }
     if errors.is_empty() {
         let saved = payroll_service::set_settings(
             &state.ctx,
@@ -571,6 +577,17 @@ mod tests {
         assert_eq!(
             errors.get("code_NORMAL").map(String::as_str),
             Some("Lønnsarten må være 1–32 bokstaver, sifre, «-» eller «_».")
+        );
+        // The code fixed, the rate is refused by the domain's check, and
+        // its new rate's pay code is not asked for yet.
+        p.iter_mut().find(|(k, _)| k == "code_NORMAL").unwrap().1 = "1000".into();
+        let (_, errors) = parse_form(Locale::Nb, &Typed(&p));
+        assert_eq!(
+            errors.into_iter().collect::<Vec<_>>(),
+            [(
+                "tier_rate_0".to_owned(),
+                "Tillegget må være minst 40 % (arbeidsmiljøloven § 10-6 (11)).".to_owned()
+            )]
         );
         let e = s.validate().unwrap_err();
         assert_eq!(form_field(&e.field), "tier_rate_0");

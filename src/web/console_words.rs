@@ -117,6 +117,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "no-aml, eu-wtd eller de-arbzg; standard no-aml",
         "no-aml, eu-wtd or de-arbzg; default no-aml",
     ),
+    (
+        "col_department",
+        "avdeling, høyst 100 tegn; det et verneombud for avdelingen leser",
+        "department, at most 100 characters; what a department's safety representative reads",
+    ),
     ("import_preview", "Forhåndsvis", "Preview"),
     ("import_preview_title", "Forhåndsvisning", "Preview"),
     (

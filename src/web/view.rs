@@ -69,6 +69,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("templates/admin_payroll_period.html.j2"),
     ),
     (
+        "admin_payroll_settings.html.j2",
+        include_str!("templates/admin_payroll_settings.html.j2"),
+    ),
+    (
         "admin_people.html.j2",
         include_str!("templates/admin_people.html.j2"),
     ),

@@ -11,7 +11,7 @@ use crate::helpers::TestApp;
 
 /// 50 rows: E01 manages E02..E10 and E11, who manages E12..E50; row 18
 /// (E17) has a bad email and row 34 (E33) an unknown time zone.
-fn hr_export() -> String {
+pub(crate) fn hr_export() -> String {
     let mut csv = String::from("external_id;name;email;time_zone;manager_external_id;department\n");
     for i in 1..=50 {
         let email = if i == 17 {

@@ -26,6 +26,7 @@ mod durability;
 mod employees;
 mod event_order;
 mod health_cli;
+mod hr_lead_browser;
 mod integrity;
 mod mail;
 mod mail_logs;

@@ -37,8 +37,8 @@ macro_rules! sso_tests {
     };
 }
 
-/// The provider's file: one provider "test", an email grant (ADMIN) and a
-/// group grant (PAYROLL).
+/// The provider's file: one provider "test", an email grant (ADMIN), a
+/// group grant (PAYROLL) and the Lager department's safety representative.
 fn write_config(dir: &Path, issuer: &str) -> std::path::PathBuf {
     let secret = dir.join("client.secret");
     std::fs::write(&secret, "tidsvakt-secret\n").unwrap();
@@ -62,6 +62,11 @@ role = "ADMIN"
 [[provider.grant]]
 group = "tidsvakt-lonn"
 role = "PAYROLL"
+
+[[provider.grant]]
+email = "vo@example.no"
+role = "SAFETY_REP"
+department = "Lager"
 "#,
             secret.display()
         ),
@@ -381,7 +386,90 @@ async fn a_group_claim_grants_its_role_to_an_employee(db: Db) {
     assert_eq!(session_column(&s.app, "employee_id").await, kari);
 }
 
+/// Issue 16's "Done when": a safety representative signs in with the
+/// provider, reads a month's record of her department and prints it, and
+/// the employee sees that read on *What Tidsvakt told about me*.
+async fn a_safety_rep_signs_in_reads_and_prints_a_month_and_the_employee_sees_it(db: Db) {
+    if !browser_available() {
+        return;
+    }
+    let Some(s) = setup(db).await else { return };
+    // Kari (Lager) and Ola (Kontor) worked in November; Per has no department.
+    let staff = crate::working_time_record::staff(&s.app).await;
+    s.provider
+        .set_user(
+            "vo-sub",
+            json!({"email": "vo@example.no", "email_verified": true, "name": "Vera Verneombud"}),
+        )
+        .await;
+    let b = browser_sign_in(&s, "/record", "vo-sub").await;
+    assert_eq!(b.path().await, "/record");
+    assert_eq!(session_column(&s.app, "role").await, "SAFETY_REP");
+    assert_eq!(session_column(&s.app, "department").await, "Lager");
+    b.set_value("#period", "2026-11").await;
+    b.click("#show-period").await;
+    assert_eq!(
+        b.text_of("#period-heading").await,
+        "Periode søn. 1. nov. 2026 – man. 30. nov. 2026"
+    );
+    // Her department only: Kari, not Ola or Per.
+    assert_eq!(b.count("#record-list tr.record-row").await, 1);
+    assert!(b.text_of("#record-list").await.contains("Kari Nordmann"));
+    b.click("#record-print").await;
+    assert_eq!(b.path().await, "/record/print?period=2026-11");
+    assert_eq!(b.count("section.record-employee").await, 1);
+    assert_eq!(
+        b.text_of("#print-reader").await,
+        "Vera Verneombud (verneombud)"
+    );
+    let days = b
+        .js(
+            "return document.querySelectorAll('section.record-employee tr.record-day').length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(days, json!(2), "Kari's Tuesday and Wednesday");
+    assert_eq!(b.count("button#print").await, 1);
+    // Printing: the button opens the browser's print dialog; the page asks
+    // for nothing else (no request leaves it).
+    b.js(
+        "window.print = () => { window.printed = true; }; return null;",
+        vec![],
+    )
+    .await;
+    b.click_here("#print").await;
+    assert_eq!(
+        b.js("return window.printed === true;", vec![]).await,
+        json!(true)
+    );
+    b.close().await;
+    // The reads are in the audit trail with her name, and only Kari's.
+    let reads = crate::working_time_record::logged(&s.app, "read_working_time_record").await;
+    let vera = (
+        "Vera Verneombud (SAFETY_REP)".to_owned(),
+        staff.kari.employee_id.clone(),
+    );
+    assert_eq!(
+        reads,
+        [vera.clone(), vera.clone(), vera],
+        "the landing page (this month), November's page and its print"
+    );
+    assert!(
+        !reads
+            .iter()
+            .any(|(_, who)| *who == staff.ola.employee_id || *who == staff.per.employee_id)
+    );
+
+    // Kari signs in and sees who read her record.
+    let kari = crate::browser_harness::signed_in(&s.app, "e1@example.no").await;
+    kari.goto("/data").await;
+    let who = kari.text_of("#reads tbody tr").await;
+    assert!(who.contains("Vera Verneombud (verneombud)"), "{who}");
+    kari.close().await;
+}
+
 sso_tests!(
+    a_safety_rep_signs_in_reads_and_prints_a_month_and_the_employee_sees_it,
     an_employee_signs_in_with_the_provider_and_lands_where_they_wanted,
     an_unverified_email_is_refused,
     an_unknown_email_is_refused_and_nothing_is_created,

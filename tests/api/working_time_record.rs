@@ -145,13 +145,13 @@ async fn reader_token(
 /// violation), whose clock-out the admin then moves to 14:30 ("left
 /// early"): 5 h 30 min. Ola: Mon 16 Nov 08:00–14:00 without a break
 /// (rules.md example 8: a `no.breaks` violation).
-struct Staff {
-    kari: pb::Employee,
-    ola: pb::Employee,
-    per: pb::Employee,
+pub(crate) struct Staff {
+    pub(crate) kari: pb::Employee,
+    pub(crate) ola: pb::Employee,
+    pub(crate) per: pb::Employee,
 }
 
-async fn staff(app: &TestApp) -> Staff {
+pub(crate) async fn staff(app: &TestApp) -> Staff {
     let kari = employee_in(app, "E1", "Kari Nordmann", "Lager").await;
     let ola = employee_in(app, "E2", "Ola Nordmann", "Kontor").await;
     let per = employee_in(app, "E3", "Per Hansen", "").await;
@@ -229,7 +229,7 @@ async fn timesheet(app: &TestApp, employee: &str) -> pb::GetTimesheetResponse {
 }
 
 /// `(actor_name, subject)` of the log's entries with `action`.
-async fn logged(app: &TestApp, action: &str) -> Vec<(String, String)> {
+pub(crate) async fn logged(app: &TestApp, action: &str) -> Vec<(String, String)> {
     use tidsvakt::storage::audit::{AuditFilter, AuditStore as _};
     let org = app.org_id().await;
     let filter = AuditFilter {
