@@ -680,7 +680,11 @@ pub async fn done(
 /// in the person's language with the use case's reason (which carries the
 /// figures, e.g. the most the basis may agree).
 pub(super) fn refusal(l: Locale, reason: &str) -> String {
-    format!("{}: {reason}", word(l, "err_not_allowed"))
+    format!(
+        "{}: {}",
+        word(l, "err_not_allowed"),
+        super::plan_refusals::in_locale(l, reason)
+    )
 }
 
 /// The field a use case's error names, as the form's field: the last part

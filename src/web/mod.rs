@@ -28,6 +28,7 @@ mod day;
 mod format;
 mod messages;
 mod now;
+mod plan_refusals;
 mod record;
 mod sign_in;
 mod sso;

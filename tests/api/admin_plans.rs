@@ -126,7 +126,7 @@ async fn bad_input_is_explained_beside_the_field_and_nothing_is_stored(app: Test
     assert_eq!(p.status, 422);
     assert_eq!(
         error_beside(&p, "core_end"),
-        "Godtas ikke: is not after core_start"
+        "Godtas ikke: er ikke etter core_start"
     );
 
     // Agreements: beyond what the basis may agree, named with the
@@ -150,7 +150,7 @@ async fn bad_input_is_explained_beside_the_field_and_nothing_is_stored(app: Test
     assert_eq!(p.status, 422);
     assert_eq!(
         error_beside(&p, "overtime_7d_limit_minutes"),
-        "Godtas ikke: 1300 is outside 0..1200 (the most tariff representatives (§ 10-6 (5)) may agree)"
+        "Godtas ikke: 1300 er utenfor 0..1200 (det meste tillitsvalgte (§ 10-6 (5)) kan avtale)"
     );
     assert!(p.has(
         "Tillitsvalgte: Overtid per 7 dager (min) ≤ 1200 (20 t) — tariff representatives (§ 10-6 (5))"
@@ -215,7 +215,7 @@ async fn bad_input_is_explained_beside_the_field_and_nothing_is_stored(app: Test
     assert_eq!(p.status, 422);
     assert_eq!(
         error_beside(&p, "last"),
-        "Godtas ikke: end 2026-11-01 is before start 2026-11-10"
+        "Godtas ikke: siste dag 2026-11-01 er før første dag 2026-11-10"
     );
     let p = post(&mut b, "absences", &[("csrf", &csrf), ("op", "cancel")]).await;
     assert_eq!(p.status, 422);
@@ -238,7 +238,7 @@ async fn bad_input_is_explained_beside_the_field_and_nothing_is_stored(app: Test
     assert_eq!(p.status, 422);
     assert_eq!(
         error_beside(&p, "window_start"),
-        "Godtas ikke: is required for an EVE"
+        "Godtas ikke: må fylles ut for en aften (når helligdagsvinduet åpner)"
     );
     assert!(p.has("value=\"Jubileumsaften\""));
     let p = post(&mut b, "holidays", &[("csrf", &csrf), ("op", "remove")]).await;
@@ -261,7 +261,7 @@ async fn bad_input_is_explained_beside_the_field_and_nothing_is_stored(app: Test
     assert_eq!(p.status, 422);
     assert!(
         error_beside(&p, "value").starts_with(
-            "Godtas ikke: 2000 is outside 60..1440, what the law allows for pol.long_day limit"
+            "Godtas ikke: 2000 er utenfor 60..1440, det loven tillater for pol.long_day limit"
         ),
         "{}",
         error_beside(&p, "value")
