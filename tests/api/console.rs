@@ -287,10 +287,12 @@ async fn the_employee_forms_explain_bad_input_and_store_nothing(app: TestApp) {
                 ("manager_id", ""),
                 ("locale", "nb"),
                 ("rule_pack", "us-flsa"),
+                ("department", &"Lager ".repeat(20)),
             ],
         )
         .await;
     assert_eq!(bad.status, 422);
+    assert_eq!(field_error(&bad, "department"), "Er for lang.");
     assert_eq!(field_error(&bad, "name"), "Mangler.");
     assert_eq!(field_error(&bad, "email"), "Er ikke en e-postadresse.");
     assert_eq!(
@@ -354,10 +356,19 @@ async fn the_employee_forms_explain_bad_input_and_store_nothing(app: TestApp) {
                 ("manager_id", &kari.employee_id),
                 ("locale", "en"),
                 ("rule_pack", "eu-wtd"),
+                ("department", " Lager "),
             ],
         )
         .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM employees WHERE external_id = 'N1' AND department = 'Lager'"
+        )
+        .await,
+        1,
+        "the department, trimmed"
+    );
     assert_eq!(employees(&app).await, 2);
     let list = b.get("/admin/people?q=berg").await;
     assert_eq!(list.status, 200);
@@ -580,6 +591,44 @@ async fn the_token_forms_explain_bad_input_and_show_the_secret_once(app: TestApp
             .await,
         1
     );
+
+    // A safety representative for one department, chosen among the
+    // departments the employees are in; other roles get none.
+    app.admin()
+        .create_employee(pb::CreateEmployeeRequest {
+            external_id: "L1".into(),
+            name: "Lars Lager".into(),
+            email: "lars@example.no".into(),
+            department: "Lager".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let form = b.get("/admin/tokens/new").await;
+    assert!(form.has("<option value=\"Lager\""), "{}", form.body);
+    for (name, role) in [("Verneombud lager", "SAFETY_REP"), ("Drift", "ADMIN")] {
+        let made = b
+            .post(
+                "/admin/tokens/new",
+                &[
+                    ("csrf", &csrf),
+                    ("name", name),
+                    ("role", role),
+                    ("employee_id", ""),
+                    ("department", "Lager"),
+                    ("expires", "2099-01-01"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, 200, "{role}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM api_tokens WHERE department = 'Lager'")
+            .await,
+        1,
+        "only the SAFETY_REP token reads one department"
+    );
+    assert!(b.get("/admin/tokens").await.has("Avdeling: Lager"));
 }
 
 async fn dead_letters_are_listed_and_retried(app: TestApp) {

@@ -178,6 +178,7 @@ async fn a_manager_or_employee_gets_403(app: TestApp) {
             "/admin/payroll",
             "/admin/payroll/2026-10",
             "/admin/payroll/2026-10/csv?dialect=excel-nb",
+            "/admin/payroll/settings",
         ] {
             assert_eq!(b.get(path).await.status, 403, "{path}");
         }
@@ -189,11 +190,169 @@ async fn a_manager_or_employee_gets_403(app: TestApp) {
             )
             .await;
         assert_eq!(lock.status, 403);
+        let settings = b
+            .post(
+                "/admin/payroll/settings",
+                &[("csrf", &csrf), ("period_kind", "semi-monthly")],
+            )
+            .await;
+        assert_eq!(settings.status, 403);
     }
+    assert_eq!(app.count("SELECT COUNT(*) FROM payroll_settings").await, 0);
     assert_eq!(status_of_october(&app).await, pb::PeriodStatus::Open);
 }
 
+/// The settings form as the page first shows it (the defaults), with
+/// `changes` applied.
+fn settings_form(csrf: &str, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let defaults = tidsvakt::domain::payroll::settings::PayrollSettings::default();
+    let mut form: Vec<(String, String)> = [
+        ("csrf", csrf),
+        ("period_kind", "monthly"),
+        ("anchor", ""),
+        ("tier_from_0", "0"),
+        ("tier_rate_0", "50"),
+        ("tier_from_1", ""),
+        ("tier_rate_1", ""),
+        ("night_rate", ""),
+        ("sunday_rate", ""),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for k in defaults.required_keys() {
+        form.push((format!("code_{}", k.default_code()), k.default_code()));
+    }
+    for (k, v) in changes {
+        match form.iter_mut().find(|(name, _)| name == k) {
+            Some(field) => field.1 = (*v).to_owned(),
+            None => form.push(((*k).to_owned(), (*v).to_owned())),
+        }
+    }
+    form
+}
+
+async fn post_settings(b: &mut Browser, form: &[(String, String)]) -> crate::web_client::Page {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b.post("/admin/payroll/settings", &pairs).await
+}
+
+/// The text of the error beside `id`.
+fn beside(page: &crate::web_client::Page, id: &str) -> String {
+    let needle = format!("id=\"{id}-error\">");
+    let at = page
+        .body
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no error beside {id}:\n{}", page.body));
+    let rest = &page.body[at + needle.len()..];
+    rest[..rest.find("</p>").unwrap()].replace("&#x27;", "'")
+}
+
+async fn bad_payroll_settings_are_refused_beside_the_field(app: TestApp) {
+    let mut b = admin_browser(&app).await;
+    let page = b.get("/admin/payroll/settings").await;
+    assert_eq!(page.status, 200);
+    let csrf = page.hidden("csrf").unwrap();
+    let stored = || app.count("SELECT COUNT(*) FROM payroll_settings");
+    for (changes, field, text) in [
+        (
+            vec![("tier_from_0", "ti")],
+            "tier_from_0",
+            "Skriv timer, for eksempel 10 eller 7,5.",
+        ),
+        (
+            vec![("tier_from_1", "7,33"), ("tier_rate_1", "100")],
+            "tier_from_1",
+            "Skriv timer, for eksempel 10 eller 7,5.",
+        ),
+        (
+            vec![("tier_from_1", "0"), ("tier_rate_1", "100")],
+            "tier_from_1",
+            "Hver sats må starte etter den forrige.",
+        ),
+        (
+            vec![("tier_from_0", "2")],
+            "tier_from_0",
+            "Den første satsen må gjelde fra 0 timer, så hvert overtidsminutt får en sats.",
+        ),
+        (
+            vec![("tier_from_1", "200"), ("tier_rate_1", "100")],
+            "tier_from_1",
+            "Kan ikke være mer enn en uke (168 timer).",
+        ),
+        (
+            vec![("night_rate", "20")],
+            "night_rate",
+            "Tillegget må være minst 40 % (arbeidsmiljøloven § 10-6 (11)), eller tomt for ingen.",
+        ),
+        (
+            vec![("sunday_rate", "mye")],
+            "sunday_rate",
+            "Skriv tillegget i hele prosent, eller la feltet stå tomt for ingen.",
+        ),
+        (
+            vec![("tier_rate_0", "2000")],
+            "tier_rate_0",
+            "Tillegget kan ikke være over 1000 %.",
+        ),
+        (
+            vec![("code_WORKED", "")],
+            "code_WORKED",
+            "Lønnsarten må være 1–32 bokstaver, sifre, «-» eller «_».",
+        ),
+        (
+            vec![("period_kind", "four-weekly"), ("anchor", "2027-01-05")],
+            "anchor",
+            "Fireukersperioder starter på en mandag.",
+        ),
+        (
+            vec![("period_kind", "four-weekly"), ("anchor", "neste mandag")],
+            "anchor",
+            "Skriv mandagen en periode starter som ÅÅÅÅ-MM-DD, for eksempel 2027-01-04.",
+        ),
+    ] {
+        let page = post_settings(&mut b, &settings_form(&csrf, &changes)).await;
+        assert_eq!(page.status, 422, "{changes:?}");
+        assert_eq!(beside(&page, field), text, "{changes:?}");
+        assert_eq!(stored().await, 0, "{changes:?}: nothing stored");
+    }
+    // Without the session's CSRF token: refused, nothing stored.
+    let forged = post_settings(&mut b, &settings_form("forged", &[])).await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(stored().await, 0);
+    // Good settings are stored; after a lock the period kind cannot change.
+    let ok = post_settings(&mut b, &settings_form(&csrf, &[("code_NORMAL", "1000")])).await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(stored().await, 1);
+    let [kari] = &staff(&app, &["E1"]).await[..] else {
+        unreachable!()
+    };
+    post(&app, day(&kari.employee_id, 10, 14, 16)).await;
+    crate::payroll::lock(&app, "2026-10").await.unwrap();
+    let page = post_settings(
+        &mut b,
+        &settings_form(&csrf, &[("period_kind", "semi-monthly")]),
+    )
+    .await;
+    assert_eq!(page.status, 422);
+    assert_eq!(
+        beside(&page, "period_kind"),
+        "Periodetypen kan ikke endres etter at en periode er låst."
+    );
+    let kept = app
+        .admin()
+        .get_payroll_settings(pb::GetPayrollSettingsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .settings
+        .unwrap();
+    assert_eq!(kept.period_kind(), pb::PeriodKind::Monthly);
+    assert!(kept.pay_codes.iter().any(|c| c.pay_code == "1000"));
+}
+
 crate::both_backends!(
+    bad_payroll_settings_are_refused_beside_the_field,
     an_admin_previews_locks_and_downloads_a_period,
     a_manager_or_employee_gets_403,
 );
