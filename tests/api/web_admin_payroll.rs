@@ -225,7 +225,7 @@ fn settings_form(csrf: &str, changes: &[(&str, &str)]) -> Vec<(String, String)> 
     }
     for (k, v) in changes {
         match form.iter_mut().find(|(name, _)| name == k) {
-            Some(field) => field.1 = (*v).to_owned(),
+            Some(field) => (*v).clone_into(&mut field.1),
             None => form.push(((*k).to_owned(), (*v).to_owned())),
         }
     }

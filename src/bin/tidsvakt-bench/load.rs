@@ -110,8 +110,9 @@ impl Clock {
             let new = usize::try_from(answer.new_count).unwrap_or(0);
             anyhow::ensure!(
                 new == batch,
-                "a batch of {batch} stored {new} new events ({} rejected)",
-                answer.rejected_count
+                "a batch of {batch} stored {new} new events ({} rejected; the first: {:?})",
+                answer.rejected_count,
+                answer.results.first()
             );
         }
         drop(tx);
@@ -151,6 +152,40 @@ impl Clock {
                 answer.rejected_count
             );
             slot = end;
+        }
+        Ok(())
+    }
+
+    /// Posts slots `0..slots` of every one of this clock's employees on one
+    /// stream, in batches of `batch` events that run across employees.
+    pub async fn sync_slots(&mut self, slots: u64, batch: usize) -> anyhow::Result<()> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+        let mut answers = self
+            .client
+            .sync_events(authed(&self.token, stream))
+            .await?
+            .into_inner();
+        let events = self
+            .employees
+            .iter()
+            .flat_map(|e| (0..slots).map(move |s| (e, s)))
+            .map(|(e, s)| schedule::event(e, self.base, s))
+            .collect::<Vec<_>>();
+        for chunk in events.chunks(batch) {
+            tx.send(pb::SyncEventsRequest {
+                events: chunk.to_vec(),
+            })
+            .await?;
+            let answer = answers
+                .message()
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
+            anyhow::ensure!(
+                answer.rejected_count == 0,
+                "seeding: {} events rejected",
+                answer.rejected_count
+            );
         }
         Ok(())
     }

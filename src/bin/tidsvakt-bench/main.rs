@@ -25,6 +25,7 @@ mod scenarios;
 mod schedule;
 mod server;
 mod stats;
+mod totals;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,7 +41,8 @@ use crate::scenarios::{ALL, Settings};
 #[command(name = "tidsvakt-bench")]
 struct Args {
     /// Scenarios to run (default: all): record-sqlite, record-postgres,
-    /// sync-sqlite, sync-postgres, record-sqlite-history, timesheet-sqlite-history.
+    /// sync-sqlite, sync-postgres, record-sqlite-history, timesheet-sqlite-history,
+    /// totals-sqlite, totals-sqlite-loaded.
     scenarios: Vec<String>,
     /// A short smoke run: few employees, clients and events (seconds, not minutes).
     #[arg(long)]
@@ -155,6 +157,7 @@ fn main() -> anyhow::Result<()> {
 async fn run(s: &Settings, chosen: &[&str]) -> anyhow::Result<Vec<scenarios::Outcome>> {
     let mut out = Vec::new();
     let mut history_done = false;
+    let mut totals_done = false;
     for id in chosen {
         eprintln!("bench: {id}…");
         match *id {
@@ -166,6 +169,12 @@ async fn run(s: &Settings, chosen: &[&str]) -> anyhow::Result<Vec<scenarios::Out
             "record-sqlite-history" | "timesheet-sqlite-history" if !history_done => {
                 history_done = true;
                 let both = scenarios::record_sqlite(s, true).await?;
+                out.extend(both.into_iter().filter(|o| chosen.contains(&o.id)));
+            }
+            // Both payroll pulls share one seeded server.
+            "totals-sqlite" | "totals-sqlite-loaded" if !totals_done => {
+                totals_done = true;
+                let both = totals::totals_sqlite(s).await?;
                 out.extend(both.into_iter().filter(|o| chosen.contains(&o.id)));
             }
             _ => {}

@@ -31,6 +31,8 @@ pub struct Settings {
     pub history_weeks: u64,
     pub readers: usize,
     pub reads_per_round: usize,
+    /// Employees of the payroll pull (`totals-sqlite`).
+    pub totals_employees: usize,
     #[serde(skip)]
     pub server: PathBuf,
     #[serde(skip)]
@@ -55,6 +57,7 @@ impl Settings {
             history_weeks: 52,
             readers: 8,
             reads_per_round: 400,
+            totals_employees: 10_000,
             server: PathBuf::new(),
             me: PathBuf::new(),
             dir: PathBuf::new(),
@@ -75,6 +78,7 @@ impl Settings {
             history_weeks: 3,
             readers: 2,
             reads_per_round: 8,
+            totals_employees: 100,
             ..Self::full()
         }
     }
@@ -122,7 +126,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(
+    pub(crate) fn new(
         id: &'static str,
         title: String,
         unit: &'static str,
@@ -173,13 +177,15 @@ fn cpu_factor(rounds: &[Round]) -> Option<Spread> {
 }
 
 /// Every scenario, most important first.
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 8] = [
     "record-sqlite",
     "record-postgres",
     "sync-sqlite",
     "sync-postgres",
     "record-sqlite-history",
     "timesheet-sqlite-history",
+    "totals-sqlite",
+    "totals-sqlite-loaded",
 ];
 
 const DRAIN_LIMIT: Duration = Duration::from_secs(900);
