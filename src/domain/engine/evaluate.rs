@@ -328,3 +328,42 @@ pub fn evaluate(
         sundays,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::local_days::start_of_day;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default()
+    }
+
+    /// An incremental recompute trusts its loaded days `[Mon, Thu)`; the
+    /// Thursday it loaded as a margin is the stored history's, counted
+    /// once (a mutation run found `d < end` → `d <= end` unnoticed).
+    #[test]
+    fn the_first_untrusted_day_comes_from_history_only() {
+        let tz = chrono_tz::Europe::Oslo;
+        let (mon, thu) = (day(16), day(19));
+        let mut history = History {
+            trusted: Some(Span::new(start_of_day(tz, mon), start_of_day(tz, thu))),
+            ..History::default()
+        };
+        history.add_day(thu, Duration::hours(8), Duration::hours(8), &[]);
+        let seven = DayTotals {
+            worked: Duration::hours(7),
+            normal: Duration::hours(7),
+            ..DayTotals::default()
+        };
+        let days: BTreeMap<NaiveDate, DayTotals> = [mon, day(17), day(18), thu]
+            .into_iter()
+            .map(|d| (d, seven))
+            .collect();
+        let out = merged(tz, &[], &days, &history);
+        assert_eq!(out.daily_worked[&thu], Duration::hours(8));
+        assert_eq!(out.daily_normal[&thu], Duration::hours(8));
+        assert_eq!(out.daily_worked[&mon], Duration::hours(7));
+        assert_eq!(out.weekly_worked[&mon], Duration::hours(3 * 7 + 8));
+        assert_eq!(out.trusted, None, "the merged figures are the whole truth");
+    }
+}
