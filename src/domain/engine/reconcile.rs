@@ -187,6 +187,19 @@ mod tests {
     use super::*;
     use crate::domain::engine::testing::{oslo, run, work};
 
+    /// The stored names: `derived.rs` writes `as_str` and reads `parse`
+    /// (a mutation run found `parse` → `None` unnoticed by unit tests).
+    #[test]
+    fn status_names_are_the_stored_ones_and_parse_back() {
+        let all = [FindingStatus::Open, FindingStatus::Resolved];
+        assert_eq!(all.map(FindingStatus::as_str), ["OPEN", "RESOLVED"]);
+        for s in all {
+            assert_eq!(FindingStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(FindingStatus::parse("open"), None);
+        assert_eq!(FindingStatus::parse(""), None);
+    }
+
     fn ids() -> impl FnMut() -> Uuid {
         let mut n = 0u128;
         move || {
