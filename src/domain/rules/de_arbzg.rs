@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use super::common::{draft, is_werktag, reached_in, rolling_rest};
 use super::context::RuleContext;
@@ -166,6 +166,29 @@ fn average(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
     super::common::weekly_average(ctx, out, RULE, weeks, per_day * 6, &|_| 0);
 }
 
+/// When a `de.breaks` breach began in working time: the work passing 6 h
+/// without 30 min of breaks (`short_missing`), else the work passing 9 h
+/// without 45 min (`missing`), or a stretch passing 6 h without a break
+/// (`stretch_passed`), whichever came first. A day whose breaks add up but
+/// whose stretch ran long breached when the stretch passed 6 h, not when
+/// the day's work did (a mutation run showed the stretch was never read).
+fn breach_began(
+    segs: &[WorkSegment],
+    (short_after, long_after): (Duration, Duration),
+    short_missing: bool,
+    missing: bool,
+    stretch_passed: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    let by_total = if short_missing {
+        reached_in(segs, short_after)
+    } else if missing {
+        reached_in(segs, long_after)
+    } else {
+        None
+    };
+    by_total.into_iter().chain(stretch_passed).min()
+}
+
 /// `de.breaks` (§ 4): more than 6 h needs 30 min of breaks, more than 9 h
 /// 45 min; only blocks of at least 15 min count; no stretch of more than
 /// 6 h without one.
@@ -183,10 +206,11 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
             .map(Span::len)
             .filter(|l| *l >= block)
             .sum();
+        let (short_need, long_need) = (Duration::minutes(30), Duration::minutes(45));
         let required = if shift.worked > long_after {
-            Duration::minutes(45)
+            long_need
         } else if shift.worked > short_after {
-            Duration::minutes(30)
+            short_need
         } else {
             Duration::zero()
         };
@@ -234,13 +258,14 @@ fn breaks(ctx: &RuleContext<'_>, out: &mut Vec<Draft>) {
                 RULE,
                 Severity::Violation,
                 shift.span,
-                // When the breach began in working time: the work passing
-                // 6 h (the first requirement), or the stretch passing 6 h.
-                reached_in(segs, short_after)
-                    .into_iter()
-                    .chain(stretch_passed)
-                    .min()
-                    .unwrap_or(shift.span.end),
+                breach_began(
+                    segs,
+                    (short_after, long_after),
+                    counted < short_need,
+                    counted < required,
+                    (longest > short_after).then_some(stretch_passed).flatten(),
+                )
+                .unwrap_or(shift.span.end),
                 counted,
                 required.max(Duration::minutes(1)),
                 true,

@@ -364,6 +364,49 @@ fn de_breaks_need_45_minutes_only_past_nine_hours() {
     );
 }
 
+/// When a `de.breaks` breach began: the work passing 6 h without 30 min of
+/// breaks, the work passing 9 h without 45 min, or a stretch passing 6 h
+/// without a break, whichever applies first.
+#[test]
+fn de_breaks_are_reached_when_the_missing_break_was_due() {
+    let day = d(2026, 11, 18);
+    let p = EmployeePolicy::default();
+    let at_of = |events: &[EffectiveEvent]| -> Vec<DateTime<Utc>> {
+        run_with("de-arbzg", false, events, &p)
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "de.breaks")
+            .map(|f| f.at)
+            .collect()
+    };
+    // 7 h without a break: due when the work passed 6 h.
+    assert_eq!(
+        at_of(&work(at(day, 7, 0), at(day, 14, 0), &[])),
+        [at(day, 13, 0)]
+    );
+    // 45 min of breaks early, then 7 h on end: the breaks add up, the
+    // stretch does not; due when the stretch passed 6 h, not when the
+    // day's work did (13:45).
+    assert_eq!(
+        at_of(&work(
+            at(day, 7, 0),
+            at(day, 15, 45),
+            &[(at(day, 8, 0), at(day, 8, 45))]
+        )),
+        [at(day, 14, 45)]
+    );
+    // 9 h 30 min with 30 min: the first 30 were there at 6 h; the next 15
+    // were due when the work passed 9 h.
+    assert_eq!(
+        at_of(&work(
+            at(day, 7, 0),
+            at(day, 17, 0),
+            &[(at(day, 12, 0), at(day, 12, 30))]
+        )),
+        [at(day, 16, 30)]
+    );
+}
+
 #[test]
 fn de_daily_max_at_ten_hours_and_rest_at_eleven() {
     let day = d(2026, 11, 18);
