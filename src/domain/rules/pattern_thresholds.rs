@@ -337,6 +337,37 @@ fn one_weekend_is_one_finding() {
     }
 }
 
+/// Holidays on the Thursday and Friday before a weekend make one period
+/// from Thursday 00:00: Sunday work is a finding of that period, whichever
+/// day of it the work was on (a mutation run found the run of days off
+/// could stop at the Saturday unnoticed).
+#[test]
+fn a_period_starts_with_the_first_holiday_of_its_run() {
+    let (thu, fri, sun) = (d(2026, 11, 19), d(2026, 11, 20), d(2026, 11, 22));
+    let holiday = |n: u128, date| OrgHoliday {
+        id: Uuid::from_u128(n),
+        date,
+        name: "Fridager".into(),
+        kind: HolidayKind::Public,
+        window_start: None,
+    };
+    let policy = EmployeePolicy {
+        holidays: vec![holiday(1, thu), holiday(2, fri)],
+        ..EmployeePolicy::default()
+    };
+    let e = work(at(sun, 10, 0), at(sun, 12, 0), &[]);
+    for pack in ["eu-wtd", "de-arbzg"] {
+        let found = run_with(pack, false, &e, &policy);
+        let w = patterns(&found, "pol.weekend");
+        assert_eq!(w.len(), 1, "{pack}");
+        assert_eq!(
+            (w[0].window.start, w[0].window.end),
+            (at(thu, 0, 0), at(d(2026, 11, 23), 0, 0)),
+            "{pack}: Thursday to the end of Sunday"
+        );
+    }
+}
+
 #[test]
 fn an_organisation_holiday_is_a_weekend_day_in_every_pack() {
     let wed = d(2026, 11, 18);
