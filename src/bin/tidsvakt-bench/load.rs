@@ -156,36 +156,40 @@ impl Clock {
         Ok(())
     }
 
-    /// Posts slots `0..slots` of every one of this clock's employees on one
-    /// stream, in batches of `batch` events that run across employees.
+    /// Posts slots `0..slots` of every one of this clock's employees, in
+    /// batches of `batch` events that run across employees, on a new stream
+    /// every 16 batches (the server ends a call after its 30 s deadline, a
+    /// stream included, so a clock with much to send reconnects).
     pub async fn sync_slots(&mut self, slots: u64, batch: usize) -> anyhow::Result<()> {
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-        let mut answers = self
-            .client
-            .sync_events(authed(&self.token, stream))
-            .await?
-            .into_inner();
         let events = self
             .employees
             .iter()
             .flat_map(|e| (0..slots).map(move |s| (e, s)))
             .map(|(e, s)| schedule::event(e, self.base, s))
             .collect::<Vec<_>>();
-        for chunk in events.chunks(batch) {
-            tx.send(pb::SyncEventsRequest {
-                events: chunk.to_vec(),
-            })
-            .await?;
-            let answer = answers
-                .message()
+        for stream_part in events.chunks(batch * 16) {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+            let mut answers = self
+                .client
+                .sync_events(authed(&self.token, stream))
                 .await?
-                .ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
-            anyhow::ensure!(
-                answer.rejected_count == 0,
-                "seeding: {} events rejected",
-                answer.rejected_count
-            );
+                .into_inner();
+            for chunk in stream_part.chunks(batch) {
+                tx.send(pb::SyncEventsRequest {
+                    events: chunk.to_vec(),
+                })
+                .await?;
+                let answer = answers
+                    .message()
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
+                anyhow::ensure!(
+                    answer.rejected_count == 0,
+                    "seeding: {} events rejected",
+                    answer.rejected_count
+                );
+            }
         }
         Ok(())
     }
