@@ -273,3 +273,26 @@ impl<'a> Plan<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A wall-clock time in the spring-forward gap (02:00–03:00 in Oslo on
+    /// 29 March 2026) is the first instant after it, 03:00; one that occurs
+    /// twice (02:30 on 25 October) is the first of the two.
+    #[test]
+    fn a_time_in_a_dst_gap_is_the_first_instant_after_it() {
+        let tz = chrono_tz::Europe::Oslo;
+        let local = |m, d, h, min| {
+            NaiveDate::from_ymd_opt(2026, m, d)
+                .and_then(|d| d.and_hms_opt(h, min, 0))
+                .unwrap_or_default()
+        };
+        let utc = |m, d, h, min| Utc.from_utc_datetime(&local(m, d, h, min));
+        assert_eq!(local_instant(tz, local(3, 29, 2, 30)), utc(3, 29, 1, 0));
+        assert_eq!(local_instant(tz, local(3, 29, 3, 0)), utc(3, 29, 1, 0));
+        assert_eq!(local_instant(tz, local(10, 25, 2, 30)), utc(10, 25, 0, 30));
+        assert_eq!(local_instant(tz, local(11, 18, 8, 0)), utc(11, 18, 7, 0));
+    }
+}

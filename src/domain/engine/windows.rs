@@ -202,6 +202,27 @@ mod tests {
         DateTime::UNIX_EPOCH + Duration::hours(hours) + Duration::minutes(minutes)
     }
 
+    /// Work before a window adds nothing to it and does not reach its
+    /// threshold, even a threshold of zero: that is reached by the first
+    /// work inside (a mutation run found `part > 0` → `>= 0` unnoticed).
+    #[test]
+    fn work_before_a_window_reaches_nothing_in_it() {
+        let spans = [Span::new(t(0, 0), t(2, 0)), Span::new(t(5, 0), t(6, 0))];
+        let window = Span::new(t(3, 0), t(10, 0));
+        assert_eq!(
+            sum_and_crossing(&spans, window, Duration::zero()),
+            (Duration::hours(1), Some(t(5, 0)))
+        );
+        assert_eq!(
+            window_sum(&spans, 0, window, Duration::zero()),
+            (Duration::hours(1), Some(t(5, 0)))
+        );
+        assert_eq!(
+            window_sum(&spans, 0, window, Duration::minutes(30)),
+            (Duration::hours(1), Some(t(5, 30)))
+        );
+    }
+
     fn episodes(second_start: DateTime<Utc>) -> Vec<MaxBreach> {
         let spans = [
             Span::new(t(0, 0), t(13, 30)),

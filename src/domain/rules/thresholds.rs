@@ -573,14 +573,42 @@ fn eu_average_of_48_hours_over_17_weeks() {
         ),
         0
     );
+    let over = run_with("eu-wtd", false, &weeks(1), &p);
+    assert_eq!(count(&over, "eu.avg_48h", Violation), 1);
+    // Reached when the 17 weeks' work reached 17 × 48 h: the last
+    // Saturday at 16:30, its extra minute the first one over.
+    let found: Vec<_> = over
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "eu.avg_48h")
+        .map(|f| f.at)
+        .collect();
     assert_eq!(
-        count(
-            &run_with("eu-wtd", false, &weeks(1), &p),
-            "eu.avg_48h",
-            Violation
-        ),
-        1
+        found,
+        [at(
+            d(2026, 5, 4) + Duration::weeks(16) + Duration::days(5),
+            16,
+            30
+        )]
     );
+}
+
+/// A Sunday's warning is reached when the Sunday's own work starts, not
+/// at midnight because of Saturday's work (a mutation run found the first
+/// segment of the record could stand in).
+#[test]
+fn de_sunday_work_is_reached_when_it_starts() {
+    let (sat, sun) = (d(2026, 11, 14), d(2026, 11, 15));
+    let mut e = work(at(sat, 10, 0), at(sat, 12, 0), &[]);
+    e.extend(work(at(sun, 10, 0), at(sun, 12, 0), &[]));
+    let found = run_with("de-arbzg", false, &e, &EmployeePolicy::default());
+    let at_of: Vec<_> = found
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "de.sunday_holiday")
+        .map(|f| f.at)
+        .collect();
+    assert_eq!(at_of, [at(sun, 10, 0)]);
 }
 
 #[test]
