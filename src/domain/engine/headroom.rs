@@ -576,6 +576,15 @@ mod tests {
             limit(&h, "no.total_24h").reached_at,
             Some(at + Duration::hours(11))
         );
+        // Each overtime limit's window is the one that ends now (a mutation
+        // run found `at - len` → `at + len` unnoticed).
+        for (rule, len) in [
+            ("no.overtime_7d", Duration::days(7)),
+            ("no.overtime_4w", Duration::weeks(4)),
+            ("no.overtime_52w", Duration::days(364)),
+        ] {
+            assert_eq!(limit(&h, rule).window, Span::new(at - len, at), "{rule}");
+        }
     }
 
     /// The weekly averages count the work of `at`'s own date so far: the

@@ -64,6 +64,18 @@ fn overtime_7d_at_ten_hours() {
         0,
         "the violation replaces the warning"
     );
+    // Its evidence: each of the six intervals with overtime in the window,
+    // once (the weekdays' break splits each into two segments).
+    let found = run(&over);
+    let v = found
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "no.overtime_7d")
+        .unwrap();
+    let mut intervals: Vec<_> = v.evidence.iter().map(|e| e.interval).collect();
+    assert_eq!(intervals.len(), 6, "{:?}", v.evidence);
+    intervals.dedup();
+    assert_eq!(intervals.len(), 6);
 }
 
 #[test]
