@@ -640,6 +640,46 @@ fn home_share_above_the_agreements_maximum_over_four_weeks() {
     }
 }
 
+/// A share over the maximum is reached in the window's last week: at the
+/// end of its first piece of work there, not at a Sunday-evening piece
+/// that ends at the week's first instant (a mutation run found `end >
+/// start` → `>=` unnoticed).
+#[test]
+fn home_share_is_reached_in_its_last_week() {
+    let mon = d(2026, 11, 2);
+    let mut e = Vec::new();
+    for w in 0..4 {
+        for k in 0..5 {
+            let day = mon + Duration::weeks(w) + Duration::days(k);
+            let events = work(
+                at(day, 8, 0),
+                at(day, 16, 0),
+                &[(at(day, 11, 30), at(day, 12, 0))],
+            );
+            // Home every day of the first three weeks and on the last Friday.
+            e.extend(if w < 3 || k == 4 {
+                at_home(events)
+            } else {
+                events
+            });
+        }
+    }
+    let last = mon + Duration::weeks(3);
+    let sun = last - Duration::days(1);
+    e.extend(at_home(work(at(sun, 20, 0), at(last, 0, 0), &[])));
+    let policy = EmployeePolicy {
+        agreements: vec![home_agreement(d(2026, 1, 1), None, 40)],
+        ..EmployeePolicy::default()
+    };
+    let found = run_with("no-aml", false, &e, &policy);
+    let f: Vec<_> = patterns(&found, "pol.home_share")
+        .into_iter()
+        .filter(|f| f.window.end == at(last + Duration::weeks(1), 0, 0))
+        .collect();
+    assert_eq!(f.len(), 1, "{:#?}", found.findings);
+    assert_eq!(f[0].at, at(last, 11, 30));
+}
+
 #[test]
 fn home_work_without_a_valid_agreement() {
     let tue = d(2026, 11, 17);
