@@ -394,6 +394,21 @@ fn an_averaging_agreement_caps_a_single_week_at_50_hours() {
     assert_eq!(f[0].at, oslo(2026, 11, 20, 18, 0));
     // Without an agreement the 50 h cap is not this rule's business.
     assert_eq!(count(&run(&week(1)), "no.averaging_week"), 0);
+    // An agreement covers the weeks it is in force on at least one day:
+    // one from the week's Sunday covers it, one from the next Monday does
+    // not (a mutation run found `<` → `<=` unnoticed).
+    for (from, found) in [(date(2026, 11, 22), 1), (date(2026, 11, 23), 0)] {
+        let mut p = policy.clone();
+        p.agreements[0].valid_from = from;
+        assert_eq!(
+            count(
+                &run_with("no-aml", false, &week(1), &p),
+                "no.averaging_week"
+            ),
+            found,
+            "from {from}"
+        );
+    }
 }
 
 /// Item 8: after work on a holiday that falls on a Werktag, a substitute
