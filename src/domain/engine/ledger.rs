@@ -162,3 +162,40 @@ fn split_at_weeks(tz: Tz, span: Span) -> Vec<Span> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+
+    use super::*;
+
+    /// Overtime running past midnight is kept per local date, each part
+    /// where it was worked (a mutation run found `at += len` → `-=`
+    /// unnoticed).
+    #[test]
+    fn overtime_across_midnight_is_kept_per_local_date() {
+        let tz = chrono_tz::Europe::Oslo;
+        let date = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default();
+        let t = |d, h| {
+            tz.with_ymd_and_hms(2026, 11, d, h, 0, 0)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        let seg = |a, b, overtime| LedgerSegment {
+            span: Span::new(a, b),
+            overtime,
+            shift_day: date(17),
+            interval: Uuid::nil(),
+            location: None,
+            extra_break: false,
+        };
+        let ledger = [
+            seg(t(17, 14), t(17, 22), false),
+            seg(t(17, 22), t(18, 2), true),
+        ];
+        let by_day = overtime_spans_by_day(tz, &ledger);
+        assert_eq!(by_day.len(), 2);
+        assert_eq!(by_day[&date(17)], [Span::new(t(17, 22), t(18, 0))]);
+        assert_eq!(by_day[&date(18)], [Span::new(t(18, 0), t(18, 2))]);
+    }
+}

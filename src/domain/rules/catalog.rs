@@ -981,6 +981,17 @@ pub fn citation(pack: &str, rule: &str) -> &'static str {
 mod tests {
     use super::*;
 
+    /// A rule exists in its own pack only (a mutation run found the pack
+    /// comparison inverted unnoticed): `pol.*` rules are in every pack.
+    #[test]
+    fn a_rule_exists_only_in_its_own_pack() {
+        assert!(rule_exists("no-aml", "no.daily_rest"));
+        assert!(!rule_exists("eu-wtd", "no.daily_rest"));
+        assert!(!rule_exists("de-arbzg", "eu.daily_rest"));
+        assert!(rule_exists("eu-wtd", "eu.daily_rest"));
+        assert!(!rule_exists("no-aml", "no.nothing"));
+    }
+
     #[test]
     fn defaults_lie_within_the_legal_range() {
         for s in PARAMS.iter() {

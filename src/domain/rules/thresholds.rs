@@ -419,6 +419,36 @@ fn de_breaks_are_reached_when_the_missing_break_was_due() {
     );
 }
 
+/// An evaluation judges only the windows that start in its scope: the
+/// same breach a week earlier is another evaluation's. (`rules::evaluate`
+/// drops drafts outside the scope, so a rule's own `in_scope` check only
+/// saves work: a mutation making it `true` is equivalent.)
+#[test]
+fn only_windows_starting_in_scope_are_judged() {
+    let (mon, next) = (d(2026, 11, 9), d(2026, 11, 16));
+    let mut e = work(at(mon, 8, 0), at(mon, 14, 0), &[]);
+    e.extend(work(at(next, 8, 0), at(next, 14, 0), &[]));
+    let all = crate::domain::engine::testing::run_scoped(
+        &e,
+        crate::domain::engine::record::Span::new(at(mon, 0, 0), at(next + Duration::days(7), 0, 0)),
+    );
+    assert_eq!(count(&all, "no.breaks", Violation), 2);
+    let second = crate::domain::engine::testing::run_scoped(
+        &e,
+        crate::domain::engine::record::Span::new(
+            at(next, 0, 0),
+            at(next + Duration::days(7), 0, 0),
+        ),
+    );
+    assert_eq!(count(&second, "no.breaks", Violation), 1);
+    assert!(
+        second
+            .findings
+            .iter()
+            .all(|f| f.window.start >= at(next, 0, 0))
+    );
+}
+
 #[test]
 fn de_daily_max_at_ten_hours_and_rest_at_eleven() {
     let day = d(2026, 11, 18);
