@@ -49,26 +49,6 @@ async fn open_rules(app: &TestApp, employee: &str) -> Vec<String> {
     rules
 }
 
-/// The texts of every element matching `css`.
-async fn texts(b: &Browser, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in b.find_all(css).await {
-        out.push(e.text().await.unwrap());
-    }
-    out
-}
-
-/// Selects exactly `values` in the multi-select `css`.
-async fn choose(b: &Browser, css: &str, values: &[&str]) {
-    b.js(
-        "const s = document.querySelector(arguments[0]); \
-         for (const o of s.options) { o.selected = arguments[1].includes(o.value); } \
-         return null;",
-        vec![serde_json::json!(css), serde_json::json!(values)],
-    )
-    .await;
-}
-
 /// Confirms on the confirmation page, after checking it names `who` and
 /// `from`; returns the summary's (from, employees, opened, closed).
 async fn confirm(
@@ -79,7 +59,7 @@ async fn confirm(
 ) -> (String, Vec<String>, String, String) {
     assert_eq!(b.heading().await, "Bekreft endringen");
     assert_eq!(b.text_of("#confirm-from").await, from);
-    assert_eq!(texts(b, "#confirm-employees li").await, who);
+    assert_eq!(b.texts("#confirm-employees li").await, who);
     b.snap(&format!("{shot}-confirm")).await;
     b.viewport(Viewport::Desktop).await;
     b.click("#confirm").await;
@@ -90,7 +70,7 @@ async fn confirm(
     b.viewport(Viewport::Desktop).await;
     (
         b.text_of("#done-from").await,
-        texts(b, "#done-employees li").await,
+        b.texts("#done-employees li").await,
         b.text_of("#done-opened").await,
         b.text_of("#done-closed").await,
     )
@@ -161,8 +141,7 @@ async fn an_admin_plans_schedules_absences_holidays_and_overrides_in_the_browser
     // 1. A schedule for three employees, with core hours and a flexitime frame.
     b.goto("/admin/plans/schedules").await;
     assert_eq!(b.heading().await, "Timeplaner");
-    choose(
-        &b,
+    b.choose(
         "#employees",
         &[&e1.employee_id, &e2.employee_id, &e3.employee_id],
     )
@@ -196,7 +175,7 @@ async fn an_admin_plans_schedules_absences_holidays_and_overrides_in_the_browser
     );
     b.goto("/admin/plans/schedules").await;
     assert_eq!(b.count("#plans tbody tr").await, 3);
-    let row = texts(&b, "#plans tbody tr").await;
+    let row = b.texts("#plans tbody tr").await;
     assert!(
         row[0].contains("mandag, tirsdag, onsdag, torsdag, fredag · 08:00–16:00 · pause 30 min"),
         "{row:?}"
@@ -205,7 +184,8 @@ async fn an_admin_plans_schedules_absences_holidays_and_overrides_in_the_browser
 
     // 2. A sick leave for two of them at once.
     b.goto("/admin/plans/absences").await;
-    choose(&b, "#employees", &[&e2.employee_id, &e3.employee_id]).await;
+    b.choose("#employees", &[&e2.employee_id, &e3.employee_id])
+        .await;
     b.select("#kind", "sick").await;
     b.set_value("#first", "2026-11-10").await;
     b.set_value("#last", "2026-11-12").await;

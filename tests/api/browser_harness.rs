@@ -413,6 +413,27 @@ impl Browser {
         self.find_all(css).await.len()
     }
 
+    /// The texts of every element matching `css`, trimmed.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.find_all(css).await {
+            out.push(e.text().await.unwrap().trim().to_owned());
+        }
+        out
+    }
+
+    /// Selects exactly `values` in the multi-select `css`.
+    pub async fn choose<S: AsRef<str>>(&self, css: &str, values: &[S]) {
+        let values: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+        self.js(
+            "const s = document.querySelector(arguments[0]); \
+             for (const o of s.options) { o.selected = arguments[1].includes(o.value); } \
+             return null;",
+            vec![serde_json::json!(css), serde_json::json!(values)],
+        )
+        .await;
+    }
+
     /// Types `text` into the field `css` (cleared first).
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;

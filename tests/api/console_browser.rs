@@ -34,14 +34,6 @@ pub(crate) fn hr_export() -> String {
     csv
 }
 
-async fn texts(b: &Browser, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in b.find_all(css).await {
-        out.push(e.text().await.unwrap().trim().to_owned());
-    }
-    out
-}
-
 async fn employees(app: &TestApp) -> i64 {
     app.count("SELECT COUNT(*) FROM employees").await
 }
@@ -65,7 +57,7 @@ async fn an_admin_imports_fifty_employees_and_creates_a_token(app: TestApp) {
     b.click("#preview").await;
     assert_eq!(b.heading().await, "Forhåndsvisning");
     assert_eq!(
-        texts(&b, "#error-summary li.row-problem").await,
+        b.texts("#error-summary li.row-problem").await,
         [
             "Rad 18, email: er ikke en e-postadresse",
             "Rad 34, time_zone: er ikke en IANA-tidssone (for eksempel Europe/Oslo)",
@@ -82,7 +74,7 @@ async fn an_admin_imports_fifty_employees_and_creates_a_token(app: TestApp) {
     assert_eq!(b.heading().await, "Importen er ferdig");
     assert_eq!(b.text_of("#count-create").await, "Opprettes: 48");
     assert_eq!(
-        texts(&b, "#skipped li").await,
+        b.texts("#skipped li").await,
         [
             "Rad 18 (E17): email er ikke en e-postadresse",
             "Rad 34 (E33): time_zone er ikke en IANA-tidssone (for eksempel Europe/Oslo)",

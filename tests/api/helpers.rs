@@ -402,6 +402,17 @@ impl TestApp {
         self.admin_client(&self.admin_token)
     }
 
+    /// The payroll settings in force, as the admin reads them.
+    pub async fn payroll_settings(&self) -> pb::PayrollSettings {
+        self.admin()
+            .get_payroll_settings(pb::GetPayrollSettingsRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .settings
+            .unwrap()
+    }
+
     /// Registers an employee with defaults; returns it.
     pub async fn create_employee(&self, external_id: &str) -> pb::Employee {
         self.create_employee_managed_by(external_id, "").await

@@ -16,15 +16,6 @@ use crate::payroll::{day, oslo, post};
 
 use pb::EventKind::ClockIn;
 
-/// The texts of every element matching `css`.
-async fn texts(b: &Browser, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in b.find_all(css).await {
-        out.push(e.text().await.unwrap().trim().to_owned());
-    }
-    out
-}
-
 /// The value of the option of `select` whose text contains `label`.
 async fn option_value(b: &Browser, select: &str, label: &str) -> String {
     b.js(
@@ -36,17 +27,6 @@ async fn option_value(b: &Browser, select: &str, label: &str) -> String {
     .as_str()
     .unwrap_or_else(|| panic!("no option {label} in {select}"))
     .to_owned()
-}
-
-/// Selects exactly `values` in the multi-select `css`.
-async fn choose(b: &Browser, css: &str, values: &[String]) {
-    b.js(
-        "const s = document.querySelector(arguments[0]); \
-         for (const o of s.options) { o.selected = arguments[1].includes(o.value); } \
-         return null;",
-        vec![json!(css), json!(values)],
-    )
-    .await;
 }
 
 /// Confirms a plan change whose confirmation page names `who` people;
@@ -165,14 +145,7 @@ async fn settings_step(b: &Browser, app: &TestApp) {
     assert_eq!(b.text_of("#saved").await, "Innstillingene er lagret.");
     b.snap("console-payroll-settings").await;
     b.viewport(Viewport::Desktop).await;
-    let stored = app
-        .admin()
-        .get_payroll_settings(pb::GetPayrollSettingsRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .settings
-        .unwrap();
+    let stored = app.payroll_settings().await;
     let tiers: Vec<(i64, i32)> = stored
         .overtime_tiers
         .iter()
@@ -215,7 +188,7 @@ async fn an_hr_lead_imports_plans_locks_and_downloads_a_month(app: TestApp) {
     b.set_value("#csv", &hr_export()).await;
     b.click("#preview").await;
     assert_eq!(
-        texts(&b, "#error-summary li.row-problem").await,
+        b.texts("#error-summary li.row-problem").await,
         [
             "Rad 18, email: er ikke en e-postadresse",
             "Rad 34, time_zone: er ikke en IANA-tidssone (for eksempel Europe/Oslo)",
@@ -244,7 +217,7 @@ async fn an_hr_lead_imports_plans_locks_and_downloads_a_month(app: TestApp) {
     )
     .unwrap();
     assert_eq!(everyone.len(), 48);
-    choose(&b, "#employees", &everyone).await;
+    b.choose("#employees", &everyone).await;
     b.set_value("#valid_from", "2026-10-01").await;
     b.set_value("#start", "08:00").await;
     b.set_value("#end", "16:00").await;
@@ -271,7 +244,7 @@ async fn an_hr_lead_imports_plans_locks_and_downloads_a_month(app: TestApp) {
     // 4. A sick leave for E05, Mon 12th to Wed 14th.
     b.goto("/admin/plans/absences").await;
     let e05 = option_value(&b, "#employees", "Ansatt 05").await;
-    choose(&b, "#employees", &[e05]).await;
+    b.choose("#employees", &[e05]).await;
     b.select("#kind", "sick").await;
     b.set_value("#first", "2026-10-12").await;
     b.set_value("#last", "2026-10-14").await;
@@ -283,7 +256,7 @@ async fn an_hr_lead_imports_plans_locks_and_downloads_a_month(app: TestApp) {
     b.goto("/admin/payroll").await;
     b.click("a[href='/admin/payroll/2026-10']").await;
     assert_eq!(b.heading().await, "Lønnsperiode 2026-10");
-    assert_eq!(texts(&b, "#gaps li.gap").await, ["E03: 1 åpne intervaller"]);
+    assert_eq!(b.texts("#gaps li.gap").await, ["E03: 1 åpne intervaller"]);
     b.click("#lock").await;
     assert_eq!(b.status().await, 422);
     assert_eq!(

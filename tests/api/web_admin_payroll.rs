@@ -339,14 +339,7 @@ async fn bad_payroll_settings_are_refused_beside_the_field(app: TestApp) {
         beside(&page, "period_kind"),
         "Periodetypen kan ikke endres etter at en periode er låst."
     );
-    let kept = app
-        .admin()
-        .get_payroll_settings(pb::GetPayrollSettingsRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .settings
-        .unwrap();
+    let kept = app.payroll_settings().await;
     assert_eq!(kept.period_kind(), pb::PeriodKind::Monthly);
     assert!(kept.pay_codes.iter().any(|c| c.pay_code == "1000"));
 }

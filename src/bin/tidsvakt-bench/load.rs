@@ -119,6 +119,34 @@ impl Clock {
         Ok((self, latencies))
     }
 
+    /// Sends `batches` on one `SyncEvents` stream, each after the previous
+    /// one was answered; every event must be stored or a duplicate.
+    async fn send_on_one_stream(
+        &mut self,
+        batches: impl IntoIterator<Item = Vec<pb::ClockEvent>>,
+    ) -> anyhow::Result<()> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+        let mut answers = self
+            .client
+            .sync_events(authed(&self.token, stream))
+            .await?
+            .into_inner();
+        for events in batches {
+            tx.send(pb::SyncEventsRequest { events }).await?;
+            let answer = answers
+                .message()
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
+            anyhow::ensure!(
+                answer.rejected_count == 0,
+                "seeding: {} events rejected",
+                answer.rejected_count
+            );
+        }
+        Ok(())
+    }
+
     /// Posts one employee's slots `from..to` in batches of at most `batch`
     /// (history seeding), on one stream.
     pub async fn sync_history(
@@ -128,32 +156,12 @@ impl Clock {
         to: u64,
         batch: usize,
     ) -> anyhow::Result<()> {
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-        let mut answers = self
-            .client
-            .sync_events(authed(&self.token, stream))
-            .await?
-            .into_inner();
-        let mut slot = from;
-        while slot < to {
-            let end = (slot + batch as u64).min(to);
-            let events = (slot..end)
-                .map(|s| schedule::event(employee, self.base, s))
-                .collect();
-            tx.send(pb::SyncEventsRequest { events }).await?;
-            let answer = answers
-                .message()
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
-            anyhow::ensure!(
-                answer.rejected_count == 0,
-                "history: {} events rejected",
-                answer.rejected_count
-            );
-            slot = end;
-        }
-        Ok(())
+        let base = self.base;
+        let events: Vec<pb::ClockEvent> = (from..to)
+            .map(|s| schedule::event(employee, base, s))
+            .collect();
+        self.send_on_one_stream(events.chunks(batch).map(<[pb::ClockEvent]>::to_vec))
+            .await
     }
 
     /// Posts slots `0..slots` of every one of this clock's employees, in
@@ -167,29 +175,9 @@ impl Clock {
             .flat_map(|e| (0..slots).map(move |s| (e, s)))
             .map(|(e, s)| schedule::event(e, self.base, s))
             .collect::<Vec<_>>();
-        for stream_part in events.chunks(batch * 16) {
-            let (tx, rx) = tokio::sync::mpsc::channel(1);
-            let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-            let mut answers = self
-                .client
-                .sync_events(authed(&self.token, stream))
-                .await?
-                .into_inner();
-            for chunk in stream_part.chunks(batch) {
-                tx.send(pb::SyncEventsRequest {
-                    events: chunk.to_vec(),
-                })
+        for part in events.chunks(batch * 16) {
+            self.send_on_one_stream(part.chunks(batch).map(<[pb::ClockEvent]>::to_vec))
                 .await?;
-                let answer = answers
-                    .message()
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("the stream ended early"))?;
-                anyhow::ensure!(
-                    answer.rejected_count == 0,
-                    "seeding: {} events rejected",
-                    answer.rejected_count
-                );
-            }
         }
         Ok(())
     }
