@@ -292,6 +292,37 @@ mod tests {
         assert_eq!(c.update[0].status, FindingStatus::Resolved);
     }
 
+    /// A draft whose window moved keeps the identity of its own rule's
+    /// overlapping finding, never another rule's unused one (a mutation
+    /// run found `&&` → `||` in the overlap match unnoticed).
+    #[test]
+    fn a_moved_window_keeps_its_own_rules_identity() {
+        let e = EmployeeId(Uuid::nil());
+        let now = oslo(2026, 11, 20, 12, 0);
+        let pack = ("no-aml", "2026.1");
+        let drafts = run(&work(
+            oslo(2026, 11, 18, 7, 0),
+            oslo(2026, 11, 18, 21, 0),
+            &[],
+        ))
+        .findings;
+        let stored = reconcile(e, pack, vec![], &drafts, now, &mut ids()).insert;
+        assert_ne!(stored[0].rule_id, stored[1].rule_id);
+        let mut moved = drafts[1].clone();
+        moved.window.end += chrono::Duration::minutes(1);
+        let c = reconcile(e, pack, stored.clone(), &[moved], now, &mut ids());
+        assert_eq!(c.insert, vec![]);
+        let own = c
+            .update
+            .iter()
+            .find(|f| f.rule_id == stored[1].rule_id)
+            .unwrap();
+        assert_eq!(own.id, stored[1].id);
+        assert_eq!(own.status, FindingStatus::Open);
+        let other = c.update.iter().find(|f| f.id == stored[0].id).unwrap();
+        assert_eq!(other.status, FindingStatus::Resolved);
+    }
+
     /// One edit of a stored finding.
     type Change = Box<dyn Fn(&mut Finding)>;
 
