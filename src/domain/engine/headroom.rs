@@ -587,6 +587,31 @@ mod tests {
         }
     }
 
+    /// When work may start again: 11 h after the last shift, or 35 h when
+    /// the 7 days up to it held no rest that long (there was no test of
+    /// it: a mutation run found `longest < weekly` → `==` unnoticed).
+    #[test]
+    fn the_next_start_waits_for_the_daily_or_the_weekly_rest() {
+        let sun = NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+        let mut week = Vec::new();
+        for k in 0..7 {
+            let day = sun + Duration::days(k);
+            week.extend(work(day_at(day, 8, 0), day_at(day, 16, 0), &[]));
+        }
+        let sat = sun + Duration::days(6);
+        let (h, _) = served(&week, &EmployeePolicy::default(), day_at(sat, 17, 0));
+        assert_eq!(
+            h.earliest_next_start,
+            Some((day_at(sat, 16, 0) + Duration::hours(35), "no.weekly_rest"))
+        );
+        let one = work(day_at(sat, 8, 0), day_at(sat, 16, 0), &[]);
+        let (h, _) = served(&one, &EmployeePolicy::default(), day_at(sat, 17, 0));
+        assert_eq!(
+            h.earliest_next_start,
+            Some((day_at(sat, 16, 0) + Duration::hours(11), "no.daily_rest"))
+        );
+    }
+
     /// The weekly averages count the work of `at`'s own date so far: the
     /// exact part of `GetHeadroom`'s load runs to the end of that date, not
     /// to `at`, which left the date to neither the loaded days nor the
