@@ -295,4 +295,33 @@ mod tests {
         assert_eq!(local_instant(tz, local(10, 25, 2, 30)), utc(10, 25, 0, 30));
         assert_eq!(local_instant(tz, local(11, 18, 8, 0)), utc(11, 18, 7, 0));
     }
+
+    /// Work at home counts as home time of its date, work at the office
+    /// does not (a mutation run found the location test inverted
+    /// unnoticed).
+    #[test]
+    fn home_time_is_the_work_done_at_home() {
+        let tz = chrono_tz::Europe::Oslo;
+        let date = NaiveDate::from_ymd_opt(2026, 11, 18).unwrap_or_default();
+        let t = |h| {
+            tz.with_ymd_and_hms(2026, 11, 18, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let seg = |a, b, location| LedgerSegment {
+            span: Span::new(t(a), t(b)),
+            overtime: false,
+            shift_day: date,
+            interval: Uuid::nil(),
+            location,
+            extra_break: false,
+        };
+        let ledger = [
+            seg(8, 11, Some(Location::Home)),
+            seg(12, 16, Some(Location::Office)),
+        ];
+        let days = day_totals(tz, &ledger, &[], &[]);
+        assert_eq!(days[&date].worked, Duration::hours(7));
+        assert_eq!(days[&date].home, Duration::hours(3));
+    }
 }
