@@ -232,6 +232,20 @@ fn stored_days(tz: Tz, eval: &Evaluation, from: NaiveDate, to: NaiveDate) -> Vec
     out
 }
 
+/// A queued recompute at its version, timed into
+/// `tidsvakt_recompute_duration_seconds`.
+async fn timed_recompute(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    p: crate::storage::derived::Pending,
+) -> StoreResult<bool> {
+    let started = std::time::Instant::now();
+    let done = recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await;
+    metrics::histogram!(crate::metrics::families::RECOMPUTE_DURATION)
+        .record(started.elapsed().as_secs_f64());
+    done
+}
+
 /// Drains queued recomputes (of one organisation or employee when given).
 /// Returns how many were applied.
 ///
@@ -252,13 +266,7 @@ pub async fn drain(
         // Employees are independent: their reads overlap and their writes
         // share the SQLite writer's group commit (or PostgreSQL's pool).
         let results: Vec<StoreResult<bool>> = futures::stream::iter(pending)
-            .map(|p| async move {
-                let started = std::time::Instant::now();
-                let done = recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await;
-                metrics::histogram!(crate::metrics::families::RECOMPUTE_DURATION)
-                    .record(started.elapsed().as_secs_f64());
-                done
-            })
+            .map(|p| timed_recompute(store, now, p))
             .buffer_unordered(PARALLEL_RECOMPUTES)
             .collect()
             .await;
@@ -337,10 +345,7 @@ pub async fn drain_queued(
             *tries.entry(p.employee).or_default() += 1;
         }
         let results: Vec<(EmployeeId, StoreResult<bool>)> = futures::stream::iter(round)
-            .map(|p| async move {
-                let done = recompute(store, now, p.org, p.employee, p.span, Some(p.version)).await;
-                (p.employee, done)
-            })
+            .map(|p| async move { (p.employee, timed_recompute(store, now, p).await) })
             .buffer_unordered(PARALLEL_RECOMPUTES)
             .collect()
             .await;
