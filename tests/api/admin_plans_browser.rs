@@ -26,7 +26,7 @@ use crate::helpers::*;
 use crate::nudges::{oslo, post_work};
 
 /// The open findings of `employee`, by rule.
-async fn open_rules(app: &TestApp, employee: &str) -> Vec<String> {
+pub(crate) async fn open_rules(app: &TestApp, employee: &str) -> Vec<String> {
     let mut rules: Vec<String> = TimesheetServiceClient::with_interceptor(
         app.channel.clone(),
         Bearer::for_token(&app.admin_token),

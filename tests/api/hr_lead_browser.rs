@@ -72,25 +72,6 @@ async fn download(b: &Browser, css: &str) -> (u64, String, Vec<u8>) {
     )
 }
 
-/// `ExportTotalsCsv` of October over gRPC, as the admin.
-async fn exported(app: &TestApp, dialect: pb::CsvDialect) -> Vec<u8> {
-    let mut stream = crate::payroll::payroll(app, &app.admin_token)
-        .export_totals_csv(pb::ExportTotalsCsvRequest {
-            period_id: "2026-10".into(),
-            filter: None,
-            cursor: String::new(),
-            dialect: dialect as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut bytes = Vec::new();
-    while let Some(m) = stream.message().await.unwrap() {
-        bytes.extend_from_slice(&m.chunk);
-    }
-    bytes
-}
-
 async fn employee_id(app: &TestApp, external_id: &str) -> String {
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url)
         .await
@@ -290,8 +271,14 @@ async fn an_hr_lead_imports_plans_locks_and_downloads_a_month(app: TestApp) {
         disposition,
         "attachment; filename=\"tidsvakt-2026-10-excel-nb.csv\""
     );
-    assert_eq!(rfc, exported(&app, pb::CsvDialect::Rfc4180).await);
-    assert_eq!(excel, exported(&app, pb::CsvDialect::ExcelNb).await);
+    assert_eq!(
+        rfc,
+        crate::payroll::export_csv(&app, "2026-10", pb::CsvDialect::Rfc4180).await
+    );
+    assert_eq!(
+        excel,
+        crate::payroll::export_csv(&app, "2026-10", pb::CsvDialect::ExcelNb).await
+    );
     assert_eq!(&excel[..3], &[0xEF, 0xBB, 0xBF], "a BOM for Excel");
     let rfc = String::from_utf8(rfc).unwrap();
     let excel = String::from_utf8(excel).unwrap();
@@ -320,21 +307,7 @@ async fn an_hr_lead_imports_plans_locks_and_downloads_a_month(app: TestApp) {
         .filter(|r| r[2] == "E03")
         .map(|r| r[9].as_str())
         .collect();
-    let mut rules: Vec<String> = app
-        .timesheet_client(&app.admin_token)
-        .list_findings(pb::ListFindingsRequest {
-            scope: Some(pb::list_findings_request::Scope::EmployeeId(e03.clone())),
-            statuses: vec![pb::FindingStatus::Open as i32],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .findings
-        .into_iter()
-        .map(|f| f.rule_id)
-        .collect();
-    rules.sort();
+    let rules = crate::admin_plans_browser::open_rules(&app, &e03).await;
     // The missing clock-out, and the gap the lock made a § 10-7 violation.
     assert_eq!(rules, ["no.record", "pol.missing_clock_out"]);
     assert_eq!(

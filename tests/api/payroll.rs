@@ -44,6 +44,24 @@ pub(crate) async fn staff(app: &TestApp, ids: &[&str]) -> Vec<pb::Employee> {
     out
 }
 
+/// `ExportTotalsCsv` of `period` in `dialect`, as the admin: the whole file.
+pub(crate) async fn export_csv(app: &TestApp, period: &str, dialect: pb::CsvDialect) -> Vec<u8> {
+    let mut stream = payroll(app, &app.admin_token)
+        .export_totals_csv(pb::ExportTotalsCsvRequest {
+            period_id: period.into(),
+            dialect: dialect as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut bytes = Vec::new();
+    while let Some(m) = stream.message().await.unwrap() {
+        bytes.extend_from_slice(&m.chunk);
+    }
+    bytes
+}
+
 pub(crate) async fn post(app: &TestApp, events: Vec<pb::ClockEvent>) {
     let mut clock = app.clock_client(&app.admin_token);
     for e in events {

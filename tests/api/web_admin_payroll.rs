@@ -28,20 +28,7 @@ async fn admin_browser(app: &TestApp) -> Browser {
 }
 
 async fn grpc_csv(app: &TestApp, dialect: pb::CsvDialect) -> String {
-    let mut stream = payroll(app, &app.admin_token)
-        .export_totals_csv(pb::ExportTotalsCsvRequest {
-            period_id: "2026-10".into(),
-            dialect: dialect as i32,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut bytes = Vec::new();
-    while let Some(m) = stream.message().await.unwrap() {
-        bytes.extend_from_slice(&m.chunk);
-    }
-    String::from_utf8(bytes).unwrap()
+    String::from_utf8(crate::payroll::export_csv(app, "2026-10", dialect).await).unwrap()
 }
 
 async fn status_of_october(app: &TestApp) -> pb::PeriodStatus {
