@@ -841,6 +841,35 @@ fn a_break_after_early_work_counts_as_the_lunch() {
     assert_eq!(patterns(&e, "pol.core_hours")[0].measured, 16);
 }
 
+/// Work that ended at midnight belongs to the day before: it is no
+/// presence that makes the first gap in the core hours a lunch (a
+/// mutation run found `end > day_start` → `>=` unnoticed).
+#[test]
+fn work_ending_at_midnight_is_no_presence_the_next_day() {
+    let (tue, wed) = (d(2026, 11, 17), d(2026, 11, 18));
+    let day = |night: bool| {
+        let mut e = if night {
+            work(at(tue, 20, 0), at(wed, 0, 0), &[])
+        } else {
+            Vec::new()
+        };
+        e.extend(work(at(wed, 9, 46), at(wed, 16, 0), &[]));
+        e
+    };
+    let as_of = at(wed, 20, 0);
+    // 09:00–09:46 out with nothing before it that day: all 46 minutes,
+    // with or without the night before.
+    for night in [false, true] {
+        let e = run_at(&day(night), &no_policy(), as_of);
+        let f: Vec<_> = patterns(&e, "pol.core_hours")
+            .into_iter()
+            .filter(|f| f.window.start >= at(wed, 0, 0))
+            .collect();
+        assert_eq!(f.len(), 1, "night before: {night}");
+        assert_eq!(f[0].measured, 46, "night before: {night}");
+    }
+}
+
 #[test]
 fn core_hours_are_not_judged_without_a_working_day_or_any_work() {
     let wed = d(2026, 11, 18);
