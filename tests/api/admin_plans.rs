@@ -12,16 +12,7 @@ use crate::web_client::{Browser, Page};
 
 /// A browser signed in with the admin token, and its CSRF token.
 pub(crate) async fn admin(app: &TestApp) -> (Browser, String) {
-    let mut b = Browser::new(&app.web_url);
-    let form = b.get("/sign-in/token").await;
-    let csrf = form.hidden("csrf").unwrap();
-    let ok = b
-        .post(
-            "/sign-in/token",
-            &[("csrf", &csrf), ("token", &app.admin_token)],
-        )
-        .await;
-    assert_eq!(ok.status, 303);
+    let mut b = Browser::with_token(&app.web_url, &app.admin_token).await;
     let page = b.get("/admin/plans/schedules").await;
     assert_eq!(page.status, 200, "{}", page.body);
     let csrf = page.hidden("csrf").unwrap();

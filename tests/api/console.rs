@@ -12,17 +12,7 @@ use crate::web_client::{Browser, Page};
 
 /// A browser signed in with the admin token.
 pub(crate) async fn admin_session(app: &TestApp) -> Browser {
-    let mut b = Browser::new(&app.web_url);
-    let form = b.get("/sign-in/token").await;
-    let csrf = form.hidden("csrf").unwrap();
-    let ok = b
-        .post(
-            "/sign-in/token",
-            &[("csrf", &csrf), ("token", &app.admin_token)],
-        )
-        .await;
-    assert_eq!(ok.status, 303);
-    b
+    Browser::with_token(&app.web_url, &app.admin_token).await
 }
 
 fn row(n: i32, ext: &str, name: &str, email: &str, tz: &str, mgr: &str) -> pb::ImportEmployeeRow {

@@ -14,17 +14,7 @@ use crate::web_client::Browser;
 use pb::EventKind::ClockIn;
 
 async fn admin_browser(app: &TestApp) -> Browser {
-    let mut b = Browser::new(&app.web_url);
-    let form = b.get("/sign-in/token").await;
-    let csrf = form.hidden("csrf").unwrap();
-    let ok = b
-        .post(
-            "/sign-in/token",
-            &[("csrf", &csrf), ("token", &app.admin_token)],
-        )
-        .await;
-    assert_eq!(ok.status, 303);
-    b
+    Browser::with_token(&app.web_url, &app.admin_token).await
 }
 
 async fn grpc_csv(app: &TestApp, dialect: pb::CsvDialect) -> String {

@@ -73,6 +73,19 @@ impl Browser {
         }
     }
 
+    /// A browser signed in at `/sign-in/token` with `secret` (an ADMIN,
+    /// `SAFETY_REP` or INSPECTOR token).
+    pub async fn with_token(base: &str, secret: &str) -> Self {
+        let mut b = Self::new(base);
+        let form = b.get("/sign-in/token").await;
+        let csrf = form.hidden("csrf").unwrap();
+        let ok = b
+            .post("/sign-in/token", &[("csrf", &csrf), ("token", secret)])
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        b
+    }
+
     pub async fn get(&mut self, path: &str) -> Page {
         self.request("GET", path, None).await
     }

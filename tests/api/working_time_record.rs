@@ -747,14 +747,7 @@ async fn bad_input_is_refused_naming_the_field(app: TestApp) {
 
 /// A plain-HTTP browser signed in with `secret` at /sign-in/token.
 async fn token_session(app: &TestApp, secret: &str) -> Browser {
-    let mut b = Browser::new(&app.web_url);
-    let form = b.get("/sign-in/token").await;
-    let csrf = form.hidden("csrf").unwrap();
-    let ok = b
-        .post("/sign-in/token", &[("csrf", &csrf), ("token", secret)])
-        .await;
-    assert_eq!(ok.status, 303, "{}", ok.body);
-    b
+    Browser::with_token(&app.web_url, secret).await
 }
 
 async fn the_pages_and_the_csv_show_the_same_figures(app: TestApp) {
