@@ -106,12 +106,6 @@ pub fn matching_grant<'a>(
     })
 }
 
-/// The role the first matching grant gives, if any.
-#[must_use]
-pub fn granted_role(grants: &[RoleGrant], email: &str, groups: &[String]) -> Option<Role> {
-    matching_grant(grants, email, groups).map(|g| g.role)
-}
-
 /// Who signs in: the matched employee (of `candidates`, the organisation's
 /// active employees with the email) and the granted role.
 ///
@@ -176,6 +170,10 @@ mod tests {
             verified_email(Some("  "), Some(true)),
             Err(SsoRefusal::NoEmail)
         );
+    }
+
+    fn granted_role(grants: &[RoleGrant], email: &str, groups: &[String]) -> Option<Role> {
+        matching_grant(grants, email, groups).map(|g| g.role)
     }
 
     #[test]
