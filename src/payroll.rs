@@ -201,7 +201,9 @@ impl Pull {
             let done = i64::try_from(batch.len()).unwrap_or(0) < limit;
             let ids: Vec<EmployeeId> = batch.iter().map(|e| e.id).collect();
             let (from, to) = page_reach(&self.period);
-            self.snapshot.prefetch(&ids, from, to).await?;
+            self.snapshot
+                .prefetch(&ids, from, to, plan_dates(&self.period))
+                .await?;
             for e in batch {
                 cursor = Some(e.id);
                 if let Some(t) = self.employee(&e).await? {
@@ -252,6 +254,15 @@ fn page_reach(period: &Period) -> (DateTime<Utc>, DateTime<Utc>) {
     (
         utc_day(monday_of(period.first)) - Duration::days(3),
         utc_day(period.last + Duration::days(1)) + Duration::days(3),
+    )
+}
+
+/// The local dates whose plans [`judge`] reads for `period`: a week either
+/// side of its ISO weeks.
+fn plan_dates(period: &Period) -> (NaiveDate, NaiveDate) {
+    (
+        monday_of(period.first) - Duration::days(7),
+        period.last + Duration::days(7),
     )
 }
 
@@ -445,13 +456,8 @@ async fn judge(
         .into_iter()
         .filter(|ev| ev.occurred_at >= load.start && ev.occurred_at < load.end)
         .collect();
-    let policy = snap
-        .policy_of(
-            e.id,
-            week - Duration::days(7),
-            period.last + Duration::days(7),
-        )
-        .await?;
+    let (plans_from, plans_to) = plan_dates(period);
+    let policy = snap.policy_of(e.id, plans_from, plans_to).await?;
     let eval = evaluate(
         subject(e),
         &effective,

@@ -316,6 +316,19 @@ pub async fn drain_queued(
     org: Option<OrgId>,
     employee: Option<EmployeeId>,
 ) -> StoreResult<usize> {
+    drain_queued_within(store, now, org, employee, None).await
+}
+
+/// [`drain_queued`] that starts no new round after `budget` has passed
+/// (when given); the rounds already started finish.
+async fn drain_queued_within(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    org: Option<OrgId>,
+    employee: Option<EmployeeId>,
+    budget: Option<StdDuration>,
+) -> StoreResult<usize> {
+    let started = std::time::Instant::now();
     let mut wanted: std::collections::HashSet<EmployeeId> = store
         .pending_recomputes(org, employee, READ_LOOK)
         .await?
@@ -339,6 +352,14 @@ pub async fn drain_queued(
             .take(READ_ROUND)
             .collect();
         if round.is_empty() {
+            return Ok(applied);
+        }
+        if budget.is_some_and(|b| started.elapsed() >= b) {
+            tracing::info!(
+                left = wanted.len(),
+                applied,
+                "read went on before every queued recompute was applied"
+            );
             return Ok(applied);
         }
         for p in &round {
@@ -371,7 +392,32 @@ pub async fn drain_for_read(
     org: Option<OrgId>,
     employee: Option<EmployeeId>,
 ) -> StoreResult<()> {
-    match drain_queued(store, now, org, employee).await {
+    forgive_refused(drain_queued(store, now, org, employee).await)
+}
+
+/// How long a payroll read waits for queued recomputes before it prices
+/// the period from the findings as stored. A pull reads one snapshot, so
+/// what it waits for must be applied before its first page; with a write
+/// load touching every employee, waiting for all of them took minutes
+/// (issue 15, `docs/bench/totals-after.md`). The figures never wait: they
+/// come from the events in the snapshot. Only the open findings count of
+/// an employee still queued after this is as of its last recompute, and
+/// the background worker brings it current. A lock waits for everything.
+pub const PULL_BUDGET: StdDuration = StdDuration::from_secs(5);
+
+/// [`drain_for_read`] before a payroll pull: the organisation's queued
+/// recomputes, for at most [`PULL_BUDGET`].
+///
+/// # Errors
+/// Storage errors other than a refused write.
+pub async fn drain_for_pull(store: &dyn Store, now: DateTime<Utc>, org: OrgId) -> StoreResult<()> {
+    forgive_refused(drain_queued_within(store, now, Some(org), None, Some(PULL_BUDGET)).await)
+}
+
+/// A read goes on from the findings as stored when the storage refuses
+/// writes (full or read-only), and the log says so.
+fn forgive_refused(drained: StoreResult<usize>) -> StoreResult<()> {
+    match drained {
         Ok(_) => Ok(()),
         Err(StoreError::Refused(fault)) => {
             tracing::warn!(

@@ -146,8 +146,9 @@ fn cursor_in(sel: &Selection, cursor: &str) -> ApiResult<Option<EmployeeId>> {
 }
 
 /// Checks the caller and opens the pull (after bringing findings up to date).
-/// A lock needs findings brought up to date (`current`); a read goes on
-/// from the findings as stored when the storage refuses writes.
+/// A lock needs findings brought up to date (`current`); a read waits for
+/// queued recomputes at most [`recompute::PULL_BUDGET`], and goes on from
+/// the findings as stored when the storage refuses writes.
 async fn open(
     ctx: &Ctx,
     caller: &Caller,
@@ -166,7 +167,7 @@ async fn open(
     if current {
         recompute::drain(ctx.store.as_ref(), ctx.clock.now(), Some(org), None).await?;
     } else {
-        recompute::drain_for_read(ctx.store.as_ref(), ctx.clock.now(), Some(org), None).await?;
+        recompute::drain_for_pull(ctx.store.as_ref(), ctx.clock.now(), org).await?;
     }
     let snapshot = ctx.store.payroll_snapshot(org).await?;
     Pull::open(snapshot, decode, period_id, sel.filter.clone())

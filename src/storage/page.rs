@@ -1,7 +1,8 @@
 //! A page of employees' records read at once, for payroll pulls: the
 //! events of a span, every amendment, the events amendments target outside
-//! the span, and the first date each worked. Each employee's share then
-//! answers exactly what the per-employee reads would have.
+//! the span, the first date each worked and their open findings. Each
+//! employee's share then answers exactly what the per-employee reads would
+//! have.
 
 use std::collections::{HashMap, HashSet};
 
@@ -34,6 +35,8 @@ pub(super) struct PageRecords {
     /// Events amendments target outside the span, by id.
     targets: HashMap<Uuid, StoredEvent>,
     first_worked: HashMap<EmployeeId, Option<NaiveDate>>,
+    /// The `at` of each open finding in the span, in microseconds.
+    open_findings: HashMap<EmployeeId, Vec<i64>>,
 }
 
 impl PageRecords {
@@ -80,6 +83,26 @@ impl PageRecords {
     /// Whether the page holds `employee`.
     pub fn holds(&self, employee: EmployeeId) -> bool {
         self.records.contains_key(&employee)
+    }
+
+    /// How many open findings of `employee` have `at` in `[from, to)`, when
+    /// the page holds it and the span is inside the page's.
+    pub fn open_findings(
+        &self,
+        employee: EmployeeId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Option<i64> {
+        if from < self.from || to > self.to || !self.holds(employee) {
+            return None;
+        }
+        let (a, b) = (micros(from), micros(to));
+        let ats = self
+            .open_findings
+            .get(&employee)
+            .map_or(&[][..], Vec::as_slice);
+        let n = ats.iter().filter(|at| (a..b).contains(*at)).count();
+        Some(i64::try_from(n).unwrap_or(i64::MAX))
     }
 
     /// The first date `employee` worked (of the page's employees).
@@ -139,6 +162,7 @@ pub(super) async fn page_records(
         employees.iter().map(|e| (*e, Record::default())).collect();
     let mut first_worked: HashMap<EmployeeId, Option<NaiveDate>> =
         employees.iter().map(|e| (*e, None)).collect();
+    let mut open_findings: HashMap<EmployeeId, Vec<i64>> = HashMap::new();
     for chunk in employees.chunks(CHUNK) {
         let sql = format!(
             "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id IN ({}) \
@@ -197,6 +221,25 @@ pub(super) async fn page_records(
                 .transpose()?;
             first_worked.insert(id, first);
         }
+        let sql = format!(
+            "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
+             AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id IN ({})",
+            placeholders(4, chunk.len())
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(micros(from))
+            .bind(micros(to));
+        for e in chunk {
+            q = q.bind(e.to_string());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            let id: EmployeeId = rows::parsed(&row, "employee_id")?;
+            let at: i64 = row
+                .try_get("at")
+                .map_err(|e| StoreError::Corrupt(format!("at: {e}")))?;
+            open_findings.entry(id).or_default().push(at);
+        }
     }
     let targets = targets_outside(conn, org, &records).await?;
     Ok(PageRecords {
@@ -205,5 +248,6 @@ pub(super) async fn page_records(
         records,
         targets,
         first_worked,
+        open_findings,
     })
 }

@@ -5,6 +5,7 @@
 //! WAL read transaction on `SQLite`): every employee of a stream is computed
 //! from the database as it was when the stream started.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use async_trait::async_trait;
@@ -15,7 +16,7 @@ use sqlx::{Any, AnyConnection, Transaction};
 
 use super::derived::{enqueue, record_between_on};
 use super::page::{PageRecords, page_records};
-use super::policy::{OrgPlans, employee_policy_on, org_plans_on};
+use super::policy::{OrgPlans, employee_policy_on, org_plans_on, page_policies_on};
 use super::rows::{self, col, instant, micros};
 use super::sql::SqlStore;
 use super::writer::classify;
@@ -186,15 +187,18 @@ pub trait PayrollSnapshot: Send {
     async fn open_findings(&mut self, employee: EmployeeId, span: Span) -> StoreResult<i64>;
     /// The first local date with stored work.
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>>;
-    /// Reads the records of a page of `employees` in `[from, to)` and their
-    /// first worked dates at once; `record_between` and `first_worked` then
-    /// answer from them (for spans inside `[from, to)`), so a page costs a
-    /// few queries instead of several per employee.
+    /// Reads a page of `employees` at once: their records in `[from, to)`,
+    /// first worked dates and open findings, and their plans for local
+    /// dates `plan_dates`. `record_between`, `first_worked`, `open_findings`
+    /// and `policy_of` then answer from them (for spans inside `[from, to)`
+    /// and exactly `plan_dates`), so a page costs a few queries instead of
+    /// several per employee.
     async fn prefetch(
         &mut self,
         employees: &[EmployeeId],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        plan_dates: (NaiveDate, NaiveDate),
     ) -> StoreResult<()>;
 }
 
@@ -447,6 +451,7 @@ impl PayrollStore for SqlStore {
             org,
             org_plans: None,
             page: None,
+            page_plans: None,
         }))
     }
 }
@@ -529,6 +534,25 @@ struct SqlSnapshot {
     org_plans: Option<OrgPlans>,
     /// What [`PayrollSnapshot::prefetch`] read for the current page.
     page: Option<PageRecords>,
+    /// The current page's plans, for the dates they were read for.
+    page_plans: Option<((NaiveDate, NaiveDate), HashMap<EmployeeId, EmployeePolicy>)>,
+}
+
+impl SqlSnapshot {
+    /// The organisation's plans for `from..=to`, read once per range (a
+    /// pull asks the same range for every employee).
+    async fn org_plans(&mut self, from: NaiveDate, to: NaiveDate) -> StoreResult<OrgPlans> {
+        if let Some(p) = self
+            .org_plans
+            .as_ref()
+            .filter(|p| p.from == from && p.to == to)
+        {
+            return Ok(p.clone());
+        }
+        let p = org_plans_on(&mut self.tx, self.org, from, to).await?;
+        self.org_plans = Some(p.clone());
+        Ok(p)
+    }
 }
 
 async fn fetch_all(
@@ -896,13 +920,14 @@ impl PayrollSnapshot for SqlSnapshot {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<EmployeePolicy> {
-        let shared = match self.org_plans.take() {
-            Some(p) if p.from == from && p.to == to => p,
-            _ => org_plans_on(&mut self.tx, self.org, from, to).await?,
-        };
-        let policy = employee_policy_on(&mut self.tx, self.org, employee, from, to, &shared).await;
-        self.org_plans = Some(shared);
-        policy
+        if let Some((dates, page)) = &self.page_plans
+            && *dates == (from, to)
+            && let Some(p) = page.get(&employee)
+        {
+            return Ok(p.clone());
+        }
+        let shared = self.org_plans(from, to).await?;
+        employee_policy_on(&mut self.tx, self.org, employee, from, to, &shared).await
     }
 
     async fn prefetch(
@@ -910,14 +935,26 @@ impl PayrollSnapshot for SqlSnapshot {
         employees: &[EmployeeId],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        plan_dates: (NaiveDate, NaiveDate),
     ) -> StoreResult<()> {
         self.page = None;
+        self.page_plans = None;
         let page = page_records(&mut self.tx, self.org, employees, from, to).await?;
         self.page = Some(page);
+        let shared = self.org_plans(plan_dates.0, plan_dates.1).await?;
+        let plans = page_policies_on(&mut self.tx, self.org, employees, &shared).await?;
+        self.page_plans = Some((plan_dates, plans));
         Ok(())
     }
 
     async fn open_findings(&mut self, employee: EmployeeId, span: Span) -> StoreResult<i64> {
+        if let Some(n) = self
+            .page
+            .as_ref()
+            .and_then(|p| p.open_findings(employee, span.start, span.end))
+        {
+            return Ok(n);
+        }
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM findings WHERE organisation_id = $1 AND employee_id = $2 \
              AND status = 'OPEN' AND at >= $3 AND at < $4",

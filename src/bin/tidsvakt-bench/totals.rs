@@ -205,6 +205,8 @@ pub async fn totals_sqlite(s: &Settings) -> anyhow::Result<Vec<Outcome>> {
     let slots = month_slots(base, last);
     let mut notes = vec![seed(s, &server, &employees, &tokens, base, slots).await?];
     let pid = server.proc.pid();
+    // For a profiler attached to the server (`perf record -p`).
+    eprintln!("bench: totals: seeded; quiet pulls start (server pid {pid})");
 
     // Quiet rounds, each beside the GROUP BY.
     let mut quiet = Vec::new();
