@@ -166,7 +166,7 @@ pub(super) async fn page_records(
     for chunk in employees.chunks(CHUNK) {
         let sql = format!(
             "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id IN ({}) \
-             AND occurred_at >= $2 AND occurred_at < $3 ORDER BY employee_id, occurred_at, event_id",
+             AND occurred_at >= $2 AND occurred_at < $3 ORDER BY occurred_at, event_id",
             rows::EVENT_COLUMNS,
             placeholders(4, chunk.len())
         );
