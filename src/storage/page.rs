@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
@@ -150,6 +151,25 @@ async fn targets_outside(
     Ok(targets)
 }
 
+/// Runs `sql` with `$1` the organisation, then the span's two instants
+/// when given, then `employees` (the `IN (…)` list).
+async fn of_employees(
+    conn: &mut AnyConnection,
+    sql: &str,
+    org: OrgId,
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    employees: &[EmployeeId],
+) -> StoreResult<Vec<AnyRow>> {
+    let mut q = sqlx::query(sql).bind(org.to_string());
+    if let Some((from, to)) = span {
+        q = q.bind(micros(from)).bind(micros(to));
+    }
+    for e in employees {
+        q = q.bind(e.to_string());
+    }
+    q.fetch_all(conn).await.map_err(classify)
+}
+
 /// Reads the page: a few statements per 500 employees.
 pub(super) async fn page_records(
     conn: &mut AnyConnection,
@@ -170,14 +190,7 @@ pub(super) async fn page_records(
             rows::EVENT_COLUMNS,
             placeholders(4, chunk.len())
         );
-        let mut q = sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(micros(from))
-            .bind(micros(to));
-        for e in chunk {
-            q = q.bind(e.to_string());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+        for row in of_employees(conn, &sql, org, Some((from, to)), chunk).await? {
             let e = rows::stored_event(&row)?;
             if let Some(r) = records.get_mut(&e.event.employee_id) {
                 r.events.push(e);
@@ -189,11 +202,7 @@ pub(super) async fn page_records(
             rows::AMENDMENT_COLUMNS,
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for e in chunk {
-            q = q.bind(e.to_string());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+        for row in of_employees(conn, &sql, org, None, chunk).await? {
             let a = rows::amendment(&row)?;
             if let Some(r) = records.get_mut(&a.request.employee_id) {
                 r.amendments.push(a);
@@ -204,11 +213,7 @@ pub(super) async fn page_records(
              AND employee_id IN ({}) AND worked > 0 GROUP BY employee_id",
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for e in chunk {
-            q = q.bind(e.to_string());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+        for row in of_employees(conn, &sql, org, None, chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
             let first: Option<String> = row
                 .try_get("first")
@@ -226,14 +231,7 @@ pub(super) async fn page_records(
              AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id IN ({})",
             placeholders(4, chunk.len())
         );
-        let mut q = sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(micros(from))
-            .bind(micros(to));
-        for e in chunk {
-            q = q.bind(e.to_string());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+        for row in of_employees(conn, &sql, org, Some((from, to)), chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
             let at: i64 = row
                 .try_get("at")
