@@ -1135,3 +1135,52 @@ fn a_holiday_period_is_whole_even_when_the_record_starts_inside_it() {
         (oslo(2026, 11, 14, 0, 0), oslo(2026, 11, 17, 0, 0))
     );
 }
+
+/// A weekend's finding: the window is the whole period (to the Sunday
+/// window's 22:00 in `no-aml`, to midnight elsewhere), `at` is where its
+/// work reached 15 minutes.
+#[test]
+fn weekend_findings_have_exact_windows_and_instants() {
+    let (sat, sun, mon) = (d(2026, 11, 14), d(2026, 11, 15), d(2026, 11, 16));
+    let e = work(at(sat, 10, 0), at(sat, 10, 16), &[]);
+    let figures = |pack: &str| {
+        let found = run_with(pack, false, &e, &no_policy());
+        let w = patterns(&found, "pol.weekend");
+        assert_eq!(w.len(), 1, "{pack}");
+        (w[0].window, w[0].at, w[0].measured, w[0].limit)
+    };
+    use crate::domain::engine::record::Span;
+    assert_eq!(
+        figures("no-aml"),
+        (
+            Span::new(at(sat, 0, 0), at(sun, 22, 0)),
+            at(sat, 10, 15),
+            16,
+            15
+        )
+    );
+    assert_eq!(
+        figures("eu-wtd"),
+        (
+            Span::new(at(sat, 0, 0), at(mon, 0, 0)),
+            at(sat, 10, 15),
+            16,
+            15
+        )
+    );
+}
+
+/// A long day reaching 10 h exactly where a break begins reached it then,
+/// not when work resumed.
+#[test]
+fn a_long_day_is_reached_when_the_break_at_ten_hours_begins() {
+    let day = d(2026, 11, 18);
+    let e = run(&work(
+        at(day, 8, 0),
+        at(day, 18, 16),
+        &[(at(day, 18, 0), at(day, 18, 15))],
+    ));
+    let f = patterns(&e, "pol.long_day");
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].measured, f[0].at), (601, at(day, 18, 0)));
+}
