@@ -1198,3 +1198,145 @@ fn extra_break_edges_at_the_scheduled_end() {
         vec![(at(day, 18, 0), 29, 30)]
     );
 }
+
+/// `no.sunday_off_next` judged in a scope holding only the first Sunday:
+/// the pair's second Sunday lies after the scope, and is still looked at
+/// (mutation run 4: the look-ahead `to + 1 week` → `to − 1 week`).
+#[test]
+fn sunday_off_next_looks_past_the_scope_for_the_second_sunday() {
+    use crate::domain::engine::record::Span;
+    use crate::domain::engine::testing::run_scoped;
+    let (sun, sun2) = (d(2026, 11, 15), d(2026, 11, 22));
+    let mut e = work(at(sun, 10, 0), at(sun, 12, 0), &[]);
+    e.extend(work(at(sun2, 10, 0), at(sun2, 12, 0), &[]));
+    let first_only = run_scoped(&e, Span::new(at(sun, 0, 0), at(sun, 23, 0)));
+    assert_eq!(
+        only(&first_only, "no.sunday_off_next", Warning),
+        (
+            at(sun, 0, 0),
+            at(sun2 + Duration::days(1), 0, 0),
+            at(sun2, 0, 0),
+            0,
+            0
+        )
+    );
+    // A scope starting after the first Sunday judges no pair.
+    let later = run_scoped(&e, Span::new(at(sun, 0, 1), at(sun2, 23, 0)));
+    assert_eq!(count(&later, "no.sunday_off_next", Warning), 0);
+}
+
+/// A finding whose window starts exactly at the scope's end is another
+/// evaluation's (scopes are half-open): an interval left open at 08:00 in
+/// a locked period is judged by the scope ending at 08:01, not by the one
+/// ending at 08:00 (mutation run 4: the final scope filter `<` → `<=`).
+#[test]
+fn a_finding_starting_at_the_scopes_end_is_not_this_evaluations() {
+    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
+    use crate::domain::engine::record::Span;
+    let day = d(2026, 10, 31);
+    let open = &work(at(day, 8, 0), at(day, 8, 0), &[])[..1];
+    let policy = EmployeePolicy {
+        locked: vec![(d(2026, 10, 1), day)],
+        ..EmployeePolicy::default()
+    };
+    let eval = |end: DateTime<Utc>| {
+        let subject = Subject {
+            employee: crate::domain::engine::testing::EMPLOYEE,
+            tz: chrono_tz::Europe::Oslo,
+            pack: crate::domain::rules::pack::RulePack::NoAml,
+            exempt: false,
+            locale: crate::domain::employee::Locale::En,
+        };
+        evaluate(
+            subject,
+            open,
+            &policy,
+            oslo(2030, 1, 1, 0, 0),
+            Scope::all(Span::new(at(day, 0, 0), end)),
+            &History::default(),
+        )
+    };
+    assert_eq!(count(&eval(at(day, 8, 0)), "no.record", Violation), 0);
+    assert_eq!(count(&eval(at(day, 8, 1)), "no.record", Violation), 1);
+}
+
+/// `eu.avg_48h` leaves sick leave and vacation out (rules.md § 3): 16
+/// weeks of 48 h and a week of sick leave average exactly 48 h over the
+/// 16 weeks that count; a minute more is over.
+#[test]
+fn eu_average_leaves_a_week_of_sick_leave_out() {
+    use crate::domain::policy::{Absence, AbsenceKind};
+    let mon = d(2026, 5, 4);
+    let sick_week = mon + Duration::weeks(8);
+    let weeks = |extra: i64| {
+        let mut e = Vec::new();
+        for w in (0..17).filter(|w| *w != 8) {
+            for k in 0..6 {
+                let day = mon + Duration::weeks(w) + Duration::days(k);
+                let end =
+                    at(day, 16, 30) + Duration::minutes(if w == 16 && k == 5 { extra } else { 0 });
+                e.extend(work(
+                    at(day, 8, 0),
+                    end,
+                    &[(at(day, 12, 0), at(day, 12, 30))],
+                ));
+            }
+        }
+        e
+    };
+    let policy = |kind: AbsenceKind| EmployeePolicy {
+        absences: vec![Absence {
+            id: uuid::Uuid::from_u128(9),
+            employee: crate::domain::engine::testing::EMPLOYEE,
+            kind,
+            first: sick_week,
+            last: sick_week + Duration::days(6),
+            minutes_per_day: 0,
+            note: String::new(),
+            created_at: DateTime::UNIX_EPOCH,
+            created_by: "test".into(),
+            cancelled_at: None,
+            cancel_reason: None,
+        }],
+        ..EmployeePolicy::default()
+    };
+    let sick = policy(AbsenceKind::Sick);
+    assert_eq!(
+        count(
+            &run_with("eu-wtd", false, &weeks(0), &sick),
+            "eu.avg_48h",
+            Violation
+        ),
+        0
+    );
+    let over = run_with("eu-wtd", false, &weeks(1), &sick);
+    let last_sat = mon + Duration::weeks(16) + Duration::days(5);
+    assert_eq!(
+        only(&over, "eu.avg_48h", Violation),
+        (
+            at(mon, 0, 0),
+            at(mon + Duration::weeks(17), 0, 0),
+            at(last_sat, 16, 30),
+            2880,
+            2880
+        )
+    );
+    // Vacation is neutral too; other leave is not (its week counts as
+    // 7 days with no work, so the average stays under 48 h).
+    assert_eq!(
+        count(
+            &run_with("eu-wtd", false, &weeks(1), &policy(AbsenceKind::Vacation)),
+            "eu.avg_48h",
+            Violation
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &run_with("eu-wtd", false, &weeks(1), &policy(AbsenceKind::Leave)),
+            "eu.avg_48h",
+            Violation
+        ),
+        0
+    );
+}
