@@ -669,6 +669,9 @@ mod tests {
         let (h, _) = served(&events, &EmployeePolicy::default(), at);
         let l = limit(&h, "no.overtime_7d");
         assert_eq!(l.limit - l.used, Duration::zero());
+        // Reached: there is no room left to predict the end of (mutation
+        // run 4: `remaining > 0` → `>= 0` predicted `at` + the normal time).
+        assert_eq!(l.reached_at, None);
         let before = at - Duration::minutes(1);
         let (h, _) = served(&events, &EmployeePolicy::default(), before);
         let l = limit(&h, "no.overtime_7d");

@@ -477,6 +477,15 @@ fn de_fifteen_sundays_a_year_stay_free() {
     assert_eq!(f.len(), 1, "{:#?}", e.findings);
     assert_eq!((f[0].measured, f[0].limit), (14, 15));
     assert_eq!(f[0].at, oslo(2026, 9, 20, 0, 0));
+    // Its evidence is the work of that Sunday, and only that.
+    let ev: Vec<_> = f[0].evidence.iter().map(|e| (e.start, e.end)).collect();
+    assert_eq!(
+        ev,
+        [(
+            Some(oslo(2026, 9, 20, 9, 0)),
+            Some(oslo(2026, 9, 20, 11, 0))
+        )]
+    );
 }
 
 /// Item 9: an override applies from its effective date, like a schedule.
@@ -744,4 +753,83 @@ fn an_averaging_agreement_ended_before_a_week_does_not_cap_it() {
             "to {to}"
         );
     }
+}
+
+/// An averaging period is judged from the agreement's first day in
+/// periods while the agreement is in force on the period's first day: one
+/// ending on the first day of the second period still has it judged (its
+/// first week keeps the agreement's caps: 46 h of normal time), and a
+/// period is judged once it has ended, at `as_of` exactly its end too
+/// (mutation run 4: `start > to` → `==`, `end > as_of` → `>=`).
+#[test]
+fn an_averaging_period_is_judged_from_its_first_day_and_once_it_has_ended() {
+    use crate::domain::employee::Locale;
+    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
+    use crate::domain::engine::testing::EMPLOYEE;
+    use crate::domain::policy::{AgreementBasis, AgreementTerms};
+    use chrono::Datelike;
+    let first = date(2026, 9, 7);
+    let second = first + Duration::weeks(8);
+    let mut a = agreement(
+        AgreementTerms::Averaging {
+            period_weeks: 8,
+            daily_cap_minutes: 600,
+            weekly_cap_minutes: 2880,
+        },
+        AgreementBasis::Individual,
+        first,
+    );
+    a.valid_to = Some(second);
+    let policy = EmployeePolicy {
+        agreements: vec![a],
+        ..EmployeePolicy::default()
+    };
+    let at = |d: NaiveDate, h, m| oslo(d.year(), d.month(), d.day(), h, m);
+    // 16 weeks of Mon–Fri 8 h (30 min of break), but the second period's
+    // first week 10 h on Monday and 9 h on the other days: 46 h.
+    let mut events = Vec::new();
+    for w in 0..16 {
+        for k in 0..5 {
+            let day = first + Duration::weeks(w) + Duration::days(k);
+            let end = match (w, k) {
+                (8, 0) => at(day, 18, 30),
+                (8, _) => at(day, 17, 30),
+                _ => at(day, 16, 30),
+            };
+            events.extend(work(
+                at(day, 8, 0),
+                end,
+                &[(at(day, 12, 0), at(day, 12, 30))],
+            ));
+        }
+    }
+    let end = at(second + Duration::weeks(8), 0, 0);
+    let eval = |as_of| {
+        let subject = Subject {
+            employee: EMPLOYEE,
+            tz: chrono_tz::Europe::Oslo,
+            pack: crate::domain::rules::pack::RulePack::NoAml,
+            exempt: false,
+            locale: Locale::En,
+        };
+        let scope = Span::new(at(first, 0, 0), oslo(2030, 1, 1, 0, 0));
+        evaluate(
+            subject,
+            &events,
+            &policy,
+            as_of,
+            Scope::all(scope),
+            &History::default(),
+        )
+    };
+    let done = eval(end);
+    let f = rule(&done, "no.averaging");
+    assert_eq!(f.len(), 1, "{:#?}", done.findings);
+    assert_eq!(
+        (f[0].window, f[0].measured),
+        (Span::new(at(second, 0, 0), end), 40 * 60 + 45)
+    );
+    // A second before its end the period is not over: not judged.
+    let before = eval(end - Duration::seconds(1));
+    assert_eq!(count(&before, "no.averaging"), 0);
 }
