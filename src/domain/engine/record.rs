@@ -359,7 +359,7 @@ mod tests {
         // Minutes after the origin: 12:00–12:30, and one running past the
         // clock-out 15:00 (14:50–15:10).
         let i = interval(t(8, 0), t(15, 0), &[(720, 750), (890, 910)]);
-        let unpaid = Record::build(Oslo, &[i.clone()], |_| false);
+        let unpaid = Record::build(Oslo, std::slice::from_ref(&i), |_| false);
         assert_eq!(
             unpaid.spans(),
             vec![

@@ -1149,7 +1149,6 @@ fn weekend_findings_have_exact_windows_and_instants() {
         assert_eq!(w.len(), 1, "{pack}");
         (w[0].window, w[0].at, w[0].measured, w[0].limit)
     };
-    use crate::domain::engine::record::Span;
     assert_eq!(
         figures("no-aml"),
         (

@@ -937,7 +937,7 @@ fn total_7d_average_is_reached_on_the_last_saturday() {
     for w in 0..8 {
         for k in 0..6 {
             let day = mon + Duration::weeks(w) + Duration::days(k);
-            let end = at(day, 16, 30) + Duration::minutes(if w == 7 && k == 5 { 1 } else { 0 });
+            let end = at(day, 16, 30) + Duration::minutes(i64::from(w == 7 && k == 5));
             e.extend(work(
                 at(day, 8, 0),
                 end,
