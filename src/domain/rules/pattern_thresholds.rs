@@ -1021,6 +1021,35 @@ fn a_clock_out_without_a_clock_in_after_one_hour_of_grace() {
     );
 }
 
+/// A clock-in while an interval is open is a finding at once, at that
+/// instant (no grace): the open interval stays open and is closed by the
+/// clock-out, which makes it one interval of 08:00–16:00 (mutation run 4:
+/// deleting the `ClockInWhileOpen` arm went unnoticed).
+#[test]
+fn a_clock_in_while_one_is_open_is_a_finding_at_once() {
+    let wed = d(2026, 11, 18);
+    let mut events = work(at(wed, 8, 0), at(wed, 16, 0), &[]);
+    events.push(EffectiveEvent {
+        id: Uuid::new_v4(),
+        kind: EventKind::ClockIn,
+        occurred_at: at(wed, 9, 0),
+        location: None,
+    });
+    let e = run_at(&events, &no_policy(), at(wed, 17, 0));
+    let f = patterns(&e, "pol.missing_clock_out");
+    assert_eq!(f.len(), 1, "{:#?}", e.findings);
+    assert_eq!(
+        (f[0].window.start, f[0].window.end, f[0].at),
+        (at(wed, 9, 0), at(wed, 9, 0), at(wed, 9, 0))
+    );
+    assert_eq!(
+        f[0].explanation,
+        "new clock-in Wed 18 Nov 2026 09:00 while an interval was still open"
+    );
+    assert_eq!(f[0].evidence.len(), 1);
+    assert_eq!(e.record.spans().len(), 1);
+}
+
 // ---- every pattern ----------------------------------------------------
 
 #[test]
@@ -1182,4 +1211,19 @@ fn a_long_day_is_reached_when_the_break_at_ten_hours_begins() {
     let f = patterns(&e, "pol.long_day");
     assert_eq!(f.len(), 1);
     assert_eq!((f[0].measured, f[0].at), (601, at(day, 18, 0)));
+}
+
+/// The agreement's own maximum applies, not the default 40 %: a share of
+/// 40.004 % is over an agreement of 40 % and within one of 50 % (mutation
+/// run 4: `set > 0` → `<` fell back to the default unnoticed, as every
+/// test's agreement was at the default).
+#[test]
+fn home_share_is_judged_against_the_agreements_own_maximum() {
+    let mon = d(2026, 11, 2);
+    let policy = EmployeePolicy {
+        agreements: vec![home_agreement(d(2026, 1, 1), None, 50)],
+        ..EmployeePolicy::default()
+    };
+    let e = run_with("no-aml", false, &home_weeks(mon, 1), &policy);
+    assert_eq!(count(&e, "pol.home_share", Pattern), 0, "{:#?}", e.findings);
 }
