@@ -324,4 +324,79 @@ mod tests {
         assert_eq!(days[&date].worked, Duration::hours(7));
         assert_eq!(days[&date].home, Duration::hours(3));
     }
+
+    /// A ledger across midnight: each local date gets its own part of
+    /// every category (night and Sunday time clipped to the date's piece).
+    #[test]
+    fn totals_across_midnight_are_split_per_date_and_category() {
+        let tz = chrono_tz::Europe::Oslo;
+        let (sat, sun) = (
+            NaiveDate::from_ymd_opt(2026, 11, 14).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(2026, 11, 15).unwrap_or_default(),
+        );
+        let t = |d: u32, h| {
+            tz.with_ymd_and_hms(2026, 11, d, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let nights = night_spans(tz, sat, sun, 21 * 60, 6 * 60);
+        assert_eq!(
+            nights,
+            vec![
+                Span::new(t(13, 21), t(14, 6)),
+                Span::new(t(14, 21), t(15, 6)),
+                Span::new(t(15, 21), t(16, 6)),
+            ]
+        );
+        let sundays = [Span::new(t(14, 18), t(15, 22))];
+        let seg = |a: DateTime<Utc>, b: DateTime<Utc>, overtime, location| LedgerSegment {
+            span: Span::new(a, b),
+            overtime,
+            shift_day: sat,
+            interval: Uuid::nil(),
+            location,
+            extra_break: false,
+        };
+        let ledger = [
+            seg(t(14, 20), t(14, 23), false, None),
+            seg(t(14, 23), t(15, 2), true, Some(Location::Home)),
+        ];
+        let days = day_totals(tz, &ledger, &nights, &sundays);
+        let h = Duration::hours;
+        assert_eq!(
+            days[&sat],
+            DayTotals {
+                worked: h(4),
+                normal: h(3),
+                overtime: h(1),
+                night: h(3),
+                sunday_holiday: h(4),
+                home: h(1),
+            }
+        );
+        assert_eq!(
+            days[&sun],
+            DayTotals {
+                worked: h(2),
+                normal: h(0),
+                overtime: h(2),
+                night: h(2),
+                sunday_holiday: h(2),
+                home: h(2),
+            }
+        );
+        let mut both = days[&sat];
+        both += days[&sun];
+        assert_eq!(
+            both,
+            DayTotals {
+                worked: h(6),
+                normal: h(3),
+                overtime: h(3),
+                night: h(5),
+                sunday_holiday: h(6),
+                home: h(3),
+            }
+        );
+    }
 }

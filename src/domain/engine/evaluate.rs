@@ -366,4 +366,51 @@ mod tests {
         assert_eq!(out.weekly_worked[&mon], Duration::hours(3 * 7 + 8));
         assert_eq!(out.trusted, None, "the merged figures are the whole truth");
     }
+
+    /// Loaded overtime counts only inside the trusted span (clipped to it);
+    /// the stored history supplies the rest, and the result is in order.
+    #[test]
+    fn loaded_overtime_is_clipped_to_the_trusted_span() {
+        let tz = chrono_tz::Europe::Oslo;
+        let t = |d: u32, h: u32| {
+            use chrono::TimeZone;
+            tz.with_ymd_and_hms(2026, 11, d, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let seg = |a, b, overtime| LedgerSegment {
+            span: Span::new(a, b),
+            overtime,
+            shift_day: day(16),
+            interval: uuid::Uuid::nil(),
+            location: None,
+            extra_break: false,
+        };
+        let ledger = [
+            seg(t(15, 20), t(16, 2), true),
+            seg(t(17, 8), t(17, 17), false),
+            seg(t(17, 17), t(17, 19), true),
+            seg(t(18, 22), t(19, 3), true),
+            seg(t(19, 4), t(19, 6), true),
+        ];
+        let history = History {
+            trusted: Some(Span::new(t(16, 0), t(19, 0))),
+            overtime: vec![Span::new(t(14, 18), t(14, 20))],
+            ..History::default()
+        };
+        let out = merged(tz, &ledger, &BTreeMap::new(), &history);
+        assert_eq!(
+            out.overtime,
+            vec![
+                Span::new(t(14, 18), t(14, 20)),
+                Span::new(t(16, 0), t(16, 2)),
+                Span::new(t(17, 17), t(17, 19)),
+                Span::new(t(18, 22), t(19, 0)),
+            ]
+        );
+        // Without a trusted span, everything loaded counts.
+        let all = merged(tz, &ledger, &BTreeMap::new(), &History::default());
+        assert_eq!(all.overtime.len(), 4);
+        assert_eq!(all.overtime[0], Span::new(t(15, 20), t(16, 2)));
+    }
 }

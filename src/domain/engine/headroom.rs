@@ -629,6 +629,19 @@ mod tests {
         let at = day_at(wed, 12, 0);
         let (h, _) = served(&events, &EmployeePolicy::default(), at);
         assert_eq!(limit(&h, "no.total_7d").used, Duration::hours(20));
+        // The block is the 8 ISO weeks ending with `at`'s, against 8 × 48 h
+        // (mutation run 4: `weeks - 1` → `weeks / 1` widened it unnoticed).
+        let total_7d = limit(&h, "no.total_7d");
+        assert_eq!(
+            (total_7d.window, total_7d.limit),
+            (
+                Span::new(
+                    day_at(mon - Duration::weeks(7), 0, 0),
+                    day_at(mon + Duration::weeks(1), 0, 0)
+                ),
+                Duration::hours(8 * 48)
+            )
+        );
         for pack in [RulePack::EuWtd, RulePack::DeArbzg] {
             let (h, _) = served_in(pack, &events, &EmployeePolicy::default(), at);
             let rule = if pack == RulePack::EuWtd {
@@ -669,6 +682,9 @@ mod tests {
         let (h, _) = served(&events, &EmployeePolicy::default(), at);
         let l = limit(&h, "no.overtime_7d");
         assert_eq!(l.limit - l.used, Duration::zero());
+        // Reached: there is no room left to predict the end of (mutation
+        // run 4: `remaining > 0` → `>= 0` predicted `at` + the normal time).
+        assert_eq!(l.reached_at, None);
         let before = at - Duration::minutes(1);
         let (h, _) = served(&events, &EmployeePolicy::default(), before);
         let l = limit(&h, "no.overtime_7d");

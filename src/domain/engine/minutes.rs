@@ -174,4 +174,99 @@ mod tests {
         assert_eq!(m.worked, 450);
         assert_eq!(m.normal + m.overtime, 450);
     }
+
+    /// Rounding at every edge: exact minutes stay, half a minute goes away
+    /// from zero, a microsecond less goes toward it.
+    #[test]
+    fn rounding_at_the_half_minute_exactly() {
+        let half = Duration::seconds(30);
+        let us = Duration::microseconds(1);
+        assert_eq!(round_minutes(Duration::minutes(120)), 120);
+        assert_eq!(round_minutes(Duration::minutes(449) + half), 450);
+        assert_eq!(round_minutes(Duration::minutes(449) + half - us), 449);
+        assert_eq!(round_minutes(Duration::minutes(-2) - half), -3);
+        assert_eq!(round_minutes(Duration::minutes(-2) - half + us), -2);
+        assert_eq!(
+            round_minutes(Duration::minutes(7) + Duration::seconds(59)),
+            8
+        );
+        assert_eq!(micros(Duration::minutes(2)), 2 * MINUTE_US);
+        assert_eq!(micros(Duration::microseconds(-7)), -7);
+    }
+
+    #[test]
+    fn flex_is_worked_and_absent_against_scheduled() {
+        assert_eq!(flex(480, 60, 450), 90);
+        assert_eq!(flex(300, 0, 450), -150);
+        assert_eq!(flex(0, 450, 450), 0);
+    }
+
+    /// Apportioning: a single part takes the whole total; minutes too many
+    /// never come off a part that has none.
+    #[test]
+    fn apportioning_at_the_edges() {
+        let m = MINUTE_US;
+        assert_eq!(apportion(1, &[m / 2]), vec![1]);
+        assert_eq!(apportion(3, &[2 * m + m / 2]), vec![3]);
+        assert_eq!(apportion(2, &[2 * m + m / 2]), vec![2]);
+        assert_eq!(apportion(5, &[]), Vec::<i64>::new());
+        // Floors 1 and 0, total 0: the minute comes off the first part, not
+        // off the empty second one (which has the smaller remainder).
+        assert_eq!(apportion(0, &[m + m / 2, 0]), vec![0, 0]);
+        // Three parts of 0.6: 1.8 → 2 minutes, to the first two.
+        assert_eq!(
+            apportion(2, &[3 * m / 5, 3 * m / 5, 3 * m / 5]),
+            vec![1, 1, 0]
+        );
+        // Three parts of 1.4 (floors 3), total 2: one off the last.
+        assert_eq!(
+            apportion(2, &[m + 2 * m / 5, m + 2 * m / 5, m + 2 * m / 5]),
+            vec![1, 1, 0]
+        );
+    }
+
+    /// A period's figures are the sum of its dates' rounded figures, every
+    /// field, and only the dates in the period.
+    #[test]
+    fn a_period_is_the_sum_of_its_days() {
+        use chrono::NaiveDate;
+        let day = |worked: i64, overtime: i64, night: i64, sunday: i64, home: i64| DayTotals {
+            worked: Duration::seconds(worked),
+            normal: Duration::seconds(worked - overtime),
+            overtime: Duration::seconds(overtime),
+            night: Duration::seconds(night),
+            sunday_holiday: Duration::seconds(sunday),
+            home: Duration::seconds(home),
+        };
+        let d = |n: u32| NaiveDate::from_ymd_opt(2026, 11, n).unwrap();
+        let mut days = std::collections::BTreeMap::new();
+        days.insert(d(1), day(600, 120, 60, 180, 240));
+        days.insert(d(2), day(3600, 1200, 1800, 0, 3000));
+        days.insert(d(3), day(6000, 0, 600, 1200, 0));
+        days.insert(d(4), day(99_999, 0, 0, 0, 0));
+        let one = DayMinutes::of(&days[&d(1)]);
+        assert_eq!(
+            one,
+            DayMinutes {
+                worked: 10,
+                normal: 8,
+                overtime: 2,
+                night: 1,
+                sunday_holiday: 3,
+                home: 4
+            }
+        );
+        assert_eq!(
+            period_minutes(&days, d(1), d(3)),
+            DayMinutes {
+                worked: 170,
+                normal: 148,
+                overtime: 22,
+                night: 41,
+                sunday_holiday: 23,
+                home: 54
+            }
+        );
+        assert_eq!(period_minutes(&days, d(2), d(2)).home, 50);
+    }
 }

@@ -170,3 +170,58 @@ impl<'a> Params<'a> {
         (bp < 10_000).then(|| Duration::seconds(limit.num_seconds() * bp / 10_000))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, NaiveDate};
+    use uuid::Uuid;
+
+    use super::Params;
+    use crate::domain::policy::{EmployeePolicy, OverrideScope, RuleOverride, ValueUnit};
+    use crate::domain::rules::pack::RulePack;
+
+    fn warning_at(bp: i64) -> EmployeePolicy {
+        EmployeePolicy {
+            overrides: vec![RuleOverride {
+                id: Uuid::nil(),
+                scope: OverrideScope::Organisation,
+                rule_pack: RulePack::NoAml,
+                rule_id: "no.limits".into(),
+                parameter: "warning_at".into(),
+                value: bp,
+                unit: ValueUnit::BasisPoints,
+                reason: String::new(),
+                effective_from: crate::domain::policy::always(),
+                updated_at: chrono::DateTime::UNIX_EPOCH,
+                updated_by: String::new(),
+            }],
+            ..EmployeePolicy::default()
+        }
+    }
+
+    /// The warning threshold is `warning_at` basis points of the limit;
+    /// 10000 (the catalog's maximum) means no warning at all.
+    #[test]
+    fn the_warning_is_a_share_of_the_limit_and_10000_is_none() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let limit = Duration::minutes(600);
+        let default = EmployeePolicy::default();
+        let p = Params::new(RulePack::NoAml, &default);
+        assert_eq!(p.warning(limit, day), Some(Duration::minutes(480)));
+        let nearly = warning_at(9999);
+        assert_eq!(
+            Params::new(RulePack::NoAml, &nearly).warning(limit, day),
+            Some(Duration::seconds(600 * 60 * 9999 / 10_000))
+        );
+        let none = warning_at(10_000);
+        assert_eq!(
+            Params::new(RulePack::NoAml, &none).warning(limit, day),
+            None
+        );
+        let half = warning_at(5000);
+        assert_eq!(
+            Params::new(RulePack::NoAml, &half).warning(Duration::minutes(25 * 60), day),
+            Some(Duration::minutes(750))
+        );
+    }
+}

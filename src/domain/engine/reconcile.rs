@@ -382,4 +382,62 @@ mod tests {
             assert_eq!(c.update[0], stored[0], "{field}");
         }
     }
+
+    /// Windows are half-open: touching ones do not overlap; an empty
+    /// window (a clock-in while open) overlaps only itself.
+    #[test]
+    fn touching_windows_do_not_overlap() {
+        let t = |h| oslo(2026, 11, 18, h, 0);
+        let a = Span::new(t(8), t(12));
+        assert!(overlaps(a, Span::new(t(11), t(13))));
+        assert!(overlaps(Span::new(t(11), t(13)), a));
+        assert!(!overlaps(a, Span::new(t(12), t(14))));
+        assert!(!overlaps(Span::new(t(12), t(14)), a));
+        assert!(!overlaps(Span::new(t(4), t(8)), a));
+        assert!(overlaps(Span::new(t(9), t(9)), Span::new(t(9), t(9))));
+        assert!(!overlaps(Span::new(t(9), t(9)), Span::new(t(10), t(10))));
+    }
+
+    /// A draft reopens a resolved finding only when no open one fits: the
+    /// open one keeps the identity, and a reopened one is open again with
+    /// no resolution time.
+    #[test]
+    fn an_open_finding_is_matched_before_a_resolved_one() {
+        let e = EmployeeId(Uuid::nil());
+        let now = oslo(2026, 11, 20, 12, 0);
+        let pack = ("no-aml", "2026.1");
+        let drafts = run(&work(
+            oslo(2026, 11, 18, 9, 0),
+            oslo(2026, 11, 18, 15, 0),
+            &[],
+        ))
+        .findings;
+        let stored = reconcile(e, pack, vec![], &drafts, now, &mut ids()).insert;
+        let open = stored[0].clone();
+        let mut resolved = open.clone();
+        resolved.id = Uuid::from_u128(99);
+        resolved.status = FindingStatus::Resolved;
+        resolved.resolved_at = Some(now);
+        resolved.first_seen_at = now - chrono::Duration::days(1);
+        let c = reconcile(
+            e,
+            pack,
+            vec![resolved.clone(), open.clone()],
+            &drafts,
+            now,
+            &mut ids(),
+        );
+        assert_eq!(c, Changes::default(), "the open one matches, unchanged");
+        let later = now + chrono::Duration::hours(1);
+        let c = reconcile(e, pack, vec![resolved.clone()], &drafts, later, &mut ids());
+        assert_eq!(c.insert, vec![]);
+        assert_eq!(c.update.len(), 1);
+        assert_eq!(c.update[0].id, resolved.id);
+        assert_eq!(c.update[0].status, FindingStatus::Open);
+        assert_eq!(c.update[0].resolved_at, None);
+        assert_eq!(c.update[0].updated_at, later);
+        // A resolved finding no longer found stays as it is.
+        let c = reconcile(e, pack, vec![resolved], &[], later, &mut ids());
+        assert_eq!(c, Changes::default());
+    }
 }

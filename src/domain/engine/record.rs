@@ -240,3 +240,179 @@ fn seg(span: Span, extra_break: bool, i: &Interval) -> WorkSegment {
         extra_break,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+    use chrono_tz::Europe::Oslo;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::domain::clock_status::Break;
+
+    /// `hours:minutes` after an arbitrary origin.
+    fn t(hours: i64, minutes: i64) -> DateTime<Utc> {
+        DateTime::UNIX_EPOCH + Duration::hours(hours) + Duration::minutes(minutes)
+    }
+
+    fn interval(start: DateTime<Utc>, end: DateTime<Utc>, breaks: &[(i64, i64)]) -> Interval {
+        Interval {
+            start,
+            end: Some(end),
+            location: None,
+            breaks: breaks
+                .iter()
+                .map(|(s, e)| Break {
+                    start: t(0, *s),
+                    end: Some(t(0, *e)),
+                })
+                .collect(),
+            start_event: Uuid::from_u128(1),
+            end_event: Some(Uuid::from_u128(2)),
+        }
+    }
+
+    /// A break starting at the clock-in, or where the last break ended,
+    /// leaves no empty segment behind: every segment holds working time
+    /// (mutation-run survivor: `b.start > from` → `>=` added a zero-length
+    /// segment at the clock-in, a window start for the rolling rules).
+    #[test]
+    fn a_break_at_the_clock_in_leaves_no_empty_segment() {
+        // 07:00–15:00 with breaks 07:00–07:30 and 07:30–08:00 (minutes
+        // after the origin's 07:00 is 420).
+        let i = interval(t(7, 0), t(15, 0), &[(420, 450), (450, 480)]);
+        let r = Record::build(Oslo, &[i], |_| false);
+        assert_eq!(r.spans(), vec![Span::new(t(8, 0), t(15, 0))]);
+        assert_eq!(r.shifts.len(), 1);
+        assert_eq!(r.shifts[0].worked, Duration::hours(7));
+        assert_eq!(r.shifts[0].span, Span::new(t(7, 0), t(15, 0)));
+    }
+
+    fn at(start: DateTime<Utc>, end: DateTime<Utc>, id: u128) -> Interval {
+        Interval {
+            start_event: Uuid::from_u128(id),
+            ..interval(start, end, &[])
+        }
+    }
+
+    /// Intervals 8 h apart are two shifts; 7 h 59 min apart, one shift
+    /// whose gap is a break. Touching intervals leave no empty break.
+    #[test]
+    fn a_gap_of_eight_hours_ends_a_shift() {
+        let two = Record::build(
+            Oslo,
+            &[at(t(0, 0), t(4, 0), 1), at(t(12, 0), t(14, 0), 2)],
+            |_| false,
+        );
+        assert_eq!(two.shifts.len(), 2);
+        assert_eq!(two.shifts[1].span, Span::new(t(12, 0), t(14, 0)));
+        assert_eq!(two.shifts[1].segments, 1..2);
+        let one = Record::build(
+            Oslo,
+            &[
+                at(t(0, 0), t(4, 0), 1),
+                at(t(11, 59), t(14, 0), 2),
+                at(t(14, 0), t(15, 0), 3),
+            ],
+            |_| false,
+        );
+        assert_eq!(one.shifts.len(), 1);
+        let s = &one.shifts[0];
+        assert_eq!(s.span, Span::new(t(0, 0), t(15, 0)));
+        assert_eq!(s.segments, 0..3);
+        assert_eq!(
+            s.intervals,
+            vec![Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3)]
+        );
+        assert_eq!(s.worked, Duration::minutes(4 * 60 + 121 + 60));
+        assert_eq!(s.breaks, vec![Span::new(t(4, 0), t(11, 59))]);
+        assert_eq!(one.shift_of_segment(2), Some(s));
+        assert_eq!(one.shift_of_segment(3), None);
+    }
+
+    /// An interval of no length, or ending before it starts, is no work
+    /// and no shift; an open one is kept apart.
+    #[test]
+    fn an_empty_interval_is_no_shift() {
+        let mut open = at(t(20, 0), t(20, 0), 3);
+        open.end = None;
+        let r = Record::build(
+            Oslo,
+            &[at(t(8, 0), t(8, 0), 1), at(t(9, 0), t(8, 30), 2), open],
+            |_| false,
+        );
+        assert_eq!(r.segments, vec![]);
+        assert_eq!(r.shifts, vec![]);
+        assert_eq!(
+            r.open,
+            vec![OpenInterval {
+                interval: Uuid::from_u128(3),
+                start: t(20, 0),
+            }]
+        );
+    }
+
+    /// Unpaid breaks are cut out of the working time (and clipped to the
+    /// interval); paid ones are not, but both are the shift's breaks.
+    #[test]
+    fn unpaid_breaks_are_cut_out_and_paid_ones_are_not() {
+        // Minutes after the origin: 12:00–12:30, and one running past the
+        // clock-out 15:00 (14:50–15:10).
+        let i = interval(t(8, 0), t(15, 0), &[(720, 750), (890, 910)]);
+        let unpaid = Record::build(Oslo, std::slice::from_ref(&i), |_| false);
+        assert_eq!(
+            unpaid.spans(),
+            vec![
+                Span::new(t(8, 0), t(12, 0)),
+                Span::new(t(12, 30), t(14, 50)),
+            ]
+        );
+        assert_eq!(unpaid.shifts[0].worked, Duration::minutes(380));
+        let paid = Record::build(Oslo, &[i], |_| true);
+        assert_eq!(paid.spans(), vec![Span::new(t(8, 0), t(15, 0))]);
+        assert_eq!(paid.shifts[0].worked, Duration::hours(7));
+        let breaks = vec![
+            Span::new(t(12, 0), t(12, 30)),
+            Span::new(t(14, 50), t(15, 0)),
+        ];
+        assert_eq!(unpaid.shifts[0].breaks, breaks);
+        assert_eq!(paid.shifts[0].breaks, breaks);
+    }
+
+    /// The § 10-9 (2) extra break: the part of a clocked break inside an
+    /// extra span is working time, flagged; the segments around it are cut
+    /// where it begins and ends.
+    #[test]
+    fn an_extra_break_is_flagged_working_time() {
+        // 08:00–19:00 with breaks 12:00–12:30 and 17:00–17:40, of which
+        // 17:00–17:30 is the extra break.
+        let i = interval(t(8, 0), t(19, 0), &[(720, 750), (1020, 1060)]);
+        let r = Record::build_with_extra(Oslo, &[i], |_| false, &[Span::new(t(17, 0), t(17, 30))]);
+        let segs: Vec<(Span, bool)> = r.segments.iter().map(|s| (s.span, s.extra_break)).collect();
+        assert_eq!(
+            segs,
+            vec![
+                (Span::new(t(8, 0), t(12, 0)), false),
+                (Span::new(t(12, 30), t(17, 0)), false),
+                (Span::new(t(17, 0), t(17, 30)), true),
+                (Span::new(t(17, 40), t(19, 0)), false),
+            ]
+        );
+        assert_eq!(r.shifts[0].worked, Duration::minutes(240 + 270 + 30 + 80));
+        // An extra span outside the interval adds nothing.
+        let j = interval(t(8, 0), t(12, 0), &[]);
+        let r = Record::build_with_extra(Oslo, &[j], |_| false, &[Span::new(t(13, 0), t(13, 30))]);
+        assert_eq!(r.spans(), vec![Span::new(t(8, 0), t(12, 0))]);
+        assert!(r.segments.iter().all(|s| !s.extra_break));
+    }
+
+    #[test]
+    fn clipped_is_the_part_inside() {
+        let s = Span::new(t(8, 0), t(12, 0));
+        assert_eq!(s.clipped(t(10, 0), t(20, 0)), Duration::hours(2));
+        assert_eq!(s.clipped(t(0, 0), t(9, 0)), Duration::hours(1));
+        assert_eq!(s.clipped(t(12, 0), t(20, 0)), Duration::zero());
+        assert_eq!(s.clipped(t(13, 0), t(20, 0)), Duration::zero());
+        assert_eq!(s.clipped(t(9, 0), t(9, 30)), Duration::minutes(30));
+    }
+}

@@ -168,4 +168,33 @@ mod tests {
         assert_eq!(instant(Locale::En, Oslo, t), "Mon 12 Oct 2026 17:30");
         assert_eq!(instant(Locale::Nb, Oslo, t), "man. 12. okt. 2026 17:30");
     }
+
+    /// The edges: no time is "0 min" without a sign; times of day wrap at
+    /// midnight both ways; shares round down to a tenth.
+    #[test]
+    fn numbers_at_their_edges() {
+        assert_eq!(duration(Locale::En, Duration::zero()), "0 min");
+        assert_eq!(duration(Locale::En, Duration::seconds(59)), "0 min");
+        assert_eq!(duration(Locale::En, Duration::minutes(-45)), "−45 min");
+        assert_eq!(duration(Locale::En, Duration::minutes(-120)), "−2 h");
+        assert_eq!(duration(Locale::Nb, Duration::minutes(61)), "1 t 1 min");
+        assert_eq!(time_of_day(0), "00:00");
+        assert_eq!(time_of_day(1439), "23:59");
+        assert_eq!(time_of_day(1440 + 75), "01:15");
+        assert_eq!(time_of_day(-60), "23:00");
+        assert_eq!(percent(Locale::En, 12_345), "123.4 %");
+        assert_eq!(percent(Locale::En, 9), "0 %");
+        assert_eq!(percent(Locale::Nb, 10_000), "100 %");
+        let t = Oslo
+            .with_ymd_and_hms(2026, 3, 1, 7, 5, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(instant(Locale::En, Oslo, t), "Sun 1 Mar 2026 07:05");
+        assert_eq!(instant(Locale::Nb, Oslo, t), "søn. 1. mar. 2026 07:05");
+        let d = NaiveDate::from_ymd_opt(2027, 1, 3).unwrap();
+        assert_eq!(date(Locale::En, d), "Sun 3 Jan 2027");
+        assert_eq!(date(Locale::Nb, d), "søn. 3. jan. 2027");
+        assert_eq!(pick(Locale::Nb, "ja".into(), "yes".into()), "ja");
+        assert_eq!(pick(Locale::En, "ja".into(), "yes".into()), "yes");
+    }
 }

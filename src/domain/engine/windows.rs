@@ -295,4 +295,129 @@ mod tests {
         assert_eq!(eps[0].window.start, t(10, 0));
         assert_eq!(eps[0].at, t(22, 0));
     }
+
+    /// A threshold reached exactly at the end of a span is reached there,
+    /// not at the start of the next span.
+    #[test]
+    fn a_threshold_reached_at_a_spans_end_is_reached_there() {
+        let spans = [Span::new(t(0, 0), t(2, 0)), Span::new(t(3, 0), t(5, 0))];
+        let window = Span::new(t(0, 0), t(10, 0));
+        assert_eq!(
+            sum_and_crossing(&spans, window, Duration::hours(2)),
+            (Duration::hours(4), Some(t(2, 0)))
+        );
+        assert_eq!(
+            sum_and_crossing(&spans, window, Duration::minutes(121)),
+            (Duration::hours(4), Some(t(3, 1)))
+        );
+        assert_eq!(
+            sum_and_crossing(&spans, window, Duration::minutes(241)),
+            (Duration::hours(4), None)
+        );
+        // A window starting inside the first span counts only its part.
+        assert_eq!(
+            sum_and_crossing(&spans, Span::new(t(1, 0), t(4, 0)), Duration::hours(2)),
+            (Duration::hours(2), Some(t(4, 0)))
+        );
+    }
+
+    /// Of two equally long rests the first is the longest; a rest after
+    /// the last work runs to the window's end.
+    #[test]
+    fn the_longest_rest_is_the_first_of_equals() {
+        let spans = [
+            Span::new(t(0, 0), t(1, 0)),
+            Span::new(t(5, 0), t(6, 0)),
+            Span::new(t(10, 0), t(11, 0)),
+        ];
+        assert_eq!(
+            longest_rest(&spans, Span::new(t(0, 0), t(15, 0))),
+            (Span::new(t(1, 0), t(5, 0)), Duration::hours(4))
+        );
+        assert_eq!(
+            longest_rest(&spans, Span::new(t(0, 30), t(16, 0))),
+            (Span::new(t(11, 0), t(16, 0)), Duration::hours(5))
+        );
+        // A window starting inside a rest counts it from the window's start.
+        assert_eq!(
+            longest_rest(&spans, Span::new(t(2, 0), t(10, 30))),
+            (Span::new(t(6, 0), t(10, 0)), Duration::hours(4))
+        );
+    }
+
+    /// Overlapping breaching windows are one breach with
+    /// `merge_overlapping`; a window starting where the last breach's ends
+    /// does not overlap it (half-open) and is a breach of its own.
+    #[test]
+    fn touching_rest_windows_are_two_breaches() {
+        let spans: Vec<Span> = [0, 3, 6, 10, 13, 16, 19]
+            .iter()
+            .map(|h| Span::new(t(*h, 0), t(*h + 1, 0)))
+            .collect();
+        let breaches = |merge| {
+            rest_breaches(
+                &spans,
+                Duration::hours(10),
+                Duration::hours(4),
+                Span::new(t(0, 0), t(100, 0)),
+                merge,
+            )
+            .iter()
+            .map(|b| (b.window.start, b.rest, b.measured))
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            breaches(true),
+            vec![
+                (t(0, 0), Span::new(t(7, 0), t(10, 0)), Duration::hours(3)),
+                (t(10, 0), Span::new(t(11, 0), t(13, 0)), Duration::hours(2)),
+            ]
+        );
+        // Without merging, each other rest is a breach of its own.
+        assert_eq!(
+            breaches(false).iter().map(|b| b.0).collect::<Vec<_>>(),
+            vec![t(0, 0), t(10, 0), t(13, 0)]
+        );
+        // The shortest longest rest is 2 h (from 10:00): exactly the
+        // minimum is enough, a minute more is not.
+        let with_min = |min: Duration| {
+            rest_breaches(
+                &spans,
+                Duration::hours(10),
+                min,
+                Span::new(t(0, 0), t(100, 0)),
+                true,
+            )
+            .len()
+        };
+        assert_eq!(with_min(Duration::hours(2)), 0);
+        assert_eq!(with_min(Duration::minutes(121)), 1);
+    }
+
+    /// The trailing sum is the work in `[at − len, at)`.
+    #[test]
+    fn the_trailing_sum_is_clipped_to_its_window() {
+        let spans = [Span::new(t(0, 0), t(2, 0)), Span::new(t(3, 0), t(5, 0))];
+        assert_eq!(
+            trailing_sum(&spans, Duration::hours(3), t(4, 0)),
+            Duration::hours(2)
+        );
+        assert_eq!(
+            trailing_sum(&spans, Duration::hours(24), t(5, 0)),
+            Duration::hours(4)
+        );
+    }
+
+    /// Touching spans merge, apart ones do not.
+    #[test]
+    fn merged_joins_touching_spans_only() {
+        let a = Span::new(t(0, 0), t(2, 0));
+        let b = Span::new(t(2, 0), t(3, 0));
+        let c = Span::new(t(3, 1), t(4, 0));
+        assert_eq!(merged(vec![c, b, a]), vec![Span::new(t(0, 0), t(3, 0)), c]);
+        assert_eq!(
+            merged(vec![Span::new(t(0, 0), t(5, 0)), b]),
+            vec![Span::new(t(0, 0), t(5, 0))]
+        );
+    }
 }

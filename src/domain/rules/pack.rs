@@ -115,4 +115,44 @@ mod tests {
         assert_eq!(RulePack::parse("us-flsa"), None);
         assert_eq!(RulePack::parse("No-Aml"), None);
     }
+
+    /// Each pack's own rules, its version from the catalog, its display
+    /// name and comparisons with a stored id.
+    #[test]
+    fn every_pack_names_its_own_rules() {
+        use RulePack::{DeArbzg, EuWtd, NoAml};
+        assert_eq!(
+            RulePack::ALL.map(RulePack::limits_rule),
+            ["no.limits", "eu.limits", "de.limits"]
+        );
+        assert_eq!(
+            RulePack::ALL.map(RulePack::record_rule),
+            ["no.record", "eu.record", "de.record"]
+        );
+        assert_eq!(
+            RulePack::ALL.map(RulePack::rest_rules),
+            [
+                ("no.daily_rest", Some("no.weekly_rest")),
+                ("eu.daily_rest", Some("eu.weekly_rest")),
+                ("de.rest", None),
+            ]
+        );
+        assert_eq!(
+            RulePack::ALL.map(RulePack::national_holidays),
+            [true, false, false]
+        );
+        for p in RulePack::ALL {
+            assert_eq!(
+                Some(p.version()),
+                super::super::catalog::pack_version(p.as_str())
+            );
+            assert!(!p.version().is_empty());
+            assert_eq!(p.to_string(), p.as_str());
+            assert!(p == p.as_str());
+            assert!(p == *p.as_str());
+        }
+        assert!(NoAml != "eu-wtd");
+        assert!(EuWtd != *"no-aml");
+        assert!(DeArbzg == "de-arbzg");
+    }
 }

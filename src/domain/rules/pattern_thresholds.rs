@@ -1021,6 +1021,35 @@ fn a_clock_out_without_a_clock_in_after_one_hour_of_grace() {
     );
 }
 
+/// A clock-in while an interval is open is a finding at once, at that
+/// instant (no grace): the open interval stays open and is closed by the
+/// clock-out, which makes it one interval of 08:00–16:00 (mutation run 4:
+/// deleting the `ClockInWhileOpen` arm went unnoticed).
+#[test]
+fn a_clock_in_while_one_is_open_is_a_finding_at_once() {
+    let wed = d(2026, 11, 18);
+    let mut events = work(at(wed, 8, 0), at(wed, 16, 0), &[]);
+    events.push(EffectiveEvent {
+        id: Uuid::new_v4(),
+        kind: EventKind::ClockIn,
+        occurred_at: at(wed, 9, 0),
+        location: None,
+    });
+    let e = run_at(&events, &no_policy(), at(wed, 17, 0));
+    let f = patterns(&e, "pol.missing_clock_out");
+    assert_eq!(f.len(), 1, "{:#?}", e.findings);
+    assert_eq!(
+        (f[0].window.start, f[0].window.end, f[0].at),
+        (at(wed, 9, 0), at(wed, 9, 0), at(wed, 9, 0))
+    );
+    assert_eq!(
+        f[0].explanation,
+        "new clock-in Wed 18 Nov 2026 09:00 while an interval was still open"
+    );
+    assert_eq!(f[0].evidence.len(), 1);
+    assert_eq!(e.record.spans().len(), 1);
+}
+
 // ---- every pattern ----------------------------------------------------
 
 #[test]
@@ -1134,4 +1163,67 @@ fn a_holiday_period_is_whole_even_when_the_record_starts_inside_it() {
         (w[0].window.start, w[0].window.end),
         (oslo(2026, 11, 14, 0, 0), oslo(2026, 11, 17, 0, 0))
     );
+}
+
+/// A weekend's finding: the window is the whole period (to the Sunday
+/// window's 22:00 in `no-aml`, to midnight elsewhere), `at` is where its
+/// work reached 15 minutes.
+#[test]
+fn weekend_findings_have_exact_windows_and_instants() {
+    let (sat, sun, mon) = (d(2026, 11, 14), d(2026, 11, 15), d(2026, 11, 16));
+    let e = work(at(sat, 10, 0), at(sat, 10, 16), &[]);
+    let figures = |pack: &str| {
+        let found = run_with(pack, false, &e, &no_policy());
+        let w = patterns(&found, "pol.weekend");
+        assert_eq!(w.len(), 1, "{pack}");
+        (w[0].window, w[0].at, w[0].measured, w[0].limit)
+    };
+    assert_eq!(
+        figures("no-aml"),
+        (
+            Span::new(at(sat, 0, 0), at(sun, 22, 0)),
+            at(sat, 10, 15),
+            16,
+            15
+        )
+    );
+    assert_eq!(
+        figures("eu-wtd"),
+        (
+            Span::new(at(sat, 0, 0), at(mon, 0, 0)),
+            at(sat, 10, 15),
+            16,
+            15
+        )
+    );
+}
+
+/// A long day reaching 10 h exactly where a break begins reached it then,
+/// not when work resumed.
+#[test]
+fn a_long_day_is_reached_when_the_break_at_ten_hours_begins() {
+    let day = d(2026, 11, 18);
+    let e = run(&work(
+        at(day, 8, 0),
+        at(day, 18, 16),
+        &[(at(day, 18, 0), at(day, 18, 15))],
+    ));
+    let f = patterns(&e, "pol.long_day");
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].measured, f[0].at), (601, at(day, 18, 0)));
+}
+
+/// The agreement's own maximum applies, not the default 40 %: a share of
+/// 40.004 % is over an agreement of 40 % and within one of 50 % (mutation
+/// run 4: `set > 0` → `<` fell back to the default unnoticed, as every
+/// test's agreement was at the default).
+#[test]
+fn home_share_is_judged_against_the_agreements_own_maximum() {
+    let mon = d(2026, 11, 2);
+    let policy = EmployeePolicy {
+        agreements: vec![home_agreement(d(2026, 1, 1), None, 50)],
+        ..EmployeePolicy::default()
+    };
+    let e = run_with("no-aml", false, &home_weeks(mon, 1), &policy);
+    assert_eq!(count(&e, "pol.home_share", Pattern), 0, "{:#?}", e.findings);
 }

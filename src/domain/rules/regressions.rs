@@ -477,6 +477,15 @@ fn de_fifteen_sundays_a_year_stay_free() {
     assert_eq!(f.len(), 1, "{:#?}", e.findings);
     assert_eq!((f[0].measured, f[0].limit), (14, 15));
     assert_eq!(f[0].at, oslo(2026, 9, 20, 0, 0));
+    // Its evidence is the work of that Sunday, and only that.
+    let ev: Vec<_> = f[0].evidence.iter().map(|e| (e.start, e.end)).collect();
+    assert_eq!(
+        ev,
+        [(
+            Some(oslo(2026, 9, 20, 9, 0)),
+            Some(oslo(2026, 9, 20, 11, 0))
+        )]
+    );
 }
 
 /// Item 9: an override applies from its effective date, like a schedule.
@@ -635,4 +644,192 @@ fn a_clock_out_does_not_take_the_pay_from_a_clocked_extra_break() {
     let day = e.days[&date(2026, 11, 18)];
     assert_eq!(minutes(day.worked), 585);
     assert!(rule(&e, "no.breaks").is_empty(), "{:#?}", e.findings);
+}
+
+/// `no.averaging` at its edges: 8 weeks of exactly 40 h of normal time are
+/// lawful and a minute more is not; an agreement that ends with its first
+/// period is judged for that period (mutation run 4: `normal >= limit` and
+/// `start < to` went unnoticed).
+#[test]
+fn averaging_at_exactly_forty_hours_and_with_an_end_date() {
+    use crate::domain::policy::{AgreementBasis, AgreementTerms};
+    use chrono::Datelike;
+    let first = date(2026, 9, 7);
+    let policy = |to: Option<NaiveDate>| {
+        let mut a = agreement(
+            AgreementTerms::Averaging {
+                period_weeks: 8,
+                daily_cap_minutes: 600,
+                weekly_cap_minutes: 2880,
+            },
+            AgreementBasis::Individual,
+            first,
+        );
+        a.valid_to = to;
+        EmployeePolicy {
+            agreements: vec![a],
+            ..EmployeePolicy::default()
+        }
+    };
+    let at = |d: NaiveDate, h, m| oslo(d.year(), d.month(), d.day(), h, m);
+    // Mon–Fri 08:00–16:30 with 30 min of break: 40 h a week.
+    let weeks = |extra: i64| {
+        let mut events = Vec::new();
+        for w in 0..8 {
+            for k in 0..5 {
+                let day = first + Duration::weeks(w) + Duration::days(k);
+                let mut end = at(day, 16, 30);
+                if w == 7 && k == 4 {
+                    end += Duration::minutes(extra);
+                }
+                events.extend(work(
+                    at(day, 8, 0),
+                    end,
+                    &[(at(day, 12, 0), at(day, 12, 30))],
+                ));
+            }
+        }
+        events
+    };
+    assert_eq!(
+        count(
+            &run_with("no-aml", false, &weeks(0), &policy(None)),
+            "no.averaging"
+        ),
+        0
+    );
+    let over = run_with("no-aml", false, &weeks(1), &policy(None));
+    let f = rule(&over, "no.averaging");
+    assert_eq!(f.len(), 1, "{:#?}", over.findings);
+    let end = at(first + Duration::weeks(8), 0, 0);
+    assert_eq!(
+        (f[0].window, f[0].at, f[0].measured, f[0].limit),
+        (Span::new(at(first, 0, 0), end), end, 2400, 2400)
+    );
+    // Ending on the period's last day: that period is still judged.
+    let last_day = first + Duration::weeks(8) - Duration::days(1);
+    assert_eq!(
+        count(
+            &run_with("no-aml", false, &weeks(1), &policy(Some(last_day))),
+            "no.averaging"
+        ),
+        1
+    );
+}
+
+/// `no.averaging_week` judges only weeks the agreement is in force on:
+/// one that ended the Sunday before does not cover the week, one ending on
+/// its Monday does (mutation run 4: `*monday > to` → `==`).
+#[test]
+fn an_averaging_agreement_ended_before_a_week_does_not_cap_it() {
+    use crate::domain::policy::{AgreementBasis, AgreementTerms};
+    let mut a = agreement(
+        AgreementTerms::Averaging {
+            period_weeks: 8,
+            daily_cap_minutes: 600,
+            weekly_cap_minutes: 2880,
+        },
+        AgreementBasis::Individual,
+        date(2026, 11, 2),
+    );
+    // 5 × 10 h 1 min in the week from Mon 16 Nov: over the 50 h cap.
+    let mut events = Vec::new();
+    for d in 16..21 {
+        events.extend(work(
+            oslo(2026, 11, d, 7, 30),
+            oslo(2026, 11, d, 18, 1),
+            &[(oslo(2026, 11, d, 11, 30), oslo(2026, 11, d, 12, 0))],
+        ));
+    }
+    for (to, found) in [(date(2026, 11, 15), 0), (date(2026, 11, 16), 1)] {
+        a.valid_to = Some(to);
+        let p = EmployeePolicy {
+            agreements: vec![a.clone()],
+            ..EmployeePolicy::default()
+        };
+        assert_eq!(
+            count(&run_with("no-aml", false, &events, &p), "no.averaging_week"),
+            found,
+            "to {to}"
+        );
+    }
+}
+
+/// An averaging period is judged from the agreement's first day in
+/// periods while the agreement is in force on the period's first day: one
+/// ending on the first day of the second period still has it judged (its
+/// first week keeps the agreement's caps: 46 h of normal time), and a
+/// period is judged once it has ended, at `as_of` exactly its end too
+/// (mutation run 4: `start > to` → `==`, `end > as_of` → `>=`).
+#[test]
+fn an_averaging_period_is_judged_from_its_first_day_and_once_it_has_ended() {
+    use crate::domain::employee::Locale;
+    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
+    use crate::domain::engine::testing::EMPLOYEE;
+    use crate::domain::policy::{AgreementBasis, AgreementTerms};
+    use chrono::Datelike;
+    let first = date(2026, 9, 7);
+    let second = first + Duration::weeks(8);
+    let mut a = agreement(
+        AgreementTerms::Averaging {
+            period_weeks: 8,
+            daily_cap_minutes: 600,
+            weekly_cap_minutes: 2880,
+        },
+        AgreementBasis::Individual,
+        first,
+    );
+    a.valid_to = Some(second);
+    let policy = EmployeePolicy {
+        agreements: vec![a],
+        ..EmployeePolicy::default()
+    };
+    let at = |d: NaiveDate, h, m| oslo(d.year(), d.month(), d.day(), h, m);
+    // 16 weeks of Mon–Fri 8 h (30 min of break), but the second period's
+    // first week 10 h on Monday and 9 h on the other days: 46 h.
+    let mut events = Vec::new();
+    for w in 0..16 {
+        for k in 0..5 {
+            let day = first + Duration::weeks(w) + Duration::days(k);
+            let end = match (w, k) {
+                (8, 0) => at(day, 18, 30),
+                (8, _) => at(day, 17, 30),
+                _ => at(day, 16, 30),
+            };
+            events.extend(work(
+                at(day, 8, 0),
+                end,
+                &[(at(day, 12, 0), at(day, 12, 30))],
+            ));
+        }
+    }
+    let end = at(second + Duration::weeks(8), 0, 0);
+    let eval = |as_of| {
+        let subject = Subject {
+            employee: EMPLOYEE,
+            tz: chrono_tz::Europe::Oslo,
+            pack: crate::domain::rules::pack::RulePack::NoAml,
+            exempt: false,
+            locale: Locale::En,
+        };
+        let scope = Span::new(at(first, 0, 0), oslo(2030, 1, 1, 0, 0));
+        evaluate(
+            subject,
+            &events,
+            &policy,
+            as_of,
+            Scope::all(scope),
+            &History::default(),
+        )
+    };
+    let done = eval(end);
+    let f = rule(&done, "no.averaging");
+    assert_eq!(f.len(), 1, "{:#?}", done.findings);
+    assert_eq!(
+        (f[0].window, f[0].measured),
+        (Span::new(at(second, 0, 0), end), 40 * 60 + 45)
+    );
+    // A second before its end the period is not over: not judged.
+    let before = eval(end - Duration::seconds(1));
+    assert_eq!(count(&before, "no.averaging"), 0);
 }
