@@ -2,17 +2,21 @@
 //! findings. The record (events, amendments) stays the source of truth;
 //! everything here can be rebuilt from it.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
+use super::event_batch::placeholders;
 use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
+use crate::domain::employee::Employee;
 use crate::domain::engine::finding::{Draft, Evidence, Severity};
 use crate::domain::engine::reconcile::{Finding, FindingStatus, reconcile};
 use crate::domain::engine::record::Span;
@@ -20,6 +24,9 @@ use crate::domain::event::{Amendment, StoredEvent};
 use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::ValueUnit;
+
+/// Ids per `IN (…)` list.
+const IDS_PER_STATEMENT: usize = 500;
 
 /// An employee waiting for a recompute of `span`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +123,17 @@ pub trait DerivedStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<StoredDay>>;
+    /// Stored day totals of several employees for `from..=to`, by employee
+    /// (a recompute round reads its employees' history at once).
+    async fn day_totals_of(
+        &self,
+        org: OrgId,
+        employees: &[EmployeeId],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<HashMap<EmployeeId, Vec<StoredDay>>>;
+    /// The employees among `ids` (one organisation), in no particular order.
+    async fn employees_of(&self, org: OrgId, ids: &[EmployeeId]) -> StoreResult<Vec<Employee>>;
     /// The first date with stored work, and the seconds worked before `before`.
     async fn worked_before(
         &self,
@@ -627,6 +645,59 @@ impl DerivedStore for SqlStore {
         .iter()
         .map(stored_day)
         .collect()
+    }
+
+    async fn day_totals_of(
+        &self,
+        org: OrgId,
+        employees: &[EmployeeId],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<HashMap<EmployeeId, Vec<StoredDay>>> {
+        let mut out: HashMap<EmployeeId, Vec<StoredDay>> = HashMap::new();
+        for chunk in employees.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT employee_id, day, worked, normal, overtime, night, sunday_holiday, home, overtime_spans \
+                 FROM day_totals WHERE organisation_id = $1 AND day >= $2 AND day <= $3 \
+                 AND employee_id IN ({}) ORDER BY employee_id, day",
+                placeholders(4, chunk.len())
+            );
+            let mut q = sqlx::query(&sql)
+                .bind(org.to_string())
+                .bind(from.to_string())
+                .bind(to.to_string());
+            for e in chunk {
+                q = q.bind(e.to_string());
+            }
+            for row in q.fetch_all(self.reader()).await.map_err(classify)? {
+                let id: String = col(&row, "employee_id")?;
+                let id = Uuid::parse_str(&id)
+                    .map_err(|_| StoreError::Corrupt(format!("employee_id: {id}")))?;
+                out.entry(EmployeeId(id))
+                    .or_default()
+                    .push(stored_day(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn employees_of(&self, org: OrgId, ids: &[EmployeeId]) -> StoreResult<Vec<Employee>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT {} FROM employees WHERE organisation_id = $1 AND id IN ({})",
+                rows::EMPLOYEE_COLUMNS,
+                placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(org.to_string());
+            for e in chunk {
+                q = q.bind(e.to_string());
+            }
+            for row in q.fetch_all(self.reader()).await.map_err(classify)? {
+                out.push(rows::employee(&row)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn worked_before(

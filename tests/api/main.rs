@@ -42,6 +42,7 @@ mod payroll_csv;
 mod payroll_examples;
 mod plans_cli;
 mod policy;
+mod recompute_page;
 mod security;
 mod service;
 mod sso;

@@ -83,6 +83,31 @@ impl Clock {
         Ok((self, latencies))
     }
 
+    /// Posts `count` events one call at a time, the k-th not before
+    /// `start + k × every` (a call that falls behind goes at once, so the
+    /// rate is held where the server keeps up); the latency of each call.
+    pub async fn record_paced(
+        mut self,
+        count: usize,
+        start: tokio::time::Instant,
+        every: Duration,
+    ) -> anyhow::Result<(Self, Vec<Duration>)> {
+        let mut latencies = Vec::with_capacity(count);
+        for k in 0..count {
+            tokio::time::sleep_until(start + every * u32::try_from(k)?).await;
+            let event = self.next_event();
+            let t = Instant::now();
+            self.client
+                .record_event(authed(
+                    &self.token,
+                    pb::RecordEventRequest { event: Some(event) },
+                ))
+                .await?;
+            latencies.push(t.elapsed());
+        }
+        Ok((self, latencies))
+    }
+
     /// Sends `batches` batches of `batch` events on one `SyncEvents` stream,
     /// each after the previous one was answered; the latency of each batch.
     pub async fn sync(

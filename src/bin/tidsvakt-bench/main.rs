@@ -17,6 +17,7 @@
 
 mod baseline;
 mod database;
+mod freshness;
 mod load;
 mod noop;
 mod process;
@@ -41,7 +42,7 @@ use crate::scenarios::{ALL, Settings};
 #[command(name = "tidsvakt-bench")]
 struct Args {
     /// Scenarios to run (default: all): record-sqlite, record-postgres,
-    /// sync-sqlite, sync-postgres, record-sqlite-history, timesheet-sqlite-history,
+    /// freshness-sqlite, sync-sqlite, sync-postgres, record-sqlite-history, timesheet-sqlite-history,
     /// totals-sqlite, totals-sqlite-loaded.
     scenarios: Vec<String>,
     /// A short smoke run: few employees, clients and events (seconds, not minutes).
@@ -163,6 +164,7 @@ async fn run(s: &Settings, chosen: &[&str]) -> anyhow::Result<Vec<scenarios::Out
         match *id {
             "record-sqlite" => out.extend(scenarios::record_sqlite(s, false).await?),
             "record-postgres" => out.push(scenarios::record_postgres(s).await?),
+            "freshness-sqlite" => out.push(freshness::freshness_sqlite(s).await?),
             "sync-sqlite" => out.push(scenarios::sync(s, Backend::Sqlite).await?),
             "sync-postgres" => out.push(scenarios::sync(s, Backend::Postgres).await?),
             // Both history scenarios share one seeded server.

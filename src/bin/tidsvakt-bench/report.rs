@@ -102,6 +102,31 @@ pub fn markdown(r: &Report) -> String {
             range(s.recompute_drained_s, |v| format!("{v:.1}")),
         );
     }
+    let fresh: Vec<&Outcome> = r
+        .scenarios
+        .iter()
+        .filter(|o| o.summary.lag_p99_s.is_some())
+        .collect();
+    if !fresh.is_empty() {
+        let _ = writeln!(t);
+        let _ = writeln!(
+            t,
+            "| scenario | rate held, events/s | findings' lag p99, s | lag at most, s | goal |"
+        );
+        let _ = writeln!(t, "|---|---|---|---|---|");
+        for o in fresh {
+            let s = &o.summary;
+            let secs = |v: f64| format!("{v:.2}");
+            let _ = writeln!(
+                t,
+                "| {} | {} | {} | {} | p99 ≤ 1 s |",
+                o.title,
+                range(s.per_second, n),
+                s.lag_p99_s.map_or_else(String::new, |l| range(l, secs)),
+                s.lag_max_s.map_or_else(String::new, |l| range(l, secs)),
+            );
+        }
+    }
     let notes: Vec<String> = r
         .scenarios
         .iter()

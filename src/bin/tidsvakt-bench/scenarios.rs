@@ -33,6 +33,9 @@ pub struct Settings {
     pub reads_per_round: usize,
     /// Employees of the payroll pull (`totals-sqlite`).
     pub totals_employees: usize,
+    /// Events per second held by `freshness-sqlite`, and for how long a round.
+    pub fresh_rate: usize,
+    pub fresh_seconds: u64,
     #[serde(skip)]
     pub server: PathBuf,
     #[serde(skip)]
@@ -58,6 +61,8 @@ impl Settings {
             readers: 8,
             reads_per_round: 400,
             totals_employees: 10_000,
+            fresh_rate: 1000,
+            fresh_seconds: 10,
             server: PathBuf::new(),
             me: PathBuf::new(),
             dir: PathBuf::new(),
@@ -79,6 +84,8 @@ impl Settings {
             readers: 2,
             reads_per_round: 8,
             totals_employees: 100,
+            fresh_rate: 100,
+            fresh_seconds: 2,
             ..Self::full()
         }
     }
@@ -91,6 +98,9 @@ pub struct Round {
     pub ceiling: Side,
     /// Seconds until the server's recompute queue was empty after the round.
     pub recompute_drained_s: f64,
+    /// How far findings lagged behind acknowledged events (freshness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag: Option<crate::freshness::Lag>,
 }
 
 /// Medians and ranges over the rounds.
@@ -111,6 +121,11 @@ pub struct Summary {
     /// Tidsvakt's CPU per operation over the ceiling's, round by round.
     pub cpu_factor: Option<Spread>,
     pub recompute_drained_s: Spread,
+    /// The lag's p99 and maximum over the rounds (freshness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_p99_s: Option<Spread>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_max_s: Option<Spread>,
 }
 
 /// A measured scenario.
@@ -152,6 +167,8 @@ impl Outcome {
             p99_factor: f(&|r| r.tidsvakt.p99_ms / r.ceiling.p99_ms),
             cpu_factor: cpu_factor(&rounds),
             recompute_drained_s: f(&|r| r.recompute_drained_s),
+            lag_p99_s: opt(&|r| r.lag.map(|l| l.p99_s)),
+            lag_max_s: opt(&|r| r.lag.map(|l| l.max_s)),
         };
         Self {
             id,
@@ -177,8 +194,9 @@ fn cpu_factor(rounds: &[Round]) -> Option<Spread> {
 }
 
 /// Every scenario, most important first.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 9] = [
     "record-sqlite",
+    "freshness-sqlite",
     "record-postgres",
     "sync-sqlite",
     "sync-postgres",
@@ -188,10 +206,10 @@ pub const ALL: [&str; 8] = [
     "totals-sqlite-loaded",
 ];
 
-const DRAIN_LIMIT: Duration = Duration::from_secs(900);
+pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(900);
 
 /// The no-op server as its own process (this binary, `--noop-server`).
-async fn noop(s: &Settings, timesheet: Option<&Path>) -> anyhow::Result<Proc> {
+pub(crate) async fn noop(s: &Settings, timesheet: Option<&Path>) -> anyhow::Result<Proc> {
     let addr = free_addr()?;
     let mut args = vec![
         "--noop-server".to_owned(),
@@ -207,7 +225,7 @@ async fn noop(s: &Settings, timesheet: Option<&Path>) -> anyhow::Result<Proc> {
 }
 
 /// A server with `employees` employees and `clients` clock tokens, settled.
-async fn seeded(
+pub(crate) async fn seeded(
     s: &Settings,
     backend: Backend,
 ) -> anyhow::Result<(Server, Vec<String>, Vec<String>)> {
@@ -219,13 +237,13 @@ async fn seeded(
 }
 
 /// Live events start 20 weeks back; a year of history ends before that.
-fn live_base() -> chrono::NaiveDate {
+pub(crate) fn live_base() -> chrono::NaiveDate {
     schedule::monday_weeks_before(chrono::Utc::now(), 20)
 }
 
 /// The server's CPU from `before` until its recompute queue is empty again;
 /// how long the draining took.
-async fn settle(server: &Server, before: f64) -> anyhow::Result<(f64, f64)> {
+pub(crate) async fn settle(server: &Server, before: f64) -> anyhow::Result<(f64, f64)> {
     let drained = server.wait_recomputed(DRAIN_LIMIT).await?;
     Ok((server.proc.cpu_us()? - before, drained.as_secs_f64()))
 }
@@ -248,6 +266,7 @@ async fn record_rounds(
             tidsvakt,
             ceiling: ceiling().await?,
             recompute_drained_s: drained,
+            lag: None,
         });
     }
     Ok(rounds)
@@ -379,6 +398,7 @@ pub async fn sync(s: &Settings, backend: Backend) -> anyhow::Result<Outcome> {
             tidsvakt,
             ceiling,
             recompute_drained_s: drained,
+            lag: None,
         });
     }
     raw.pool.close().await;
@@ -507,6 +527,7 @@ async fn timesheet(s: &Settings, server: &Server, employees: &[String]) -> anyho
             tidsvakt,
             ceiling,
             recompute_drained_s: drained,
+            lag: None,
         });
     }
     let bytes = std::fs::metadata(&file)?.len();

@@ -232,6 +232,7 @@ pub async fn totals_sqlite(s: &Settings) -> anyhow::Result<Vec<Outcome>> {
             tidsvakt: Side::new(vec![elapsed], elapsed, Some(cpu)),
             ceiling: Side::new(vec![g], g, None),
             recompute_drained_s: 0.0,
+            lag: None,
         });
     }
     let quiet_median = median(quiet.iter().map(|r| r.tidsvakt.seconds));
@@ -358,6 +359,7 @@ async fn under_load(
             tidsvakt: Side::new(vec![elapsed], elapsed, Some(cpu)),
             ceiling: Side::new(vec![g], g, None),
             recompute_drained_s: 0.0,
+            lag: None,
         });
     }
     stop_writers.send(true).ok();

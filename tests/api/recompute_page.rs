@@ -1,0 +1,134 @@
+//! A recompute round reads the inputs of employees who share a time zone
+//! and the weeks their changes reach as one page (issue 15). What it stores
+//! must be exactly what recomputing each of them alone stores.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use tidsvakt::domain::engine::record::Span;
+use tidsvakt::domain::ids::EmployeeId;
+use tidsvakt::pb;
+use tidsvakt::pb::timesheet_service_client::TimesheetServiceClient;
+use tidsvakt::storage::derived::{DerivedStore as _, StoredDay};
+
+use crate::helpers::*;
+
+use pb::EventKind::{BreakEnd, BreakStart, ClockIn, ClockOut};
+
+crate::both_backends!(a_page_recompute_stores_what_recomputing_one_by_one_stores);
+
+type Shape = Vec<(pb::EventKind, DateTime<Utc>)>;
+
+/// Days of different shapes: over the daily limit, with a break, split,
+/// open, a short rest across two days, and one a week earlier (a second
+/// page: its change reaches other weeks).
+fn shapes() -> Vec<Shape> {
+    let day = Duration::days(1);
+    vec![
+        vec![(ClockIn, at(6, 0)), (ClockOut, at(18, 30))],
+        vec![
+            (ClockIn, at(7, 0)),
+            (BreakStart, at(11, 0)),
+            (BreakEnd, at(11, 30)),
+            (ClockOut, at(15, 0)),
+        ],
+        vec![
+            (ClockIn, at(5, 0)),
+            (ClockOut, at(9, 0)),
+            (ClockIn, at(13, 0)),
+            (ClockOut, at(19, 30)),
+        ],
+        vec![(ClockIn, at(15, 0))],
+        vec![
+            (ClockIn, at(12, 0) - day),
+            (ClockOut, at(22, 0) - day),
+            (ClockIn, at(4, 0)),
+            (ClockOut, at(12, 0)),
+        ],
+        vec![
+            (ClockIn, at(6, 0) - day * 8),
+            (ClockOut, at(19, 0) - day * 8),
+        ],
+    ]
+}
+
+async fn days_of(app: &TestApp, employee: EmployeeId) -> Vec<StoredDay> {
+    let org = app.org_id().await;
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+    );
+    app.store.day_totals(org, employee, from, to).await.unwrap()
+}
+
+async fn findings_of(app: &TestApp, employee: &str) -> Vec<pb::Finding> {
+    TimesheetServiceClient::with_interceptor(
+        app.channel.clone(),
+        Bearer::for_token(&app.admin_token),
+    )
+    .list_findings(pb::ListFindingsRequest {
+        scope: Some(pb::list_findings_request::Scope::EmployeeId(
+            employee.into(),
+        )),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .findings
+}
+
+async fn a_page_recompute_stores_what_recomputing_one_by_one_stores(app: TestApp) {
+    let org = app.org_id().await;
+    let mut ids = Vec::new();
+    let mut events = Vec::new();
+    for (i, shape) in shapes().into_iter().enumerate() {
+        let id = app.create_employee(&format!("page-{i}")).await.employee_id;
+        events.extend(shape.iter().map(|(k, t)| event(&id, *k, *t)));
+        ids.push(id);
+    }
+    // One batch: every employee is queued by the same commit.
+    let token = app.clock_token().await;
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.send(pb::SyncEventsRequest { events }).await.unwrap();
+    drop(tx);
+    let mut answers = app
+        .clock_client(&token)
+        .sync_events(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = answers.message().await.unwrap().unwrap();
+    assert_eq!(answer.new_count, 17);
+
+    let store: &dyn tidsvakt::storage::Store = app.store.as_ref();
+    let now = tidsvakt::clock::Clock::now(app.clock.as_ref());
+    tidsvakt::recompute::drain(store, now, None, None)
+        .await
+        .unwrap();
+    let mut paged = Vec::new();
+    for id in &ids {
+        let e: EmployeeId = id.parse().unwrap();
+        paged.push((days_of(&app, e).await, findings_of(&app, id).await));
+    }
+    // The 12.5 h day is stored whole, and judged.
+    let long_day = paged[0]
+        .0
+        .iter()
+        .find(|d| d.day == NaiveDate::from_ymd_opt(2026, 11, 19).unwrap())
+        .map(|d| d.worked);
+    assert_eq!(long_day, Some(45_000));
+    assert!(
+        paged[0].1.iter().any(|f| f.rule_id == "no.breaks"),
+        "{:?}",
+        paged[0].1
+    );
+
+    for (i, id) in ids.iter().enumerate() {
+        let e: EmployeeId = id.parse().unwrap();
+        let span = Span::new(at(0, 0) - Duration::days(10), at(23, 0));
+        tidsvakt::recompute::recompute(store, now, org, e, span, None)
+            .await
+            .unwrap();
+        let alone = (days_of(&app, e).await, findings_of(&app, id).await);
+        assert_eq!(paged[i], alone, "employee {i} ({id})");
+    }
+}
