@@ -61,6 +61,56 @@ fn quick_record_sqlite_prints_the_row_and_its_ratio() {
 }
 
 #[test]
+fn quick_freshness_prints_the_lag_of_every_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let out = bench()
+        .args(["--quick", "--rounds", "2", "--json"])
+        .arg(&json)
+        .arg("freshness-sqlite")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "| scenario | rate held, events/s | findings' lag p99, s | lag at most, s | goal |"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "| RecordEvent held at 100 events/s for 2 s, SQLite, 8 clients (freshness) | "
+        ),
+        "{stdout}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let s = &report["scenarios"][0];
+    assert_eq!(s["id"], "freshness-sqlite");
+    let rounds = s["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2);
+    for r in rounds {
+        // 100 events/s for 2 s, 8 clients × 25 calls, on each side.
+        assert_eq!(r["tidsvakt"]["ops"], 200);
+        assert_eq!(r["ceiling"]["ops"], 200);
+        let lag = &r["lag"];
+        let (p99, max) = (
+            lag["p99_s"].as_f64().unwrap(),
+            lag["max_s"].as_f64().unwrap(),
+        );
+        assert!(p99 <= max, "{lag}");
+        // Sampled every 50 ms for at least the 2 s of the round.
+        assert!(lag["samples"].as_u64().unwrap() >= 30, "{lag}");
+    }
+    assert!(s["summary"]["lag_p99_s"]["median"].as_f64().is_some());
+    assert!(s["rounds"][0]["lag"].is_object());
+}
+
+#[test]
 fn an_unknown_scenario_is_refused_by_name() {
     let out = bench().args(["--quick", "record-sqlit"]).output().unwrap();
     assert!(!out.status.success());

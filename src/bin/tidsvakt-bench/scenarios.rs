@@ -196,8 +196,8 @@ fn cpu_factor(rounds: &[Round]) -> Option<Spread> {
 /// Every scenario, most important first.
 pub const ALL: [&str; 9] = [
     "record-sqlite",
-    "freshness-sqlite",
     "record-postgres",
+    "freshness-sqlite",
     "sync-sqlite",
     "sync-postgres",
     "record-sqlite-history",
