@@ -12,22 +12,29 @@ fn bench() -> Command {
     c
 }
 
-#[test]
-fn quick_record_sqlite_prints_the_row_and_its_ratio() {
+/// A `--quick` run of `args` that must succeed: its table and its JSON.
+fn quick_run(args: &[&str]) -> (String, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
     let out = bench()
         .args(["--quick", "--json"])
         .arg(&json)
-        .arg("record-sqlite")
+        .args(args)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "stdout:\n{stdout}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    (stdout, report)
+}
+
+#[test]
+fn quick_record_sqlite_prints_the_row_and_its_ratio() {
+    let (stdout, report) = quick_run(&["record-sqlite"]);
     assert!(
         stdout.contains("| RecordEvent, SQLite, 8 clients | "),
         "{stdout}"
@@ -35,7 +42,6 @@ fn quick_record_sqlite_prints_the_row_and_its_ratio() {
     assert!(stdout.contains("no-op gRPC server, 8 clients"), "{stdout}");
     assert!(stdout.contains("load average before "), "{stdout}");
 
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let scenarios = report["scenarios"].as_array().unwrap();
     assert_eq!(scenarios.len(), 1);
     let s = &scenarios[0];
@@ -62,20 +68,7 @@ fn quick_record_sqlite_prints_the_row_and_its_ratio() {
 
 #[test]
 fn quick_freshness_prints_the_lag_of_every_round() {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("out.json");
-    let out = bench()
-        .args(["--quick", "--rounds", "2", "--json"])
-        .arg(&json)
-        .arg("freshness-sqlite")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (stdout, report) = quick_run(&["--rounds", "2", "freshness-sqlite"]);
     assert!(
         stdout.contains(
             "| scenario | rate held, events/s | findings' lag p99, s | lag at most, s | goal |"
@@ -88,7 +81,6 @@ fn quick_freshness_prints_the_lag_of_every_round() {
         ),
         "{stdout}"
     );
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let s = &report["scenarios"][0];
     assert_eq!(s["id"], "freshness-sqlite");
     let rounds = s["rounds"].as_array().unwrap();
