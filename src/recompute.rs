@@ -206,6 +206,37 @@ pub async fn evaluate_range(
     Ok((eval, inputs.plans))
 }
 
+/// The figures of the events in `load` (record, ledger, day totals) with no
+/// windows judged, and the plans of local dates `plans_from` to the end of
+/// `load`: what a timesheet shows beside its stored findings, with the plans
+/// its flex balance needs since `plans_from` read in the same statements.
+///
+/// # Errors
+/// Storage errors.
+pub async fn evaluate_record(
+    store: &dyn Store,
+    org: OrgId,
+    employee: &Employee,
+    load: Span,
+    plans_from: NaiveDate,
+    as_of: DateTime<Utc>,
+) -> StoreResult<(Evaluation, EmployeePolicy)> {
+    let tz = employee.fields.time_zone;
+    let (events, amendments) = store
+        .record_between(org, employee.id, load.start, load.end)
+        .await?;
+    let from = plans_from.min(local_date(tz, load.start));
+    let plans = policy(store, org, employee.id, from, local_date(tz, load.end)).await?;
+    let inputs = Inputs {
+        events,
+        amendments,
+        plans,
+        days: Vec::new(),
+    };
+    let eval = judge(employee, &inputs, load, Scope::none(), false, as_of);
+    Ok((eval, inputs.plans))
+}
+
 /// What a recompute after a change reads and rewrites: day totals of
 /// `days_from..=days_to`, findings of `scope`, judged from events in `load`.
 #[derive(Clone, Copy)]

@@ -20,7 +20,6 @@ use super::timesheet_convert::{
 use crate::domain::audit::AuditAction;
 use crate::domain::employee::Employee;
 use crate::domain::engine::days::Plan;
-use crate::domain::engine::evaluate::Scope;
 use crate::domain::engine::ledger::monday_of;
 use crate::domain::engine::minutes::{DayMinutes, round_minutes};
 use crate::domain::engine::reconcile::Finding;
@@ -121,38 +120,24 @@ pub async fn timesheet_of(
         start_of_day(tz, monday_of(first)) - Duration::days(2),
         range.end + Duration::days(2),
     );
-    let (eval, policy) = recompute::evaluate_range(
-        ctx.store.as_ref(),
-        org,
-        employee,
-        load,
-        Scope::all(range),
-        false,
-        now,
-    )
-    .await?;
-    let plan = Plan::new(
-        employee.id,
-        &policy,
-        employee.fields.rule_pack.national_holidays(),
-    );
-
     // Flex balance before the range: from the first registered day (or the
     // employee's creation, if earlier) to the day before `first`.
     let (first_worked, worked_before) = ctx.store.worked_before(org, employee.id, first).await?;
     let created = local_date(tz, employee.created_at);
     let epoch = first_worked.map_or(created, |d| d.min(created));
-    let flex_plan_policy =
-        recompute::policy(ctx.store.as_ref(), org, employee.id, epoch, first).await?;
-    let flex_plan = Plan::new(
+    // No windows judged: the findings shown are the stored ones (the
+    // recompute judged them), so the rules' drafts would be thrown away.
+    let (eval, policy) =
+        recompute::evaluate_record(ctx.store.as_ref(), org, employee, load, epoch, now).await?;
+    let plan = Plan::new(
         employee.id,
-        &flex_plan_policy,
+        &policy,
         employee.fields.rule_pack.national_holidays(),
     );
     let mut flex = Duration::seconds(worked_before);
     let mut d = epoch;
     while d < first {
-        let p = flex_plan.day(d);
+        let p = plan.day(d);
         flex += p.absence_total() - p.scheduled;
         d += Duration::days(1);
     }

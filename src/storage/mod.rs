@@ -11,6 +11,7 @@
 
 pub mod audit;
 mod chain;
+mod coalesce;
 pub mod derived;
 mod event_batch;
 pub mod fault;

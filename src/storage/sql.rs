@@ -15,6 +15,7 @@ use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
 use super::chain;
+use super::coalesce::{Batch, EventCoalescer};
 use super::derived;
 use super::event_batch;
 use super::fault::{FaultState, StorageFault};
@@ -42,9 +43,14 @@ use crate::domain::token::ApiToken;
 /// never gives that space back unless `journal_size_limit` asks it to, so
 /// the WAL is cut back to 64 MiB at the next checkpoint that resets it
 /// (issue 15 measured 2.8 GiB left behind after one loaded pull).
+/// Reads go through a memory map of the database file (up to SQLite's
+/// 2 GiB ceiling) rather than a `pread` copy per page: a timesheet or
+/// payroll page reads one table page per event, and the copies were a
+/// quarter of the server's CPU (issue 15's GetTimesheet profile). SQLite still writes with `write`, so
+/// a crash or kill -9 loses nothing more than before.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-     PRAGMA journal_size_limit = 67108864;";
+     PRAGMA journal_size_limit = 67108864; PRAGMA mmap_size = 2147418112;";
 
 /// How long a call waits for a pooled connection before answering
 /// UNAVAILABLE: under a typical 2 s client deadline, so a client hears that
@@ -52,9 +58,9 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FU
 /// retried by the pool until then).
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How many of the latest events the status reads before falling back to the
-/// whole record; a working day has a handful.
-const STATUS_WINDOW: i64 = 64;
+/// How many of the latest events the status reads, narrow first, before
+/// falling back to the whole record; a working day has a handful.
+const STATUS_WINDOWS: [i64; 2] = [8, 64];
 
 /// SQL storage over sqlx's `Any` driver.
 pub struct SqlStore {
@@ -64,6 +70,8 @@ pub struct SqlStore {
     /// What the last write met: set by a refused write, cleared by a
     /// committed one; health reports it.
     faults: FaultState,
+    /// Event writes waiting together, stored together.
+    events: EventCoalescer,
 }
 
 impl SqlStore {
@@ -111,6 +119,7 @@ impl SqlStore {
             read,
             writer: Writer::single(conn, reopen),
             faults: FaultState::default(),
+            events: EventCoalescer::default(),
         };
         store.finish_chain_backfill().await?;
         Ok(store)
@@ -132,6 +141,7 @@ impl SqlStore {
             read: pool.clone(),
             writer: Writer::Pooled(pool),
             faults: FaultState::default(),
+            events: EventCoalescer::default(),
         };
         store.finish_chain_backfill().await?;
         Ok(store)
@@ -161,6 +171,53 @@ impl SqlStore {
             Err(_) => {}
         }
         r
+    }
+
+    /// Stores one coalesced batch in one commit (see [`EventCoalescer`]).
+    async fn write_events(&self, batch: Batch) -> StoreResult<Vec<EventWrite>> {
+        let Batch { org, events, now } = batch;
+        self.write(move |conn| {
+            Box::pin(async move {
+                let out = event_batch::write_events(&mut *conn, org, &events, now).await?;
+                // What changed, per employee: queued for recompute in this
+                // same transaction, so no acknowledged event is ever missed.
+                let mut changed: std::collections::BTreeMap<EmployeeId, Span> =
+                    std::collections::BTreeMap::new();
+                let mut new: Vec<&StoredEvent> = out
+                    .iter()
+                    .filter_map(|w| match w {
+                        EventWrite::New(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect();
+                // Chained in id order, as they were inserted.
+                new.sort_by_key(|s| s.event.event_id);
+                let mut links = Vec::with_capacity(new.len());
+                let mut added: std::collections::BTreeMap<EmployeeId, i64> =
+                    std::collections::BTreeMap::new();
+                for stored in new {
+                    links.push((
+                        LinkKind::Event,
+                        stored.event.event_id.to_string(),
+                        chain::event_values(org, &stored.event, now),
+                    ));
+                    *added.entry(stored.event.employee_id).or_insert(0) += 1;
+                    let t = stored.event.occurred_at;
+                    let span = changed
+                        .entry(stored.event.employee_id)
+                        .or_insert(Span::new(t, t));
+                    span.start = span.start.min(t);
+                    span.end = span.end.max(t);
+                }
+                derived::enqueue_many(&mut *conn, org, &changed, now).await?;
+                event_batch::count_new(&mut *conn, org, &added).await?;
+                // Last: the chain's head is the one lock every writer of the
+                // organisation takes.
+                chain::append(conn, org, links).await?;
+                Ok(out)
+            })
+        })
+        .await
     }
 
     /// Runs an INSERT or UPDATE of `employee` whose parameters follow
@@ -787,48 +844,9 @@ impl Store for SqlStore {
         events: Vec<ClockEvent>,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<EventWrite>> {
-        self.write(move |conn| {
-            Box::pin(async move {
-                let out = event_batch::write_events(&mut *conn, org, &events, now).await?;
-                // What changed, per employee: queued for recompute in this
-                // same transaction, so no acknowledged event is ever missed.
-                let mut changed: std::collections::BTreeMap<EmployeeId, Span> =
-                    std::collections::BTreeMap::new();
-                let mut new: Vec<&StoredEvent> = out
-                    .iter()
-                    .filter_map(|w| match w {
-                        EventWrite::New(s) => Some(s),
-                        _ => None,
-                    })
-                    .collect();
-                // Chained in id order, as they were inserted.
-                new.sort_by_key(|s| s.event.event_id);
-                let mut links = Vec::with_capacity(new.len());
-                let mut added: std::collections::BTreeMap<EmployeeId, i64> =
-                    std::collections::BTreeMap::new();
-                for stored in new {
-                    links.push((
-                        LinkKind::Event,
-                        stored.event.event_id.to_string(),
-                        chain::event_values(org, &stored.event, now),
-                    ));
-                    *added.entry(stored.event.employee_id).or_insert(0) += 1;
-                    let t = stored.event.occurred_at;
-                    let span = changed
-                        .entry(stored.event.employee_id)
-                        .or_insert(Span::new(t, t));
-                    span.start = span.start.min(t);
-                    span.end = span.end.max(t);
-                }
-                derived::enqueue_many(&mut *conn, org, &changed, now).await?;
-                event_batch::count_new(&mut *conn, org, &added).await?;
-                // Last: the chain's head is the one lock every writer of the
-                // organisation takes.
-                chain::append(conn, org, links).await?;
-                Ok(out)
-            })
-        })
-        .await
+        self.events
+            .record(org, events, now, |batch| Box::pin(self.write_events(batch)))
+            .await
     }
 
     async fn events_of(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<StoredEvent>> {
@@ -851,39 +869,53 @@ impl Store for SqlStore {
              ORDER BY occurred_at DESC, event_id DESC LIMIT $3",
             rows::EVENT_COLUMNS
         );
-        let latest: Vec<StoredEvent> = sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(employee.to_string())
-            .bind(STATUS_WINDOW)
-            .fetch_all(&self.read)
-            .await
-            .map_err(classify)?
-            .iter()
-            .map(rows::stored_event)
-            .collect::<StoreResult<_>>()?;
-        let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < STATUS_WINDOW;
-        let Some(anchor) = clock_status::status_anchor(&latest, complete, &amendments) else {
-            let events = load_events(&self.read, org, employee).await?;
+        // The narrow window almost always holds the anchor (the latest
+        // clock-in); each row read is a table page, so the wide one is the
+        // fallback, and the whole record the last resort.
+        for window in STATUS_WINDOWS {
+            let latest: Vec<StoredEvent> = sqlx::query(&sql)
+                .bind(org.to_string())
+                .bind(employee.to_string())
+                .bind(window)
+                .fetch_all(&self.read)
+                .await
+                .map_err(classify)?
+                .iter()
+                .map(rows::stored_event)
+                .collect::<StoreResult<_>>()?;
+            let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < window;
+            let Some(anchor) = clock_status::status_anchor(&latest, complete, &amendments) else {
+                if complete {
+                    // Every event the employee has: the whole record.
+                    return Ok(StatusRecord {
+                        events: latest,
+                        amendments,
+                        stored_count,
+                    });
+                }
+                continue;
+            };
+            let mut events: Vec<StoredEvent> = latest
+                .into_iter()
+                .filter(|e| e.event.occurred_at >= anchor)
+                .collect();
+            for target in &targets {
+                if events.iter().any(|e| e.event.event_id.0 == *target) {
+                    continue;
+                }
+                if let Some(e) = find_event(&self.read, org, &target.to_string()).await?
+                    && e.event.employee_id == employee
+                {
+                    events.push(e);
+                }
+            }
             return Ok(StatusRecord {
                 events,
                 amendments,
                 stored_count,
             });
-        };
-        let mut events: Vec<StoredEvent> = latest
-            .into_iter()
-            .filter(|e| e.event.occurred_at >= anchor)
-            .collect();
-        for target in targets {
-            if events.iter().any(|e| e.event.event_id.0 == target) {
-                continue;
-            }
-            if let Some(e) = find_event(&self.read, org, &target.to_string()).await?
-                && e.event.employee_id == employee
-            {
-                events.push(e);
-            }
         }
+        let events = load_events(&self.read, org, employee).await?;
         Ok(StatusRecord {
             events,
             amendments,

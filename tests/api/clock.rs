@@ -891,7 +891,82 @@ async fn status_honours_corrections_around_the_latest_clock_in(app: TestApp) {
     assert_eq!(s.event_count, 4);
 }
 
+/// Calls arriving together are stored together (one batch per turn): each
+/// still hears about its own event, a shared id is stored once, a clashing
+/// one is refused once, and every status and count is exact.
+async fn concurrent_record_events_each_get_their_own_answer(app: TestApp) {
+    let token = app.clock_token().await;
+    let mut people = Vec::new();
+    for i in 0..8 {
+        people.push(app.create_employee(&format!("C{i}")).await.employee_id);
+    }
+    // Per person: clock-in 08:00, break 11:30–12:00; each sent by 4 callers
+    // at once (so 3 of the 4 are duplicates).
+    let mut calls = Vec::new();
+    for id in &people {
+        for e in [
+            event(id, ClockIn, at(8, 0)),
+            event(id, BreakStart, at(11, 30)),
+            event(id, BreakEnd, at(12, 0)),
+        ] {
+            for _ in 0..4 {
+                calls.push(e.clone());
+            }
+        }
+    }
+    // One more id sent twice at once with different content: one is stored.
+    let clash = event(&people[0], ClockOut, at(16, 0));
+    let mut other = clash.clone();
+    other.occurred_at = Some(ts(at(17, 0)));
+    calls.push(clash.clone());
+    calls.push(other);
+    let replies = futures::future::join_all(calls.iter().map(|e| {
+        let mut client = app.clock_client(&token);
+        let e = e.clone();
+        async move { record(&mut client, &e).await }
+    }))
+    .await;
+
+    let mut new = 0;
+    let mut duplicate = 0;
+    let mut refused = Vec::new();
+    for (sent, reply) in calls.iter().zip(&replies) {
+        match reply {
+            Ok(r) => {
+                let stored = r.stored.clone().unwrap().event.unwrap();
+                assert_eq!(
+                    stored.event_id, sent.event_id,
+                    "each call hears its own event"
+                );
+                assert_eq!(stored.occurred_at, sent.occurred_at);
+                match r.outcome() {
+                    New => new += 1,
+                    Duplicate => duplicate += 1,
+                    other => panic!("unexpected outcome {other:?}"),
+                }
+            }
+            Err(status) => refused.push((status.code(), sent.event_id.clone())),
+        }
+    }
+    assert_eq!((new, duplicate), (8 * 3 + 1, 8 * 3 * 3));
+    assert_eq!(refused, vec![(Code::AlreadyExists, clash.event_id.clone())]);
+    for (i, id) in people.iter().enumerate() {
+        let s = status(&app, id).await;
+        let (state, count) = if i == 0 {
+            (pb::ClockState::ClockedOut, 4)
+        } else {
+            (pb::ClockState::Working, 3)
+        };
+        assert_eq!((s.state(), s.event_count), (state, count), "{id}");
+        assert_eq!(
+            app.stored_events(id).await.len(),
+            usize::try_from(count).unwrap()
+        );
+    }
+}
+
 crate::both_backends!(
+    concurrent_record_events_each_get_their_own_answer,
     status_honours_corrections_around_the_latest_clock_in,
     record_event_reports_new_then_duplicate,
     reusing_an_event_id_for_other_content_is_already_exists,

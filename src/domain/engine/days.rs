@@ -52,20 +52,23 @@ pub fn local_instant(tz: Tz, at: NaiveDateTime) -> DateTime<Utc> {
         .map_or_else(|| Utc.from_utc_datetime(&at), |t| t.with_timezone(&Utc))
 }
 
-/// The night spans (`night_start`..`night_end`, minutes after midnight, the
-/// night crossing midnight) touching local dates `from..=to`.
+/// The night spans touching local dates `from..=to`: the night starting on
+/// local date `d` runs from `hours(d).0` minutes after its midnight to
+/// `hours(d).1` minutes after the next one. Each night reads its own date's
+/// hours, as the night and evening rules do, so a figure does not depend on
+/// which range was evaluated.
 #[must_use]
 pub fn night_spans(
     tz: Tz,
     from: NaiveDate,
     to: NaiveDate,
-    night_start: i64,
-    night_end: i64,
+    hours: impl Fn(NaiveDate) -> (i64, i64),
 ) -> Vec<Span> {
     let mut out = Vec::new();
     let mut d = from.pred_opt().unwrap_or(from);
     while d <= to {
         let Some(next) = d.succ_opt() else { break };
+        let (night_start, night_end) = hours(d);
         let s = local_instant(
             tz,
             d.and_time(NaiveTime::MIN) + Duration::minutes(night_start),
@@ -339,7 +342,7 @@ mod tests {
                 .unwrap()
                 .with_timezone(&Utc)
         };
-        let nights = night_spans(tz, sat, sun, 21 * 60, 6 * 60);
+        let nights = night_spans(tz, sat, sun, |_| (21 * 60, 6 * 60));
         assert_eq!(
             nights,
             vec![

@@ -263,17 +263,15 @@ pub fn evaluate(
             local_date(subject.tz, scope.short.start),
         ),
     };
-    let today = if scope.short.is_empty() {
-        first
-    } else {
-        local_date(subject.tz, scope.short.start)
-    };
     // Night hours are the law's in `no-aml` (§ 10-11); the other packs have
     // none in v1, so the policy's 21:00–06:00 (`pol.night`) applies.
     let night_rule = rules::patterns::night_rule(subject.pack);
-    let night_start = params.get(night_rule, "night_start", today).value;
-    let night_end = params.get(night_rule, "night_end", today).value;
-    let nights = night_spans(subject.tz, first, last, night_start, night_end);
+    let nights = night_spans(subject.tz, first, last, |d| {
+        (
+            params.get(night_rule, "night_start", d).value,
+            params.get(night_rule, "night_end", d).value,
+        )
+    });
     let sundays = if subject.pack == RulePack::NoAml {
         sunday_spans(subject.tz, &plan.holidays, first, last)
     } else {
