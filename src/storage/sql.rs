@@ -469,6 +469,13 @@ async fn load_events<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// A count column, 0 when NULL (no row counted yet).
+fn count_col(row: &AnyRow, name: &str) -> StoreResult<i64> {
+    row.try_get::<Option<i64>, _>(name)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
+}
+
 pub(super) async fn load_amendments<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     org: OrgId,
@@ -858,43 +865,72 @@ impl Store for SqlStore {
     }
 
     async fn status_record(&self, org: OrgId, employee: EmployeeId) -> StoreResult<StatusRecord> {
-        let amendments = load_amendments(&self.read, org, employee).await?;
-        let targets: HashSet<Uuid> = amendments
-            .iter()
-            .filter_map(|a| a.request.change.target())
-            .collect();
-        let stored_count = event_batch::stored_count(&self.read, org, employee).await?;
+        // The latest events, each row carrying the stored count and how many
+        // amendments there are: one statement when there are none (the
+        // usual case), one more to read them when there are.
         let sql = format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+            "SELECT {}, \
+             CAST((SELECT events FROM event_counts \
+                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS stored_count, \
+             CAST((SELECT COUNT(*) FROM amendments \
+                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendment_count \
+             FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
              ORDER BY occurred_at DESC, event_id DESC LIMIT $3",
             rows::EVENT_COLUMNS
         );
+        let mut amendments: Option<Vec<Amendment>> = None;
+        let mut stored_count = 0;
         // The narrow window almost always holds the anchor (the latest
         // clock-in); each row read is a table page, so the wide one is the
         // fallback, and the whole record the last resort.
         for window in STATUS_WINDOWS {
-            let latest: Vec<StoredEvent> = sqlx::query(&sql)
+            let found = sqlx::query(&sql)
                 .bind(org.to_string())
                 .bind(employee.to_string())
                 .bind(window)
                 .fetch_all(&self.read)
                 .await
-                .map_err(classify)?
+                .map_err(classify)?;
+            let latest: Vec<StoredEvent> = found
                 .iter()
                 .map(rows::stored_event)
                 .collect::<StoreResult<_>>()?;
+            if let Some(row) = found.first() {
+                stored_count = count_col(row, "stored_count")?;
+                if amendments.is_none() {
+                    let n = count_col(row, "amendment_count")?;
+                    amendments = Some(if n == 0 {
+                        Vec::new()
+                    } else {
+                        load_amendments(&self.read, org, employee).await?
+                    });
+                }
+            } else {
+                // No events: amendments may still add some.
+                return Ok(StatusRecord {
+                    events: Vec::new(),
+                    amendments: load_amendments(&self.read, org, employee).await?,
+                    stored_count: event_batch::stored_count(&self.read, org, employee).await?,
+                });
+            }
+            let amendments_now = amendments.as_deref().unwrap_or_default();
             let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < window;
-            let Some(anchor) = clock_status::status_anchor(&latest, complete, &amendments) else {
+            let Some(anchor) = clock_status::status_anchor(&latest, complete, amendments_now)
+            else {
                 if complete {
                     // Every event the employee has: the whole record.
                     return Ok(StatusRecord {
                         events: latest,
-                        amendments,
+                        amendments: amendments.unwrap_or_default(),
                         stored_count,
                     });
                 }
                 continue;
             };
+            let targets: HashSet<Uuid> = amendments_now
+                .iter()
+                .filter_map(|a| a.request.change.target())
+                .collect();
             let mut events: Vec<StoredEvent> = latest
                 .into_iter()
                 .filter(|e| e.event.occurred_at >= anchor)
@@ -911,10 +947,11 @@ impl Store for SqlStore {
             }
             return Ok(StatusRecord {
                 events,
-                amendments,
+                amendments: amendments.unwrap_or_default(),
                 stored_count,
             });
         }
+        let amendments = amendments.unwrap_or_default();
         let events = load_events(&self.read, org, employee).await?;
         Ok(StatusRecord {
             events,

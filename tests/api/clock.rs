@@ -349,6 +349,38 @@ async fn worked_example_13_events_arrive_out_of_order(app: TestApp) {
     assert_eq!(s.event_count, 4);
 }
 
+/// The status reads the latest 8 events first; a day with more events
+/// after its clock-in than that (many short breaks) still answers from the
+/// clock-in, through the wider window, and counts every event.
+async fn status_of_a_day_with_many_breaks_reads_back_to_its_clock_in(app: TestApp) {
+    let kari = app.create_employee("E1").await;
+    let mut clock = app.clock_client(&app.clock_token().await);
+    let id = &kari.employee_id;
+    record(&mut clock, &event(id, ClockIn, at(7, 0)))
+        .await
+        .unwrap();
+    for i in 0..6 {
+        let h = 8 + i;
+        record(&mut clock, &event(id, BreakStart, at(h, 0)))
+            .await
+            .unwrap();
+        record(&mut clock, &event(id, BreakEnd, at(h, 10)))
+            .await
+            .unwrap();
+    }
+    let last = record(&mut clock, &event(id, BreakStart, at(14, 0)))
+        .await
+        .unwrap()
+        .status
+        .unwrap();
+    assert_eq!(last.state(), pb::ClockState::OnBreak);
+    assert_eq!(last.clocked_in_since, Some(ts(at(7, 0))));
+    assert_eq!(last.event_count, 14);
+    let s = status(&app, id).await;
+    assert_eq!((s.state(), s.event_count), (pb::ClockState::OnBreak, 14));
+    assert_eq!(s.clocked_in_since, Some(ts(at(7, 0))));
+}
+
 async fn status_follows_breaks_and_location(app: TestApp) {
     let kari = app.create_employee("E1").await;
     let mut clock = app.clock_client(&app.clock_token().await);
@@ -975,6 +1007,7 @@ crate::both_backends!(
     another_organisation_sees_nothing,
     worked_example_13_events_arrive_out_of_order,
     status_follows_breaks_and_location,
+    status_of_a_day_with_many_breaks_reads_back_to_its_clock_in,
     sync_events_answers_every_event_of_a_batch,
     sync_events_refuses_an_over_long_message_but_keeps_earlier_ones,
     replaying_a_sync_changes_nothing,
