@@ -15,7 +15,7 @@ use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
 use super::chain;
-use super::coalesce::{Batch, EventCoalescer};
+use super::coalesce::{self, Batch, EventCoalescer};
 use super::derived;
 use super::event_batch;
 use super::fault::{FaultState, StorageFault};
@@ -43,11 +43,12 @@ use crate::domain::token::ApiToken;
 /// never gives that space back unless `journal_size_limit` asks it to, so
 /// the WAL is cut back to 64 MiB at the next checkpoint that resets it
 /// (issue 15 measured 2.8 GiB left behind after one loaded pull).
-/// Reads go through a memory map of the database file (up to SQLite's
+/// Reads go through a memory map of the database file (up to `SQLite`'s
 /// 2 GiB ceiling) rather than a `pread` copy per page: a timesheet or
 /// payroll page reads one table page per event, and the copies were a
-/// quarter of the server's CPU (issue 15's GetTimesheet profile). SQLite still writes with `write`, so
-/// a crash or kill -9 loses nothing more than before.
+/// quarter of the server's CPU (issue 15's `GetTimesheet` profile).
+/// `SQLite` still writes with `write`, so a crash or kill -9 loses nothing
+/// more than before.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
      PRAGMA journal_size_limit = 67108864; PRAGMA mmap_size = 2147418112;";
@@ -851,6 +852,9 @@ impl Store for SqlStore {
         events: Vec<ClockEvent>,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<EventWrite>> {
+        if events.len() >= coalesce::ALONE_FROM {
+            return self.write_events(Batch { org, events, now }).await;
+        }
         self.events
             .record(org, events, now, |batch| Box::pin(self.write_events(batch)))
             .await

@@ -328,6 +328,38 @@ mod tests {
         assert_eq!(days[&date].home, Duration::hours(3));
     }
 
+    /// Night hours that change (an override from Sunday on) apply night by
+    /// night: each night takes the hours of the date it starts on, whatever
+    /// range is evaluated.
+    #[test]
+    fn each_night_takes_the_hours_of_its_own_date() {
+        let tz = chrono_tz::Europe::Oslo;
+        let date = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default();
+        let t = |d: u32, h| {
+            tz.with_ymd_and_hms(2026, 11, d, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let hours = |d: NaiveDate| {
+            if d < date(15) {
+                (21 * 60, 6 * 60)
+            } else {
+                (23 * 60, 5 * 60)
+            }
+        };
+        let both = night_spans(tz, date(14), date(15), hours);
+        assert_eq!(
+            both,
+            vec![
+                Span::new(t(13, 21), t(14, 6)),
+                Span::new(t(14, 21), t(15, 6)),
+                Span::new(t(15, 23), t(16, 5)),
+            ]
+        );
+        // The Sunday night alone is the same night.
+        assert_eq!(night_spans(tz, date(16), date(16), hours)[0], both[2]);
+    }
+
     /// A ledger across midnight: each local date gets its own part of
     /// every category (night and Sunday time clipped to the date's piece).
     #[test]
