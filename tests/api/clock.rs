@@ -28,6 +28,11 @@ async fn record(
         .map(tonic::Response::into_inner)
 }
 
+/// Records `e` (which must be accepted) and returns the status it answers.
+async fn status_after(client: &mut ClockClient, e: &pb::ClockEvent) -> pb::ClockStatus {
+    record(client, e).await.unwrap().status.unwrap()
+}
+
 async fn status(app: &TestApp, employee_id: &str) -> pb::ClockStatus {
     app.clock_client(&app.admin_token)
         .get_clock_status(pb::GetClockStatusRequest {
@@ -368,11 +373,7 @@ async fn status_of_a_day_with_many_breaks_reads_back_to_its_clock_in(app: TestAp
             .await
             .unwrap();
     }
-    let last = record(&mut clock, &event(id, BreakStart, at(14, 0)))
-        .await
-        .unwrap()
-        .status
-        .unwrap();
+    let last = status_after(&mut clock, &event(id, BreakStart, at(14, 0))).await;
     assert_eq!(last.state(), pb::ClockState::OnBreak);
     assert_eq!(last.clocked_in_since, Some(ts(at(7, 0))));
     assert_eq!(last.event_count, 14);
@@ -391,11 +392,7 @@ async fn status_follows_breaks_and_location(app: TestApp) {
     let mut home = event(id, ClockIn, at(7, 0));
     home.location = pb::Location::Home as i32;
     record(&mut clock, &home).await.unwrap();
-    let on_break = record(&mut clock, &event(id, BreakStart, at(10, 0)))
-        .await
-        .unwrap()
-        .status
-        .unwrap();
+    let on_break = status_after(&mut clock, &event(id, BreakStart, at(10, 0))).await;
     assert_eq!(on_break.state(), pb::ClockState::OnBreak);
     assert_eq!(on_break.state_since, Some(ts(at(10, 0))));
     assert_eq!(on_break.clocked_in_since, Some(ts(at(7, 0))));

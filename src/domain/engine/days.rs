@@ -328,6 +328,14 @@ mod tests {
         assert_eq!(days[&date].home, Duration::hours(3));
     }
 
+    /// `h`:00 on `d` November 2026 in Oslo.
+    fn oslo_november(d: u32, h: u32) -> DateTime<Utc> {
+        chrono_tz::Europe::Oslo
+            .with_ymd_and_hms(2026, 11, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
     /// Night hours that change (an override from Sunday on) apply night by
     /// night: each night takes the hours of the date it starts on, whatever
     /// range is evaluated.
@@ -335,11 +343,7 @@ mod tests {
     fn each_night_takes_the_hours_of_its_own_date() {
         let tz = chrono_tz::Europe::Oslo;
         let date = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default();
-        let t = |d: u32, h| {
-            tz.with_ymd_and_hms(2026, 11, d, h, 0, 0)
-                .unwrap()
-                .with_timezone(&Utc)
-        };
+        let t = oslo_november;
         let hours = |d: NaiveDate| {
             if d < date(15) {
                 (21 * 60, 6 * 60)
@@ -369,11 +373,7 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 11, 14).unwrap_or_default(),
             NaiveDate::from_ymd_opt(2026, 11, 15).unwrap_or_default(),
         );
-        let t = |d: u32, h| {
-            tz.with_ymd_and_hms(2026, 11, d, h, 0, 0)
-                .unwrap()
-                .with_timezone(&Utc)
-        };
+        let t = oslo_november;
         let nights = night_spans(tz, sat, sun, |_| (21 * 60, 6 * 60));
         assert_eq!(
             nights,
