@@ -100,7 +100,11 @@ impl EventCoalescer {
             }
             let taken = self.take();
             if taken.is_empty() {
-                // Someone took it and is still writing: wait for the next turn.
+                // Not reachable while the turn is held around every write
+                // (a request is queued, answered or dropped); should it
+                // happen, yield instead of spinning on the free turn.
+                drop(turn);
+                tokio::task::yield_now().await;
                 continue;
             }
             write_taken(taken, &write).await;
