@@ -470,6 +470,84 @@ async fn load_events<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// An employee's latest events, newest first, with what the status needs
+/// beside them.
+struct Latest {
+    events: Vec<StoredEvent>,
+    stored_count: i64,
+    amendment_count: i64,
+}
+
+/// Reads the latest `window` events as [`Latest`] in one statement: each row
+/// carries the stored count and the amendment count, so the usual status (no
+/// amendments) is one read. `None` when the employee has no events.
+async fn latest_events(
+    pool: &AnyPool,
+    org: OrgId,
+    employee: EmployeeId,
+    window: i64,
+) -> StoreResult<Option<Latest>> {
+    let sql = format!(
+        "SELECT {}, \
+         CAST((SELECT events FROM event_counts \
+               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS stored_count, \
+         CAST((SELECT COUNT(*) FROM amendments \
+               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendment_count \
+         FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+         ORDER BY occurred_at DESC, event_id DESC LIMIT $3",
+        rows::EVENT_COLUMNS
+    );
+    let found = sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .bind(window)
+        .fetch_all(pool)
+        .await
+        .map_err(classify)?;
+    let Some(row) = found.first() else {
+        return Ok(None);
+    };
+    Ok(Some(Latest {
+        stored_count: count_col(row, "stored_count")?,
+        amendment_count: count_col(row, "amendment_count")?,
+        events: found
+            .iter()
+            .map(rows::stored_event)
+            .collect::<StoreResult<_>>()?,
+    }))
+}
+
+/// The events of `latest` from `anchor` on, plus the events the amendments
+/// target that lie before it (an amendment may move one past the anchor).
+async fn since_anchor(
+    pool: &AnyPool,
+    org: OrgId,
+    employee: EmployeeId,
+    latest: Vec<StoredEvent>,
+    anchor: DateTime<Utc>,
+    amendments: &[Amendment],
+) -> StoreResult<Vec<StoredEvent>> {
+    let targets: HashSet<Uuid> = amendments
+        .iter()
+        .filter_map(|a| a.request.change.target())
+        .collect();
+    let mut events: Vec<StoredEvent> = latest
+        .into_iter()
+        .filter(|e| e.event.occurred_at >= anchor)
+        .collect();
+    for target in &targets {
+        if events.iter().any(|e| e.event.event_id.0 == *target) {
+            continue;
+        }
+        if let Some(e) = find_event(pool, org, &target.to_string()).await?
+            && e.event.employee_id == employee
+        {
+            events.push(e);
+        }
+    }
+    Ok(events)
+}
+
 /// A count column, 0 when NULL (no row counted yet).
 fn count_col(row: &AnyRow, name: &str) -> StoreResult<i64> {
     row.try_get::<Option<i64>, _>(name)
@@ -869,93 +947,47 @@ impl Store for SqlStore {
     }
 
     async fn status_record(&self, org: OrgId, employee: EmployeeId) -> StoreResult<StatusRecord> {
-        // The latest events, each row carrying the stored count and how many
-        // amendments there are: one statement when there are none (the
-        // usual case), one more to read them when there are.
-        let sql = format!(
-            "SELECT {}, \
-             CAST((SELECT events FROM event_counts \
-                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS stored_count, \
-             CAST((SELECT COUNT(*) FROM amendments \
-                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendment_count \
-             FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
-             ORDER BY occurred_at DESC, event_id DESC LIMIT $3",
-            rows::EVENT_COLUMNS
-        );
-        let mut amendments: Option<Vec<Amendment>> = None;
-        let mut stored_count = 0;
+        let Some(first) = latest_events(&self.read, org, employee, STATUS_WINDOWS[0]).await? else {
+            // No events: amendments may still add some.
+            return Ok(StatusRecord {
+                events: Vec::new(),
+                amendments: load_amendments(&self.read, org, employee).await?,
+                stored_count: event_batch::stored_count(&self.read, org, employee).await?,
+            });
+        };
+        let amendments = if first.amendment_count == 0 {
+            Vec::new()
+        } else {
+            load_amendments(&self.read, org, employee).await?
+        };
+        let stored_count = first.stored_count;
         // The narrow window almost always holds the anchor (the latest
         // clock-in); each row read is a table page, so the wide one is the
         // fallback, and the whole record the last resort.
+        let mut read = Some(first.events);
         for window in STATUS_WINDOWS {
-            let found = sqlx::query(&sql)
-                .bind(org.to_string())
-                .bind(employee.to_string())
-                .bind(window)
-                .fetch_all(&self.read)
-                .await
-                .map_err(classify)?;
-            let latest: Vec<StoredEvent> = found
-                .iter()
-                .map(rows::stored_event)
-                .collect::<StoreResult<_>>()?;
-            if let Some(row) = found.first() {
-                stored_count = count_col(row, "stored_count")?;
-                if amendments.is_none() {
-                    let n = count_col(row, "amendment_count")?;
-                    amendments = Some(if n == 0 {
-                        Vec::new()
-                    } else {
-                        load_amendments(&self.read, org, employee).await?
-                    });
-                }
-            } else {
-                // No events: amendments may still add some.
-                return Ok(StatusRecord {
-                    events: Vec::new(),
-                    amendments: load_amendments(&self.read, org, employee).await?,
-                    stored_count: event_batch::stored_count(&self.read, org, employee).await?,
-                });
-            }
-            let amendments_now = amendments.as_deref().unwrap_or_default();
-            let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < window;
-            let Some(anchor) = clock_status::status_anchor(&latest, complete, amendments_now)
-            else {
-                if complete {
-                    // Every event the employee has: the whole record.
-                    return Ok(StatusRecord {
-                        events: latest,
-                        amendments: amendments.unwrap_or_default(),
-                        stored_count,
-                    });
-                }
-                continue;
+            let latest = match read.take() {
+                Some(events) => events,
+                None => latest_events(&self.read, org, employee, window)
+                    .await?
+                    .map(|l| l.events)
+                    .unwrap_or_default(),
             };
-            let targets: HashSet<Uuid> = amendments_now
-                .iter()
-                .filter_map(|a| a.request.change.target())
-                .collect();
-            let mut events: Vec<StoredEvent> = latest
-                .into_iter()
-                .filter(|e| e.event.occurred_at >= anchor)
-                .collect();
-            for target in &targets {
-                if events.iter().any(|e| e.event.event_id.0 == *target) {
-                    continue;
+            let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < window;
+            let events = match clock_status::status_anchor(&latest, complete, &amendments) {
+                Some(anchor) => {
+                    since_anchor(&self.read, org, employee, latest, anchor, &amendments).await?
                 }
-                if let Some(e) = find_event(&self.read, org, &target.to_string()).await?
-                    && e.event.employee_id == employee
-                {
-                    events.push(e);
-                }
-            }
+                // Every event the employee has: the whole record.
+                None if complete => latest,
+                None => continue,
+            };
             return Ok(StatusRecord {
                 events,
-                amendments: amendments.unwrap_or_default(),
+                amendments,
                 stored_count,
             });
         }
-        let amendments = amendments.unwrap_or_default();
         let events = load_events(&self.read, org, employee).await?;
         Ok(StatusRecord {
             events,
