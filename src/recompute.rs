@@ -300,11 +300,23 @@ async fn write_recompute(
     r: Reach,
     inputs: &Inputs,
 ) -> StoreResult<bool> {
+    let write = judged_write(now, employee, version, r, inputs);
+    store.apply_recompute(write).await
+}
+
+/// What a recompute of `employee` writes: its inputs judged over `r`.
+fn judged_write(
+    now: DateTime<Utc>,
+    employee: &Employee,
+    version: Option<i64>,
+    r: Reach,
+    inputs: &Inputs,
+) -> RecomputeWrite {
     let eval = judge(employee, inputs, r.load, r.scope, true, now);
     let tz = employee.fields.time_zone;
     let days = stored_days(tz, &eval, r.days_from, r.days_to);
     let pack = employee.fields.rule_pack;
-    let write = RecomputeWrite {
+    RecomputeWrite {
         org: employee.org_id,
         employee: employee.id,
         version,
@@ -319,8 +331,7 @@ async fn write_recompute(
         pack: pack.as_str().to_string(),
         now,
         nudges: Some(NudgePolicy::default()),
-    };
-    store.apply_recompute(write).await
+    }
 }
 
 /// Reads the [`Inputs`] of employees sharing one [`Reach`] (same time zone,
@@ -364,8 +375,11 @@ type GroupKey<'a> = (&'a str, NaiveDate, NaiveDate);
 /// employees share a time zone and the weeks their changes reach (nearly
 /// every row under a live load: changes are this week's) read their inputs
 /// as one page, a few statements for the round instead of about ten per
-/// employee (issue 15); each employee is then judged and written on its
-/// own, so one employee's newer change or failure leaves the others be.
+/// employee (issue 15); each employee is then judged, and the page's
+/// results are written as one transaction of multi-row statements. A
+/// stale employee (newer change queued) is skipped within the page; a
+/// failing page is written employee by employee, so one employee's
+/// failure leaves the others be.
 async fn recompute_org_round(
     store: &dyn Store,
     now: DateTime<Utc>,
@@ -401,17 +415,35 @@ async fn recompute_org_round(
         let tz = employees[&first.employee].fields.time_zone;
         let ids: Vec<EmployeeId> = members.iter().map(|(p, _)| p.employee).collect();
         let inputs = read_page(store, org, tz, r, &ids).await?;
-        let employees = &employees;
-        let written: Vec<(EmployeeId, StoreResult<bool>)> =
-            futures::stream::iter(members.into_iter().zip(inputs))
-                .map(|((p, r), inputs)| async move {
-                    let e = &employees[&p.employee];
-                    let done = write_recompute(store, now, e, Some(p.version), r, &inputs).await;
-                    (p.employee, done)
-                })
-                .buffer_unordered(PARALLEL_RECOMPUTES)
-                .collect()
-                .await;
+        let writes: Vec<RecomputeWrite> = members
+            .iter()
+            .zip(&inputs)
+            .map(|((p, r), inputs)| {
+                judged_write(now, &employees[&p.employee], Some(p.version), *r, inputs)
+            })
+            .collect();
+        // The page is written as one transaction; if it fails, each
+        // employee is written on its own, so one failure leaves the others be.
+        let written: Vec<(EmployeeId, StoreResult<bool>)> = match store
+            .apply_recomputes(org, writes)
+            .await
+        {
+            Ok(done) => ids.iter().copied().zip(done.into_iter().map(Ok)).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "a recompute page's write failed; writing its employees one by one");
+                let employees = &employees;
+                futures::stream::iter(members.into_iter().zip(inputs))
+                    .map(|((p, r), inputs)| async move {
+                        let e = &employees[&p.employee];
+                        let done =
+                            write_recompute(store, now, e, Some(p.version), r, &inputs).await;
+                        (p.employee, done)
+                    })
+                    .buffer_unordered(PARALLEL_RECOMPUTES)
+                    .collect()
+                    .await
+            }
+        };
         out.extend(written);
     }
     Ok(out)

@@ -11,14 +11,14 @@ use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
 use super::event_batch::placeholders;
-use super::outbox::{NudgeCandidate, decide_in_tx};
+use super::recompute_page::apply_page;
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::employee::Employee;
 use crate::domain::engine::finding::{Draft, Evidence, Severity};
-use crate::domain::engine::reconcile::{Finding, FindingStatus, reconcile};
+use crate::domain::engine::reconcile::{Finding, FindingStatus};
 use crate::domain::engine::record::Span;
 use crate::domain::event::{Amendment, StoredEvent};
 use crate::domain::ids::{EmployeeId, OrgId};
@@ -144,6 +144,14 @@ pub trait DerivedStore {
     /// Writes a recompute; `false` when a newer change made it stale (the
     /// queue holds another version) and nothing was written.
     async fn apply_recompute(&self, write: RecomputeWrite) -> StoreResult<bool>;
+    /// Writes a page of recomputes of one organisation (each employee at
+    /// most once) in one transaction: for each, what [`Self::apply_recompute`]
+    /// answers. One failure fails the page (nothing of it is written).
+    async fn apply_recomputes(
+        &self,
+        org: OrgId,
+        writes: Vec<RecomputeWrite>,
+    ) -> StoreResult<Vec<bool>>;
     /// Findings by `at` (newest first), then id, after the cursor.
     #[allow(clippy::items_after_statements, clippy::format_push_string)]
     async fn list_findings(
@@ -230,7 +238,7 @@ fn from_micros(v: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_micros(v)
 }
 
-fn spans_text(spans: &[Span]) -> String {
+pub(super) fn spans_text(spans: &[Span]) -> String {
     spans
         .iter()
         .map(|s| format!("{}:{}", micros(s.start), micros(s.end)))
@@ -256,7 +264,7 @@ fn parse_spans(s: &str) -> StoreResult<Vec<Span>> {
         .collect()
 }
 
-fn evidence_text(e: &[Evidence]) -> String {
+pub(super) fn evidence_text(e: &[Evidence]) -> String {
     let t = |x: Option<DateTime<Utc>>| x.map(|t| micros(t).to_string()).unwrap_or_default();
     e.iter()
         .map(|e| format!("{}|{}|{}", e.interval, t(e.start), t(e.end)))
@@ -294,7 +302,7 @@ fn parse_evidence(s: &str) -> StoreResult<Vec<Evidence>> {
         .collect()
 }
 
-fn unit_str(u: ValueUnit) -> &'static str {
+pub(super) fn unit_str(u: ValueUnit) -> &'static str {
     match u {
         ValueUnit::Minutes => "MINUTES",
         ValueUnit::Count => "COUNT",
@@ -368,196 +376,6 @@ fn stored_day(row: &AnyRow) -> StoreResult<StoredDay> {
         home: col(row, "home")?,
         overtime_spans: parse_spans(&col::<String>(row, "overtime_spans")?)?,
     })
-}
-
-async fn write_finding(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    f: &Finding,
-    insert: bool,
-) -> StoreResult<()> {
-    let sql = if insert {
-        format!(
-            "INSERT INTO findings (organisation_id, {FINDING_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-        )
-    } else {
-        "UPDATE findings SET employee_id = $3, rule_id = $4, rule_pack = $5, rule_pack_version = $6, \
-         severity = $7, status = $8, window_start = $9, window_end = $10, at = $11, measured = $12, \
-         limit_value = $13, unit = $14, limit_is_minimum = $15, explanation = $16, citation = $17, \
-         agreement_id = $18, evidence = $19, first_seen_at = $20, updated_at = $21, resolved_at = $22 \
-         WHERE organisation_id = $1 AND finding_id = $2"
-            .to_string()
-    };
-    sqlx::query(&sql)
-        .bind(org.to_string())
-        .bind(f.id.to_string())
-        .bind(f.employee.to_string())
-        .bind(f.rule_id.clone())
-        .bind(f.rule_pack.clone())
-        .bind(f.rule_pack_version.clone())
-        .bind(f.severity.as_str())
-        .bind(f.status.as_str())
-        .bind(micros(f.window.start))
-        .bind(micros(f.window.end))
-        .bind(micros(f.at))
-        .bind(f.measured)
-        .bind(f.limit)
-        .bind(unit_str(f.unit))
-        .bind(i64::from(f.limit_is_minimum))
-        .bind(f.explanation.clone())
-        .bind(f.citation.clone())
-        .bind(f.agreement.map(|a| a.to_string()))
-        .bind(evidence_text(&f.evidence))
-        .bind(micros(f.first_seen_at))
-        .bind(micros(f.updated_at))
-        .bind(f.resolved_at.map(micros))
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
-    Ok(())
-}
-
-#[allow(clippy::too_many_lines)]
-async fn apply(conn: &mut AnyConnection, w: RecomputeWrite) -> StoreResult<bool> {
-    let (org, emp) = (w.org.to_string(), w.employee.to_string());
-    // Serialises recomputes of one employee (the row lock on PostgreSQL; the
-    // single writer on SQLite), so two replicas cannot both insert a finding.
-    sqlx::query(
-        "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id = $2",
-    )
-    .bind(org.clone())
-    .bind(emp.clone())
-    .execute(&mut *conn)
-    .await
-    .map_err(classify)?;
-    if let Some(version) = w.version {
-        let current: Option<i64> = sqlx::query(
-            "SELECT version FROM recompute_queue WHERE organisation_id = $1 AND employee_id = $2",
-        )
-        .bind(org.clone())
-        .bind(emp.clone())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(classify)?
-        .map(|r| r.try_get::<i64, _>("version"))
-        .transpose()
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        if current != Some(version) {
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM recompute_queue WHERE organisation_id = $1 AND employee_id = $2 AND version = $3")
-            .bind(org.clone())
-            .bind(emp.clone())
-            .bind(version)
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
-    }
-    sqlx::query("DELETE FROM day_totals WHERE organisation_id = $1 AND employee_id = $2 AND day >= $3 AND day <= $4")
-        .bind(org.clone())
-        .bind(emp.clone())
-        .bind(w.days_from.to_string())
-        .bind(w.days_to.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
-    // One statement for the days (at most a few weeks: 10 parameters each).
-    for chunk in w.days.chunks(500) {
-        let values = (0..chunk.len())
-            .map(|i| {
-                let marks: Vec<String> = (1..=10).map(|k| format!("${}", i * 10 + k)).collect();
-                format!("({})", marks.join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO day_totals (organisation_id, employee_id, day, worked, normal, overtime, night, \
-             sunday_holiday, home, overtime_spans) VALUES {values}"
-        );
-        let mut q = sqlx::query(&sql);
-        for d in chunk {
-            q = q
-                .bind(org.clone())
-                .bind(emp.clone())
-                .bind(d.day.to_string())
-                .bind(d.worked)
-                .bind(d.normal)
-                .bind(d.overtime)
-                .bind(d.night)
-                .bind(d.sunday_holiday)
-                .bind(d.home)
-                .bind(spans_text(&d.overtime_spans));
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
-    }
-    let lo = w.short.start.min(w.long.start);
-    let hi = w.short.end.max(w.long.end);
-    let sql = format!(
-        "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 AND employee_id = $2 \
-         AND window_start >= $3 AND window_start < $4"
-    );
-    let existing: Vec<Finding> = sqlx::query(&sql)
-        .bind(org.clone())
-        .bind(emp.clone())
-        .bind(micros(lo))
-        .bind(micros(hi))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(classify)?
-        .iter()
-        .map(finding)
-        .collect::<StoreResult<Vec<_>>>()?
-        .into_iter()
-        .filter(|f| {
-            let scope = if (w.is_long)(&f.rule_id) {
-                w.long
-            } else {
-                w.short
-            };
-            f.window.start >= scope.start && f.window.start < scope.end
-        })
-        .collect();
-    let before: std::collections::HashMap<Uuid, (Severity, FindingStatus)> = existing
-        .iter()
-        .map(|f| (f.id, (f.severity, f.status)))
-        .collect();
-    let changes = reconcile(
-        w.employee,
-        (&w.pack, &w.pack_version),
-        existing,
-        &w.drafts,
-        w.now,
-        &mut Uuid::new_v4,
-    );
-    for f in &changes.insert {
-        write_finding(conn, w.org, f, true).await?;
-    }
-    for f in &changes.update {
-        write_finding(conn, w.org, f, false).await?;
-    }
-    if let Some(policy) = &w.nudges {
-        // New, reopened, or more severe (Violation sorts before Warning).
-        let candidates: Vec<NudgeCandidate> = changes
-            .insert
-            .iter()
-            .chain(changes.update.iter().filter(|f| {
-                before.get(&f.id).is_some_and(|(severity, status)| {
-                    f.status == FindingStatus::Open
-                        && (*status == FindingStatus::Resolved || f.severity < *severity)
-                })
-            }))
-            .filter(|f| f.status == FindingStatus::Open)
-            .map(|f| NudgeCandidate {
-                finding: f.id,
-                rule_id: f.rule_id.clone(),
-                severity: f.severity,
-                at: f.at,
-            })
-            .collect();
-        decide_in_tx(conn, w.org, w.employee, &candidates, w.now, policy).await?;
-    }
-    Ok(true)
 }
 
 #[async_trait]
@@ -722,7 +540,23 @@ impl DerivedStore for SqlStore {
     }
 
     async fn apply_recompute(&self, write: RecomputeWrite) -> StoreResult<bool> {
-        self.write(move |conn| Box::pin(apply(conn, write))).await
+        let org = write.org;
+        let written = self
+            .write(move |conn| Box::pin(async move { apply_page(conn, org, &[write]).await }))
+            .await?;
+        Ok(written.first().copied().unwrap_or(false))
+    }
+
+    async fn apply_recomputes(
+        &self,
+        org: OrgId,
+        writes: Vec<RecomputeWrite>,
+    ) -> StoreResult<Vec<bool>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(move |conn| Box::pin(async move { apply_page(conn, org, &writes).await }))
+            .await
     }
 
     #[allow(clippy::items_after_statements, clippy::format_push_string)]

@@ -20,6 +20,7 @@ mod page;
 pub mod payroll;
 pub mod policy;
 pub mod privacy;
+mod recompute_page;
 mod rows;
 mod sql;
 pub mod sso;

@@ -7,13 +7,16 @@ use tidsvakt::domain::engine::record::Span;
 use tidsvakt::domain::ids::EmployeeId;
 use tidsvakt::pb;
 use tidsvakt::pb::timesheet_service_client::TimesheetServiceClient;
-use tidsvakt::storage::derived::{DerivedStore as _, StoredDay};
+use tidsvakt::storage::derived::{DerivedStore as _, RecomputeWrite, StoredDay};
 
 use crate::helpers::*;
 
 use pb::EventKind::{BreakEnd, BreakStart, ClockIn, ClockOut};
 
-crate::both_backends!(a_page_recompute_stores_what_recomputing_one_by_one_stores);
+crate::both_backends!(
+    a_page_recompute_stores_what_recomputing_one_by_one_stores,
+    a_page_write_skips_an_employee_whose_change_moved_on
+);
 
 type Shape = Vec<(pb::EventKind, DateTime<Utc>)>;
 
@@ -131,4 +134,91 @@ async fn a_page_recompute_stores_what_recomputing_one_by_one_stores(app: TestApp
         let alone = (days_of(&app, e).await, findings_of(&app, id).await);
         assert_eq!(paged[i], alone, "employee {i} ({id})");
     }
+}
+
+/// A page is written in one transaction, but each employee keeps its own
+/// answer: one whose queue row moved to a newer version since it was read
+/// is skipped (its row and days untouched), the others are written and
+/// their rows consumed.
+async fn a_page_write_skips_an_employee_whose_change_moved_on(app: TestApp) {
+    let org = app.org_id().await;
+    let now = tidsvakt::clock::Clock::now(app.clock.as_ref());
+    let a: EmployeeId = app
+        .create_employee("page-a")
+        .await
+        .employee_id
+        .parse()
+        .unwrap();
+    let b: EmployeeId = app
+        .create_employee("page-b")
+        .await
+        .employee_id
+        .parse()
+        .unwrap();
+    let span = Span::new(at(6, 0), at(18, 0));
+    app.store
+        .enqueue_recompute(org, vec![a, b], span, now)
+        .await
+        .unwrap();
+    let read = app
+        .store
+        .pending_recomputes(Some(org), None, 10)
+        .await
+        .unwrap();
+    let version = |e: EmployeeId| read.iter().find(|p| p.employee == e).unwrap().version;
+    // B changes again after the page read its inputs.
+    app.store
+        .enqueue_recompute(org, vec![b], span, now)
+        .await
+        .unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 19).unwrap();
+    let write = |e: EmployeeId| RecomputeWrite {
+        org,
+        employee: e,
+        version: Some(version(e)),
+        days_from: day,
+        days_to: day,
+        days: vec![StoredDay {
+            day,
+            worked: 27_000,
+            normal: 27_000,
+            ..StoredDay::default()
+        }],
+        short: span,
+        long: span,
+        is_long: |_| false,
+        drafts: Vec::new(),
+        pack: "no.aml".into(),
+        pack_version: "1".into(),
+        now,
+        nudges: None,
+    };
+    let written = app
+        .store
+        .apply_recomputes(org, vec![write(a), write(b)])
+        .await
+        .unwrap();
+    assert_eq!(written, vec![true, false]);
+    let worked = |days: Vec<StoredDay>| days.iter().map(|d| d.worked).collect::<Vec<_>>();
+    assert_eq!(worked(days_of(&app, a).await), vec![27_000]);
+    assert_eq!(worked(days_of(&app, b).await), Vec::<i64>::new());
+    let left = app
+        .store
+        .pending_recomputes(Some(org), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        left.iter()
+            .filter(|p| p.employee == a || p.employee == b)
+            .map(|p| (p.employee, p.version))
+            .collect::<Vec<_>>(),
+        vec![(b, version(b) + 1)]
+    );
+    // The same employee twice in one page is refused, and nothing is written.
+    let twice = app
+        .store
+        .apply_recomputes(org, vec![write(b), write(b)])
+        .await;
+    assert!(twice.is_err(), "{twice:?}");
+    assert_eq!(worked(days_of(&app, b).await), Vec::<i64>::new());
 }

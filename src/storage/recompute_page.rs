@@ -1,0 +1,404 @@
+//! Writing recomputes: a page of employees' results in one writer job, as a
+//! few multi-row statements for the whole page (issue 15) instead of about
+//! ten statements per employee. A single recompute is a page of one, so
+//! there is one write path.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{AnyConnection, Row as _};
+use uuid::Uuid;
+
+use super::derived::{
+    FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, spans_text, unit_str,
+};
+use super::event_batch::placeholders;
+use super::outbox::{NudgeCandidate, decide_in_tx};
+use super::rows::micros;
+use super::writer::classify;
+use super::{StoreError, StoreResult};
+use crate::domain::engine::finding::Severity;
+use crate::domain::engine::reconcile::{Finding, FindingStatus, reconcile};
+use crate::domain::ids::{EmployeeId, OrgId};
+
+/// Ids per `IN (…)` list.
+const IDS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement: 10 parameters a day, 22 a finding, so at
+/// most 11,000 parameters, below SQLite's 32,766 and PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Writes `writes` (one organisation, each employee at most once) inside
+/// the open transaction: for each, `true` when written, `false` when a
+/// newer change made it stale (the queue holds another version) and
+/// nothing of it was written.
+pub(super) async fn apply_page(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    writes: &[RecomputeWrite],
+) -> StoreResult<Vec<bool>> {
+    if writes.iter().any(|w| w.org != org) {
+        return Err(StoreError::Corrupt(
+            "a recompute page mixes organisations".into(),
+        ));
+    }
+    let mut ids: Vec<String> = writes.iter().map(|w| w.employee.to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    if ids.len() != writes.len() {
+        return Err(StoreError::Corrupt(
+            "a recompute page holds an employee twice".into(),
+        ));
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    lock_employees(conn, org, &ids).await?;
+    let queued = queued_versions(conn, org, &ids).await?;
+    let live: Vec<bool> = writes
+        .iter()
+        .map(|w| {
+            w.version
+                .is_none_or(|v| queued.get(&w.employee) == Some(&v))
+        })
+        .collect();
+    let current: Vec<&RecomputeWrite> = writes
+        .iter()
+        .zip(&live)
+        .filter_map(|(w, live)| live.then_some(w))
+        .collect();
+    if current.is_empty() {
+        return Ok(live);
+    }
+    consume_queue(conn, org, &current).await?;
+    replace_days(conn, org, &current).await?;
+    let mut stored = findings_in_scope(conn, org, &current).await?;
+    let mut changed: Vec<Finding> = Vec::new();
+    let mut nudges: Vec<(&RecomputeWrite, Vec<NudgeCandidate>)> = Vec::new();
+    for w in &current {
+        let existing = stored.remove(&w.employee).unwrap_or_default();
+        let (changes, candidates) = reconcile_one(w, existing);
+        changed.extend(changes);
+        if w.nudges.is_some() && !candidates.is_empty() {
+            nudges.push((w, candidates));
+        }
+    }
+    upsert_findings(conn, org, &changed).await?;
+    for (w, candidates) in nudges {
+        if let Some(policy) = &w.nudges {
+            decide_in_tx(conn, org, w.employee, &candidates, w.now, policy).await?;
+        }
+    }
+    Ok(live)
+}
+
+/// Serialises recomputes of the page's employees (row locks on
+/// PostgreSQL, taken in index order; the single writer on SQLite), so two
+/// replicas cannot both insert a finding.
+async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) -> StoreResult<()> {
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        q.execute(&mut *conn).await.map_err(classify)?;
+    }
+    Ok(())
+}
+
+/// The queued version of each of `ids` that has a queue row.
+async fn queued_versions(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    ids: &[String],
+) -> StoreResult<HashMap<EmployeeId, i64>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT employee_id, version FROM recompute_queue WHERE organisation_id = $1 \
+             AND employee_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            let id: String = row
+                .try_get("employee_id")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let version: i64 = row
+                .try_get("version")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let id = Uuid::parse_str(&id)
+                .map_err(|_| StoreError::Corrupt(format!("recompute_queue.employee_id: {id}")))?;
+            out.insert(EmployeeId(id), version);
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes the consumed queue rows, each only at the version it was
+/// computed for (a change queued since keeps its row).
+async fn consume_queue(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    writes: &[&RecomputeWrite],
+) -> StoreResult<()> {
+    let consumed: Vec<(String, i64)> = writes
+        .iter()
+        .filter_map(|w| w.version.map(|v| (w.employee.to_string(), v)))
+        .collect();
+    for chunk in consumed.chunks(IDS_PER_STATEMENT / 2) {
+        let pairs = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(employee_id = ${} AND version = ${})",
+                    2 * i + 2,
+                    2 * i + 3
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!("DELETE FROM recompute_queue WHERE organisation_id = $1 AND ({pairs})");
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for (id, version) in chunk {
+            q = q.bind(id.clone()).bind(*version);
+        }
+        q.execute(&mut *conn).await.map_err(classify)?;
+    }
+    Ok(())
+}
+
+/// Replaces the day totals of each write's dates: one delete per distinct
+/// range of dates (a round's employees share one), then the days of the
+/// whole page in multi-row inserts.
+async fn replace_days(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    writes: &[&RecomputeWrite],
+) -> StoreResult<()> {
+    let mut by_range: BTreeMap<(NaiveDate, NaiveDate), Vec<String>> = BTreeMap::new();
+    for w in writes {
+        by_range
+            .entry((w.days_from, w.days_to))
+            .or_default()
+            .push(w.employee.to_string());
+    }
+    for ((from, to), ids) in by_range {
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "DELETE FROM day_totals WHERE organisation_id = $1 AND day >= $2 AND day <= $3 \
+                 AND employee_id IN ({})",
+                placeholders(4, chunk.len())
+            );
+            let mut q = sqlx::query(&sql)
+                .bind(org.to_string())
+                .bind(from.to_string())
+                .bind(to.to_string());
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            q.execute(&mut *conn).await.map_err(classify)?;
+        }
+    }
+    let days: Vec<(String, &super::derived::StoredDay)> = writes
+        .iter()
+        .flat_map(|w| {
+            let id = w.employee.to_string();
+            w.days.iter().map(move |d| (id.clone(), d))
+        })
+        .collect();
+    for chunk in days.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO day_totals (organisation_id, employee_id, day, worked, normal, overtime, night, \
+             sunday_holiday, home, overtime_spans) VALUES {}",
+            value_rows(chunk.len(), 10)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, d) in chunk {
+            q = q
+                .bind(org.to_string())
+                .bind(id.clone())
+                .bind(d.day.to_string())
+                .bind(d.worked)
+                .bind(d.normal)
+                .bind(d.overtime)
+                .bind(d.night)
+                .bind(d.sunday_holiday)
+                .bind(d.home)
+                .bind(spans_text(&d.overtime_spans));
+        }
+        q.execute(&mut *conn).await.map_err(classify)?;
+    }
+    Ok(())
+}
+
+/// The stored findings of each write's employee whose windows start in
+/// the write's scope (short rules in `short`, long ones in `long`): one
+/// read for the page over the union of the scopes, filtered per employee.
+async fn findings_in_scope(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    writes: &[&RecomputeWrite],
+) -> StoreResult<HashMap<EmployeeId, Vec<Finding>>> {
+    let lo = writes
+        .iter()
+        .map(|w| w.short.start.min(w.long.start))
+        .min()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let hi = writes
+        .iter()
+        .map(|w| w.short.end.max(w.long.end))
+        .max()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let by_employee: HashMap<EmployeeId, &RecomputeWrite> =
+        writes.iter().map(|w| (w.employee, *w)).collect();
+    let ids: Vec<String> = writes.iter().map(|w| w.employee.to_string()).collect();
+    let mut out: HashMap<EmployeeId, Vec<Finding>> = HashMap::new();
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
+             AND window_start >= $2 AND window_start < $3 AND employee_id IN ({})",
+            placeholders(4, chunk.len())
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(micros(lo))
+            .bind(micros(hi));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            let f = finding(&row)?;
+            let Some(w) = by_employee.get(&f.employee) else {
+                continue;
+            };
+            let scope = if (w.is_long)(&f.rule_id) {
+                w.long
+            } else {
+                w.short
+            };
+            if f.window.start >= scope.start && f.window.start < scope.end {
+                out.entry(f.employee).or_default().push(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Matches one employee's drafts against its stored findings: the findings
+/// to write, and those to consider for a nudge (new, reopened, or more
+/// severe; Violation sorts before Warning).
+fn reconcile_one(
+    w: &RecomputeWrite,
+    existing: Vec<Finding>,
+) -> (Vec<Finding>, Vec<NudgeCandidate>) {
+    let before: HashMap<Uuid, (Severity, FindingStatus)> = existing
+        .iter()
+        .map(|f| (f.id, (f.severity, f.status)))
+        .collect();
+    let changes = reconcile(
+        w.employee,
+        (&w.pack, &w.pack_version),
+        existing,
+        &w.drafts,
+        w.now,
+        &mut Uuid::new_v4,
+    );
+    let worse = |f: &&Finding| {
+        before.get(&f.id).is_some_and(|(severity, status)| {
+            *status == FindingStatus::Resolved || f.severity < *severity
+        })
+    };
+    let candidates = changes
+        .insert
+        .iter()
+        .chain(changes.update.iter().filter(worse))
+        .filter(|f| f.status == FindingStatus::Open)
+        .map(|f| NudgeCandidate {
+            finding: f.id,
+            rule_id: f.rule_id.clone(),
+            severity: f.severity,
+            at: f.at,
+        })
+        .collect();
+    let mut changed = changes.insert;
+    changed.extend(changes.update);
+    (changed, candidates)
+}
+
+/// Inserts new findings and updates changed ones, a page at a time, in one
+/// upsert per chunk (a finding's identity is its id).
+async fn upsert_findings(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    findings: &[Finding],
+) -> StoreResult<()> {
+    const UPDATED: &str = "employee_id = excluded.employee_id, rule_id = excluded.rule_id, \
+         rule_pack = excluded.rule_pack, rule_pack_version = excluded.rule_pack_version, \
+         severity = excluded.severity, status = excluded.status, window_start = excluded.window_start, \
+         window_end = excluded.window_end, at = excluded.at, measured = excluded.measured, \
+         limit_value = excluded.limit_value, unit = excluded.unit, \
+         limit_is_minimum = excluded.limit_is_minimum, explanation = excluded.explanation, \
+         citation = excluded.citation, agreement_id = excluded.agreement_id, \
+         evidence = excluded.evidence, first_seen_at = excluded.first_seen_at, \
+         updated_at = excluded.updated_at, resolved_at = excluded.resolved_at";
+    for chunk in findings.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO findings (organisation_id, {FINDING_COLUMNS}) VALUES {} \
+             ON CONFLICT (organisation_id, finding_id) DO UPDATE SET {UPDATED}",
+            value_rows(chunk.len(), 22)
+        );
+        let mut q = sqlx::query(&sql);
+        for f in chunk {
+            q = q
+                .bind(org.to_string())
+                .bind(f.id.to_string())
+                .bind(f.employee.to_string())
+                .bind(f.rule_id.clone())
+                .bind(f.rule_pack.clone())
+                .bind(f.rule_pack_version.clone())
+                .bind(f.severity.as_str())
+                .bind(f.status.as_str())
+                .bind(micros(f.window.start))
+                .bind(micros(f.window.end))
+                .bind(micros(f.at))
+                .bind(f.measured)
+                .bind(f.limit)
+                .bind(unit_str(f.unit))
+                .bind(i64::from(f.limit_is_minimum))
+                .bind(f.explanation.clone())
+                .bind(f.citation.clone())
+                .bind(f.agreement.map(|a| a.to_string()))
+                .bind(evidence_text(&f.evidence))
+                .bind(micros(f.first_seen_at))
+                .bind(micros(f.updated_at))
+                .bind(f.resolved_at.map(micros));
+        }
+        q.execute(&mut *conn).await.map_err(classify)?;
+    }
+    Ok(())
+}
+
+/// `($1, …, $width), ($width+1, …)` for `rows` rows.
+fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_rows;
+
+    #[test]
+    fn value_rows_number_every_parameter_once() {
+        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows(0, 3), "");
+    }
+}
