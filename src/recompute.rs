@@ -415,13 +415,19 @@ async fn recompute_org_round(
         let tz = employees[&first.employee].fields.time_zone;
         let ids: Vec<EmployeeId> = members.iter().map(|(p, _)| p.employee).collect();
         let inputs = read_page(store, org, tz, r, &ids).await?;
-        let writes: Vec<RecomputeWrite> = members
-            .iter()
-            .zip(&inputs)
-            .map(|((p, r), inputs)| {
-                judged_write(now, &employees[&p.employee], Some(p.version), *r, inputs)
-            })
-            .collect();
+        let mut writes: Vec<RecomputeWrite> = Vec::with_capacity(members.len());
+        for ((p, r), inputs) in members.iter().zip(&inputs) {
+            writes.push(judged_write(
+                now,
+                &employees[&p.employee],
+                Some(p.version),
+                *r,
+                inputs,
+            ));
+            // Judging is CPU work: a page judged in one go would hold a
+            // runtime thread (and the calls queued on it) for its whole page.
+            tokio::task::yield_now().await;
+        }
         // The page is written as one transaction; if it fails, each
         // employee is written on its own, so one failure leaves the others be.
         let written: Vec<(EmployeeId, StoreResult<bool>)> = match store

@@ -10,6 +10,7 @@ use sqlx::{Any, AnyConnection, Executor, Row as _};
 
 use super::rows::micros;
 use super::sql::SqlStore;
+use super::statement::{is_sqlite, marks_for, varying};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::chain::{self, Break, GENESIS, Hash, LinkKind, Report, StoredLink, Value, Walk};
@@ -196,7 +197,8 @@ pub(super) async fn append(
         let sql = format!(
             "INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) VALUES {values}"
         );
-        let mut q = sqlx::query(&sql);
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql);
         for (seq, kind, row_id, hash) in chunk {
             q = q
                 .bind(org.to_string())

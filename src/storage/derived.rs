@@ -10,12 +10,12 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
-use super::event_batch::placeholders;
 use super::recompute_page::apply_page;
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
+use super::statement::{marks_for, placeholders, varying};
 use super::writer::classify;
-use super::{StoreError, StoreResult};
+use super::{Backend, StoreError, StoreResult};
 use crate::domain::employee::Employee;
 use crate::domain::engine::finding::{Draft, Evidence, Severity};
 use crate::domain::engine::reconcile::{Finding, FindingStatus};
@@ -480,7 +480,8 @@ impl DerivedStore for SqlStore {
                  AND employee_id IN ({}) ORDER BY employee_id, day",
                 placeholders(4, chunk.len())
             );
-            let mut q = sqlx::query(&sql)
+            let sql = marks_for(sql, self.backend() == Backend::Sqlite);
+            let mut q = varying(&sql)
                 .bind(org.to_string())
                 .bind(from.to_string())
                 .bind(to.to_string());
@@ -507,7 +508,8 @@ impl DerivedStore for SqlStore {
                 rows::EMPLOYEE_COLUMNS,
                 placeholders(2, chunk.len())
             );
-            let mut q = sqlx::query(&sql).bind(org.to_string());
+            let sql = marks_for(sql, self.backend() == Backend::Sqlite);
+            let mut q = varying(&sql).bind(org.to_string());
             for e in chunk {
                 q = q.bind(e.to_string());
             }

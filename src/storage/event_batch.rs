@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row as _};
 
 use super::rows::{self, micros};
+use super::statement::{is_sqlite, marks_for, placeholders, varying};
 use super::writer::classify;
 use super::{EventWrite, StoreError, StoreResult};
 use crate::domain::event::{ClockEvent, Location, StoredEvent};
@@ -19,14 +20,6 @@ use crate::domain::ids::{EmployeeId, OrgId};
 /// Rows per statement: 8 parameters each stays far below `SQLite`'s 32,766
 /// and `PostgreSQL`'s 65,535 bound parameters.
 const CHUNK: usize = 500;
-
-/// `$first, $first+1, …` for `n` parameters.
-pub(super) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// The stored events among `ids` (one organisation).
 async fn existing_events(
@@ -41,7 +34,8 @@ async fn existing_events(
             rows::EVENT_COLUMNS,
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query(&sql).bind(org.to_string());
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -65,7 +59,8 @@ async fn amendment_ids(
             "SELECT amendment_id FROM amendments WHERE organisation_id = $1 AND amendment_id IN ({})",
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query(&sql).bind(org.to_string());
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -100,7 +95,8 @@ async fn insert(
              location, device_id, received_at) VALUES {values} \
              ON CONFLICT (organisation_id, event_id) DO NOTHING RETURNING event_id"
         );
-        let mut q = sqlx::query(&sql);
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql);
         for e in chunk {
             q = q
                 .bind(org.to_string())
@@ -217,7 +213,8 @@ pub(super) async fn count_new(
              ON CONFLICT (organisation_id, employee_id) \
              DO UPDATE SET events = event_counts.events + excluded.events"
         );
-        let mut q = sqlx::query(&sql);
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql);
         for (employee, n) in chunk {
             q = q.bind(org.to_string()).bind(employee.to_string()).bind(**n);
         }

@@ -24,6 +24,7 @@ mod recompute_page;
 mod rows;
 mod sql;
 pub mod sso;
+mod statement;
 pub mod stats;
 pub mod tokens;
 pub mod web;

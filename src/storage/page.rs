@@ -11,8 +11,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
-use super::event_batch::placeholders;
 use super::rows::{self, micros};
+use super::statement::{is_sqlite, marks_for, placeholders, varying};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::event::{Amendment, StoredEvent};
@@ -139,7 +139,8 @@ async fn targets_outside(
             rows::EVENT_COLUMNS,
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query(&sql).bind(org.to_string());
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -160,7 +161,8 @@ async fn of_employees(
     span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     employees: &[EmployeeId],
 ) -> StoreResult<Vec<AnyRow>> {
-    let mut q = sqlx::query(sql).bind(org.to_string());
+    let sql = marks_for(sql.to_owned(), is_sqlite(conn));
+    let mut q = varying(&sql).bind(org.to_string());
     if let Some((from, to)) = span {
         q = q.bind(micros(from)).bind(micros(to));
     }

@@ -12,9 +12,9 @@ use uuid::Uuid;
 use super::derived::{
     FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, spans_text, unit_str,
 };
-use super::event_batch::placeholders;
 use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::rows::micros;
+use super::statement::{is_sqlite, marks_for, placeholders, value_rows, varying};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::engine::finding::Severity;
@@ -52,7 +52,10 @@ pub(super) async fn apply_page(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    lock_employees(conn, org, &ids).await?;
+    // SQLite has one writer connection: its recomputes are serial already.
+    if conn.backend_name() != <sqlx::Sqlite as sqlx::Database>::NAME {
+        lock_employees(conn, org, &ids).await?;
+    }
     let queued = queued_versions(conn, org, &ids).await?;
     let live: Vec<bool> = writes
         .iter()
@@ -91,16 +94,16 @@ pub(super) async fn apply_page(
     Ok(live)
 }
 
-/// Serialises recomputes of the page's employees (row locks on
-/// PostgreSQL, taken in index order; the single writer on SQLite), so two
-/// replicas cannot both insert a finding.
+/// Serialises recomputes of the page's employees on PostgreSQL (row locks,
+/// taken in index order), so two replicas cannot both insert a finding.
 async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) -> StoreResult<()> {
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let sql = format!(
             "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id IN ({})",
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query(&sql).bind(org.to_string());
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -122,7 +125,8 @@ async fn queued_versions(
              AND employee_id IN ({})",
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query(&sql).bind(org.to_string());
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -164,7 +168,8 @@ async fn consume_queue(
             .collect::<Vec<_>>()
             .join(" OR ");
         let sql = format!("DELETE FROM recompute_queue WHERE organisation_id = $1 AND ({pairs})");
-        let mut q = sqlx::query(&sql).bind(org.to_string());
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql).bind(org.to_string());
         for (id, version) in chunk {
             q = q.bind(id.clone()).bind(*version);
         }
@@ -195,7 +200,8 @@ async fn replace_days(
                  AND employee_id IN ({})",
                 placeholders(4, chunk.len())
             );
-            let mut q = sqlx::query(&sql)
+            let sql = marks_for(sql, is_sqlite(conn));
+            let mut q = varying(&sql)
                 .bind(org.to_string())
                 .bind(from.to_string())
                 .bind(to.to_string());
@@ -218,7 +224,8 @@ async fn replace_days(
              sunday_holiday, home, overtime_spans) VALUES {}",
             value_rows(chunk.len(), 10)
         );
-        let mut q = sqlx::query(&sql);
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql);
         for (id, d) in chunk {
             q = q
                 .bind(org.to_string())
@@ -265,7 +272,8 @@ async fn findings_in_scope(
              AND window_start >= $2 AND window_start < $3 AND employee_id IN ({})",
             placeholders(4, chunk.len())
         );
-        let mut q = sqlx::query(&sql)
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql)
             .bind(org.to_string())
             .bind(micros(lo))
             .bind(micros(hi));
@@ -353,7 +361,8 @@ async fn upsert_findings(
              ON CONFLICT (organisation_id, finding_id) DO UPDATE SET {UPDATED}",
             value_rows(chunk.len(), 22)
         );
-        let mut q = sqlx::query(&sql);
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = varying(&sql);
         for f in chunk {
             q = q
                 .bind(org.to_string())
@@ -382,23 +391,4 @@ async fn upsert_findings(
         q.execute(&mut *conn).await.map_err(classify)?;
     }
     Ok(())
-}
-
-/// `($1, …, $width), ($width+1, …)` for `rows` rows.
-fn value_rows(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", placeholders(r * width + 1, width)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::value_rows;
-
-    #[test]
-    fn value_rows_number_every_parameter_once() {
-        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(value_rows(0, 3), "");
-    }
 }

@@ -1,0 +1,111 @@
+//! Statements whose text depends on how many rows or ids they carry.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection};
+
+/// `$first, $first+1, …` for `n` parameters.
+pub(super) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, …, $width), ($width+1, …)` for `rows` rows.
+pub(super) fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A statement whose text varies with its number of rows or ids, run
+/// without keeping its prepared form. sqlx keeps the last 100 prepared
+/// statements of each connection; cached, every batch size is one more
+/// text that evicts a fixed statement every call runs, which must then be
+/// prepared again (issue 15: page writes cost more CPU than the statements
+/// they replaced until they stopped being cached).
+pub(super) fn varying(sql: &str) -> Query<'_, Any, AnyArguments<'_>> {
+    sqlx::query(sql).persistent(false)
+}
+
+/// Whether `conn` is a `SQLite` connection.
+pub(super) fn is_sqlite(conn: &AnyConnection) -> bool {
+    conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME
+}
+
+/// `sql` as the database binds it fastest. `SQLite` looks a `$N`
+/// parameter's name up in a list, a scan per parameter, when it parses the
+/// statement and again when sqlx binds it: quadratic in the parameters of a
+/// multi-row statement (27 % of the server's CPU in string compares and
+/// `sqlite3_bind_parameter_name` under a recompute load of 64-employee
+/// pages, issue 15). Anonymous `?` parameters are bound by position with no
+/// lookup; when `$1, $2, …` each appear once and in order, position and
+/// number agree, so `SQLite` gets `?`. Anything else is left as it is.
+pub(super) fn marks_for(sql: String, sqlite: bool) -> String {
+    if !sqlite {
+        return sql;
+    }
+    anonymous(&sql).unwrap_or(sql)
+}
+
+/// `sql` with `$1, $2, …` as `?`, when each appears once and in order.
+fn anonymous(sql: &str) -> Option<String> {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let (mut next, mut copied, mut i) = (1usize, 0usize, 0usize);
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let digits = bytes[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if digits > 0 {
+                let n: usize = sql[i + 1..=i + digits].parse().ok()?;
+                if n != next {
+                    return None;
+                }
+                next += 1;
+                out.push_str(&sql[copied..i]);
+                out.push('?');
+                i += 1 + digits;
+                copied = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&sql[copied..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{marks_for, placeholders, value_rows};
+
+    #[test]
+    fn sqlite_gets_anonymous_marks_only_when_numbers_are_positions() {
+        let sql = "SELECT a FROM t WHERE o = $1 AND id IN ($2, $3)".to_string();
+        assert_eq!(
+            marks_for(sql.clone(), true),
+            "SELECT a FROM t WHERE o = ? AND id IN (?, ?)"
+        );
+        assert_eq!(marks_for(sql.clone(), false), sql);
+        let reused = "UPDATE t SET a = $2 WHERE o = $1".to_string();
+        assert_eq!(marks_for(reused.clone(), true), reused);
+        let twice = "SELECT $1, $1".to_string();
+        assert_eq!(marks_for(twice.clone(), true), twice);
+        assert_eq!(
+            marks_for(format!("VALUES {}", value_rows(2, 2)), true),
+            "VALUES (?, ?), (?, ?)"
+        );
+    }
+
+    #[test]
+    fn parameters_are_numbered_once_each() {
+        assert_eq!(placeholders(3, 2), "$3, $4");
+        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows(0, 3), "");
+    }
+}
