@@ -10,7 +10,7 @@ use sqlx::{Any, AnyConnection, Executor, Row as _};
 
 use super::rows::micros;
 use super::sql::SqlStore;
-use super::statement::{is_sqlite, marks_for, varying};
+use super::statement::{is_sqlite, marks_for};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::chain::{self, Break, GENESIS, Hash, LinkKind, Report, StoredLink, Value, Walk};
@@ -198,7 +198,7 @@ pub(super) async fn append(
             "INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) VALUES {values}"
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql);
+        let mut q = sqlx::query(&sql);
         for (seq, kind, row_id, hash) in chunk {
             q = q
                 .bind(org.to_string())

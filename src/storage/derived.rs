@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::recompute_page::apply_page;
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
-use super::statement::{marks_for, placeholders, varying};
+use super::statement::{marks_for, placeholders};
 use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};
 use crate::domain::employee::Employee;
@@ -481,7 +481,7 @@ impl DerivedStore for SqlStore {
                 placeholders(4, chunk.len())
             );
             let sql = marks_for(sql, self.backend() == Backend::Sqlite);
-            let mut q = varying(&sql)
+            let mut q = sqlx::query(&sql)
                 .bind(org.to_string())
                 .bind(from.to_string())
                 .bind(to.to_string());
@@ -509,7 +509,7 @@ impl DerivedStore for SqlStore {
                 placeholders(2, chunk.len())
             );
             let sql = marks_for(sql, self.backend() == Backend::Sqlite);
-            let mut q = varying(&sql).bind(org.to_string());
+            let mut q = sqlx::query(&sql).bind(org.to_string());
             for e in chunk {
                 q = q.bind(e.to_string());
             }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row as _};
 
 use super::rows::{self, micros};
-use super::statement::{is_sqlite, marks_for, placeholders, varying};
+use super::statement::{is_sqlite, marks_for, placeholders};
 use super::writer::classify;
 use super::{EventWrite, StoreError, StoreResult};
 use crate::domain::event::{ClockEvent, Location, StoredEvent};
@@ -35,7 +35,7 @@ async fn existing_events(
             placeholders(2, chunk.len())
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql).bind(org.to_string());
+        let mut q = sqlx::query(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -60,7 +60,7 @@ async fn amendment_ids(
             placeholders(2, chunk.len())
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql).bind(org.to_string());
+        let mut q = sqlx::query(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -96,7 +96,7 @@ async fn insert(
              ON CONFLICT (organisation_id, event_id) DO NOTHING RETURNING event_id"
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql);
+        let mut q = sqlx::query(&sql);
         for e in chunk {
             q = q
                 .bind(org.to_string())
@@ -214,7 +214,7 @@ pub(super) async fn count_new(
              DO UPDATE SET events = event_counts.events + excluded.events"
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql);
+        let mut q = sqlx::query(&sql);
         for (employee, n) in chunk {
             q = q.bind(org.to_string()).bind(employee.to_string()).bind(**n);
         }

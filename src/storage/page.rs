@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
 use super::rows::{self, micros};
-use super::statement::{is_sqlite, marks_for, placeholders, varying};
+use super::statement::{is_sqlite, marks_for, placeholders};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::event::{Amendment, StoredEvent};
@@ -140,7 +140,7 @@ async fn targets_outside(
             placeholders(2, chunk.len())
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql).bind(org.to_string());
+        let mut q = sqlx::query(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -162,7 +162,7 @@ async fn of_employees(
     employees: &[EmployeeId],
 ) -> StoreResult<Vec<AnyRow>> {
     let sql = marks_for(sql.to_owned(), is_sqlite(conn));
-    let mut q = varying(&sql).bind(org.to_string());
+    let mut q = sqlx::query(&sql).bind(org.to_string());
     if let Some((from, to)) = span {
         q = q.bind(micros(from)).bind(micros(to));
     }

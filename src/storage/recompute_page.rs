@@ -14,7 +14,7 @@ use super::derived::{
 };
 use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::rows::micros;
-use super::statement::{is_sqlite, marks_for, placeholders, value_rows, varying};
+use super::statement::{is_sqlite, marks_for, placeholders, value_rows};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::engine::finding::Severity;
@@ -75,17 +75,17 @@ pub(super) async fn apply_page(
     consume_queue(conn, org, &current).await?;
     replace_days(conn, org, &current).await?;
     let mut stored = findings_in_scope(conn, org, &current).await?;
-    let mut changed: Vec<Finding> = Vec::new();
+    let mut to_write: Vec<Finding> = Vec::new();
     let mut nudges: Vec<(&RecomputeWrite, Vec<NudgeCandidate>)> = Vec::new();
     for w in &current {
         let existing = stored.remove(&w.employee).unwrap_or_default();
-        let (changes, candidates) = reconcile_one(w, existing);
-        changed.extend(changes);
+        let (written, candidates) = reconcile_one(w, existing);
+        to_write.extend(written);
         if w.nudges.is_some() && !candidates.is_empty() {
             nudges.push((w, candidates));
         }
     }
-    upsert_findings(conn, org, &changed).await?;
+    upsert_findings(conn, org, &to_write).await?;
     for (w, candidates) in nudges {
         if let Some(policy) = &w.nudges {
             decide_in_tx(conn, org, w.employee, &candidates, w.now, policy).await?;
@@ -103,7 +103,7 @@ async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) ->
             placeholders(2, chunk.len())
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql).bind(org.to_string());
+        let mut q = sqlx::query(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -126,7 +126,7 @@ async fn queued_versions(
             placeholders(2, chunk.len())
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql).bind(org.to_string());
+        let mut q = sqlx::query(&sql).bind(org.to_string());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -169,7 +169,7 @@ async fn consume_queue(
             .join(" OR ");
         let sql = format!("DELETE FROM recompute_queue WHERE organisation_id = $1 AND ({pairs})");
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql).bind(org.to_string());
+        let mut q = sqlx::query(&sql).bind(org.to_string());
         for (id, version) in chunk {
             q = q.bind(id.clone()).bind(*version);
         }
@@ -201,7 +201,7 @@ async fn replace_days(
                 placeholders(4, chunk.len())
             );
             let sql = marks_for(sql, is_sqlite(conn));
-            let mut q = varying(&sql)
+            let mut q = sqlx::query(&sql)
                 .bind(org.to_string())
                 .bind(from.to_string())
                 .bind(to.to_string());
@@ -225,7 +225,7 @@ async fn replace_days(
             value_rows(chunk.len(), 10)
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql);
+        let mut q = sqlx::query(&sql);
         for (id, d) in chunk {
             q = q
                 .bind(org.to_string())
@@ -273,7 +273,7 @@ async fn findings_in_scope(
             placeholders(4, chunk.len())
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql)
+        let mut q = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(micros(lo))
             .bind(micros(hi));
@@ -334,9 +334,9 @@ fn reconcile_one(
             at: f.at,
         })
         .collect();
-    let mut changed = changes.insert;
-    changed.extend(changes.update);
-    (changed, candidates)
+    let mut written = changes.insert;
+    written.extend(changes.update);
+    (written, candidates)
 }
 
 /// Inserts new findings and updates changed ones, a page at a time, in one
@@ -362,7 +362,7 @@ async fn upsert_findings(
             value_rows(chunk.len(), 22)
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = varying(&sql);
+        let mut q = sqlx::query(&sql);
         for f in chunk {
             q = q
                 .bind(org.to_string())

@@ -1,8 +1,6 @@
 //! Statements whose text depends on how many rows or ids they carry.
 
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-use sqlx::{Any, AnyConnection};
+use sqlx::AnyConnection;
 
 /// `$first, $first+1, …` for `n` parameters.
 pub(super) fn placeholders(first: usize, n: usize) -> String {
@@ -18,16 +16,6 @@ pub(super) fn value_rows(rows: usize, width: usize) -> String {
         .map(|r| format!("({})", placeholders(r * width + 1, width)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A statement whose text varies with its number of rows or ids, run
-/// without keeping its prepared form. sqlx keeps the last 100 prepared
-/// statements of each connection; cached, every batch size is one more
-/// text that evicts a fixed statement every call runs, which must then be
-/// prepared again (issue 15: page writes cost more CPU than the statements
-/// they replaced until they stopped being cached).
-pub(super) fn varying(sql: &str) -> Query<'_, Any, AnyArguments<'_>> {
-    sqlx::query(sql).persistent(false)
 }
 
 /// Whether `conn` is a `SQLite` connection.
