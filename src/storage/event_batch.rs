@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row as _};
 
 use super::rows::{self, micros};
-use super::statement::{is_sqlite, marks_for, placeholders};
+use super::statement::{is_sqlite, marks_for, placeholders, rows_for_ids};
 use super::writer::classify;
 use super::{EventWrite, StoreError, StoreResult};
 use crate::domain::event::{ClockEvent, Location, StoredEvent};
@@ -27,22 +27,17 @@ async fn existing_events(
     org: OrgId,
     ids: &[String],
 ) -> StoreResult<HashMap<String, StoredEvent>> {
-    let mut found = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({})",
-            rows::EVENT_COLUMNS,
-            placeholders(2, chunk.len())
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
-            let e = rows::stored_event(&row)?;
-            found.insert(e.event.event_id.to_string(), e);
-        }
+    let rows = rows_for_ids(conn, org, ids, CHUNK, |marks| {
+        format!(
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({marks})",
+            rows::EVENT_COLUMNS
+        )
+    })
+    .await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let e = rows::stored_event(row)?;
+        found.insert(e.event.event_id.to_string(), e);
     }
     Ok(found)
 }
@@ -53,25 +48,18 @@ async fn amendment_ids(
     org: OrgId,
     ids: &[String],
 ) -> StoreResult<std::collections::HashSet<String>> {
-    let mut taken = std::collections::HashSet::new();
-    for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT amendment_id FROM amendments WHERE organisation_id = $1 AND amendment_id IN ({})",
-            placeholders(2, chunk.len())
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
-            taken.insert(
-                row.try_get::<String, _>("amendment_id")
-                    .map_err(|e| StoreError::Corrupt(format!("amendment_id: {e}")))?,
-            );
-        }
-    }
-    Ok(taken)
+    let rows = rows_for_ids(conn, org, ids, CHUNK, |marks| {
+        format!(
+            "SELECT amendment_id FROM amendments WHERE organisation_id = $1 AND amendment_id IN ({marks})"
+        )
+    })
+    .await?;
+    rows.iter()
+        .map(|row| {
+            row.try_get::<String, _>("amendment_id")
+                .map_err(|e| StoreError::Corrupt(format!("amendment_id: {e}")))
+        })
+        .collect()
 }
 
 /// Inserts `events` (ids not yet stored); returns the ids the database

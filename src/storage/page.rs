@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
 use super::rows::{self, micros};
-use super::statement::{is_sqlite, marks_for, placeholders};
+use super::statement::{is_sqlite, marks_for, placeholders, rows_for_ids};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::event::{Amendment, StoredEvent};
@@ -133,21 +133,16 @@ async fn targets_outside(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    for chunk in missing.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({})",
-            rows::EVENT_COLUMNS,
-            placeholders(2, chunk.len())
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
-            let e = rows::stored_event(&row)?;
-            targets.insert(e.event.event_id.0, e);
-        }
+    let rows = rows_for_ids(conn, org, &missing, CHUNK, |marks| {
+        format!(
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({marks})",
+            rows::EVENT_COLUMNS
+        )
+    })
+    .await?;
+    for row in &rows {
+        let e = rows::stored_event(row)?;
+        targets.insert(e.event.event_id.0, e);
     }
     Ok(targets)
 }

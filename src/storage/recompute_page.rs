@@ -14,7 +14,7 @@ use super::derived::{
 };
 use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::rows::micros;
-use super::statement::{is_sqlite, marks_for, placeholders, value_rows};
+use super::statement::{is_sqlite, marks_for, placeholders, rows_for_ids, value_rows};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::engine::finding::Severity;
@@ -97,18 +97,12 @@ pub(super) async fn apply_page(
 /// Serialises recomputes of the page's employees on PostgreSQL (row locks,
 /// taken in index order), so two replicas cannot both insert a finding.
 async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) -> StoreResult<()> {
-    for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let sql = format!(
-            "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id IN ({})",
-            placeholders(2, chunk.len())
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
-    }
+    rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
+        format!(
+            "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id IN ({marks})"
+        )
+    })
+    .await?;
     Ok(())
 }
 
@@ -119,28 +113,23 @@ async fn queued_versions(
     ids: &[String],
 ) -> StoreResult<HashMap<EmployeeId, i64>> {
     let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let sql = format!(
+    let rows = rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
+        format!(
             "SELECT employee_id, version FROM recompute_queue WHERE organisation_id = $1 \
-             AND employee_id IN ({})",
-            placeholders(2, chunk.len())
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
-            let id: String = row
-                .try_get("employee_id")
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let version: i64 = row
-                .try_get("version")
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let id = Uuid::parse_str(&id)
-                .map_err(|_| StoreError::Corrupt(format!("recompute_queue.employee_id: {id}")))?;
-            out.insert(EmployeeId(id), version);
-        }
+             AND employee_id IN ({marks})"
+        )
+    })
+    .await?;
+    for row in rows {
+        let id: String = row
+            .try_get("employee_id")
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let version: i64 = row
+            .try_get("version")
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let id = Uuid::parse_str(&id)
+            .map_err(|_| StoreError::Corrupt(format!("recompute_queue.employee_id: {id}")))?;
+        out.insert(EmployeeId(id), version);
     }
     Ok(out)
 }

@@ -1,6 +1,11 @@
 //! Statements whose text depends on how many rows or ids they carry.
 
 use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use super::StoreResult;
+use super::writer::classify;
+use crate::domain::ids::OrgId;
 
 /// `$first, $first+1, …` for `n` parameters.
 pub(super) fn placeholders(first: usize, n: usize) -> String {
@@ -16,6 +21,28 @@ pub(super) fn value_rows(rows: usize, width: usize) -> String {
         .map(|r| format!("({})", placeholders(r * width + 1, width)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Runs a statement of one organisation's rows among `ids`, `chunk` ids
+/// at a time: `sql` gets the `IN` list's placeholders (`$2, $3, …`; `$1`
+/// is the organisation) and returns the statement. The rows of every chunk.
+pub(super) async fn rows_for_ids(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    ids: &[String],
+    chunk: usize,
+    sql: impl Fn(&str) -> String,
+) -> StoreResult<Vec<AnyRow>> {
+    let mut out = Vec::new();
+    for part in ids.chunks(chunk) {
+        let text = marks_for(sql(&placeholders(2, part.len())), is_sqlite(conn));
+        let mut q = sqlx::query(&text).bind(org.to_string());
+        for id in part {
+            q = q.bind(id.clone());
+        }
+        out.extend(q.fetch_all(&mut *conn).await.map_err(classify)?);
+    }
+    Ok(out)
 }
 
 /// Whether `conn` is a `SQLite` connection.
