@@ -20,6 +20,7 @@ use super::{StoreError, StoreResult};
 use crate::domain::engine::finding::Severity;
 use crate::domain::engine::reconcile::{Finding, FindingStatus, reconcile};
 use crate::domain::ids::{EmployeeId, OrgId};
+use crate::domain::nudge::decide::NudgePolicy;
 
 /// Ids per `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 500;
@@ -76,20 +77,20 @@ pub(super) async fn apply_page(
     replace_days(conn, org, &current).await?;
     let mut stored = findings_in_scope(conn, org, &current).await?;
     let mut to_write: Vec<Finding> = Vec::new();
-    let mut nudges: Vec<(&RecomputeWrite, Vec<NudgeCandidate>)> = Vec::new();
+    let mut nudges: Vec<(&RecomputeWrite, &NudgePolicy, Vec<NudgeCandidate>)> = Vec::new();
     for w in &current {
         let existing = stored.remove(&w.employee).unwrap_or_default();
         let (written, candidates) = reconcile_one(w, existing);
         to_write.extend(written);
-        if w.nudges.is_some() && !candidates.is_empty() {
-            nudges.push((w, candidates));
+        if let Some(policy) = &w.nudges
+            && !candidates.is_empty()
+        {
+            nudges.push((w, policy, candidates));
         }
     }
     upsert_findings(conn, org, &to_write).await?;
-    for (w, candidates) in nudges {
-        if let Some(policy) = &w.nudges {
-            decide_in_tx(conn, org, w.employee, &candidates, w.now, policy).await?;
-        }
+    for (w, policy, candidates) in nudges {
+        decide_in_tx(conn, org, w.employee, &candidates, w.now, policy).await?;
     }
     Ok(live)
 }
