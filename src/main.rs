@@ -11,6 +11,12 @@ use tidsvakt::config::{Cli, Command, LogFormat, ServerConfig};
 use tidsvakt::storage::SqlStore;
 use tidsvakt::{bootstrap, cli, telemetry};
 
+/// mimalloc instead of glibc's malloc: under 64 clients glibc's malloc and
+/// free were 17 % of server CPU, much of it arenas shrinking and growing
+/// again between requests (issue 15; docs/bench/before-after.md, "Seventh round").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match run(Cli::parse()).await {

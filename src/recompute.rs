@@ -611,6 +611,10 @@ async fn drain_queued_within(
         .into_iter()
         .map(|p| p.employee)
         .collect();
+    if wanted.is_empty() {
+        // The usual case before a read: nothing queued, nothing more to ask.
+        return Ok(0);
+    }
     let mut tries: std::collections::HashMap<EmployeeId, usize> = std::collections::HashMap::new();
     let mut applied = 0;
     loop {

@@ -34,6 +34,9 @@ pub struct Caller {
     /// Reads made for a listing (the team page) are logged once by the
     /// listing, naming its scope, not once per person.
     pub listing: bool,
+    /// The token's employee as read to authenticate this call, so that a
+    /// person's call about their own record reads it once (issue 15).
+    pub bound: Option<Employee>,
 }
 
 /// What a caller wants to do with an employee's record.
@@ -57,6 +60,7 @@ impl Caller {
             client: None,
             session: Some(session),
             listing: false,
+            bound: None,
         }
     }
 
@@ -282,17 +286,19 @@ impl Auth {
         tracing::Span::current().record("token_id", tracing::field::display(token.id));
         // A token bound to someone who has left stops working with them
         // (deactivation also revokes it; this covers a half-done one).
+        let mut bound = None;
         if let Some(employee) = token.employee_id {
-            let active = self
+            let found = self
                 .store
                 .employee(token.org_id, employee)
                 .await?
-                .is_some_and(|e| e.active);
-            if !active {
+                .filter(|e| e.active);
+            if found.is_none() {
                 return Err(ApiError::Unauthenticated(
                     "this token's employee is deactivated; the token no longer works".into(),
                 ));
             }
+            bound = found;
         }
         if token.touch_due(now) {
             // Off the call's path: a failed write of the last use must not
@@ -310,6 +316,7 @@ impl Auth {
             client: None,
             session: None,
             listing: false,
+            bound,
         })
     }
 }

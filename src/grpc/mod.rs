@@ -107,6 +107,10 @@ impl Ctx {
         id: EmployeeId,
         field: &str,
     ) -> ApiResult<Employee> {
+        // The caller's own record was read a moment ago to authenticate the call.
+        if let Some(e) = caller.bound.as_ref().filter(|e| e.id == id) {
+            return Ok(e.clone());
+        }
         self.store.employee(caller.org(), id).await?.ok_or_else(|| {
             ApiError::NotFound(format!("{field}: no employee {id} in this organisation"))
         })

@@ -64,6 +64,13 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 const STATUS_WINDOWS: [i64; 2] = [8, 64];
 
 /// SQL storage over sqlx's `Any` driver.
+///
+/// The `SQLite` read pool hands out idle connections without pinging them
+/// first (`test_before_acquire(false)`): a connection to a local file does
+/// not break while idle, and the ping was one more round trip to the
+/// connection's thread on every read (issue 15). The `PostgreSQL` pool keeps
+/// the ping: after a restart or failover every idle session is dead, and
+/// without it each would fail one client call before being dropped.
 pub struct SqlStore {
     backend: Backend,
     read: AnyPool,
@@ -99,6 +106,7 @@ impl SqlStore {
         let read = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
             .after_connect(|conn, _| {
                 Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
             })

@@ -60,6 +60,8 @@ impl RawDb {
         let pool = sqlx::any::AnyPoolOptions::new()
             .max_connections(connections)
             .min_connections(connections)
+            // As the server's pools: no ping on acquire on SQLite.
+            .test_before_acquire(!sqlite)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {

@@ -15,6 +15,10 @@
     clippy::missing_panics_doc
 )]
 
+/// The allocator the server has, so that the no-op ceiling is served alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod baseline;
 mod database;
 mod freshness;
