@@ -182,8 +182,10 @@ pub(super) async fn page_records(
     let mut open_findings: HashMap<EmployeeId, Vec<i64>> = HashMap::new();
     for chunk in employees.chunks(CHUNK) {
         let sql = format!(
+            // In the index's order: sorting the whole page by instant cost
+            // a third of the read; each employee's share is sorted below.
             "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id IN ({}) \
-             AND occurred_at >= $2 AND occurred_at < $3 ORDER BY occurred_at, event_id",
+             AND occurred_at >= $2 AND occurred_at < $3 ORDER BY employee_id, occurred_at",
             rows::EVENT_COLUMNS,
             placeholders(4, chunk.len())
         );
@@ -235,6 +237,12 @@ pub(super) async fn page_records(
                 .map_err(|e| StoreError::Corrupt(format!("at: {e}")))?;
             open_findings.entry(id).or_default().push(at);
         }
+    }
+    for r in records.values_mut() {
+        // Events at the same instant by id, as `record_between_on` reads
+        // them (already in instant order, so the sort is one pass).
+        r.events
+            .sort_by_key(|e| (e.event.occurred_at, e.event.event_id.0));
     }
     let targets = targets_outside(conn, org, &records).await?;
     Ok(PageRecords {
