@@ -415,17 +415,39 @@ impl DerivedStore for SqlStore {
         employee: Option<EmployeeId>,
         limit: i64,
     ) -> StoreResult<Vec<Pending>> {
-        let rows = sqlx::query(
-            "SELECT organisation_id, employee_id, from_at, to_at, version FROM recompute_queue \
-             WHERE ($1 = '' OR organisation_id = $1) AND ($2 = '' OR employee_id = $2) \
-             ORDER BY queued_at, employee_id LIMIT $3",
-        )
-        .bind(org.map(|o| o.to_string()).unwrap_or_default())
-        .bind(employee.map(|e| e.to_string()).unwrap_or_default())
-        .bind(limit)
-        .fetch_all(self.reader())
-        .await
-        .map_err(classify)?;
+        // Only the conditions given, so that an employee's entry is a key
+        // lookup: `($1 = '' OR …)` made SQLite scan the whole queue on
+        // every read.
+        let mut binds = Vec::new();
+        let mut conditions = Vec::new();
+        for (column, value) in [
+            ("organisation_id", org.map(|o| o.0)),
+            ("employee_id", employee.map(|e| e.0)),
+        ] {
+            if let Some(v) = value {
+                binds.push(v.to_string());
+                conditions.push(format!("{column} = ${}", binds.len()));
+            }
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT organisation_id, employee_id, from_at, to_at, version FROM recompute_queue{filter} \
+             ORDER BY queued_at, employee_id LIMIT ${}",
+            binds.len() + 1
+        );
+        let mut query = sqlx::query(&sql);
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await
+            .map_err(classify)?;
         rows.iter()
             .map(|r| {
                 let id = |n: &str| -> StoreResult<Uuid> {

@@ -20,6 +20,8 @@ mod page;
 pub mod payroll;
 pub mod policy;
 pub mod privacy;
+#[cfg(test)]
+mod query_plans;
 mod recompute_page;
 mod rows;
 mod sql;

@@ -1,0 +1,84 @@
+//! The plans SQLite chooses for the reads that once ran on an index's
+//! prefix and filtered or sorted the rest (migration 0032): a page of
+//! employees, one employee's findings in a span, an employee's recompute
+//! entry. Without statistics the planner decides from the indexes alone, so
+//! these plans are the same on an empty database as on a big one.
+
+use sqlx::Row as _;
+
+use super::sql::SqlStore;
+
+/// The plan's lines for `sql`, with `?` marks unbound (NULL).
+async fn plan(store: &SqlStore, sql: &str) -> String {
+    let mut conn = store.reader().acquire().await.unwrap();
+    let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String, _>("detail").unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn store() -> (tempfile::TempDir, SqlStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = SqlStore::connect(&url).await.unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn a_page_of_employees_starts_at_the_cursor_in_order() {
+    let (_dir, store) = store().await;
+    let p = plan(
+        &store,
+        "SELECT id FROM employees e WHERE organisation_id = ? AND id > ? AND \
+         (created_at < ? OR EXISTS (SELECT 1 FROM clock_events c WHERE c.organisation_id = ? \
+         AND c.employee_id = e.id AND c.occurred_at >= ? AND c.occurred_at < ?)) \
+         ORDER BY id LIMIT ?",
+    )
+    .await;
+    assert!(
+        p.contains("USING INDEX employees_page (organisation_id=? AND id>?)"),
+        "{p}"
+    );
+    assert!(!p.contains("TEMP B-TREE"), "{p}");
+}
+
+#[tokio::test]
+async fn one_employees_findings_in_a_span_are_a_range_of_their_own() {
+    let (_dir, store) = store().await;
+    let p = plan(
+        &store,
+        "SELECT * FROM findings WHERE organisation_id = ? AND employee_id IN (?) \
+         AND at >= ? AND at < ? ORDER BY at DESC, finding_id LIMIT ?",
+    )
+    .await;
+    assert!(
+        p.contains("findings_employee_at (organisation_id=? AND employee_id=? AND at>? AND at<?)"),
+        "{p}"
+    );
+}
+
+#[tokio::test]
+async fn an_employees_recompute_entry_is_a_key_lookup_and_the_oldest_come_first() {
+    let (_dir, store) = store().await;
+    let one = plan(
+        &store,
+        "SELECT * FROM recompute_queue WHERE organisation_id = ? AND employee_id = ? \
+         ORDER BY queued_at, employee_id LIMIT ?",
+    )
+    .await;
+    assert!(
+        one.contains("(organisation_id=? AND employee_id=?)"),
+        "{one}"
+    );
+    let all = plan(
+        &store,
+        "SELECT * FROM recompute_queue ORDER BY queued_at, employee_id LIMIT ?",
+    )
+    .await;
+    assert!(all.contains("USING INDEX recompute_queue_age"), "{all}");
+    assert!(!all.contains("TEMP B-TREE"), "{all}");
+}
