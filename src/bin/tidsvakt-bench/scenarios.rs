@@ -512,6 +512,12 @@ async fn timesheet(s: &Settings, server: &Server, employees: &[String]) -> anyho
     }
     let mut noop_readers = nr;
     let per_reader = s.reads_per_round / s.readers;
+    // For a profiler attached to the server (`perf record -p`): the record
+    // rounds before this one run on the same server.
+    eprintln!(
+        "bench: timesheet: readers ready; rounds start (server pid {})",
+        server.proc.pid()
+    );
     let mut rounds = Vec::new();
     for _ in 0..s.rounds {
         let cpu = server.proc.cpu_us()?;
