@@ -378,6 +378,30 @@ fn stored_day(row: &AnyRow) -> StoreResult<StoredDay> {
     })
 }
 
+/// The recompute queue's oldest entries, of an organisation and an employee
+/// when given: only the conditions given, so that an employee's entry is a
+/// key lookup and a sweep reads `recompute_queue_age` in order (`($1 = ''
+/// OR …)` made SQLite scan the whole queue on every read). Binds: the
+/// organisation, the employee (those given), then the limit.
+pub(super) fn pending_sql(org: bool, employee: bool) -> String {
+    let mut conditions = Vec::new();
+    for (column, given) in [("organisation_id", org), ("employee_id", employee)] {
+        if given {
+            conditions.push(format!("{column} = ${}", conditions.len() + 1));
+        }
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    format!(
+        "SELECT organisation_id, employee_id, from_at, to_at, version FROM recompute_queue{filter} \
+         ORDER BY queued_at, employee_id LIMIT ${}",
+        conditions.len() + 1
+    )
+}
+
 #[async_trait]
 impl DerivedStore for SqlStore {
     async fn record_between(
@@ -415,30 +439,11 @@ impl DerivedStore for SqlStore {
         employee: Option<EmployeeId>,
         limit: i64,
     ) -> StoreResult<Vec<Pending>> {
-        // Only the conditions given, so that an employee's entry is a key
-        // lookup: `($1 = '' OR …)` made SQLite scan the whole queue on
-        // every read.
-        let mut binds = Vec::new();
-        let mut conditions = Vec::new();
-        for (column, value) in [
-            ("organisation_id", org.map(|o| o.0)),
-            ("employee_id", employee.map(|e| e.0)),
-        ] {
-            if let Some(v) = value {
-                binds.push(v.to_string());
-                conditions.push(format!("{column} = ${}", binds.len()));
-            }
-        }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conditions.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT organisation_id, employee_id, from_at, to_at, version FROM recompute_queue{filter} \
-             ORDER BY queued_at, employee_id LIMIT ${}",
-            binds.len() + 1
-        );
+        let sql = pending_sql(org.is_some(), employee.is_some());
+        let binds = [org.map(|o| o.0), employee.map(|e| e.0)]
+            .into_iter()
+            .flatten()
+            .map(|id| id.to_string());
         let mut query = sqlx::query(&sql);
         for b in binds {
             query = query.bind(b);
