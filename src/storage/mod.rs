@@ -18,6 +18,7 @@ pub mod fault;
 pub mod outbox;
 mod page;
 pub mod payroll;
+mod plans_cache;
 pub mod policy;
 pub mod privacy;
 #[cfg(test)]
@@ -28,6 +29,7 @@ mod sql;
 pub mod sso;
 mod statement;
 pub mod stats;
+mod token_cache;
 pub mod tokens;
 pub mod web;
 mod writer;

@@ -1431,6 +1431,20 @@ impl PolicyStore for SqlStore {
         to: NaiveDate,
     ) -> StoreResult<EmployeePolicy> {
         let mut conn = self.reader().acquire().await.map_err(classify)?;
-        policy_on(&mut conn, org, employee, from, to).await
+        // The version before the plans: see `plans_cache`.
+        let version: i64 =
+            sqlx::query_scalar("SELECT plans_version FROM organisations WHERE id = $1")
+                .bind(org.to_string())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(classify)?
+                .unwrap_or_default();
+        let cache = self.plans_cache();
+        if let Some(plans) = cache.get(org, employee, (from, to), version) {
+            return Ok(plans);
+        }
+        let plans = policy_on(&mut conn, org, employee, from, to).await?;
+        cache.put(org, employee, (from, to), version, &plans);
+        Ok(plans)
     }
 }

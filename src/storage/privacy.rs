@@ -62,7 +62,7 @@ impl PrivacyStore for SqlStore {
         id: EmployeeId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        self.write(move |conn| {
+        let done = self.write(move |conn| {
             Box::pin(async move {
                 let (o, e, at) = (org.to_string(), id.to_string(), micros(now));
                 let done = sqlx::query(
@@ -111,6 +111,9 @@ impl PrivacyStore for SqlStore {
                 Ok(true)
             })
         })
-        .await
+        .await;
+        // Its tokens were revoked with it.
+        self.token_cache().forget_all();
+        done
     }
 }

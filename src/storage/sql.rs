@@ -19,7 +19,9 @@ use super::coalesce::{self, Batch, EventCoalescer};
 use super::derived;
 use super::event_batch;
 use super::fault::{FaultState, StorageFault};
+use super::plans_cache::PlansCache;
 use super::rows::{self, micros};
+use super::token_cache::TokenCache;
 use super::writer::{Reopen, Writer, classify};
 use super::{
     AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
@@ -80,6 +82,10 @@ pub struct SqlStore {
     faults: FaultState,
     /// Event writes waiting together, stored together.
     events: EventCoalescer,
+    /// Tokens read to authenticate calls, for a second.
+    tokens: TokenCache,
+    /// Employees' plans, by the organisation's plans version.
+    plans: PlansCache,
 }
 
 impl SqlStore {
@@ -129,6 +135,8 @@ impl SqlStore {
             writer: Writer::single(conn, reopen),
             faults: FaultState::default(),
             events: EventCoalescer::default(),
+            tokens: TokenCache::default(),
+            plans: PlansCache::default(),
         };
         store.finish_chain_backfill().await?;
         Ok(store)
@@ -151,6 +159,8 @@ impl SqlStore {
             writer: Writer::Pooled(pool),
             faults: FaultState::default(),
             events: EventCoalescer::default(),
+            tokens: TokenCache::default(),
+            plans: PlansCache::default(),
         };
         store.finish_chain_backfill().await?;
         Ok(store)
@@ -160,6 +170,16 @@ impl SqlStore {
     #[must_use]
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The token cache, for the writes that change tokens.
+    pub(super) fn token_cache(&self) -> &TokenCache {
+        &self.tokens
+    }
+
+    /// Employees' plans as last read, for `policy_of`.
+    pub(super) fn plans_cache(&self) -> &PlansCache {
+        &self.plans
     }
 
     /// The pool for reads.
@@ -795,11 +815,19 @@ impl Store for SqlStore {
     }
 
     async fn token_by_hash(&self, secret_hash: &str) -> StoreResult<Option<ApiToken>> {
+        let (kept, generation) = self.tokens.get(secret_hash);
+        if kept.is_some() {
+            return Ok(kept);
+        }
         let sql = format!(
             "SELECT {} FROM api_tokens WHERE secret_hash = $1",
             rows::TOKEN_COLUMNS
         );
-        row_by(&self.read, &sql, &[secret_hash.to_owned()], rows::token).await
+        let token = row_by(&self.read, &sql, &[secret_hash.to_owned()], rows::token).await?;
+        if let Some(t) = &token {
+            self.tokens.put(secret_hash, t, generation);
+        }
+        Ok(token)
     }
 
     async fn list_tokens(
@@ -839,33 +867,36 @@ impl Store for SqlStore {
         id: TokenId,
         now: DateTime<Utc>,
     ) -> StoreResult<ApiToken> {
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) \
+        let revoked = self
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) \
                      WHERE organisation_id = $1 AND id = $2",
-                )
-                .bind(org.to_string())
-                .bind(id.to_string())
-                .bind(micros(now))
-                .execute(&mut *conn)
-                .await
-                .map_err(classify)?;
-                let sql = format!(
-                    "SELECT {} FROM api_tokens WHERE organisation_id = $1 AND id = $2",
-                    rows::TOKEN_COLUMNS
-                );
-                row_by(
-                    &mut *conn,
-                    &sql,
-                    &[org.to_string(), id.to_string()],
-                    rows::token,
-                )
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("token_id: token {id}")))
+                    )
+                    .bind(org.to_string())
+                    .bind(id.to_string())
+                    .bind(micros(now))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+                    let sql = format!(
+                        "SELECT {} FROM api_tokens WHERE organisation_id = $1 AND id = $2",
+                        rows::TOKEN_COLUMNS
+                    );
+                    row_by(
+                        &mut *conn,
+                        &sql,
+                        &[org.to_string(), id.to_string()],
+                        rows::token,
+                    )
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("token_id: token {id}")))
+                })
             })
-        })
-        .await
+            .await;
+        self.tokens.forget_all();
+        revoked
     }
 
     async fn insert_employee(&self, employee: &Employee) -> StoreResult<()> {

@@ -65,6 +65,8 @@ impl TokenStore for SqlStore {
     }
 
     async fn touch_token(&self, id: TokenId, now: DateTime<Utc>) -> StoreResult<()> {
+        // Only the last use changes: the kept copy is updated, not dropped.
+        self.token_cache().touched(id, now);
         self.write(move |conn| {
             Box::pin(async move {
                 // Never backwards: two replicas may touch out of order.
@@ -89,9 +91,10 @@ impl TokenStore for SqlStore {
         id: TokenId,
         rotation: Rotation,
     ) -> StoreResult<ApiToken> {
-        self.write(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query(
+        let rotated = self
+            .write(move |conn| {
+                Box::pin(async move {
+                    let done = sqlx::query(
                     "UPDATE api_tokens SET previous_secret_hash = secret_hash, secret_hash = $3, \
                      previous_valid_until = $4, rotated_at = $5, \
                      expires_at = COALESCE($6, expires_at) \
@@ -107,30 +110,32 @@ impl TokenStore for SqlStore {
                 .await
                 .map_err(classify)?
                 .rows_affected();
-                let sql = format!(
-                    "SELECT {} FROM api_tokens WHERE organisation_id = $1 AND id = $2",
-                    rows::TOKEN_COLUMNS
-                );
-                let token = sqlx::query(&sql)
-                    .bind(org.to_string())
-                    .bind(id.to_string())
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(classify)?
-                    .as_ref()
-                    .map(rows::token)
-                    .transpose()?
-                    .ok_or_else(|| StoreError::NotFound(format!("token_id: no token {id}")))?;
-                if done == 0 {
-                    return Err(StoreError::Precondition {
-                        field: "token_id".into(),
-                        reason: format!("token {id} is revoked; create a new one"),
-                    });
-                }
-                Ok(token)
+                    let sql = format!(
+                        "SELECT {} FROM api_tokens WHERE organisation_id = $1 AND id = $2",
+                        rows::TOKEN_COLUMNS
+                    );
+                    let token = sqlx::query(&sql)
+                        .bind(org.to_string())
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(classify)?
+                        .as_ref()
+                        .map(rows::token)
+                        .transpose()?
+                        .ok_or_else(|| StoreError::NotFound(format!("token_id: no token {id}")))?;
+                    if done == 0 {
+                        return Err(StoreError::Precondition {
+                            field: "token_id".into(),
+                            reason: format!("token {id} is revoked; create a new one"),
+                        });
+                    }
+                    Ok(token)
+                })
             })
-        })
-        .await
+            .await;
+        self.token_cache().forget_all();
+        rotated
     }
 
     async fn revoke_tokens_of(
@@ -139,21 +144,24 @@ impl TokenStore for SqlStore {
         employee: EmployeeId,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        self.write(move |conn| {
-            Box::pin(async move {
-                Ok(sqlx::query(
-                    "UPDATE api_tokens SET revoked_at = $3 \
+        let revoked = self
+            .write(move |conn| {
+                Box::pin(async move {
+                    Ok(sqlx::query(
+                        "UPDATE api_tokens SET revoked_at = $3 \
                      WHERE organisation_id = $1 AND employee_id = $2 AND revoked_at IS NULL",
-                )
-                .bind(org.to_string())
-                .bind(employee.to_string())
-                .bind(micros(now))
-                .execute(conn)
-                .await
-                .map_err(classify)?
-                .rows_affected())
+                    )
+                    .bind(org.to_string())
+                    .bind(employee.to_string())
+                    .bind(micros(now))
+                    .execute(conn)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected())
+                })
             })
-        })
-        .await
+            .await;
+        self.token_cache().forget_all();
+        revoked
     }
 }

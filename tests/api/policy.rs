@@ -1021,8 +1021,144 @@ async fn an_override_applies_from_its_effective_date(app: TestApp) {
     assert_eq!(listed[0].effective_from, Some(date(2026, 11, 12)));
 }
 
+/// Issue 15: the plans a read needs are kept by the organisation's plans
+/// version, which every change bumps in its own transaction. So each kind
+/// of change shows on the very next read of the same range, which the
+/// earlier read had put in the cache.
+async fn every_plan_change_shows_on_the_next_read(app: TestApp) {
+    use pb::rule_override::Scope;
+    let kari = app.create_employee("E1").await;
+    let id = &kari.employee_id;
+    let week = || range(date(2026, 11, 16), date(2026, 11, 22));
+    let scheduled = |s: &pb::GetTimesheetResponse| -> Vec<i64> {
+        s.days.iter().map(|d| d.scheduled_minutes).collect()
+    };
+    let s = sheet(&app, id, week()).await;
+    assert_eq!(scheduled(&s), vec![450, 450, 450, 450, 450, 0, 0]);
+    let mut admin = app.admin();
+    let version = "SELECT CAST(SUM(plans_version) AS BIGINT) FROM organisations";
+    let mut seen = app.count(version).await;
+    // Whether the plans version moved since the last look.
+    macro_rules! bumped {
+        () => {{
+            let now = app.count(version).await;
+            let moved = now > seen;
+            seen = now;
+            moved
+        }};
+    }
+
+    admin
+        .set_schedule(pb::SetScheduleRequest {
+            schedule: Some(six_hour_days(id, date(2026, 1, 1), None)),
+        })
+        .await
+        .unwrap();
+    assert!(bumped!(), "a schedule");
+    let s = sheet(&app, id, week()).await;
+    assert_eq!(scheduled(&s), vec![360, 360, 360, 360, 360, 0, 0]);
+
+    let absence = admin
+        .create_absence(pb::CreateAbsenceRequest {
+            absence: Some(pb::Absence {
+                employee_id: id.clone(),
+                kind: pb::AbsenceKind::Vacation as i32,
+                dates: Some(range(date(2026, 11, 16), date(2026, 11, 16))),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .absence
+        .unwrap();
+    assert!(bumped!(), "an absence");
+    assert_eq!(sheet(&app, id, week()).await.days[0].absences.len(), 1);
+    admin
+        .cancel_absence(pb::CancelAbsenceRequest {
+            absence_id: absence.absence_id,
+            reason: "Plans changed".into(),
+        })
+        .await
+        .unwrap();
+    assert!(bumped!(), "a cancelled absence");
+    assert!(sheet(&app, id, week()).await.days[0].absences.is_empty());
+
+    let holiday = admin
+        .add_holiday(pb::AddHolidayRequest {
+            holiday: Some(pb::Holiday {
+                date: Some(date(2026, 11, 17)),
+                name: "Founders' day".into(),
+                kind: pb::HolidayKind::DayOff as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .holiday
+        .unwrap();
+    assert!(bumped!(), "a holiday");
+    let s = sheet(&app, id, week()).await;
+    assert_eq!(
+        (s.days[1].scheduled_minutes, s.days[1].holiday_name.as_str()),
+        (0, "Founders' day")
+    );
+    admin
+        .remove_holiday(pb::RemoveHolidayRequest {
+            holiday_id: holiday.holiday_id,
+        })
+        .await
+        .unwrap();
+    assert!(bumped!(), "a removed holiday");
+    let s = sheet(&app, id, week()).await;
+    assert_eq!(
+        (s.days[1].scheduled_minutes, s.days[1].holiday_name.as_str()),
+        (360, "")
+    );
+
+    // These change findings rather than the sheet (the tests above follow
+    // their effect); here, that they bump the version too.
+    admin
+        .create_agreement(pb::CreateAgreementRequest {
+            agreement: Some(pb::Agreement {
+                employee_id: id.clone(),
+                basis: pb::AgreementBasis::TariffRepresentatives as i32,
+                valid_from: Some(date(2026, 10, 1)),
+                valid_to: Some(date(2026, 12, 31)),
+                reference: "Overtime agreement with the union, signed 2026-09-20".into(),
+                terms: Some(pb::agreement::Terms::ExtendedOvertime(
+                    pb::ExtendedOvertimeTerms {
+                        overtime_7d_limit_minutes: 1200,
+                        ..Default::default()
+                    },
+                )),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    assert!(bumped!(), "an agreement");
+    admin
+        .set_rule_override(override_of(
+            Scope::EmployeeId(id.clone()),
+            "no.overtime_7d",
+            "limit",
+            300,
+            pb::ValueUnit::Minutes,
+        ))
+        .await
+        .unwrap();
+    assert!(bumped!(), "an override");
+    crate::payroll::lock(&app, "2026-10").await.unwrap();
+    assert!(bumped!(), "a locked period");
+    sheet(&app, id, week()).await;
+    assert_eq!(app.count(version).await, seen, "reads change nothing");
+}
+
 crate::both_backends!(
     an_override_applies_from_its_effective_date,
+    every_plan_change_shows_on_the_next_read,
     schedules_cut_back_and_drive_the_timesheet,
     an_agreement_raises_a_limit_and_ending_it_brings_the_finding_back,
     absences_fill_scheduled_time_and_cancel_once,

@@ -136,6 +136,12 @@ async fn revoking_a_token_locks_it_out_at_once(app: TestApp) {
         .unwrap()
         .into_inner();
     let id = r.token.unwrap().token_id;
+    // Used once first, so the server has read it (and may keep it): the
+    // revocation must still apply to the very next call.
+    app.admin_client(&r.secret)
+        .get_organisation(pb::GetOrganisationRequest {})
+        .await
+        .expect("the token works before it is revoked");
     let revoke = pb::RevokeApiTokenRequest {
         token_id: id.clone(),
     };
