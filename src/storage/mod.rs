@@ -23,13 +23,13 @@ pub mod policy;
 pub mod privacy;
 #[cfg(test)]
 mod query_plans;
+mod recent;
 mod recompute_page;
 mod rows;
 mod sql;
 pub mod sso;
 mod statement;
 pub mod stats;
-mod token_cache;
 pub mod tokens;
 pub mod web;
 mod writer;

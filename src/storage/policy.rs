@@ -623,19 +623,6 @@ async fn list_holidays_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     q.fetch(ex, "day", 10_000, holiday_row).await
 }
 
-/// An employee's plans for local dates `from..=to`, read on one connection
-/// (so a snapshot transaction sees them as of its start).
-pub(super) async fn policy_on(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    employee: EmployeeId,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> StoreResult<EmployeePolicy> {
-    let shared = org_plans_on(&mut *conn, org, from, to).await?;
-    employee_policy_on(conn, org, employee, from, to, &shared).await
-}
-
 /// The part of an employee's plans that is the organisation's own for a
 /// date range: the same for every employee, so a payroll pull reads it once.
 #[derive(Clone, Debug)]
@@ -1440,11 +1427,18 @@ impl PolicyStore for SqlStore {
                 .map_err(classify)?
                 .unwrap_or_default();
         let cache = self.plans_cache();
-        if let Some(plans) = cache.get(org, employee, (from, to), version) {
+        if let Some(plans) = cache.employee(org, employee, (from, to), version) {
             return Ok(plans);
         }
-        let plans = policy_on(&mut conn, org, employee, from, to).await?;
-        cache.put(org, employee, (from, to), version, &plans);
+        let shared = if let Some(shared) = cache.organisation(org, (from, to), version) {
+            shared
+        } else {
+            let shared = org_plans_on(&mut conn, org, from, to).await?;
+            cache.keep_organisation(org, (from, to), version, &shared);
+            shared
+        };
+        let plans = employee_policy_on(&mut conn, org, employee, from, to, &shared).await?;
+        cache.keep_employee(org, employee, (from, to), version, &plans);
         Ok(plans)
     }
 }

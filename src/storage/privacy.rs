@@ -114,6 +114,7 @@ impl PrivacyStore for SqlStore {
         .await;
         // Its tokens were revoked with it.
         self.token_cache().forget_all();
+        self.employee_cache().forget_all();
         done
     }
 }

@@ -20,8 +20,8 @@ use super::derived;
 use super::event_batch;
 use super::fault::{FaultState, StorageFault};
 use super::plans_cache::PlansCache;
+use super::recent::Recent;
 use super::rows::{self, micros};
-use super::token_cache::TokenCache;
 use super::writer::{Reopen, Writer, classify};
 use super::{
     AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
@@ -82,8 +82,10 @@ pub struct SqlStore {
     faults: FaultState,
     /// Event writes waiting together, stored together.
     events: EventCoalescer,
-    /// Tokens read to authenticate calls, for a second.
-    tokens: TokenCache,
+    /// Tokens read to authenticate calls, by secret hash, for a second.
+    tokens: Recent<String, ApiToken>,
+    /// Employees read for calls, for a second.
+    employees: Recent<(OrgId, EmployeeId), Employee>,
     /// Employees' plans, by the organisation's plans version.
     plans: PlansCache,
 }
@@ -135,7 +137,8 @@ impl SqlStore {
             writer: Writer::single(conn, reopen),
             faults: FaultState::default(),
             events: EventCoalescer::default(),
-            tokens: TokenCache::default(),
+            tokens: Recent::default(),
+            employees: Recent::default(),
             plans: PlansCache::default(),
         };
         store.finish_chain_backfill().await?;
@@ -159,7 +162,8 @@ impl SqlStore {
             writer: Writer::Pooled(pool),
             faults: FaultState::default(),
             events: EventCoalescer::default(),
-            tokens: TokenCache::default(),
+            tokens: Recent::default(),
+            employees: Recent::default(),
             plans: PlansCache::default(),
         };
         store.finish_chain_backfill().await?;
@@ -173,8 +177,13 @@ impl SqlStore {
     }
 
     /// The token cache, for the writes that change tokens.
-    pub(super) fn token_cache(&self) -> &TokenCache {
+    pub(super) fn token_cache(&self) -> &Recent<String, ApiToken> {
         &self.tokens
+    }
+
+    /// The employee cache, for the writes that change employees.
+    pub(super) fn employee_cache(&self) -> &Recent<(OrgId, EmployeeId), Employee> {
+        &self.employees
     }
 
     /// Employees' plans as last read, for `policy_of`.
@@ -258,42 +267,45 @@ impl SqlStore {
         check_chain: bool,
     ) -> StoreResult<()> {
         let e = employee.clone();
-        self.write(move |conn| {
-            Box::pin(async move {
-                if check_chain {
-                    refuse_management_cycle(&mut *conn, &e).await?;
-                }
-                let f = &e.fields;
-                let n = sqlx::query(sql)
-                    .bind(e.id.to_string())
-                    .bind(e.org_id.to_string())
-                    .bind(f.external_id.clone())
-                    .bind(f.name.clone())
-                    .bind(f.email.clone())
-                    .bind(f.manager_id.map(|m| m.to_string()))
-                    .bind(f.time_zone.name().to_owned())
-                    .bind(f.locale.as_str())
-                    .bind(f.rule_pack.as_str())
-                    .bind(f.exemption.as_str())
-                    .bind(i64::from(e.active))
-                    .bind(micros(e.created_at))
-                    .bind(micros(e.updated_at))
-                    .bind(e.deactivated_at.map(micros))
-                    .bind(f.department.clone())
-                    .execute(conn)
-                    .await
-                    .map_err(|err| external_id_conflict(err, &e))?
-                    .rows_affected();
-                if n == 0 {
-                    return Err(StoreError::NotFound(format!(
-                        "employee_id: employee {}",
-                        e.id
-                    )));
-                }
-                Ok(())
+        let saved = self
+            .write(move |conn| {
+                Box::pin(async move {
+                    if check_chain {
+                        refuse_management_cycle(&mut *conn, &e).await?;
+                    }
+                    let f = &e.fields;
+                    let n = sqlx::query(sql)
+                        .bind(e.id.to_string())
+                        .bind(e.org_id.to_string())
+                        .bind(f.external_id.clone())
+                        .bind(f.name.clone())
+                        .bind(f.email.clone())
+                        .bind(f.manager_id.map(|m| m.to_string()))
+                        .bind(f.time_zone.name().to_owned())
+                        .bind(f.locale.as_str())
+                        .bind(f.rule_pack.as_str())
+                        .bind(f.exemption.as_str())
+                        .bind(i64::from(e.active))
+                        .bind(micros(e.created_at))
+                        .bind(micros(e.updated_at))
+                        .bind(e.deactivated_at.map(micros))
+                        .bind(f.department.clone())
+                        .execute(conn)
+                        .await
+                        .map_err(|err| external_id_conflict(err, &e))?
+                        .rows_affected();
+                    if n == 0 {
+                        return Err(StoreError::NotFound(format!(
+                            "employee_id: employee {}",
+                            e.id
+                        )));
+                    }
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await;
+        self.employees.forget_all();
+        saved
     }
 
     /// Checks the database answers and writes can be taken (for readiness).
@@ -815,7 +827,8 @@ impl Store for SqlStore {
     }
 
     async fn token_by_hash(&self, secret_hash: &str) -> StoreResult<Option<ApiToken>> {
-        let (kept, generation) = self.tokens.get(secret_hash);
+        let key = secret_hash.to_owned();
+        let (kept, generation) = self.tokens.get(&key);
         if kept.is_some() {
             return Ok(kept);
         }
@@ -825,7 +838,7 @@ impl Store for SqlStore {
         );
         let token = row_by(&self.read, &sql, &[secret_hash.to_owned()], rows::token).await?;
         if let Some(t) = &token {
-            self.tokens.put(secret_hash, t, generation);
+            self.tokens.put(&key, t, generation);
         }
         Ok(token)
     }
@@ -924,17 +937,25 @@ impl Store for SqlStore {
     }
 
     async fn employee(&self, org: OrgId, id: EmployeeId) -> StoreResult<Option<Employee>> {
+        let (kept, generation) = self.employees.get(&(org, id));
+        if kept.is_some() {
+            return Ok(kept);
+        }
         let sql = format!(
             "SELECT {} FROM employees WHERE organisation_id = $1 AND id = $2",
             rows::EMPLOYEE_COLUMNS
         );
-        row_by(
+        let employee = row_by(
             &self.read,
             &sql,
             &[org.to_string(), id.to_string()],
             rows::employee,
         )
-        .await
+        .await?;
+        if let Some(e) = &employee {
+            self.employees.put(&(org, id), e, generation);
+        }
+        Ok(employee)
     }
 
     async fn list_employees(

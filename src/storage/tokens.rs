@@ -66,7 +66,11 @@ impl TokenStore for SqlStore {
 
     async fn touch_token(&self, id: TokenId, now: DateTime<Utc>) -> StoreResult<()> {
         // Only the last use changes: the kept copy is updated, not dropped.
-        self.token_cache().touched(id, now);
+        self.token_cache().update(|t| {
+            if t.id == id && t.last_used_at.is_none_or(|at| at < now) {
+                t.last_used_at = Some(now);
+            }
+        });
         self.write(move |conn| {
             Box::pin(async move {
                 // Never backwards: two replicas may touch out of order.

@@ -185,14 +185,18 @@ async fn run_group(
     stale: &mut bool,
 ) -> Result<Vec<Completion>, (sqlx::Error, Vec<Completion>)> {
     let mut completions = Vec::with_capacity(jobs.len());
-    if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
-        // Nothing ran. Dropping the jobs unrun tells each caller its write
-        // was not committed.
-        drop(jobs);
-        return Err((e, completions));
+    if jobs.is_empty() {
+        return Ok(completions);
     }
-    for job in jobs {
-        if let Err(e) = conn.execute("SAVEPOINT w").await {
+    // The statements between two jobs go to the connection's thread in one
+    // round trip: each round trip is a hand-off between threads, and every
+    // write waits on this one path (issue 15). A failure of `BEGIN` leaves
+    // nothing run: the jobs not reached are dropped, which tells each
+    // caller its write was not committed.
+    let last = jobs.len() - 1;
+    let mut next = "BEGIN IMMEDIATE; SAVEPOINT w";
+    for (i, job) in jobs.into_iter().enumerate() {
+        if let Err(e) = conn.execute(next).await {
             return Err((e, completions));
         }
         let Ran {
@@ -202,16 +206,14 @@ async fn run_group(
         } = job(conn).await;
         *stale |= reopen;
         completions.push(completion);
-        let end = if ok {
-            "RELEASE w"
-        } else {
-            "ROLLBACK TO w; RELEASE w"
+        next = match (ok, i == last) {
+            (true, false) => "RELEASE w; SAVEPOINT w",
+            (false, false) => "ROLLBACK TO w; RELEASE w; SAVEPOINT w",
+            (true, true) => "RELEASE w; COMMIT",
+            (false, true) => "ROLLBACK TO w; RELEASE w; COMMIT",
         };
-        if let Err(e) = conn.execute(end).await {
-            return Err((e, completions));
-        }
     }
-    match conn.execute("COMMIT").await {
+    match conn.execute(next).await {
         Ok(_) => Ok(completions),
         Err(e) => Err((e, completions)),
     }

@@ -187,6 +187,25 @@ async fn schedules_cut_back_and_drive_the_timesheet(app: TestApp) {
     assert_eq!(june_week.totals.unwrap().scheduled_minutes, 4 * 360);
 }
 
+/// Overtime up to 20 hours in 7 days from October to December 2026, agreed
+/// with the union.
+fn union_overtime_agreement(id: &str) -> pb::Agreement {
+    pb::Agreement {
+        employee_id: id.into(),
+        basis: pb::AgreementBasis::TariffRepresentatives as i32,
+        valid_from: Some(date(2026, 10, 1)),
+        valid_to: Some(date(2026, 12, 31)),
+        reference: "Overtime agreement with the union, signed 2026-09-20".into(),
+        terms: Some(pb::agreement::Terms::ExtendedOvertime(
+            pb::ExtendedOvertimeTerms {
+                overtime_7d_limit_minutes: 1200,
+                ..Default::default()
+            },
+        )),
+        ..Default::default()
+    }
+}
+
 async fn an_agreement_raises_a_limit_and_ending_it_brings_the_finding_back(app: TestApp) {
     let kari = app.create_employee("E1").await;
     let id = &kari.employee_id;
@@ -199,20 +218,7 @@ async fn an_agreement_raises_a_limit_and_ending_it_brings_the_finding_back(app: 
     let mut admin = app.admin();
     let agreement = admin
         .create_agreement(pb::CreateAgreementRequest {
-            agreement: Some(pb::Agreement {
-                employee_id: id.clone(),
-                basis: pb::AgreementBasis::TariffRepresentatives as i32,
-                valid_from: Some(date(2026, 10, 1)),
-                valid_to: Some(date(2026, 12, 31)),
-                reference: "Overtime agreement with the union, signed 2026-09-20".into(),
-                terms: Some(pb::agreement::Terms::ExtendedOvertime(
-                    pb::ExtendedOvertimeTerms {
-                        overtime_7d_limit_minutes: 1200,
-                        ..Default::default()
-                    },
-                )),
-                ..Default::default()
-            }),
+            agreement: Some(union_overtime_agreement(id)),
         })
         .await
         .unwrap()
@@ -1121,20 +1127,7 @@ async fn every_plan_change_shows_on_the_next_read(app: TestApp) {
     // their effect); here, that they bump the version too.
     admin
         .create_agreement(pb::CreateAgreementRequest {
-            agreement: Some(pb::Agreement {
-                employee_id: id.clone(),
-                basis: pb::AgreementBasis::TariffRepresentatives as i32,
-                valid_from: Some(date(2026, 10, 1)),
-                valid_to: Some(date(2026, 12, 31)),
-                reference: "Overtime agreement with the union, signed 2026-09-20".into(),
-                terms: Some(pb::agreement::Terms::ExtendedOvertime(
-                    pb::ExtendedOvertimeTerms {
-                        overtime_7d_limit_minutes: 1200,
-                        ..Default::default()
-                    },
-                )),
-                ..Default::default()
-            }),
+            agreement: Some(union_overtime_agreement(id)),
         })
         .await
         .unwrap();
