@@ -283,19 +283,24 @@ async fn an_agreement_raises_a_limit_and_ending_it_brings_the_finding_back(app: 
     assert_error(again, Code::AlreadyExists, "agreement.valid_from");
 }
 
+/// A vacation from `first` to `last`.
+fn vacation(id: &str, first: pb::LocalDate, last: pb::LocalDate) -> pb::CreateAbsenceRequest {
+    pb::CreateAbsenceRequest {
+        absence: Some(pb::Absence {
+            employee_id: id.into(),
+            kind: pb::AbsenceKind::Vacation as i32,
+            dates: Some(range(first, last)),
+            ..Default::default()
+        }),
+    }
+}
+
 async fn absences_fill_scheduled_time_and_cancel_once(app: TestApp) {
     let kari = app.create_employee("E1").await;
     let id = &kari.employee_id;
     let mut admin = app.admin();
     let vacation = admin
-        .create_absence(pb::CreateAbsenceRequest {
-            absence: Some(pb::Absence {
-                employee_id: id.clone(),
-                kind: pb::AbsenceKind::Vacation as i32,
-                dates: Some(range(date(2026, 11, 9), date(2026, 11, 13))),
-                ..Default::default()
-            }),
-        })
+        .create_absence(vacation(id, date(2026, 11, 9), date(2026, 11, 13)))
         .await
         .unwrap()
         .into_inner()
@@ -1065,14 +1070,7 @@ async fn every_plan_change_shows_on_the_next_read(app: TestApp) {
     assert_eq!(scheduled(&s), vec![360, 360, 360, 360, 360, 0, 0]);
 
     let absence = admin
-        .create_absence(pb::CreateAbsenceRequest {
-            absence: Some(pb::Absence {
-                employee_id: id.clone(),
-                kind: pb::AbsenceKind::Vacation as i32,
-                dates: Some(range(date(2026, 11, 16), date(2026, 11, 16))),
-                ..Default::default()
-            }),
-        })
+        .create_absence(vacation(id, date(2026, 11, 16), date(2026, 11, 16)))
         .await
         .unwrap()
         .into_inner()
