@@ -836,7 +836,7 @@ impl Store for SqlStore {
             "SELECT {} FROM api_tokens WHERE secret_hash = $1",
             rows::TOKEN_COLUMNS
         );
-        let token = row_by(&self.read, &sql, &[secret_hash.to_owned()], rows::token).await?;
+        let token = row_by(&self.read, &sql, std::slice::from_ref(&key), rows::token).await?;
         if let Some(t) = &token {
             self.tokens.put(&key, t, generation);
         }

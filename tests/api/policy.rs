@@ -609,18 +609,23 @@ async fn overrides_change_limits_within_the_law(app: TestApp) {
     );
 }
 
+/// The organisation's own day off, "Founders' day", on `day`.
+fn founders_day(day: pb::LocalDate) -> pb::AddHolidayRequest {
+    pb::AddHolidayRequest {
+        holiday: Some(pb::Holiday {
+            date: Some(day),
+            name: "Founders' day".into(),
+            kind: pb::HolidayKind::DayOff as i32,
+            ..Default::default()
+        }),
+    }
+}
+
 async fn holidays_national_and_the_organisations(app: TestApp) {
     let kari = app.create_employee("E1").await;
     let mut admin = app.admin();
     let added = admin
-        .add_holiday(pb::AddHolidayRequest {
-            holiday: Some(pb::Holiday {
-                date: Some(date(2026, 11, 20)),
-                name: "Founders' day".into(),
-                kind: pb::HolidayKind::DayOff as i32,
-                ..Default::default()
-            }),
-        })
+        .add_holiday(founders_day(date(2026, 11, 20)))
         .await
         .unwrap()
         .into_inner()
@@ -1089,14 +1094,7 @@ async fn every_plan_change_shows_on_the_next_read(app: TestApp) {
     assert!(sheet(&app, id, week()).await.days[0].absences.is_empty());
 
     let holiday = admin
-        .add_holiday(pb::AddHolidayRequest {
-            holiday: Some(pb::Holiday {
-                date: Some(date(2026, 11, 17)),
-                name: "Founders' day".into(),
-                kind: pb::HolidayKind::DayOff as i32,
-                ..Default::default()
-            }),
-        })
+        .add_holiday(founders_day(date(2026, 11, 17)))
         .await
         .unwrap()
         .into_inner()
