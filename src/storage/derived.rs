@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::recompute_page::apply_page;
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
-use super::statement::{marks_for, placeholders};
+use super::packed;
+use super::statement::{is_sqlite, marks_for, placeholders};
 use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};
 use crate::domain::employee::Employee;
@@ -687,22 +688,25 @@ pub(super) async fn record_between_on(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
-    let sql = format!(
-        "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
-         AND occurred_at >= $3 AND occurred_at < $4 ORDER BY occurred_at, event_id",
-        rows::EVENT_COLUMNS
+    // One row, the span's events packed (see `packed`).
+    let sqlite = is_sqlite(conn);
+    let sql = marks_for(
+        format!(
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+             AND occurred_at >= $3 AND occurred_at < $4",
+            packed::events_json(sqlite)
+        ),
+        sqlite,
     );
-    let mut events: Vec<StoredEvent> = sqlx::query(&sql)
+    let text: Option<String> = sqlx::query_scalar(&sql)
         .bind(org.to_string())
         .bind(employee.to_string())
         .bind(micros(from))
         .bind(micros(to))
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await
-        .map_err(classify)?
-        .iter()
-        .map(rows::stored_event)
-        .collect::<StoreResult<_>>()?;
+        .map_err(classify)?;
+    let mut events = packed::unpack(employee, text.as_deref())?;
     let amendments = load_amendments(&mut *conn, org, employee).await?;
     for target in amendments.iter().filter_map(|a| a.request.change.target()) {
         if events.iter().any(|e| e.event.event_id.0 == target) {

@@ -16,6 +16,7 @@ pub mod derived;
 mod event_batch;
 pub mod fault;
 pub mod outbox;
+mod packed;
 mod page;
 pub mod payroll;
 mod plans_cache;

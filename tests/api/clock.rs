@@ -994,6 +994,72 @@ async fn concurrent_record_events_each_get_their_own_answer(app: TestApp) {
     }
 }
 
+/// Issue 15: a record is read packed, one JSON array per employee that the
+/// database builds. Whatever a clock calls itself comes back exactly, with
+/// no location where none was stored, in instant-then-id order (two events
+/// share an instant), from the per-employee read and a payroll page's read
+/// alike, and equal to the stored rows read one by one.
+async fn packed_record_reads_give_back_every_event_exactly(app: TestApp) {
+    use tidsvakt::storage::derived::DerivedStore as _;
+    use tidsvakt::storage::payroll::PayrollStore as _;
+    let kari = app.create_employee("E1").await;
+    let id = kari.employee_id.clone();
+    let mut clock = app.clock_client(&app.clock_token().await);
+    let sent = [
+        (ClockIn, at(8, 0), "clock \"A\" \\ 1"),
+        (ClockOut, at(12, 0), "kiosk ✓ æøå"),
+        (ClockIn, at(12, 0), "{\"json\": [1, null]}"),
+        (ClockIn, at(12, 0), "</script>'--"),
+        (ClockOut, at(16, 0), ""),
+    ];
+    for (kind, t, device) in sent {
+        let mut e = event(&id, kind, t);
+        device.clone_into(&mut e.device_id);
+        let r = clock
+            .record_event(pb::RecordEventRequest { event: Some(e) })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.outcome(), New);
+    }
+    let org = app.org_id().await;
+    let employee = id.parse().unwrap();
+    let (from, to) = (at(0, 0), at(23, 0));
+    let (events, _) = app
+        .store
+        .record_between(org, employee, from, to)
+        .await
+        .unwrap();
+    assert_eq!(events, app.stored_events(&id).await, "rows read one by one");
+    // 08:00, then three at 12:00 (by id, so in no fixed order), then 16:00.
+    let mut devices: Vec<(&str, bool)> = events
+        .iter()
+        .map(|e| (e.event.device_id.as_str(), e.event.location.is_some()))
+        .collect();
+    devices[1..4].sort_unstable();
+    assert_eq!(
+        devices,
+        [
+            ("clock \"A\" \\ 1", true),
+            ("</script>'--", true),
+            ("kiosk ✓ æøå", false),
+            ("{\"json\": [1, null]}", true),
+            ("ROLE_CLOCK token", false),
+        ]
+    );
+    let same: Vec<Uuid> = events[1..4].iter().map(|e| e.event.event_id.0).collect();
+    assert!(same.is_sorted(), "same instant by id: {same:?}");
+
+    let mut snapshot = app.store.payroll_snapshot(org).await.unwrap();
+    let day = from.date_naive();
+    snapshot
+        .prefetch(&[employee], from, to, (day, day))
+        .await
+        .unwrap();
+    let (paged, _) = snapshot.record_between(employee, from, to).await.unwrap();
+    assert_eq!(paged, events, "a payroll page's read");
+}
+
 crate::both_backends!(
     concurrent_record_events_each_get_their_own_answer,
     status_honours_corrections_around_the_latest_clock_in,
@@ -1012,4 +1078,5 @@ crate::both_backends!(
     correct_event_rejects_bad_input_naming_the_field,
     get_clock_status_rejects_bad_input,
     stored_events_cannot_be_updated_or_deleted,
+    packed_record_reads_give_back_every_event_exactly,
 );
