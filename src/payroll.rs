@@ -28,7 +28,7 @@ use crate::domain::payroll::period::Period;
 use crate::domain::payroll::settings::PayrollSettings;
 use crate::recompute::subject;
 use crate::storage::payroll::{
-    FrozenEmployee, LateChange, LockedPeriod, PayrollFilter, PayrollSnapshot,
+    FrozenEmployee, LateChange, LockedPeriod, PageView, PayrollFilter, PayrollSnapshot, RecordReads,
 };
 use crate::storage::{StoreError, StoreResult};
 
@@ -55,6 +55,8 @@ pub struct Pull {
     /// Set when the period is locked: its frozen lines are the answer.
     pub locked: Option<LockedPeriod>,
     filter: PayrollFilter,
+    /// The page after the last one sent, read while that one was priced.
+    ahead: Option<Batch>,
     /// Locked periods whose adjustments this (open) period carries, oldest
     /// first, with their settings and the employees to re-judge (`None`:
     /// everyone, because organisation-wide plans changed).
@@ -154,6 +156,7 @@ impl Pull {
             period,
             locked,
             filter,
+            ahead: None,
             run,
         })
     }
@@ -194,20 +197,36 @@ impl Pull {
         // Employees outside the period are skipped, so a page may need
         // several reads to fill.
         loop {
-            let batch = self
-                .snapshot
-                .employees(&self.filter, span.start, span.end, cursor, limit)
-                .await?;
-            let done = i64::try_from(batch.len()).unwrap_or(0) < limit;
-            let ids: Vec<EmployeeId> = batch.iter().map(|e| e.id).collect();
-            let (from, to) = page_reach(&self.period);
-            self.snapshot
-                .prefetch(&ids, from, to, plan_dates(&self.period))
-                .await?;
-            for e in batch {
-                cursor = Some(e.id);
-                if let Some(t) = self.employee(&e).await? {
-                    out.push(t);
+            let batch = match self.ahead.take() {
+                Some(b) if b.after == cursor && b.limit == limit => b,
+                _ => self.read_batch(span, cursor, limit).await?,
+            };
+            let done = batch.done;
+            cursor = batch.employees.last().map(|e| e.id).or(cursor);
+            if let Some(view) = batch.view {
+                // Priced on another thread while this one reads the next
+                // page from the snapshot (the read-ahead is kept for the
+                // next call when this page is full).
+                let pricing = tokio::spawn(price_page(
+                    batch.employees,
+                    view,
+                    self.period.clone(),
+                    self.settings.clone(),
+                ));
+                let next = if done {
+                    None
+                } else {
+                    Some(self.read_batch(span, cursor, limit).await)
+                };
+                out.extend(pricing.await.map_err(|e| {
+                    StoreError::Corrupt(format!("pricing a payroll page stopped: {e}"))
+                })??);
+                self.ahead = next.transpose()?;
+            } else {
+                for e in batch.employees {
+                    if let Some(t) = self.employee(&e).await? {
+                        out.push(t);
+                    }
                 }
             }
             if done || i64::try_from(out.len()).unwrap_or(0) >= limit {
@@ -216,34 +235,109 @@ impl Pull {
         }
     }
 
+    /// The next `limit` employees after `after` with their page read; the
+    /// page is taken out of the snapshot when nothing else needs the
+    /// snapshot to price them (no adjustments of locked periods).
+    async fn read_batch(
+        &mut self,
+        span: Span,
+        after: Option<EmployeeId>,
+        limit: i64,
+    ) -> StoreResult<Batch> {
+        let employees = self
+            .snapshot
+            .employees(&self.filter, span.start, span.end, after, limit)
+            .await?;
+        let done = i64::try_from(employees.len()).unwrap_or(0) < limit;
+        let ids: Vec<EmployeeId> = employees.iter().map(|e| e.id).collect();
+        let (from, to) = page_reach(&self.period);
+        self.snapshot
+            .prefetch(&ids, from, to, plan_dates(&self.period))
+            .await?;
+        let view = if self.run.is_empty() {
+            self.snapshot.take_page()
+        } else {
+            None
+        };
+        Ok(Batch {
+            after,
+            limit,
+            employees,
+            done,
+            view,
+        })
+    }
+
     /// One employee's totals: the period's own lines, then adjustments.
     /// `None` when the employee has nothing in the period and was not
     /// employed on any of its dates.
     async fn employee(&mut self, e: &Employee) -> StoreResult<Option<EmployeeTotals>> {
         let period = self.period.clone();
         let own = judge(self.snapshot.as_mut(), e, &period, &self.settings, None).await?;
-        let in_period = own.is_some();
-        let (own_totals, open_intervals) = own.unwrap_or_default();
-        let mut out = lines(&own_totals, &self.settings);
+        let mut adjusted = Vec::new();
         for i in 0..self.run.len() {
             let (l, l_settings, who) = &self.run[i];
             if who.as_ref().is_some_and(|w| !w.contains(&e.id)) {
                 continue;
             }
             let (l, l_settings) = (l.clone(), l_settings.clone());
-            out.extend(adjustments(self.snapshot.as_mut(), e, &l, &l_settings).await?);
+            adjusted.extend(adjustments(self.snapshot.as_mut(), e, &l, &l_settings).await?);
         }
-        // Someone outside the period is sent only for an adjustment.
-        if !in_period && out.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(EmployeeTotals {
-            employee: e.id,
-            external_id: e.fields.external_id.clone(),
-            lines: out,
-            open_intervals,
-        }))
+        Ok(employee_totals(e, own, &self.settings, adjusted))
     }
+}
+
+/// A page of employees read from the snapshot, with their records taken
+/// out of it when they can be priced apart from it.
+struct Batch {
+    /// The cursor and size it was read for.
+    after: Option<EmployeeId>,
+    limit: i64,
+    employees: Vec<Employee>,
+    /// Fewer than `limit`: the last page.
+    done: bool,
+    view: Option<PageView>,
+}
+
+/// Prices a page from its records alone (no adjustments: see
+/// [`Pull::read_batch`]).
+async fn price_page(
+    employees: Vec<Employee>,
+    mut view: PageView,
+    period: Period,
+    settings: PayrollSettings,
+) -> StoreResult<Vec<EmployeeTotals>> {
+    let mut out = Vec::new();
+    for e in &employees {
+        let own = judge(&mut view, e, &period, &settings, None).await?;
+        out.extend(employee_totals(e, own, &settings, Vec::new()));
+    }
+    Ok(out)
+}
+
+/// An employee's totals from the engine's figures (`own`, `None` when
+/// nothing in the period) and the adjustment lines; `None` when there is
+/// nothing to send.
+fn employee_totals(
+    e: &Employee,
+    own: Option<(Totals, i64)>,
+    settings: &PayrollSettings,
+    adjusted: Vec<Line>,
+) -> Option<EmployeeTotals> {
+    let in_period = own.is_some();
+    let (own_totals, open_intervals) = own.unwrap_or_default();
+    let mut lines = lines(&own_totals, settings);
+    lines.extend(adjusted);
+    // Someone outside the period is sent only for an adjustment.
+    if !in_period && lines.is_empty() {
+        return None;
+    }
+    Some(EmployeeTotals {
+        employee: e.id,
+        external_id: e.fields.external_id.clone(),
+        lines,
+        open_intervals,
+    })
 }
 
 /// What [`judge`] loads for `period` in any time zone: its ISO week's
@@ -428,7 +522,7 @@ const MAX_REASON: usize = 1000;
 /// number of intervals still open on its days; `None` when `e` has nothing
 /// to report for it.
 async fn judge(
-    snap: &mut dyn PayrollSnapshot,
+    snap: &mut dyn RecordReads,
     e: &Employee,
     period: &Period,
     settings: &PayrollSettings,

@@ -10,10 +10,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
+use super::packed;
 use super::recompute_page::apply_page;
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
-use super::packed;
 use super::statement::{is_sqlite, marks_for, placeholders};
 use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};

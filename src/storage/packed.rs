@@ -79,7 +79,8 @@ fn stored(employee: EmployeeId, p: Packed<'_>) -> StoreResult<StoredEvent> {
             event_id: EventId(Uuid::parse_str(&id).map_err(|_| corrupt("event_id", &id))?),
             employee_id: employee,
             kind: EventKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
-            occurred_at: instant(occurred_at).ok_or_else(|| corrupt("occurred_at", &occurred_at))?,
+            occurred_at: instant(occurred_at)
+                .ok_or_else(|| corrupt("occurred_at", &occurred_at))?,
             location: location
                 .map(|l| Location::parse(&l).ok_or_else(|| corrupt("location", &l)))
                 .transpose()?,
@@ -109,7 +110,10 @@ mod tests {
             ["00000000-0000-0000-0000-000000000001","CLOCK_OUT",2000,"OFFICE","æøå",2500]
         ]"#;
         let events = unpack(employee(), Some(text)).unwrap_or_default();
-        let ids: Vec<u128> = events.iter().map(|e| e.event.event_id.0.as_u128()).collect();
+        let ids: Vec<u128> = events
+            .iter()
+            .map(|e| e.event.event_id.0.as_u128())
+            .collect();
         assert_eq!(ids, vec![3, 1, 2]);
         assert_eq!(events[2].event.device_id, "clock \"A\"\\1");
         assert_eq!(events[1].event.device_id, "æøå");
@@ -128,15 +132,20 @@ mod tests {
     #[test]
     fn a_value_that_does_not_parse_back_is_corrupt_and_named() {
         let bad_kind = r#"[["00000000-0000-0000-0000-000000000001","LUNCH",1,null,"d",1]]"#;
-        let err = unpack(employee(), Some(bad_kind)).err().map(|e| e.to_string());
+        let err = unpack(employee(), Some(bad_kind))
+            .err()
+            .map(|e| e.to_string());
         assert!(
             err.as_deref().is_some_and(|e| e.contains("kind: 'LUNCH'")),
             "{err:?}"
         );
         let bad_id = r#"[["nope","CLOCK_IN",1,null,"d",1]]"#;
-        let err = unpack(employee(), Some(bad_id)).err().map(|e| e.to_string());
+        let err = unpack(employee(), Some(bad_id))
+            .err()
+            .map(|e| e.to_string());
         assert!(
-            err.as_deref().is_some_and(|e| e.contains("event_id: 'nope'")),
+            err.as_deref()
+                .is_some_and(|e| e.contains("event_id: 'nope'")),
             "{err:?}"
         );
         assert!(unpack(employee(), Some("[[1]]")).is_err());

@@ -122,7 +122,7 @@ pub trait PayrollStore {
 
 /// Reads of one consistent snapshot.
 #[async_trait]
-pub trait PayrollSnapshot: Send {
+pub trait PayrollSnapshot: RecordReads {
     async fn settings(&mut self) -> StoreResult<Option<StoredSettings>>;
     /// Every locked period, by first day.
     async fn locked_periods(&mut self) -> StoreResult<Vec<LockedPeriod>>;
@@ -171,6 +171,29 @@ pub trait PayrollSnapshot: Send {
         span: Span,
         dates: (NaiveDate, NaiveDate),
     ) -> StoreResult<Vec<LateChange>>;
+    /// Reads a page of `employees` at once: their records in `[from, to)`,
+    /// first worked dates and open findings, and their plans for local
+    /// dates `plan_dates`. `record_between`, `first_worked`, `open_findings`
+    /// and `policy_of` then answer from them (for spans inside `[from, to)`
+    /// and exactly `plan_dates`), so a page costs a few queries instead of
+    /// several per employee.
+    async fn prefetch(
+        &mut self,
+        employees: &[EmployeeId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        plan_dates: (NaiveDate, NaiveDate),
+    ) -> StoreResult<()>;
+    /// Takes the page [`Self::prefetch`] read out of the snapshot (which
+    /// then reads from the database again), so it can be priced elsewhere.
+    fn take_page(&mut self) -> Option<PageView>;
+}
+
+/// What pricing one employee reads: the record, the plans, the open
+/// findings and the first worked date. A snapshot answers from its
+/// current page or the database; a [`PageView`] from a page alone.
+#[async_trait]
+pub trait RecordReads: Send {
     async fn record_between(
         &mut self,
         employee: EmployeeId,
@@ -187,19 +210,66 @@ pub trait PayrollSnapshot: Send {
     async fn open_findings(&mut self, employee: EmployeeId, span: Span) -> StoreResult<i64>;
     /// The first local date with stored work.
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>>;
-    /// Reads a page of `employees` at once: their records in `[from, to)`,
-    /// first worked dates and open findings, and their plans for local
-    /// dates `plan_dates`. `record_between`, `first_worked`, `open_findings`
-    /// and `policy_of` then answer from them (for spans inside `[from, to)`
-    /// and exactly `plan_dates`), so a page costs a few queries instead of
-    /// several per employee.
-    async fn prefetch(
+}
+
+/// A page read by [`PayrollSnapshot::prefetch`] and taken out of its
+/// snapshot. It answers [`RecordReads`] for the page's employees with no
+/// database, so a pull prices one page on another thread while the
+/// snapshot's connection reads the next (issue 15: the reads and the
+/// engine each took about half of a pull, one after the other).
+pub struct PageView {
+    records: PageRecords,
+    plan_dates: (NaiveDate, NaiveDate),
+    plans: HashMap<EmployeeId, EmployeePolicy>,
+}
+
+/// Asked of a page about what it did not read: a bug, since a page reads
+/// everything pricing its own employees asks.
+fn not_on_page(employee: EmployeeId, what: &str) -> StoreError {
+    StoreError::Corrupt(format!(
+        "{what} of {employee} asked of a page that did not read it"
+    ))
+}
+
+#[async_trait]
+impl RecordReads for PageView {
+    async fn record_between(
         &mut self,
-        employees: &[EmployeeId],
+        employee: EmployeeId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        plan_dates: (NaiveDate, NaiveDate),
-    ) -> StoreResult<()>;
+    ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
+        self.records
+            .record_between(employee, from, to)
+            .ok_or_else(|| not_on_page(employee, "the record"))
+    }
+
+    async fn policy_of(
+        &mut self,
+        employee: EmployeeId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<EmployeePolicy> {
+        self.plans
+            .get(&employee)
+            .filter(|_| self.plan_dates == (from, to))
+            .cloned()
+            .ok_or_else(|| not_on_page(employee, "the plans"))
+    }
+
+    async fn open_findings(&mut self, employee: EmployeeId, span: Span) -> StoreResult<i64> {
+        self.records
+            .open_findings(employee, span.start, span.end)
+            .ok_or_else(|| not_on_page(employee, "the open findings"))
+    }
+
+    async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>> {
+        if self.records.holds(employee) {
+            Ok(self.records.first_worked(employee))
+        } else {
+            Err(not_on_page(employee, "the first worked date"))
+        }
+    }
 }
 
 // ---- rows ------------------------------------------------------------------
@@ -898,6 +968,36 @@ impl PayrollSnapshot for SqlSnapshot {
         Ok(out)
     }
 
+    async fn prefetch(
+        &mut self,
+        employees: &[EmployeeId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        plan_dates: (NaiveDate, NaiveDate),
+    ) -> StoreResult<()> {
+        self.page = None;
+        self.page_plans = None;
+        let page = page_records(&mut self.tx, self.org, employees, from, to).await?;
+        self.page = Some(page);
+        let shared = self.org_plans(plan_dates.0, plan_dates.1).await?;
+        let plans = page_policies_on(&mut self.tx, self.org, employees, &shared).await?;
+        self.page_plans = Some((plan_dates, plans));
+        Ok(())
+    }
+
+    fn take_page(&mut self) -> Option<PageView> {
+        let records = self.page.take()?;
+        let (plan_dates, plans) = self.page_plans.take()?;
+        Some(PageView {
+            records,
+            plan_dates,
+            plans,
+        })
+    }
+}
+
+#[async_trait]
+impl RecordReads for SqlSnapshot {
     async fn record_between(
         &mut self,
         employee: EmployeeId,
@@ -928,23 +1028,6 @@ impl PayrollSnapshot for SqlSnapshot {
         }
         let shared = self.org_plans(from, to).await?;
         employee_policy_on(&mut self.tx, self.org, employee, from, to, &shared).await
-    }
-
-    async fn prefetch(
-        &mut self,
-        employees: &[EmployeeId],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        plan_dates: (NaiveDate, NaiveDate),
-    ) -> StoreResult<()> {
-        self.page = None;
-        self.page_plans = None;
-        let page = page_records(&mut self.tx, self.org, employees, from, to).await?;
-        self.page = Some(page);
-        let shared = self.org_plans(plan_dates.0, plan_dates.1).await?;
-        let plans = page_policies_on(&mut self.tx, self.org, employees, &shared).await?;
-        self.page_plans = Some((plan_dates, plans));
-        Ok(())
     }
 
     async fn open_findings(&mut self, employee: EmployeeId, span: Span) -> StoreResult<i64> {

@@ -1232,6 +1232,84 @@ async fn timesheet_and_payroll_agree_with_seconds(app: TestApp) {
     assert_eq!(worked, 1350);
 }
 
+/// Issue 15: a pull prices one page of employees (64 a message batch) on
+/// another thread while it reads the next, and keeps the page read ahead
+/// for the next batch. Across three pages, with employees outside the
+/// period spread among them (skipped, so a page takes several reads to
+/// fill), every employee is priced exactly as when pulled alone, none is
+/// missing or sent twice, and resuming mid-page gives exactly the rest.
+async fn a_pull_over_many_pages_prices_each_employee_as_alone(app: TestApp) {
+    let names: Vec<String> = (0..150).map(|i| format!("P{i:03}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let staffed = staff(&app, &names).await;
+    // Hired after October: not in its pull.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 15, 6, 0, 0).unwrap());
+    for i in 0..40 {
+        app.create_employee(&format!("L{i:02}")).await;
+    }
+    app.clock.set(test_now());
+    let mut clock = app.clock_client(&app.admin_token);
+    let mut events = Vec::new();
+    for (i, e) in staffed.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        let d = 5 + u32::try_from(i % 20).unwrap();
+        events.extend(day(
+            &e.employee_id,
+            10,
+            d,
+            16 + u32::try_from(i % 4).unwrap(),
+        ));
+    }
+    for chunk in events.chunks(200) {
+        let mut stream = clock
+            .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest {
+                events: chunk.to_vec(),
+            }]))
+            .await
+            .unwrap()
+            .into_inner();
+        while stream.message().await.unwrap().is_some() {}
+    }
+
+    let all = totals(&app, &app.admin_token, "2026-10", None, "")
+        .await
+        .unwrap();
+    let ids: Vec<String> = all
+        .iter()
+        .map(|m| m.totals.as_ref().unwrap().employee_id.clone())
+        .collect();
+    let mut expected: Vec<String> = staffed.iter().map(|e| e.employee_id.clone()).collect();
+    expected.sort();
+    assert_eq!(ids, expected, "each employed one once, in id order");
+    let worked = all
+        .iter()
+        .filter(|m| {
+            lines(m.totals.as_ref().unwrap())
+                .iter()
+                .any(|l| l.0 == C::Worked && l.2 > 0)
+        })
+        .count();
+    assert_eq!(worked, 50, "a day each for every third");
+    for m in all.iter().step_by(7) {
+        let id = &m.totals.as_ref().unwrap().employee_id;
+        let filter = pb::TotalsFilter {
+            employee_ids: vec![id.clone()],
+            ..Default::default()
+        };
+        let alone = totals(&app, &app.admin_token, "2026-10", Some(filter), "")
+            .await
+            .unwrap();
+        assert_eq!(alone.len(), 1);
+        assert_eq!(alone[0].totals, m.totals, "{id} priced alone");
+    }
+    for at in [30, 63, 64, 100] {
+        let rest = totals(&app, &app.admin_token, "2026-10", None, &all[at].cursor)
+            .await
+            .unwrap();
+        assert_eq!(rest, all[at + 1..].to_vec(), "resumed after {at}");
+    }
+}
+
 crate::both_backends!(
     timesheet_and_payroll_agree_with_seconds,
     events_paid_by_the_lock_are_not_called_late,
@@ -1247,4 +1325,5 @@ crate::both_backends!(
     bad_periods_filters_and_cursors_name_the_field,
     bad_settings_are_refused_and_nothing_changes,
     semi_monthly_periods_split_the_month,
+    a_pull_over_many_pages_prices_each_employee_as_alone,
 );
