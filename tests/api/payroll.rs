@@ -129,6 +129,14 @@ async fn csv(
     (text, cursors)
 }
 
+/// The employees a stream sent, in its order.
+fn sent_ids(messages: &[pb::ListTotalsResponse]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| m.totals.as_ref().unwrap().employee_id.clone())
+        .collect()
+}
+
 /// `(category, rate, minutes, count, adjusts)` of each line, for compact asserts.
 fn lines(t: &pb::EmployeeTotals) -> Vec<(C, i32, i64, i64, String)> {
     t.lines
@@ -371,10 +379,7 @@ async fn streams_resume_from_a_cursor_in_employee_order(app: TestApp) {
     let all = totals(&app, &app.admin_token, "2026-10", None, "")
         .await
         .unwrap();
-    let ids: Vec<String> = all
-        .iter()
-        .map(|m| m.totals.as_ref().unwrap().employee_id.clone())
-        .collect();
+    let ids = sent_ids(&all);
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(ids, sorted, "employees come in ascending id order");
@@ -1274,10 +1279,7 @@ async fn a_pull_over_many_pages_prices_each_employee_as_alone(app: TestApp) {
     let all = totals(&app, &app.admin_token, "2026-10", None, "")
         .await
         .unwrap();
-    let ids: Vec<String> = all
-        .iter()
-        .map(|m| m.totals.as_ref().unwrap().employee_id.clone())
-        .collect();
+    let ids = sent_ids(&all);
     let mut expected: Vec<String> = staffed.iter().map(|e| e.employee_id.clone()).collect();
     expected.sort();
     assert_eq!(ids, expected, "each employed one once, in id order");
