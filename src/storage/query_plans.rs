@@ -8,7 +8,9 @@
 use sqlx::Row as _;
 
 use super::derived::pending_sql;
+use super::page::page_events_sql;
 use super::sql::SqlStore;
+use super::statement::marks_for;
 
 /// The plan's lines for `sql`, with `?` marks unbound (NULL).
 async fn plan(store: &SqlStore, sql: &str) -> String {
@@ -74,4 +76,44 @@ async fn an_employees_recompute_entry_is_a_key_lookup_and_the_oldest_come_first(
     let all = plan(&store, &pending_sql(false, false)).await;
     assert!(all.contains("USING INDEX recompute_queue_age"), "{all}");
     assert!(!all.contains("TEMP B-TREE"), "{all}");
+}
+
+/// Issue 15: a payroll page's events (the store's own statement, 64 ids)
+/// come from the covering index alone, in its order; the writes' duplicate
+/// check stays a key lookup per id; one employee's latest events (the
+/// status) are a range of the covering index.
+#[tokio::test]
+async fn events_are_read_from_the_covering_index_and_checked_by_key() {
+    let (_dir, store) = store().await;
+    let page = plan(&store, &marks_for(page_events_sql(true, 64), true)).await;
+    assert!(
+        page.contains(
+            "USING COVERING INDEX clock_events_covering (employee_id=? AND occurred_at>? AND occurred_at<?)"
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("TEMP B-TREE"), "{page}");
+    let marks = vec!["?"; 500].join(", ");
+    let duplicates = plan(
+        &store,
+        &format!(
+            "SELECT event_id FROM clock_events WHERE organisation_id = ? AND event_id IN ({marks})"
+        ),
+    )
+    .await;
+    assert!(
+        duplicates.contains("sqlite_autoindex_clock_events_1 (organisation_id=? AND event_id=?)"),
+        "{duplicates}"
+    );
+    let latest = plan(
+        &store,
+        "SELECT event_id FROM clock_events WHERE organisation_id = ? AND employee_id = ? \
+         ORDER BY occurred_at DESC, event_id DESC LIMIT ?",
+    )
+    .await;
+    assert!(
+        latest.contains("clock_events_covering (employee_id=?)"),
+        "{latest}"
+    );
+    assert!(!latest.contains("TEMP B-TREE"), "{latest}");
 }

@@ -1,0 +1,41 @@
+-- One employee's events in a span (a timesheet's month, the status, a
+-- payroll page, a recompute) read from the index alone (issue 15).
+--
+-- `clock_events_employee (organisation_id, employee_id, occurred_at)` found
+-- the rows, but each row then cost a lookup in the table, where events lie
+-- in arrival order: one employee's month is a hundred rows on a hundred
+-- different pages, interleaved with everyone else's. With every column the
+-- reads need in the index, the month is one contiguous range, already in
+-- the order the reads ask for (`occurred_at, event_id`, so no sort either).
+-- Measured on 1,000 employees × a year (1.2 million events), a month's read
+-- went from 245 to 101 µs; the database grew by half (the index repeats the
+-- row), and building the index took 2 s. A 10,000-employee payroll pull
+-- went from 1.9 to 1.3 s; seeding its million events took as long as before.
+--
+-- The new index serves every read the old one did, and the old one goes:
+-- keeping both would write each event three times. That breaks the
+-- runbook's rule that a removal waits a release: an older binary still
+-- answers correctly on this schema, but its payroll pages (no hint) read
+-- the whole organisation each. The runbook's Upgrading section says to
+-- roll back to the backup, not onto this file.
+--
+-- SQLite only: on PostgreSQL, building this index inside the migration's
+-- transaction would hold event writes for its whole build, and its reads
+-- were not the gap measured. See the runbook's Upgrading section.
+--
+-- A page's read names this index (`INDEXED BY`, storage/page.rs): with 64
+-- ids in `employee_id IN (…)`, SQLite (no statistics; it guesses ten rows
+-- for `organisation_id = ?`) otherwise reads the page's events through
+-- `clock_events_received (organisation_id)`, the whole organisation, at
+-- 90–940 ms a page (issue 15, tenth round). `query_plans.rs` checks it.
+--
+-- The employee comes first, not the organisation: an index that starts
+-- with `organisation_id` and holds every column is what SQLite (which has
+-- no statistics here) picks for `organisation_id = ? AND event_id IN (…)`,
+-- the duplicate check of every write, reading the whole organisation's
+-- events instead of looking each id up in the primary key (2 s a statement
+-- on the benchmark's year). Employee ids are UUIDs, so the organisation is
+-- a check on the entry, never a second range.
+CREATE INDEX IF NOT EXISTS clock_events_covering ON clock_events
+    (employee_id, occurred_at, event_id, organisation_id, kind, location, device_id, received_at);
+DROP INDEX IF EXISTS clock_events_employee;
