@@ -31,6 +31,7 @@ mod sql;
 pub mod sso;
 mod statement;
 pub mod stats;
+mod status_tails;
 pub mod tokens;
 pub mod web;
 mod writer;

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use std::collections::HashSet;
@@ -22,6 +23,7 @@ use super::fault::{FaultState, StorageFault};
 use super::plans_cache::PlansCache;
 use super::recent::Recent;
 use super::rows::{self, micros};
+use super::status_tails::{Lookup, StatusTails};
 use super::writer::{Reopen, Writer, classify};
 use super::{
     AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
@@ -88,6 +90,8 @@ pub struct SqlStore {
     employees: Recent<(OrgId, EmployeeId), Employee>,
     /// Employees' plans, by the organisation's plans version.
     plans: PlansCache,
+    /// Each employee's latest events, on `SQLite` (one process writes).
+    tails: Arc<StatusTails>,
 }
 
 impl SqlStore {
@@ -140,6 +144,7 @@ impl SqlStore {
             tokens: Recent::default(),
             employees: Recent::default(),
             plans: PlansCache::default(),
+            tails: StatusTails::new(true),
         };
         store.finish_chain_backfill().await?;
         Ok(store)
@@ -165,6 +170,8 @@ impl SqlStore {
             tokens: Recent::default(),
             employees: Recent::default(),
             plans: PlansCache::default(),
+            // Replicas write beside each other: the status is read.
+            tails: StatusTails::new(false),
         };
         store.finish_chain_backfill().await?;
         Ok(store)
@@ -214,48 +221,63 @@ impl SqlStore {
     /// Stores one coalesced batch in one commit (see [`EventCoalescer`]).
     async fn write_events(&self, batch: Batch) -> StoreResult<Vec<EventWrite>> {
         let Batch { org, events, now } = batch;
-        self.write(move |conn| {
-            Box::pin(async move {
-                let out = event_batch::write_events(&mut *conn, org, &events, now).await?;
-                // What changed, per employee: queued for recompute in this
-                // same transaction, so no acknowledged event is ever missed.
-                let mut changed: std::collections::BTreeMap<EmployeeId, Span> =
-                    std::collections::BTreeMap::new();
-                let mut new: Vec<&StoredEvent> = out
-                    .iter()
-                    .filter_map(|w| match w {
-                        EventWrite::New(s) => Some(s),
-                        _ => None,
-                    })
-                    .collect();
-                // Chained in id order, as they were inserted.
-                new.sort_by_key(|s| s.event.event_id);
-                let mut links = Vec::with_capacity(new.len());
-                let mut added: std::collections::BTreeMap<EmployeeId, i64> =
-                    std::collections::BTreeMap::new();
-                for stored in new {
-                    links.push((
-                        LinkKind::Event,
-                        stored.event.event_id.to_string(),
-                        chain::event_values(org, &stored.event, now),
-                    ));
-                    *added.entry(stored.event.employee_id).or_insert(0) += 1;
-                    let t = stored.event.occurred_at;
-                    let span = changed
-                        .entry(stored.event.employee_id)
-                        .or_insert(Span::new(t, t));
-                    span.start = span.start.min(t);
-                    span.end = span.end.max(t);
-                }
-                derived::enqueue_many(&mut *conn, org, &changed, now).await?;
-                event_batch::count_new(&mut *conn, org, &added).await?;
-                // Last: the chain's head is the one lock every writer of the
-                // organisation takes.
-                chain::append(conn, org, links).await?;
-                Ok(out)
+        let writing = self
+            .tails
+            .writing(org, events.iter().map(|e| e.employee_id));
+        let (out, writing) = self
+            .write(move |conn| {
+                Box::pin(async move {
+                    let out = event_batch::write_events(&mut *conn, org, &events, now).await?;
+                    // What changed, per employee: queued for recompute in this
+                    // same transaction, so no acknowledged event is ever missed.
+                    let mut changed: std::collections::BTreeMap<EmployeeId, Span> =
+                        std::collections::BTreeMap::new();
+                    let mut new: Vec<&StoredEvent> = out
+                        .iter()
+                        .filter_map(|w| match w {
+                            EventWrite::New(s) => Some(s),
+                            _ => None,
+                        })
+                        .collect();
+                    // Chained in id order, as they were inserted.
+                    new.sort_by_key(|s| s.event.event_id);
+                    let mut links = Vec::with_capacity(new.len());
+                    let mut added: std::collections::BTreeMap<EmployeeId, i64> =
+                        std::collections::BTreeMap::new();
+                    for stored in new {
+                        links.push((
+                            LinkKind::Event,
+                            stored.event.event_id.to_string(),
+                            chain::event_values(org, &stored.event, now),
+                        ));
+                        *added.entry(stored.event.employee_id).or_insert(0) += 1;
+                        let t = stored.event.occurred_at;
+                        let span = changed
+                            .entry(stored.event.employee_id)
+                            .or_insert(Span::new(t, t));
+                        span.start = span.start.min(t);
+                        span.end = span.end.max(t);
+                    }
+                    derived::enqueue_many(&mut *conn, org, &changed, now).await?;
+                    event_batch::count_new(&mut *conn, org, &added).await?;
+                    // Last: the chain's head is the one lock every writer of the
+                    // organisation takes.
+                    chain::append(conn, org, links).await?;
+                    // Carried past the commit: dropped before it, it would let a
+                    // read from before the commit be kept.
+                    Ok((out, writing))
+                })
             })
-        })
-        .await
+            .await?;
+        let new: Vec<StoredEvent> = out
+            .iter()
+            .filter_map(|w| match w {
+                EventWrite::New(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        writing.stored(&new);
+        Ok(out)
     }
 
     /// Runs an INSERT or UPDATE of `employee` whose parameters follow
@@ -586,6 +608,64 @@ async fn since_anchor(
         }
     }
     Ok(events)
+}
+
+/// Reads what the status needs (see [`StatusRecord`]), and the anchor its
+/// events start at (`None`: they are the whole record).
+async fn read_status(
+    pool: &AnyPool,
+    org: OrgId,
+    employee: EmployeeId,
+) -> StoreResult<(StatusRecord, Option<DateTime<Utc>>)> {
+    let Some(first) = latest_events(pool, org, employee, STATUS_WINDOWS[0]).await? else {
+        // No events: amendments may still add some.
+        let record = StatusRecord {
+            events: Vec::new(),
+            amendments: load_amendments(pool, org, employee).await?,
+            stored_count: event_batch::stored_count(pool, org, employee).await?,
+        };
+        return Ok((record, None));
+    };
+    let amendments = if first.amendment_count == 0 {
+        Vec::new()
+    } else {
+        load_amendments(pool, org, employee).await?
+    };
+    let stored_count = first.stored_count;
+    // The narrow window almost always holds the anchor (the latest
+    // clock-in); each row read is a table page, so the wide one is the
+    // fallback, and the whole record the last resort.
+    let mut read = Some(first.events);
+    for window in STATUS_WINDOWS {
+        let latest = match read.take() {
+            Some(events) => events,
+            None => latest_events(pool, org, employee, window)
+                .await?
+                .map(|l| l.events)
+                .unwrap_or_default(),
+        };
+        let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < window;
+        let anchor = clock_status::status_anchor(&latest, complete, &amendments);
+        let events = match anchor {
+            Some(anchor) => since_anchor(pool, org, employee, latest, anchor, &amendments).await?,
+            // Every event the employee has: the whole record.
+            None if complete => latest,
+            None => continue,
+        };
+        let record = StatusRecord {
+            events,
+            amendments,
+            stored_count,
+        };
+        return Ok((record, anchor));
+    }
+    let events = load_events(pool, org, employee).await?;
+    let record = StatusRecord {
+        events,
+        amendments,
+        stored_count,
+    };
+    Ok((record, None))
 }
 
 /// A count column, 0 when NULL (no row counted yet).
@@ -1007,53 +1087,13 @@ impl Store for SqlStore {
     }
 
     async fn status_record(&self, org: OrgId, employee: EmployeeId) -> StoreResult<StatusRecord> {
-        let Some(first) = latest_events(&self.read, org, employee, STATUS_WINDOWS[0]).await? else {
-            // No events: amendments may still add some.
-            return Ok(StatusRecord {
-                events: Vec::new(),
-                amendments: load_amendments(&self.read, org, employee).await?,
-                stored_count: event_batch::stored_count(&self.read, org, employee).await?,
-            });
+        let ticket = match self.tails.lookup(org, employee) {
+            Lookup::Hit(record) => return Ok(record),
+            Lookup::Miss(ticket) => ticket,
         };
-        let amendments = if first.amendment_count == 0 {
-            Vec::new()
-        } else {
-            load_amendments(&self.read, org, employee).await?
-        };
-        let stored_count = first.stored_count;
-        // The narrow window almost always holds the anchor (the latest
-        // clock-in); each row read is a table page, so the wide one is the
-        // fallback, and the whole record the last resort.
-        let mut read = Some(first.events);
-        for window in STATUS_WINDOWS {
-            let latest = match read.take() {
-                Some(events) => events,
-                None => latest_events(&self.read, org, employee, window)
-                    .await?
-                    .map(|l| l.events)
-                    .unwrap_or_default(),
-            };
-            let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < window;
-            let events = match clock_status::status_anchor(&latest, complete, &amendments) {
-                Some(anchor) => {
-                    since_anchor(&self.read, org, employee, latest, anchor, &amendments).await?
-                }
-                // Every event the employee has: the whole record.
-                None if complete => latest,
-                None => continue,
-            };
-            return Ok(StatusRecord {
-                events,
-                amendments,
-                stored_count,
-            });
-        }
-        let events = load_events(&self.read, org, employee).await?;
-        Ok(StatusRecord {
-            events,
-            amendments,
-            stored_count,
-        })
+        let (record, from) = read_status(&self.read, org, employee).await?;
+        self.tails.keep(&ticket, &record, from);
+        Ok(record)
     }
 
     async fn record_amendment(
@@ -1063,8 +1103,16 @@ impl Store for SqlStore {
         author: (TokenId, String),
         now: DateTime<Utc>,
     ) -> StoreResult<AmendmentWrite> {
-        self.write(move |conn| Box::pin(write_amendment(conn, org, request, author, now)))
-            .await
+        // Dropped after the commit: the employee's status is read again.
+        let writing = self.tails.writing(org, [request.employee_id]);
+        self.write(move |conn| {
+            Box::pin(async move {
+                let written = write_amendment(conn, org, request, author, now).await?;
+                Ok((written, writing))
+            })
+        })
+        .await
+        .map(|(written, _writing)| written)
     }
 }
 

@@ -46,6 +46,7 @@ mod recompute_page;
 mod security;
 mod service;
 mod sso;
+mod status_tail;
 mod storage_faults;
 mod timesheet;
 mod tls;

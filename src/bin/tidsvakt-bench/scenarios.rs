@@ -255,6 +255,11 @@ async fn record_rounds(
     mut ceiling: impl AsyncFnMut() -> anyhow::Result<Side>,
 ) -> anyhow::Result<Vec<Round>> {
     let per_client = s.record_per_round / s.clients;
+    // For a profiler attached to the server (`perf record -p`).
+    eprintln!(
+        "bench: record: clocks ready; rounds start (server pid {})",
+        server.proc.pid()
+    );
     let mut rounds = Vec::new();
     for _ in 0..s.rounds {
         let cpu = server.proc.cpu_us()?;

@@ -1,0 +1,240 @@
+//! Property: the status every call answers equals the status the engine
+//! computes from the employee's whole stored record, after any sequence of
+//! events (late, repeated, at the same instant, in batches) and
+//! corrections. On `SQLite` the status comes from the tail kept in memory
+//! (`storage::status_tails`); this is what keeps that tail honest.
+
+use chrono::Duration;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use tidsvakt::domain::clock_status::pair;
+use tidsvakt::domain::event::{effective_count, effective_events};
+use tidsvakt::domain::ids::EmployeeId;
+use tidsvakt::pb;
+use tidsvakt::pb::correct_event_request::Change;
+use tidsvakt::storage::Store as _;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// What a step does; indexes point into the case's events.
+#[derive(Clone, Debug)]
+enum Step {
+    Record(usize),
+    Sync(Vec<usize>),
+    Void(usize),
+    Move(usize, i64),
+}
+
+/// One event: kind, half hours after 06:00 (so instants collide).
+type Spec = (i32, i64);
+
+fn cases() -> impl Strategy<Value = (Vec<Spec>, Vec<Step>)> {
+    prop::collection::vec((1..=4i32, 0..24i64), 1..10).prop_flat_map(|events| {
+        let n = events.len();
+        let step = prop_oneof![
+            6 => (0..n).prop_map(Step::Record),
+            2 => prop::collection::vec(0..n, 1..5).prop_map(Step::Sync),
+            1 => (0..n).prop_map(Step::Void),
+            1 => ((0..n), 0..24i64).prop_map(|(i, h)| Step::Move(i, h)),
+        ];
+        (Just(events), prop::collection::vec(step, 1..14))
+    })
+}
+
+fn instant(half_hours: i64) -> prost_types::Timestamp {
+    ts(at(6, 0) + Duration::minutes(30 * half_hours))
+}
+
+/// The status computed by the engine from everything stored.
+async fn whole_record_status(app: &TestApp, employee_id: &str) -> pb::ClockStatus {
+    let org = app.org_id().await;
+    let id: EmployeeId = employee_id.parse().unwrap();
+    let events = app.store.events_of(org, id).await.unwrap();
+    let amendments = app.store.amendments_of(org, id).await.unwrap();
+    let mut status = pair(&effective_events(&events, &amendments)).status;
+    status.event_count = effective_count(events.len(), &amendments);
+    tidsvakt::grpc::convert::clock_status_pb(id, &status)
+}
+
+async fn answered_status(app: &TestApp, employee_id: &str) -> pb::ClockStatus {
+    app.clock_client(&app.admin_token)
+        .get_clock_status(pb::GetClockStatusRequest {
+            employee_id: employee_id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap()
+}
+
+fn correction(employee_id: &str, change: Change) -> pb::CorrectEventRequest {
+    pb::CorrectEventRequest {
+        amendment_id: Uuid::new_v4().to_string(),
+        employee_id: employee_id.into(),
+        reason: "property test".into(),
+        change: Some(change),
+    }
+}
+
+/// Runs `steps`; after each, the status answered must be the whole record's.
+async fn run_case(
+    app: &TestApp,
+    token: &str,
+    k: usize,
+    specs: &[Spec],
+    steps: &[Step],
+) -> Result<(), TestCaseError> {
+    let employee = app.create_employee(&format!("S{k}")).await.employee_id;
+    let events: Vec<pb::ClockEvent> = specs
+        .iter()
+        .map(|&(kind, h)| {
+            let mut e = event(&employee, pb::EventKind::try_from(kind).unwrap(), at(6, 0));
+            e.occurred_at = Some(instant(h));
+            e
+        })
+        .collect();
+    let mut clock = app.clock_client(token);
+    let mut admin = app.clock_client(&app.admin_token);
+    for (n, step) in steps.iter().enumerate() {
+        let answered = match step {
+            Step::Record(i) => clock
+                .record_event(pb::RecordEventRequest {
+                    event: Some(events[*i].clone()),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .status
+                .unwrap(),
+            Step::Sync(batch) => {
+                let message = pb::SyncEventsRequest {
+                    events: batch.iter().map(|&i| events[i].clone()).collect(),
+                };
+                let mut replies = clock
+                    .sync_events(tokio_stream::iter([message]))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                let r = replies.message().await.unwrap().unwrap();
+                prop_assert_eq!(r.rejected_count, 0, "{:?}", r);
+                answered_status(app, &employee).await
+            }
+            Step::Void(i) | Step::Move(i, _) => {
+                let event_id = events[*i].event_id.clone();
+                let change = match step {
+                    Step::Move(_, h) => Change::Move(pb::MoveEventChange {
+                        event_id,
+                        occurred_at: Some(instant(*h)),
+                    }),
+                    _ => Change::Void(pb::VoidEventChange { event_id }),
+                };
+                // Refused when the event is not stored yet or already
+                // voided: the status must be right either way.
+                let _ = admin.correct_event(correction(&employee, change)).await;
+                answered_status(app, &employee).await
+            }
+        };
+        let expected = whole_record_status(app, &employee).await;
+        prop_assert_eq!(answered, expected, "after step {} ({:?})", n, step);
+    }
+    Ok(())
+}
+
+fn answered_status_is_the_whole_records(db: &Db) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = rt.block_on(spawn_app(db.clone()));
+    let token = rt.block_on(app.clock_token());
+    let mut runner = TestRunner::new(Config {
+        cases: 40,
+        ..Config::default()
+    });
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    runner
+        .run(&cases(), |(specs, steps)| {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            rt.block_on(run_case(&app, &token, k, &specs, &steps))
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_status_answered_is_the_whole_records_on_sqlite() {
+    answered_status_is_the_whole_records(&Db::Sqlite);
+}
+
+#[test]
+fn the_status_answered_is_the_whole_records_on_postgres() {
+    if let Some(url) = pg_url() {
+        answered_status_is_the_whole_records(&Db::Postgres(url));
+    }
+}
+
+/// Many calls for the same two people at once, in any order, some of them
+/// late: reads racing writes must never keep a stale tail.
+async fn racing_writes_and_reads_leave_the_status_exact(app: TestApp) {
+    let token = app.clock_token().await;
+    let people = [
+        app.create_employee("R1").await.employee_id,
+        app.create_employee("R2").await.employee_id,
+    ];
+    // Readers ask all the time, so some read while a write commits.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for r in 0..4usize {
+        let mut reader = app.clock_client(&app.admin_token);
+        let who = people[r % 2].clone();
+        let done = std::sync::Arc::clone(&done);
+        readers.push(tokio::spawn(async move {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                reader
+                    .get_clock_status(pb::GetClockStatusRequest {
+                        employee_id: who.clone(),
+                    })
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    let mut writers = Vec::new();
+    for t in 0..8i64 {
+        let mut client = app.clock_client(&token);
+        let people = people.clone();
+        writers.push(tokio::spawn(async move {
+            for i in 0..12i64 {
+                let who = &people[usize::try_from((t + i) % 2).unwrap()];
+                // Kinds cycle; instants go forward with a late one now and then.
+                let kind = [1, 3, 4, 2][usize::try_from((t + i) % 4).unwrap()];
+                let mut minutes = 5 * (t * 12 + i);
+                if i % 5 == 4 {
+                    minutes -= 300;
+                }
+                let mut e = event(who, pb::EventKind::try_from(kind).unwrap(), at(6, 0));
+                e.occurred_at = Some(ts(at(6, 0) + Duration::minutes(minutes)));
+                client
+                    .record_event(pb::RecordEventRequest { event: Some(e) })
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in writers {
+        t.await.unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in readers {
+        t.await.unwrap();
+    }
+    for who in &people {
+        let answered = answered_status(&app, who).await;
+        assert_eq!(answered, whole_record_status(&app, who).await);
+        assert_eq!(answered.event_count, 48, "8 callers × 12 events, half each");
+    }
+}
+
+crate::both_backends!(racing_writes_and_reads_leave_the_status_exact);
