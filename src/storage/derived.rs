@@ -247,7 +247,7 @@ pub(super) fn spans_text(spans: &[Span]) -> String {
         .join(",")
 }
 
-pub(super) fn parse_spans(s: &str) -> StoreResult<Vec<Span>> {
+fn parse_spans(s: &str) -> StoreResult<Vec<Span>> {
     s.split(',')
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -363,6 +363,22 @@ pub(super) fn finding(row: &AnyRow) -> StoreResult<Finding> {
     })
 }
 
+fn stored_day(row: &AnyRow) -> StoreResult<StoredDay> {
+    let day: String = col(row, "day")?;
+    Ok(StoredDay {
+        day: day
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("day: {day}")))?,
+        worked: col(row, "worked")?,
+        normal: col(row, "normal")?,
+        overtime: col(row, "overtime")?,
+        night: col(row, "night")?,
+        sunday_holiday: col(row, "sunday_holiday")?,
+        home: col(row, "home")?,
+        overtime_spans: parse_spans(&col::<String>(row, "overtime_spans")?)?,
+    })
+}
+
 /// The recompute queue's oldest entries, of an organisation and an employee
 /// when given: only the conditions given, so that an employee's entry is a
 /// key lookup and a sweep reads `recompute_queue_age` in order (`($1 = ''
@@ -461,24 +477,20 @@ impl DerivedStore for SqlStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<StoredDay>> {
-        let sqlite = self.backend() == Backend::Sqlite;
-        let sql = marks_for(
-            format!(
-                "SELECT {} FROM day_totals WHERE organisation_id = $1 AND employee_id = $2 \
-                 AND day >= $3 AND day <= $4",
-                packed::days_json(sqlite)
-            ),
-            sqlite,
-        );
-        let text: Option<String> = sqlx::query_scalar(&sql)
-            .bind(org.to_string())
-            .bind(employee.to_string())
-            .bind(from.to_string())
-            .bind(to.to_string())
-            .fetch_one(self.reader())
-            .await
-            .map_err(classify)?;
-        packed::unpack_days(employee, text.as_deref())
+        sqlx::query(
+            "SELECT day, worked, normal, overtime, night, sunday_holiday, home, overtime_spans FROM day_totals \
+             WHERE organisation_id = $1 AND employee_id = $2 AND day >= $3 AND day <= $4 ORDER BY day",
+        )
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(self.reader())
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(stored_day)
+        .collect()
     }
 
     async fn day_totals_of(
@@ -490,15 +502,13 @@ impl DerivedStore for SqlStore {
     ) -> StoreResult<HashMap<EmployeeId, Vec<StoredDay>>> {
         let mut out: HashMap<EmployeeId, Vec<StoredDay>> = HashMap::new();
         for chunk in employees.chunks(IDS_PER_STATEMENT) {
-            let sqlite = self.backend() == Backend::Sqlite;
             let sql = format!(
-                "SELECT employee_id, {} AS days FROM day_totals \
-                 WHERE organisation_id = $1 AND day >= $2 AND day <= $3 \
-                 AND employee_id IN ({}) GROUP BY employee_id",
-                packed::days_json(sqlite),
+                "SELECT employee_id, day, worked, normal, overtime, night, sunday_holiday, home, overtime_spans \
+                 FROM day_totals WHERE organisation_id = $1 AND day >= $2 AND day <= $3 \
+                 AND employee_id IN ({}) ORDER BY employee_id, day",
                 placeholders(4, chunk.len())
             );
-            let sql = marks_for(sql, sqlite);
+            let sql = marks_for(sql, self.backend() == Backend::Sqlite);
             let mut q = sqlx::query(&sql)
                 .bind(org.to_string())
                 .bind(from.to_string())
@@ -508,12 +518,11 @@ impl DerivedStore for SqlStore {
             }
             for row in q.fetch_all(self.reader()).await.map_err(classify)? {
                 let id: String = col(&row, "employee_id")?;
-                let id = EmployeeId(
-                    Uuid::parse_str(&id)
-                        .map_err(|_| StoreError::Corrupt(format!("employee_id: {id}")))?,
-                );
-                let days: Option<String> = col(&row, "days")?;
-                out.insert(id, packed::unpack_days(id, days.as_deref())?);
+                let id = Uuid::parse_str(&id)
+                    .map_err(|_| StoreError::Corrupt(format!("employee_id: {id}")))?;
+                out.entry(EmployeeId(id))
+                    .or_default()
+                    .push(stored_day(&row)?);
             }
         }
         Ok(out)

@@ -1,5 +1,5 @@
-//! Events (and day totals) read packed: one row per employee, its events
-//! in one JSON array the database builds.
+//! Events read packed: one row per employee, its events in one JSON array
+//! the database builds.
 //!
 //! Why: sqlx copies every value of every row (`sqlite3_value_dup`, a
 //! `malloc` each), hands each row from its `SQLite` thread over a channel
@@ -23,7 +23,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::derived::{StoredDay, parse_spans};
 use super::{StoreError, StoreResult};
 use crate::domain::event::{ClockEvent, EventKind, Location, StoredEvent};
 use crate::domain::ids::{EmployeeId, EventId};
@@ -91,71 +90,6 @@ fn stored(employee: EmployeeId, p: Packed<'_>) -> StoreResult<StoredEvent> {
     })
 }
 
-/// The aggregate over `day_totals` rows that [`unpack_days`] reads: a day
-/// is `[day, worked, normal, overtime, night, sunday_holiday, home,
-/// overtime_spans]`. A recompute reads a year of them per employee, and
-/// row by row that read was a fifth of the server's CPU with history
-/// stored (issue 15, eleventh round).
-#[must_use]
-pub(super) fn days_json(sqlite: bool) -> &'static str {
-    if sqlite {
-        "json_group_array(json_array(day, worked, normal, overtime, night, sunday_holiday, home, \
-         overtime_spans))"
-    } else {
-        "CAST(json_agg(json_build_array(day, worked, normal, overtime, night, sunday_holiday, \
-         home, overtime_spans)) AS TEXT)"
-    }
-}
-
-/// One packed day total.
-#[derive(Deserialize)]
-struct PackedDay<'a>(
-    #[serde(borrow)] Cow<'a, str>,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    #[serde(borrow)] Cow<'a, str>,
-);
-
-/// The day totals of `employee` packed by [`days_json`], by day.
-///
-/// # Errors
-/// [`StoreError::Corrupt`] naming the value that does not parse back.
-pub(super) fn unpack_days(
-    employee: EmployeeId,
-    packed: Option<&str>,
-) -> StoreResult<Vec<StoredDay>> {
-    let Some(text) = packed else {
-        return Ok(Vec::new());
-    };
-    let rows: Vec<PackedDay<'_>> = serde_json::from_str(text)
-        .map_err(|e| StoreError::Corrupt(format!("packed day totals of {employee}: {e}")))?;
-    let mut days = rows
-        .into_iter()
-        .map(
-            |PackedDay(day, worked, normal, overtime, night, sunday_holiday, home, spans)| {
-                Ok(StoredDay {
-                    day: day.parse().map_err(|_| {
-                        StoreError::Corrupt(format!("day: '{day}' (day totals of {employee})"))
-                    })?,
-                    worked,
-                    normal,
-                    overtime,
-                    night,
-                    sunday_holiday,
-                    home,
-                    overtime_spans: parse_spans(&spans)?,
-                })
-            },
-        )
-        .collect::<StoreResult<Vec<_>>>()?;
-    days.sort_by_key(|d| d.day);
-    Ok(days)
-}
-
 fn instant(micros: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_micros(micros)
 }
@@ -215,56 +149,5 @@ mod tests {
             "{err:?}"
         );
         assert!(unpack(employee(), Some("[[1]]")).is_err());
-    }
-
-    #[test]
-    fn day_totals_unpack_by_day_with_their_overtime_spans() {
-        let text = r#"[
-            ["2026-11-20",3600,3600,0,0,0,0,""],
-            ["2026-11-19",36000,27000,9000,600,0,1800,"1000:2000,3000:4000"]
-        ]"#;
-        let days = unpack_days(employee(), Some(text)).unwrap();
-        let dates: Vec<String> = days.iter().map(|d| d.day.to_string()).collect();
-        assert_eq!(dates, ["2026-11-19", "2026-11-20"]);
-        let d = &days[0];
-        assert_eq!(
-            (
-                d.worked,
-                d.normal,
-                d.overtime,
-                d.night,
-                d.sunday_holiday,
-                d.home
-            ),
-            (36000, 27000, 9000, 600, 0, 1800)
-        );
-        let spans: Vec<(i64, i64)> = d
-            .overtime_spans
-            .iter()
-            .map(|s| (s.start.timestamp_micros(), s.end.timestamp_micros()))
-            .collect();
-        assert_eq!(spans, [(1000, 2000), (3000, 4000)]);
-        assert!(days[1].overtime_spans.is_empty());
-        assert!(unpack_days(employee(), None).is_ok_and(|d| d.is_empty()));
-        assert!(unpack_days(employee(), Some("[]")).is_ok_and(|d| d.is_empty()));
-    }
-
-    #[test]
-    fn a_day_total_that_does_not_parse_back_is_corrupt_and_named() {
-        let err = unpack_days(employee(), Some(r#"[["19.11.2026",1,1,0,0,0,0,""]]"#))
-            .err()
-            .map(|e| e.to_string());
-        assert!(
-            err.as_deref()
-                .is_some_and(|e| e.contains("day: '19.11.2026'")),
-            "{err:?}"
-        );
-        let err = unpack_days(employee(), Some(r#"[["2026-11-19",1,1,0,0,0,0,"1:"]]"#))
-            .err()
-            .map(|e| e.to_string());
-        assert!(
-            err.as_deref().is_some_and(|e| e.contains("overtime_spans")),
-            "{err:?}"
-        );
     }
 }
