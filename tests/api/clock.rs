@@ -34,15 +34,7 @@ async fn status_after(client: &mut ClockClient, e: &pb::ClockEvent) -> pb::Clock
 }
 
 async fn status(app: &TestApp, employee_id: &str) -> pb::ClockStatus {
-    app.clock_client(&app.admin_token)
-        .get_clock_status(pb::GetClockStatusRequest {
-            employee_id: employee_id.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap()
+    app.clock_status(employee_id).await
 }
 
 async fn record_event_reports_new_then_duplicate(app: TestApp) {
@@ -514,7 +506,7 @@ async fn replaying_a_sync_changes_nothing(app: TestApp) {
     assert_eq!(app.stored_events(id).await.len(), 2);
 }
 
-fn correction(
+pub(crate) fn correction(
     employee_id: &str,
     change: pb::correct_event_request::Change,
 ) -> pb::CorrectEventRequest {

@@ -129,16 +129,7 @@ async fn observe(
         })
         .collect();
     stored.sort();
-    let mut s = app
-        .clock_client(&app.admin_token)
-        .get_clock_status(pb::GetClockStatusRequest {
-            employee_id: employee_id.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let mut s = app.clock_status(employee_id).await;
     s.employee_id.clear();
     s.last_event_id = index
         .get(s.last_event_id.as_str())
@@ -263,13 +254,7 @@ async fn payroll(app: &TestApp, employee_id: &str) -> String {
 }
 
 fn arrival_order_does_not_matter(db: &Db) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let app = rt.block_on(spawn_app(db.clone()));
-    let token = rt.block_on(app.clock_token());
+    let (rt, app, token) = app_for_properties(db);
     let mut runner = TestRunner::new(Config {
         cases: 32,
         ..Config::default()

@@ -53,6 +53,19 @@ macro_rules! both_backends {
     };
 }
 
+/// For a property test, whose cases run outside any runtime: a runtime, a
+/// test app on `db` served by it, and a CLOCK token of the app.
+pub fn app_for_properties(db: &Db) -> (tokio::runtime::Runtime, TestApp, String) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = rt.block_on(spawn_app(db.clone()));
+    let token = rt.block_on(app.clock_token());
+    (rt, app, token)
+}
+
 /// Which database a test app uses.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -469,6 +482,19 @@ impl TestApp {
         self.store
             .events_of(org, employee_id.parse().unwrap())
             .await
+            .unwrap()
+    }
+
+    /// The employee's clock status, as an ADMIN reads it.
+    pub async fn clock_status(&self, employee_id: &str) -> pb::ClockStatus {
+        self.clock_client(&self.admin_token)
+            .get_clock_status(pb::GetClockStatusRequest {
+                employee_id: employee_id.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status
             .unwrap()
     }
 

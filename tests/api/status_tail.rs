@@ -13,7 +13,6 @@ use tidsvakt::domain::ids::EmployeeId;
 use tidsvakt::pb;
 use tidsvakt::pb::correct_event_request::Change;
 use tidsvakt::storage::Store as _;
-use uuid::Uuid;
 
 use crate::helpers::*;
 
@@ -57,27 +56,6 @@ async fn whole_record_status(app: &TestApp, employee_id: &str) -> pb::ClockStatu
     tidsvakt::grpc::convert::clock_status_pb(id, &status)
 }
 
-async fn answered_status(app: &TestApp, employee_id: &str) -> pb::ClockStatus {
-    app.clock_client(&app.admin_token)
-        .get_clock_status(pb::GetClockStatusRequest {
-            employee_id: employee_id.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap()
-}
-
-fn correction(employee_id: &str, change: Change) -> pb::CorrectEventRequest {
-    pb::CorrectEventRequest {
-        amendment_id: Uuid::new_v4().to_string(),
-        employee_id: employee_id.into(),
-        reason: "property test".into(),
-        change: Some(change),
-    }
-}
-
 /// Runs `steps`; after each, the status answered must be the whole record's.
 async fn run_case(
     app: &TestApp,
@@ -119,7 +97,7 @@ async fn run_case(
                     .into_inner();
                 let r = replies.message().await.unwrap().unwrap();
                 prop_assert_eq!(r.rejected_count, 0, "{:?}", r);
-                answered_status(app, &employee).await
+                app.clock_status(&employee).await
             }
             Step::Void(i) | Step::Move(i, _) => {
                 let event_id = events[*i].event_id.clone();
@@ -132,8 +110,10 @@ async fn run_case(
                 };
                 // Refused when the event is not stored yet or already
                 // voided: the status must be right either way.
-                let _ = admin.correct_event(correction(&employee, change)).await;
-                answered_status(app, &employee).await
+                let _ = admin
+                    .correct_event(crate::clock::correction(&employee, change))
+                    .await;
+                app.clock_status(&employee).await
             }
         };
         let expected = whole_record_status(app, &employee).await;
@@ -143,15 +123,9 @@ async fn run_case(
 }
 
 fn answered_status_is_the_whole_records(db: &Db) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let app = rt.block_on(spawn_app(db.clone()));
-    let token = rt.block_on(app.clock_token());
+    let (rt, app, token) = app_for_properties(db);
     let mut runner = TestRunner::new(Config {
-        cases: 40,
+        cases: 96,
         ..Config::default()
     });
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -231,7 +205,7 @@ async fn racing_writes_and_reads_leave_the_status_exact(app: TestApp) {
         t.await.unwrap();
     }
     for who in &people {
-        let answered = answered_status(&app, who).await;
+        let answered = app.clock_status(who).await;
         assert_eq!(answered, whole_record_status(&app, who).await);
         assert_eq!(answered.event_count, 48, "8 callers × 12 events, half each");
     }
