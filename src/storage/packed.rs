@@ -19,7 +19,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -79,19 +79,16 @@ fn stored(employee: EmployeeId, p: Packed<'_>) -> StoreResult<StoredEvent> {
             event_id: EventId(Uuid::parse_str(&id).map_err(|_| corrupt("event_id", &id))?),
             employee_id: employee,
             kind: EventKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
-            occurred_at: instant(occurred_at)
+            occurred_at: DateTime::from_timestamp_micros(occurred_at)
                 .ok_or_else(|| corrupt("occurred_at", &occurred_at))?,
             location: location
                 .map(|l| Location::parse(&l).ok_or_else(|| corrupt("location", &l)))
                 .transpose()?,
             device_id: device_id.into_owned(),
         },
-        received_at: instant(received_at).ok_or_else(|| corrupt("received_at", &received_at))?,
+        received_at: DateTime::from_timestamp_micros(received_at)
+            .ok_or_else(|| corrupt("received_at", &received_at))?,
     })
-}
-
-fn instant(micros: i64) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_micros(micros)
 }
 
 #[cfg(test)]

@@ -232,13 +232,7 @@ impl SqlStore {
                     // same transaction, so no acknowledged event is ever missed.
                     let mut changed: std::collections::BTreeMap<EmployeeId, Span> =
                         std::collections::BTreeMap::new();
-                    let mut new: Vec<&StoredEvent> = out
-                        .iter()
-                        .filter_map(|w| match w {
-                            EventWrite::New(s) => Some(s),
-                            _ => None,
-                        })
-                        .collect();
+                    let mut new = newly_stored(&out);
                     // Chained in id order, as they were inserted.
                     new.sort_by_key(|s| s.event.event_id);
                     let mut links = Vec::with_capacity(new.len());
@@ -269,14 +263,7 @@ impl SqlStore {
                 })
             })
             .await?;
-        let new: Vec<StoredEvent> = out
-            .iter()
-            .filter_map(|w| match w {
-                EventWrite::New(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect();
-        writing.stored(&new);
+        writing.stored(&newly_stored(&out));
         Ok(out)
     }
 
@@ -608,6 +595,16 @@ async fn since_anchor(
         }
     }
     Ok(events)
+}
+
+/// The events a batch actually inserted.
+fn newly_stored(out: &[EventWrite]) -> Vec<&StoredEvent> {
+    out.iter()
+        .filter_map(|w| match w {
+            EventWrite::New(s) => Some(s),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Reads what the status needs (see [`StatusRecord`]), and the anchor its

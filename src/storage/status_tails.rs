@@ -81,7 +81,7 @@ impl Tail {
     /// away the clock-in's being alone there, so the record is read again.
     /// An event before the anchor (a clock syncing late) is counted and
     /// changes nothing else: pairing restarts at the anchor.
-    pub(super) fn add(&mut self, new: &[StoredEvent]) -> bool {
+    pub(super) fn add(&mut self, new: &[&StoredEvent]) -> bool {
         if let Some(from) = self.from
             && new.iter().any(|s| s.event.occurred_at == from)
         {
@@ -96,7 +96,7 @@ impl Tail {
                 .iter()
                 .any(|e| e.event.event_id == s.event.event_id)
             {
-                self.events.push(s.clone());
+                self.events.push((*s).clone());
                 self.stored_count += 1;
             }
         }
@@ -250,7 +250,7 @@ impl StatusTails {
 
     /// Ends a write: with `stored` (what it inserted) after a commit, the
     /// tails grow; without, they are forgotten.
-    fn end(&self, keys: &[Key], stored: Option<&[StoredEvent]>) {
+    fn end(&self, keys: &[Key], stored: Option<&[&StoredEvent]>) {
         let mut inner = self.lock();
         for &key in keys {
             let version = inner.next();
@@ -260,10 +260,10 @@ impl StatusTails {
             entry.writing = entry.writing.saturating_sub(1);
             let kept = match (entry.tail.as_mut(), stored) {
                 (Some(tail), Some(stored)) => {
-                    let new: Vec<StoredEvent> = stored
+                    let new: Vec<&StoredEvent> = stored
                         .iter()
+                        .copied()
                         .filter(|s| s.event.employee_id == key.1)
-                        .cloned()
                         .collect();
                     tail.add(&new)
                 }
@@ -286,7 +286,7 @@ pub(super) struct Writing {
 
 impl Writing {
     /// The write committed, storing `new` (events the database inserted).
-    pub(super) fn stored(mut self, new: &[StoredEvent]) {
+    pub(super) fn stored(mut self, new: &[&StoredEvent]) {
         let keys = std::mem::take(&mut self.keys);
         self.tails.end(&keys, Some(new));
     }
@@ -372,13 +372,13 @@ mod tests {
         let tails = StatusTails::new(true);
         kept(&tails);
         let w = tails.writing(ORG, [KARI]);
-        w.stored(&[stored(12, KARI, EventKind::BreakEnd, 11)]);
+        w.stored(&[&stored(12, KARI, EventKind::BreakEnd, 11)]);
         let r = hit(&tails, KARI).unwrap();
         assert_eq!((ids(&r), r.stored_count), (vec![10, 11, 12], 3));
         let w = tails.writing(ORG, [KARI]);
         w.stored(&[
-            stored(14, KARI, EventKind::ClockIn, 16),
-            stored(13, KARI, EventKind::ClockOut, 15),
+            &stored(14, KARI, EventKind::ClockIn, 16),
+            &stored(13, KARI, EventKind::ClockOut, 15),
         ]);
         let r = hit(&tails, KARI).unwrap();
         assert_eq!((ids(&r), r.stored_count), (vec![14], 5));
@@ -390,12 +390,12 @@ mod tests {
         kept(&tails);
         tails
             .writing(ORG, [KARI])
-            .stored(&[stored(20, KARI, EventKind::ClockOut, 6)]);
+            .stored(&[&stored(20, KARI, EventKind::ClockOut, 6)]);
         let r = hit(&tails, KARI).unwrap();
         assert_eq!((ids(&r), r.stored_count), (vec![10, 11], 3));
         tails
             .writing(ORG, [KARI])
-            .stored(&[stored(21, KARI, EventKind::ClockOut, 7)]);
+            .stored(&[&stored(21, KARI, EventKind::ClockOut, 7)]);
         assert!(hit(&tails, KARI).is_none(), "an event at the anchor's 7:00");
     }
 
@@ -409,7 +409,7 @@ mod tests {
         // A batch with only Ola's events leaves Kari's tail as it was.
         tails
             .writing(ORG, [OLA])
-            .stored(&[stored(30, OLA, EventKind::ClockIn, 8)]);
+            .stored(&[&stored(30, OLA, EventKind::ClockIn, 8)]);
         assert_eq!(ids(&hit(&tails, KARI).unwrap()), vec![10, 11]);
         assert!(hit(&tails, OLA).is_none(), "Ola's was never read");
     }
@@ -445,7 +445,7 @@ mod tests {
         kept(&tails);
         tails
             .writing(ORG, [KARI])
-            .stored(&[stored(11, KARI, EventKind::BreakStart, 10)]);
+            .stored(&[&stored(11, KARI, EventKind::BreakStart, 10)]);
         assert_eq!(hit(&tails, KARI).unwrap().stored_count, 2);
         let read = StatusRecord {
             amendments: vec![Amendment {
