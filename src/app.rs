@@ -257,12 +257,13 @@ impl App {
             health.clone(),
         ));
         // Findings are kept current in the background; reads also drain
-        // their own employees first, so this only bounds staleness.
+        // their own employees first, so this only bounds staleness: a
+        // change waits at most a tick plus a pass (freshness goal 1 s).
         let store: Arc<dyn crate::storage::Store> = self.store.clone();
         let recomputer = tokio::spawn(crate::recompute::run_worker(
             store,
             Arc::clone(&self.ctx.clock),
-            std::time::Duration::from_millis(500),
+            std::time::Duration::from_millis(250),
         ));
         let jobs = self
             .background_jobs

@@ -26,7 +26,9 @@ use futures::StreamExt as _;
 
 use crate::clock::Clock;
 use crate::domain::employee::{Employee, Exemption};
-use crate::domain::engine::evaluate::{Evaluation, History, Scope, Subject, evaluate};
+use crate::domain::engine::evaluate::{
+    Evaluation, History, Scope, Subject, evaluate, needs_daily_history,
+};
 use crate::domain::engine::ledger::{monday_of, overtime_spans_by_day};
 use crate::domain::engine::record::Span;
 use crate::domain::event::{Amendment, StoredEvent, effective_events};
@@ -35,7 +37,7 @@ use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::EmployeePolicy;
 use crate::domain::rules::is_long_rule;
-use crate::storage::derived::{Pending, RecomputeWrite, StoredDay};
+use crate::storage::derived::{Pending, RecomputeWrite, StoredDay, StoredHistory};
 use crate::storage::{Store, StoreError, StoreResult};
 
 /// Longest short-rule window (4 weeks), plus a margin for shifts.
@@ -75,13 +77,13 @@ pub async fn policy(
 }
 
 /// What an evaluation reads: the record in its load span, the plans of
-/// [`plan_dates`] and (with history) the stored day totals of
-/// [`history_dates`].
+/// [`plan_dates`] and (with history) the stored day and week totals of
+/// [`history_dates`] outside [`trusted_dates`].
 pub struct Inputs {
     pub events: Vec<StoredEvent>,
     pub amendments: Vec<Amendment>,
     pub plans: EmployeePolicy,
-    pub days: Vec<StoredDay>,
+    pub history: StoredHistory,
 }
 
 /// The local dates whose plans an evaluation of `load` and `scope` reads:
@@ -96,6 +98,24 @@ fn plan_dates(tz: Tz, load: Span, scope: Scope) -> (NaiveDate, NaiveDate) {
 /// The local dates whose stored day totals stand in for events.
 fn history_dates(plans: (NaiveDate, NaiveDate)) -> (NaiveDate, NaiveDate) {
     (plans.0 - Duration::days(7), plans.1)
+}
+
+/// The local dates `t0 <= d < t1` whose ledger the events loaded in `load`
+/// give exactly (shifts crossing its edges are whole only inside the
+/// margins); stored totals stand in for the others.
+fn trusted_dates(tz: Tz, load: Span) -> (NaiveDate, NaiveDate) {
+    let trusted = trusted_span(load);
+    (local_date(tz, trusted.start), local_date(tz, trusted.end))
+}
+
+/// The instants of `load` whose ledger is exact.
+fn trusted_span(load: Span) -> Span {
+    Span::new(load.start + SHIFT_MARGIN, load.end - SHIFT_MARGIN)
+}
+
+/// Whether `employee`'s rules read history per date under `plans`.
+fn daily(employee: &Employee, plans: &EmployeePolicy) -> bool {
+    needs_daily_history(employee.fields.rule_pack, plans)
 }
 
 /// Reads one employee's [`Inputs`].
@@ -113,23 +133,28 @@ async fn read_inputs(
         .await?;
     let (first, last) = plan_dates(tz, load, scope);
     let plans = policy(store, org, employee.id, first, last).await?;
-    let days = if with_history {
-        let (from, to) = history_dates((first, last));
-        store.day_totals(org, employee.id, from, to).await?
+    let history = if with_history {
+        let who = [(employee.id, daily(employee, &plans))];
+        let dates = history_dates((first, last));
+        store
+            .history_of(org, &who, dates, trusted_dates(tz, load))
+            .await?
+            .remove(&employee.id)
+            .unwrap_or_default()
     } else {
-        Vec::new()
+        StoredHistory::default()
     };
     Ok(Inputs {
         events,
         amendments,
         plans,
-        days,
+        history,
     })
 }
 
-/// Evaluates `inputs` (pure): events in `load`, with stored day totals
-/// outside the trusted middle of `load` standing in for events in the long
-/// windows when `with_history`.
+/// Evaluates `inputs` (pure): events in `load`, with stored day and week
+/// totals outside the trusted middle of `load` standing in for events in
+/// the long windows when `with_history`.
 fn judge(
     employee: &Employee,
     inputs: &Inputs,
@@ -145,10 +170,9 @@ fn judge(
         .collect();
     let mut history = History::default();
     if with_history {
-        let trusted = Span::new(load.start + SHIFT_MARGIN, load.end - SHIFT_MARGIN);
-        history.trusted = Some(trusted);
-        let (t0, t1) = (local_date(tz, trusted.start), local_date(tz, trusted.end));
-        for d in &inputs.days {
+        history.trusted = Some(trusted_span(load));
+        let (t0, t1) = trusted_dates(tz, load);
+        for d in &inputs.history.days {
             if d.day >= t0 && d.day < t1 {
                 continue;
             }
@@ -158,6 +182,10 @@ fn judge(
                 Duration::seconds(d.normal),
                 &d.overtime_spans,
             );
+        }
+        // Week rows are whole weeks outside `t0..t1` (`HistoryReads`).
+        for w in &inputs.history.weeks {
+            history.add_week(w.monday, Duration::seconds(w.worked), &w.overtime_spans);
         }
     }
     let mut eval = evaluate(
@@ -231,7 +259,7 @@ pub async fn evaluate_record(
         events,
         amendments,
         plans,
-        days: Vec::new(),
+        history: StoredHistory::default(),
     };
     let eval = judge(employee, &inputs, load, Scope::none(), false, as_of);
     Ok((eval, inputs.plans))
@@ -336,34 +364,42 @@ fn judged_write(
 
 /// Reads the [`Inputs`] of employees sharing one [`Reach`] (same time zone,
 /// same weeks) at once: one snapshot's page of their records and plans, and
-/// one read of their day totals. Each share is what [`read_inputs`] reads
-/// for that employee alone.
+/// one read of their stored history. Each share is what [`read_inputs`]
+/// reads for that employee alone.
 async fn read_page(
     store: &dyn Store,
     org: OrgId,
     tz: Tz,
     r: Reach,
-    ids: &[EmployeeId],
+    employees: &[&Employee],
 ) -> StoreResult<Vec<Inputs>> {
     let (first, last) = plan_dates(tz, r.load, r.scope);
+    let ids: Vec<EmployeeId> = employees.iter().map(|e| e.id).collect();
     let mut snapshot = store.payroll_snapshot(org).await?;
     snapshot
-        .prefetch(ids, r.load.start, r.load.end, (first, last))
+        .prefetch(&ids, r.load.start, r.load.end, (first, last))
         .await?;
-    let (from, to) = history_dates((first, last));
-    let mut days = store.day_totals_of(org, ids, from, to).await?;
     let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
+    let mut who = Vec::with_capacity(ids.len());
+    for e in employees {
         let (events, amendments) = snapshot
-            .record_between(*id, r.load.start, r.load.end)
+            .record_between(e.id, r.load.start, r.load.end)
             .await?;
-        let plans = snapshot.policy_of(*id, first, last).await?;
+        let plans = snapshot.policy_of(e.id, first, last).await?;
+        who.push((e.id, daily(e, &plans)));
         out.push(Inputs {
             events,
             amendments,
             plans,
-            days: days.remove(id).unwrap_or_default(),
+            history: StoredHistory::default(),
         });
+    }
+    let dates = history_dates((first, last));
+    let mut history = store
+        .history_of(org, &who, dates, trusted_dates(tz, r.load))
+        .await?;
+    for (inputs, (id, _)) in out.iter_mut().zip(&who) {
+        inputs.history = history.remove(id).unwrap_or_default();
     }
     Ok(out)
 }
@@ -414,7 +450,8 @@ async fn recompute_org_round(
         };
         let tz = employees[&first.employee].fields.time_zone;
         let ids: Vec<EmployeeId> = members.iter().map(|(p, _)| p.employee).collect();
-        let inputs = read_page(store, org, tz, r, &ids).await?;
+        let page: Vec<&Employee> = ids.iter().map(|id| &employees[id]).collect();
+        let inputs = read_page(store, org, tz, r, &page).await?;
         let mut writes: Vec<RecomputeWrite> = Vec::with_capacity(members.len());
         for ((p, r), inputs) in members.iter().zip(&inputs) {
             writes.push(judged_write(
@@ -706,14 +743,25 @@ fn forgive_refused(drained: StoreResult<usize>) -> StoreResult<()> {
     }
 }
 
-/// The background worker: drains the queue every `every` until the process
-/// stops. Errors are logged and retried on the next tick.
+/// The background worker: every `every` until the process stops, one pass
+/// over the employees queued when the pass starts ([`drain_queued`]), each
+/// recomputed once for all its changes since its last recompute. Errors
+/// are logged and retried on the next tick.
+///
+/// It does not chase what is queued during a pass: a worker that drained
+/// to empty recomputed an employee after nearly every event under a steady
+/// load, so whatever a recompute saved went into more recomputes, not less
+/// work (issue 15, twelfth round: reading history 6× cheaper left the CPU
+/// per event where it was and cut ingest). An employee is now recomputed
+/// once a pass (up to three times if it keeps changing meanwhile), and a
+/// change queued during a pass waits for the rest of it, a tick and its
+/// turn in the next; reads still bring their own employees current first.
 pub async fn run_worker(store: Arc<dyn Store>, clock: Arc<dyn Clock>, every: StdDuration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match drain(store.as_ref(), clock.now(), None, None).await {
+        match drain_queued(store.as_ref(), clock.now(), None, None).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(recomputed = n, "findings recomputed"),
             Err(e) => tracing::warn!(error = %e, "recompute failed; retrying"),

@@ -15,6 +15,7 @@ use super::recompute_page::apply_page;
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
 use super::statement::{is_sqlite, marks_for, placeholders};
+use super::week_totals::{self, HistoryReads};
 use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};
 use crate::domain::employee::Employee;
@@ -50,6 +51,25 @@ pub struct StoredDay {
     pub sunday_holiday: i64,
     pub home: i64,
     pub overtime_spans: Vec<Span>,
+}
+
+/// The ledger of one ISO week, as stored (`week_totals`, SQLite): the sum of
+/// its day rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredWeek {
+    pub monday: NaiveDate,
+    /// Seconds.
+    pub worked: i64,
+    /// The overtime spans of its days, in no particular order.
+    pub overtime_spans: Vec<Span>,
+}
+
+/// What stands for an employee's history: day rows, and week rows for
+/// whole weeks where the back-end keeps them (`week_totals.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredHistory {
+    pub days: Vec<StoredDay>,
+    pub weeks: Vec<StoredWeek>,
 }
 
 /// The result of one recompute, written in one transaction.
@@ -124,15 +144,19 @@ pub trait DerivedStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<StoredDay>>;
-    /// Stored day totals of several employees for `from..=to`, by employee
-    /// (a recompute round reads its employees' history at once).
-    async fn day_totals_of(
+    /// The stored history of several employees for `from..=to` outside
+    /// the dates `trusted` (`t0 <= d < t1`, which a recompute has from
+    /// events), by employee: a recompute round reads its employees' history
+    /// at once. Each id says whether that employee's rules read history per
+    /// date (`needs_daily_history`); the others get whole weeks as week
+    /// rows where the back-end keeps them (SQLite).
+    async fn history_of(
         &self,
         org: OrgId,
-        employees: &[EmployeeId],
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> StoreResult<HashMap<EmployeeId, Vec<StoredDay>>>;
+        employees: &[(EmployeeId, bool)],
+        dates: (NaiveDate, NaiveDate),
+        trusted: (NaiveDate, NaiveDate),
+    ) -> StoreResult<HashMap<EmployeeId, StoredHistory>>;
     /// The employees among `ids` (one organisation), in no particular order.
     async fn employees_of(&self, org: OrgId, ids: &[EmployeeId]) -> StoreResult<Vec<Employee>>;
     /// The first date with stored work, and the seconds worked before `before`.
@@ -363,7 +387,7 @@ pub(super) fn finding(row: &AnyRow) -> StoreResult<Finding> {
     })
 }
 
-fn stored_day(row: &AnyRow) -> StoreResult<StoredDay> {
+pub(super) fn stored_day(row: &AnyRow) -> StoreResult<StoredDay> {
     let day: String = col(row, "day")?;
     Ok(StoredDay {
         day: day
@@ -377,6 +401,19 @@ fn stored_day(row: &AnyRow) -> StoreResult<StoredDay> {
         home: col(row, "home")?,
         overtime_spans: parse_spans(&col::<String>(row, "overtime_spans")?)?,
     })
+}
+
+/// A week row and its employee id (text).
+pub(super) fn stored_week(row: &AnyRow) -> StoreResult<(String, StoredWeek)> {
+    let monday: String = col(row, "monday")?;
+    let week = StoredWeek {
+        monday: monday
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("monday: {monday}")))?,
+        worked: col(row, "worked")?,
+        overtime_spans: parse_spans(&col::<String>(row, "overtime_spans")?)?,
+    };
+    Ok((col(row, "employee_id")?, week))
 }
 
 /// The recompute queue's oldest entries, of an organisation and an employee
@@ -493,36 +530,33 @@ impl DerivedStore for SqlStore {
         .collect()
     }
 
-    async fn day_totals_of(
+    async fn history_of(
         &self,
         org: OrgId,
-        employees: &[EmployeeId],
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> StoreResult<HashMap<EmployeeId, Vec<StoredDay>>> {
-        let mut out: HashMap<EmployeeId, Vec<StoredDay>> = HashMap::new();
-        for chunk in employees.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT employee_id, day, worked, normal, overtime, night, sunday_holiday, home, overtime_spans \
-                 FROM day_totals WHERE organisation_id = $1 AND day >= $2 AND day <= $3 \
-                 AND employee_id IN ({}) ORDER BY employee_id, day",
-                placeholders(4, chunk.len())
-            );
-            let sql = marks_for(sql, self.backend() == Backend::Sqlite);
-            let mut q = sqlx::query(&sql)
-                .bind(org.to_string())
-                .bind(from.to_string())
-                .bind(to.to_string());
-            for e in chunk {
-                q = q.bind(e.to_string());
-            }
-            for row in q.fetch_all(self.reader()).await.map_err(classify)? {
-                let id: String = col(&row, "employee_id")?;
+        employees: &[(EmployeeId, bool)],
+        dates: (NaiveDate, NaiveDate),
+        trusted: (NaiveDate, NaiveDate),
+    ) -> StoreResult<HashMap<EmployeeId, StoredHistory>> {
+        let keeps_weeks = self.backend() == Backend::Sqlite;
+        // At most two plans: per date, and (SQLite) whole weeks.
+        let mut by_plan: HashMap<HistoryReads, Vec<String>> = HashMap::new();
+        for (id, daily) in employees {
+            let reads = HistoryReads::new(dates.0, dates.1, trusted, keeps_weeks && !daily);
+            by_plan.entry(reads).or_default().push(id.to_string());
+        }
+        let mut conn = self.reader().acquire().await.map_err(classify)?;
+        let mut out: HashMap<EmployeeId, StoredHistory> = HashMap::new();
+        for (reads, ids) in by_plan {
+            let mut days = week_totals::read_days(&mut conn, org, &ids, &reads.days).await?;
+            let mut weeks = week_totals::read_weeks(&mut conn, org, &ids, &reads.weeks).await?;
+            for id in ids {
+                let history = StoredHistory {
+                    days: days.remove(&id).unwrap_or_default(),
+                    weeks: weeks.remove(&id).unwrap_or_default(),
+                };
                 let id = Uuid::parse_str(&id)
                     .map_err(|_| StoreError::Corrupt(format!("employee_id: {id}")))?;
-                out.entry(EmployeeId(id))
-                    .or_default()
-                    .push(stored_day(&row)?);
+                out.insert(EmployeeId(id), history);
             }
         }
         Ok(out)

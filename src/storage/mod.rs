@@ -12,6 +12,7 @@
 pub mod audit;
 mod chain;
 mod coalesce;
+mod day_rows;
 pub mod derived;
 mod event_batch;
 pub mod fault;
@@ -34,6 +35,7 @@ pub mod stats;
 mod status_tails;
 pub mod tokens;
 pub mod web;
+mod week_totals;
 mod writer;
 
 use async_trait::async_trait;

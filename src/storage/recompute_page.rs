@@ -3,15 +3,13 @@
 //! ten statements per employee. A single recompute is a page of one, so
 //! there is one write path.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
-use super::derived::{
-    FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, spans_text, unit_str,
-};
+use super::derived::{FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, unit_str};
 use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::rows::micros;
 use super::statement::{is_sqlite, marks_for, placeholders, rows_for_ids, value_rows};
@@ -74,7 +72,7 @@ pub(super) async fn apply_page(
         return Ok(live);
     }
     consume_queue(conn, org, &current).await?;
-    replace_days(conn, org, &current).await?;
+    super::day_rows::replace_days(conn, org, &current).await?;
     let mut stored = findings_in_scope(conn, org, &current).await?;
     let mut to_write: Vec<Finding> = Vec::new();
     let mut nudges: Vec<(&RecomputeWrite, &NudgePolicy, Vec<NudgeCandidate>)> = Vec::new();
@@ -162,72 +160,6 @@ async fn consume_queue(
         let mut q = sqlx::query(&sql).bind(org.to_string());
         for (id, version) in chunk {
             q = q.bind(id.clone()).bind(*version);
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
-    }
-    Ok(())
-}
-
-/// Replaces the day totals of each write's dates: one delete per distinct
-/// range of dates (a round's employees share one), then the days of the
-/// whole page in multi-row inserts.
-async fn replace_days(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    writes: &[&RecomputeWrite],
-) -> StoreResult<()> {
-    let mut by_range: BTreeMap<(NaiveDate, NaiveDate), Vec<String>> = BTreeMap::new();
-    for w in writes {
-        by_range
-            .entry((w.days_from, w.days_to))
-            .or_default()
-            .push(w.employee.to_string());
-    }
-    for ((from, to), ids) in by_range {
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "DELETE FROM day_totals WHERE organisation_id = $1 AND day >= $2 AND day <= $3 \
-                 AND employee_id IN ({})",
-                placeholders(4, chunk.len())
-            );
-            let sql = marks_for(sql, is_sqlite(conn));
-            let mut q = sqlx::query(&sql)
-                .bind(org.to_string())
-                .bind(from.to_string())
-                .bind(to.to_string());
-            for id in chunk {
-                q = q.bind(id.clone());
-            }
-            q.execute(&mut *conn).await.map_err(classify)?;
-        }
-    }
-    let days: Vec<(String, &super::derived::StoredDay)> = writes
-        .iter()
-        .flat_map(|w| {
-            let id = w.employee.to_string();
-            w.days.iter().map(move |d| (id.clone(), d))
-        })
-        .collect();
-    for chunk in days.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO day_totals (organisation_id, employee_id, day, worked, normal, overtime, night, \
-             sunday_holiday, home, overtime_spans) VALUES {}",
-            value_rows(chunk.len(), 10)
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql);
-        for (id, d) in chunk {
-            q = q
-                .bind(org.to_string())
-                .bind(id.clone())
-                .bind(d.day.to_string())
-                .bind(d.worked)
-                .bind(d.normal)
-                .bind(d.overtime)
-                .bind(d.night)
-                .bind(d.sunday_holiday)
-                .bind(d.home)
-                .bind(spans_text(&d.overtime_spans));
         }
         q.execute(&mut *conn).await.map_err(classify)?;
     }

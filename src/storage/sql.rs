@@ -147,7 +147,29 @@ impl SqlStore {
             tails: StatusTails::new(true),
         };
         store.finish_chain_backfill().await?;
+        store.rebuild_week_totals().await;
         Ok(store)
+    }
+
+    /// Rebuilds `week_totals` from the day rows (SQLite, at start; see
+    /// `week_totals::rebuild_all`). A failure (a full or read-only volume)
+    /// is logged, not fatal: recomputes, the only readers, cannot write then
+    /// either, and the next start rebuilds.
+    async fn rebuild_week_totals(&self) {
+        let started = std::time::Instant::now();
+        match self
+            .write(|conn| Box::pin(super::week_totals::rebuild_all(conn)))
+            .await
+        {
+            Ok(weeks) => tracing::info!(
+                weeks,
+                elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "rebuilt the week totals from the day totals"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "rebuilding the week totals failed; the next start tries again");
+            }
+        }
     }
 
     async fn connect_postgres(url: &str) -> StoreResult<Self> {

@@ -54,4 +54,5 @@ mod tokens;
 mod upgrade;
 mod web;
 mod web_admin_payroll;
+mod week_totals;
 mod working_time_record;

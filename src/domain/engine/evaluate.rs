@@ -96,6 +96,37 @@ impl History {
         *self.daily_normal.entry(day).or_insert_with(Duration::zero) += normal;
         *self.daily_worked.entry(day).or_insert_with(Duration::zero) += worked;
     }
+
+    /// Adds one stored ISO week (`monday`) whose days are all outside the
+    /// loaded range: its worked time and overtime spans, with no per-date
+    /// figures. Only for subjects whose rules do not read history per date
+    /// ([`needs_daily_history`]).
+    pub fn add_week(&mut self, monday: NaiveDate, worked: Duration, overtime: &[Span]) {
+        self.overtime.extend(overtime.iter().copied());
+        *self
+            .weekly_worked
+            .entry(monday)
+            .or_insert_with(Duration::zero) += worked;
+    }
+}
+
+/// Whether the rules of `pack` under `policy` read history outside the
+/// loaded range per local date, not only per ISO week and as overtime
+/// spans: `no.averaging` sums the normal time of averaging periods that
+/// start on any date (`daily_normal`), and `de.sunday_comp` counts the
+/// Sundays worked in a calendar year (`daily_worked`). Every other rule
+/// reads `weekly_worked` and `overtime`, which whole stored weeks give.
+/// Choice: an averaging agreement asks for dates under any pack, so a pack
+/// that gains an averaging rule cannot silently read less.
+#[must_use]
+pub fn needs_daily_history(pack: RulePack, policy: &EmployeePolicy) -> bool {
+    pack == RulePack::DeArbzg
+        || policy.agreements.iter().any(|a| {
+            matches!(
+                a.terms,
+                crate::domain::policy::AgreementTerms::Averaging { .. }
+            )
+        })
 }
 
 /// Everything derived from one employee's record.

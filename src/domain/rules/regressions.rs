@@ -619,6 +619,116 @@ fn loaded_days_and_history_meet_without_overlap() {
     assert_eq!(part.overtime, full.overtime);
 }
 
+/// Issue 15, twelfth round: whole weeks of history given as week rows
+/// (`History::add_week`, what `week_totals` stores) judge the long windows
+/// as the same weeks given day by day do, for a subject whose rules read no
+/// history per date (`needs_daily_history`). 40 weeks of Mon–Fri
+/// 08:00–18:30 break the 200 h of overtime per 52 weeks; a recompute in
+/// week 31 loads from week 31 and reads the 30 weeks before as history.
+#[test]
+fn week_rows_judge_long_windows_as_day_rows_do() {
+    use std::collections::BTreeMap;
+
+    use crate::domain::employee::Locale;
+    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate, needs_daily_history};
+    use crate::domain::engine::ledger::{monday_of, overtime_spans_by_day};
+    use crate::domain::engine::testing::EMPLOYEE;
+    use crate::domain::rules::pack::RulePack;
+    use chrono::Datelike;
+    use chrono_tz::Europe::Oslo;
+
+    let first = date(2026, 1, 5);
+    let at = |d: NaiveDate, h, m| oslo(d.year(), d.month(), d.day(), h, m);
+    let mut events = Vec::new();
+    for k in 0..40 * 7 {
+        let day = first + Duration::days(k);
+        if day.weekday().number_from_monday() <= 5 {
+            events.extend(work(at(day, 8, 0), at(day, 18, 30), &[]));
+        }
+    }
+    let policy = EmployeePolicy::default();
+    assert!(!needs_daily_history(RulePack::NoAml, &policy));
+    let full = run_with("no-aml", false, &events, &policy);
+    let full_52w = rule(&full, "no.overtime_52w");
+    assert_eq!(full_52w.len(), 1, "{:#?}", full.findings);
+
+    let loaded_from = first + Duration::weeks(30);
+    let trusted_from = at(loaded_from, 0, 0);
+    let as_of = oslo(2030, 1, 1, 0, 0);
+    let loaded: Vec<_> = events
+        .iter()
+        .filter(|e| e.occurred_at >= trusted_from - Duration::days(2))
+        .cloned()
+        .collect();
+    let empty = History {
+        trusted: Some(Span::new(trusted_from, as_of)),
+        ..History::default()
+    };
+    let (mut by_day, mut by_week) = (empty.clone(), empty);
+    let mut spans = overtime_spans_by_day(Oslo, &full.ledger);
+    let mut weeks: BTreeMap<NaiveDate, (Duration, Vec<Span>)> = BTreeMap::new();
+    for (day, t) in full.days.range(..loaded_from) {
+        let day_spans = spans.remove(day).unwrap_or_default();
+        by_day.add_day(*day, t.worked, t.normal, &day_spans);
+        let week = weeks.entry(monday_of(*day)).or_default();
+        week.0 += t.worked;
+        week.1.extend(day_spans);
+    }
+    assert_eq!(weeks.len(), 30);
+    for (monday, (worked, week_spans)) in &weeks {
+        by_week.add_week(*monday, *worked, week_spans);
+    }
+    let subject = Subject {
+        employee: EMPLOYEE,
+        tz: Oslo,
+        pack: RulePack::NoAml,
+        exempt: false,
+        locale: Locale::En,
+    };
+    let scope = Scope {
+        short: Span::new(trusted_from, as_of),
+        long: Span::new(oslo(2025, 1, 1, 0, 0), as_of),
+    };
+    let days = evaluate(subject, &loaded, &policy, as_of, scope, &by_day);
+    let weeks = evaluate(subject, &loaded, &policy, as_of, scope, &by_week);
+    assert_eq!(weeks.findings, days.findings);
+    assert_eq!(weeks.weekly_worked, days.weekly_worked);
+    assert_eq!(weeks.overtime, days.overtime);
+    let part_52w = rule(&weeks, "no.overtime_52w");
+    assert_eq!(part_52w.len(), 1, "{:#?}", weeks.findings);
+    assert_eq!(
+        (part_52w[0].at, part_52w[0].measured),
+        (full_52w[0].at, full_52w[0].measured)
+    );
+}
+
+/// Per-date history is read for the rules that need it: the `de-arbzg`
+/// Sunday count and an averaging agreement's periods.
+#[test]
+fn daily_history_is_read_where_a_rule_counts_dates() {
+    use crate::domain::engine::evaluate::needs_daily_history;
+    use crate::domain::policy::{AgreementBasis, AgreementTerms};
+    use crate::domain::rules::pack::RulePack;
+    let averaging = EmployeePolicy {
+        agreements: vec![agreement(
+            AgreementTerms::Averaging {
+                period_weeks: 8,
+                daily_cap_minutes: 600,
+                weekly_cap_minutes: 2880,
+            },
+            AgreementBasis::Individual,
+            date(2026, 1, 5),
+        )],
+        ..EmployeePolicy::default()
+    };
+    let none = EmployeePolicy::default();
+    assert!(needs_daily_history(RulePack::DeArbzg, &none));
+    assert!(needs_daily_history(RulePack::NoAml, &averaging));
+    assert!(needs_daily_history(RulePack::EuWtd, &averaging));
+    assert!(!needs_daily_history(RulePack::NoAml, &none));
+    assert!(!needs_daily_history(RulePack::EuWtd, &none));
+}
+
 /// Only a clocked break is paid as the § 10-9 (2) extra break. 08:00–17:15
 /// with lunch 11:30–12:00 and a clocked extra break 16:00–16:30, clocked
 /// out 17:15–18:00, back 18:00–19:00. The clock-out (45 min) is the longest
