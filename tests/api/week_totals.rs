@@ -45,6 +45,27 @@ async fn sync(app: &TestApp, events: Vec<pb::ClockEvent>) -> i32 {
         .new_count
 }
 
+/// One hour of work 08:00–09:00 UTC on the tests' day, two weeks after
+/// the seeded work: a recompute whose long windows reach back a year.
+/// Returns its start.
+async fn an_hour_today(app: &TestApp, id: &str) -> DateTime<Utc> {
+    let today = test_now() - Duration::hours(12);
+    let hour = vec![
+        event(id, ClockIn, today),
+        event(id, ClockOut, today + Duration::hours(1)),
+    ];
+    assert_eq!(sync(app, hour).await, 2);
+    today
+}
+
+/// The findings (as [`findings`] gives them) of `rule`.
+fn of_rule(all: &[String], rule: &str) -> Vec<String> {
+    all.iter()
+        .filter(|f| f.split_whitespace().next() == Some(rule))
+        .cloned()
+        .collect()
+}
+
 /// The employee's findings as comparable text, sorted, every page (a read
 /// drains the employee's recomputes first).
 async fn findings(app: &TestApp, id: &str) -> Vec<String> {
@@ -159,11 +180,7 @@ async fn long_windows_from_week_rows_match_the_full_record(app: TestApp) {
     // The year arrived as one change: its recompute loaded every event,
     // so these findings read no stored history.
     let full = findings(&app, &id).await;
-    let over_52w = full
-        .iter()
-        .filter(|f| f.starts_with("no.overtime_52w "))
-        .count();
-    assert_eq!(over_52w, 1, "{full:#?}");
+    assert_eq!(of_rule(&full, "no.overtime_52w").len(), 1, "{full:#?}");
 
     // One hour today: its recompute judges the 52-week windows of the past
     // year from stored history (week rows on SQLite) and finds the same
@@ -171,20 +188,12 @@ async fn long_windows_from_week_rows_match_the_full_record(app: TestApp) {
     // (Findings of other long rules judged from history keep their window
     // and measure but may move their `at`, on both back-ends alike: stored
     // totals do not say when within a date a limit was crossed.)
-    let today = test_now() - Duration::hours(12);
-    let hour = vec![
-        event(&id, ClockIn, today),
-        event(&id, ClockOut, today + Duration::hours(1)),
-    ];
-    assert_eq!(sync(&app, hour).await, 2);
+    an_hour_today(&app, &id).await;
     let after = findings(&app, &id).await;
-    let of_52w = |all: &[String]| -> Vec<String> {
-        all.iter()
-            .filter(|f| f.starts_with("no.overtime_52w "))
-            .cloned()
-            .collect()
-    };
-    assert_eq!(of_52w(&after), of_52w(&full));
+    assert_eq!(
+        of_rule(&after, "no.overtime_52w"),
+        of_rule(&full, "no.overtime_52w")
+    );
 
     // What a recompute reads: per date, and (SQLite) whole weeks as week
     // rows. Loaded dates from Monday 2026-10-12: 46 weeks of long days
@@ -300,18 +309,9 @@ async fn an_averaging_period_judged_from_history_matches_the_full_record(app: Te
         .collect();
     assert_eq!(sync(&app, events).await, 180);
     let full = findings(&app, &id).await;
-    let averaging = full
-        .iter()
-        .filter(|f| f.starts_with("no.averaging "))
-        .count();
-    assert_eq!(averaging, 1, "{full:#?}");
+    assert_eq!(of_rule(&full, "no.averaging").len(), 1, "{full:#?}");
 
-    let today = test_now() - Duration::hours(12);
-    let hour = vec![
-        event(&id, ClockIn, today),
-        event(&id, ClockOut, today + Duration::hours(1)),
-    ];
-    assert_eq!(sync(&app, hour).await, 2);
+    let today = an_hour_today(&app, &id).await;
     let after = findings(&app, &id).await;
     assert_eq!(
         differences(&after, &full, today - Duration::days(7)),

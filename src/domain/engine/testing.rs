@@ -72,15 +72,21 @@ pub fn run_with(
     )
 }
 
-/// Evaluates `events` judging only windows starting in `scope`.
-pub fn run_scoped(events: &[EffectiveEvent], scope: Span) -> Evaluation {
-    let subject = Subject {
+/// The test employee in Oslo under `no-aml`, in English.
+#[must_use]
+pub fn oslo_subject() -> Subject {
+    Subject {
         employee: EMPLOYEE,
         tz: Oslo,
         pack: RulePack::NoAml,
         exempt: false,
         locale: Locale::En,
-    };
+    }
+}
+
+/// Evaluates `events` judging only windows starting in `scope`.
+pub fn run_scoped(events: &[EffectiveEvent], scope: Span) -> Evaluation {
+    let subject = oslo_subject();
     evaluate(
         subject,
         events,

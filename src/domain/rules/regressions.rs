@@ -176,8 +176,7 @@ fn finding_instants_count_only_working_time() {
 /// from stored day totals, and the finding is raised all the same.
 #[test]
 fn averaging_reads_stored_totals_for_weeks_not_loaded() {
-    use crate::domain::employee::Locale;
-    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
+    use crate::domain::engine::evaluate::{History, Scope, evaluate};
     use crate::domain::engine::ledger::overtime_spans_by_day;
     use crate::domain::engine::testing::EMPLOYEE;
     use crate::domain::policy::{Agreement, AgreementBasis, AgreementTerms};
@@ -242,13 +241,7 @@ fn averaging_reads_stored_totals_for_weeks_not_loaded() {
             &by_day.remove(day).unwrap_or_default(),
         );
     }
-    let subject = Subject {
-        employee: EMPLOYEE,
-        tz: Oslo,
-        pack: crate::domain::rules::pack::RulePack::NoAml,
-        exempt: false,
-        locale: Locale::En,
-    };
+    let subject = crate::domain::engine::testing::oslo_subject();
     let scope = Scope {
         short: Span::new(trusted_from, as_of),
         long: Span::new(oslo(2026, 1, 1, 0, 0), as_of),
@@ -570,10 +563,8 @@ fn a_gap_of_eight_hours_ends_a_shift() {
 /// only; outside it the stored history stands in, and no date counts twice.
 #[test]
 fn loaded_days_and_history_meet_without_overlap() {
-    use crate::domain::employee::Locale;
-    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
+    use crate::domain::engine::evaluate::{History, Scope, evaluate};
     use crate::domain::engine::ledger::overtime_spans_by_day;
-    use crate::domain::engine::testing::EMPLOYEE;
     use chrono::Datelike;
     use chrono_tz::Europe::Oslo;
     let mut events = Vec::new();
@@ -599,13 +590,7 @@ fn loaded_days_and_history_meet_without_overlap() {
             );
         }
     }
-    let subject = Subject {
-        employee: EMPLOYEE,
-        tz: Oslo,
-        pack: crate::domain::rules::pack::RulePack::NoAml,
-        exempt: false,
-        locale: Locale::En,
-    };
+    let subject = crate::domain::engine::testing::oslo_subject();
     let part = evaluate(
         subject,
         &events,
@@ -629,10 +614,8 @@ fn loaded_days_and_history_meet_without_overlap() {
 fn week_rows_judge_long_windows_as_day_rows_do() {
     use std::collections::BTreeMap;
 
-    use crate::domain::employee::Locale;
-    use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate, needs_daily_history};
+    use crate::domain::engine::evaluate::{History, Scope, evaluate, needs_daily_history};
     use crate::domain::engine::ledger::{monday_of, overtime_spans_by_day};
-    use crate::domain::engine::testing::EMPLOYEE;
     use crate::domain::rules::pack::RulePack;
     use chrono::Datelike;
     use chrono_tz::Europe::Oslo;
@@ -678,13 +661,7 @@ fn week_rows_judge_long_windows_as_day_rows_do() {
     for (monday, (worked, week_spans)) in &weeks {
         by_week.add_week(*monday, *worked, week_spans);
     }
-    let subject = Subject {
-        employee: EMPLOYEE,
-        tz: Oslo,
-        pack: RulePack::NoAml,
-        exempt: false,
-        locale: Locale::En,
-    };
+    let subject = crate::domain::engine::testing::oslo_subject();
     let scope = Scope {
         short: Span::new(trusted_from, as_of),
         long: Span::new(oslo(2025, 1, 1, 0, 0), as_of),
