@@ -223,11 +223,7 @@ fn averaging_reads_stored_totals_for_weeks_not_loaded() {
     // days' margin), the ledger exact from week 5's Monday.
     let trusted_from = at(first + Duration::weeks(4), 0, 0);
     let as_of = oslo(2030, 1, 1, 0, 0);
-    let loaded: Vec<_> = events
-        .iter()
-        .filter(|e| e.occurred_at >= trusted_from - Duration::days(2))
-        .cloned()
-        .collect();
+    let loaded = loaded_for(&events, trusted_from);
     let mut history = History {
         trusted: Some(Span::new(trusted_from, as_of)),
         ..History::default()
@@ -300,6 +296,33 @@ fn agreement(
     }
 }
 
+/// The events a recompute loads for a ledger exact from `trusted_from`:
+/// those from two days before it (a shift running into it is whole).
+fn loaded_for(
+    events: &[crate::domain::event::EffectiveEvent],
+    trusted_from: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::domain::event::EffectiveEvent> {
+    events
+        .iter()
+        .filter(|e| e.occurred_at >= trusted_from - Duration::days(2))
+        .cloned()
+        .collect()
+}
+
+/// An individual averaging agreement from `from`: 8-week periods, the
+/// daily and weekly caps at their highest (10 h, 48 h).
+fn eight_week_averaging(from: NaiveDate) -> crate::domain::policy::Agreement {
+    agreement(
+        crate::domain::policy::AgreementTerms::Averaging {
+            period_weeks: 8,
+            daily_cap_minutes: 600,
+            weekly_cap_minutes: 2880,
+        },
+        crate::domain::policy::AgreementBasis::Individual,
+        from,
+    )
+}
+
 /// Item 8: Arbeidstilsynet's 200 h per 26 weeks (§ 10-6 (6)) is enforced
 /// when a permission sets it: 26 weeks of 8 h 30 min is 221 h.
 #[test]
@@ -342,18 +365,9 @@ fn the_26_week_overtime_limit_of_a_permission_is_enforced() {
 /// hold more than 50 h (§ 10-5 (1)).
 #[test]
 fn an_averaging_agreement_caps_a_single_week_at_50_hours() {
-    use crate::domain::policy::{AgreementBasis, AgreementTerms};
     let mon = date(2026, 11, 16);
     let policy = EmployeePolicy {
-        agreements: vec![agreement(
-            AgreementTerms::Averaging {
-                period_weeks: 8,
-                daily_cap_minutes: 600,
-                weekly_cap_minutes: 2880,
-            },
-            AgreementBasis::Individual,
-            mon,
-        )],
+        agreements: vec![eight_week_averaging(mon)],
         ..EmployeePolicy::default()
     };
     let week = |extra: i64| {
@@ -638,11 +652,7 @@ fn week_rows_judge_long_windows_as_day_rows_do() {
     let loaded_from = first + Duration::weeks(30);
     let trusted_from = at(loaded_from, 0, 0);
     let as_of = oslo(2030, 1, 1, 0, 0);
-    let loaded: Vec<_> = events
-        .iter()
-        .filter(|e| e.occurred_at >= trusted_from - Duration::days(2))
-        .cloned()
-        .collect();
+    let loaded = loaded_for(&events, trusted_from);
     let empty = History {
         trusted: Some(Span::new(trusted_from, as_of)),
         ..History::default()
@@ -684,18 +694,9 @@ fn week_rows_judge_long_windows_as_day_rows_do() {
 #[test]
 fn daily_history_is_read_where_a_rule_counts_dates() {
     use crate::domain::engine::evaluate::needs_daily_history;
-    use crate::domain::policy::{AgreementBasis, AgreementTerms};
     use crate::domain::rules::pack::RulePack;
     let averaging = EmployeePolicy {
-        agreements: vec![agreement(
-            AgreementTerms::Averaging {
-                period_weeks: 8,
-                daily_cap_minutes: 600,
-                weekly_cap_minutes: 2880,
-            },
-            AgreementBasis::Individual,
-            date(2026, 1, 5),
-        )],
+        agreements: vec![eight_week_averaging(date(2026, 1, 5))],
         ..EmployeePolicy::default()
     };
     let none = EmployeePolicy::default();
@@ -739,19 +740,10 @@ fn a_clock_out_does_not_take_the_pay_from_a_clocked_extra_break() {
 /// `start < to` went unnoticed).
 #[test]
 fn averaging_at_exactly_forty_hours_and_with_an_end_date() {
-    use crate::domain::policy::{AgreementBasis, AgreementTerms};
     use chrono::Datelike;
     let first = date(2026, 9, 7);
     let policy = |to: Option<NaiveDate>| {
-        let mut a = agreement(
-            AgreementTerms::Averaging {
-                period_weeks: 8,
-                daily_cap_minutes: 600,
-                weekly_cap_minutes: 2880,
-            },
-            AgreementBasis::Individual,
-            first,
-        );
+        let mut a = eight_week_averaging(first);
         a.valid_to = to;
         EmployeePolicy {
             agreements: vec![a],
@@ -809,16 +801,7 @@ fn averaging_at_exactly_forty_hours_and_with_an_end_date() {
 /// its Monday does (mutation run 4: `*monday > to` → `==`).
 #[test]
 fn an_averaging_agreement_ended_before_a_week_does_not_cap_it() {
-    use crate::domain::policy::{AgreementBasis, AgreementTerms};
-    let mut a = agreement(
-        AgreementTerms::Averaging {
-            period_weeks: 8,
-            daily_cap_minutes: 600,
-            weekly_cap_minutes: 2880,
-        },
-        AgreementBasis::Individual,
-        date(2026, 11, 2),
-    );
+    let mut a = eight_week_averaging(date(2026, 11, 2));
     // 5 × 10 h 1 min in the week from Mon 16 Nov: over the 50 h cap.
     let mut events = Vec::new();
     for d in 16..21 {
@@ -853,19 +836,10 @@ fn an_averaging_period_is_judged_from_its_first_day_and_once_it_has_ended() {
     use crate::domain::employee::Locale;
     use crate::domain::engine::evaluate::{History, Scope, Subject, evaluate};
     use crate::domain::engine::testing::EMPLOYEE;
-    use crate::domain::policy::{AgreementBasis, AgreementTerms};
     use chrono::Datelike;
     let first = date(2026, 9, 7);
     let second = first + Duration::weeks(8);
-    let mut a = agreement(
-        AgreementTerms::Averaging {
-            period_weeks: 8,
-            daily_cap_minutes: 600,
-            weekly_cap_minutes: 2880,
-        },
-        AgreementBasis::Individual,
-        first,
-    );
+    let mut a = eight_week_averaging(first);
     a.valid_to = Some(second);
     let policy = EmployeePolicy {
         agreements: vec![a],
