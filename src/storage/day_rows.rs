@@ -10,17 +10,19 @@
 //! upsert for a new or changed date, a delete for a date whose work is
 //! gone. On SQLite the weeks of those dates are then rebuilt
 //! (`week_totals`). What is stored afterwards is exactly what deleting and
-//! inserting the whole range stored.
+//! inserting the whole range stored. The history a recompute reads takes
+//! its day rows from here too ([`read_days`]).
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 
+use super::StoreResult;
 use super::derived::{RecomputeWrite, StoredDay, spans_text};
 use super::statement::{is_sqlite, marks_for, placeholders, value_rows};
+use super::week_totals::{Dates, any_range};
 use super::writer::classify;
-use super::{StoreError, StoreResult};
 use crate::domain::engine::ledger::monday_of;
 use crate::domain::ids::OrgId;
 
@@ -109,46 +111,58 @@ async fn stored_figures(
     by_range: &BTreeMap<(NaiveDate, NaiveDate), Vec<String>>,
 ) -> StoreResult<HashMap<(String, NaiveDate), Figures>> {
     let mut out = HashMap::new();
-    for (&(from, to), ids) in by_range {
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT employee_id, day, worked, normal, overtime, night, sunday_holiday, home, \
-                 overtime_spans FROM day_totals WHERE organisation_id = $1 AND day >= $2 \
-                 AND day <= $3 AND employee_id IN ({})",
-                placeholders(4, chunk.len())
-            );
-            let sql = marks_for(sql, is_sqlite(conn));
-            let mut q = sqlx::query(&sql)
-                .bind(org.to_string())
-                .bind(from.to_string())
-                .bind(to.to_string());
-            for id in chunk {
-                q = q.bind(id.clone());
+    for (&range, ids) in by_range {
+        for (id, days) in read_days(conn, org, ids, &[range]).await? {
+            for d in days {
+                out.insert((id.clone(), d.day), Figures::of(&d));
             }
-            for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
-                let get = |n: &str| -> StoreResult<i64> {
-                    row.try_get(n)
-                        .map_err(|e| StoreError::Corrupt(format!("{n}: {e}")))
-                };
-                let text = |n: &str| -> StoreResult<String> {
-                    row.try_get(n)
-                        .map_err(|e| StoreError::Corrupt(format!("{n}: {e}")))
-                };
-                let day = text("day")?;
-                let day: NaiveDate = day
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt(format!("day: {day}")))?;
-                let figures = Figures {
-                    worked: get("worked")?,
-                    normal: get("normal")?,
-                    overtime: get("overtime")?,
-                    night: get("night")?,
-                    sunday_holiday: get("sunday_holiday")?,
-                    home: get("home")?,
-                    spans: text("overtime_spans")?,
-                };
-                out.insert((text("employee_id")?, day), figures);
-            }
+        }
+    }
+    Ok(out)
+}
+
+/// The day rows of `ids` on the dates `days` (inclusive ranges), by
+/// employee id (text).
+pub(super) async fn read_days(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    ids: &[String],
+    days: &[Dates],
+) -> StoreResult<HashMap<String, Vec<StoredDay>>> {
+    let mut out: HashMap<String, Vec<StoredDay>> = HashMap::new();
+    let (Some(lo), Some(hi)) = (
+        days.iter().map(|r| r.0).min(),
+        days.iter().map(|r| r.1).max(),
+    ) else {
+        return Ok(out);
+    };
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        // The outer bounds let the primary key walk one range per employee;
+        // the ranges then filter it.
+        let first_id = 4 + 2 * days.len();
+        let sql = format!(
+            "SELECT employee_id, day, worked, normal, overtime, night, sunday_holiday, home, overtime_spans \
+             FROM day_totals WHERE organisation_id = $1 AND day >= $2 AND day <= $3 AND {} \
+             AND employee_id IN ({}) ORDER BY employee_id, day",
+            any_range("day", days, 4),
+            placeholders(first_id, chunk.len())
+        );
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(lo.to_string())
+            .bind(hi.to_string());
+        for (a, b) in days {
+            q = q.bind(a.to_string()).bind(b.to_string());
+        }
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            let id: String = super::rows::col(&row, "employee_id")?;
+            out.entry(id)
+                .or_default()
+                .push(super::derived::stored_day(&row)?);
         }
     }
     Ok(out)

@@ -561,7 +561,7 @@ impl DerivedStore for SqlStore {
         let mut conn = self.reader().acquire().await.map_err(classify)?;
         let mut out: HashMap<EmployeeId, StoredHistory> = HashMap::new();
         for (reads, ids) in by_plan {
-            let mut days = week_totals::read_days(&mut conn, org, &ids, &reads.days).await?;
+            let mut days = super::day_rows::read_days(&mut conn, org, &ids, &reads.days).await?;
             let mut weeks = week_totals::read_weeks(&mut conn, org, &ids, &reads.weeks).await?;
             for id in ids {
                 let history = StoredHistory {

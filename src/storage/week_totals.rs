@@ -20,7 +20,7 @@ use chrono::{Datelike as _, Duration, NaiveDate, Weekday};
 use sqlx::{AnyConnection, Executor as _};
 
 use super::StoreResult;
-use super::derived::{StoredDay, StoredWeek};
+use super::derived::StoredWeek;
 use super::statement::{marks_for, placeholders};
 use super::writer::classify;
 use crate::domain::engine::ledger::monday_of;
@@ -96,7 +96,7 @@ fn subtract(ranges: &[Dates], cut: Dates) -> Vec<Dates> {
 }
 
 /// `day >= $a AND day <= $b OR …` over `ranges`, numbered from `first`.
-fn any_range(column: &str, ranges: &[Dates], first: usize) -> String {
+pub(super) fn any_range(column: &str, ranges: &[Dates], first: usize) -> String {
     let parts: Vec<String> = (0..ranges.len())
         .map(|i| {
             let p = first + 2 * i;
@@ -136,52 +136,6 @@ pub(super) async fn read_weeks(
         for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
             let (id, week) = super::derived::stored_week(&row)?;
             out.entry(id).or_default().push(week);
-        }
-    }
-    Ok(out)
-}
-
-/// The day rows of `ids` in `days`, by employee id (text).
-pub(super) async fn read_days(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    ids: &[String],
-    days: &[Dates],
-) -> StoreResult<HashMap<String, Vec<StoredDay>>> {
-    let mut out: HashMap<String, Vec<StoredDay>> = HashMap::new();
-    let (Some(lo), Some(hi)) = (
-        days.iter().map(|r| r.0).min(),
-        days.iter().map(|r| r.1).max(),
-    ) else {
-        return Ok(out);
-    };
-    for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        // The outer bounds let the primary key walk one range per employee;
-        // the ranges then filter it.
-        let first_id = 4 + 2 * days.len();
-        let sql = format!(
-            "SELECT employee_id, day, worked, normal, overtime, night, sunday_holiday, home, overtime_spans \
-             FROM day_totals WHERE organisation_id = $1 AND day >= $2 AND day <= $3 AND {} \
-             AND employee_id IN ({}) ORDER BY employee_id, day",
-            any_range("day", days, 4),
-            placeholders(first_id, chunk.len())
-        );
-        let sql = marks_for(sql, super::statement::is_sqlite(conn));
-        let mut q = sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(lo.to_string())
-            .bind(hi.to_string());
-        for (a, b) in days {
-            q = q.bind(a.to_string()).bind(b.to_string());
-        }
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
-            let id: String = super::rows::col(&row, "employee_id")?;
-            out.entry(id)
-                .or_default()
-                .push(super::derived::stored_day(&row)?);
         }
     }
     Ok(out)
