@@ -156,7 +156,7 @@ impl AuditStore for SqlStore {
                 Bind::Int(i) => q.bind(i),
             };
         }
-        q.fetch_all(self.reader())
+        q.fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()

@@ -370,7 +370,7 @@ async fn first_unchained(
     let row = sqlx::query(&sql)
         .bind(org.to_string())
         .bind(kind.as_str())
-        .fetch_optional(store.reader())
+        .fetch_optional(&mut *store.read_conn().await?)
         .await
         .map_err(classify)?;
     row.map(|r| {
@@ -388,7 +388,7 @@ impl SqlStore {
     pub(super) async fn finish_chain_backfill(&self) -> StoreResult<()> {
         let pending: Vec<(String,)> =
             sqlx::query_as("SELECT organisation_id FROM record_chain_heads WHERE hash IS NULL")
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.read_conn().await?)
                 .await
                 .map_err(classify)?;
         for (org,) in pending {
@@ -411,7 +411,7 @@ impl SqlStore {
     /// When the database cannot be read.
     pub async fn verify_chains(&self) -> StoreResult<Vec<Report>> {
         let orgs: Vec<(String,)> = sqlx::query_as("SELECT id FROM organisations ORDER BY id")
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?;
         let mut reports = Vec::with_capacity(orgs.len());
@@ -430,7 +430,7 @@ impl SqlStore {
         let mut broken = None;
         let mut last = 0;
         'pages: loop {
-            let page = links_page(self.reader(), org, last).await?;
+            let page = links_page(&mut *self.read_conn().await?, org, last).await?;
             if page.is_empty() {
                 break;
             }
@@ -446,7 +446,7 @@ impl SqlStore {
             let head =
                 sqlx::query("SELECT seq, hash FROM record_chain_heads WHERE organisation_id = $1")
                     .bind(org.to_string())
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.read_conn().await?)
                     .await
                     .map_err(classify)?;
             let (seq, hash): (i64, Option<String>) = match &head {

@@ -463,7 +463,7 @@ impl DerivedStore for SqlStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
-        let mut conn = self.reader().acquire().await.map_err(classify)?;
+        let mut conn = self.read_conn().await?;
         record_between_on(&mut conn, org, employee, from, to).await
     }
 
@@ -502,7 +502,7 @@ impl DerivedStore for SqlStore {
         }
         let rows = query
             .bind(limit)
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?;
         rows.iter()
@@ -536,7 +536,7 @@ impl DerivedStore for SqlStore {
         .bind(employee.to_string())
         .bind(from.to_string())
         .bind(to.to_string())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read_conn().await?)
         .await
         .map_err(classify)?
         .iter()
@@ -558,7 +558,7 @@ impl DerivedStore for SqlStore {
             let reads = HistoryReads::new(dates.0, dates.1, trusted, keeps_weeks && !daily);
             by_plan.entry(reads).or_default().push(id.to_string());
         }
-        let mut conn = self.reader().acquire().await.map_err(classify)?;
+        let mut conn = self.read_conn().await?;
         let mut out: HashMap<EmployeeId, StoredHistory> = HashMap::new();
         for (reads, ids) in by_plan {
             let mut days = super::day_rows::read_days(&mut conn, org, &ids, &reads.days).await?;
@@ -589,7 +589,11 @@ impl DerivedStore for SqlStore {
             for e in chunk {
                 q = q.bind(e.to_string());
             }
-            for row in q.fetch_all(self.reader()).await.map_err(classify)? {
+            for row in q
+                .fetch_all(&mut *self.read_conn().await?)
+                .await
+                .map_err(classify)?
+            {
                 out.push(rows::employee(&row)?);
             }
         }
@@ -609,7 +613,7 @@ impl DerivedStore for SqlStore {
         .bind(org.to_string())
         .bind(employee.to_string())
         .bind(before.to_string())
-        .fetch_one(self.reader())
+        .fetch_one(&mut *self.read_conn().await?)
         .await
         .map_err(classify)?;
         let first: Option<String> = col(&row, "first_day")?;
@@ -719,7 +723,7 @@ impl DerivedStore for SqlStore {
                 Bind::Int(i) => q.bind(i),
             };
         }
-        q.fetch_all(self.reader())
+        q.fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()
@@ -736,17 +740,22 @@ pub(super) async fn record_between_on(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
-    // One row, the span's events packed (see `packed`).
+    // One row: the span's events packed (see `packed`) and how many
+    // amendments there are, so that the usual record, with none, is one
+    // statement (each is a round trip to the connection's thread).
     let sqlite = is_sqlite(conn);
     let sql = marks_for(
         format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+            "SELECT {} AS events, \
+             CAST((SELECT COUNT(*) FROM amendments \
+                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendments \
+             FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
              AND occurred_at >= $3 AND occurred_at < $4",
             packed::events_json(sqlite)
         ),
         sqlite,
     );
-    let text: Option<String> = sqlx::query_scalar(&sql)
+    let (text, amended): (Option<String>, i64) = sqlx::query_as(&sql)
         .bind(org.to_string())
         .bind(employee.to_string())
         .bind(micros(from))
@@ -755,7 +764,11 @@ pub(super) async fn record_between_on(
         .await
         .map_err(classify)?;
     let mut events = packed::unpack(employee, text.as_deref())?;
-    let amendments = load_amendments(&mut *conn, org, employee).await?;
+    let amendments = if amended == 0 {
+        Vec::new()
+    } else {
+        load_amendments(&mut *conn, org, employee).await?
+    };
     for target in amendments.iter().filter_map(|a| a.request.change.target()) {
         if events.iter().any(|e| e.event.event_id.0 == target) {
             continue;

@@ -25,6 +25,7 @@ pub mod policy;
 pub mod privacy;
 #[cfg(test)]
 mod query_plans;
+mod read_conns;
 mod recent;
 mod recompute_page;
 mod rows;

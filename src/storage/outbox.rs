@@ -688,7 +688,7 @@ async fn page(
         .bind(after.map_or(0, |a| micros(a.0)))
         .bind(after.map(|a| a.1.to_string()).unwrap_or_default())
         .bind(limit)
-        .fetch_all(store.reader())
+        .fetch_all(&mut *store.read_conn().await?)
         .await
         .map_err(classify)
 }
@@ -882,7 +882,7 @@ impl OutboxStore for SqlStore {
         sqlx::query(&sql)
             .bind(org.to_string())
             .bind(key.to_owned())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .as_ref()
@@ -899,7 +899,7 @@ impl OutboxStore for SqlStore {
         sqlx::query(&sql)
             .bind(org.to_string())
             .bind(message.to_string())
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()
@@ -929,7 +929,7 @@ impl OutboxStore for SqlStore {
     }
 
     async fn mutes(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<Category>> {
-        let mut conn = self.reader().acquire().await.map_err(classify)?;
+        let mut conn = self.read_conn().await?;
         mutes_on(&mut conn, org, employee).await
     }
 
@@ -1039,7 +1039,7 @@ impl OutboxStore for SqlStore {
             if let Some(row) = sqlx::query(&sql)
                 .bind(org.to_string())
                 .bind(id.to_string())
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.read_conn().await?)
                 .await
                 .map_err(classify)?
             {
@@ -1051,7 +1051,7 @@ impl OutboxStore for SqlStore {
 
     async fn organisation_ids(&self) -> StoreResult<Vec<OrgId>> {
         sqlx::query("SELECT id FROM organisations ORDER BY id")
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()
@@ -1072,7 +1072,7 @@ impl OutboxStore for SqlStore {
         );
         sqlx::query(&sql)
             .bind(org.to_string())
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()

@@ -380,7 +380,7 @@ impl PayrollStore for SqlStore {
     async fn payroll_settings(&self, org: OrgId) -> StoreResult<Option<StoredSettings>> {
         sqlx::query("SELECT * FROM payroll_settings WHERE organisation_id = $1")
             .bind(org.to_string())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .as_ref()
@@ -442,7 +442,7 @@ impl PayrollStore for SqlStore {
             "SELECT DISTINCT time_zone FROM employees WHERE organisation_id = $1 ORDER BY time_zone",
         )
         .bind(org.to_string())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read_conn().await?)
         .await
         .map_err(classify)?;
         Ok(rows.into_iter().map(|r| r.0).collect())

@@ -1118,7 +1118,7 @@ impl PolicyStore for SqlStore {
         after: Option<String>,
         limit: i64,
     ) -> StoreResult<Vec<Schedule>> {
-        list_schedules_on(self.reader(), org, filter, after, limit).await
+        list_schedules_on(&mut *self.read_conn().await?, org, filter, after, limit).await
     }
 
     async fn create_agreement(&self, org: OrgId, agreement: Agreement) -> StoreResult<Agreement> {
@@ -1133,7 +1133,7 @@ impl PolicyStore for SqlStore {
         after: Option<String>,
         limit: i64,
     ) -> StoreResult<Vec<Agreement>> {
-        list_agreements_on(self.reader(), org, filter, after, limit).await
+        list_agreements_on(&mut *self.read_conn().await?, org, filter, after, limit).await
     }
 
     async fn end_agreement(
@@ -1218,7 +1218,7 @@ impl PolicyStore for SqlStore {
         after: Option<String>,
         limit: i64,
     ) -> StoreResult<Vec<Absence>> {
-        list_absences_on(self.reader(), org, filter, after, limit).await
+        list_absences_on(&mut *self.read_conn().await?, org, filter, after, limit).await
     }
 
     async fn cancel_absence(
@@ -1318,7 +1318,7 @@ impl PolicyStore for SqlStore {
         after: Option<String>,
         limit: i64,
     ) -> StoreResult<Vec<RuleOverride>> {
-        list_overrides_on(self.reader(), org, filter, after, limit).await
+        list_overrides_on(&mut *self.read_conn().await?, org, filter, after, limit).await
     }
 
     async fn delete_override(&self, org: OrgId, id: Uuid) -> StoreResult<RuleOverride> {
@@ -1381,7 +1381,7 @@ impl PolicyStore for SqlStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<OrgHoliday>> {
-        list_holidays_on(self.reader(), org, from, to).await
+        list_holidays_on(&mut *self.read_conn().await?, org, from, to).await
     }
 
     async fn remove_holiday(&self, org: OrgId, id: Uuid) -> StoreResult<OrgHoliday> {
@@ -1417,7 +1417,7 @@ impl PolicyStore for SqlStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<EmployeePolicy> {
-        let mut conn = self.reader().acquire().await.map_err(classify)?;
+        let mut conn = self.read_conn().await?;
         // The version before the plans: see `plans_cache`.
         let version: i64 =
             sqlx::query_scalar("SELECT plans_version FROM organisations WHERE id = $1")

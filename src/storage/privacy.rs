@@ -43,7 +43,7 @@ impl PrivacyStore for SqlStore {
         )
         .bind(micros(cutoff))
         .bind(limit)
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read_conn().await?)
         .await
         .map_err(classify)?
         .iter()

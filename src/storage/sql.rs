@@ -21,6 +21,7 @@ use super::derived;
 use super::event_batch;
 use super::fault::{FaultState, StorageFault};
 use super::plans_cache::PlansCache;
+use super::read_conns::{ReadConn, ReadConns};
 use super::recent::Recent;
 use super::rows::{self, micros};
 use super::status_tails::{Lookup, StatusTails};
@@ -77,7 +78,10 @@ const STATUS_WINDOWS: [i64; 2] = [8, 64];
 /// without it each would fail one client call before being dropped.
 pub struct SqlStore {
     backend: Backend,
+    /// Snapshots (a read transaction) and start-up work.
     read: AnyPool,
+    /// Every other read (see `read_conns`).
+    reads: ReadConns,
     writer: Writer,
     /// What the last write met: set by a refused write, cleared by a
     /// committed one; health reports it.
@@ -131,6 +135,7 @@ impl SqlStore {
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         let mut conn: AnyConnection = options.connect().await.map_err(classify)?;
         conn.execute(SQLITE_PRAGMAS).await.map_err(classify)?;
+        let reads = ReadConns::kept(options.clone(), SQLITE_PRAGMAS, 8, ACQUIRE_TIMEOUT)?;
         let reopen = Reopen {
             options,
             pragmas: SQLITE_PRAGMAS,
@@ -138,6 +143,7 @@ impl SqlStore {
         let store = Self {
             backend: Backend::Sqlite,
             read,
+            reads,
             writer: Writer::single(conn, reopen),
             faults: FaultState::default(),
             events: EventCoalescer::default(),
@@ -186,6 +192,7 @@ impl SqlStore {
         let store = Self {
             backend: Backend::Postgres,
             read: pool.clone(),
+            reads: ReadConns::Pooled(pool.clone()),
             writer: Writer::Pooled(pool),
             faults: FaultState::default(),
             events: EventCoalescer::default(),
@@ -220,9 +227,14 @@ impl SqlStore {
         &self.plans
     }
 
-    /// The pool for reads.
+    /// The pool for snapshots: reads in one transaction.
     pub(super) fn reader(&self) -> &AnyPool {
         &self.read
+    }
+
+    /// A connection for a short read (see `read_conns`).
+    pub(super) async fn read_conn(&self) -> StoreResult<ReadConn> {
+        self.reads.get().await
     }
 
     /// Runs `f` in a transaction; resolves after the commit.
@@ -348,7 +360,7 @@ impl SqlStore {
             return Err(StoreError::Unavailable("the writer has stopped".into()));
         }
         sqlx::query("SELECT 1")
-            .execute(&self.read)
+            .execute(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?;
         Ok(())
@@ -395,6 +407,7 @@ impl SqlStore {
 
     /// Closes the pools (the writer stops when the store is dropped).
     pub async fn close(&self) {
+        self.reads.close().await;
         self.read.close().await;
     }
 }
@@ -553,7 +566,7 @@ struct Latest {
 /// carries the stored count and the amendment count, so the usual status (no
 /// amendments) is one read. `None` when the employee has no events.
 async fn latest_events(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     org: OrgId,
     employee: EmployeeId,
     window: i64,
@@ -572,7 +585,7 @@ async fn latest_events(
         .bind(org.to_string())
         .bind(employee.to_string())
         .bind(window)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(classify)?;
     let Some(row) = found.first() else {
@@ -591,7 +604,7 @@ async fn latest_events(
 /// The events of `latest` from `anchor` on, plus the events the amendments
 /// target that lie before it (an amendment may move one past the anchor).
 async fn since_anchor(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     org: OrgId,
     employee: EmployeeId,
     latest: Vec<StoredEvent>,
@@ -610,7 +623,7 @@ async fn since_anchor(
         if events.iter().any(|e| e.event.event_id.0 == *target) {
             continue;
         }
-        if let Some(e) = find_event(pool, org, &target.to_string()).await?
+        if let Some(e) = find_event(&mut *conn, org, &target.to_string()).await?
             && e.event.employee_id == employee
         {
             events.push(e);
@@ -632,23 +645,23 @@ fn newly_stored(out: &[EventWrite]) -> Vec<&StoredEvent> {
 /// Reads what the status needs (see [`StatusRecord`]), and the anchor its
 /// events start at (`None`: they are the whole record).
 async fn read_status(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     org: OrgId,
     employee: EmployeeId,
 ) -> StoreResult<(StatusRecord, Option<DateTime<Utc>>)> {
-    let Some(first) = latest_events(pool, org, employee, STATUS_WINDOWS[0]).await? else {
+    let Some(first) = latest_events(&mut *conn, org, employee, STATUS_WINDOWS[0]).await? else {
         // No events: amendments may still add some.
         let record = StatusRecord {
             events: Vec::new(),
-            amendments: load_amendments(pool, org, employee).await?,
-            stored_count: event_batch::stored_count(pool, org, employee).await?,
+            amendments: load_amendments(&mut *conn, org, employee).await?,
+            stored_count: event_batch::stored_count(&mut *conn, org, employee).await?,
         };
         return Ok((record, None));
     };
     let amendments = if first.amendment_count == 0 {
         Vec::new()
     } else {
-        load_amendments(pool, org, employee).await?
+        load_amendments(&mut *conn, org, employee).await?
     };
     let stored_count = first.stored_count;
     // The narrow window almost always holds the anchor (the latest
@@ -658,7 +671,7 @@ async fn read_status(
     for window in STATUS_WINDOWS {
         let latest = match read.take() {
             Some(events) => events,
-            None => latest_events(pool, org, employee, window)
+            None => latest_events(&mut *conn, org, employee, window)
                 .await?
                 .map(|l| l.events)
                 .unwrap_or_default(),
@@ -666,7 +679,9 @@ async fn read_status(
         let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < window;
         let anchor = clock_status::status_anchor(&latest, complete, &amendments);
         let events = match anchor {
-            Some(anchor) => since_anchor(pool, org, employee, latest, anchor, &amendments).await?,
+            Some(anchor) => {
+                since_anchor(&mut *conn, org, employee, latest, anchor, &amendments).await?
+            }
             // Every event the employee has: the whole record.
             None if complete => latest,
             None => continue,
@@ -678,7 +693,7 @@ async fn read_status(
         };
         return Ok((record, anchor));
     }
-    let events = load_events(pool, org, employee).await?;
+    let events = load_events(&mut *conn, org, employee).await?;
     let record = StatusRecord {
         events,
         amendments,
@@ -885,12 +900,18 @@ impl Store for SqlStore {
 
     async fn organisation(&self, org: OrgId) -> StoreResult<Option<Organisation>> {
         let sql = "SELECT id, name, created_at FROM organisations WHERE id = $1";
-        row_by(&self.read, sql, &[org.to_string()], rows::organisation).await
+        row_by(
+            &mut *self.read_conn().await?,
+            sql,
+            &[org.to_string()],
+            rows::organisation,
+        )
+        .await
     }
 
     async fn organisation_count(&self) -> StoreResult<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM organisations")
-            .fetch_one(&self.read)
+            .fetch_one(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?;
         sqlx::Row::try_get(&row, "n").map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -935,7 +956,13 @@ impl Store for SqlStore {
             "SELECT {} FROM api_tokens WHERE secret_hash = $1",
             rows::TOKEN_COLUMNS
         );
-        let token = row_by(&self.read, &sql, std::slice::from_ref(&key), rows::token).await?;
+        let token = row_by(
+            &mut *self.read_conn().await?,
+            &sql,
+            std::slice::from_ref(&key),
+            rows::token,
+        )
+        .await?;
         if let Some(t) = &token {
             self.tokens.put(&key, t, generation);
         }
@@ -965,7 +992,7 @@ impl Store for SqlStore {
             .bind(after_at)
             .bind(after_id)
             .bind(limit)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()
@@ -1045,7 +1072,7 @@ impl Store for SqlStore {
             rows::EMPLOYEE_COLUMNS
         );
         let employee = row_by(
-            &self.read,
+            &mut *self.read_conn().await?,
             &sql,
             &[org.to_string(), id.to_string()],
             rows::employee,
@@ -1075,7 +1102,7 @@ impl Store for SqlStore {
             .bind(filter.manager_id.map(|m| m.to_string()).unwrap_or_default())
             .bind(after.unwrap_or_default().to_owned())
             .bind(limit)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()
@@ -1098,11 +1125,11 @@ impl Store for SqlStore {
     }
 
     async fn events_of(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<StoredEvent>> {
-        load_events(&self.read, org, employee).await
+        load_events(&mut *self.read_conn().await?, org, employee).await
     }
 
     async fn amendments_of(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<Amendment>> {
-        load_amendments(&self.read, org, employee).await
+        load_amendments(&mut *self.read_conn().await?, org, employee).await
     }
 
     async fn status_record(&self, org: OrgId, employee: EmployeeId) -> StoreResult<StatusRecord> {
@@ -1110,7 +1137,7 @@ impl Store for SqlStore {
             Lookup::Hit(record) => return Ok(record),
             Lookup::Miss(ticket) => ticket,
         };
-        let (record, from) = read_status(&self.read, org, employee).await?;
+        let (record, from) = read_status(&mut *self.read_conn().await?, org, employee).await?;
         self.tails.keep(&ticket, &record, from);
         Ok(record)
     }

@@ -58,7 +58,7 @@ pub trait SsoStore {
 impl SsoStore for SqlStore {
     async fn sole_organisation(&self) -> StoreResult<Option<OrgId>> {
         let found = sqlx::query("SELECT id FROM organisations ORDER BY id LIMIT 2")
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?;
         match found.as_slice() {

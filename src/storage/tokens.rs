@@ -56,7 +56,7 @@ impl TokenStore for SqlStore {
         );
         sqlx::query(&sql)
             .bind(secret_hash.to_owned())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .as_ref()

@@ -224,7 +224,7 @@ impl WebStore for SqlStore {
         );
         sqlx::query(&sql)
             .bind(email.trim().to_owned())
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()
@@ -240,7 +240,7 @@ impl WebStore for SqlStore {
         sqlx::query(&sql)
             .bind(org.to_string())
             .bind(id.to_string())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .as_ref()
@@ -278,7 +278,7 @@ impl WebStore for SqlStore {
         let row =
             sqlx::query("SELECT expires_at, used_at FROM sign_in_links WHERE secret_hash = $1")
                 .bind(secret_hash.to_owned())
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.read_conn().await?)
                 .await
                 .map_err(classify)?;
         row.map(|r| {
@@ -354,7 +354,7 @@ impl WebStore for SqlStore {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM web_sessions WHERE secret_hash = $1");
         sqlx::query(&sql)
             .bind(secret_hash.to_owned())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .as_ref()
@@ -424,7 +424,7 @@ impl WebStore for SqlStore {
             .bind(token)
             .bind(subject)
             .bind(limit)
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()
@@ -448,7 +448,7 @@ impl WebStore for SqlStore {
         .bind(recipient.to_string())
         .bind(kind.to_owned())
         .bind(limit)
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read_conn().await?)
         .await
         .map_err(classify)?;
         rows.iter()
