@@ -234,10 +234,11 @@ pub async fn evaluate_range(
     Ok((eval, inputs.plans))
 }
 
-/// The figures of the events in `load` (record, ledger, day totals) with no
-/// windows judged, and the plans of local dates `plans_from` to the end of
-/// `load`: what a timesheet shows beside its stored findings, with the plans
-/// its flex balance needs since `plans_from` read in the same statements.
+/// The figures of `record` (the events and amendments read for `load`:
+/// record, ledger, day totals) with no windows judged, and the plans of
+/// local dates `plans_from` to the end of `load`: what a timesheet shows
+/// beside its stored findings, with the plans its flex balance needs since
+/// `plans_from` read in the same statements.
 ///
 /// # Errors
 /// Storage errors.
@@ -245,14 +246,13 @@ pub async fn evaluate_record(
     store: &dyn Store,
     org: OrgId,
     employee: &Employee,
+    record: (Vec<StoredEvent>, Vec<Amendment>),
     load: Span,
     plans_from: NaiveDate,
     as_of: DateTime<Utc>,
 ) -> StoreResult<(Evaluation, EmployeePolicy)> {
+    let (events, amendments) = record;
     let tz = employee.fields.time_zone;
-    let (events, amendments) = store
-        .record_between(org, employee.id, load.start, load.end)
-        .await?;
     let from = plans_from.min(local_date(tz, load.start));
     let plans = policy(store, org, employee.id, from, local_date(tz, load.end)).await?;
     let inputs = Inputs {

@@ -109,7 +109,6 @@ pub async fn timesheet_of(
 ) -> ApiResult<pb::GetTimesheetResponse> {
     let org = employee.org_id;
     let now = ctx.clock.now();
-    recompute::drain_for_read(ctx.store.as_ref(), now, Some(org), Some(employee.id)).await?;
     let tz = employee.fields.time_zone;
     let range = Span::new(
         start_of_day(tz, first),
@@ -120,15 +119,36 @@ pub async fn timesheet_of(
         start_of_day(tz, monday_of(first)) - Duration::days(2),
         range.end + Duration::days(2),
     );
+    // The record and the work before the range in one read; a queued
+    // recompute is applied first, so the findings shown are current.
+    let mut read = ctx
+        .store
+        .timesheet_record(org, employee.id, load, first)
+        .await?;
+    if read.queued {
+        recompute::drain_for_read(ctx.store.as_ref(), now, Some(org), Some(employee.id)).await?;
+        read = ctx
+            .store
+            .timesheet_record(org, employee.id, load, first)
+            .await?;
+    }
     // Flex balance before the range: from the first registered day (or the
     // employee's creation, if earlier) to the day before `first`.
-    let (first_worked, worked_before) = ctx.store.worked_before(org, employee.id, first).await?;
+    let worked_before = read.worked_before;
     let created = local_date(tz, employee.created_at);
-    let epoch = first_worked.map_or(created, |d| d.min(created));
+    let epoch = read.first_worked.map_or(created, |d| d.min(created));
     // No windows judged: the findings shown are the stored ones (the
     // recompute judged them), so the rules' drafts would be thrown away.
-    let (eval, policy) =
-        recompute::evaluate_record(ctx.store.as_ref(), org, employee, load, epoch, now).await?;
+    let (eval, policy) = recompute::evaluate_record(
+        ctx.store.as_ref(),
+        org,
+        employee,
+        (read.events, read.amendments),
+        load,
+        epoch,
+        now,
+    )
+    .await?;
     let plan = Plan::new(
         employee.id,
         &policy,

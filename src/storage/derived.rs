@@ -64,6 +64,19 @@ pub struct StoredWeek {
     pub overtime_spans: Vec<Span>,
 }
 
+/// What [`DerivedStore::timesheet_record`] reads.
+#[derive(Clone, Debug, Default)]
+pub struct TimesheetRecord {
+    pub events: Vec<StoredEvent>,
+    pub amendments: Vec<Amendment>,
+    /// The first date with stored work before the range, if any.
+    pub first_worked: Option<NaiveDate>,
+    /// Seconds worked before the range.
+    pub worked_before: i64,
+    /// A recompute of the employee is queued: its findings may be stale.
+    pub queued: bool,
+}
+
 /// What stands for an employee's history: day rows, and week rows for
 /// whole weeks where the back-end keeps them (`week_totals.rs`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -166,6 +179,17 @@ pub trait DerivedStore {
         employee: EmployeeId,
         before: NaiveDate,
     ) -> StoreResult<(Option<NaiveDate>, i64)>;
+    /// What a timesheet reads, in one statement where it can: the record
+    /// in `load` (as [`Self::record_between`]), what [`Self::worked_before`]
+    /// answers for `before`, and whether a recompute of the employee is
+    /// queued (the caller drains it and reads again).
+    async fn timesheet_record(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        load: Span,
+        before: NaiveDate,
+    ) -> StoreResult<TimesheetRecord>;
     /// Writes a recompute; `false` when a newer change made it stale (the
     /// queue holds another version) and nothing was written.
     async fn apply_recompute(&self, write: RecomputeWrite) -> StoreResult<bool>;
@@ -621,6 +645,57 @@ impl DerivedStore for SqlStore {
         Ok((first.and_then(|d| d.parse().ok()), worked.unwrap_or(0)))
     }
 
+    async fn timesheet_record(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        load: Span,
+        before: NaiveDate,
+    ) -> StoreResult<TimesheetRecord> {
+        let mut conn = self.read_conn().await?;
+        // Each statement is a round trip to the connection's thread (on
+        // SQLite, two thread wake-ups): a timesheet's reads were five.
+        let sqlite = is_sqlite(&conn);
+        let sql = format!(
+            "SELECT {} AS events, \
+             CAST((SELECT COUNT(*) FROM amendments \
+                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendments, \
+             (SELECT MIN(day) FROM day_totals \
+              WHERE organisation_id = $1 AND employee_id = $2 AND day < $5) AS first_day, \
+             CAST((SELECT SUM(worked) FROM day_totals \
+                   WHERE organisation_id = $1 AND employee_id = $2 AND day < $5) AS BIGINT) AS worked, \
+             CAST((SELECT COUNT(*) FROM recompute_queue \
+                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued \
+             FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+             AND occurred_at >= $3 AND occurred_at < $4",
+            packed::events_json(sqlite)
+        );
+        let row = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(employee.to_string())
+            .bind(micros(load.start))
+            .bind(micros(load.end))
+            .bind(before.to_string())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(classify)?;
+        let events: Option<String> = col(&row, "events")?;
+        let events = packed::unpack(employee, events.as_deref())?;
+        let amended: i64 = col(&row, "amendments")?;
+        let (events, amendments) =
+            with_amendments(&mut conn, org, employee, events, amended).await?;
+        let first: Option<String> = col(&row, "first_day")?;
+        let worked: Option<i64> = col(&row, "worked")?;
+        let queued: i64 = col(&row, "queued")?;
+        Ok(TimesheetRecord {
+            events,
+            amendments,
+            first_worked: first.and_then(|d| d.parse().ok()),
+            worked_before: worked.unwrap_or(0),
+            queued: queued > 0,
+        })
+    }
+
     async fn apply_recompute(&self, write: RecomputeWrite) -> StoreResult<bool> {
         let org = write.org;
         let written = self
@@ -763,12 +838,24 @@ pub(super) async fn record_between_on(
         .fetch_one(&mut *conn)
         .await
         .map_err(classify)?;
-    let mut events = packed::unpack(employee, text.as_deref())?;
-    let amendments = if amended == 0 {
-        Vec::new()
-    } else {
-        load_amendments(&mut *conn, org, employee).await?
-    };
+    let events = packed::unpack(employee, text.as_deref())?;
+    with_amendments(conn, org, employee, events, amended).await
+}
+
+/// `events` (a span of the record) with the employee's amendments, read
+/// only when `amended` says there are any, and the events they target
+/// outside the span.
+async fn with_amendments(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employee: EmployeeId,
+    mut events: Vec<StoredEvent>,
+    amended: i64,
+) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
+    if amended == 0 {
+        return Ok((events, Vec::new()));
+    }
+    let amendments = load_amendments(&mut *conn, org, employee).await?;
     for target in amendments.iter().filter_map(|a| a.request.change.target()) {
         if events.iter().any(|e| e.event.event_id.0 == target) {
             continue;

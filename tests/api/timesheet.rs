@@ -753,8 +753,106 @@ async fn an_employee_token_cannot_read_a_team(app: TestApp) {
     assert_error(r, Code::PermissionDenied, "team");
 }
 
+/// A timesheet reads its record, the work before its range and whether a
+/// recompute is queued in one statement (`timesheet_record`): what it
+/// reads is what the separate reads give, including an event outside the
+/// range that an amendment moved, and the exact work before the range.
+async fn the_timesheet_read_is_the_separate_reads(app: TestApp) {
+    use pb::correct_event_request::Change;
+    use tidsvakt::storage::derived::DerivedStore as _;
+    let kari = app.create_employee("E1").await;
+    let id = &kari.employee_id;
+    example_4(&app, id).await;
+    let monday = post_work(
+        &app,
+        id,
+        oslo(2026, 10, 19, 8, 0),
+        oslo(2026, 10, 19, 16, 0),
+        &[],
+    )
+    .await;
+    // Move the week before's Friday clock-out 15 min earlier.
+    let sheet = timesheet(
+        &app,
+        &app.admin_token,
+        id,
+        dates(date(2026, 10, 12), date(2026, 10, 16)),
+    )
+    .await
+    .unwrap();
+    let friday_out = &sheet.days[4].intervals[0].end_event_id;
+    app.clock_client(&app.admin_token)
+        .correct_event(pb::CorrectEventRequest {
+            amendment_id: Uuid::new_v4().to_string(),
+            employee_id: id.clone(),
+            reason: "left early".into(),
+            change: Some(Change::Move(pb::MoveEventChange {
+                event_id: friday_out.clone(),
+                occurred_at: Some(ts(oslo(2026, 10, 16, 17, 45))),
+            })),
+        })
+        .await
+        .unwrap();
+    // A read drains the queued recomputes first.
+    timesheet(
+        &app,
+        &app.admin_token,
+        id,
+        dates(date(2026, 10, 19), date(2026, 10, 25)),
+    )
+    .await
+    .unwrap();
+
+    let org = app.org_id().await;
+    let employee = tidsvakt::domain::ids::EmployeeId(id.parse().unwrap());
+    let load = tidsvakt::domain::engine::record::Span::new(
+        oslo(2026, 10, 17, 0, 0),
+        oslo(2026, 10, 27, 0, 0),
+    );
+    let before = chrono::NaiveDate::from_ymd_opt(2026, 10, 19).unwrap();
+    let read = app
+        .store
+        .timesheet_record(org, employee, load, before)
+        .await
+        .unwrap();
+    let (events, amendments) = app
+        .store
+        .record_between(org, employee, load.start, load.end)
+        .await
+        .unwrap();
+    let worked = app
+        .store
+        .worked_before(org, employee, before)
+        .await
+        .unwrap();
+    assert_eq!(read.events, events);
+    assert_eq!(read.amendments, amendments);
+    assert_eq!((read.first_worked, read.worked_before), worked);
+    assert!(!read.queued, "the read before drained the queue");
+    // Saturday's 2 h 45 and Monday's two events in the load, and the moved
+    // Friday clock-out the amendment reaches outside it.
+    let ids: Vec<String> = read
+        .events
+        .iter()
+        .map(|e| e.event.event_id.0.to_string())
+        .collect();
+    assert_eq!(read.events.len(), 5, "{ids:?}");
+    assert!(ids.contains(friday_out) && ids.contains(&monday[0].event_id));
+    assert_eq!(read.amendments.len(), 1);
+    // Before Monday 19 Oct: five days of 9 h 30 (the Friday 9 h 15 after
+    // the move) and Saturday's 2 h 45.
+    assert_eq!(
+        (read.first_worked, read.worked_before),
+        (
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 12),
+            (4 * 570 + 555 + 165) * 60
+        )
+    );
+}
+
 crate::both_backends!(
     recomputes_never_duplicate_findings,
+    the_timesheet_read_is_the_separate_reads,
     an_employee_token_cannot_read_a_team,
     example_4_week_over_grpc,
     corrections_and_late_events_keep_findings_current,
