@@ -119,8 +119,9 @@ pub async fn timesheet_of(
         start_of_day(tz, monday_of(first)) - Duration::days(2),
         range.end + Duration::days(2),
     );
-    // The record and the work before the range in one read; a queued
-    // recompute is applied first, so the findings shown are current.
+    // The record and the work before the range in one read. When that read
+    // finds the employee queued, the recompute is applied and the record
+    // read again, so the findings shown are current.
     let mut read = ctx
         .store
         .timesheet_record(org, employee.id, load, first)

@@ -179,10 +179,11 @@ pub trait DerivedStore {
         employee: EmployeeId,
         before: NaiveDate,
     ) -> StoreResult<(Option<NaiveDate>, i64)>;
-    /// What a timesheet reads, in one statement where it can: the record
-    /// in `load` (as [`Self::record_between`]), what [`Self::worked_before`]
-    /// answers for `before`, and whether a recompute of the employee is
-    /// queued (the caller drains it and reads again).
+    /// What a timesheet reads, in one statement (more only when the
+    /// employee has amendments): the record in `load` (as
+    /// [`Self::record_between`]), what [`Self::worked_before`] answers for
+    /// `before`, and whether a recompute of the employee is queued (the
+    /// caller then drains it and reads again).
     async fn timesheet_record(
         &self,
         org: OrgId,
@@ -818,17 +819,14 @@ pub(super) async fn record_between_on(
     // One row: the span's events packed (see `packed`) and how many
     // amendments there are, so that the usual record, with none, is one
     // statement (each is a round trip to the connection's thread).
-    let sqlite = is_sqlite(conn);
-    let sql = marks_for(
-        format!(
-            "SELECT {} AS events, \
-             CAST((SELECT COUNT(*) FROM amendments \
-                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendments \
-             FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
-             AND occurred_at >= $3 AND occurred_at < $4",
-            packed::events_json(sqlite)
-        ),
-        sqlite,
+    // `$1` and `$2` repeat, so SQLite keeps the numbered placeholders.
+    let sql = format!(
+        "SELECT {} AS events, \
+         CAST((SELECT COUNT(*) FROM amendments \
+               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendments \
+         FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+         AND occurred_at >= $3 AND occurred_at < $4",
+        packed::events_json(is_sqlite(conn))
     );
     let (text, amended): (Option<String>, i64) = sqlx::query_as(&sql)
         .bind(org.to_string())

@@ -70,15 +70,15 @@ const STATUS_WINDOWS: [i64; 2] = [8, 64];
 
 /// SQL storage over sqlx's `Any` driver.
 ///
-/// The `SQLite` read pool hands out idle connections without pinging them
-/// first (`test_before_acquire(false)`): a connection to a local file does
-/// not break while idle, and the ping was one more round trip to the
-/// connection's thread on every read (issue 15). The `PostgreSQL` pool keeps
-/// the ping: after a restart or failover every idle session is dead, and
-/// without it each would fail one client call before being dropped.
+/// Short reads take their connection from `reads` (`read_conns`: on
+/// `SQLite` without sqlx's ping, which was a round trip to the connection's
+/// thread on every read; on `PostgreSQL` sqlx's pool with its ping, since
+/// after a restart or failover every idle session is dead). sqlx's `SQLite`
+/// pool (`read`, not pinged before use either) serves snapshots, the
+/// metrics' queue figures and the start-up work.
 pub struct SqlStore {
     backend: Backend,
-    /// Snapshots (a read transaction) and start-up work.
+    /// Snapshots (a read transaction), the queue figures and start-up work.
     read: AnyPool,
     /// Every other read (see `read_conns`).
     reads: ReadConns,
@@ -227,7 +227,8 @@ impl SqlStore {
         &self.plans
     }
 
-    /// The pool for snapshots: reads in one transaction.
+    /// sqlx's pool: snapshots (reads in one transaction) and the queue
+    /// figures; short reads use [`Self::read_conn`].
     pub(super) fn reader(&self) -> &AnyPool {
         &self.read
     }

@@ -70,6 +70,23 @@ async fn post_work(
     events
 }
 
+/// Moves `employee`'s event `event_id` to `to` (a correction, "left early").
+async fn move_event(app: &TestApp, employee: &str, event_id: &str, to: DateTime<Utc>) {
+    use pb::correct_event_request::Change;
+    app.clock_client(&app.admin_token)
+        .correct_event(pb::CorrectEventRequest {
+            amendment_id: Uuid::new_v4().to_string(),
+            employee_id: employee.into(),
+            reason: "left early".into(),
+            change: Some(Change::Move(pb::MoveEventChange {
+                event_id: event_id.into(),
+                occurred_at: Some(ts(to)),
+            })),
+        })
+        .await
+        .unwrap();
+}
+
 async fn example_4(app: &TestApp, employee: &str) {
     for d in 12..=16 {
         post_work(
@@ -208,7 +225,6 @@ async fn example_4_week_over_grpc(app: TestApp) {
 }
 
 async fn corrections_and_late_events_keep_findings_current(app: TestApp) {
-    use pb::correct_event_request::Change;
     let kari = app.create_employee("E1").await;
     let id = &kari.employee_id;
     // Wed 18 Nov 09:00–15:00, no break: rules.md example 8.
@@ -225,18 +241,7 @@ async fn corrections_and_late_events_keep_findings_current(app: TestApp) {
     assert_eq!(before[0].rule_id, "no.breaks");
     // A late correction moves the clock-out to 14:30: the finding is resolved, not deleted.
     sheets(&app, &app.admin_token);
-    app.clock_client(&app.admin_token)
-        .correct_event(pb::CorrectEventRequest {
-            amendment_id: Uuid::new_v4().to_string(),
-            employee_id: id.clone(),
-            reason: "left early".into(),
-            change: Some(Change::Move(pb::MoveEventChange {
-                event_id: day[1].event_id.clone(),
-                occurred_at: Some(ts(oslo(2026, 11, 18, 14, 30))),
-            })),
-        })
-        .await
-        .unwrap();
+    move_event(&app, id, &day[1].event_id, oslo(2026, 11, 18, 14, 30)).await;
     let after = findings_of(&app, id).await;
     assert_eq!(after.len(), 1);
     assert_eq!(
@@ -758,7 +763,6 @@ async fn an_employee_token_cannot_read_a_team(app: TestApp) {
 /// reads is what the separate reads give, including an event outside the
 /// range that an amendment moved, and the exact work before the range.
 async fn the_timesheet_read_is_the_separate_reads(app: TestApp) {
-    use pb::correct_event_request::Change;
     use tidsvakt::storage::derived::DerivedStore as _;
     let kari = app.create_employee("E1").await;
     let id = &kari.employee_id;
@@ -781,18 +785,7 @@ async fn the_timesheet_read_is_the_separate_reads(app: TestApp) {
     .await
     .unwrap();
     let friday_out = &sheet.days[4].intervals[0].end_event_id;
-    app.clock_client(&app.admin_token)
-        .correct_event(pb::CorrectEventRequest {
-            amendment_id: Uuid::new_v4().to_string(),
-            employee_id: id.clone(),
-            reason: "left early".into(),
-            change: Some(Change::Move(pb::MoveEventChange {
-                event_id: friday_out.clone(),
-                occurred_at: Some(ts(oslo(2026, 10, 16, 17, 45))),
-            })),
-        })
-        .await
-        .unwrap();
+    move_event(&app, id, friday_out, oslo(2026, 10, 16, 17, 45)).await;
     // A read drains the queued recomputes first.
     timesheet(
         &app,
