@@ -631,19 +631,14 @@ impl DerivedStore for SqlStore {
         employee: EmployeeId,
         before: NaiveDate,
     ) -> StoreResult<(Option<NaiveDate>, i64)> {
-        let row = sqlx::query(
-            "SELECT MIN(day) AS first_day, CAST(SUM(worked) AS BIGINT) AS worked FROM day_totals \
-             WHERE organisation_id = $1 AND employee_id = $2 AND day < $3",
-        )
-        .bind(org.to_string())
-        .bind(employee.to_string())
-        .bind(before.to_string())
-        .fetch_one(&mut *self.read_conn().await?)
-        .await
-        .map_err(classify)?;
-        let first: Option<String> = col(&row, "first_day")?;
-        let worked: Option<i64> = col(&row, "worked")?;
-        Ok((first.and_then(|d| d.parse().ok()), worked.unwrap_or(0)))
+        let row = sqlx::query(&format!("SELECT {}", worked_before_columns("$3")))
+            .bind(org.to_string())
+            .bind(employee.to_string())
+            .bind(before.to_string())
+            .fetch_one(&mut *self.read_conn().await?)
+            .await
+            .map_err(classify)?;
+        worked_before_of(&row)
     }
 
     async fn timesheet_record(
@@ -656,20 +651,13 @@ impl DerivedStore for SqlStore {
         let mut conn = self.read_conn().await?;
         // Each statement is a round trip to the connection's thread (on
         // SQLite, two thread wake-ups): a timesheet's reads were five.
-        let sqlite = is_sqlite(&conn);
-        let sql = format!(
-            "SELECT {} AS events, \
-             CAST((SELECT COUNT(*) FROM amendments \
-                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendments, \
-             (SELECT MIN(day) FROM day_totals \
-              WHERE organisation_id = $1 AND employee_id = $2 AND day < $5) AS first_day, \
-             CAST((SELECT SUM(worked) FROM day_totals \
-                   WHERE organisation_id = $1 AND employee_id = $2 AND day < $5) AS BIGINT) AS worked, \
-             CAST((SELECT COUNT(*) FROM recompute_queue \
-                   WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued \
-             FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
-             AND occurred_at >= $3 AND occurred_at < $4",
-            packed::events_json(sqlite)
+        let sql = record_sql(
+            is_sqlite(&conn),
+            &format!(
+                ", {}, CAST((SELECT COUNT(*) FROM recompute_queue \
+                 WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued",
+                worked_before_columns("$5")
+            ),
         );
         let row = sqlx::query(&sql)
             .bind(org.to_string())
@@ -680,19 +668,14 @@ impl DerivedStore for SqlStore {
             .fetch_one(&mut *conn)
             .await
             .map_err(classify)?;
-        let events: Option<String> = col(&row, "events")?;
-        let events = packed::unpack(employee, events.as_deref())?;
-        let amended: i64 = col(&row, "amendments")?;
-        let (events, amendments) =
-            with_amendments(&mut conn, org, employee, events, amended).await?;
-        let first: Option<String> = col(&row, "first_day")?;
-        let worked: Option<i64> = col(&row, "worked")?;
+        let (events, amendments) = record_of(&mut conn, org, employee, &row).await?;
+        let (first_worked, worked_before) = worked_before_of(&row)?;
         let queued: i64 = col(&row, "queued")?;
         Ok(TimesheetRecord {
             events,
             amendments,
-            first_worked: first.and_then(|d| d.parse().ok()),
-            worked_before: worked.unwrap_or(0),
+            first_worked,
+            worked_before,
             queued: queued > 0,
         })
     }
@@ -816,19 +799,7 @@ pub(super) async fn record_between_on(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
-    // One row: the span's events packed (see `packed`) and how many
-    // amendments there are, so that the usual record, with none, is one
-    // statement (each is a round trip to the connection's thread).
-    // `$1` and `$2` repeat, so SQLite keeps the numbered placeholders.
-    let sql = format!(
-        "SELECT {} AS events, \
-         CAST((SELECT COUNT(*) FROM amendments \
-               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendments \
-         FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
-         AND occurred_at >= $3 AND occurred_at < $4",
-        packed::events_json(is_sqlite(conn))
-    );
-    let (text, amended): (Option<String>, i64) = sqlx::query_as(&sql)
+    let row = sqlx::query(&record_sql(is_sqlite(conn), ""))
         .bind(org.to_string())
         .bind(employee.to_string())
         .bind(micros(from))
@@ -836,8 +807,54 @@ pub(super) async fn record_between_on(
         .fetch_one(&mut *conn)
         .await
         .map_err(classify)?;
+    record_of(conn, org, employee, &row).await
+}
+
+/// The statement of a record read: one row, the events of employee `$2`
+/// between `$3` and `$4` packed (see `packed`) and how many amendments
+/// there are, so that the usual record, with none, is one statement (each
+/// is a round trip to the connection's thread); `more` adds columns.
+/// `$1` and `$2` repeat, so SQLite keeps the numbered placeholders.
+fn record_sql(sqlite: bool, more: &str) -> String {
+    format!(
+        "SELECT {} AS events, \
+         CAST((SELECT COUNT(*) FROM amendments \
+               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendments{more} \
+         FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+         AND occurred_at >= $3 AND occurred_at < $4",
+        packed::events_json(sqlite)
+    )
+}
+
+/// The record a [`record_sql`] row holds, with its amendments.
+async fn record_of(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employee: EmployeeId,
+    row: &AnyRow,
+) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
+    let text: Option<String> = col(row, "events")?;
     let events = packed::unpack(employee, text.as_deref())?;
+    let amended: i64 = col(row, "amendments")?;
     with_amendments(conn, org, employee, events, amended).await
+}
+
+/// Columns `first_day` and `worked`: the first date with stored work of
+/// employee `$2` and the seconds worked, before the date in `before`.
+fn worked_before_columns(before: &str) -> String {
+    format!(
+        "(SELECT MIN(day) FROM day_totals \
+          WHERE organisation_id = $1 AND employee_id = $2 AND day < {before}) AS first_day, \
+         CAST((SELECT SUM(worked) FROM day_totals \
+               WHERE organisation_id = $1 AND employee_id = $2 AND day < {before}) AS BIGINT) AS worked"
+    )
+}
+
+/// What [`worked_before_columns`] read.
+fn worked_before_of(row: &AnyRow) -> StoreResult<(Option<NaiveDate>, i64)> {
+    let first: Option<String> = col(row, "first_day")?;
+    let worked: Option<i64> = col(row, "worked")?;
+    Ok((first.and_then(|d| d.parse().ok()), worked.unwrap_or(0)))
 }
 
 /// `events` (a span of the record) with the employee's amendments, read
