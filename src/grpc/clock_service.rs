@@ -1,7 +1,6 @@
 //! `ClockService`: events in, status out.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::pin::Pin;
 
 use futures::Stream;
@@ -241,37 +240,27 @@ async fn sync_batch(
             ..Default::default()
         })
         .collect();
-    let mut employees: HashMap<EmployeeId, ApiResult<Employee>> = HashMap::new();
+    let parsed: Vec<ApiResult<ClockEvent>> = batch
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, sent)| {
+            convert::clock_event(
+                &format!("events[{i}]"),
+                sent,
+                now,
+                ctx.limits.max_clock_skew,
+                &caller.token.name,
+            )
+        })
+        .collect();
+    let employees = check_employees(ctx, caller, &parsed).await;
     let mut accepted: Vec<(usize, ClockEvent)> = Vec::new();
-    for (i, sent) in batch.events.iter().enumerate() {
-        let prefix = format!("events[{i}]");
-        let parsed = convert::clock_event(
-            &prefix,
-            sent,
-            now,
-            ctx.limits.max_clock_skew,
-            &caller.token.name,
-        );
-        let checked = match parsed {
-            Ok(event) => {
-                if let Entry::Vacant(slot) = employees.entry(event.employee_id) {
-                    let field = format!("{prefix}.employee_id");
-                    let found = match ctx.active_employee(caller, event.employee_id, &field).await {
-                        Ok(e) => ctx
-                            .authorize(caller, Access::Post, &e, AuditAction::PostEvent)
-                            .await
-                            .map(|()| e),
-                        Err(e) => Err(e),
-                    };
-                    slot.insert(found);
-                }
-                match &employees[&event.employee_id] {
-                    Ok(_) => Ok(event),
-                    Err(e) => Err(rename_field(e, &format!("{prefix}.employee_id"))),
-                }
-            }
-            Err(e) => Err(e),
-        };
+    for (i, parsed) in parsed.into_iter().enumerate() {
+        let checked = parsed.and_then(|event| match &employees[&event.employee_id] {
+            Ok(_) => Ok(event),
+            Err(e) => Err(rename_field(e, &format!("events[{i}].employee_id"))),
+        });
         match checked {
             Ok(event) => accepted.push((i, event)),
             Err(e) => reject(&mut results[i], &e),
@@ -316,6 +305,35 @@ async fn sync_batch(
         "batch synced"
     );
     Ok(reply)
+}
+
+/// Each employee the valid events of a batch name, checked once (active,
+/// and the caller may post for them), all at the same time: their reads
+/// share statements (`storage::read_batch`) instead of one read after
+/// another. An error names the first event that named the employee.
+async fn check_employees(
+    ctx: &Ctx,
+    caller: &Caller,
+    parsed: &[ApiResult<ClockEvent>],
+) -> HashMap<EmployeeId, ApiResult<Employee>> {
+    let mut named: Vec<(EmployeeId, usize)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in parsed.iter().enumerate() {
+        if let Ok(event) = p
+            && seen.insert(event.employee_id)
+        {
+            named.push((event.employee_id, i));
+        }
+    }
+    let checked = futures::future::join_all(named.iter().map(|&(id, first)| async move {
+        let field = format!("events[{first}].employee_id");
+        let e = ctx.active_employee(caller, id, &field).await?;
+        ctx.authorize(caller, Access::Post, &e, AuditAction::PostEvent)
+            .await
+            .map(|()| e)
+    }))
+    .await;
+    named.iter().map(|(id, _)| *id).zip(checked).collect()
 }
 
 /// The same error, reported against another field (an employee checked

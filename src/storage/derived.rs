@@ -14,7 +14,7 @@ use super::packed;
 use super::recompute_page::apply_page;
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
-use super::statement::{is_sqlite, marks_for, placeholders};
+use super::statement::{NO_ID, is_sqlite, marks_for, padded, placeholders};
 use super::week_totals::{self, HistoryReads};
 use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};
@@ -604,15 +604,20 @@ impl DerivedStore for SqlStore {
     async fn employees_of(&self, org: OrgId, ids: &[EmployeeId]) -> StoreResult<Vec<Employee>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let size = padded(chunk.len(), IDS_PER_STATEMENT);
             let sql = format!(
                 "SELECT {} FROM employees WHERE organisation_id = $1 AND id IN ({})",
                 rows::EMPLOYEE_COLUMNS,
-                placeholders(2, chunk.len())
+                placeholders(2, size)
             );
             let sql = marks_for(sql, self.backend() == Backend::Sqlite);
             let mut q = sqlx::query(&sql).bind(org.to_string());
-            for e in chunk {
-                q = q.bind(e.to_string());
+            for i in 0..size {
+                q = q.bind(
+                    chunk
+                        .get(i)
+                        .map_or_else(|| NO_ID.to_owned(), ToString::to_string),
+                );
             }
             for row in q
                 .fetch_all(&mut *self.read_conn().await?)

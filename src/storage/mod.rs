@@ -25,6 +25,7 @@ pub mod policy;
 pub mod privacy;
 #[cfg(test)]
 mod query_plans;
+mod read_batch;
 mod read_conns;
 mod recent;
 mod recompute_page;
@@ -33,6 +34,7 @@ mod sql;
 pub mod sso;
 mod statement;
 pub mod stats;
+mod status_read;
 mod status_tails;
 pub mod tokens;
 pub mod web;

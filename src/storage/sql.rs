@@ -5,25 +5,24 @@ use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::collections::HashSet;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, ConnectOptions as _, Executor, Row as _};
 use sqlx::{AnyConnection, AnyPool};
-use uuid::Uuid;
 
 use super::chain;
 use super::coalesce::{self, Batch, EventCoalescer};
-use super::derived;
+use super::derived::{self, DerivedStore};
 use super::event_batch;
 use super::fault::{FaultState, StorageFault};
 use super::plans_cache::PlansCache;
+use super::read_batch::ReadBatcher;
 use super::read_conns::{ReadConn, ReadConns};
 use super::recent::Recent;
 use super::rows::{self, micros};
+use super::status_read::{read_status, read_statuses};
 use super::status_tails::{Lookup, StatusTails};
 use super::writer::{Reopen, Writer, classify};
 use super::{
@@ -31,7 +30,6 @@ use super::{
     StoreError, StoreResult,
 };
 use crate::domain::chain::LinkKind;
-use crate::domain::clock_status;
 use crate::domain::employee::Employee;
 use crate::domain::engine::record::Span;
 use crate::domain::event::{
@@ -64,10 +62,6 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FU
 /// retried by the pool until then).
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How many of the latest events the status reads, narrow first, before
-/// falling back to the whole record; a working day has a handful.
-const STATUS_WINDOWS: [i64; 2] = [8, 64];
-
 /// SQL storage over sqlx's `Any` driver.
 ///
 /// Short reads take their connection from `reads` (`read_conns`: on
@@ -92,6 +86,10 @@ pub struct SqlStore {
     tokens: Recent<String, ApiToken>,
     /// Employees read for calls, for a second.
     employees: Recent<(OrgId, EmployeeId), Employee>,
+    /// Employees read at the same moment, read in one statement.
+    employee_reads: ReadBatcher<EmployeeId, Employee>,
+    /// Statuses read at the same moment (PostgreSQL), in one statement.
+    status_reads: ReadBatcher<EmployeeId, (StatusRecord, Option<DateTime<Utc>>)>,
     /// Employees' plans, by the organisation's plans version.
     plans: PlansCache,
     /// Each employee's latest events, on `SQLite` (one process writes).
@@ -149,6 +147,8 @@ impl SqlStore {
             events: EventCoalescer::default(),
             tokens: Recent::default(),
             employees: Recent::default(),
+            employee_reads: ReadBatcher::default(),
+            status_reads: ReadBatcher::default(),
             plans: PlansCache::default(),
             tails: StatusTails::new(true),
         };
@@ -198,6 +198,8 @@ impl SqlStore {
             events: EventCoalescer::default(),
             tokens: Recent::default(),
             employees: Recent::default(),
+            employee_reads: ReadBatcher::default(),
+            status_reads: ReadBatcher::default(),
             plans: PlansCache::default(),
             // Replicas write beside each other: the status is read.
             tails: StatusTails::new(false),
@@ -536,7 +538,7 @@ where
         .transpose()
 }
 
-async fn load_events<'e, E: Executor<'e, Database = Any>>(
+pub(super) async fn load_events<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     org: OrgId,
     employee: EmployeeId,
@@ -555,84 +557,6 @@ async fn load_events<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// An employee's latest events, newest first, with what the status needs
-/// beside them.
-struct Latest {
-    events: Vec<StoredEvent>,
-    stored_count: i64,
-    amendment_count: i64,
-}
-
-/// Reads the latest `window` events as [`Latest`] in one statement: each row
-/// carries the stored count and the amendment count, so the usual status (no
-/// amendments) is one read. `None` when the employee has no events.
-async fn latest_events(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    employee: EmployeeId,
-    window: i64,
-) -> StoreResult<Option<Latest>> {
-    let sql = format!(
-        "SELECT {}, \
-         CAST((SELECT events FROM event_counts \
-               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS stored_count, \
-         CAST((SELECT COUNT(*) FROM amendments \
-               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendment_count \
-         FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
-         ORDER BY occurred_at DESC, event_id DESC LIMIT $3",
-        rows::EVENT_COLUMNS
-    );
-    let found = sqlx::query(&sql)
-        .bind(org.to_string())
-        .bind(employee.to_string())
-        .bind(window)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(classify)?;
-    let Some(row) = found.first() else {
-        return Ok(None);
-    };
-    Ok(Some(Latest {
-        stored_count: count_col(row, "stored_count")?,
-        amendment_count: count_col(row, "amendment_count")?,
-        events: found
-            .iter()
-            .map(rows::stored_event)
-            .collect::<StoreResult<_>>()?,
-    }))
-}
-
-/// The events of `latest` from `anchor` on, plus the events the amendments
-/// target that lie before it (an amendment may move one past the anchor).
-async fn since_anchor(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    employee: EmployeeId,
-    latest: Vec<StoredEvent>,
-    anchor: DateTime<Utc>,
-    amendments: &[Amendment],
-) -> StoreResult<Vec<StoredEvent>> {
-    let targets: HashSet<Uuid> = amendments
-        .iter()
-        .filter_map(|a| a.request.change.target())
-        .collect();
-    let mut events: Vec<StoredEvent> = latest
-        .into_iter()
-        .filter(|e| e.event.occurred_at >= anchor)
-        .collect();
-    for target in &targets {
-        if events.iter().any(|e| e.event.event_id.0 == *target) {
-            continue;
-        }
-        if let Some(e) = find_event(&mut *conn, org, &target.to_string()).await?
-            && e.event.employee_id == employee
-        {
-            events.push(e);
-        }
-    }
-    Ok(events)
-}
-
 /// The events a batch actually inserted.
 fn newly_stored(out: &[EventWrite]) -> Vec<&StoredEvent> {
     out.iter()
@@ -641,73 +565,6 @@ fn newly_stored(out: &[EventWrite]) -> Vec<&StoredEvent> {
             _ => None,
         })
         .collect()
-}
-
-/// Reads what the status needs (see [`StatusRecord`]), and the anchor its
-/// events start at (`None`: they are the whole record).
-async fn read_status(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    employee: EmployeeId,
-) -> StoreResult<(StatusRecord, Option<DateTime<Utc>>)> {
-    let Some(first) = latest_events(&mut *conn, org, employee, STATUS_WINDOWS[0]).await? else {
-        // No events: amendments may still add some.
-        let record = StatusRecord {
-            events: Vec::new(),
-            amendments: load_amendments(&mut *conn, org, employee).await?,
-            stored_count: event_batch::stored_count(&mut *conn, org, employee).await?,
-        };
-        return Ok((record, None));
-    };
-    let amendments = if first.amendment_count == 0 {
-        Vec::new()
-    } else {
-        load_amendments(&mut *conn, org, employee).await?
-    };
-    let stored_count = first.stored_count;
-    // The narrow window almost always holds the anchor (the latest
-    // clock-in); each row read is a table page, so the wide one is the
-    // fallback, and the whole record the last resort.
-    let mut read = Some(first.events);
-    for window in STATUS_WINDOWS {
-        let latest = match read.take() {
-            Some(events) => events,
-            None => latest_events(&mut *conn, org, employee, window)
-                .await?
-                .map(|l| l.events)
-                .unwrap_or_default(),
-        };
-        let complete = i64::try_from(latest.len()).unwrap_or(i64::MAX) < window;
-        let anchor = clock_status::status_anchor(&latest, complete, &amendments);
-        let events = match anchor {
-            Some(anchor) => {
-                since_anchor(&mut *conn, org, employee, latest, anchor, &amendments).await?
-            }
-            // Every event the employee has: the whole record.
-            None if complete => latest,
-            None => continue,
-        };
-        let record = StatusRecord {
-            events,
-            amendments,
-            stored_count,
-        };
-        return Ok((record, anchor));
-    }
-    let events = load_events(&mut *conn, org, employee).await?;
-    let record = StatusRecord {
-        events,
-        amendments,
-        stored_count,
-    };
-    Ok((record, None))
-}
-
-/// A count column, 0 when NULL (no row counted yet).
-fn count_col(row: &AnyRow, name: &str) -> StoreResult<i64> {
-    row.try_get::<Option<i64>, _>(name)
-        .map(Option::unwrap_or_default)
-        .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
 }
 
 pub(super) async fn load_amendments<'e, E: Executor<'e, Database = Any>>(
@@ -1068,17 +925,15 @@ impl Store for SqlStore {
         if kept.is_some() {
             return Ok(kept);
         }
-        let sql = format!(
-            "SELECT {} FROM employees WHERE organisation_id = $1 AND id = $2",
-            rows::EMPLOYEE_COLUMNS
-        );
-        let employee = row_by(
-            &mut *self.read_conn().await?,
-            &sql,
-            &[org.to_string(), id.to_string()],
-            rows::employee,
-        )
-        .await?;
+        let employee = self
+            .employee_reads
+            .get(org, id, |org, ids| {
+                Box::pin(async move {
+                    let found = DerivedStore::employees_of(self, org, &ids).await?;
+                    Ok(found.into_iter().map(|e| (e.id, e)).collect())
+                })
+            })
+            .await?;
         if let Some(e) = &employee {
             self.employees.put(&(org, id), e, generation);
         }
@@ -1138,7 +993,20 @@ impl Store for SqlStore {
             Lookup::Hit(record) => return Ok(record),
             Lookup::Miss(ticket) => ticket,
         };
-        let (record, from) = read_status(&mut *self.read_conn().await?, org, employee).await?;
+        let (record, from) = if self.tails.enabled() {
+            read_status(&mut *self.read_conn().await?, org, employee).await?
+        } else {
+            // No statuses in memory: every RecordEvent reads one, so the
+            // reads of the same moment share a statement.
+            self.status_reads
+                .get(org, employee, |org, ids| {
+                    Box::pin(async move {
+                        read_statuses(&mut *self.read_conn().await?, org, &ids).await
+                    })
+                })
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("no status read for {employee}")))?
+        };
         self.tails.keep(&ticket, &record, from);
         Ok(record)
     }

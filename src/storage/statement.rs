@@ -7,6 +7,17 @@ use super::StoreResult;
 use super::writer::classify;
 use crate::domain::ids::OrgId;
 
+/// An id no row has: pads an `IN (…)` list of `n` ids to [`padded`]`(n)`,
+/// so that a few statement texts, each prepared once per connection, serve
+/// every list length instead of one text per length.
+pub(super) const NO_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The length an `IN (…)` list of `n` ids is padded to (with [`NO_ID`]):
+/// the next power of two, at most `max`.
+pub(super) fn padded(n: usize, max: usize) -> usize {
+    n.next_power_of_two().min(max.max(n))
+}
+
 /// `$first, $first+1, …` for `n` parameters.
 pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)

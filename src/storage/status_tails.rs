@@ -176,6 +176,11 @@ pub(super) struct Ticket {
 }
 
 impl StatusTails {
+    /// Whether statuses are kept (`SQLite`: one process writes).
+    pub(super) fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     pub(super) fn new(enabled: bool) -> Arc<Self> {
         Arc::new(Self {
             enabled,

@@ -212,3 +212,122 @@ async fn racing_writes_and_reads_leave_the_status_exact(app: TestApp) {
 }
 
 crate::both_backends!(racing_writes_and_reads_leave_the_status_exact);
+
+/// Statuses asked for at the same moment are read together (on PostgreSQL
+/// one statement for all, `storage::read_batch`); each must still be its
+/// own employee's, whatever its record holds: nothing, an open shift, a
+/// closed one, more events since the clock-in than the narrow window, a
+/// moved event and a voided one.
+async fn statuses_read_together_are_each_employees_own(app: TestApp) {
+    use futures::future::join_all;
+    use pb::EventKind::{BreakEnd, BreakStart, ClockIn, ClockOut};
+    use pb::correct_event_request::Change;
+
+    let token = app.clock_token().await;
+    let mut clock = app.clock_client(&token);
+    let mut admin = app.clock_client(&app.admin_token);
+    let mut people = Vec::new();
+    let mut sent = Vec::new();
+    for k in 0..12usize {
+        let who = app.create_employee(&format!("T{k}")).await.employee_id;
+        let events: Vec<pb::ClockEvent> = match k % 6 {
+            0 => Vec::new(),
+            1 => vec![event(&who, ClockIn, at(7, 0))],
+            2 => vec![
+                event(&who, ClockIn, at(7, 0)),
+                event(&who, ClockOut, at(15, 0)),
+            ],
+            // A clock-in and twelve break events: 13 since the anchor.
+            3 => std::iter::once(event(&who, ClockIn, at(6, 0)))
+                .chain((0..12i64).map(|i| {
+                    let kind = if i % 2 == 0 { BreakStart } else { BreakEnd };
+                    let mut e = event(&who, kind, at(6, 0));
+                    e.occurred_at = Some(ts(at(6, 10) + Duration::minutes(10 * i)));
+                    e
+                }))
+                .collect(),
+            _ => vec![
+                event(&who, ClockIn, at(8, 0)),
+                event(&who, ClockOut, at(12, 0)),
+                event(&who, ClockIn, at(13, 0)),
+            ],
+        };
+        for e in &events {
+            clock
+                .record_event(pb::RecordEventRequest {
+                    event: Some(e.clone()),
+                })
+                .await
+                .unwrap();
+        }
+        let change = match k % 6 {
+            4 => Some(Change::Move(pb::MoveEventChange {
+                event_id: events[2].event_id.clone(),
+                occurred_at: Some(ts(at(12, 30))),
+            })),
+            5 => Some(Change::Void(pb::VoidEventChange {
+                event_id: events[1].event_id.clone(),
+            })),
+            _ => None,
+        };
+        if let Some(change) = change {
+            admin
+                .correct_event(crate::clock::correction(&who, change))
+                .await
+                .unwrap();
+        }
+        sent.push(events.len());
+        people.push(who);
+    }
+    let expected: Vec<pb::ClockStatus> =
+        join_all(people.iter().map(|who| whole_record_status(&app, who))).await;
+    // Through the store: polled together, the first read runs alone and the
+    // other eleven queue behind it, then are read as one.
+    let org = app.org_id().await;
+    let records = join_all(people.iter().map(|who| {
+        let id: EmployeeId = who.parse().unwrap();
+        app.store.status_record(org, id)
+    }))
+    .await;
+    for (k, record) in records.into_iter().enumerate() {
+        let record = record.unwrap();
+        let id: EmployeeId = people[k].parse().unwrap();
+        let effective = effective_events(&record.events, &record.amendments);
+        let mut status = pair(&effective).status;
+        status.event_count = effective_count(
+            usize::try_from(record.stored_count).unwrap(),
+            &record.amendments,
+        );
+        let status = tidsvakt::grpc::convert::clock_status_pb(id, &status);
+        assert_eq!(status, expected[k], "employee {k}, read through the store");
+        assert_eq!(record.stored_count, i64::try_from(sent[k]).unwrap());
+    }
+    // Through the API, all at once.
+    let answered = join_all(people.iter().map(|who| {
+        let mut reader = app.clock_client(&app.admin_token);
+        let who = who.clone();
+        async move {
+            reader
+                .get_clock_status(pb::GetClockStatusRequest { employee_id: who })
+                .await
+                .unwrap()
+                .into_inner()
+                .status
+                .unwrap()
+        }
+    }))
+    .await;
+    assert_eq!(answered, expected);
+    // Exact figures for a few: nothing stored; thirteen events, on break.
+    assert_eq!(expected[0].event_count, 0);
+    assert_eq!(expected[3].event_count, 13);
+    assert_eq!(expected[4].event_count, 3);
+    assert_eq!(expected[5].event_count, 2, "one of three voided");
+    assert_eq!(expected[1].state(), pb::ClockState::Working);
+    assert_eq!(expected[2].state(), pb::ClockState::ClockedOut);
+    // Twelve break events, the last a break end: working again.
+    assert_eq!(expected[3].state(), pb::ClockState::Working);
+    assert_eq!(expected[3].state_since, Some(ts(at(8, 0))));
+}
+
+crate::both_backends!(statuses_read_together_are_each_employees_own);

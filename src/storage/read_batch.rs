@@ -1,0 +1,281 @@
+//! Point reads that arrive together are read together.
+//!
+//! At 64 clients every `RecordEvent` read its employee and, on PostgreSQL,
+//! the employee's status: two statements an event, against a third of one
+//! for the write itself, which the event coalescer batches (issue 15,
+//! fourteenth round: of PostgreSQL's CPU, more than half went to
+//! per-statement work, sending results, planning, starting portals). The
+//! callers waiting while one read runs are read next as one statement
+//! (`… IN (…)`, or one lateral join), like the event writes in
+//! [`super::coalesce`].
+//!
+//! No timer: a lone call reads at once, and a batch is whatever queued up
+//! behind the read before it. Whoever holds the turn reads every key
+//! queued (up to [`MAX_KEYS`]) and hands each caller its own row.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+
+use futures::future::BoxFuture;
+use tokio::sync::oneshot;
+
+use super::StoreResult;
+use crate::domain::ids::OrgId;
+
+/// Most keys read by one statement.
+pub const MAX_KEYS: usize = 64;
+
+type Reply<V> = oneshot::Sender<StoreResult<Option<V>>>;
+
+struct Waiting<K, V> {
+    org: OrgId,
+    key: K,
+    reply: Reply<V>,
+}
+
+pub struct ReadBatcher<K, V> {
+    queue: Mutex<Vec<Waiting<K, V>>>,
+    /// Held while a batch is read; tokio's mutex is fair, so callers take
+    /// turns in arrival order.
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl<K, V> Default for ReadBatcher<K, V> {
+    fn default() -> Self {
+        Self {
+            queue: Mutex::new(Vec::new()),
+            turn: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> ReadBatcher<K, V> {
+    /// The row for `key` (`None`: there is none), read through `read`
+    /// together with whatever other calls are waiting. `read` reads the
+    /// distinct keys of one organisation (at most [`MAX_KEYS`]) and answers
+    /// the rows it found. When it fails for several keys, each is read
+    /// again alone, so one caller's failure is its own.
+    pub async fn get<'a, R>(&self, org: OrgId, key: K, read: R) -> StoreResult<Option<V>>
+    where
+        R: Fn(OrgId, Vec<K>) -> BoxFuture<'a, StoreResult<HashMap<K, V>>>,
+    {
+        let (reply, mut mine) = oneshot::channel();
+        self.lock_queue().push(Waiting {
+            org,
+            key: key.clone(),
+            reply,
+        });
+        loop {
+            let turn = self.turn.lock().await;
+            match mine.try_recv() {
+                Ok(result) => return result,
+                Err(oneshot::error::TryRecvError::Closed) => {
+                    // The caller who took this key was cancelled before
+                    // answering: read it alone.
+                    drop(turn);
+                    return read(org, vec![key.clone()])
+                        .await
+                        .map(|mut found| found.remove(&key));
+                }
+                Err(oneshot::error::TryRecvError::Empty) => {}
+            }
+            let taken = self.take();
+            read_taken(taken, &read).await;
+            drop(turn);
+        }
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting<K, V>>> {
+        // A panic while pushing or draining leaves the queue whole.
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The waiting calls, up to [`MAX_KEYS`] of them, in order.
+    fn take(&self) -> Vec<Waiting<K, V>> {
+        let mut queue = self.lock_queue();
+        let n = queue.len().min(MAX_KEYS);
+        queue.drain(..n).collect()
+    }
+}
+
+/// Reads `taken` one organisation at a time and answers every call.
+async fn read_taken<'a, K, V, R>(taken: Vec<Waiting<K, V>>, read: &R)
+where
+    K: Eq + Hash + Clone,
+    V: Clone,
+    R: Fn(OrgId, Vec<K>) -> BoxFuture<'a, StoreResult<HashMap<K, V>>>,
+{
+    let mut by_org: Vec<(OrgId, Vec<Waiting<K, V>>)> = Vec::new();
+    for w in taken {
+        match by_org.iter_mut().find(|(org, _)| *org == w.org) {
+            Some((_, group)) => group.push(w),
+            None => by_org.push((w.org, vec![w])),
+        }
+    }
+    for (org, group) in by_org {
+        let mut keys: Vec<K> = Vec::with_capacity(group.len());
+        for w in &group {
+            if !keys.contains(&w.key) {
+                keys.push(w.key.clone());
+            }
+        }
+        match read(org, keys).await {
+            Ok(found) => {
+                for w in group {
+                    let _ = w.reply.send(Ok(found.get(&w.key).cloned()));
+                }
+            }
+            Err(e) if group.len() == 1 => {
+                if let Some(w) = group.into_iter().next() {
+                    let _ = w.reply.send(Err(e));
+                }
+            }
+            Err(_) => {
+                for w in group {
+                    let own = read(org, vec![w.key.clone()])
+                        .await
+                        .map(|mut found| found.remove(&w.key));
+                    let _ = w.reply.send(own);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::storage::StoreError;
+
+    /// Reads `keys` after a pause, so that callers queue up behind it;
+    /// key 13 fails, key 0 has no row.
+    fn reader(
+        reads: Arc<Mutex<Vec<Vec<u32>>>>,
+    ) -> impl Fn(OrgId, Vec<u32>) -> BoxFuture<'static, StoreResult<HashMap<u32, String>>> {
+        move |_org, keys| {
+            let reads = Arc::clone(&reads);
+            Box::pin(async move {
+                reads
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(keys.clone());
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                if keys.contains(&13) {
+                    return Err(StoreError::Unavailable("13 fails".into()));
+                }
+                Ok(keys
+                    .into_iter()
+                    .filter(|k| *k != 0)
+                    .map(|k| (k, format!("row {k}")))
+                    .collect())
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn callers_waiting_behind_a_read_share_the_next() {
+        let batcher = Arc::new(ReadBatcher::<u32, String>::default());
+        let reads = Arc::new(Mutex::new(Vec::new()));
+        let org = OrgId::new_random();
+        let mut calls = Vec::new();
+        for key in [1, 2, 3, 2, 0, 4] {
+            let (batcher, reads) = (Arc::clone(&batcher), Arc::clone(&reads));
+            calls.push(tokio::spawn(async move {
+                batcher.get(org, key, reader(reads)).await
+            }));
+            // The first call starts its read before the others queue.
+            tokio::task::yield_now().await;
+        }
+        let mut answers = Vec::new();
+        for c in calls {
+            answers.push(c.await.unwrap().unwrap());
+        }
+        assert_eq!(
+            answers,
+            vec![
+                Some("row 1".to_owned()),
+                Some("row 2".to_owned()),
+                Some("row 3".to_owned()),
+                Some("row 2".to_owned()),
+                None,
+                Some("row 4".to_owned()),
+            ]
+        );
+        let reads = reads.lock().unwrap().clone();
+        // The first alone, the five queued behind it in one read, each key
+        // once.
+        assert_eq!(reads, vec![vec![1], vec![2, 3, 0, 4]]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_is_read_again_key_by_key() {
+        let batcher = Arc::new(ReadBatcher::<u32, String>::default());
+        let reads = Arc::new(Mutex::new(Vec::new()));
+        let org = OrgId::new_random();
+        let mut calls = Vec::new();
+        for key in [1, 13, 5] {
+            let (batcher, reads) = (Arc::clone(&batcher), Arc::clone(&reads));
+            calls.push(tokio::spawn(async move {
+                batcher.get(org, key, reader(reads)).await
+            }));
+            tokio::task::yield_now().await;
+        }
+        let mut answers = Vec::new();
+        for c in calls {
+            answers.push(c.await.unwrap().map_err(|e| e.to_string()));
+        }
+        assert_eq!(answers[0], Ok(Some("row 1".to_owned())));
+        assert!(answers[1].as_ref().is_err_and(|e| e.contains("13 fails")));
+        assert_eq!(answers[2], Ok(Some("row 5".to_owned())));
+        let reads = reads.lock().unwrap().clone();
+        assert_eq!(reads, vec![vec![1], vec![13, 5], vec![13], vec![5]]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_reads_at_most_max_keys_and_organisations_apart() {
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let calls_made = Arc::new(AtomicUsize::new(0));
+        let (a, b) = (OrgId::new_random(), OrgId::new_random());
+        let read = {
+            let (sizes, calls_made) = (Arc::clone(&sizes), Arc::clone(&calls_made));
+            move |org: OrgId, keys: Vec<u32>| {
+                let (sizes, calls_made) = (Arc::clone(&sizes), Arc::clone(&calls_made));
+                Box::pin(async move {
+                    calls_made.fetch_add(1, Ordering::SeqCst);
+                    sizes
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((org, keys.len()));
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    Ok(keys.into_iter().map(|k| (k, k)).collect())
+                }) as BoxFuture<'static, StoreResult<HashMap<u32, u32>>>
+            }
+        };
+        let batcher = Arc::new(ReadBatcher::<u32, u32>::default());
+        let mut calls = Vec::new();
+        for key in 0..(u32::try_from(MAX_KEYS).unwrap() + 11) {
+            let org = if key == 5 { b } else { a };
+            let (batcher, read) = (Arc::clone(&batcher), read.clone());
+            calls.push(tokio::spawn(
+                async move { batcher.get(org, key, read).await },
+            ));
+            if key == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        for (key, c) in calls.into_iter().enumerate() {
+            assert_eq!(c.await.unwrap().unwrap(), Some(u32::try_from(key).unwrap()));
+        }
+        let sizes = sizes.lock().unwrap().clone();
+        // The first alone; then 64 keys taken, of which one organisation's
+        // key is read apart; then the 10 left.
+        assert_eq!(sizes, vec![(a, 1), (a, 63), (b, 1), (a, 10)]);
+        assert_eq!(calls_made.load(Ordering::SeqCst), 4);
+    }
+}
