@@ -16,6 +16,7 @@ mod day_rows;
 pub mod derived;
 mod event_batch;
 pub mod fault;
+mod nudge_people;
 pub mod outbox;
 mod packed;
 mod page;

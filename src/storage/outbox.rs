@@ -15,6 +15,7 @@ use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, finding};
+use super::nudge_people::People;
 use super::rows::{self, col, instant, micros, opt_instant};
 use super::sql::SqlStore;
 use super::writer::classify;
@@ -482,26 +483,6 @@ async fn release_keys(
     Ok(())
 }
 
-async fn employee_on(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    id: EmployeeId,
-) -> StoreResult<Option<Employee>> {
-    let sql = format!(
-        "SELECT {} FROM employees WHERE organisation_id = $1 AND id = $2",
-        rows::EMPLOYEE_COLUMNS
-    );
-    sqlx::query(&sql)
-        .bind(org.to_string())
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(classify)?
-        .as_ref()
-        .map(rows::employee)
-        .transpose()
-}
-
 async fn mutes_on(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -538,8 +519,9 @@ pub struct NudgeCandidate {
 }
 
 /// Decides and stores the nudges for `candidates` inside the caller's
-/// transaction (the recompute that found them). Returns how many nudge rows
-/// were stored.
+/// transaction (the recompute that found them), knowing the employee, their
+/// manager and their mutes from `people` (read for the page in that
+/// transaction). Returns how many nudge rows were stored.
 pub(super) async fn decide_in_tx(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -547,21 +529,19 @@ pub(super) async fn decide_in_tx(
     candidates: &[NudgeCandidate],
     now: DateTime<Utc>,
     policy: &NudgePolicy,
+    people: &People,
 ) -> StoreResult<usize> {
     if candidates.is_empty() {
         return Ok(0);
     }
-    let Some(subject) = employee_on(conn, org, employee).await? else {
+    let Some(subject) = people.employee(employee) else {
         return Ok(0);
     };
-    let manager = match subject.fields.manager_id {
-        Some(m) => employee_on(conn, org, m).await?,
-        None => None,
-    };
-    let muted = mutes_on(conn, org, employee).await?;
+    let manager = subject.fields.manager_id.and_then(|m| people.employee(m));
+    let muted = people.muted(employee);
     let about = About {
-        employee: recipient(&subject),
-        manager: manager.as_ref().map(recipient),
+        employee: recipient(subject),
+        manager: manager.map(recipient),
         muted: &muted,
     };
     let cands: Vec<Candidate<'_>> = candidates

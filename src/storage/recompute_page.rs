@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, unit_str};
+use super::nudge_people::people_on;
 use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::rows::micros;
 use super::statement::{is_sqlite, marks_for, placeholders, rows_for_ids, value_rows};
@@ -87,8 +88,10 @@ pub(super) async fn apply_page(
         }
     }
     upsert_findings(conn, org, &to_write).await?;
+    let told: Vec<EmployeeId> = nudges.iter().map(|(w, _, _)| w.employee).collect();
+    let people = people_on(conn, org, &told).await?;
     for (w, policy, candidates) in nudges {
-        decide_in_tx(conn, org, w.employee, &candidates, w.now, policy).await?;
+        decide_in_tx(conn, org, w.employee, &candidates, w.now, policy, &people).await?;
     }
     Ok(live)
 }
