@@ -242,11 +242,13 @@ pub async fn evaluate_range(
 ///
 /// # Errors
 /// Storage errors.
+#[allow(clippy::too_many_arguments)] // the record and plans version as read together
 pub async fn evaluate_record(
     store: &dyn Store,
     org: OrgId,
     employee: &Employee,
     record: (Vec<StoredEvent>, Vec<Amendment>),
+    plans_version: i64,
     load: Span,
     plans_from: NaiveDate,
     as_of: DateTime<Utc>,
@@ -254,7 +256,15 @@ pub async fn evaluate_record(
     let (events, amendments) = record;
     let tz = employee.fields.time_zone;
     let from = plans_from.min(local_date(tz, load.start));
-    let plans = policy(store, org, employee.id, from, local_date(tz, load.end)).await?;
+    let plans = store
+        .policy_at(
+            org,
+            employee.id,
+            from,
+            local_date(tz, load.end),
+            plans_version,
+        )
+        .await?;
     let inputs = Inputs {
         events,
         amendments,

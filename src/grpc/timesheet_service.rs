@@ -145,6 +145,7 @@ pub async fn timesheet_of(
         org,
         employee,
         (read.events, read.amendments),
+        read.plans_version,
         load,
         epoch,
         now,

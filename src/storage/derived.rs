@@ -75,6 +75,9 @@ pub struct TimesheetRecord {
     pub worked_before: i64,
     /// A recompute of the employee is queued: its findings may be stale.
     pub queued: bool,
+    /// The organisation's plans version, read before any plans are (see
+    /// `PolicyStore::policy_at`).
+    pub plans_version: i64,
 }
 
 /// What stands for an employee's history: day rows, and week rows for
@@ -182,8 +185,9 @@ pub trait DerivedStore {
     /// What a timesheet reads, in one statement (more only when the
     /// employee has amendments): the record in `load` (as
     /// [`Self::record_between`]), what [`Self::worked_before`] answers for
-    /// `before`, and whether a recompute of the employee is queued (the
-    /// caller then drains it and reads again).
+    /// `before`, whether a recompute of the employee is queued (the caller
+    /// then drains it and reads again), and the organisation's plans
+    /// version.
     async fn timesheet_record(
         &self,
         org: OrgId,
@@ -655,13 +659,15 @@ impl DerivedStore for SqlStore {
     ) -> StoreResult<TimesheetRecord> {
         let mut conn = self.read_conn().await?;
         // Each statement is a round trip to the connection's thread (on
-        // SQLite, two thread wake-ups): a timesheet's reads were five.
+        // SQLite, two thread wake-ups): a timesheet's reads were six.
         let sql = record_sql(
             is_sqlite(&conn),
             &format!(
                 ", {}, CAST((SELECT COUNT(*) FROM recompute_queue \
-                 WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued",
-                worked_before_columns("$5")
+                 WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued, \
+                 CAST((SELECT plans_version FROM organisations WHERE id = $1) AS BIGINT) \
+                 AS plans_version",
+                worked_before_columns("$5"),
             ),
         );
         let row = sqlx::query(&sql)
@@ -676,12 +682,14 @@ impl DerivedStore for SqlStore {
         let (events, amendments) = record_of(&mut conn, org, employee, &row).await?;
         let (first_worked, worked_before) = worked_before_of(&row)?;
         let queued: i64 = col(&row, "queued")?;
+        let plans_version: Option<i64> = col(&row, "plans_version")?;
         Ok(TimesheetRecord {
             events,
             amendments,
             first_worked,
             worked_before,
             queued: queued > 0,
+            plans_version: plans_version.unwrap_or_default(),
         })
     }
 

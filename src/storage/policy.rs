@@ -110,6 +110,17 @@ pub trait PolicyStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<EmployeePolicy>;
+    /// [`Self::policy_of`] with the organisation's plans version already
+    /// read (`organisations.plans_version`, read before this call: plans
+    /// read after it are at least as new, see `plans_cache`).
+    async fn policy_at(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        from: NaiveDate,
+        to: NaiveDate,
+        version: i64,
+    ) -> StoreResult<EmployeePolicy>;
 }
 
 // ---- encoding --------------------------------------------------------------
@@ -1417,19 +1428,30 @@ impl PolicyStore for SqlStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<EmployeePolicy> {
-        let mut conn = self.read_conn().await?;
         // The version before the plans: see `plans_cache`.
         let version: i64 =
             sqlx::query_scalar("SELECT plans_version FROM organisations WHERE id = $1")
                 .bind(org.to_string())
-                .fetch_optional(&mut *conn)
+                .fetch_optional(&mut *self.read_conn().await?)
                 .await
                 .map_err(classify)?
                 .unwrap_or_default();
+        self.policy_at(org, employee, from, to, version).await
+    }
+
+    async fn policy_at(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        from: NaiveDate,
+        to: NaiveDate,
+        version: i64,
+    ) -> StoreResult<EmployeePolicy> {
         let cache = self.plans_cache();
         if let Some(plans) = cache.employee(org, employee, (from, to), version) {
             return Ok(plans);
         }
+        let mut conn = self.read_conn().await?;
         let shared = if let Some(shared) = cache.organisation(org, (from, to), version) {
             shared
         } else {

@@ -822,6 +822,41 @@ async fn the_timesheet_read_is_the_separate_reads(app: TestApp) {
     assert_eq!(read.amendments, amendments);
     assert_eq!((read.first_worked, read.worked_before), worked);
     assert!(!read.queued, "the read before drained the queue");
+    // The plans version comes with the record, and a plans change bumps
+    // it: plans kept at the old version are not used for the next sheet.
+    let day = || dates(date(2026, 10, 22), date(2026, 10, 22));
+    let sheet = timesheet(&app, &app.admin_token, id, day()).await.unwrap();
+    assert_eq!(sheet.days[0].holiday_name, "");
+    app.admin()
+        .add_holiday(pb::AddHolidayRequest {
+            holiday: Some(pb::Holiday {
+                date: Some(date(2026, 10, 22)),
+                name: "Founders' day".into(),
+                kind: pb::HolidayKind::DayOff as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let after = app
+        .store
+        .timesheet_record(org, employee, load, before)
+        .await
+        .unwrap();
+    assert!(
+        after.plans_version > read.plans_version,
+        "{} then {}",
+        read.plans_version,
+        after.plans_version
+    );
+    let sheet = timesheet(&app, &app.admin_token, id, day()).await.unwrap();
+    assert_eq!(
+        (
+            sheet.days[0].holiday_name.as_str(),
+            sheet.days[0].scheduled_minutes
+        ),
+        ("Founders' day", 0)
+    );
     // Saturday's 2 h 45 and Monday's two events in the load, and the moved
     // Friday clock-out the amendment reaches outside it.
     let ids: Vec<String> = read
