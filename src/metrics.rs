@@ -26,7 +26,8 @@ pub const DURATION_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0,
 ];
 
-/// Bucket bounds for writes per `SQLite` group commit.
+/// Bucket bounds for writes per `SQLite` group commit and keys per batched
+/// read.
 pub const GROUP_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
 /// Installs the process-wide recorder, describes every family and sets the
@@ -38,6 +39,12 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
         .and_then(|b| {
             b.set_buckets_for_metric(
                 Matcher::Full(families::WRITE_GROUP_SIZE.into()),
+                GROUP_BUCKETS,
+            )
+        })
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full(families::READ_BATCH_SIZE.into()),
                 GROUP_BUCKETS,
             )
         })

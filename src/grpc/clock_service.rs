@@ -307,10 +307,11 @@ async fn sync_batch(
     Ok(reply)
 }
 
-/// Each employee the valid events of a batch name, checked once (active,
-/// and the caller may post for them), all at the same time: their reads
-/// share statements (`storage::read_batch`) instead of one read after
-/// another. An error names the first event that named the employee.
+/// Each employee the valid events of a batch name, checked once: read all
+/// at the same time, so that their reads share statements
+/// (`storage::read_batch`) instead of one read after another, then checked
+/// (active, and the caller may post for them) in order. An error names the
+/// first event that named the employee.
 async fn check_employees(
     ctx: &Ctx,
     caller: &Caller,
@@ -325,15 +326,25 @@ async fn check_employees(
             named.push((event.employee_id, i));
         }
     }
-    let checked = futures::future::join_all(named.iter().map(|&(id, first)| async move {
-        let field = format!("events[{first}].employee_id");
-        let e = ctx.active_employee(caller, id, &field).await?;
-        ctx.authorize(caller, Access::Post, &e, AuditAction::PostEvent)
+    let found = futures::future::join_all(named.iter().map(|&(id, first)| async move {
+        ctx.active_employee(caller, id, &format!("events[{first}].employee_id"))
             .await
-            .map(|()| e)
     }))
     .await;
-    named.iter().map(|(id, _)| *id).zip(checked).collect()
+    // Authorized in the order the events name them, so the audit log's
+    // refusals follow the message.
+    let mut checked = HashMap::with_capacity(named.len());
+    for ((id, _), found) in named.iter().zip(found) {
+        let result = match found {
+            Ok(e) => ctx
+                .authorize(caller, Access::Post, &e, AuditAction::PostEvent)
+                .await
+                .map(|()| e),
+            Err(e) => Err(e),
+        };
+        checked.insert(*id, result);
+    }
+    checked
 }
 
 /// The same error, reported against another field (an employee checked

@@ -9,6 +9,7 @@ pub const RPC_DURATION: &str = "tidsvakt_rpc_duration_seconds";
 pub const RPC_ERRORS: &str = "tidsvakt_rpc_errors_total";
 pub const EVENTS: &str = "tidsvakt_events_total";
 pub const WRITE_GROUP_SIZE: &str = "tidsvakt_write_group_size";
+pub const READ_BATCH_SIZE: &str = "tidsvakt_read_batch_size";
 pub const DATABASE_UP: &str = "tidsvakt_database_up";
 pub const OUTBOX_SENT: &str = "tidsvakt_outbox_sent_total";
 pub const OUTBOX_RETRIES: &str = "tidsvakt_outbox_retries_total";
@@ -83,6 +84,12 @@ pub const ALL: &[Family] = &[
         Kind::Histogram,
         Some(Unit::Count),
         "Writes committed together by one SQLite group commit.",
+    ),
+    family(
+        READ_BATCH_SIZE,
+        Kind::Histogram,
+        Some(Unit::Count),
+        "Keys read by one statement of point reads made at the same moment, by read (employee, status).",
     ),
     family(
         DATABASE_UP,

@@ -606,32 +606,7 @@ impl DerivedStore for SqlStore {
     }
 
     async fn employees_of(&self, org: OrgId, ids: &[EmployeeId]) -> StoreResult<Vec<Employee>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let size = padded(chunk.len(), IDS_PER_STATEMENT);
-            let sql = format!(
-                "SELECT {} FROM employees WHERE organisation_id = $1 AND id IN ({})",
-                rows::EMPLOYEE_COLUMNS,
-                placeholders(2, size)
-            );
-            let sql = marks_for(sql, self.backend() == Backend::Sqlite);
-            let mut q = sqlx::query(&sql).bind(org.to_string());
-            for i in 0..size {
-                q = q.bind(
-                    chunk
-                        .get(i)
-                        .map_or_else(|| NO_ID.to_owned(), ToString::to_string),
-                );
-            }
-            for row in q
-                .fetch_all(&mut *self.read_conn().await?)
-                .await
-                .map_err(classify)?
-            {
-                out.push(rows::employee(&row)?);
-            }
-        }
-        Ok(out)
+        employees_on(&mut *self.read_conn().await?, org, ids).await
     }
 
     async fn worked_before(
@@ -802,6 +777,38 @@ impl DerivedStore for SqlStore {
             .map(finding)
             .collect()
     }
+}
+
+/// The stored employees among `ids` (one organisation), on `conn`. Each
+/// `IN (…)` list is padded to a power of two ([`padded`]), so a few
+/// statements serve every length.
+pub(super) async fn employees_on(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    ids: &[EmployeeId],
+) -> StoreResult<Vec<Employee>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let size = padded(chunk.len(), IDS_PER_STATEMENT);
+        let sql = format!(
+            "SELECT {} FROM employees WHERE organisation_id = $1 AND id IN ({})",
+            rows::EMPLOYEE_COLUMNS,
+            placeholders(2, size)
+        );
+        let sql = marks_for(sql, is_sqlite(conn));
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for i in 0..size {
+            q = q.bind(
+                chunk
+                    .get(i)
+                    .map_or_else(|| NO_ID.to_owned(), ToString::to_string),
+            );
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            out.push(rows::employee(&row)?);
+        }
+    }
+    Ok(out)
 }
 
 /// [`DerivedStore::record_between`] on one connection (a snapshot's).

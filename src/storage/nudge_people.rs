@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row as _};
 
-use super::rows;
+use super::derived::employees_on;
 use super::statement::rows_for_ids;
 use super::{StoreError, StoreResult};
 use crate::domain::employee::Employee;
@@ -52,18 +52,32 @@ pub(super) async fn people_on(
     if ids.is_empty() {
         return Ok(people);
     }
-    let wanted: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    read_employees(conn, org, &wanted, &mut people).await?;
-    let mut managers: Vec<String> = people
+    for e in employees_on(conn, org, ids).await? {
+        people.employees.insert(e.id, e);
+    }
+    let mut managers: Vec<EmployeeId> = people
         .employees
         .values()
         .filter_map(|e| e.fields.manager_id)
         .filter(|m| !people.employees.contains_key(m))
-        .map(|m| m.to_string())
         .collect();
     managers.sort();
     managers.dedup();
-    read_employees(conn, org, &managers, &mut people).await?;
+    for e in employees_on(conn, org, &managers).await? {
+        people.employees.insert(e.id, e);
+    }
+    people.mutes = mutes_on(conn, org, ids).await?;
+    Ok(people)
+}
+
+/// The muted categories of each of `ids` that has any, sorted. A category
+/// this version does not know (or cannot read) mutes nothing it sends.
+pub(super) async fn mutes_on(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    ids: &[EmployeeId],
+) -> StoreResult<HashMap<EmployeeId, Vec<Category>>> {
+    let wanted: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let rows = rows_for_ids(conn, org, &wanted, IDS_PER_STATEMENT, |marks| {
         format!(
             "SELECT employee_id, category FROM nudge_mutes WHERE organisation_id = $1 \
@@ -71,6 +85,7 @@ pub(super) async fn people_on(
         )
     })
     .await?;
+    let mut mutes: HashMap<EmployeeId, Vec<Category>> = HashMap::new();
     for row in rows {
         let employee: String = row
             .try_get("employee_id")
@@ -78,33 +93,13 @@ pub(super) async fn people_on(
         let employee: EmployeeId = employee
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("nudge_mutes.employee_id: {employee}")))?;
-        let category: String = row
-            .try_get("category")
-            .map_err(|e| StoreError::Corrupt(format!("nudge_mutes.category: {e}")))?;
-        // A category this version does not know mutes nothing it sends.
-        if let Some(c) = Category::parse(&category) {
-            people.mutes.entry(employee).or_default().push(c);
+        if let Some(c) = row
+            .try_get::<String, _>("category")
+            .ok()
+            .and_then(|c| Category::parse(&c))
+        {
+            mutes.entry(employee).or_default().push(c);
         }
     }
-    Ok(people)
-}
-
-async fn read_employees(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    ids: &[String],
-    people: &mut People,
-) -> StoreResult<()> {
-    let rows = rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
-        format!(
-            "SELECT {} FROM employees WHERE organisation_id = $1 AND id IN ({marks})",
-            rows::EMPLOYEE_COLUMNS
-        )
-    })
-    .await?;
-    for row in &rows {
-        let e = rows::employee(row)?;
-        people.employees.insert(e.id, e);
-    }
-    Ok(())
+    Ok(mutes)
 }

@@ -11,11 +11,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, finding};
-use super::nudge_people::People;
+use super::nudge_people::{People, mutes_on};
 use super::rows::{self, col, instant, micros, opt_instant};
 use super::sql::SqlStore;
 use super::writer::classify;
@@ -483,24 +483,6 @@ async fn release_keys(
     Ok(())
 }
 
-async fn mutes_on(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    employee: EmployeeId,
-) -> StoreResult<Vec<Category>> {
-    let rows = sqlx::query("SELECT category FROM nudge_mutes WHERE organisation_id = $1 AND employee_id = $2 ORDER BY category")
-        .bind(org.to_string())
-        .bind(employee.to_string())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(classify)?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>("category").ok())
-        .filter_map(|c| Category::parse(&c))
-        .collect())
-}
-
 fn recipient(e: &Employee) -> Recipient {
     Recipient {
         id: e.id,
@@ -910,7 +892,10 @@ impl OutboxStore for SqlStore {
 
     async fn mutes(&self, org: OrgId, employee: EmployeeId) -> StoreResult<Vec<Category>> {
         let mut conn = self.read_conn().await?;
-        mutes_on(&mut conn, org, employee).await
+        Ok(mutes_on(&mut conn, org, &[employee])
+            .await?
+            .remove(&employee)
+            .unwrap_or_default())
     }
 
     async fn set_mute(

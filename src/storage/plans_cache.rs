@@ -7,9 +7,10 @@
 //! in its own transaction (triggers, migration 0033). So a reader reads the
 //! version first and reuses what it read at that version: the
 //! organisation's three statements are shared by every employee's read, and
-//! a repeated read of one employee's range needs none of the seven. Never
-//! older than a fresh read would be, in this process or any other on the
-//! same database.
+//! a repeated read of one employee's range needs none of the seven. Plans
+//! taken from it are at least as new as the version the reader read (a
+//! timesheet reads it in the same statement as the record), in this
+//! process or any other on the same database.
 //!
 //! Why reading the version first is enough: plans read after it are at
 //! least as new as it. A change after the version read bumps the version,

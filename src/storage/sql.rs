@@ -22,7 +22,7 @@ use super::read_batch::ReadBatcher;
 use super::read_conns::{ReadConn, ReadConns};
 use super::recent::Recent;
 use super::rows::{self, micros};
-use super::status_read::{read_status, read_statuses};
+use super::status_read::{Latest, finish_status, from_window, latest_of, read_status};
 use super::status_tails::{Lookup, StatusTails};
 use super::writer::{Reopen, Writer, classify};
 use super::{
@@ -88,8 +88,9 @@ pub struct SqlStore {
     employees: Recent<(OrgId, EmployeeId), Employee>,
     /// Employees read at the same moment, read in one statement.
     employee_reads: ReadBatcher<EmployeeId, Employee>,
-    /// Statuses read at the same moment (PostgreSQL), in one statement.
-    status_reads: ReadBatcher<EmployeeId, (StatusRecord, Option<DateTime<Utc>>)>,
+    /// Statuses' latest events read at the same moment (PostgreSQL), in one
+    /// statement.
+    status_reads: ReadBatcher<EmployeeId, Latest>,
     /// Employees' plans, by the organisation's plans version.
     plans: PlansCache,
     /// Each employee's latest events, on `SQLite` (one process writes).
@@ -147,8 +148,8 @@ impl SqlStore {
             events: EventCoalescer::default(),
             tokens: Recent::default(),
             employees: Recent::default(),
-            employee_reads: ReadBatcher::default(),
-            status_reads: ReadBatcher::default(),
+            employee_reads: ReadBatcher::new("employee"),
+            status_reads: ReadBatcher::new("status"),
             plans: PlansCache::default(),
             tails: StatusTails::new(true),
         };
@@ -198,8 +199,8 @@ impl SqlStore {
             events: EventCoalescer::default(),
             tokens: Recent::default(),
             employees: Recent::default(),
-            employee_reads: ReadBatcher::default(),
-            status_reads: ReadBatcher::default(),
+            employee_reads: ReadBatcher::new("employee"),
+            status_reads: ReadBatcher::new("status"),
             plans: PlansCache::default(),
             // Replicas write beside each other: the status is read.
             tails: StatusTails::new(false),
@@ -997,15 +998,19 @@ impl Store for SqlStore {
             read_status(&mut *self.read_conn().await?, org, employee).await?
         } else {
             // No statuses in memory: every RecordEvent reads one, so the
-            // reads of the same moment share a statement.
-            self.status_reads
+            // narrow windows read at the same moment share a statement.
+            let first = self
+                .status_reads
                 .get(org, employee, |org, ids| {
-                    Box::pin(async move {
-                        read_statuses(&mut *self.read_conn().await?, org, &ids).await
-                    })
+                    Box::pin(
+                        async move { latest_of(&mut *self.read_conn().await?, org, &ids).await },
+                    )
                 })
-                .await?
-                .ok_or_else(|| StoreError::Corrupt(format!("no status read for {employee}")))?
+                .await?;
+            match first.as_ref().and_then(from_window) {
+                Some(done) => done,
+                None => finish_status(&mut *self.read_conn().await?, org, employee, first).await?,
+            }
         };
         self.tails.keep(&ticket, &record, from);
         Ok(record)

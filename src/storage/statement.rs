@@ -13,7 +13,7 @@ use crate::domain::ids::OrgId;
 pub(super) const NO_ID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// The length an `IN (…)` list of `n` ids is padded to (with [`NO_ID`]):
-/// the next power of two, at most `max`.
+/// the next power of two, but not past `max` (nor below `n`).
 pub(super) fn padded(n: usize, max: usize) -> usize {
     n.next_power_of_two().min(max.max(n))
 }

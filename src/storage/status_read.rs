@@ -3,9 +3,9 @@
 //! there are any, and the stored count. Usually one statement: the latest
 //! few events carry the counts beside them.
 //!
-//! [`read_statuses`] reads several employees' narrow windows in one
-//! statement (PostgreSQL, where no status is kept in memory; see
-//! `read_batch`), then finishes each as [`read_status`] does.
+//! [`latest_of`] reads several employees' narrow windows in one statement
+//! (PostgreSQL, where no status is kept in memory; see `read_batch`); each
+//! caller then finishes its own as [`read_status`] does.
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,7 +31,8 @@ const STATUS_WINDOWS: [i64; 2] = [8, 64];
 
 /// An employee's latest events, newest first, with what the status needs
 /// beside them.
-struct Latest {
+#[derive(Clone)]
+pub(super) struct Latest {
     events: Vec<StoredEvent>,
     stored_count: i64,
     amendment_count: i64,
@@ -118,13 +119,43 @@ pub(super) async fn read_status(
     finish_status(conn, org, employee, first).await
 }
 
+/// The status from the narrow window alone, when it holds all the status
+/// needs: no amendments, and the latest clean clock-in inside it (or the
+/// window is the whole record). The usual case; then no other statement.
+pub(super) fn from_window(first: &Latest) -> Option<(StatusRecord, Option<DateTime<Utc>>)> {
+    if first.amendment_count != 0 {
+        return None;
+    }
+    let complete = i64::try_from(first.events.len()).unwrap_or(i64::MAX) < STATUS_WINDOWS[0];
+    let anchor = clock_status::status_anchor(&first.events, complete, &[]);
+    let events = match anchor {
+        Some(anchor) => first
+            .events
+            .iter()
+            .filter(|e| e.event.occurred_at >= anchor)
+            .cloned()
+            .collect(),
+        None if complete => first.events.clone(),
+        None => return None,
+    };
+    let record = StatusRecord {
+        events,
+        amendments: Vec::new(),
+        stored_count: first.stored_count,
+    };
+    Some((record, anchor))
+}
+
 /// [`read_status`] given the narrow window's read (`None`: no events).
-async fn finish_status(
+pub(super) async fn finish_status(
     conn: &mut AnyConnection,
     org: OrgId,
     employee: EmployeeId,
     first: Option<Latest>,
 ) -> StoreResult<(StatusRecord, Option<DateTime<Utc>>)> {
+    if let Some(done) = first.as_ref().and_then(from_window) {
+        return Ok(done);
+    }
     let Some(first) = first else {
         // No events: amendments may still add some.
         let record = StatusRecord {
@@ -178,20 +209,23 @@ async fn finish_status(
     Ok((record, None))
 }
 
-/// The statuses of `employees` (one organisation, each once), as
-/// [`read_status`] reads them: the narrow windows of all in one statement,
-/// then each finished alone (rarely another statement: amendments, an
-/// anchor further back). Employees without a row (none) are left out.
-/// PostgreSQL only: the lateral join has no `SQLite` form, and `SQLite`
-/// keeps statuses in memory (`status_tails`).
-pub(super) async fn read_statuses(
+/// The narrow window ([`finish_status`]'s `first`) of each of `employees`
+/// (one organisation, each once) that has events: one employee's in the
+/// usual statement, several in one lateral join (PostgreSQL only: it has
+/// no `SQLite` form, and `SQLite` keeps statuses in memory, see
+/// `status_tails`). Each caller finishes its own status ([`from_window`],
+/// else [`finish_status`] on its own connection), so an employee whose
+/// status needs more reads does not hold up the others.
+pub(super) async fn latest_of(
     conn: &mut AnyConnection,
     org: OrgId,
     employees: &[EmployeeId],
-) -> StoreResult<HashMap<EmployeeId, (StatusRecord, Option<DateTime<Utc>>)>> {
-    let mut out = HashMap::with_capacity(employees.len());
+) -> StoreResult<HashMap<EmployeeId, Latest>> {
     if let [only] = employees {
-        out.insert(*only, read_status(conn, org, *only).await?);
+        let mut out = HashMap::new();
+        if let Some(first) = latest_events(conn, org, *only, STATUS_WINDOWS[0]).await? {
+            out.insert(*only, first);
+        }
         return Ok(out);
     }
     if is_sqlite(conn) {
@@ -199,12 +233,7 @@ pub(super) async fn read_statuses(
             "statuses are read together on PostgreSQL only".into(),
         ));
     }
-    let mut latest = latest_of_many(conn, org, employees).await?;
-    for e in employees {
-        let first = latest.remove(e);
-        out.insert(*e, finish_status(conn, org, *e, first).await?);
-    }
-    Ok(out)
+    latest_of_many(conn, org, employees).await
 }
 
 /// The narrow window of each of `employees` in one statement (a lateral
