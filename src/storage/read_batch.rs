@@ -197,20 +197,30 @@ mod tests {
         }
     }
 
+    /// Calls for `keys`, each spawned after the one before has started.
+    async fn spawn_calls(
+        batcher: &Arc<ReadBatcher<u32, String>>,
+        reads: &Arc<Mutex<Vec<Vec<u32>>>>,
+        keys: &[u32],
+    ) -> Vec<tokio::task::JoinHandle<StoreResult<Option<String>>>> {
+        let org = OrgId::new_random();
+        let mut calls = Vec::new();
+        for &key in keys {
+            let (batcher, reads) = (Arc::clone(batcher), Arc::clone(reads));
+            calls.push(tokio::spawn(async move {
+                batcher.get(org, key, reader(reads)).await
+            }));
+            // Each call queues before the next: the first starts its read.
+            tokio::task::yield_now().await;
+        }
+        calls
+    }
+
     #[tokio::test]
     async fn callers_waiting_behind_a_read_share_the_next() {
         let batcher = Arc::new(ReadBatcher::<u32, String>::new("test"));
         let reads = Arc::new(Mutex::new(Vec::new()));
-        let org = OrgId::new_random();
-        let mut calls = Vec::new();
-        for key in [1, 2, 3, 2, 0, 4] {
-            let (batcher, reads) = (Arc::clone(&batcher), Arc::clone(&reads));
-            calls.push(tokio::spawn(async move {
-                batcher.get(org, key, reader(reads)).await
-            }));
-            // The first call starts its read before the others queue.
-            tokio::task::yield_now().await;
-        }
+        let calls = spawn_calls(&batcher, &reads, &[1, 2, 3, 2, 0, 4]).await;
         let mut answers = Vec::new();
         for c in calls {
             answers.push(c.await.unwrap().unwrap());
@@ -236,15 +246,7 @@ mod tests {
     async fn a_failed_batch_is_read_again_key_by_key_outside_the_turn() {
         let batcher = Arc::new(ReadBatcher::<u32, String>::new("test"));
         let reads = Arc::new(Mutex::new(Vec::new()));
-        let org = OrgId::new_random();
-        let mut calls = Vec::new();
-        for key in [1, 13, 5] {
-            let (batcher, reads) = (Arc::clone(&batcher), Arc::clone(&reads));
-            calls.push(tokio::spawn(async move {
-                batcher.get(org, key, reader(reads)).await
-            }));
-            tokio::task::yield_now().await;
-        }
+        let calls = spawn_calls(&batcher, &reads, &[1, 13, 5]).await;
         let mut answers = Vec::new();
         for c in calls {
             answers.push(c.await.unwrap().map_err(|e| e.to_string()));

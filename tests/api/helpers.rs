@@ -551,3 +551,15 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }
+
+/// Records `events` one `RecordEvent` at a time, in order; each must be taken.
+pub async fn record_each(client: &mut ClockClient, events: &[pb::ClockEvent]) {
+    for e in events {
+        client
+            .record_event(pb::RecordEventRequest {
+                event: Some(e.clone()),
+            })
+            .await
+            .unwrap();
+    }
+}

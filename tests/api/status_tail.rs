@@ -252,14 +252,7 @@ async fn statuses_read_together_are_each_employees_own(app: TestApp) {
                 event(&who, ClockIn, at(13, 0)),
             ],
         };
-        for e in &events {
-            clock
-                .record_event(pb::RecordEventRequest {
-                    event: Some(e.clone()),
-                })
-                .await
-                .unwrap();
-        }
+        record_each(&mut clock, &events).await;
         let change = match k % 6 {
             4 => Some(Change::Move(pb::MoveEventChange {
                 event_id: events[2].event_id.clone(),

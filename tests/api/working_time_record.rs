@@ -89,14 +89,7 @@ async fn work(
     }
     events.push(event(employee, ClockOut, end));
     let mut clock = app.clock_client(&app.admin_token);
-    for e in &events {
-        clock
-            .record_event(pb::RecordEventRequest {
-                event: Some(e.clone()),
-            })
-            .await
-            .unwrap();
-    }
+    record_each(&mut clock, &events).await;
     events
 }
 
