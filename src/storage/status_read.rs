@@ -38,43 +38,55 @@ pub(super) struct Latest {
     amendment_count: i64,
 }
 
-/// Reads the latest `window` events as [`Latest`] in one statement: each row
-/// carries the stored count and the amendment count, so the usual status (no
-/// amendments) is one read. `None` when the employee has no events.
+/// The statement of the latest `limit` events of the employee `employee`
+/// names (a parameter or a column), each row with the stored count and the
+/// amendment count beside it, so the usual status (no amendments) is one
+/// read. Organisation `$1`.
+fn latest_sql(employee: &str, limit: &str) -> String {
+    format!(
+        "SELECT {}, \
+         CAST((SELECT events FROM event_counts \
+               WHERE organisation_id = $1 AND employee_id = {employee}) AS BIGINT) AS stored_count, \
+         CAST((SELECT COUNT(*) FROM amendments \
+               WHERE organisation_id = $1 AND employee_id = {employee}) AS BIGINT) AS amendment_count \
+         FROM clock_events WHERE organisation_id = $1 AND employee_id = {employee} \
+         ORDER BY occurred_at DESC, event_id DESC LIMIT {limit}",
+        rows::EVENT_COLUMNS
+    )
+}
+
+/// The [`Latest`] of each employee among rows of [`latest_sql`] (newest
+/// first within an employee).
+fn latest_of_rows(found: &[AnyRow]) -> StoreResult<HashMap<EmployeeId, Latest>> {
+    let mut out: HashMap<EmployeeId, Latest> = HashMap::new();
+    for row in found {
+        let event = rows::stored_event(row)?;
+        let latest = out.entry(event.event.employee_id).or_insert(Latest {
+            events: Vec::new(),
+            stored_count: count_col(row, "stored_count")?,
+            amendment_count: count_col(row, "amendment_count")?,
+        });
+        latest.events.push(event);
+    }
+    Ok(out)
+}
+
+/// Reads the latest `window` events as [`Latest`] in one statement. `None`
+/// when the employee has no events.
 async fn latest_events(
     conn: &mut AnyConnection,
     org: OrgId,
     employee: EmployeeId,
     window: i64,
 ) -> StoreResult<Option<Latest>> {
-    let sql = format!(
-        "SELECT {}, \
-         CAST((SELECT events FROM event_counts \
-               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS stored_count, \
-         CAST((SELECT COUNT(*) FROM amendments \
-               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendment_count \
-         FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
-         ORDER BY occurred_at DESC, event_id DESC LIMIT $3",
-        rows::EVENT_COLUMNS
-    );
-    let found = sqlx::query(&sql)
+    let found = sqlx::query(&latest_sql("$2", "$3"))
         .bind(org.to_string())
         .bind(employee.to_string())
         .bind(window)
         .fetch_all(&mut *conn)
         .await
         .map_err(classify)?;
-    let Some(row) = found.first() else {
-        return Ok(None);
-    };
-    Ok(Some(Latest {
-        stored_count: count_col(row, "stored_count")?,
-        amendment_count: count_col(row, "amendment_count")?,
-        events: found
-            .iter()
-            .map(rows::stored_event)
-            .collect::<StoreResult<_>>()?,
-    }))
+    Ok(latest_of_rows(&found)?.remove(&employee))
 }
 
 /// The events of `latest` from `anchor` on, plus the events the amendments
@@ -250,16 +262,9 @@ async fn latest_of_many(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT l.* FROM (VALUES {ids}) AS wanted (id) CROSS JOIN LATERAL (\
-         SELECT {}, \
-         CAST((SELECT events FROM event_counts \
-               WHERE organisation_id = $1 AND employee_id = wanted.id) AS BIGINT) AS stored_count, \
-         CAST((SELECT COUNT(*) FROM amendments \
-               WHERE organisation_id = $1 AND employee_id = wanted.id) AS BIGINT) AS amendment_count \
-         FROM clock_events WHERE organisation_id = $1 AND employee_id = wanted.id \
-         ORDER BY occurred_at DESC, event_id DESC LIMIT $2) AS l \
+        "SELECT l.* FROM (VALUES {ids}) AS wanted (id) CROSS JOIN LATERAL ({}) AS l \
          ORDER BY l.employee_id, l.occurred_at DESC, l.event_id DESC",
-        rows::EVENT_COLUMNS
+        latest_sql("wanted.id", "$2")
     );
     let mut q = sqlx::query(&sql)
         .bind(org.to_string())
@@ -272,17 +277,7 @@ async fn latest_of_many(
         );
     }
     let found = q.fetch_all(&mut *conn).await.map_err(classify)?;
-    let mut out: HashMap<EmployeeId, Latest> = HashMap::new();
-    for row in &found {
-        let event = rows::stored_event(row)?;
-        let latest = out.entry(event.event.employee_id).or_insert(Latest {
-            events: Vec::new(),
-            stored_count: count_col(row, "stored_count")?,
-            amendment_count: count_col(row, "amendment_count")?,
-        });
-        latest.events.push(event);
-    }
-    Ok(out)
+    latest_of_rows(&found)
 }
 
 /// A count column, 0 when NULL (no row counted yet).
