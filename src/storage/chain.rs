@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row as _};
 
+use super::json_params::{self, Ty as Col, row_source, rows_json};
 use super::rows::micros;
 use super::sql::SqlStore;
 use super::statement::{is_sqlite, marks_for};
@@ -178,38 +179,64 @@ pub(super) async fn append(
         prev = chain::next(&prev, &chain::link_bytes(seq, kind, &values));
         links.push((seq, kind, row_id, chain::to_hex(&prev)));
     }
-    // One statement per chunk of links (5 parameters each).
-    for chunk in links.chunks(500) {
-        let values = (0..chunk.len())
-            .map(|i| {
-                let p = i * 5;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5
-                )
+    let rows = rows_json(
+        links
+            .iter()
+            .map(|(seq, kind, row_id, hash)| {
+                vec![
+                    json_params::int(*seq),
+                    json_params::text(kind.as_str()),
+                    json_params::text(row_id.clone()),
+                    json_params::text(hash.clone()),
+                ]
             })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) VALUES {values}"
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql);
-        for (seq, kind, row_id, hash) in chunk {
-            q = q
-                .bind(org.to_string())
-                .bind(*seq)
-                .bind(kind.as_str())
-                .bind(row_id.clone())
-                .bind(hash.clone());
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
+            .collect(),
+    );
+    let sqlite = is_sqlite(conn);
+    let insert = format!(
+        "INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) \
+         SELECT $1, r.seq, r.kind, r.row_id, r.hash FROM {} WHERE true",
+        row_source(
+            sqlite,
+            2,
+            &[
+                ("seq", Col::Int),
+                ("kind", Col::Text),
+                ("row_id", Col::Text),
+                ("hash", Col::Text),
+            ]
+        )
+    );
+    let move_head = |seq_param: usize| {
+        format!(
+            "UPDATE record_chain_heads SET seq = ${seq_param}, hash = ${} WHERE organisation_id = $1",
+            seq_param + 1
+        )
+    };
+    // On PostgreSQL the links and the head's move are one statement (the
+    // insert as a data-modifying `WITH`): a round trip fewer while every
+    // other writer of the organisation waits for the head.
+    if !sqlite {
+        sqlx::query(&format!(
+            "WITH linked AS ({insert} RETURNING 1) {}",
+            move_head(3)
+        ))
+        .bind(org.to_string())
+        .bind(rows)
+        .bind(seq)
+        .bind(chain::to_hex(&prev))
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+        return Ok(());
     }
-    sqlx::query("UPDATE record_chain_heads SET seq = $2, hash = $3 WHERE organisation_id = $1")
+    sqlx::query(&marks_for(insert, true))
+        .bind(org.to_string())
+        .bind(rows)
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    sqlx::query(&move_head(2))
         .bind(org.to_string())
         .bind(seq)
         .bind(chain::to_hex(&prev))

@@ -20,7 +20,8 @@ use sqlx::AnyConnection;
 
 use super::StoreResult;
 use super::derived::{RecomputeWrite, StoredDay, spans_text};
-use super::statement::{is_sqlite, marks_for, placeholders, value_rows};
+use super::json_params::{Ty, id_list, ids_json, int, row_source, rows_json, text};
+use super::statement::{is_sqlite, marks_for};
 use super::week_totals::{Dates, any_range};
 use super::writer::classify;
 use crate::domain::engine::ledger::monday_of;
@@ -28,8 +29,22 @@ use crate::domain::ids::OrgId;
 
 /// Ids per `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 500;
-/// Rows per multi-row statement: 10 parameters a day, at most 5,000.
+/// Rows per statement.
 const ROWS_PER_STATEMENT: usize = 500;
+
+/// The columns of a day row sent to the upsert (the organisation is a
+/// parameter of its own).
+const DAY_ROW: [(&str, Ty); 9] = [
+    ("employee_id", Ty::Text),
+    ("day", Ty::Text),
+    ("worked", Ty::Int),
+    ("normal", Ty::Int),
+    ("overtime", Ty::Int),
+    ("night", Ty::Int),
+    ("sunday_holiday", Ty::Int),
+    ("home", Ty::Int),
+    ("overtime_spans", Ty::Text),
+];
 
 /// A day row's figures, its overtime spans as the stored text (so spans
 /// compare at the microseconds they are stored with).
@@ -145,7 +160,7 @@ pub(super) async fn read_days(
              FROM day_totals WHERE organisation_id = $1 AND day >= $2 AND day <= $3 AND {} \
              AND employee_id IN ({}) ORDER BY employee_id, day",
             any_range("day", days, 4),
-            placeholders(first_id, chunk.len())
+            id_list(is_sqlite(conn), first_id)
         );
         let sql = marks_for(sql, is_sqlite(conn));
         let mut q = sqlx::query(&sql)
@@ -155,10 +170,12 @@ pub(super) async fn read_days(
         for (a, b) in days {
             q = q.bind(a.to_string()).bind(b.to_string());
         }
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+        for row in q
+            .bind(ids_json(chunk))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(classify)?
+        {
             let id: String = super::rows::col(&row, "employee_id")?;
             out.entry(id)
                 .or_default()
@@ -174,18 +191,26 @@ async fn delete_days(
     org: OrgId,
     days: &[(String, NaiveDate)],
 ) -> StoreResult<()> {
-    for chunk in days.chunks(IDS_PER_STATEMENT / 2) {
-        let pairs = (0..chunk.len())
-            .map(|i| format!("(employee_id = ${} AND day = ${})", 2 * i + 2, 2 * i + 3))
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let sql = format!("DELETE FROM day_totals WHERE organisation_id = $1 AND ({pairs})");
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for (id, day) in chunk {
-            q = q.bind(id.clone()).bind(day.to_string());
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
+    let sqlite = is_sqlite(conn);
+    let sql = marks_for(
+        format!(
+            "DELETE FROM day_totals WHERE organisation_id = $1 AND (employee_id, day) IN \
+             (SELECT r.employee_id, r.day FROM {})",
+            row_source(sqlite, 2, &[("employee_id", Ty::Text), ("day", Ty::Text)])
+        ),
+        sqlite,
+    );
+    for chunk in days.chunks(IDS_PER_STATEMENT) {
+        let rows = chunk
+            .iter()
+            .map(|(id, day)| vec![text(id.clone()), text(day.to_string())])
+            .collect();
+        sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(rows_json(rows))
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
     }
     Ok(())
 }
@@ -196,32 +221,44 @@ async fn upsert_days(
     org: OrgId,
     days: &[(String, &StoredDay, Figures)],
 ) -> StoreResult<()> {
-    for chunk in days.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
+    let sqlite = is_sqlite(conn);
+    let sql = marks_for(
+        format!(
             "INSERT INTO day_totals (organisation_id, employee_id, day, worked, normal, overtime, night, \
-             sunday_holiday, home, overtime_spans) VALUES {} \
+             sunday_holiday, home, overtime_spans) \
+             SELECT $1, r.employee_id, r.day, r.worked, r.normal, r.overtime, r.night, \
+             r.sunday_holiday, r.home, r.overtime_spans FROM {} WHERE true \
              ON CONFLICT (organisation_id, employee_id, day) DO UPDATE SET worked = excluded.worked, \
              normal = excluded.normal, overtime = excluded.overtime, night = excluded.night, \
              sunday_holiday = excluded.sunday_holiday, home = excluded.home, \
              overtime_spans = excluded.overtime_spans",
-            value_rows(chunk.len(), 10)
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql);
-        for (id, d, f) in chunk {
-            q = q
-                .bind(org.to_string())
-                .bind(id.clone())
-                .bind(d.day.to_string())
-                .bind(f.worked)
-                .bind(f.normal)
-                .bind(f.overtime)
-                .bind(f.night)
-                .bind(f.sunday_holiday)
-                .bind(f.home)
-                .bind(f.spans.clone());
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
+            row_source(sqlite, 2, &DAY_ROW)
+        ),
+        sqlite,
+    );
+    for chunk in days.chunks(ROWS_PER_STATEMENT) {
+        let rows = chunk
+            .iter()
+            .map(|(id, d, f)| {
+                vec![
+                    text(id.clone()),
+                    text(d.day.to_string()),
+                    int(f.worked),
+                    int(f.normal),
+                    int(f.overtime),
+                    int(f.night),
+                    int(f.sunday_holiday),
+                    int(f.home),
+                    text(f.spans.clone()),
+                ]
+            })
+            .collect();
+        sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(rows_json(rows))
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
+use super::json_params;
 use super::packed;
 use super::recompute_page::apply_page;
 use super::rows::{self, micros};
@@ -235,58 +236,70 @@ pub(super) async fn enqueue(
 /// version 1) and store findings from before it (found in the twelfth
 /// round of issue 15: a read after a correction sometimes showed the old
 /// findings). Below 2^62, so `version + 1` never overflows.
-fn first_version() -> i64 {
+pub(super) fn first_version() -> i64 {
     let (high, _) = Uuid::new_v4().as_u64_pair();
     i64::try_from(high >> 2).unwrap_or(1)
 }
 
 /// Queues recomputes of several employees inside an open transaction, in
-/// one statement per chunk (each employee at most once: `PostgreSQL` refuses
-/// an upsert that touches a row twice).
+/// one statement (each employee at most once: `PostgreSQL` refuses an
+/// upsert that touches a row twice).
 pub(super) async fn enqueue_many(
     conn: &mut AnyConnection,
     org: OrgId,
     changed: &std::collections::BTreeMap<EmployeeId, Span>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let all: Vec<(&EmployeeId, &Span)> = changed.iter().collect();
-    for chunk in all.chunks(500) {
-        let values = (0..chunk.len())
-            .map(|i| {
-                let p = i * 6;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO recompute_queue (organisation_id, employee_id, from_at, to_at, version, queued_at) \
-             VALUES {values} \
-             ON CONFLICT (organisation_id, employee_id) DO UPDATE SET \
-             from_at = CASE WHEN excluded.from_at < recompute_queue.from_at THEN excluded.from_at ELSE recompute_queue.from_at END, \
-             to_at = CASE WHEN excluded.to_at > recompute_queue.to_at THEN excluded.to_at ELSE recompute_queue.to_at END, \
-             version = recompute_queue.version + 1"
-        );
-        let mut q = sqlx::query(&sql);
-        for (employee, span) in chunk {
-            q = q
-                .bind(org.to_string())
-                .bind(employee.to_string())
-                .bind(micros(span.start))
-                .bind(micros(span.end))
-                .bind(first_version())
-                .bind(micros(now));
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
-    }
+    let sqlite = super::statement::is_sqlite(conn);
+    let sql = super::statement::marks_for(enqueue_sql(sqlite), sqlite);
+    sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(first_version())
+        .bind(micros(now))
+        .bind(queue_rows(changed))
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
     Ok(())
+}
+
+/// The upsert of queue rows: `$1` the organisation, `$2` a new row's
+/// version, `$3` the time queued, `$4` the rows ([`queue_rows`]). A row
+/// already queued widens to cover both spans and takes the next version.
+pub(super) fn enqueue_sql(sqlite: bool) -> String {
+    format!(
+        "INSERT INTO recompute_queue (organisation_id, employee_id, from_at, to_at, version, queued_at) \
+         SELECT $1, r.employee_id, r.from_at, r.to_at, $2, $3 FROM {} WHERE true \
+         ON CONFLICT (organisation_id, employee_id) DO UPDATE SET \
+         from_at = CASE WHEN excluded.from_at < recompute_queue.from_at THEN excluded.from_at ELSE recompute_queue.from_at END, \
+         to_at = CASE WHEN excluded.to_at > recompute_queue.to_at THEN excluded.to_at ELSE recompute_queue.to_at END, \
+         version = recompute_queue.version + 1",
+        json_params::row_source(
+            sqlite,
+            4,
+            &[
+                ("employee_id", json_params::Ty::Text),
+                ("from_at", json_params::Ty::Int),
+                ("to_at", json_params::Ty::Int),
+            ]
+        )
+    )
+}
+
+/// The rows of [`enqueue_sql`]: each changed employee and the span changed.
+pub(super) fn queue_rows(changed: &std::collections::BTreeMap<EmployeeId, Span>) -> String {
+    json_params::rows_json(
+        changed
+            .iter()
+            .map(|(employee, span)| {
+                vec![
+                    json_params::text(employee.to_string()),
+                    json_params::int(micros(span.start)),
+                    json_params::int(micros(span.end)),
+                ]
+            })
+            .collect(),
+    )
 }
 
 fn col<T>(row: &AnyRow, name: &str) -> StoreResult<T>

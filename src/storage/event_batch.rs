@@ -1,25 +1,39 @@
 //! Storing a batch of clock events in a few statements, whatever its size:
 //! one lookup of the ids already taken (by events or amendments), one
-//! multi-row insert per chunk, then the results in the order sent.
+//! insert per chunk, then the results in the order sent. Rows and ids go
+//! as one JSON parameter each (see `json_params`).
 //!
 //! The single-event path (`RecordEvent`) is a batch of one, so both RPCs
 //! share one way of deciding new, duplicate and conflict.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row as _};
 
+use super::derived;
+use super::json_params::{Ty, id_list, ids_json, int, opt_text, row_source, rows_json, text};
 use super::rows::{self, micros};
-use super::statement::{is_sqlite, marks_for, placeholders, rows_for_ids};
+use super::statement::{is_sqlite, marks_for, rows_for_ids};
 use super::writer::classify;
 use super::{EventWrite, StoreError, StoreResult};
+use crate::domain::engine::record::Span;
 use crate::domain::event::{ClockEvent, Location, StoredEvent};
 use crate::domain::ids::{EmployeeId, OrgId};
 
-/// Rows per statement: 8 parameters each stays far below `SQLite`'s 32,766
-/// and `PostgreSQL`'s 65,535 bound parameters.
+/// Rows (or ids) per statement.
 const CHUNK: usize = 500;
+
+/// The columns of an event row sent to the insert (the organisation and
+/// the time received are parameters of their own).
+const EVENT_ROW: [(&str, Ty); 6] = [
+    ("event_id", Ty::Text),
+    ("employee_id", Ty::Text),
+    ("kind", Ty::Text),
+    ("occurred_at", Ty::Int),
+    ("location", Ty::Text),
+    ("device_id", Ty::Text),
+];
 
 /// The stored events among `ids` (one organisation).
 async fn existing_events(
@@ -42,24 +56,50 @@ async fn existing_events(
     Ok(found)
 }
 
-/// The ids among `ids` that amendments hold (an event may not reuse one).
-async fn amendment_ids(
+/// What already holds each of `ids` (one organisation), in one statement
+/// per chunk: the stored events by id, and the ids amendments hold (an
+/// event may not reuse one).
+async fn taken(
     conn: &mut AnyConnection,
     org: OrgId,
     ids: &[String],
-) -> StoreResult<std::collections::HashSet<String>> {
-    let rows = rows_for_ids(conn, org, ids, CHUNK, |marks| {
+) -> StoreResult<(HashMap<String, StoredEvent>, HashSet<String>)> {
+    let sqlite = is_sqlite(conn);
+    let sql = marks_for(
         format!(
-            "SELECT amendment_id FROM amendments WHERE organisation_id = $1 AND amendment_id IN ({marks})"
-        )
-    })
-    .await?;
-    rows.iter()
-        .map(|row| {
-            row.try_get::<String, _>("amendment_id")
-                .map_err(|e| StoreError::Corrupt(format!("amendment_id: {e}")))
-        })
-        .collect()
+            "SELECT 'E' AS taken_by, {} FROM clock_events WHERE organisation_id = $1 \
+             AND event_id IN ({}) \
+             UNION ALL SELECT 'A', amendment_id, NULL, NULL, NULL, NULL, NULL, NULL FROM amendments \
+             WHERE organisation_id = $3 AND amendment_id IN ({})",
+            rows::EVENT_COLUMNS,
+            id_list(sqlite, 2),
+            id_list(sqlite, 4)
+        ),
+        sqlite,
+    );
+    let mut events = HashMap::new();
+    let mut amended = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let list = ids_json(chunk);
+        let rows = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(list.clone())
+            .bind(org.to_string())
+            .bind(list)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(classify)?;
+        for row in &rows {
+            let by: String = rows::col(row, "taken_by")?;
+            if by == "A" {
+                amended.insert(rows::col::<String>(row, "event_id")?);
+            } else {
+                let e = rows::stored_event(row)?;
+                events.insert(e.event.event_id.to_string(), e);
+            }
+        }
+    }
+    Ok((events, amended))
 }
 
 /// Inserts `events` (ids not yet stored); returns the ids the database
@@ -71,31 +111,38 @@ async fn insert(
     org: OrgId,
     events: &[&ClockEvent],
     now: DateTime<Utc>,
-) -> StoreResult<std::collections::HashSet<String>> {
-    let mut inserted = std::collections::HashSet::new();
-    for chunk in events.chunks(CHUNK) {
-        let values = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
+) -> StoreResult<HashSet<String>> {
+    let mut inserted = HashSet::new();
+    let sqlite = is_sqlite(conn);
+    let sql = marks_for(
+        format!(
             "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, \
-             location, device_id, received_at) VALUES {values} \
-             ON CONFLICT (organisation_id, event_id) DO NOTHING RETURNING event_id"
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            q = q
-                .bind(org.to_string())
-                .bind(e.event_id.to_string())
-                .bind(e.employee_id.to_string())
-                .bind(e.kind.as_str())
-                .bind(micros(e.occurred_at))
-                .bind(e.location.map(Location::as_str))
-                .bind(e.device_id.clone())
-                .bind(micros(now));
-        }
+             location, device_id, received_at) \
+             SELECT $1, r.event_id, r.employee_id, r.kind, r.occurred_at, r.location, r.device_id, $2 \
+             FROM {} WHERE true \
+             ON CONFLICT (organisation_id, event_id) DO NOTHING RETURNING event_id",
+            row_source(sqlite, 3, &EVENT_ROW)
+        ),
+        sqlite,
+    );
+    for chunk in events.chunks(CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|e| {
+                vec![
+                    text(e.event_id.to_string()),
+                    text(e.employee_id.to_string()),
+                    text(e.kind.as_str()),
+                    int(micros(e.occurred_at)),
+                    opt_text(e.location.map(Location::as_str)),
+                    text(e.device_id.clone()),
+                ]
+            })
+            .collect();
+        let q = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(micros(now))
+            .bind(rows_json(rows));
         for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
             inserted.insert(
                 row.try_get::<String, _>("event_id")
@@ -118,8 +165,7 @@ pub(super) async fn write_events(
     let mut ids: Vec<String> = events.iter().map(|e| e.event_id.to_string()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let amended = amendment_ids(conn, org, &ids).await?;
-    let mut known = existing_events(conn, org, &ids).await?;
+    let (mut known, amended) = taken(conn, org, &ids).await?;
     // Decide in input order; the first of an id sent twice is the one stored.
     let mut fresh: Vec<&ClockEvent> = Vec::new();
     let mut claimed: HashMap<String, &ClockEvent> = HashMap::new();
@@ -144,7 +190,7 @@ pub(super) async fn write_events(
     if !raced.is_empty() {
         known.extend(existing_events(conn, org, &raced).await?);
     }
-    let mut first_seen = std::collections::HashSet::new();
+    let mut first_seen = HashSet::new();
     events
         .iter()
         .map(|e| {
@@ -183,32 +229,68 @@ pub(super) async fn write_events(
         .collect()
 }
 
-/// Adds each employee's newly stored events to their count
-/// (`event_counts`), in the transaction that stored them.
-pub(super) async fn count_new(
+/// Queues the changed employees for recompute ([`derived::enqueue_sql`])
+/// and adds each one's newly stored events to their count
+/// (`event_counts`), in the transaction that stored them. On `PostgreSQL`
+/// one statement does both (the queue's upsert as a data-modifying `WITH`);
+/// `SQLite` has no such statements, and its statements cost no round trip.
+pub(super) async fn queue_and_count(
     conn: &mut AnyConnection,
     org: OrgId,
-    added: &std::collections::BTreeMap<EmployeeId, i64>,
+    changed: &BTreeMap<EmployeeId, Span>,
+    added: &BTreeMap<EmployeeId, i64>,
+    now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let all: Vec<(&EmployeeId, &i64)> = added.iter().collect();
-    for chunk in all.chunks(CHUNK) {
-        let values = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * 3 + 1, 3)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO event_counts (organisation_id, employee_id, events) VALUES {values} \
-             ON CONFLICT (organisation_id, employee_id) \
-             DO UPDATE SET events = event_counts.events + excluded.events"
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql);
-        for (employee, n) in chunk {
-            q = q.bind(org.to_string()).bind(employee.to_string()).bind(**n);
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
+    if changed.is_empty() && added.is_empty() {
+        return Ok(());
     }
+    let counts = rows_json(
+        added
+            .iter()
+            .map(|(employee, n)| vec![text(employee.to_string()), int(*n)])
+            .collect(),
+    );
+    if is_sqlite(conn) {
+        derived::enqueue_many(conn, org, changed, now).await?;
+        sqlx::query(&marks_for(count_sql(true, 2), true))
+            .bind(org.to_string())
+            .bind(counts)
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+        return Ok(());
+    }
+    let sql = format!(
+        "WITH queued AS ({} RETURNING 1) {}",
+        derived::enqueue_sql(false),
+        count_sql(false, 5)
+    );
+    sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(derived::first_version())
+        .bind(micros(now))
+        .bind(derived::queue_rows(changed))
+        .bind(counts)
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
     Ok(())
+}
+
+/// The upsert adding to each employee's count: `$1` the organisation,
+/// `$rows` the (employee, events added) rows.
+fn count_sql(sqlite: bool, rows: usize) -> String {
+    format!(
+        "INSERT INTO event_counts (organisation_id, employee_id, events) \
+         SELECT $1, r.employee_id, r.events FROM {} WHERE true \
+         ON CONFLICT (organisation_id, employee_id) \
+         DO UPDATE SET events = event_counts.events + excluded.events",
+        row_source(
+            sqlite,
+            rows,
+            &[("employee_id", Ty::Text), ("events", Ty::Int)]
+        )
+    )
 }
 
 /// The number of events stored for `employee`.

@@ -16,6 +16,7 @@ mod day_rows;
 pub mod derived;
 mod event_batch;
 pub mod fault;
+mod json_params;
 mod nudge_people;
 pub mod outbox;
 mod packed;

@@ -11,9 +11,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
+use super::json_params::{id_list, ids_json};
 use super::packed;
 use super::rows::{self, micros};
-use super::statement::{is_sqlite, marks_for, placeholders, rows_for_ids};
+use super::statement::{is_sqlite, marks_for, rows_for_ids};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::event::{Amendment, StoredEvent};
@@ -149,7 +150,7 @@ async fn targets_outside(
 }
 
 /// Runs `sql` with `$1` the organisation, then the span's two instants
-/// when given, then `employees` (the `IN (…)` list).
+/// when given, then `employees` (the `IN (…)` list, one JSON parameter).
 async fn of_employees(
     conn: &mut AnyConnection,
     sql: &str,
@@ -162,18 +163,19 @@ async fn of_employees(
     if let Some((from, to)) = span {
         q = q.bind(micros(from)).bind(micros(to));
     }
-    for e in employees {
-        q = q.bind(e.to_string());
-    }
-    q.fetch_all(conn).await.map_err(classify)
+    let ids: Vec<String> = employees.iter().map(ToString::to_string).collect();
+    q.bind(ids_json(&ids))
+        .fetch_all(conn)
+        .await
+        .map_err(classify)
 }
 
-/// The events of `n` employees in a span, one row per employee with the
+/// The events of some employees in a span, one row per employee with the
 /// events packed (see `packed`): `$1` the organisation, `$2`, `$3` the
-/// span, then the ids. On `SQLite` the statement names the covering index:
+/// span, `$4` the ids (one JSON parameter). On `SQLite` the statement names the covering index:
 /// without statistics, a long `IN` list makes the planner read the whole
 /// organisation through an index that leads with it (migration 0034).
-pub(super) fn page_events_sql(sqlite: bool, n: usize) -> String {
+pub(super) fn page_events_sql(sqlite: bool) -> String {
     format!(
         "SELECT employee_id, {} AS events FROM clock_events{} WHERE organisation_id = $1 \
          AND employee_id IN ({}) AND occurred_at >= $2 AND occurred_at < $3 \
@@ -184,7 +186,7 @@ pub(super) fn page_events_sql(sqlite: bool, n: usize) -> String {
         } else {
             ""
         },
-        placeholders(4, n)
+        id_list(sqlite, 4)
     )
 }
 
@@ -202,7 +204,7 @@ pub(super) async fn page_records(
         employees.iter().map(|e| (*e, None)).collect();
     let mut open_findings: HashMap<EmployeeId, Vec<i64>> = HashMap::new();
     for chunk in employees.chunks(CHUNK) {
-        let sql = page_events_sql(is_sqlite(conn), chunk.len());
+        let sql = page_events_sql(is_sqlite(conn));
         for row in of_employees(conn, &sql, org, Some((from, to)), chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
             let text: Option<String> = rows::col(&row, "events")?;
@@ -214,7 +216,7 @@ pub(super) async fn page_records(
             "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id IN ({}) \
              ORDER BY seq",
             rows::AMENDMENT_COLUMNS,
-            placeholders(2, chunk.len())
+            id_list(is_sqlite(conn), 2)
         );
         for row in of_employees(conn, &sql, org, None, chunk).await? {
             let a = rows::amendment(&row)?;
@@ -225,7 +227,7 @@ pub(super) async fn page_records(
         let sql = format!(
             "SELECT employee_id, MIN(day) AS first FROM day_totals WHERE organisation_id = $1 \
              AND employee_id IN ({}) AND worked > 0 GROUP BY employee_id",
-            placeholders(2, chunk.len())
+            id_list(is_sqlite(conn), 2)
         );
         for row in of_employees(conn, &sql, org, None, chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
@@ -243,7 +245,7 @@ pub(super) async fn page_records(
         let sql = format!(
             "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
              AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id IN ({})",
-            placeholders(4, chunk.len())
+            id_list(is_sqlite(conn), 4)
         );
         for row in of_employees(conn, &sql, org, Some((from, to)), chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;

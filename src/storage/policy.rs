@@ -10,8 +10,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
+use super::json_params;
 use super::rows::micros;
 use super::sql::SqlStore;
+use super::statement::is_sqlite;
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::ids::{EmployeeId, OrgId};
@@ -481,14 +483,18 @@ fn holiday_kind_text(k: HolidayKind) -> &'static str {
 
 // ---- reads on any executor ---------------------------------------------------
 
-async fn list_schedules_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    ex: E,
+async fn list_schedules_on(
+    ex: &mut AnyConnection,
     org: OrgId,
     filter: &PlanFilter,
     after: Option<String>,
     limit: i64,
 ) -> StoreResult<Vec<Schedule>> {
-    let mut q = Query::new("SELECT * FROM schedules WHERE organisation_id = $1", org);
+    let mut q = Query::new(
+        "SELECT * FROM schedules WHERE organisation_id = $1",
+        org,
+        is_sqlite(ex),
+    );
     employee_scope(&mut q, filter);
     if let Some((a, b)) = filter.dates {
         q.and(
@@ -506,14 +512,18 @@ async fn list_schedules_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     .await
 }
 
-async fn list_agreements_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    ex: E,
+async fn list_agreements_on(
+    ex: &mut AnyConnection,
     org: OrgId,
     filter: &PlanFilter,
     after: Option<String>,
     limit: i64,
 ) -> StoreResult<Vec<Agreement>> {
-    let mut q = Query::new("SELECT * FROM agreements WHERE organisation_id = $1", org);
+    let mut q = Query::new(
+        "SELECT * FROM agreements WHERE organisation_id = $1",
+        org,
+        is_sqlite(ex),
+    );
     employee_scope(&mut q, filter);
     if let Some(k) = filter.agreement_kind {
         q.and("kind = ?", vec![Bind::Text(kind_text(k).into())]);
@@ -534,14 +544,18 @@ async fn list_agreements_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     .await
 }
 
-async fn list_absences_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    ex: E,
+async fn list_absences_on(
+    ex: &mut AnyConnection,
     org: OrgId,
     filter: &PlanFilter,
     after: Option<String>,
     limit: i64,
 ) -> StoreResult<Vec<Absence>> {
-    let mut q = Query::new("SELECT * FROM absences WHERE organisation_id = $1", org);
+    let mut q = Query::new(
+        "SELECT * FROM absences WHERE organisation_id = $1",
+        org,
+        is_sqlite(ex),
+    );
     employee_scope(&mut q, filter);
     if let Some((a, b)) = filter.dates {
         q.and(
@@ -568,8 +582,8 @@ async fn list_absences_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         .await
 }
 
-async fn list_overrides_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    ex: E,
+async fn list_overrides_on(
+    ex: &mut AnyConnection,
     org: OrgId,
     filter: &PlanFilter,
     after: Option<String>,
@@ -578,6 +592,7 @@ async fn list_overrides_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     let mut q = Query::new(
         "SELECT * FROM rule_overrides WHERE organisation_id = $1",
         org,
+        is_sqlite(ex),
     );
     if let Some(e) = filter.employee {
         q.and("scope = ?", vec![Bind::Text(e.to_string())]);
@@ -620,13 +635,17 @@ async fn list_overrides_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     .await
 }
 
-async fn list_holidays_on<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    ex: E,
+async fn list_holidays_on(
+    ex: &mut AnyConnection,
     org: OrgId,
     from: NaiveDate,
     to: NaiveDate,
 ) -> StoreResult<Vec<OrgHoliday>> {
-    let mut q = Query::new("SELECT * FROM org_holidays WHERE organisation_id = $1", org);
+    let mut q = Query::new(
+        "SELECT * FROM org_holidays WHERE organisation_id = $1",
+        org,
+        is_sqlite(ex),
+    );
     q.and(
         "day >= ? AND day <= ?",
         vec![Bind::Text(from.to_string()), Bind::Text(to.to_string())],
@@ -809,13 +828,16 @@ enum Bind {
 struct Query {
     sql: String,
     binds: Vec<Bind>,
+    /// Which database the text is for (see [`any_of`]).
+    sqlite: bool,
 }
 
 impl Query {
-    fn new(sql: &str, org: OrgId) -> Self {
+    fn new(sql: &str, org: OrgId, sqlite: bool) -> Self {
         Self {
             sql: sql.to_string(),
             binds: vec![Bind::Text(org.to_string())],
+            sqlite,
         }
     }
 
@@ -834,9 +856,9 @@ impl Query {
         self.sql.push_str(&c);
     }
 
-    async fn fetch<'e, E: sqlx::Executor<'e, Database = sqlx::Any>, T>(
+    async fn fetch<T>(
         mut self,
-        pool: E,
+        pool: &mut AnyConnection,
         order: &str,
         limit: i64,
         map: fn(&AnyRow) -> StoreResult<T>,
@@ -875,18 +897,17 @@ fn employee_scope(q: &mut Query, f: &PlanFilter) {
     }
 }
 
-/// `column IN (…)` of `employees`, when there are any.
+/// `column IN (…)` of `employees`, when there are any: one JSON parameter
+/// whatever their number (see `json_params`).
 fn any_of(q: &mut Query, column: &str, employees: &[EmployeeId]) {
     if employees.is_empty() {
         return;
     }
-    let marks = vec!["?"; employees.len()].join(", ");
+    let ids: Vec<String> = employees.iter().map(ToString::to_string).collect();
+    let list = json_params::id_list(q.sqlite, 0).replace("$0", "?");
     q.and(
-        &format!("{column} IN ({marks})"),
-        employees
-            .iter()
-            .map(|e| Bind::Text(e.to_string()))
-            .collect(),
+        &format!("{column} IN ({list})"),
+        vec![Bind::Text(json_params::ids_json(&ids))],
     );
 }
 

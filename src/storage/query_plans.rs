@@ -85,7 +85,7 @@ async fn an_employees_recompute_entry_is_a_key_lookup_and_the_oldest_come_first(
 #[tokio::test]
 async fn events_are_read_from_the_covering_index_and_checked_by_key() {
     let (_dir, store) = store().await;
-    let page = plan(&store, &marks_for(page_events_sql(true, 64), true)).await;
+    let page = plan(&store, &marks_for(page_events_sql(true), true)).await;
     assert!(
         page.contains(
             "USING COVERING INDEX clock_events_covering (employee_id=? AND occurred_at>? AND occurred_at<?)"

@@ -10,10 +10,13 @@ use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, unit_str};
+use super::json_params::{
+    Ty, id_list, ids_json, int, opt_int, opt_text, row_source, rows_json, text,
+};
 use super::nudge_people::people_on;
 use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::rows::micros;
-use super::statement::{is_sqlite, marks_for, placeholders, rows_for_ids, value_rows};
+use super::statement::{is_sqlite, marks_for, rows_for_ids};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::engine::finding::Severity;
@@ -97,11 +100,13 @@ pub(super) async fn apply_page(
 }
 
 /// Serialises recomputes of the page's employees on PostgreSQL (row locks,
-/// taken in index order), so two replicas cannot both insert a finding.
+/// taken in id order), so two replicas cannot both insert a finding. A
+/// lock, not an update: no new row version of each employee per page.
 async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) -> StoreResult<()> {
     rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
         format!(
-            "UPDATE employees SET updated_at = updated_at WHERE organisation_id = $1 AND id IN ({marks})"
+            "SELECT id FROM employees WHERE organisation_id = $1 AND id IN ({marks}) \
+             ORDER BY id FOR NO KEY UPDATE"
         )
     })
     .await?;
@@ -147,24 +152,30 @@ async fn consume_queue(
         .iter()
         .filter_map(|w| w.version.map(|v| (w.employee.to_string(), v)))
         .collect();
-    for chunk in consumed.chunks(IDS_PER_STATEMENT / 2) {
-        let pairs = (0..chunk.len())
-            .map(|i| {
-                format!(
-                    "(employee_id = ${} AND version = ${})",
-                    2 * i + 2,
-                    2 * i + 3
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let sql = format!("DELETE FROM recompute_queue WHERE organisation_id = $1 AND ({pairs})");
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql).bind(org.to_string());
-        for (id, version) in chunk {
-            q = q.bind(id.clone()).bind(*version);
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
+    let sqlite = is_sqlite(conn);
+    let sql = marks_for(
+        format!(
+            "DELETE FROM recompute_queue WHERE organisation_id = $1 AND (employee_id, version) IN \
+             (SELECT r.employee_id, r.version FROM {})",
+            row_source(
+                sqlite,
+                2,
+                &[("employee_id", Ty::Text), ("version", Ty::Int)]
+            )
+        ),
+        sqlite,
+    );
+    for chunk in consumed.chunks(IDS_PER_STATEMENT) {
+        let rows = chunk
+            .iter()
+            .map(|(id, version)| vec![text(id.clone()), int(*version)])
+            .collect();
+        sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(rows_json(rows))
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
     }
     Ok(())
 }
@@ -195,17 +206,19 @@ async fn findings_in_scope(
         let sql = format!(
             "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
              AND window_start >= $2 AND window_start < $3 AND employee_id IN ({})",
-            placeholders(4, chunk.len())
+            id_list(is_sqlite(conn), 4)
         );
         let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql)
+        let q = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(micros(lo))
             .bind(micros(hi));
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+        for row in q
+            .bind(ids_json(chunk))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(classify)?
+        {
             let f = finding(&row)?;
             let Some(w) = by_employee.get(&f.employee) else {
                 continue;
@@ -264,6 +277,32 @@ fn reconcile_one(
     (written, candidates)
 }
 
+/// The columns of a finding row sent to the upsert, in the order of
+/// [`FINDING_COLUMNS`] (the organisation is a parameter of its own).
+const FINDING_ROW: [(&str, Ty); 21] = [
+    ("finding_id", Ty::Text),
+    ("employee_id", Ty::Text),
+    ("rule_id", Ty::Text),
+    ("rule_pack", Ty::Text),
+    ("rule_pack_version", Ty::Text),
+    ("severity", Ty::Text),
+    ("status", Ty::Text),
+    ("window_start", Ty::Int),
+    ("window_end", Ty::Int),
+    ("at", Ty::Int),
+    ("measured", Ty::Int),
+    ("limit_value", Ty::Int),
+    ("unit", Ty::Text),
+    ("limit_is_minimum", Ty::Int),
+    ("explanation", Ty::Text),
+    ("citation", Ty::Text),
+    ("agreement_id", Ty::Text),
+    ("evidence", Ty::Text),
+    ("first_seen_at", Ty::Int),
+    ("updated_at", Ty::Int),
+    ("resolved_at", Ty::Int),
+];
+
 /// Inserts new findings and updates changed ones, a page at a time, in one
 /// upsert per chunk (a finding's identity is its id).
 async fn upsert_findings(
@@ -280,40 +319,56 @@ async fn upsert_findings(
          citation = excluded.citation, agreement_id = excluded.agreement_id, \
          evidence = excluded.evidence, first_seen_at = excluded.first_seen_at, \
          updated_at = excluded.updated_at, resolved_at = excluded.resolved_at";
-    for chunk in findings.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO findings (organisation_id, {FINDING_COLUMNS}) VALUES {} \
+    let sqlite = is_sqlite(conn);
+    let selected = FINDING_ROW
+        .iter()
+        .map(|(name, _)| format!("r.{name}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = marks_for(
+        format!(
+            "INSERT INTO findings (organisation_id, {FINDING_COLUMNS}) SELECT $1, {selected} \
+             FROM {} WHERE true \
              ON CONFLICT (organisation_id, finding_id) DO UPDATE SET {UPDATED}",
-            value_rows(chunk.len(), 22)
-        );
-        let sql = marks_for(sql, is_sqlite(conn));
-        let mut q = sqlx::query(&sql);
-        for f in chunk {
-            q = q
-                .bind(org.to_string())
-                .bind(f.id.to_string())
-                .bind(f.employee.to_string())
-                .bind(f.rule_id.clone())
-                .bind(f.rule_pack.clone())
-                .bind(f.rule_pack_version.clone())
-                .bind(f.severity.as_str())
-                .bind(f.status.as_str())
-                .bind(micros(f.window.start))
-                .bind(micros(f.window.end))
-                .bind(micros(f.at))
-                .bind(f.measured)
-                .bind(f.limit)
-                .bind(unit_str(f.unit))
-                .bind(i64::from(f.limit_is_minimum))
-                .bind(f.explanation.clone())
-                .bind(f.citation.clone())
-                .bind(f.agreement.map(|a| a.to_string()))
-                .bind(evidence_text(&f.evidence))
-                .bind(micros(f.first_seen_at))
-                .bind(micros(f.updated_at))
-                .bind(f.resolved_at.map(micros));
-        }
-        q.execute(&mut *conn).await.map_err(classify)?;
+            row_source(sqlite, 2, &FINDING_ROW)
+        ),
+        sqlite,
+    );
+    for chunk in findings.chunks(ROWS_PER_STATEMENT) {
+        let rows = chunk
+            .iter()
+            .map(|f| {
+                vec![
+                    text(f.id.to_string()),
+                    text(f.employee.to_string()),
+                    text(f.rule_id.clone()),
+                    text(f.rule_pack.clone()),
+                    text(f.rule_pack_version.clone()),
+                    text(f.severity.as_str()),
+                    text(f.status.as_str()),
+                    int(micros(f.window.start)),
+                    int(micros(f.window.end)),
+                    int(micros(f.at)),
+                    int(f.measured),
+                    int(f.limit),
+                    text(unit_str(f.unit)),
+                    int(i64::from(f.limit_is_minimum)),
+                    text(f.explanation.clone()),
+                    text(f.citation.clone()),
+                    opt_text(f.agreement.map(|a| a.to_string())),
+                    text(evidence_text(&f.evidence)),
+                    int(micros(f.first_seen_at)),
+                    int(micros(f.updated_at)),
+                    opt_int(f.resolved_at.map(micros)),
+                ]
+            })
+            .collect();
+        sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(rows_json(rows))
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
     }
     Ok(())
 }

@@ -290,8 +290,7 @@ impl SqlStore {
                         span.start = span.start.min(t);
                         span.end = span.end.max(t);
                     }
-                    derived::enqueue_many(&mut *conn, org, &changed, now).await?;
-                    event_batch::count_new(&mut *conn, org, &added).await?;
+                    event_batch::queue_and_count(&mut *conn, org, &changed, &added, now).await?;
                     // Last: the chain's head is the one lock every writer of the
                     // organisation takes.
                     chain::append(conn, org, links).await?;

@@ -4,6 +4,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use super::StoreResult;
+use super::json_params::{id_list, ids_json};
 use super::writer::classify;
 use crate::domain::ids::OrgId;
 
@@ -26,17 +27,10 @@ pub(super) fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// `($1, …, $width), ($width+1, …)` for `rows` rows.
-pub(super) fn value_rows(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", placeholders(r * width + 1, width)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Runs a statement of one organisation's rows among `ids`, `chunk` ids
-/// at a time: `sql` gets the `IN` list's placeholders (`$2, $3, …`; `$1`
-/// is the organisation) and returns the statement. The rows of every chunk.
+/// at a time: `sql` gets the `IN` list's subquery (the ids as one JSON
+/// parameter `$2`, see [`super::json_params`]; `$1` is the organisation)
+/// and returns the statement. The rows of every chunk.
 pub(super) async fn rows_for_ids(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -45,12 +39,12 @@ pub(super) async fn rows_for_ids(
     sql: impl Fn(&str) -> String,
 ) -> StoreResult<Vec<AnyRow>> {
     let mut out = Vec::new();
+    let sqlite = is_sqlite(conn);
+    let text = marks_for(sql(&id_list(sqlite, 2)), sqlite);
     for part in ids.chunks(chunk) {
-        let text = marks_for(sql(&placeholders(2, part.len())), is_sqlite(conn));
-        let mut q = sqlx::query(&text).bind(org.to_string());
-        for id in part {
-            q = q.bind(id.clone());
-        }
+        let q = sqlx::query(&text)
+            .bind(org.to_string())
+            .bind(ids_json(part));
         out.extend(q.fetch_all(&mut *conn).await.map_err(classify)?);
     }
     Ok(out)
@@ -108,7 +102,7 @@ fn anonymous(sql: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{marks_for, placeholders, value_rows};
+    use super::{marks_for, placeholders};
 
     #[test]
     fn sqlite_gets_anonymous_marks_only_when_numbers_are_positions() {
@@ -122,16 +116,10 @@ mod tests {
         assert_eq!(marks_for(reused.clone(), true), reused);
         let twice = "SELECT $1, $1".to_string();
         assert_eq!(marks_for(twice.clone(), true), twice);
-        assert_eq!(
-            marks_for(format!("VALUES {}", value_rows(2, 2)), true),
-            "VALUES (?, ?), (?, ?)"
-        );
     }
 
     #[test]
     fn parameters_are_numbered_once_each() {
         assert_eq!(placeholders(3, 2), "$3, $4");
-        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(value_rows(0, 3), "");
     }
 }
