@@ -20,7 +20,7 @@ use sqlx::AnyConnection;
 
 use super::StoreResult;
 use super::derived::{RecomputeWrite, StoredDay, spans_text};
-use super::json_params::{Ty, id_list, ids_json, int, row_source, rows_json, text};
+use super::json_params::{Ty, bind_ids, in_list, int, row_source, rows_json, text};
 use super::statement::{is_sqlite, marks_for};
 use super::week_totals::{Dates, any_range};
 use super::writer::classify;
@@ -158,9 +158,9 @@ pub(super) async fn read_days(
         let sql = format!(
             "SELECT employee_id, day, worked, normal, overtime, night, sunday_holiday, home, overtime_spans \
              FROM day_totals WHERE organisation_id = $1 AND day >= $2 AND day <= $3 AND {} \
-             AND employee_id IN ({}) ORDER BY employee_id, day",
+             AND employee_id {} ORDER BY employee_id, day",
             any_range("day", days, 4),
-            id_list(is_sqlite(conn), first_id)
+            in_list(is_sqlite(conn), first_id, chunk.len())
         );
         let sql = marks_for(sql, is_sqlite(conn));
         let mut q = sqlx::query(&sql)
@@ -170,8 +170,7 @@ pub(super) async fn read_days(
         for (a, b) in days {
             q = q.bind(a.to_string()).bind(b.to_string());
         }
-        for row in q
-            .bind(ids_json(chunk))
+        for row in bind_ids(q, is_sqlite(conn), chunk)
             .fetch_all(&mut *conn)
             .await
             .map_err(classify)?

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row as _};
 
 use super::derived;
-use super::json_params::{Ty, id_list, ids_json, int, opt_text, row_source, rows_json, text};
+use super::json_params::{Ty, bind_ids, in_list, int, opt_text, row_source, rows_json, text};
 use super::rows::{self, micros};
 use super::statement::{is_sqlite, marks_for, rows_for_ids};
 use super::writer::classify;
@@ -43,7 +43,7 @@ async fn existing_events(
 ) -> StoreResult<HashMap<String, StoredEvent>> {
     let rows = rows_for_ids(conn, org, ids, CHUNK, |marks| {
         format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({marks})",
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id {marks}",
             rows::EVENT_COLUMNS
         )
     })
@@ -56,6 +56,24 @@ async fn existing_events(
     Ok(found)
 }
 
+/// The events among `n` ids, then the amendments among them: each row
+/// says which in `taken_by` (`E`, `A`) and the id is in `event_id`. `$1`
+/// is the organisation and the ids follow ([`bind_ids`]); SQLite, whose
+/// `?` marks are positional, takes both again for the amendments.
+pub(super) fn taken_sql(sqlite: bool, n: usize) -> String {
+    let amendments = if sqlite { (3, 4) } else { (1, 2) };
+    format!(
+        "SELECT 'E' AS taken_by, {} FROM clock_events WHERE organisation_id = $1 \
+         AND event_id {} \
+         UNION ALL SELECT 'A', amendment_id, NULL, NULL, NULL, NULL, NULL, NULL FROM amendments \
+         WHERE organisation_id = ${} AND amendment_id {}",
+        rows::EVENT_COLUMNS,
+        in_list(sqlite, 2, n),
+        amendments.0,
+        in_list(sqlite, amendments.1, n)
+    )
+}
+
 /// What already holds each of `ids` (one organisation), in one statement
 /// per chunk: the stored events by id, and the ids amendments hold (an
 /// event may not reuse one).
@@ -65,30 +83,15 @@ async fn taken(
     ids: &[String],
 ) -> StoreResult<(HashMap<String, StoredEvent>, HashSet<String>)> {
     let sqlite = is_sqlite(conn);
-    let sql = marks_for(
-        format!(
-            "SELECT 'E' AS taken_by, {} FROM clock_events WHERE organisation_id = $1 \
-             AND event_id IN ({}) \
-             UNION ALL SELECT 'A', amendment_id, NULL, NULL, NULL, NULL, NULL, NULL FROM amendments \
-             WHERE organisation_id = $3 AND amendment_id IN ({})",
-            rows::EVENT_COLUMNS,
-            id_list(sqlite, 2),
-            id_list(sqlite, 4)
-        ),
-        sqlite,
-    );
     let mut events = HashMap::new();
     let mut amended = HashSet::new();
     for chunk in ids.chunks(CHUNK) {
-        let list = ids_json(chunk);
-        let rows = sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(list.clone())
-            .bind(org.to_string())
-            .bind(list)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(classify)?;
+        let sql = marks_for(taken_sql(sqlite, chunk.len()), sqlite);
+        let mut q = bind_ids(sqlx::query(&sql).bind(org.to_string()), sqlite, chunk);
+        if sqlite {
+            q = bind_ids(q.bind(org.to_string()), sqlite, chunk);
+        }
+        let rows = q.fetch_all(&mut *conn).await.map_err(classify)?;
         for row in &rows {
             let by: String = rows::col(row, "taken_by")?;
             if by == "A" {

@@ -1,5 +1,6 @@
-//! Lists and rows passed as one JSON parameter, so that a statement's text
-//! does not depend on how many ids or rows it carries.
+//! Lists and rows passed so that a statement's text does not depend on how
+//! many ids or rows it carries: rows as one JSON parameter, id lists as
+//! one JSON parameter on SQLite and as a padded list on PostgreSQL.
 //!
 //! Why (issue 15, fifteenth round): sqlx keeps 100 prepared statements per
 //! connection. A statement written with one placeholder per id or per row
@@ -13,6 +14,8 @@
 
 use serde_json::Value;
 
+use super::statement::{NO_ID, padded, placeholders};
+
 /// A column of a row source: its name and how it is read back from JSON.
 #[derive(Clone, Copy)]
 pub(super) enum Ty {
@@ -20,24 +23,62 @@ pub(super) enum Ty {
     Int,
 }
 
-/// `SELECT …` yielding the ids of the JSON array of strings in parameter
-/// `param`, for `col IN (…)`.
-pub(super) fn id_list(sqlite: bool, param: usize) -> String {
+/// The test that a column is one of `n` ids, to follow the column
+/// (`col {in_list}`), its parameters from `first` on, bound with
+/// [`id_params`].
+///
+/// SQLite takes the ids as one JSON array. PostgreSQL takes them one
+/// parameter each, the list padded to a power of two (the last id
+/// repeated), so a statement has a few texts, not one per length. As one
+/// parameter there (`= ANY(CAST($2 AS TEXT[]))`, or unpacked from JSON in
+/// a subquery) the planner, seeing a table not yet analysed, scanned the
+/// organisation's rows and filtered them by the list: 10–100 ms where the
+/// list of parameters is an index lookup (issue 15, fifteenth round).
+pub(super) fn in_list(sqlite: bool, first: usize, n: usize) -> String {
     if sqlite {
-        format!("SELECT value FROM json_each(${param})")
+        format!("IN (SELECT value FROM json_each(${first}))")
     } else {
-        format!("SELECT json_array_elements_text(${param}::json)")
+        format!("IN ({})", placeholders(first, pg_list_len(n)))
     }
 }
 
-/// The JSON array of `ids`, bound to an [`id_list`] parameter.
-pub(super) fn ids_json<S: AsRef<str>>(ids: &[S]) -> String {
-    Value::Array(
-        ids.iter()
-            .map(|id| Value::String(id.as_ref().to_owned()))
-            .collect(),
-    )
-    .to_string()
+/// How many parameters a PostgreSQL list of `n` ids takes.
+fn pg_list_len(n: usize) -> usize {
+    padded(n.max(1), n.max(MAX_PADDED))
+}
+
+/// Lists longer than this are not padded (their callers send at most 500).
+const MAX_PADDED: usize = 512;
+
+/// The parameters of an [`in_list`] of `ids`, in order.
+pub(super) fn id_params<S: AsRef<str>>(sqlite: bool, ids: &[S]) -> Vec<String> {
+    if sqlite {
+        return vec![
+            Value::Array(
+                ids.iter()
+                    .map(|id| Value::String(id.as_ref().to_owned()))
+                    .collect(),
+            )
+            .to_string(),
+        ];
+    }
+    let mut out: Vec<String> = ids.iter().map(|id| id.as_ref().to_owned()).collect();
+    // An empty list matches nothing: the nil UUID, which no row's id is.
+    let last = out.last().cloned().unwrap_or_else(|| NO_ID.to_owned());
+    out.resize(pg_list_len(ids.len()), last);
+    out
+}
+
+/// `q` with the parameters of an [`in_list`] of `ids` bound, in order.
+pub(super) fn bind_ids<'q, S: AsRef<str>>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    sqlite: bool,
+    ids: &[S],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for p in id_params(sqlite, ids) {
+        q = q.bind(p);
+    }
+    q
 }
 
 /// A subquery (alias `r`) with one row per element of the JSON array of
@@ -89,15 +130,14 @@ pub(super) fn rows_json(rows: Vec<Vec<Value>>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Ty, id_list, ids_json, int, opt_text, row_source, rows_json, text};
+    use super::{Ty, id_params, in_list, int, opt_text, row_source, rows_json, text};
 
     #[test]
     fn the_text_names_the_parameter_once_whatever_the_length() {
-        assert_eq!(id_list(true, 2), "SELECT value FROM json_each($2)");
-        assert_eq!(
-            id_list(false, 2),
-            "SELECT json_array_elements_text($2::json)"
-        );
+        assert_eq!(in_list(true, 2, 7), "IN (SELECT value FROM json_each($2))");
+        assert_eq!(in_list(false, 2, 3), "IN ($2, $3, $4, $5)");
+        assert_eq!(in_list(false, 2, 0), "IN ($2)");
+        assert_eq!(in_list(false, 1, 500).matches('$').count(), 512);
         let cols = [("a", Ty::Text), ("b", Ty::Int)];
         assert_eq!(
             row_source(false, 3, &cols),
@@ -113,7 +153,9 @@ mod tests {
 
     #[test]
     fn values_are_encoded_exactly() {
-        assert_eq!(ids_json(&["a\"b", "c"]), r#"["a\"b","c"]"#);
+        assert_eq!(id_params(true, &["a\"b", "c"]), vec![r#"["a\"b","c"]"#]);
+        assert_eq!(id_params(false, &["a", "b", "c"]), vec!["a", "b", "c", "c"]);
+        assert_eq!(id_params(false, &[] as &[&str]), vec![super::NO_ID]);
         assert_eq!(
             rows_json(vec![
                 vec![

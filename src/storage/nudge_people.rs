@@ -81,7 +81,7 @@ pub(super) async fn mutes_on(
     let rows = rows_for_ids(conn, org, &wanted, IDS_PER_STATEMENT, |marks| {
         format!(
             "SELECT employee_id, category FROM nudge_mutes WHERE organisation_id = $1 \
-             AND employee_id IN ({marks}) ORDER BY employee_id, category"
+             AND employee_id {marks} ORDER BY employee_id, category"
         )
     })
     .await?;

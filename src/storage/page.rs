@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
-use super::json_params::{id_list, ids_json};
+use super::json_params::{bind_ids, in_list};
 use super::packed;
 use super::rows::{self, micros};
 use super::statement::{is_sqlite, marks_for, rows_for_ids};
@@ -137,7 +137,7 @@ async fn targets_outside(
         .collect();
     let rows = rows_for_ids(conn, org, &missing, CHUNK, |marks| {
         format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id IN ({marks})",
+            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id {marks}",
             rows::EVENT_COLUMNS
         )
     })
@@ -150,7 +150,7 @@ async fn targets_outside(
 }
 
 /// Runs `sql` with `$1` the organisation, then the span's two instants
-/// when given, then `employees` (the `IN (…)` list, one JSON parameter).
+/// when given, then `employees` (see `json_params::in_list`).
 async fn of_employees(
     conn: &mut AnyConnection,
     sql: &str,
@@ -164,21 +164,21 @@ async fn of_employees(
         q = q.bind(micros(from)).bind(micros(to));
     }
     let ids: Vec<String> = employees.iter().map(ToString::to_string).collect();
-    q.bind(ids_json(&ids))
+    bind_ids(q, is_sqlite(conn), &ids)
         .fetch_all(conn)
         .await
         .map_err(classify)
 }
 
-/// The events of some employees in a span, one row per employee with the
+/// The events of `n` employees in a span, one row per employee with the
 /// events packed (see `packed`): `$1` the organisation, `$2`, `$3` the
-/// span, `$4` the ids (one JSON parameter). On `SQLite` the statement names the covering index:
+/// span, then the ids (see `json_params::in_list`). On `SQLite` the statement names the covering index:
 /// without statistics, a long `IN` list makes the planner read the whole
 /// organisation through an index that leads with it (migration 0034).
-pub(super) fn page_events_sql(sqlite: bool) -> String {
+pub(super) fn page_events_sql(sqlite: bool, n: usize) -> String {
     format!(
         "SELECT employee_id, {} AS events FROM clock_events{} WHERE organisation_id = $1 \
-         AND employee_id IN ({}) AND occurred_at >= $2 AND occurred_at < $3 \
+         AND employee_id {} AND occurred_at >= $2 AND occurred_at < $3 \
          GROUP BY employee_id",
         packed::events_json(sqlite),
         if sqlite {
@@ -186,7 +186,7 @@ pub(super) fn page_events_sql(sqlite: bool) -> String {
         } else {
             ""
         },
-        id_list(sqlite, 4)
+        in_list(sqlite, 4, n)
     )
 }
 
@@ -204,7 +204,7 @@ pub(super) async fn page_records(
         employees.iter().map(|e| (*e, None)).collect();
     let mut open_findings: HashMap<EmployeeId, Vec<i64>> = HashMap::new();
     for chunk in employees.chunks(CHUNK) {
-        let sql = page_events_sql(is_sqlite(conn));
+        let sql = page_events_sql(is_sqlite(conn), chunk.len());
         for row in of_employees(conn, &sql, org, Some((from, to)), chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
             let text: Option<String> = rows::col(&row, "events")?;
@@ -213,10 +213,10 @@ pub(super) async fn page_records(
             }
         }
         let sql = format!(
-            "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id IN ({}) \
+            "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id {} \
              ORDER BY seq",
             rows::AMENDMENT_COLUMNS,
-            id_list(is_sqlite(conn), 2)
+            in_list(is_sqlite(conn), 2, chunk.len())
         );
         for row in of_employees(conn, &sql, org, None, chunk).await? {
             let a = rows::amendment(&row)?;
@@ -226,8 +226,8 @@ pub(super) async fn page_records(
         }
         let sql = format!(
             "SELECT employee_id, MIN(day) AS first FROM day_totals WHERE organisation_id = $1 \
-             AND employee_id IN ({}) AND worked > 0 GROUP BY employee_id",
-            id_list(is_sqlite(conn), 2)
+             AND employee_id {} AND worked > 0 GROUP BY employee_id",
+            in_list(is_sqlite(conn), 2, chunk.len())
         );
         for row in of_employees(conn, &sql, org, None, chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
@@ -244,8 +244,8 @@ pub(super) async fn page_records(
         }
         let sql = format!(
             "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
-             AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id IN ({})",
-            id_list(is_sqlite(conn), 4)
+             AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id {}",
+            in_list(is_sqlite(conn), 4, chunk.len())
         );
         for row in of_employees(conn, &sql, org, Some((from, to)), chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;

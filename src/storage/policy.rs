@@ -566,7 +566,7 @@ async fn list_absences_on(
     if !filter.absence_kinds.is_empty() {
         let marks: Vec<&str> = filter.absence_kinds.iter().map(|_| "?").collect();
         q.and(
-            &format!("kind IN ({})", marks.join(", ")),
+            &format!("kind {}", marks.join(", ")),
             filter
                 .absence_kinds
                 .iter()
@@ -904,11 +904,17 @@ fn any_of(q: &mut Query, column: &str, employees: &[EmployeeId]) {
         return;
     }
     let ids: Vec<String> = employees.iter().map(ToString::to_string).collect();
-    let list = json_params::id_list(q.sqlite, 0).replace("$0", "?");
-    q.and(
-        &format!("{column} IN ({list})"),
-        vec![Bind::Text(json_params::ids_json(&ids))],
-    );
+    let binds: Vec<Bind> = json_params::id_params(q.sqlite, &ids)
+        .into_iter()
+        .map(Bind::Text)
+        .collect();
+    let marks = vec!["?"; binds.len()].join(", ");
+    let list = if q.sqlite {
+        format!("IN (SELECT value FROM json_each({marks}))")
+    } else {
+        format!("IN ({marks})")
+    };
+    q.and(&format!("{column} {list}"), binds);
 }
 
 impl Query {

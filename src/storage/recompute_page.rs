@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, unit_str};
 use super::json_params::{
-    Ty, id_list, ids_json, int, opt_int, opt_text, row_source, rows_json, text,
+    Ty, bind_ids, in_list, int, opt_int, opt_text, row_source, rows_json, text,
 };
 use super::nudge_people::people_on;
 use super::outbox::{NudgeCandidate, decide_in_tx};
@@ -105,7 +105,7 @@ pub(super) async fn apply_page(
 async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) -> StoreResult<()> {
     rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
         format!(
-            "SELECT id FROM employees WHERE organisation_id = $1 AND id IN ({marks}) \
+            "SELECT id FROM employees WHERE organisation_id = $1 AND id {marks} \
              ORDER BY id FOR NO KEY UPDATE"
         )
     })
@@ -123,7 +123,7 @@ async fn queued_versions(
     let rows = rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
         format!(
             "SELECT employee_id, version FROM recompute_queue WHERE organisation_id = $1 \
-             AND employee_id IN ({marks})"
+             AND employee_id {marks}"
         )
     })
     .await?;
@@ -205,16 +205,15 @@ async fn findings_in_scope(
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let sql = format!(
             "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
-             AND window_start >= $2 AND window_start < $3 AND employee_id IN ({})",
-            id_list(is_sqlite(conn), 4)
+             AND window_start >= $2 AND window_start < $3 AND employee_id {}",
+            in_list(is_sqlite(conn), 4, chunk.len())
         );
         let sql = marks_for(sql, is_sqlite(conn));
         let q = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(micros(lo))
             .bind(micros(hi));
-        for row in q
-            .bind(ids_json(chunk))
+        for row in bind_ids(q, is_sqlite(conn), chunk)
             .fetch_all(&mut *conn)
             .await
             .map_err(classify)?

@@ -97,6 +97,23 @@ pub struct SqlStore {
     tails: Arc<StatusTails>,
 }
 
+/// Prepared statements each PostgreSQL connection keeps, unless the URL
+/// says (`statement-cache-capacity`). sqlx keeps 100; a `record-postgres`
+/// round used about 180 texts (an id list has a text per padded length,
+/// see `json_params::in_list`), and a statement evicted is prepared again:
+/// a Parse/Describe round trip and a Close (issue 15, fifteenth round).
+const PG_STATEMENT_CACHE: usize = 256;
+
+/// `url` with [`PG_STATEMENT_CACHE`] as its statement cache's capacity,
+/// unless it sets one.
+fn with_statement_cache(url: &str) -> String {
+    if url.contains("statement-cache-capacity=") {
+        return url.to_owned();
+    }
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}statement-cache-capacity={PG_STATEMENT_CACHE}")
+}
+
 impl SqlStore {
     /// Connects, applies migrations, and starts the write path.
     ///
@@ -183,7 +200,7 @@ impl SqlStore {
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
+            .connect(&with_statement_cache(url))
             .await
             .map_err(classify)?;
         migrator(sqlx::migrate!("migrations/postgres"))
@@ -1093,6 +1110,20 @@ fn external_id_conflict(err: sqlx::Error, e: &Employee) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_postgres_url_gets_the_statement_cache_unless_it_sets_one() {
+        assert_eq!(
+            with_statement_cache("postgres://u@h/db"),
+            "postgres://u@h/db?statement-cache-capacity=256"
+        );
+        assert_eq!(
+            with_statement_cache("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require&statement-cache-capacity=256"
+        );
+        let own = "postgres://u@h/db?statement-cache-capacity=10";
+        assert_eq!(with_statement_cache(own), own);
+    }
 
     /// Every pooled SQLite connection has the settings, the WAL's size
     /// limit included (a pragma is per connection).

@@ -4,7 +4,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use super::StoreResult;
-use super::json_params::{id_list, ids_json};
+use super::json_params::{bind_ids, in_list};
 use super::writer::classify;
 use crate::domain::ids::OrgId;
 
@@ -28,9 +28,10 @@ pub(super) fn placeholders(first: usize, n: usize) -> String {
 }
 
 /// Runs a statement of one organisation's rows among `ids`, `chunk` ids
-/// at a time: `sql` gets the `IN` list's subquery (the ids as one JSON
-/// parameter `$2`, see [`super::json_params`]; `$1` is the organisation)
-/// and returns the statement. The rows of every chunk.
+/// at a time: `sql` gets the test to put after the id column (`id {marks}`:
+/// the ids from `$2` on, see [`super::json_params::in_list`];
+/// `$1` is the organisation) and returns the statement. The rows of every
+/// chunk.
 pub(super) async fn rows_for_ids(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -40,11 +41,9 @@ pub(super) async fn rows_for_ids(
 ) -> StoreResult<Vec<AnyRow>> {
     let mut out = Vec::new();
     let sqlite = is_sqlite(conn);
-    let text = marks_for(sql(&id_list(sqlite, 2)), sqlite);
     for part in ids.chunks(chunk) {
-        let q = sqlx::query(&text)
-            .bind(org.to_string())
-            .bind(ids_json(part));
+        let text = marks_for(sql(&in_list(sqlite, 2, part.len())), sqlite);
+        let q = bind_ids(sqlx::query(&text).bind(org.to_string()), sqlite, part);
         out.extend(q.fetch_all(&mut *conn).await.map_err(classify)?);
     }
     Ok(out)

@@ -21,7 +21,8 @@ use sqlx::{AnyConnection, Executor as _};
 
 use super::StoreResult;
 use super::derived::StoredWeek;
-use super::statement::{marks_for, placeholders};
+use super::json_params::{bind_ids, in_list};
+use super::statement::marks_for;
 use super::writer::classify;
 use crate::domain::engine::ledger::monday_of;
 use crate::domain::ids::OrgId;
@@ -121,19 +122,20 @@ pub(super) async fn read_weeks(
         let first_id = 2 + 2 * weeks.len();
         let sql = format!(
             "SELECT employee_id, monday, worked, overtime_spans FROM week_totals \
-             WHERE organisation_id = $1 AND {} AND employee_id IN ({}) ORDER BY employee_id, monday",
+             WHERE organisation_id = $1 AND {} AND employee_id {} ORDER BY employee_id, monday",
             any_range("monday", weeks, 2),
-            placeholders(first_id, chunk.len())
+            in_list(true, first_id, chunk.len())
         );
         let sql = marks_for(sql, true);
         let mut q = sqlx::query(&sql).bind(org.to_string());
         for (a, b) in weeks {
             q = q.bind(a.to_string()).bind(b.to_string());
         }
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+        for row in bind_ids(q, true, chunk)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(classify)?
+        {
             let (id, week) = super::derived::stored_week(&row)?;
             out.entry(id).or_default().push(week);
         }
@@ -165,23 +167,23 @@ pub(super) async fn rebuild_weeks(
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let delete = format!(
                 "DELETE FROM week_totals WHERE organisation_id = $1 AND monday >= $2 AND monday <= $3 \
-                 AND employee_id IN ({})",
-                placeholders(4, chunk.len())
+                 AND employee_id {}",
+                in_list(true, 4, chunk.len())
             );
             let insert = weeks_of_days(&format!(
-                "WHERE organisation_id = $1 AND day >= $2 AND day <= $3 AND employee_id IN ({})",
-                placeholders(4, chunk.len())
+                "WHERE organisation_id = $1 AND day >= $2 AND day <= $3 AND employee_id {}",
+                in_list(true, 4, chunk.len())
             ));
             for (sql, last) in [(delete, monday), (insert, monday + Duration::days(6))] {
                 let sql = marks_for(sql, true);
-                let mut q = sqlx::query(&sql)
+                let q = sqlx::query(&sql)
                     .bind(org.to_string())
                     .bind(monday.to_string())
                     .bind(last.to_string());
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.execute(&mut *conn).await.map_err(classify)?;
+                bind_ids(q, true, chunk)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?;
             }
         }
     }
