@@ -191,22 +191,29 @@ async fn delete_days(
     days: &[(String, NaiveDate)],
 ) -> StoreResult<()> {
     let sqlite = is_sqlite(conn);
-    let sql = marks_for(
-        format!(
-            "DELETE FROM day_totals WHERE organisation_id = $1 AND (employee_id, day) IN \
-             (SELECT r.employee_id, r.day FROM {})",
-            row_source(sqlite, 2, &[("employee_id", Ty::Text), ("day", Ty::Text)])
-        ),
-        sqlite,
-    );
     for chunk in days.chunks(IDS_PER_STATEMENT) {
+        let mut employees: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
+        employees.sort_unstable();
+        employees.dedup();
+        // The employee list gives the primary key its prefix whatever the
+        // planner makes of the pairs unpacked from JSON.
+        let sql = marks_for(
+            format!(
+                "DELETE FROM day_totals WHERE organisation_id = $1 AND (employee_id, day) IN \
+                 (SELECT r.employee_id, r.day FROM {}) AND employee_id {}",
+                row_source(sqlite, 2, &[("employee_id", Ty::Text), ("day", Ty::Text)]),
+                in_list(sqlite, 3, employees.len())
+            ),
+            sqlite,
+        );
         let rows = chunk
             .iter()
             .map(|(id, day)| vec![text(id.clone()), text(day.to_string())])
             .collect();
-        sqlx::query(&sql)
+        let q = sqlx::query(&sql)
             .bind(org.to_string())
-            .bind(rows_json(rows))
+            .bind(rows_json(rows));
+        bind_ids(q, sqlite, &employees)
             .execute(&mut *conn)
             .await
             .map_err(classify)?;
@@ -214,7 +221,7 @@ async fn delete_days(
     Ok(())
 }
 
-/// Inserts or overwrites the day rows of `days`, in multi-row upserts.
+/// Inserts or overwrites the day rows of `days`, in one upsert per chunk.
 async fn upsert_days(
     conn: &mut AnyConnection,
     org: OrgId,

@@ -263,6 +263,9 @@ pub(super) async fn queue_and_count(
             .map_err(classify)?;
         return Ok(());
     }
+    // PostgreSQL runs a `WITH` that the main statement does not read after
+    // it: the counts are upserted, then the queue. Only event writes, which
+    // run this one statement with employees in id order, take both.
     let sql = format!(
         "WITH queued AS ({} RETURNING 1) {}",
         derived::enqueue_sql(false),

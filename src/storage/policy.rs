@@ -566,7 +566,7 @@ async fn list_absences_on(
     if !filter.absence_kinds.is_empty() {
         let marks: Vec<&str> = filter.absence_kinds.iter().map(|_| "?").collect();
         q.and(
-            &format!("kind {}", marks.join(", ")),
+            &format!("kind IN ({})", marks.join(", ")),
             filter
                 .absence_kinds
                 .iter()
@@ -897,8 +897,9 @@ fn employee_scope(q: &mut Query, f: &PlanFilter) {
     }
 }
 
-/// `column IN (…)` of `employees`, when there are any: one JSON parameter
-/// whatever their number (see `json_params`).
+/// `column IN (…)` of `employees`, when there are any, as
+/// `json_params::in_list` writes it (one JSON parameter on SQLite, a padded
+/// list on PostgreSQL) with this builder's `?` marks.
 fn any_of(q: &mut Query, column: &str, employees: &[EmployeeId]) {
     if employees.is_empty() {
         return;

@@ -26,8 +26,7 @@ use crate::domain::nudge::decide::NudgePolicy;
 
 /// Ids per `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 500;
-/// Rows per multi-row statement: 10 parameters a day, 22 a finding, so at
-/// most 11,000 parameters, below SQLite's 32,766 and PostgreSQL's 65,535.
+/// Rows per statement (each statement's rows are one JSON parameter).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// Writes `writes` (one organisation, each employee at most once) inside
@@ -101,7 +100,10 @@ pub(super) async fn apply_page(
 
 /// Serialises recomputes of the page's employees on PostgreSQL (row locks,
 /// taken in id order), so two replicas cannot both insert a finding. A
-/// lock, not an update: no new row version of each employee per page.
+/// lock, not an update: no new row version of each employee per page. It
+/// takes the mode an update of a non-key column takes, so it waits for the
+/// same writers; writes run at READ COMMITTED, so the page's statements
+/// after the wait see what the other page committed.
 async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) -> StoreResult<()> {
     rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
         format!(
@@ -148,10 +150,13 @@ async fn consume_queue(
     org: OrgId,
     writes: &[&RecomputeWrite],
 ) -> StoreResult<()> {
-    let consumed: Vec<(String, i64)> = writes
+    let mut consumed: Vec<(String, i64)> = writes
         .iter()
         .filter_map(|w| w.version.map(|v| (w.employee.to_string(), v)))
         .collect();
+    // In id order, as event writes queue them (a BTreeMap), so the two
+    // cannot lock shared queue rows in opposite orders.
+    consumed.sort();
     let sqlite = is_sqlite(conn);
     let sql = marks_for(
         format!(

@@ -1,4 +1,5 @@
-//! Statements whose text depends on how many rows or ids they carry.
+//! Helpers for statements built per batch: placeholders, padding, `?`
+//! marks for SQLite, and reads of an organisation's rows by id.
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -8,13 +9,15 @@ use super::json_params::{bind_ids, in_list};
 use super::writer::classify;
 use crate::domain::ids::OrgId;
 
-/// An id no row has: pads an `IN (…)` list of `n` ids to [`padded`]`(n)`,
-/// so that a few statement texts, each prepared once per connection, serve
-/// every list length instead of one text per length.
+/// An id no row has (ids are server-made UUIDs, never nil): pads the
+/// employee and status lists (`derived::employees_on`, `status_read`) to
+/// [`padded`]`(n)`, and stands for an empty list in
+/// `json_params::id_params`, so that a few statement texts, each prepared
+/// once per connection, serve every list length.
 pub(super) const NO_ID: &str = "00000000-0000-0000-0000-000000000000";
 
-/// The length an `IN (…)` list of `n` ids is padded to (with [`NO_ID`]):
-/// the next power of two, but not past `max` (nor below `n`).
+/// The length an `IN (…)` list of `n` ids is padded to: the next power of
+/// two, but not past `max` (nor below `n`).
 pub(super) fn padded(n: usize, max: usize) -> usize {
     n.next_power_of_two().min(max.max(n))
 }

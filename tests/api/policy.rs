@@ -377,6 +377,25 @@ async fn absences_fill_scheduled_time_and_cancel_once(app: TestApp) {
         .into_inner()
         .absences;
     assert_eq!(listed.len(), 1);
+    // Filtered by kind: the vacation is among vacations and leaves, not
+    // among sick leave.
+    for (kinds, expected) in [
+        (vec![pb::AbsenceKind::Vacation, pb::AbsenceKind::Leave], 1),
+        (vec![pb::AbsenceKind::Sick], 0),
+    ] {
+        let by_kind = admin
+            .list_absences(pb::ListAbsencesRequest {
+                employee_id: id.clone(),
+                include_cancelled: true,
+                kinds: kinds.iter().map(|k| *k as i32).collect(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .absences;
+        assert_eq!(by_kind.len(), expected, "{kinds:?}");
+    }
     let standing = admin
         .list_absences(pb::ListAbsencesRequest {
             employee_id: id.clone(),
