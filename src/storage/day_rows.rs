@@ -20,7 +20,7 @@ use sqlx::AnyConnection;
 
 use super::StoreResult;
 use super::derived::{RecomputeWrite, StoredDay, spans_text};
-use super::json_params::{Ty, bind_ids, in_list, int, row_source, rows_json, text};
+use super::json_params::{Ty, bind_ids, execute_rows, in_list, int, row_source, rows_json, text};
 use super::statement::{is_sqlite, marks_for};
 use super::week_totals::{Dates, any_range};
 use super::writer::classify;
@@ -259,12 +259,7 @@ async fn upsert_days(
                 ]
             })
             .collect();
-        sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(rows_json(rows))
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
+        execute_rows(conn, &sql, org, rows).await?;
     }
     Ok(())
 }

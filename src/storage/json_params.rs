@@ -69,6 +69,23 @@ pub(super) fn id_params<S: AsRef<str>>(sqlite: bool, ids: &[S]) -> Vec<String> {
     out
 }
 
+/// Runs `sql`, whose `$1` is the organisation and `$2` the rows of a
+/// [`row_source`], for `org` and `rows`.
+pub(super) async fn execute_rows(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    org: crate::domain::ids::OrgId,
+    rows: Vec<Vec<Value>>,
+) -> super::StoreResult<()> {
+    sqlx::query(sql)
+        .bind(org.to_string())
+        .bind(rows_json(rows))
+        .execute(conn)
+        .await
+        .map_err(super::writer::classify)?;
+    Ok(())
+}
+
 /// `q` with the parameters of an [`in_list`] of `ids` bound, in order.
 pub(super) fn bind_ids<'q, S: AsRef<str>>(
     mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, unit_str};
 use super::json_params::{
-    Ty, bind_ids, in_list, int, opt_int, opt_text, row_source, rows_json, text,
+    Ty, bind_ids, execute_rows, in_list, int, opt_int, opt_text, row_source, text,
 };
 use super::nudge_people::people_on;
 use super::outbox::{NudgeCandidate, decide_in_tx};
@@ -175,12 +175,7 @@ async fn consume_queue(
             .iter()
             .map(|(id, version)| vec![text(id.clone()), int(*version)])
             .collect();
-        sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(rows_json(rows))
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
+        execute_rows(conn, &sql, org, rows).await?;
     }
     Ok(())
 }
@@ -367,12 +362,7 @@ async fn upsert_findings(
                 ]
             })
             .collect();
-        sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(rows_json(rows))
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
+        execute_rows(conn, &sql, org, rows).await?;
     }
     Ok(())
 }
