@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row as _};
 
-use super::json_params::{self, Ty as Col, row_source, rows_json};
+use super::json_params::{self, Ty as Col, execute_rows, row_source, rows_json};
 use super::rows::micros;
 use super::sql::SqlStore;
 use super::statement::{is_sqlite, marks_for};
@@ -230,12 +230,7 @@ pub(super) async fn append(
         .map_err(classify)?;
         return Ok(());
     }
-    sqlx::query(&marks_for(insert, true))
-        .bind(org.to_string())
-        .bind(rows)
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
+    execute_rows(conn, &marks_for(insert, true), org, rows).await?;
     sqlx::query(&move_head(2))
         .bind(org.to_string())
         .bind(seq)

@@ -259,7 +259,7 @@ async fn upsert_days(
                 ]
             })
             .collect();
-        execute_rows(conn, &sql, org, rows).await?;
+        execute_rows(conn, &sql, org, rows_json(rows)).await?;
     }
     Ok(())
 }

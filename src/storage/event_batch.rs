@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row as _};
 
 use super::derived;
-use super::json_params::{Ty, bind_ids, in_list, int, opt_text, row_source, rows_json, text};
+use super::json_params::{
+    Ty, bind_ids, execute_rows, in_list, int, opt_text, row_source, rows_json, text,
+};
 use super::rows::{self, micros};
 use super::statement::{is_sqlite, marks_for, rows_for_ids};
 use super::writer::classify;
@@ -255,13 +257,7 @@ pub(super) async fn queue_and_count(
     );
     if is_sqlite(conn) {
         derived::enqueue_many(conn, org, changed, now).await?;
-        sqlx::query(&marks_for(count_sql(true, 2), true))
-            .bind(org.to_string())
-            .bind(counts)
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
-        return Ok(());
+        return execute_rows(conn, &marks_for(count_sql(true, 2), true), org, counts).await;
     }
     // PostgreSQL runs a `WITH` that the main statement does not read after
     // it: the counts are upserted, then the queue. Only event writes, which

@@ -70,16 +70,16 @@ pub(super) fn id_params<S: AsRef<str>>(sqlite: bool, ids: &[S]) -> Vec<String> {
 }
 
 /// Runs `sql`, whose `$1` is the organisation and `$2` the rows of a
-/// [`row_source`], for `org` and `rows`.
+/// [`row_source`] (as [`rows_json`] writes them), for `org` and `rows`.
 pub(super) async fn execute_rows(
     conn: &mut sqlx::AnyConnection,
     sql: &str,
     org: crate::domain::ids::OrgId,
-    rows: Vec<Vec<Value>>,
+    rows: String,
 ) -> super::StoreResult<()> {
     sqlx::query(sql)
         .bind(org.to_string())
-        .bind(rows_json(rows))
+        .bind(rows)
         .execute(conn)
         .await
         .map_err(super::writer::classify)?;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::json_params;
 use super::rows::micros;
 use super::sql::SqlStore;
-use super::statement::is_sqlite;
+use super::statement::{is_sqlite, marks_for};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::ids::{EmployeeId, OrgId};
@@ -897,9 +897,9 @@ fn employee_scope(q: &mut Query, f: &PlanFilter) {
     }
 }
 
-/// `column IN (…)` of `employees`, when there are any, as
-/// `json_params::in_list` writes it (one JSON parameter on SQLite, a padded
-/// list on PostgreSQL) with this builder's `?` marks.
+/// `column IN (…)` of `employees`, when there are any: `json_params::in_list`
+/// with this builder's `?` marks (its `$1, $2, …` in order, as `marks_for`
+/// turns them).
 fn any_of(q: &mut Query, column: &str, employees: &[EmployeeId]) {
     if employees.is_empty() {
         return;
@@ -909,12 +909,7 @@ fn any_of(q: &mut Query, column: &str, employees: &[EmployeeId]) {
         .into_iter()
         .map(Bind::Text)
         .collect();
-    let marks = vec!["?"; binds.len()].join(", ");
-    let list = if q.sqlite {
-        format!("IN (SELECT value FROM json_each({marks}))")
-    } else {
-        format!("IN ({marks})")
-    };
+    let list = marks_for(json_params::in_list(q.sqlite, 1, ids.len()), true);
     q.and(&format!("{column} {list}"), binds);
 }
 

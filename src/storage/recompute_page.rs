@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, unit_str};
 use super::json_params::{
-    Ty, bind_ids, execute_rows, in_list, int, opt_int, opt_text, row_source, text,
+    Ty, bind_ids, execute_rows, in_list, int, opt_int, opt_text, row_source, rows_json, text,
 };
 use super::nudge_people::people_on;
 use super::outbox::{NudgeCandidate, decide_in_tx};
@@ -175,7 +175,7 @@ async fn consume_queue(
             .iter()
             .map(|(id, version)| vec![text(id.clone()), int(*version)])
             .collect();
-        execute_rows(conn, &sql, org, rows).await?;
+        execute_rows(conn, &sql, org, rows_json(rows)).await?;
     }
     Ok(())
 }
@@ -362,7 +362,7 @@ async fn upsert_findings(
                 ]
             })
             .collect();
-        execute_rows(conn, &sql, org, rows).await?;
+        execute_rows(conn, &sql, org, rows_json(rows)).await?;
     }
     Ok(())
 }
