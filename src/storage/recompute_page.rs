@@ -181,8 +181,14 @@ async fn consume_queue(
 }
 
 /// The stored findings of each write's employee whose windows start in
-/// the write's scope (short rules in `short`, long ones in `long`): one
-/// read for the page over the union of the scopes, filtered per employee.
+/// the write's scope (short rules in `short`, long ones in `long`) that
+/// reconciling can change: the open ones (kept, updated or resolved) and
+/// the resolved ones whose window touches a draft's (a draft reopens a
+/// resolved finding of its rule only when their windows overlap or are
+/// equal). The resolved rest are left as they are, so they are not read:
+/// they pile up with history (a missing clock-out, resolved, for nearly
+/// every working day) and were read by every recompute. One read for the
+/// page over the union of the scopes, filtered per employee.
 async fn findings_in_scope(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -198,6 +204,15 @@ async fn findings_in_scope(
         .map(|w| w.short.end.max(w.long.end))
         .max()
         .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    // The drafts' windows, closed at both ends so that an empty window
+    // equal to a draft's is read too.
+    let windows = writes
+        .iter()
+        .flat_map(|w| w.drafts.iter().map(|d| d.window));
+    let (drafts_from, drafts_to) = windows.fold(
+        (DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC),
+        |(a, b), w| (a.min(w.start), b.max(w.end)),
+    );
     let by_employee: HashMap<EmployeeId, &RecomputeWrite> =
         writes.iter().map(|w| (w.employee, *w)).collect();
     let ids: Vec<String> = writes.iter().map(|w| w.employee.to_string()).collect();
@@ -205,14 +220,18 @@ async fn findings_in_scope(
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let sql = format!(
             "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
-             AND window_start >= $2 AND window_start < $3 AND employee_id {}",
-            in_list(is_sqlite(conn), 4, chunk.len())
+             AND window_start >= $2 AND window_start < $3 \
+             AND (status = 'OPEN' OR (window_start <= $4 AND window_end >= $5)) \
+             AND employee_id {}",
+            in_list(is_sqlite(conn), 6, chunk.len())
         );
         let sql = marks_for(sql, is_sqlite(conn));
         let q = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(micros(lo))
-            .bind(micros(hi));
+            .bind(micros(hi))
+            .bind(micros(drafts_to))
+            .bind(micros(drafts_from));
         for row in bind_ids(q, is_sqlite(conn), chunk)
             .fetch_all(&mut *conn)
             .await

@@ -54,7 +54,8 @@ use crate::domain::token::ApiToken;
 /// more than before.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-     PRAGMA journal_size_limit = 67108864; PRAGMA mmap_size = 2147418112;";
+     PRAGMA journal_size_limit = 67108864; PRAGMA mmap_size = 2147418112; \
+     PRAGMA temp_store = MEMORY;";
 
 /// How long a call waits for a pooled connection before answering
 /// UNAVAILABLE: under a typical 2 s client deadline, so a client hears that
@@ -1143,6 +1144,89 @@ mod tests {
         );
         let own = "postgres://u@h/db?statement-cache-capacity=10&options[plan_cache_mode]=auto";
         assert_eq!(with_session_settings(own), own);
+    }
+
+    /// The writer leaves checkpoints to the checkpointer beside it: 2 MiB
+    /// written (half of SQLite's own checkpoint threshold) reach the
+    /// database file without another write or a reader's help.
+    #[tokio::test]
+    async fn the_wal_is_checkpointed_beside_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        let store = SqlStore::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        let before = std::fs::metadata(&file).unwrap().len();
+        store
+            .write(|conn| {
+                Box::pin(async move {
+                    conn.execute(
+                        "CREATE TABLE filler (b BLOB); \
+                         INSERT INTO filler SELECT randomblob(1024) FROM \
+                         (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                          WHERE i < 2048) SELECT i FROM n);",
+                    )
+                    .await
+                    .map_err(classify)?;
+                    Ok(())
+                })
+            })
+            .await
+            .unwrap();
+        let mut grown = 0;
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            grown = std::fs::metadata(&file).unwrap().len() - before;
+            if grown >= 2 * 1024 * 1024 {
+                break;
+            }
+        }
+        assert!(
+            grown >= 2 * 1024 * 1024,
+            "the database file grew by {grown} bytes"
+        );
+        let mut conn = store.reader().acquire().await.unwrap();
+        let temp: i64 = sqlx::query_scalar("PRAGMA temp_store")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(temp, 2, "statement journals and temp tables in memory");
+    }
+
+    /// A write sent while a group runs joins that group: the first write's
+    /// caller hears of its commit only after the second has run.
+    #[tokio::test]
+    async fn a_write_sent_while_a_group_runs_joins_its_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqlStore::connect(&url).await.unwrap();
+        let (running, started) = tokio::sync::oneshot::channel::<()>();
+        let first = async {
+            store
+                .write(move |_conn| {
+                    Box::pin(async move {
+                        let _ = running.send(());
+                        // The second write is sent meanwhile.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        Ok(())
+                    })
+                })
+                .await
+                .unwrap();
+            std::time::Instant::now()
+        };
+        let second = async {
+            started.await.unwrap();
+            store
+                .write(|_conn| Box::pin(async { Ok(std::time::Instant::now()) }))
+                .await
+                .unwrap()
+        };
+        let (first_committed, second_ran) = tokio::join!(first, second);
+        assert!(
+            first_committed >= second_ran,
+            "the first write was committed before the second ran"
+        );
     }
 
     /// Every pooled SQLite connection has the settings, the WAL's size

@@ -9,6 +9,7 @@
 //! collapsing.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::future::BoxFuture;
 use sqlx::any::AnyConnectOptions;
@@ -35,6 +36,8 @@ pub struct Ran {
     /// The connection refused the write as read-only: open a new one, since
     /// `SQLite` keeps a file it could only open read-only so until reopened.
     reopen: bool,
+    /// The storage refused the write (full or read-only).
+    refused: bool,
     completion: Completion,
 }
 
@@ -61,7 +64,14 @@ impl Writer {
     /// after a read-only refusal.
     pub fn single(conn: AnyConnection, reopen: Reopen) -> Self {
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(run_single(conn, reopen, rx));
+        let refused = Arc::new(AtomicBool::new(false));
+        tokio::spawn(checkpoints(
+            reopen.options.clone(),
+            reopen.pragmas,
+            tx.downgrade(),
+            Arc::clone(&refused),
+        ));
+        tokio::spawn(run_single(conn, reopen, rx, refused));
         Self::Single(tx)
     }
 
@@ -100,6 +110,7 @@ impl Writer {
                         let r = f(conn).await;
                         let ok = r.is_ok();
                         let reopen = matches!(r, Err(StoreError::Refused(StorageFault::ReadOnly)));
+                        let refused = matches!(r, Err(StoreError::Refused(_)));
                         let completion: Completion = Box::new(move |commit| {
                             let out = match commit {
                                 Ok(()) => r,
@@ -110,6 +121,7 @@ impl Writer {
                         Ran {
                             ok,
                             reopen,
+                            refused,
                             completion,
                         }
                     })
@@ -126,12 +138,95 @@ impl Writer {
     }
 }
 
-async fn run_single(mut conn: AnyConnection, reopen: Reopen, mut rx: mpsc::Receiver<Job>) {
+/// The writer's commits leave checkpoints to [`checkpoints`]: run at
+/// commit (SQLite's default, every 1,000 WAL pages) a checkpoint copies
+/// and syncs the database file while every write waits behind it.
+const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0;";
+
+/// How often the WAL is copied back into the database file. The WAL grows
+/// by at most this long's writes (a long read can hold it back, as before:
+/// `journal_size_limit` cuts it back afterwards).
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Checkpoints the WAL from a connection of its own, beside the writer,
+/// for as long as the writer takes writes. PASSIVE: it copies what no
+/// reader still needs and never blocks the writer or a reader. None while
+/// the storage refuses the writer's commits (`refused`: full or
+/// read-only): on a full volume a checkpoint would let the WAL start over
+/// and take a few writes again, so the service would flap between
+/// refusing and taking writes; it refuses them until space returns.
+async fn checkpoints(
+    options: AnyConnectOptions,
+    pragmas: &'static str,
+    writer: mpsc::WeakSender<Job>,
+    refused: Arc<AtomicBool>,
+) {
+    let mut conn: Option<AnyConnection> = None;
+    // Told once when checkpoints start failing (a full or read-only
+    // volume fails every one of them) and once when they work again.
+    let mut failing = false;
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if writer.upgrade().is_none_or(|w| w.is_closed()) {
+            break;
+        }
+        if refused.load(Ordering::Relaxed) {
+            continue;
+        }
+        match checkpoint_once(&mut conn, &options, pragmas).await {
+            Ok(()) if failing => {
+                tracing::info!("WAL checkpoints work again");
+                failing = false;
+            }
+            Ok(()) => {}
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "a WAL checkpoint failed; retrying every 200 ms");
+                    failing = true;
+                }
+                conn = None;
+            }
+        }
+    }
+}
+
+/// One passive checkpoint on `conn`, opened first if need be.
+async fn checkpoint_once(
+    conn: &mut Option<AnyConnection>,
+    options: &AnyConnectOptions,
+    pragmas: &str,
+) -> Result<(), sqlx::Error> {
+    if conn.is_none() {
+        let mut fresh = options.connect().await?;
+        fresh.execute(pragmas).await?;
+        *conn = Some(fresh);
+    }
+    let Some(c) = conn.as_mut() else {
+        return Ok(());
+    };
+    c.execute("PRAGMA wal_checkpoint(PASSIVE)").await?;
+    Ok(())
+}
+
+async fn run_single(
+    mut conn: AnyConnection,
+    reopen: Reopen,
+    mut rx: mpsc::Receiver<Job>,
+    refused: Arc<AtomicBool>,
+) {
+    if let Err(e) = conn.execute(WRITER_PRAGMAS).await {
+        tracing::warn!(error = %e, "the writer's settings were not applied");
+    }
     let mut stale = false;
     while let Some(first) = rx.recv().await {
         if stale {
             match reopen.options.connect().await {
-                Ok(mut fresh) => match fresh.execute(reopen.pragmas).await {
+                Ok(mut fresh) => match fresh
+                    .execute(format!("{} {WRITER_PRAGMAS}", reopen.pragmas).as_str())
+                    .await
+                {
                     Ok(_) => {
                         tracing::info!("reopened the database for writing");
                         conn = fresh;
@@ -149,10 +244,14 @@ async fn run_single(mut conn: AnyConnection, reopen: Reopen, mut rx: mpsc::Recei
                 Err(_) => break,
             }
         }
-        let count = jobs.len();
-        let result = run_group(&mut conn, jobs, &mut stale).await;
+        let mut group_refused = false;
+        let result = run_group(&mut conn, jobs, &mut rx, &mut stale, &mut group_refused).await;
+        let count = match &result {
+            Ok(c) | Err((_, c)) => c.len(),
+        };
         match result {
             Ok(completions) => {
+                refused.store(group_refused, Ordering::Relaxed);
                 tracing::trace!(writes = count, "group committed");
                 #[allow(clippy::cast_precision_loss)] // at most MAX_GROUP
                 metrics::histogram!(crate::metrics::families::WRITE_GROUP_SIZE)
@@ -163,6 +262,9 @@ async fn run_single(mut conn: AnyConnection, reopen: Reopen, mut rx: mpsc::Recei
             }
             Err((e, completions)) => {
                 stale |= fault::of(&e) == Some(StorageFault::ReadOnly);
+                if fault::of(&e).is_some() {
+                    refused.store(true, Ordering::Relaxed);
+                }
                 tracing::error!(error = %e, writes = count, "group commit failed; rolled back");
                 let _ = conn.execute("ROLLBACK").await;
                 let e = Arc::new(e);
@@ -182,36 +284,50 @@ async fn run_single(mut conn: AnyConnection, reopen: Reopen, mut rx: mpsc::Recei
 async fn run_group(
     conn: &mut AnyConnection,
     jobs: Vec<Job>,
+    more: &mut mpsc::Receiver<Job>,
     stale: &mut bool,
+    refused: &mut bool,
 ) -> Result<Vec<Completion>, (sqlx::Error, Vec<Completion>)> {
     let mut completions = Vec::with_capacity(jobs.len());
-    if jobs.is_empty() {
-        return Ok(completions);
-    }
+    let mut jobs: std::collections::VecDeque<Job> = jobs.into();
     // The statements between two jobs go to the connection's thread in one
     // round trip: each round trip is a hand-off between threads, and every
     // write waits on this one path (issue 15). A failure of `BEGIN` leaves
     // nothing run: the jobs not reached are dropped, which tells each
     // caller its write was not committed.
-    let last = jobs.len() - 1;
     let mut next = "BEGIN IMMEDIATE; SAVEPOINT w";
-    for (i, job) in jobs.into_iter().enumerate() {
+    while let Some(job) = jobs.pop_front() {
         if let Err(e) = conn.execute(next).await {
             return Err((e, completions));
         }
         let Ran {
             ok,
             reopen,
+            refused: job_refused,
             completion,
         } = job(conn).await;
         *stale |= reopen;
+        *refused |= job_refused;
         completions.push(completion);
-        next = match (ok, i == last) {
+        // A write that came in while this group ran joins it: the event
+        // batches and the recompute pages each wait for their last commit
+        // before sending the next, so taken only at the start they would
+        // take turns, one commit each.
+        if jobs.is_empty()
+            && completions.len() < MAX_GROUP
+            && let Ok(job) = more.try_recv()
+        {
+            jobs.push_back(job);
+        }
+        next = match (ok, jobs.is_empty()) {
             (true, false) => "RELEASE w; SAVEPOINT w",
             (false, false) => "ROLLBACK TO w; RELEASE w; SAVEPOINT w",
             (true, true) => "RELEASE w; COMMIT",
             (false, true) => "ROLLBACK TO w; RELEASE w; COMMIT",
         };
+    }
+    if completions.is_empty() {
+        return Ok(completions);
     }
     match conn.execute(next).await {
         Ok(_) => Ok(completions),

@@ -188,8 +188,16 @@ impl Record {
         Ok(sheet.totals.unwrap().worked_minutes)
     }
 
-    /// The employee's findings, from `ListFindings`.
+    /// The employee's findings about the day, from `ListFindings` (not
+    /// those of events a test writes months before it: whether their
+    /// recompute could still be stored on a full volume depends on when
+    /// the WAL was last checkpointed).
     pub async fn findings(&self) -> Result<usize, tonic::Status> {
+        let date = |d: NaiveDate| pb::LocalDate {
+            year: d.year(),
+            month: i32::try_from(d.month()).unwrap(),
+            day: i32::try_from(d.day()).unwrap(),
+        };
         Ok(
             pb::timesheet_service_client::TimesheetServiceClient::with_interceptor(
                 self.channel.clone(),
@@ -198,6 +206,12 @@ impl Record {
             .list_findings(pb::ListFindingsRequest {
                 scope: Some(pb::list_findings_request::Scope::EmployeeId(
                     self.employee_id.clone(),
+                )),
+                period: Some(pb::list_findings_request::Period::Dates(
+                    pb::LocalDateRange {
+                        start: Some(date(self.day - chrono::Duration::days(1))),
+                        end: Some(date(self.day + chrono::Duration::days(1))),
+                    },
                 )),
                 ..Default::default()
             })

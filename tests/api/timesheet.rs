@@ -217,6 +217,71 @@ async fn example_4_week_over_grpc(app: TestApp) {
     assert_eq!(findings_of(&app, &kari.employee_id).await, sheet.findings);
 }
 
+/// A finding resolved by a correction and raised again by the next one
+/// comes back with its identity, beside other resolved findings that no
+/// draft touches (a recompute reads only the resolved findings a draft
+/// could reopen).
+async fn a_resolved_finding_raised_again_is_reopened(app: TestApp) {
+    let kari = app.create_employee("E1").await;
+    let id = &kari.employee_id;
+    // Two earlier days without a break, each corrected to 5 h 30 min:
+    // resolved findings outside the Wednesday's windows.
+    for d in [9, 10] {
+        let day = post_work(
+            &app,
+            id,
+            oslo(2026, 11, d, 9, 0),
+            oslo(2026, 11, d, 15, 0),
+            &[],
+        )
+        .await;
+        // Read, so the finding is raised before the correction resolves it.
+        findings_of(&app, id).await;
+        move_event(&app, id, &day[1].event_id, oslo(2026, 11, d, 14, 30)).await;
+    }
+    // Wed 18 Nov 09:00–15:00, no break: rules.md example 8.
+    let day = post_work(
+        &app,
+        id,
+        oslo(2026, 11, 18, 9, 0),
+        oslo(2026, 11, 18, 15, 0),
+        &[],
+    )
+    .await;
+    // By rule: a missing clock-out may be raised and resolved on the way
+    // in, depending on when the background recompute ran.
+    let breaks = |all: Vec<pb::Finding>| -> Vec<pb::Finding> {
+        all.into_iter()
+            .filter(|f| f.rule_id == "no.breaks")
+            .collect()
+    };
+    let open = breaks(findings_of(&app, id).await);
+    let raised: Vec<_> = open
+        .iter()
+        .filter(|f| f.status() == pb::FindingStatus::Open)
+        .collect();
+    assert_eq!((open.len(), raised.len()), (3, 1), "{open:?}");
+    let first = raised[0].finding_id.clone();
+    move_event(&app, id, &day[1].event_id, oslo(2026, 11, 18, 14, 30)).await;
+    let resolved = breaks(findings_of(&app, id).await);
+    assert!(
+        resolved
+            .iter()
+            .all(|f| f.status() == pb::FindingStatus::Resolved),
+        "{resolved:?}"
+    );
+    move_event(&app, id, &day[1].event_id, oslo(2026, 11, 18, 15, 0)).await;
+    let after = breaks(findings_of(&app, id).await);
+    assert_eq!(after.len(), 3, "no new finding: {after:?}");
+    let open: Vec<_> = after
+        .iter()
+        .filter(|f| f.status() == pb::FindingStatus::Open)
+        .collect();
+    assert_eq!(open.len(), 1, "{after:?}");
+    assert_eq!(open[0].finding_id, first, "the finding keeps its identity");
+    assert!(open[0].resolved_at.is_none());
+}
+
 async fn corrections_and_late_events_keep_findings_current(app: TestApp) {
     let kari = app.create_employee("E1").await;
     let id = &kari.employee_id;
@@ -877,6 +942,7 @@ crate::both_backends!(
     an_employee_token_cannot_read_a_team,
     example_4_week_over_grpc,
     corrections_and_late_events_keep_findings_current,
+    a_resolved_finding_raised_again_is_reopened,
     list_findings_pages_newest_first_for_a_team,
     headroom_while_working,
     timesheet_access_by_role,
