@@ -27,6 +27,8 @@ pub mod policy;
 pub mod privacy;
 #[cfg(test)]
 mod query_plans;
+#[cfg(test)]
+mod query_plans_postgres;
 mod read_batch;
 mod read_conns;
 mod recent;
