@@ -211,7 +211,8 @@ async fn findings_in_scope(
         .flat_map(|w| w.drafts.iter().map(|d| d.window));
     let (drafts_from, drafts_to) = windows.fold(
         (DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC),
-        |(a, b), w| (a.min(w.start), b.max(w.end)),
+        // Both ends each way: a span does not promise start <= end.
+        |(a, b), w| (a.min(w.start).min(w.end), b.max(w.end).max(w.start)),
     );
     let by_employee: HashMap<EmployeeId, &RecomputeWrite> =
         writes.iter().map(|w| (w.employee, *w)).collect();

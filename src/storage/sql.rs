@@ -54,8 +54,7 @@ use crate::domain::token::ApiToken;
 /// more than before.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-     PRAGMA journal_size_limit = 67108864; PRAGMA mmap_size = 2147418112; \
-     PRAGMA temp_store = MEMORY;";
+     PRAGMA journal_size_limit = 67108864; PRAGMA mmap_size = 2147418112;";
 
 /// How long a call waits for a pooled connection before answering
 /// UNAVAILABLE: under a typical 2 s client deadline, so a client hears that
@@ -80,7 +79,7 @@ pub struct SqlStore {
     writer: Writer,
     /// What the last write met: set by a refused write, cleared by a
     /// committed one; health reports it.
-    faults: FaultState,
+    faults: Arc<FaultState>,
     /// Event writes waiting together, stored together.
     events: EventCoalescer,
     /// Tokens read to authenticate calls, by secret hash, for a second.
@@ -176,12 +175,13 @@ impl SqlStore {
             options,
             pragmas: SQLITE_PRAGMAS,
         };
+        let faults: Arc<FaultState> = Arc::default();
         let store = Self {
             backend: Backend::Sqlite,
             read,
             reads,
-            writer: Writer::single(conn, reopen),
-            faults: FaultState::default(),
+            writer: Writer::single(conn, reopen, Arc::clone(&faults)),
+            faults,
             events: EventCoalescer::default(),
             tokens: Recent::default(),
             employees: Recent::default(),
@@ -232,7 +232,7 @@ impl SqlStore {
             read: pool.clone(),
             reads: ReadConns::Pooled(pool.clone()),
             writer: Writer::Pooled(pool),
-            faults: FaultState::default(),
+            faults: Arc::default(),
             events: EventCoalescer::default(),
             tokens: Recent::default(),
             employees: Recent::default(),
@@ -1147,8 +1147,8 @@ mod tests {
     }
 
     /// The writer leaves checkpoints to the checkpointer beside it: 2 MiB
-    /// written (half of SQLite's own checkpoint threshold) reach the
-    /// database file without another write or a reader's help.
+    /// written (an eighth of the writer's own checkpoint threshold) reach
+    /// the database file without another write or a reader's help.
     #[tokio::test]
     async fn the_wal_is_checkpointed_beside_the_writer() {
         let dir = tempfile::tempdir().unwrap();
@@ -1185,12 +1185,27 @@ mod tests {
             grown >= 2 * 1024 * 1024,
             "the database file grew by {grown} bytes"
         );
-        let mut conn = store.reader().acquire().await.unwrap();
-        let temp: i64 = sqlx::query_scalar("PRAGMA temp_store")
-            .fetch_one(&mut *conn)
+        let settings = store
+            .write(|conn| {
+                Box::pin(async move {
+                    let temp: i64 = sqlx::query_scalar("PRAGMA temp_store")
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(classify)?;
+                    let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(classify)?;
+                    Ok((temp, pages))
+                })
+            })
             .await
             .unwrap();
-        assert_eq!(temp, 2, "statement journals and temp tables in memory");
+        assert_eq!(
+            settings,
+            (2, 4000),
+            "the writer's statement journals in memory"
+        );
     }
 
     /// A write sent while a group runs joins that group: the first write's
