@@ -64,6 +64,19 @@ async fn post_work(
 }
 
 /// Moves `employee`'s event `event_id` to `to` (a correction, "left early").
+/// 09:00–15:00 in Oslo on `day` November 2026 with no break: rules.md
+/// example 8, a `no.breaks` finding.
+async fn six_hours_without_a_break(app: &TestApp, employee: &str, day: u32) -> Vec<pb::ClockEvent> {
+    post_work(
+        app,
+        employee,
+        oslo(2026, 11, day, 9, 0),
+        oslo(2026, 11, day, 15, 0),
+        &[],
+    )
+    .await
+}
+
 async fn move_event(app: &TestApp, employee: &str, event_id: &str, to: DateTime<Utc>) {
     use pb::correct_event_request::Change;
     app.clock_client(&app.admin_token)
@@ -227,27 +240,13 @@ async fn a_resolved_finding_raised_again_is_reopened(app: TestApp) {
     // Two earlier days without a break, each corrected to 5 h 30 min:
     // resolved findings outside the Wednesday's windows.
     for d in [9, 10] {
-        let day = post_work(
-            &app,
-            id,
-            oslo(2026, 11, d, 9, 0),
-            oslo(2026, 11, d, 15, 0),
-            &[],
-        )
-        .await;
+        let day = six_hours_without_a_break(&app, id, d).await;
         // Read, so the finding is raised before the correction resolves it.
         findings_of(&app, id).await;
         move_event(&app, id, &day[1].event_id, oslo(2026, 11, d, 14, 30)).await;
     }
     // Wed 18 Nov 09:00–15:00, no break: rules.md example 8.
-    let day = post_work(
-        &app,
-        id,
-        oslo(2026, 11, 18, 9, 0),
-        oslo(2026, 11, 18, 15, 0),
-        &[],
-    )
-    .await;
+    let day = six_hours_without_a_break(&app, id, 18).await;
     // By rule: a missing clock-out may be raised and resolved on the way
     // in, depending on when the background recompute ran.
     let breaks = |all: Vec<pb::Finding>| -> Vec<pb::Finding> {
@@ -286,14 +285,7 @@ async fn corrections_and_late_events_keep_findings_current(app: TestApp) {
     let kari = app.create_employee("E1").await;
     let id = &kari.employee_id;
     // Wed 18 Nov 09:00–15:00, no break: rules.md example 8.
-    let day = post_work(
-        &app,
-        id,
-        oslo(2026, 11, 18, 9, 0),
-        oslo(2026, 11, 18, 15, 0),
-        &[],
-    )
-    .await;
+    let day = six_hours_without_a_break(&app, id, 18).await;
     let before = findings_of(&app, id).await;
     assert_eq!(before.len(), 1);
     assert_eq!(before[0].rule_id, "no.breaks");
