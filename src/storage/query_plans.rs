@@ -10,7 +10,7 @@ use sqlx::Row as _;
 use super::derived::pending_sql;
 use super::event_batch::taken_sql;
 use super::page::page_events_sql;
-use super::sql::SqlStore;
+use super::sql::{SqlStore, sqlite_store};
 use super::statement::marks_for;
 
 /// The plan's lines for `sql`, with `?` marks unbound (NULL).
@@ -26,16 +26,9 @@ async fn plan(store: &SqlStore, sql: &str) -> String {
         .join("\n")
 }
 
-async fn store() -> (tempfile::TempDir, SqlStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = SqlStore::connect(&url).await.unwrap();
-    (dir, store)
-}
-
 #[tokio::test]
 async fn a_page_of_employees_starts_at_the_cursor_in_order() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = sqlite_store().await;
     let p = plan(
         &store,
         "SELECT id FROM employees e WHERE organisation_id = ? AND id > ? AND \
@@ -53,7 +46,7 @@ async fn a_page_of_employees_starts_at_the_cursor_in_order() {
 
 #[tokio::test]
 async fn one_employees_findings_in_a_span_are_a_range_of_their_own() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = sqlite_store().await;
     let p = plan(
         &store,
         "SELECT * FROM findings WHERE organisation_id = ? AND employee_id IN (?) \
@@ -68,7 +61,7 @@ async fn one_employees_findings_in_a_span_are_a_range_of_their_own() {
 
 #[tokio::test]
 async fn an_employees_recompute_entry_is_a_key_lookup_and_the_oldest_come_first() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = sqlite_store().await;
     let one = plan(&store, &pending_sql(true, true)).await;
     assert!(
         one.contains("(organisation_id=? AND employee_id=?)"),
@@ -85,7 +78,7 @@ async fn an_employees_recompute_entry_is_a_key_lookup_and_the_oldest_come_first(
 /// status) are a range of the covering index.
 #[tokio::test]
 async fn events_are_read_from_the_covering_index_and_checked_by_key() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = sqlite_store().await;
     let page = plan(&store, &marks_for(page_events_sql(true, 64), true)).await;
     assert!(
         page.contains(

@@ -1127,6 +1127,15 @@ fn external_id_conflict(err: sqlx::Error, e: &Employee) -> StoreError {
     }
 }
 
+/// A store on a fresh SQLite file `t.db` in the returned folder (tests).
+#[cfg(test)]
+pub(super) async fn sqlite_store() -> (tempfile::TempDir, SqlStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = SqlStore::connect(&url).await.unwrap();
+    (dir, store)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1151,11 +1160,8 @@ mod tests {
     /// the database file without another write or a reader's help.
     #[tokio::test]
     async fn the_wal_is_checkpointed_beside_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, store) = sqlite_store().await;
         let file = dir.path().join("t.db");
-        let store = SqlStore::connect(&format!("sqlite://{}", file.display()))
-            .await
-            .unwrap();
         let before = std::fs::metadata(&file).unwrap().len();
         store
             .write(|conn| {
@@ -1212,9 +1218,7 @@ mod tests {
     /// caller hears of its commit only after the second has run.
     #[tokio::test]
     async fn a_write_sent_while_a_group_runs_joins_its_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = SqlStore::connect(&url).await.unwrap();
+        let (_dir, store) = sqlite_store().await;
         let (running, started) = tokio::sync::oneshot::channel::<()>();
         let first = async {
             store
@@ -1248,9 +1252,7 @@ mod tests {
     /// limit included (a pragma is per connection).
     #[tokio::test]
     async fn every_sqlite_connection_has_the_settings() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = SqlStore::connect(&url).await.unwrap();
+        let (_dir, store) = sqlite_store().await;
         for _ in 0..3 {
             let mut conn = store.reader().acquire().await.unwrap();
             let limit: i64 = sqlx::query_scalar("PRAGMA journal_size_limit")
