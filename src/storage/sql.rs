@@ -1214,6 +1214,59 @@ mod tests {
         );
     }
 
+    /// A WAL grown past `journal_size_limit` while a long read held it is
+    /// cut back once the read ends, even when no write comes after it
+    /// (SQLite itself cuts it back only at the next commit).
+    #[tokio::test]
+    async fn a_wal_grown_during_a_long_read_is_cut_back_without_more_writes() {
+        let (dir, store) = sqlite_store().await;
+        let wal = dir.path().join("t.db-wal");
+        let mut reader = store.reader().acquire().await.unwrap();
+        reader
+            .execute("BEGIN; SELECT count(*) FROM sqlite_master;")
+            .await
+            .unwrap();
+        // 80 MiB written while the read holds its snapshot: nothing of it
+        // can be copied back meanwhile.
+        store
+            .write(|conn| {
+                Box::pin(async move {
+                    conn.execute(
+                        "CREATE TABLE filler (b BLOB); \
+                         INSERT INTO filler SELECT randomblob(1024) FROM \
+                         (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                          WHERE i < 80 * 1024) SELECT i FROM n);",
+                    )
+                    .await
+                    .map_err(classify)?;
+                    Ok(())
+                })
+            })
+            .await
+            .unwrap();
+        let grown = std::fs::metadata(&wal).unwrap().len();
+        assert!(grown > 80 * 1024 * 1024, "the WAL holds {grown} bytes");
+        reader.execute("COMMIT").await.unwrap();
+        drop(reader);
+        let mut size = grown;
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+            if size <= 64 * 1024 * 1024 {
+                break;
+            }
+        }
+        assert!(
+            size <= 64 * 1024 * 1024,
+            "the WAL still holds {size} bytes, {grown} at its peak"
+        );
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM filler")
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+        assert_eq!(rows, 80 * 1024, "every row written is kept");
+    }
+
     /// A write sent while a group runs joins that group: the first write's
     /// caller hears of its commit only after the second has run.
     #[tokio::test]

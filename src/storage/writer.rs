@@ -163,13 +163,19 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 /// checkpoint would let the WAL start over and take a few writes again,
 /// so the service would flap between refusing and taking writes; it
 /// refuses them until space returns.
+///
+/// A long read (a payroll pull) keeps the WAL from starting over, so it
+/// grows meanwhile; SQLite cuts it back to `journal_size_limit` only at
+/// the first commit after it starts over. When the writes stop with the
+/// read, that commit never comes: once everything is copied back and the
+/// file is still past that limit, it is truncated here.
 async fn checkpoints(
     options: AnyConnectOptions,
     pragmas: &'static str,
     writer: mpsc::WeakSender<Job>,
     faults: Arc<FaultState>,
 ) {
-    let mut conn: Option<AnyConnection> = None;
+    let mut state: Option<Checkpointer> = None;
     // Told once when checkpoints start failing (a full or read-only
     // volume fails every one of them) and once when they work again.
     let mut failing = false;
@@ -183,7 +189,7 @@ async fn checkpoints(
         if faults.get().is_some() {
             continue;
         }
-        match checkpoint_once(&mut conn, &options, pragmas).await {
+        match checkpoint_once(&mut state, &options, pragmas).await {
             Ok(()) if failing => {
                 tracing::info!("WAL checkpoints work again");
                 failing = false;
@@ -194,27 +200,64 @@ async fn checkpoints(
                     tracing::warn!(error = %e, "a WAL checkpoint failed; retrying every 200 ms");
                     failing = true;
                 }
-                conn = None;
+                state = None;
             }
         }
     }
 }
 
-/// One passive checkpoint on `conn`, opened first if need be.
+/// The checkpointer's connection, the WAL file it watches and the size
+/// that file is cut back to (`journal_size_limit`).
+struct Checkpointer {
+    conn: AnyConnection,
+    wal: std::path::PathBuf,
+    kept: u64,
+}
+
+/// One passive checkpoint, on a connection opened first if need be; then,
+/// if every frame is copied back and the WAL file is past
+/// `journal_size_limit`, a truncating one.
 async fn checkpoint_once(
-    conn: &mut Option<AnyConnection>,
+    state: &mut Option<Checkpointer>,
     options: &AnyConnectOptions,
     pragmas: &str,
 ) -> Result<(), sqlx::Error> {
-    if conn.is_none() {
-        let mut fresh = options.connect().await?;
-        fresh.execute(pragmas).await?;
-        *conn = Some(fresh);
+    if state.is_none() {
+        let mut conn = options.connect().await?;
+        // Never wait: a truncating checkpoint that finds the writer busy
+        // or a reader on an older snapshot gives up at once, rather than
+        // hold the write lock while it waits.
+        conn.execute(format!("{pragmas} PRAGMA busy_timeout = 0;").as_str())
+            .await?;
+        let file: String =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(&mut conn)
+                .await?;
+        let kept: i64 = sqlx::query_scalar("PRAGMA journal_size_limit")
+            .fetch_one(&mut conn)
+            .await?;
+        *state = Some(Checkpointer {
+            conn,
+            wal: format!("{file}-wal").into(),
+            // -1 (no limit): SQLite never cuts the WAL back, nor does this.
+            kept: u64::try_from(kept).unwrap_or(u64::MAX),
+        });
     }
-    let Some(c) = conn.as_mut() else {
+    let Some(Checkpointer { conn, wal, kept }) = state.as_mut() else {
         return Ok(());
     };
-    c.execute("PRAGMA wal_checkpoint(PASSIVE)").await?;
+    let (busy, log, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut *conn)
+        .await?;
+    let oversized = || std::fs::metadata(&*wal).is_ok_and(|m| m.len() > *kept);
+    if busy == 0 && log == copied && oversized() {
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *conn)
+            .await?;
+        if busy == 0 {
+            tracing::info!("the WAL was cut back after a long read");
+        }
+    }
     Ok(())
 }
 
