@@ -93,7 +93,7 @@ impl MemoryPeaks {
     }
 }
 
-fn file_mib(path: &PathBuf) -> f64 {
+fn file_mib(path: &std::path::Path) -> f64 {
     std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / (1024.0 * 1024.0))
 }
 
@@ -222,6 +222,19 @@ async fn seed(
         stored.as_secs_f64(),
         drained.as_secs_f64()
     ))
+}
+
+/// The WAL's size once it is back within `journal_size_limit` (64 MiB), or
+/// after 60 s, and how long that took.
+async fn wal_given_back(wal: &std::path::Path) -> (f64, Duration) {
+    let t = Instant::now();
+    loop {
+        let mib = file_mib(wal);
+        if mib <= 64.0 || t.elapsed() >= Duration::from_secs(60) {
+            return (mib, t.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// `ListTotals` of a month for `s.totals_employees`, quiet and under load.
@@ -403,6 +416,8 @@ async fn under_load(
     let drained = server.wait_recomputed(Duration::from_secs(3600)).await?;
     stop_wal.send(true).ok();
     let wal_max = wal_peak.await?;
+    let wal_end = file_mib(&wal);
+    let (wal_later, after) = wal_given_back(&wal).await;
     let loaded_median = median(loaded.iter().map(|r| r.tidsvakt.seconds));
     let load_notes = vec![
         format!(
@@ -410,8 +425,8 @@ async fn under_load(
             drained.as_secs_f64()
         ),
         format!(
-            "WAL: at most {wal_max:.0} MiB (sampled every 20 ms), {:.0} MiB at the end",
-            file_mib(&wal)
+            "WAL: at most {wal_max:.0} MiB (sampled every 20 ms), {wal_end:.0} MiB at the end, {wal_later:.0} MiB {:.1} s later with nothing written",
+            after.as_secs_f64()
         ),
         format!(
             "pull under load over the quiet pull (medians): {:.2}",
