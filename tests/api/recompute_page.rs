@@ -15,7 +15,8 @@ use pb::EventKind::{BreakEnd, BreakStart, ClockIn, ClockOut};
 
 crate::both_backends!(
     a_page_recompute_stores_what_recomputing_one_by_one_stores,
-    a_page_write_skips_an_employee_whose_change_moved_on
+    a_page_write_skips_an_employee_whose_change_moved_on,
+    the_background_worker_stores_a_day_nobody_reads
 );
 
 type Shape = Vec<(pb::EventKind, DateTime<Utc>)>;
@@ -221,4 +222,39 @@ async fn a_page_write_skips_an_employee_whose_change_moved_on(app: TestApp) {
         .await;
     assert!(twice.is_err(), "{twice:?}");
     assert_eq!(worked(days_of(&app, b).await), Vec::<i64>::new());
+}
+
+/// With no read asking for it, the background worker stores the day's
+/// totals and empties the queue, and passes again for a later change (it
+/// rests a quarter second after each pass).
+async fn the_background_worker_stores_a_day_nobody_reads(app: TestApp) {
+    let employee = app.create_employee("unread").await.employee_id;
+    let id: EmployeeId = employee.parse().unwrap();
+    let mut clock = app.clock_client(&app.clock_token().await);
+    let intervals = [((8, 0), (14, 0)), ((14, 30), (15, 30))];
+    let mut expected = 0;
+    for ((h0, m0), (h1, m1)) in intervals {
+        record_each(
+            &mut clock,
+            &[
+                event(&employee, ClockIn, at(h0, m0)),
+                event(&employee, ClockOut, at(h1, m1)),
+            ],
+        )
+        .await;
+        expected += (at(h1, m1) - at(h0, m0)).num_seconds();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let queued = app.count("SELECT COUNT(*) FROM recompute_queue").await;
+            let worked: i64 = days_of(&app, id).await.iter().map(|d| d.worked).sum();
+            if queued == 0 && worked == expected {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "after 5 s: {queued} queued, {worked} s worked stored, {expected} s expected"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 }
