@@ -257,8 +257,9 @@ impl App {
             health.clone(),
         ));
         // Findings are kept current in the background; reads also drain
-        // their own employees first, so this only bounds staleness: a pass,
-        // then 250 ms of rest (`run_worker`; freshness goal 1 s).
+        // their own employees first, so this only bounds staleness: 250 ms
+        // of rest, then a pass, again and again (`run_worker`; freshness
+        // goal 1 s).
         let store: Arc<dyn crate::storage::Store> = self.store.clone();
         let recomputer = tokio::spawn(crate::recompute::run_worker(
             store,

@@ -765,8 +765,7 @@ fn forgive_refused(drained: StoreResult<usize>) -> StoreResult<()> {
 /// gather into one recompute per employee (issue 15, seventeenth round:
 /// `RecordEvent` on SQLite 3,911 / 4,054 → 4,837 / 4,697 events/s, server
 /// CPU an event 325 → 262 / 256 µs; the findings' lag at 1,000 events/s
-/// 0.27 → 0.38 s at p99, against a goal of 1 s). A change waits at most
-/// for the pass running when it comes, the rest and its turn in the next.
+/// 0.27 → 0.38 s at p99, against a goal of 1 s).
 ///
 /// It does not chase what is queued during a pass: a worker that drained
 /// to empty recomputed an employee after nearly every event under a steady
@@ -774,8 +773,9 @@ fn forgive_refused(drained: StoreResult<usize>) -> StoreResult<()> {
 /// work (issue 15, twelfth round: reading history 6× cheaper left the CPU
 /// per event where it was and cut ingest). An employee is now recomputed
 /// once a pass (up to three times if it keeps changing meanwhile), and a
-/// change queued during a pass waits for the rest of it; reads still bring
-/// their own employees current first.
+/// change queued during a pass waits for the end of that pass, the rest
+/// and its turn in the next; reads still bring their own employees current
+/// first.
 pub async fn run_worker(store: Arc<dyn Store>, clock: Arc<dyn Clock>, rest: StdDuration) {
     loop {
         tokio::time::sleep(rest).await;

@@ -168,7 +168,12 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 /// grows meanwhile; SQLite cuts it back to `journal_size_limit` only at
 /// the first commit after it starts over. When the writes stop with the
 /// read, that commit never comes: once everything is copied back and the
-/// file is still past that limit, it is truncated here.
+/// file is still past that limit, it is truncated here, to zero. That
+/// checkpoint takes the write lock, so it gives up at once if the writer
+/// holds it or a reader still uses the WAL; a commit that lands between
+/// the passive checkpoint and it is copied back under the lock first, so
+/// the writer may wait for that copy and the truncation (rare and short,
+/// and no write fails).
 async fn checkpoints(
     options: AnyConnectOptions,
     pragmas: &'static str,
@@ -207,7 +212,7 @@ async fn checkpoints(
 }
 
 /// The checkpointer's connection, the WAL file it watches and the size
-/// that file is cut back to (`journal_size_limit`).
+/// past which it truncates that file, to zero (`journal_size_limit`).
 struct Checkpointer {
     conn: AnyConnection,
     wal: std::path::PathBuf,
@@ -225,8 +230,8 @@ async fn checkpoint_once(
     if state.is_none() {
         let mut conn = options.connect().await?;
         // Never wait: a truncating checkpoint that finds the writer busy
-        // or a reader on an older snapshot gives up at once, rather than
-        // hold the write lock while it waits.
+        // or a reader still on the WAL gives up at once, rather than hold
+        // the write lock while it waits for the reader.
         conn.execute(format!("{pragmas} PRAGMA busy_timeout = 0;").as_str())
             .await?;
         let file: String =

@@ -225,8 +225,7 @@ async fn a_page_write_skips_an_employee_whose_change_moved_on(app: TestApp) {
 }
 
 /// With no read asking for it, the background worker stores the day's
-/// totals and empties the queue, and passes again for a later change (it
-/// rests a quarter second after each pass).
+/// totals and empties the queue, and passes again for a later change.
 async fn the_background_worker_stores_a_day_nobody_reads(app: TestApp) {
     let employee = app.create_employee("unread").await.employee_id;
     let id: EmployeeId = employee.parse().unwrap();
@@ -243,7 +242,8 @@ async fn the_background_worker_stores_a_day_nobody_reads(app: TestApp) {
         )
         .await;
         expected += (at(h1, m1) - at(h0, m0)).num_seconds();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        // Generous for a test suite on two cores: a pass takes milliseconds.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let queued = app.count("SELECT COUNT(*) FROM recompute_queue").await;
             let worked: i64 = days_of(&app, id).await.iter().map(|d| d.worked).sum();
@@ -252,7 +252,7 @@ async fn the_background_worker_stores_a_day_nobody_reads(app: TestApp) {
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "after 5 s: {queued} queued, {worked} s worked stored, {expected} s expected"
+                "after 30 s: {queued} queued, {worked} s worked stored, {expected} s expected"
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }

@@ -425,7 +425,7 @@ async fn under_load(
             drained.as_secs_f64()
         ),
         format!(
-            "WAL: at most {wal_max:.0} MiB (sampled every 20 ms), {wal_end:.0} MiB at the end, {wal_later:.0} MiB {:.1} s later with nothing written",
+            "WAL: at most {wal_max:.0} MiB (sampled every 20 ms), {wal_end:.0} MiB at the end, {wal_later:.0} MiB {:.1} s later (0: truncated by the checkpoint task; 64: cut back by SQLite at a commit)",
             after.as_secs_f64()
         ),
         format!(
