@@ -1155,22 +1155,19 @@ mod tests {
         assert_eq!(with_session_settings(own), own);
     }
 
-    /// The writer leaves checkpoints to the checkpointer beside it: 2 MiB
-    /// written (an eighth of the writer's own checkpoint threshold) reach
-    /// the database file without another write or a reader's help.
-    #[tokio::test]
-    async fn the_wal_is_checkpointed_beside_the_writer() {
-        let (dir, store) = sqlite_store().await;
-        let file = dir.path().join("t.db");
-        let before = std::fs::metadata(&file).unwrap().len();
+    /// Writes a table `filler` of `rows` random 1 KiB rows in one write.
+    async fn fill(store: &SqlStore, rows: u32) {
         store
-            .write(|conn| {
+            .write(move |conn| {
                 Box::pin(async move {
                     conn.execute(
-                        "CREATE TABLE filler (b BLOB); \
-                         INSERT INTO filler SELECT randomblob(1024) FROM \
-                         (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
-                          WHERE i < 2048) SELECT i FROM n);",
+                        format!(
+                            "CREATE TABLE filler (b BLOB); \
+                             INSERT INTO filler SELECT randomblob(1024) FROM \
+                             (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                              WHERE i < {rows}) SELECT i FROM n);"
+                        )
+                        .as_str(),
                     )
                     .await
                     .map_err(classify)?;
@@ -1179,6 +1176,17 @@ mod tests {
             })
             .await
             .unwrap();
+    }
+
+    /// The writer leaves checkpoints to the checkpointer beside it: 2 MiB
+    /// written (an eighth of the writer's own checkpoint threshold) reach
+    /// the database file without another write or a reader's help.
+    #[tokio::test]
+    async fn the_wal_is_checkpointed_beside_the_writer() {
+        let (dir, store) = sqlite_store().await;
+        let file = dir.path().join("t.db");
+        let before = std::fs::metadata(&file).unwrap().len();
+        fill(&store, 2048).await;
         let mut grown = 0;
         for _ in 0..50 {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -1228,22 +1236,7 @@ mod tests {
             .unwrap();
         // 80 MiB written while the read holds its snapshot: nothing of it
         // can be copied back meanwhile.
-        store
-            .write(|conn| {
-                Box::pin(async move {
-                    conn.execute(
-                        "CREATE TABLE filler (b BLOB); \
-                         INSERT INTO filler SELECT randomblob(1024) FROM \
-                         (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
-                          WHERE i < 80 * 1024) SELECT i FROM n);",
-                    )
-                    .await
-                    .map_err(classify)?;
-                    Ok(())
-                })
-            })
-            .await
-            .unwrap();
+        fill(&store, 80 * 1024).await;
         let grown = std::fs::metadata(&wal).unwrap().len();
         assert!(grown > 80 * 1024 * 1024, "the WAL holds {grown} bytes");
         reader.execute("COMMIT").await.unwrap();
