@@ -254,8 +254,7 @@ async fn checkpoint_once(
     let (busy, log, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(&mut *conn)
         .await?;
-    let oversized = || std::fs::metadata(&*wal).is_ok_and(|m| m.len() > *kept);
-    if busy == 0 && log == copied && oversized() {
+    if busy == 0 && log == copied && std::fs::metadata(&*wal).is_ok_and(|m| m.len() > *kept) {
         let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
             .fetch_one(&mut *conn)
             .await?;
