@@ -1,15 +1,19 @@
 //! Keeping findings current after a change to the plans.
 //!
 //! Handlers call this after their write has committed. It queues the
-//! affected employees; the recompute worker (and any read of them) does the
-//! work. A crash between the write and this call leaves findings stale until
-//! the employee's next change: plans change rarely, and the record itself
-//! is queued inside its own transaction.
+//! affected employees, all in one transaction; the recompute worker (and
+//! any read of them) does the work. A crash between the write and this
+//! call leaves findings stale until the employee's next change: plans
+//! change rarely, and the record itself is queued inside its own
+//! transaction.
+
+use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 
 use super::Ctx;
 use super::error::ApiResult;
+use crate::domain::employee::Employee;
 use crate::domain::engine::record::Span;
 use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::local_days::start_of_day;
@@ -29,11 +33,27 @@ pub async fn affected(
     if let Some(e) = employee {
         return Ok(vec![e]);
     }
+    Ok(affected_employees(ctx, org, None)
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect())
+}
+
+/// [`affected`], each as stored (an unknown `employee` is nobody).
+async fn affected_employees(
+    ctx: &Ctx,
+    org: OrgId,
+    employee: Option<EmployeeId>,
+) -> ApiResult<Vec<Employee>> {
+    if let Some(e) = employee {
+        return Ok(ctx.store.employee(org, e).await?.into_iter().collect());
+    }
     let filter = EmployeeFilter {
         include_inactive: true,
         manager_id: None,
     };
-    let mut ids = Vec::new();
+    let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let page = ctx
@@ -42,9 +62,9 @@ pub async fn affected(
             .await?;
         after = page.last().map(|e| e.fields.external_id.clone());
         let done = page.len() < 500;
-        ids.extend(page.into_iter().map(|e| e.id));
+        all.extend(page);
         if done {
-            return Ok(ids);
+            return Ok(all);
         }
     }
 }
@@ -74,20 +94,17 @@ pub async fn after_policy_change(
     from: NaiveDate,
 ) -> ApiResult<()> {
     let now = ctx.clock.now();
-    let ids = affected(ctx, org, employee).await?;
-    for id in ids {
-        let Some(e) = ctx.store.employee(org, id).await? else {
-            continue;
-        };
-        let start = start_of_day(e.fields.time_zone, from).min(now);
-        ctx.store
-            .enqueue_recompute(
-                org,
-                vec![id],
-                Span::new(start, now + Duration::days(1)),
-                now,
-            )
-            .await?;
-    }
+    // One transaction for everyone: an organisation-wide holiday queued
+    // each employee in a write of its own, so a pull meanwhile saw the new
+    // plan with neither the new findings nor the mark that they wait.
+    let changed: BTreeMap<EmployeeId, Span> = affected_employees(ctx, org, employee)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let start = start_of_day(e.fields.time_zone, from).min(now);
+            (e.id, Span::new(start, now + Duration::days(1)))
+        })
+        .collect();
+    ctx.store.enqueue_recompute(org, changed, now).await?;
     Ok(())
 }

@@ -138,12 +138,13 @@ pub trait DerivedStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)>;
-    /// Queues recomputes (for changes outside the record: plans, overrides).
+    /// Queues recomputes of the employees changed, each for its span (for
+    /// changes outside the record: plans, overrides), in one transaction
+    /// and one statement.
     async fn enqueue_recompute(
         &self,
         org: OrgId,
-        employees: Vec<EmployeeId>,
-        span: Span,
+        changed: std::collections::BTreeMap<EmployeeId, Span>,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Queue entries, oldest first; only `org`/`employee` when given.
@@ -512,17 +513,14 @@ impl DerivedStore for SqlStore {
     async fn enqueue_recompute(
         &self,
         org: OrgId,
-        employees: Vec<EmployeeId>,
-        span: Span,
+        changed: std::collections::BTreeMap<EmployeeId, Span>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
+        if changed.is_empty() {
+            return Ok(());
+        }
         self.write(move |conn| {
-            Box::pin(async move {
-                for e in employees {
-                    enqueue(&mut *conn, org, e, span, now).await?;
-                }
-                Ok(())
-            })
+            Box::pin(async move { enqueue_many(&mut *conn, org, &changed, now).await })
         })
         .await
     }

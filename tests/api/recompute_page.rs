@@ -158,7 +158,7 @@ async fn a_page_write_skips_an_employee_whose_change_moved_on(app: TestApp) {
         .unwrap();
     let span = Span::new(at(6, 0), at(18, 0));
     app.store
-        .enqueue_recompute(org, vec![a, b], span, now)
+        .enqueue_recompute(org, [(a, span), (b, span)].into(), now)
         .await
         .unwrap();
     let read = app
@@ -169,7 +169,7 @@ async fn a_page_write_skips_an_employee_whose_change_moved_on(app: TestApp) {
     let version = |e: EmployeeId| read.iter().find(|p| p.employee == e).unwrap().version;
     // B changes again after the page read its inputs.
     app.store
-        .enqueue_recompute(org, vec![b], span, now)
+        .enqueue_recompute(org, [(b, span)].into(), now)
         .await
         .unwrap();
     let day = NaiveDate::from_ymd_opt(2026, 11, 19).unwrap();
