@@ -45,6 +45,22 @@ pub struct EmployeeTotals {
     /// Intervals still open on the period's days (a lock raises a
     /// `no.record` finding for each).
     pub open_intervals: i64,
+    /// The employee was in the recompute queue when the pull read its
+    /// snapshot: the figures include every stored change, the open
+    /// findings count may not yet (a lock waits for the queue). Per
+    /// employee, not per period: a change anywhere in the record can move
+    /// findings of windows up to a year long.
+    pub findings_pending: bool,
+}
+
+/// What [`judge`] finds for one employee in one period.
+#[derive(Default)]
+struct Judged {
+    totals: Totals,
+    /// Intervals still open on the period's days.
+    open_intervals: i64,
+    /// See [`EmployeeTotals::findings_pending`].
+    findings_pending: bool,
 }
 
 /// A pull of one period: the snapshot and what was decided at its start.
@@ -182,6 +198,7 @@ impl Pull {
                     external_id: f.external_id,
                     lines: f.lines,
                     open_intervals: 0,
+                    findings_pending: false,
                 })
                 .collect());
         }
@@ -273,7 +290,7 @@ impl Pull {
     /// employed on any of its dates.
     async fn employee(&mut self, e: &Employee) -> StoreResult<Option<EmployeeTotals>> {
         let period = self.period.clone();
-        let own = judge(self.snapshot.as_mut(), e, &period, &self.settings, None).await?;
+        let own = judge_own(self.snapshot.as_mut(), e, &period, &self.settings).await?;
         let mut adjusted = Vec::new();
         for i in 0..self.run.len() {
             let (l, l_settings, who) = &self.run[i];
@@ -309,7 +326,7 @@ async fn price_page(
 ) -> StoreResult<Vec<EmployeeTotals>> {
     let mut out = Vec::new();
     for e in &employees {
-        let own = judge(&mut view, e, &period, &settings, None).await?;
+        let own = judge_own(&mut view, e, &period, &settings).await?;
         out.extend(employee_totals(e, own, &settings, Vec::new()));
     }
     Ok(out)
@@ -320,13 +337,13 @@ async fn price_page(
 /// nothing to send.
 fn employee_totals(
     e: &Employee,
-    own: Option<(Totals, i64)>,
+    own: Option<Judged>,
     settings: &PayrollSettings,
     adjusted: Vec<Line>,
 ) -> Option<EmployeeTotals> {
     let in_period = own.is_some();
-    let (own_totals, open_intervals) = own.unwrap_or_default();
-    let mut lines = lines(&own_totals, settings);
+    let own = own.unwrap_or_default();
+    let mut lines = lines(&own.totals, settings);
     lines.extend(adjusted);
     // Someone outside the period is sent only for an adjustment.
     if !in_period && lines.is_empty() {
@@ -336,7 +353,8 @@ fn employee_totals(
         employee: e.id,
         external_id: e.fields.external_id.clone(),
         lines,
-        open_intervals,
+        open_intervals: own.open_intervals,
+        findings_pending: own.findings_pending,
     })
 }
 
@@ -374,7 +392,7 @@ async fn adjustments(
     };
     let now = judge(snap, e, &period, settings, None)
         .await?
-        .map(|(t, _)| t)
+        .map(|j| j.totals)
         .unwrap_or_default();
     let frozen = snap.frozen_lines(&l.period_id, e.id).await?;
     let carried = snap.carried(e.id, &l.period_id).await?;
@@ -410,7 +428,7 @@ async fn adjustments(
     let changes = if changes.iter().any(in_margin) {
         let before = judge(snap, e, &period, settings, Some(l.locked_at - LOCK_MARGIN))
             .await?
-            .map(|(t, _)| t)
+            .map(|j| j.totals)
             .unwrap_or_default();
         if difference(&before, &paid).is_empty() {
             changes
@@ -519,15 +537,15 @@ pub fn reason(tz: Tz, changes: &[LateChange]) -> String {
 const MAX_REASON: usize = 1000;
 
 /// Runs the engine over `period` for `e` and returns its figures and the
-/// number of intervals still open on its days; `None` when `e` has nothing
-/// to report for it.
+/// number of intervals still open on its days (`findings_pending` unset:
+/// see [`judge_own`]); `None` when `e` has nothing to report for it.
 async fn judge(
     snap: &mut dyn RecordReads,
     e: &Employee,
     period: &Period,
     settings: &PayrollSettings,
     received_before: Option<DateTime<Utc>>,
-) -> StoreResult<Option<(Totals, i64)>> {
+) -> StoreResult<Option<Judged>> {
     let tz = e.fields.time_zone;
     let range = Span::new(
         start_of_day(tz, period.first),
@@ -605,7 +623,26 @@ async fn judge(
         plan: &plan,
         open_findings,
     };
-    Ok(Some((figures(&input, settings), open_intervals)))
+    Ok(Some(Judged {
+        totals: figures(&input, settings),
+        open_intervals,
+        findings_pending: false,
+    }))
+}
+
+/// [`judge`] for the period's own lines, which also say whether the open
+/// findings count waits for a recompute (adjustments and locks need not).
+async fn judge_own(
+    snap: &mut dyn RecordReads,
+    e: &Employee,
+    period: &Period,
+    settings: &PayrollSettings,
+) -> StoreResult<Option<Judged>> {
+    let Some(mut own) = judge(snap, e, period, settings, None).await? else {
+        return Ok(None);
+    };
+    own.findings_pending = snap.recompute_queued(e.id).await?;
+    Ok(Some(own))
 }
 
 /// What a lock freezes: every employee's totals, the `no.record` gaps, and

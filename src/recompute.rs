@@ -643,7 +643,9 @@ pub async fn drain_queued(
 }
 
 /// [`drain_queued`] that starts no new round after `budget` has passed
-/// (when given); the rounds already started finish.
+/// (when given); the first round always runs, and a round started
+/// finishes. So a quiet organisation's queue (up to [`READ_ROUND`]
+/// employees) is always applied, however slow the machine.
 async fn drain_queued_within(
     store: &dyn Store,
     now: DateTime<Utc>,
@@ -664,6 +666,7 @@ async fn drain_queued_within(
     }
     let mut tries: std::collections::HashMap<EmployeeId, usize> = std::collections::HashMap::new();
     let mut applied = 0;
+    let mut rounds = 0;
     loop {
         // Rows tried too often stay at the head: look past them.
         let given_up = tries.values().filter(|n| **n >= READ_ATTEMPTS).count();
@@ -681,7 +684,7 @@ async fn drain_queued_within(
         if round.is_empty() {
             return Ok(applied);
         }
-        if budget.is_some_and(|b| started.elapsed() >= b) {
+        if rounds > 0 && budget.is_some_and(|b| started.elapsed() >= b) {
             tracing::info!(
                 left = wanted.len(),
                 applied,
@@ -693,6 +696,7 @@ async fn drain_queued_within(
             *tries.entry(p.employee).or_default() += 1;
         }
         let results = recompute_round(store, now, round).await;
+        rounds += 1;
         for (e, done) in results {
             if done? {
                 applied += 1;
@@ -718,23 +722,40 @@ pub async fn drain_for_read(
     forgive_refused(drain_queued(store, now, org, employee).await)
 }
 
-/// How long a payroll read waits for queued recomputes before it prices
-/// the period from the findings as stored. A pull reads one snapshot, so
-/// what it waits for must be applied before its first page; with a write
-/// load touching every employee, waiting for all of them took minutes
-/// (issue 15, `docs/bench/totals-after.md`). The figures never wait: they
-/// come from the events in the snapshot. Only the open findings count of
-/// an employee still queued after this is as of its last recompute, and
-/// the background worker brings it current. A lock waits for everything.
-pub const PULL_BUDGET: StdDuration = StdDuration::from_secs(5);
+/// How long the CSV export, which has no column to mark a count as
+/// pending, waits for queued recomputes before it prices the period from
+/// the findings as stored (it starts no new round after it). A pull reads
+/// one snapshot, so what it waits for must be applied before its first
+/// page; with a write load touching every employee, waiting for all of
+/// them took minutes (issue 15, `docs/bench/totals-after.md`). The figures
+/// never wait: they come from the events in the snapshot. Only the open
+/// findings count of an employee still queued after this is as of its
+/// last recompute, and the background worker brings it current. A lock
+/// waits for everything.
+pub const CSV_PULL_BUDGET: StdDuration = StdDuration::from_secs(5);
+
+/// [`CSV_PULL_BUDGET`] for reads that mark each employee still queued
+/// (`ListTotals`' `open_findings_pending`, the payroll page). The first
+/// round of up to [`READ_ROUND`] employees always runs, so a quiet
+/// organisation's pull right after a change is exact; no new round starts
+/// after this, because under a write load the queue never empties: a
+/// pull that waited 5 s took 7.3 s, 2.4 s with no wait at all (round 17,
+/// `docs/bench/round17-rest.md`).
+pub const MARKED_PULL_BUDGET: StdDuration = StdDuration::from_millis(500);
 
 /// [`drain_for_read`] before a payroll pull: the organisation's queued
-/// recomputes, for at most [`PULL_BUDGET`].
+/// recomputes, starting no new round after `budget` (the first round
+/// always runs; a round started finishes).
 ///
 /// # Errors
 /// Storage errors other than a refused write.
-pub async fn drain_for_pull(store: &dyn Store, now: DateTime<Utc>, org: OrgId) -> StoreResult<()> {
-    forgive_refused(drain_queued_within(store, now, Some(org), None, Some(PULL_BUDGET)).await)
+pub async fn drain_for_pull(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    org: OrgId,
+    budget: StdDuration,
+) -> StoreResult<()> {
+    forgive_refused(drain_queued_within(store, now, Some(org), None, Some(budget)).await)
 }
 
 /// A read goes on from the findings as stored when the storage refuses

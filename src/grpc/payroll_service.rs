@@ -145,16 +145,24 @@ fn cursor_in(sel: &Selection, cursor: &str) -> ApiResult<Option<EmployeeId>> {
     Ok(Some(EmployeeId(id)))
 }
 
-/// Checks the caller and opens the pull (after bringing findings up to date).
-/// A lock needs findings brought up to date (`current`); a read waits for
-/// queued recomputes at most [`recompute::PULL_BUDGET`], and goes on from
-/// the findings as stored when the storage refuses writes.
+/// How long opening a pull waits for queued recomputes.
+#[derive(Clone, Copy)]
+enum Wait {
+    /// Until every one is applied: a lock freezes findings.
+    All,
+    /// No new round after this (see [`recompute::drain_for_pull`]).
+    Within(std::time::Duration),
+}
+
+/// Checks the caller and opens the pull (after bringing findings up to
+/// date, as far as `wait` says). A read goes on from the findings as
+/// stored when the storage refuses writes.
 async fn open(
     ctx: &Ctx,
     caller: &Caller,
     period_id: &str,
     sel: &Selection,
-    current: bool,
+    wait: Wait,
 ) -> ApiResult<Pull> {
     caller.require(&[Role::Admin, Role::Payroll])?;
     if period_id.trim().is_empty() {
@@ -164,10 +172,12 @@ async fn open(
         ));
     }
     let org = caller.org();
-    if current {
-        recompute::drain(ctx.store.as_ref(), ctx.clock.now(), Some(org), None).await?;
-    } else {
-        recompute::drain_for_pull(ctx.store.as_ref(), ctx.clock.now(), org).await?;
+    let (store, now) = (ctx.store.as_ref(), ctx.clock.now());
+    match wait {
+        Wait::All => {
+            recompute::drain(store, now, Some(org), None).await?;
+        }
+        Wait::Within(budget) => recompute::drain_for_pull(store, now, org, budget).await?,
     }
     let snapshot = ctx.store.payroll_snapshot(org).await?;
     Pull::open(snapshot, decode, period_id, sel.filter.clone())
@@ -185,6 +195,7 @@ fn totals_pb(t: EmployeeTotals, codes: &BTreeSet<String>) -> pb::EmployeeTotals 
         employee_id: t.employee.to_string(),
         external_id: t.external_id,
         lines: lines.iter().map(line_pb).collect(),
+        open_findings_pending: t.findings_pending,
     }
 }
 
@@ -195,7 +206,14 @@ async fn list_totals(
 ) -> ApiResult<ReceiverStream<Result<pb::ListTotalsResponse, Status>>> {
     let sel = selection(ctx, caller, &req.period_id, req.filter.as_ref()).await?;
     let start = cursor_in(&sel, &req.cursor)?;
-    let mut pull = open(ctx, caller, &req.period_id, &sel, false).await?;
+    let mut pull = open(
+        ctx,
+        caller,
+        &req.period_id,
+        &sel,
+        Wait::Within(recompute::MARKED_PULL_BUDGET),
+    )
+    .await?;
     let period = period_pb(&pull.period, pull.locked.as_ref());
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     tokio::spawn(
@@ -244,7 +262,14 @@ async fn open_csv(
         sel.digest = format!("{}-{}", sel.digest, dialect.name());
     }
     let start = cursor_in(&sel, &req.cursor)?;
-    let pull = open(ctx, caller, &req.period_id, &sel, false).await?;
+    let pull = open(
+        ctx,
+        caller,
+        &req.period_id,
+        &sel,
+        Wait::Within(recompute::CSV_PULL_BUDGET),
+    )
+    .await?;
     let codes = sel.codes.clone();
     Ok((csv_stream(pull, dialect, codes, start), sel))
 }
@@ -309,7 +334,14 @@ pub struct Preview {
 /// The role, a malformed period id, storage.
 pub async fn preview(ctx: &Ctx, caller: &Caller, period_id: &str) -> ApiResult<Preview> {
     let sel = selection(ctx, caller, period_id, None).await?;
-    let mut pull = open(ctx, caller, period_id, &sel, false).await?;
+    let mut pull = open(
+        ctx,
+        caller,
+        period_id,
+        &sel,
+        Wait::Within(recompute::MARKED_PULL_BUDGET),
+    )
+    .await?;
     let period = period_pb(&pull.period, pull.locked.as_ref());
     let mut employees = Vec::new();
     let mut after = None;
@@ -433,7 +465,7 @@ pub async fn lock_period(
     // snapshot misses was stamped before the lock and is re-judged later.
     let now = ctx.clock.now();
     let sel = selection(ctx, caller, &req.period_id, None).await?;
-    let mut pull = open(ctx, caller, &req.period_id, &sel, true).await?;
+    let mut pull = open(ctx, caller, &req.period_id, &sel, Wait::All).await?;
     if let Some(l) = &pull.locked {
         return Err(ApiError::FailedPrecondition {
             field: "period_id".into(),

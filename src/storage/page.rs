@@ -1,6 +1,7 @@
 //! A page of employees' records read at once, for payroll pulls: the
 //! events of a span, every amendment, the events amendments target outside
-//! the span, the first date each worked and their open findings. Each
+//! the span, the first date each worked, their open findings and the
+//! changes still queued for their recompute. Each
 //! employee's share then answers exactly what the per-employee reads would
 //! have.
 
@@ -40,6 +41,8 @@ pub(super) struct PageRecords {
     first_worked: HashMap<EmployeeId, Option<NaiveDate>>,
     /// The `at` of each open finding in the span, in microseconds.
     open_findings: HashMap<EmployeeId, Vec<i64>>,
+    /// The employees with a change still queued for their recompute.
+    queued: HashSet<EmployeeId>,
 }
 
 impl PageRecords {
@@ -106,6 +109,13 @@ impl PageRecords {
             .map_or(&[][..], Vec::as_slice);
         let n = ats.iter().filter(|at| (a..b).contains(*at)).count();
         Some(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+
+    /// Whether a change to `employee`'s record is still queued for its
+    /// recompute, when the page holds it.
+    pub fn recompute_queued(&self, employee: EmployeeId) -> Option<bool> {
+        self.holds(employee)
+            .then(|| self.queued.contains(&employee))
     }
 
     /// The first date `employee` worked (of the page's employees).
@@ -203,6 +213,7 @@ pub(super) async fn page_records(
     let mut first_worked: HashMap<EmployeeId, Option<NaiveDate>> =
         employees.iter().map(|e| (*e, None)).collect();
     let mut open_findings: HashMap<EmployeeId, Vec<i64>> = HashMap::new();
+    let mut queued: HashSet<EmployeeId> = HashSet::new();
     for chunk in employees.chunks(CHUNK) {
         let sql = page_events_sql(is_sqlite(conn), chunk.len());
         for row in of_employees(conn, &sql, org, Some((from, to)), chunk).await? {
@@ -254,6 +265,18 @@ pub(super) async fn page_records(
                 .map_err(|e| StoreError::Corrupt(format!("at: {e}")))?;
             open_findings.entry(id).or_default().push(at);
         }
+        // Read in the same snapshot as the findings: a recompute consumes
+        // its queue row in the transaction that writes its findings, so a
+        // count is either current or its employee is here.
+        let sql = format!(
+            "SELECT employee_id FROM recompute_queue \
+             WHERE organisation_id = $1 AND employee_id {}",
+            in_list(is_sqlite(conn), 2, chunk.len())
+        );
+        for row in of_employees(conn, &sql, org, None, chunk).await? {
+            let id: EmployeeId = rows::parsed(&row, "employee_id")?;
+            queued.insert(id);
+        }
     }
     let targets = targets_outside(conn, org, &records).await?;
     Ok(PageRecords {
@@ -263,5 +286,6 @@ pub(super) async fn page_records(
         targets,
         first_worked,
         open_findings,
+        queued,
     })
 }

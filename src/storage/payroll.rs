@@ -172,9 +172,10 @@ pub trait PayrollSnapshot: RecordReads {
         dates: (NaiveDate, NaiveDate),
     ) -> StoreResult<Vec<LateChange>>;
     /// Reads a page of `employees` at once: their records in `[from, to)`,
-    /// first worked dates and open findings, and their plans for local
-    /// dates `plan_dates`. `record_between`, `first_worked`, `open_findings`
-    /// and `policy_of` then answer from them (for spans inside `[from, to)`
+    /// first worked dates, open findings and whether each is queued for a
+    /// recompute, and their plans for local dates `plan_dates`.
+    /// `record_between`, `first_worked`, `open_findings`,
+    /// `recompute_queued` and `policy_of` then answer from them (for spans inside `[from, to)`
     /// and exactly `plan_dates`), so a page costs a few queries instead of
     /// several per employee.
     async fn prefetch(
@@ -190,7 +191,8 @@ pub trait PayrollSnapshot: RecordReads {
 }
 
 /// What pricing one employee reads: the record, the plans, the open
-/// findings and the first worked date. A snapshot answers from its
+/// findings (and whether they wait for a recompute) and the first worked
+/// date. A snapshot answers from its
 /// current page or the database; a [`PageView`] from a page alone.
 #[async_trait]
 pub trait RecordReads: Send {
@@ -208,6 +210,10 @@ pub trait RecordReads: Send {
     ) -> StoreResult<EmployeePolicy>;
     /// Open findings with `at` in `span`.
     async fn open_findings(&mut self, employee: EmployeeId, span: Span) -> StoreResult<i64>;
+    /// Whether a change to `employee`'s record is still queued for its
+    /// recompute, as of the same snapshot as [`Self::open_findings`] (a
+    /// recompute consumes its queue row where it writes the findings).
+    async fn recompute_queued(&mut self, employee: EmployeeId) -> StoreResult<bool>;
     /// The first local date with stored work.
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>>;
 }
@@ -261,6 +267,12 @@ impl RecordReads for PageView {
         self.records
             .open_findings(employee, span.start, span.end)
             .ok_or_else(|| not_on_page(employee, "the open findings"))
+    }
+
+    async fn recompute_queued(&mut self, employee: EmployeeId) -> StoreResult<bool> {
+        self.records
+            .recompute_queued(employee)
+            .ok_or_else(|| not_on_page(employee, "the recompute queue"))
     }
 
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>> {
@@ -1050,6 +1062,25 @@ impl RecordReads for SqlSnapshot {
         .await
         .map_err(classify)?;
         Ok(n)
+    }
+
+    async fn recompute_queued(&mut self, employee: EmployeeId) -> StoreResult<bool> {
+        if let Some(q) = self
+            .page
+            .as_ref()
+            .and_then(|p| p.recompute_queued(employee))
+        {
+            return Ok(q);
+        }
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM recompute_queue WHERE organisation_id = $1 AND employee_id = $2",
+        )
+        .bind(self.org.to_string())
+        .bind(employee.to_string())
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(classify)?;
+        Ok(n > 0)
     }
 
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>> {

@@ -125,6 +125,8 @@ struct EmployeeRow {
     external_id: String,
     employee_id: String,
     open_findings: i64,
+    /// The count may still change: see `EmployeeTotals::findings_pending`.
+    findings_pending: bool,
     lines: Vec<LineRow>,
 }
 
@@ -133,6 +135,8 @@ struct PeriodView {
     period: PeriodRow,
     gaps: Vec<Gap>,
     employees: Vec<EmployeeRow>,
+    /// Some employee's open findings count waits for a recompute.
+    findings_pending: bool,
     /// The lock form's error beside the confirmation, if any.
     confirm_error: String,
 }
@@ -156,13 +160,14 @@ async fn period_page(
             open_intervals: e.open_intervals,
         })
         .collect();
-    let employees = p
+    let employees: Vec<EmployeeRow> = p
         .employees
         .iter()
         .map(|e| EmployeeRow {
             external_id: e.external_id.clone(),
             employee_id: e.employee.to_string(),
             open_findings: crate::domain::payroll::csv::open_findings(&e.lines),
+            findings_pending: e.findings_pending,
             lines: e
                 .lines
                 .iter()
@@ -196,6 +201,7 @@ async fn period_page(
         &PeriodView {
             period: period_row(&p.period),
             gaps,
+            findings_pending: employees.iter().any(|e| e.findings_pending),
             employees,
             confirm_error: confirm_error.to_owned(),
         },

@@ -583,6 +583,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("pay_category", "Kategori", "Category"),
     ("pay_hours", "Timer", "Hours"),
     ("pay_findings", "Åpne avvik", "Open findings"),
+    ("pay_findings_pending", "vurderes", "being checked"),
+    (
+        "pay_findings_pending_note",
+        "Noen åpne avvik merket «vurderes» venter på at en endring blir vurdert, så antallet kan endre seg. Timene er med. Last siden på nytt om litt.",
+        "Open findings marked \"being checked\" wait for a change to be checked, so the count may change. The hours include it. Reload in a moment.",
+    ),
     (
         "pay_none",
         "Ingen ansatte i perioden.",

@@ -56,9 +56,10 @@ async fn lines(app: &TestApp, period: &str) -> Vec<(C, i32, i32, String, i64, i6
     .into_inner();
     let m = stream.message().await.unwrap().expect("one employee");
     assert!(stream.message().await.unwrap().is_none());
-    m.totals
-        .unwrap()
-        .lines
+    let t = m.totals.unwrap();
+    // A quiet pull right after the events waits for their judgement.
+    assert!(!t.open_findings_pending, "the count is current");
+    t.lines
         .into_iter()
         .map(|l| {
             (

@@ -23,6 +23,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 
 use crate::durability::{Server, start_server_with};
 use crate::helpers::*;
+use crate::web_client::Browser;
 
 /// Says loudly, past the test harness's capture, that a test is skipped.
 pub fn skip(test: &str, why: &str) {
@@ -222,6 +223,48 @@ impl Record {
         )
     }
 
+    /// The employee's WORKED minutes in the day's month and whether its
+    /// open findings count waits for a recompute, from `ListTotals`.
+    pub async fn pulled(&self) -> Result<(i64, bool), tonic::Status> {
+        let mut stream = pb::payroll_service_client::PayrollServiceClient::with_interceptor(
+            self.channel.clone(),
+            Bearer::for_token(&self.admin),
+        )
+        .list_totals(pb::ListTotalsRequest {
+            period_id: format!("{}-{:02}", self.day.year(), self.day.month()),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+        while let Some(m) = stream.message().await? {
+            let t = m.totals.unwrap();
+            if t.employee_id == self.employee_id {
+                let worked = t
+                    .lines
+                    .iter()
+                    .filter(|l| l.category() == pb::PayCategory::Worked)
+                    .map(|l| l.minutes)
+                    .sum();
+                return Ok((worked, t.open_findings_pending));
+            }
+        }
+        panic!("ListTotals did not send the employee");
+    }
+
+    /// Pulls until the employee's open findings count no longer waits for
+    /// a recompute (a pooled session opened while writes were refused may
+    /// refuse the first drain after they return); panics after `bound`.
+    pub async fn judged_again(&self, bound: Duration) {
+        let since = Instant::now();
+        while self.pulled().await.unwrap().1 {
+            assert!(
+                since.elapsed() < bound,
+                "the count still waited for a recompute {bound:?} after writes returned"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Queues a recompute of the employee, as a write does, so that the next
     /// read has findings to bring up to date (a write).
     pub async fn queue_recompute(&self, database_url: &str) {
@@ -356,6 +399,9 @@ async fn an_immutable_sqlite_file_keeps_reads_and_refuses_writes_until_writable(
         ..record
     };
     reads_answer_writes_refused(&record, "the storage is read-only", findings).await;
+    // The pull answers, and says which count waits for the change it could
+    // not judge; its minutes never wait.
+    assert_eq!(record.pulled().await.unwrap(), (480, true));
 
     drop(flag);
     let since = Instant::now();
@@ -366,6 +412,7 @@ async fn an_immutable_sqlite_file_keeps_reads_and_refuses_writes_until_writable(
     );
     let took = recorded_again(&record, &late, Duration::from_secs(10)).await;
     eprintln!("writes taken again {took:?} after the file became writable");
+    record.judged_again(Duration::from_secs(10)).await;
     health_becomes(
         &record.channel,
         "tidsvakt.v1.ClockService",
@@ -501,6 +548,13 @@ async fn a_read_only_postgres_database_keeps_reads_and_refuses_writes_until_writ
     let record = Record::post(&app.addr, &app.admin_token, test_now()).await;
     let findings = record.findings().await.unwrap();
     let db = database_name(&app.database_url);
+    // Signed in while the database takes writes (a sign-in stores a session).
+    let mut browser = Browser::with_token(&app.web_url, &app.admin_token).await;
+    let payroll_page = format!(
+        "/admin/payroll/{}-{:02}",
+        record.day.year(),
+        record.day.month()
+    );
 
     on_postgres_server(
         &admin_url,
@@ -512,6 +566,13 @@ async fn a_read_only_postgres_database_keeps_reads_and_refuses_writes_until_writ
     // every read, meet the refusal.
     record.queue_recompute(&app.database_url).await;
     reads_answer_writes_refused(&record, "the storage is read-only", findings).await;
+    // The pull answers, and says which count waits for the change it could
+    // not judge; its minutes never wait. So does the payroll page.
+    assert_eq!(record.pulled().await.unwrap(), (480, true));
+    let page = browser.get(&payroll_page).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.has("class=\"findings-pending\""), "{}", page.body);
+    assert!(page.has("id=\"findings-pending-note\""), "{}", page.body);
 
     on_postgres_server(
         &admin_url,
@@ -526,6 +587,10 @@ async fn a_read_only_postgres_database_keeps_reads_and_refuses_writes_until_writ
     );
     let took = recorded_again(&record, &late, Duration::from_secs(10)).await;
     eprintln!("writes taken again {took:?} after the database became writable");
+    record.judged_again(Duration::from_secs(10)).await;
+    let page = browser.get(&payroll_page).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.has("findings-pending"), "{}", page.body);
     health_becomes(
         &record.channel,
         "tidsvakt.v1.ClockService",

@@ -114,20 +114,29 @@ fn peak_of(
     (stop, task)
 }
 
-/// One whole `ListTotals` pull; the employees it sent and how many times
-/// it was called again (the server ends a call at its 30 s deadline, a
-/// stream included, or before it opens; a payroll system calls again from
-/// its cursor, as this does).
+/// What one whole pull sent.
+struct Pulled {
+    /// Employees.
+    sent: usize,
+    /// Times it was called again (the server ends a call at its 30 s
+    /// deadline, a stream included, or before it opens; a payroll system
+    /// calls again from its cursor, as this does).
+    resumed: usize,
+    /// Employees whose open findings count waited for a recompute.
+    pending: usize,
+}
+
+/// One whole `ListTotals` pull.
 async fn pull(
     server: &Server,
     token: &str,
     period: &str,
     filter: Option<pb::TotalsFilter>,
-) -> anyhow::Result<(usize, usize)> {
+) -> anyhow::Result<Pulled> {
     let mut client =
         pb::payroll_service_client::PayrollServiceClient::new(channel(server.proc.addr).await?)
             .max_decoding_message_size(64 << 20);
-    let (mut n, mut resumed, mut cursor) = (0, 0, String::new());
+    let (mut n, mut resumed, mut pending, mut cursor) = (0, 0, 0, String::new());
     loop {
         let opened = client
             .list_totals(authed(
@@ -153,9 +162,16 @@ async fn pull(
             match stream.message().await {
                 Ok(Some(m)) => {
                     n += 1;
+                    pending += usize::from(m.totals.is_some_and(|t| t.open_findings_pending));
                     cursor = m.cursor;
                 }
-                Ok(None) => return Ok((n, resumed)),
+                Ok(None) => {
+                    return Ok(Pulled {
+                        sent: n,
+                        resumed,
+                        pending,
+                    });
+                }
                 Err(e) if e.code() == tonic::Code::Cancelled && resumed < 100 => {
                     resumed += 1;
                     break;
@@ -260,9 +276,11 @@ pub async fn totals_sqlite(s: &Settings) -> anyhow::Result<Vec<Outcome>> {
         let cpu = server.proc.cpu_us()?;
         let memory = MemoryPeaks::start(pid);
         let t = Instant::now();
-        let (n, again) = pull(&server, &payroll, &period, None).await?;
+        let Pulled {
+            sent: n, resumed, ..
+        } = pull(&server, &payroll, &period, None).await?;
         let elapsed = t.elapsed();
-        resumes += again;
+        resumes += resumed;
         let (rss, anon) = memory.finish().await?;
         peak_all = peak_all.max(rss);
         peak_all_anon = peak_all_anon.max(anon);
@@ -289,7 +307,7 @@ pub async fn totals_sqlite(s: &Settings) -> anyhow::Result<Vec<Outcome>> {
         employee_ids: employees[..some].to_vec(),
         ..Default::default()
     };
-    let (n, _) = pull(&server, &payroll, &period, Some(filter)).await?;
+    let n = pull(&server, &payroll, &period, Some(filter)).await?.sent;
     let (peak_some, peak_some_anon) = memory.finish().await?;
     anyhow::ensure!(n == some, "the filtered pull sent {n} of {some}");
     notes.push(format!(
@@ -383,6 +401,7 @@ async fn under_load(
     let mut loaded = Vec::new();
     let mut resumes = 0;
     let mut unfinished = 0;
+    let mut pending = Vec::new();
     for _ in 0..s.rounds {
         let cpu = server.proc.cpu_us()?;
         let t = Instant::now();
@@ -391,9 +410,14 @@ async fn under_load(
         let elapsed = if let Ok(done) =
             tokio::time::timeout(LOADED_BUDGET, pull(server, payroll, period, None)).await
         {
-            let (n, again) = done?;
-            resumes += again;
-            anyhow::ensure!(n == employees.len(), "ListTotals under load sent {n}");
+            let done = done?;
+            resumes += done.resumed;
+            pending.push(done.pending);
+            anyhow::ensure!(
+                done.sent == employees.len(),
+                "ListTotals under load sent {}",
+                done.sent
+            );
             t.elapsed()
         } else {
             unfinished += 1;
@@ -433,6 +457,10 @@ async fn under_load(
             loaded_median / quiet_median
         ),
         format!("the pulls were called again {resumes} times after the 30 s call deadline"),
+        format!(
+            "employees marked open_findings_pending, by pull: {pending:?} of {}",
+            employees.len()
+        ),
         format!(
             "{unfinished} of {} pulls did not finish within {} s and count as {} s",
             s.rounds,
