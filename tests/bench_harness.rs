@@ -103,6 +103,24 @@ fn quick_freshness_prints_the_lag_of_every_round() {
 }
 
 #[test]
+fn quick_plan_change_queues_every_employee_each_round() {
+    let (stdout, report) = quick_run(&["--rounds", "2", "plan-change-sqlite"]);
+    assert!(
+        stdout.contains("| AddHoliday for the whole organisation, SQLite, 100 employees | "),
+        "{stdout}"
+    );
+    let s = &report["scenarios"][0];
+    assert_eq!(s["id"], "plan-change-sqlite");
+    let rounds = s["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2);
+    for r in rounds {
+        // One call and one upsert of the whole queue a round.
+        assert_eq!(r["tidsvakt"]["ops"], 1);
+        assert_eq!(r["ceiling"]["ops"], 1);
+    }
+}
+
+#[test]
 fn an_unknown_scenario_is_refused_by_name() {
     let out = bench().args(["--quick", "record-sqlit"]).output().unwrap();
     assert!(!out.status.success());

@@ -112,6 +112,41 @@ impl RawDb {
         })
     }
 
+    /// Queues every employee for a recompute in one transaction, as a plan
+    /// change for the whole organisation does (multi-row upserts of 500);
+    /// how long that took. The queue is emptied after, untimed.
+    pub async fn queue_everyone(&self) -> anyhow::Result<Duration> {
+        let sqlite = self.db.url.starts_with("sqlite");
+        let now = micros(chrono::Utc::now());
+        let t = Instant::now();
+        let mut tx = self.pool.begin().await?;
+        for chunk in self.employees.chunks(500) {
+            let sql = format!(
+                "INSERT INTO recompute_queue (organisation_id, employee_id, from_at, to_at, \
+                 version, queued_at) VALUES {} ON CONFLICT (organisation_id, employee_id) \
+                 DO UPDATE SET version = recompute_queue.version + 1",
+                placeholders(chunk.len(), 6, sqlite)
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q
+                    .bind(self.organisation.clone())
+                    .bind(id.clone())
+                    .bind(now - 86_400_000_000)
+                    .bind(now + 86_400_000_000)
+                    .bind(1_i64)
+                    .bind(now);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        let elapsed = t.elapsed();
+        sqlx::query("DELETE FROM recompute_queue")
+            .execute(&self.pool)
+            .await?;
+        Ok(elapsed)
+    }
+
     /// `count` rows, one transaction each, from `connections` tasks at once.
     pub async fn single_rows(
         &self,

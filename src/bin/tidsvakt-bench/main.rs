@@ -24,6 +24,7 @@ mod database;
 mod freshness;
 mod load;
 mod noop;
+mod plan_change;
 mod process;
 mod report;
 mod scenarios;
@@ -47,7 +48,7 @@ use crate::scenarios::{ALL, Settings};
 struct Args {
     /// Scenarios to run (default: all): record-sqlite, record-postgres,
     /// freshness-sqlite, sync-sqlite, sync-postgres, record-sqlite-history, timesheet-sqlite-history,
-    /// totals-sqlite, totals-sqlite-loaded.
+    /// totals-sqlite, totals-sqlite-loaded, plan-change-sqlite.
     scenarios: Vec<String>,
     /// A short smoke run: few employees, clients and events (seconds, not minutes).
     #[arg(long)]
@@ -183,6 +184,7 @@ async fn run(s: &Settings, chosen: &[&str]) -> anyhow::Result<Vec<scenarios::Out
                 let both = totals::totals_sqlite(s).await?;
                 out.extend(both.into_iter().filter(|o| chosen.contains(&o.id)));
             }
+            "plan-change-sqlite" => out.push(plan_change::plan_change_sqlite(s).await?),
             _ => {}
         }
     }

@@ -194,7 +194,7 @@ fn cpu_factor(rounds: &[Round]) -> Option<Spread> {
 }
 
 /// Every scenario, most important first.
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 10] = [
     "record-sqlite",
     "record-postgres",
     "freshness-sqlite",
@@ -204,6 +204,7 @@ pub const ALL: [&str; 9] = [
     "timesheet-sqlite-history",
     "totals-sqlite",
     "totals-sqlite-loaded",
+    "plan-change-sqlite",
 ];
 
 pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(900);
