@@ -103,7 +103,7 @@ fn quick_freshness_prints_the_lag_of_every_round() {
 }
 
 #[test]
-fn quick_plan_change_queues_every_employee_each_round() {
+fn quick_plan_change_runs_every_round() {
     let (stdout, report) = quick_run(&["--rounds", "2", "plan-change-sqlite"]);
     assert!(
         stdout.contains("| AddHoliday for the whole organisation, SQLite, 100 employees | "),
@@ -114,7 +114,7 @@ fn quick_plan_change_queues_every_employee_each_round() {
     let rounds = s["rounds"].as_array().unwrap();
     assert_eq!(rounds.len(), 2);
     for r in rounds {
-        // One call and one upsert of the whole queue a round.
+        // One call, and one transaction of the whole queue, a round.
         assert_eq!(r["tidsvakt"]["ops"], 1);
         assert_eq!(r["ceiling"]["ops"], 1);
     }

@@ -30,10 +30,7 @@ pub async fn affected(
     org: OrgId,
     employee: Option<EmployeeId>,
 ) -> ApiResult<Vec<EmployeeId>> {
-    if let Some(e) = employee {
-        return Ok(vec![e]);
-    }
-    Ok(affected_employees(ctx, org, None)
+    Ok(affected_employees(ctx, org, employee)
         .await?
         .into_iter()
         .map(|e| e.id)
@@ -94,9 +91,11 @@ pub async fn after_policy_change(
     from: NaiveDate,
 ) -> ApiResult<()> {
     let now = ctx.clock.now();
-    // One transaction for everyone: an organisation-wide holiday queued
-    // each employee in a write of its own, so a pull meanwhile saw the new
-    // plan with neither the new findings nor the mark that they wait.
+    // One write for everyone: an organisation-wide holiday queued each
+    // employee in a write of its own, 10,000 writer jobs and 7 s for the
+    // call, and a pull meanwhile saw the new plan with neither the new
+    // findings nor the mark that they wait for some of them. That window is
+    // now only between the plan's own commit and this one.
     let changed: BTreeMap<EmployeeId, Span> = affected_employees(ctx, org, employee)
         .await?
         .into_iter()

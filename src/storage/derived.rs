@@ -2,7 +2,7 @@
 //! findings. The record (events, amendments) stays the source of truth;
 //! everything here can be rebuilt from it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -144,7 +144,7 @@ pub trait DerivedStore {
     async fn enqueue_recompute(
         &self,
         org: OrgId,
-        changed: std::collections::BTreeMap<EmployeeId, Span>,
+        changed: BTreeMap<EmployeeId, Span>,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Queue entries, oldest first; only `org`/`employee` when given.
@@ -248,7 +248,7 @@ pub(super) fn first_version() -> i64 {
 pub(super) async fn enqueue_many(
     conn: &mut AnyConnection,
     org: OrgId,
-    changed: &std::collections::BTreeMap<EmployeeId, Span>,
+    changed: &BTreeMap<EmployeeId, Span>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let sqlite = super::statement::is_sqlite(conn);
@@ -288,7 +288,7 @@ pub(super) fn enqueue_sql(sqlite: bool) -> String {
 }
 
 /// The rows of [`enqueue_sql`]: each changed employee and the span changed.
-pub(super) fn queue_rows(changed: &std::collections::BTreeMap<EmployeeId, Span>) -> String {
+pub(super) fn queue_rows(changed: &BTreeMap<EmployeeId, Span>) -> String {
     json_params::rows_json(
         changed
             .iter()
@@ -513,7 +513,7 @@ impl DerivedStore for SqlStore {
     async fn enqueue_recompute(
         &self,
         org: OrgId,
-        changed: std::collections::BTreeMap<EmployeeId, Span>,
+        changed: BTreeMap<EmployeeId, Span>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         if changed.is_empty() {

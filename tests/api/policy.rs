@@ -1164,7 +1164,77 @@ async fn every_plan_change_shows_on_the_next_read(app: TestApp) {
     assert_eq!(app.count(version).await, seen, "reads change nothing");
 }
 
+/// An organisation holiday re-judges everyone at once, each on the date in
+/// their own time zone, leavers too: work on that date becomes a
+/// `no.sunday_holiday` finding for all three (a read finds none if the
+/// change did not queue its employee).
+async fn an_organisation_holiday_rejudges_everyone_in_their_own_time_zone(app: TestApp) {
+    let mut admin = app.admin();
+    let mut ids = Vec::new();
+    for (ext, tz) in [
+        ("E1", "Europe/Oslo"),
+        ("E2", "America/New_York"),
+        ("E3", "Europe/Oslo"),
+    ] {
+        let e = admin
+            .create_employee(pb::CreateEmployeeRequest {
+                external_id: ext.into(),
+                name: ext.into(),
+                email: format!("{ext}@example.no"),
+                time_zone: tz.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .employee
+            .unwrap();
+        // 08:00-16:00 local on Wednesday 11 Nov 2026.
+        let tz: chrono_tz::Tz = tz.parse().unwrap();
+        let at = |h| {
+            tz.with_ymd_and_hms(2026, 11, 11, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        post(
+            &app,
+            &e.employee_id,
+            &[(ClockIn, at(8)), (ClockOut, at(16))],
+        )
+        .await;
+        ids.push(e.employee_id);
+    }
+    admin
+        .deactivate_employee(pb::DeactivateEmployeeRequest {
+            employee_id: ids[2].clone(),
+        })
+        .await
+        .unwrap();
+    for id in &ids {
+        assert!(findings(&app, id, "no.sunday_holiday").await.is_empty());
+    }
+    admin
+        .add_holiday(pb::AddHolidayRequest {
+            holiday: Some(pb::Holiday {
+                date: Some(date(2026, 11, 11)),
+                name: "Jubileum".into(),
+                kind: pb::HolidayKind::Public as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    for id in &ids {
+        assert_eq!(
+            findings(&app, id, "no.sunday_holiday").await.len(),
+            1,
+            "employee {id}"
+        );
+    }
+}
+
 crate::both_backends!(
+    an_organisation_holiday_rejudges_everyone_in_their_own_time_zone,
     an_override_applies_from_its_effective_date,
     every_plan_change_shows_on_the_next_read,
     schedules_cut_back_and_drive_the_timesheet,

@@ -116,10 +116,10 @@ impl RawDb {
     /// change for the whole organisation does (multi-row upserts of 500);
     /// how long that took. The queue is emptied after, untimed.
     pub async fn queue_everyone(&self) -> anyhow::Result<Duration> {
-        let sqlite = self.db.url.starts_with("sqlite");
         let now = micros(chrono::Utc::now());
         let t = Instant::now();
         let mut tx = self.pool.begin().await?;
+        let sqlite = tx.backend_name() == "SQLite";
         for chunk in self.employees.chunks(500) {
             let sql = format!(
                 "INSERT INTO recompute_queue (organisation_id, employee_id, from_at, to_at, \

@@ -16,7 +16,7 @@ use crate::scenarios::{DRAIN_LIMIT, Outcome, Round, Settings};
 use crate::server::Server;
 use crate::stats::Side;
 
-/// `AddHoliday` (a day off next year, a new date each round) for
+/// `AddHoliday` (a day off in February next year, a new date each round) for
 /// `s.totals_employees`, each round after the recompute of the last one
 /// has drained.
 pub async fn plan_change_sqlite(s: &Settings) -> anyhow::Result<Outcome> {
@@ -31,16 +31,20 @@ pub async fn plan_change_sqlite(s: &Settings) -> anyhow::Result<Outcome> {
         1,
     )
     .await?;
-    let mut policy =
+    let mut admin =
         pb::admin_service_client::AdminServiceClient::new(channel(server.proc.addr).await?);
     server.wait_recomputed(DRAIN_LIMIT).await?;
-    let year = Utc::now().year() + 1;
+    let next_year = Utc::now().year() + 1;
     let mut rounds = Vec::new();
     for k in 0..s.rounds {
-        let day = i32::try_from(k % 28)? + 1;
+        // A February day (no national holiday), a new one every round.
+        let (year, day) = (
+            next_year + i32::try_from(k / 28)?,
+            i32::try_from(k % 28)? + 1,
+        );
         let cpu = server.proc.cpu_us()?;
         let t = Instant::now();
-        policy
+        admin
             .add_holiday(authed(
                 &server.admin,
                 pb::AddHolidayRequest {

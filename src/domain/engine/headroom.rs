@@ -53,6 +53,7 @@ pub fn load_span(tz: Tz, at: DateTime<Utc>) -> (Span, Span) {
 /// employee was working.
 pub fn close_at(events: &mut Vec<EffectiveEvent>, from: DateTime<Utc>, at: DateTime<Utc>) -> bool {
     events.retain(|e| e.occurred_at >= from && e.occurred_at <= at);
+    drop_cut_interval(events);
     let working = pair(events)
         .intervals
         .last()
@@ -66,6 +67,40 @@ pub fn close_at(events: &mut Vec<EffectiveEvent>, from: DateTime<Utc>, at: DateT
         });
     }
     working
+}
+
+/// Drops the tail of an interval the load cut (clocked in before the
+/// loaded range): the first clock-out with no clock-in before it, and the
+/// breaks before that. Left in, a clock-in at the same instant (touching
+/// intervals) paired with it into nothing, and the next interval lost its
+/// start; found by `headroom_used_is_the_ledgers_sum`. The tail lies in
+/// the loaded margin, which the stored day totals stand in for. A clock-in
+/// and a clock-out at the same instant as the very first events loaded
+/// are read as such a cut, not as a zero-length interval: the load starts
+/// at an arbitrary midnight, where touching intervals run on.
+fn drop_cut_interval(events: &mut Vec<EffectiveEvent>) {
+    let first_in = events
+        .iter()
+        .filter(|e| e.kind == EventKind::ClockIn)
+        .map(|e| e.occurred_at)
+        .min();
+    let Some(cut) = events
+        .iter()
+        .filter(|e| e.kind == EventKind::ClockOut && first_in.is_none_or(|t| e.occurred_at <= t))
+        .map(|e| e.occurred_at)
+        .min()
+    else {
+        return;
+    };
+    events.retain(|e| {
+        let part_of_tail = match e.kind {
+            // A clock-out recorded twice is cut twice.
+            EventKind::ClockOut => e.occurred_at == cut,
+            EventKind::BreakStart | EventKind::BreakEnd => e.occurred_at <= cut,
+            EventKind::ClockIn => false,
+        };
+        !part_of_tail
+    });
 }
 
 /// The headroom of one maximum.
@@ -424,6 +459,33 @@ mod tests {
             headroom(subject(), &eval, &params, &plan, at, working),
             truth,
         )
+    }
+
+    /// Touching intervals cut by the load: the clock-in at the cut pairs
+    /// with the clock-out after it, not with the cut interval's end.
+    #[test]
+    fn an_interval_cut_by_the_load_leaves_the_touching_one_whole() {
+        let ev = |kind, at| EffectiveEvent {
+            id: uuid::Uuid::new_v4(),
+            kind,
+            occurred_at: at,
+            location: None,
+        };
+        let touch = oslo(2026, 3, 7, 1, 0);
+        let mut events = vec![
+            ev(EventKind::ClockIn, oslo(2026, 3, 6, 20, 0)),
+            ev(EventKind::ClockOut, touch),
+            ev(EventKind::ClockIn, touch),
+            ev(EventKind::ClockOut, oslo(2026, 3, 7, 6, 0)),
+        ];
+        let working = close_at(&mut events, oslo(2026, 3, 7, 0, 0), oslo(2026, 3, 8, 0, 0));
+        assert!(!working);
+        let spans: Vec<Span> = pair(&events)
+            .intervals
+            .iter()
+            .map(|i| Span::new(i.start, i.end.unwrap()))
+            .collect();
+        assert_eq!(spans, vec![Span::new(touch, oslo(2026, 3, 7, 6, 0))]);
     }
 
     fn limit<'a>(h: &'a Headroom, rule: &str) -> &'a LimitHeadroom {
