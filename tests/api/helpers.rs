@@ -436,12 +436,27 @@ impl TestApp {
         external_id: &str,
         manager_id: &str,
     ) -> pb::Employee {
+        self.create_employee_with(external_id, manager_id, "").await
+    }
+
+    /// Registers an employee in time zone `tz` (an IANA name).
+    pub async fn create_employee_in(&self, external_id: &str, tz: &str) -> pb::Employee {
+        self.create_employee_with(external_id, "", tz).await
+    }
+
+    async fn create_employee_with(
+        &self,
+        external_id: &str,
+        manager_id: &str,
+        tz: &str,
+    ) -> pb::Employee {
         self.admin()
             .create_employee(pb::CreateEmployeeRequest {
                 external_id: external_id.into(),
                 name: format!("Employee {external_id}"),
                 email: format!("{}@example.no", external_id.to_lowercase()),
                 manager_id: manager_id.into(),
+                time_zone: tz.into(),
                 ..Default::default()
             })
             .await

@@ -1176,19 +1176,7 @@ async fn an_organisation_holiday_rejudges_everyone_in_their_own_time_zone(app: T
         ("E2", "America/New_York"),
         ("E3", "Europe/Oslo"),
     ] {
-        let e = admin
-            .create_employee(pb::CreateEmployeeRequest {
-                external_id: ext.into(),
-                name: ext.into(),
-                email: format!("{ext}@example.no"),
-                time_zone: tz.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .employee
-            .unwrap();
+        let e = app.create_employee_in(ext, tz).await;
         // 08:00-16:00 local on Wednesday 11 Nov 2026.
         let tz: chrono_tz::Tz = tz.parse().unwrap();
         let at = |h| {
