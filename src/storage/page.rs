@@ -1,9 +1,8 @@
 //! A page of employees' records read at once, for payroll pulls: the
 //! events of a span, every amendment, the events amendments target outside
-//! the span, the first date each worked, their open findings and the
-//! changes still queued for their recompute. Each
-//! employee's share then answers exactly what the per-employee reads would
-//! have.
+//! the span, the first date each worked, their open findings and whether
+//! each is queued for a recompute. Each employee's share then answers
+//! exactly what the per-employee reads would have.
 
 use std::collections::{HashMap, HashSet};
 

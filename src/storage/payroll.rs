@@ -174,8 +174,8 @@ pub trait PayrollSnapshot: RecordReads {
     /// Reads a page of `employees` at once: their records in `[from, to)`,
     /// first worked dates, open findings and whether each is queued for a
     /// recompute, and their plans for local dates `plan_dates`.
-    /// `record_between`, `first_worked`, `open_findings`,
-    /// `recompute_queued` and `policy_of` then answer from them (for spans inside `[from, to)`
+    /// `record_between`, `first_worked`, `open_findings`, `recompute_queued`
+    /// and `policy_of` then answer from them (for spans inside `[from, to)`
     /// and exactly `plan_dates`), so a page costs a few queries instead of
     /// several per employee.
     async fn prefetch(
@@ -192,8 +192,8 @@ pub trait PayrollSnapshot: RecordReads {
 
 /// What pricing one employee reads: the record, the plans, the open
 /// findings (and whether they wait for a recompute) and the first worked
-/// date. A snapshot answers from its
-/// current page or the database; a [`PageView`] from a page alone.
+/// date. A snapshot answers from its current page or the database; a
+/// [`PageView`] from a page alone.
 #[async_trait]
 pub trait RecordReads: Send {
     async fn record_between(
