@@ -65,6 +65,7 @@ pub struct App {
     ctx: Ctx,
     jobs: Arc<Jobs>,
     background_jobs: bool,
+    recompute_rest: std::time::Duration,
     security: crate::config::Security,
     tls: Option<crate::tls::Tls>,
     /// The `/metrics` listener and the recorder's handle, with `--metrics-listen`.
@@ -173,6 +174,7 @@ impl App {
             ctx,
             jobs,
             background_jobs: config.background_jobs,
+            recompute_rest: config.jobs.recompute_rest,
             security: config.security,
             tls,
             metrics,
@@ -257,14 +259,14 @@ impl App {
             health.clone(),
         ));
         // Findings are kept current in the background; reads also drain
-        // their own employees first, so this only bounds staleness: 250 ms
-        // of rest, then a pass, again and again (`run_worker`; freshness
+        // their own employees first, so this only bounds staleness: a rest
+        // (250 ms), then a pass, again and again (`run_worker`; freshness
         // goal 1 s).
         let store: Arc<dyn crate::storage::Store> = self.store.clone();
         let recomputer = tokio::spawn(crate::recompute::run_worker(
             store,
             Arc::clone(&self.ctx.clock),
-            std::time::Duration::from_millis(250),
+            self.recompute_rest,
         ));
         let jobs = self
             .background_jobs

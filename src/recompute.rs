@@ -734,13 +734,8 @@ pub async fn drain_for_read(
 /// waits for everything.
 pub const CSV_PULL_BUDGET: StdDuration = StdDuration::from_secs(5);
 
-/// [`CSV_PULL_BUDGET`] for reads that mark each employee still queued
-/// (`ListTotals`' `open_findings_pending`, the payroll page). The first
-/// round of up to [`READ_ROUND`] employees always runs, so a quiet
-/// organisation's pull right after a change is exact; no new round starts
-/// after this, because under a write load the queue never empties: a
-/// pull that waited 5 s took 7.3 s, 2.4 s with no wait at all (round 17,
-/// `docs/bench/round17-rest.md`).
+/// How long [`drain_for_marked_pull`] goes on applying a queue that fits
+/// in one round: no new round starts after this (the first always runs).
 pub const MARKED_PULL_BUDGET: StdDuration = StdDuration::from_millis(500);
 
 /// [`drain_for_read`] before a payroll pull: the organisation's queued
@@ -756,6 +751,42 @@ pub async fn drain_for_pull(
     budget: StdDuration,
 ) -> StoreResult<()> {
     forgive_refused(drain_queued_within(store, now, Some(org), None, Some(budget)).await)
+}
+
+/// Before a pull that marks each employee still queued (`ListTotals`'
+/// `open_findings_pending`, the payroll page): applies the organisation's
+/// queue only when all of it fits in one round of [`READ_ROUND`]
+/// employees, so a quiet organisation's pull right after a change is
+/// exact. A longer queue is left to the background worker and the pull
+/// marks those employees at once: waiting would make only a sliver of the
+/// counts exact. Under a write load that keeps every employee queued, the
+/// first round of 64 (of 10,000) cost the pull about a second and cleared
+/// under 1 % of its marks (issue 15, nineteenth round); a 5 s wait before
+/// that took 7.3 s in all, and sent its counts unmarked (round 17,
+/// `docs/bench/round17-rest.md`).
+///
+/// # Errors
+/// Storage errors other than a refused write.
+pub async fn drain_for_marked_pull(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    org: OrgId,
+) -> StoreResult<()> {
+    let one_round = i64::try_from(READ_ROUND).unwrap_or(i64::MAX);
+    let head = store.pending_recomputes(Some(org), None, one_round + 1).await?;
+    if head.len() > READ_ROUND {
+        tracing::info!(
+            queued_at_least = head.len(),
+            "pull marks the queued employees instead of waiting for them"
+        );
+        return Ok(());
+    }
+    if head.is_empty() {
+        return Ok(());
+    }
+    forgive_refused(
+        drain_queued_within(store, now, Some(org), None, Some(MARKED_PULL_BUDGET)).await,
+    )
 }
 
 /// A read goes on from the findings as stored when the storage refuses

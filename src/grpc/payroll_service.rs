@@ -152,6 +152,9 @@ enum Wait {
     All,
     /// No new round after this (see [`recompute::drain_for_pull`]).
     Within(std::time::Duration),
+    /// Only a queue that fits in one round; the pull marks the rest (see
+    /// [`recompute::drain_for_marked_pull`]).
+    Marked,
 }
 
 /// Checks the caller and opens the pull (after bringing findings up to
@@ -178,6 +181,7 @@ async fn open(
             recompute::drain(store, now, Some(org), None).await?;
         }
         Wait::Within(budget) => recompute::drain_for_pull(store, now, org, budget).await?,
+        Wait::Marked => recompute::drain_for_marked_pull(store, now, org).await?,
     }
     let snapshot = ctx.store.payroll_snapshot(org).await?;
     Pull::open(snapshot, decode, period_id, sel.filter.clone())
@@ -211,7 +215,7 @@ async fn list_totals(
         caller,
         &req.period_id,
         &sel,
-        Wait::Within(recompute::MARKED_PULL_BUDGET),
+        Wait::Marked,
     )
     .await?;
     let period = period_pb(&pull.period, pull.locked.as_ref());
@@ -339,7 +343,7 @@ pub async fn preview(ctx: &Ctx, caller: &Caller, period_id: &str) -> ApiResult<P
         caller,
         period_id,
         &sel,
-        Wait::Within(recompute::MARKED_PULL_BUDGET),
+        Wait::Marked,
     )
     .await?;
     let period = period_pb(&pull.period, pull.locked.as_ref());
