@@ -18,6 +18,7 @@ pub mod nudge;
 pub mod payroll;
 pub mod policy;
 pub mod record_period;
+pub mod rejudge;
 pub mod retention;
 pub mod rules;
 pub mod sso;

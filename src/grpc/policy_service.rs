@@ -14,7 +14,6 @@ use super::policy_convert::{
     absence_in, absence_kind_in, absence_pb, agreement_in, agreement_pb, holiday_in, holiday_pb,
     override_in, override_pb, schedule_in, schedule_pb,
 };
-use super::recompute::{after_policy_change, agreement_end_rejudged_from, holiday_rejudged_from};
 use super::timesheet_convert::{date_in, date_range};
 use crate::domain::audit::AuditAction;
 use crate::domain::employee::bounded_text;
@@ -122,7 +121,6 @@ pub async fn set_schedule(
     s.created_by = caller.token.author();
     let stored = ctx.store.set_schedule(caller.org(), s).await?;
     changed(ctx, caller, Some(employee), "schedule", stored.id, None).await;
-    after_policy_change(ctx, caller.org(), Some(employee), stored.valid_from).await?;
     Ok(pb::SetScheduleResponse {
         schedule: Some(schedule_pb(&stored)),
     })
@@ -175,7 +173,6 @@ pub async fn create_agreement(
         None,
     )
     .await;
-    after_policy_change(ctx, caller.org(), Some(stored.employee), stored.valid_from).await?;
     Ok(pb::CreateAgreementResponse {
         agreement: Some(agreement_pb(&stored)),
     })
@@ -243,13 +240,6 @@ pub async fn end_agreement(
         Some(reason),
     )
     .await;
-    after_policy_change(
-        ctx,
-        caller.org(),
-        Some(a.employee),
-        agreement_end_rejudged_from(last_day),
-    )
-    .await?;
     Ok(pb::EndAgreementResponse {
         agreement: Some(agreement_pb(&a)),
     })
@@ -276,7 +266,6 @@ pub async fn create_absence(
         None,
     )
     .await;
-    after_policy_change(ctx, caller.org(), Some(stored.employee), stored.first).await?;
     Ok(pb::CreateAbsenceResponse {
         absence: Some(absence_pb(&stored)),
     })
@@ -328,7 +317,6 @@ pub async fn cancel_absence(
         .cancel_absence(caller.org(), id, reason.clone(), ctx.clock.now())
         .await?;
     changed(ctx, caller, Some(a.employee), "absence", a.id, Some(reason)).await;
-    after_policy_change(ctx, caller.org(), Some(a.employee), a.first).await?;
     Ok(pb::CancelAbsenceResponse {
         absence: Some(absence_pb(&a)),
     })
@@ -352,9 +340,6 @@ pub async fn set_rule_override(
         OverrideScope::Employee(e) => Some(e),
     };
     changed(ctx, caller, who, "rule_override", stored.id, None).await;
-    // An override applies from its effective date: the record is judged
-    // again from there on, not back to the beginning (issue 13 item 9).
-    after_policy_change(ctx, caller.org(), who, stored.effective_from).await?;
     Ok(pb::SetRuleOverrideResponse {
         rule_override: Some(override_pb(&stored)),
         replaced,
@@ -416,13 +401,12 @@ pub async fn delete_rule_override(
 ) -> ApiResult<pb::DeleteRuleOverrideResponse> {
     caller.require(&[Role::Admin])?;
     let id = convert::uuid("override_id", &r.override_id)?;
-    let o = ctx.store.delete_override(caller.org(), id).await?;
+    let o = ctx.store.delete_override(caller.org(), id, ctx.clock.now()).await?;
     let who = match o.scope {
         OverrideScope::Organisation => None,
         OverrideScope::Employee(e) => Some(e),
     };
     changed(ctx, caller, who, "rule_override", o.id, None).await;
-    after_policy_change(ctx, caller.org(), who, o.effective_from).await?;
     Ok(pb::DeleteRuleOverrideResponse {
         rule_override: Some(override_pb(&o)),
     })
@@ -435,9 +419,8 @@ pub async fn add_holiday(
 ) -> ApiResult<pb::AddHolidayResponse> {
     caller.require(&[Role::Admin])?;
     let h = holiday_in(r.holiday.as_ref())?;
-    let stored = ctx.store.add_holiday(caller.org(), h).await?;
+    let stored = ctx.store.add_holiday(caller.org(), h, ctx.clock.now()).await?;
     changed(ctx, caller, None, "holiday", stored.id, None).await;
-    after_policy_change(ctx, caller.org(), None, holiday_rejudged_from(stored.date)).await?;
     Ok(pb::AddHolidayResponse {
         holiday: Some(holiday_pb(&stored, false)),
     })
@@ -507,9 +490,8 @@ pub async fn remove_holiday(
 ) -> ApiResult<pb::RemoveHolidayResponse> {
     caller.require(&[Role::Admin])?;
     let id = convert::uuid("holiday_id", &r.holiday_id)?;
-    let h = ctx.store.remove_holiday(caller.org(), id).await?;
+    let h = ctx.store.remove_holiday(caller.org(), id, ctx.clock.now()).await?;
     changed(ctx, caller, None, "holiday", h.id, None).await;
-    after_policy_change(ctx, caller.org(), None, holiday_rejudged_from(h.date)).await?;
     Ok(pb::RemoveHolidayResponse {
         holiday: Some(holiday_pb(&h, false)),
     })

@@ -33,6 +33,7 @@ mod read_batch;
 mod read_conns;
 mod recent;
 mod recompute_page;
+mod rejudge;
 mod rows;
 mod sql;
 pub mod sso;

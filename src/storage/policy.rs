@@ -17,6 +17,7 @@ use super::statement::{is_sqlite, marks_for};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::ids::{EmployeeId, OrgId};
+use crate::domain::rejudge::Rejudge;
 use crate::domain::policy::{
     Absence, AbsenceKind, Agreement, AgreementBasis, AgreementKind, AgreementTerms, EmployeePolicy,
     HolidayKind, OrgHoliday, OverrideScope, RuleOverride, Schedule, ScheduleDay, ShiftWork,
@@ -40,7 +41,9 @@ pub struct PlanFilter {
     pub rule_id: Option<String>,
 }
 
-/// Plan storage.
+/// Plan storage. Every change also queues the recomputes of whom it
+/// re-judges ([`Rejudge`]), in its own transaction: as of the change's
+/// `created_at`, `updated_at` or `now`.
 #[async_trait]
 pub trait PolicyStore {
     /// Stores a schedule, cutting back those it overlaps.
@@ -94,16 +97,31 @@ pub trait PolicyStore {
         after: Option<String>,
         limit: i64,
     ) -> StoreResult<Vec<RuleOverride>>;
-    async fn delete_override(&self, org: OrgId, id: Uuid) -> StoreResult<RuleOverride>;
+    async fn delete_override(
+        &self,
+        org: OrgId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RuleOverride>;
     /// `Conflict` when the date already has an organisation holiday.
-    async fn add_holiday(&self, org: OrgId, h: OrgHoliday) -> StoreResult<OrgHoliday>;
+    async fn add_holiday(
+        &self,
+        org: OrgId,
+        h: OrgHoliday,
+        now: DateTime<Utc>,
+    ) -> StoreResult<OrgHoliday>;
     async fn list_holidays(
         &self,
         org: OrgId,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<OrgHoliday>>;
-    async fn remove_holiday(&self, org: OrgId, id: Uuid) -> StoreResult<OrgHoliday>;
+    async fn remove_holiday(
+        &self,
+        org: OrgId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<OrgHoliday>;
     /// Everything the engine needs about `employee` for `from..=to`.
     async fn policy_of(
         &self,
@@ -1141,8 +1159,11 @@ async fn one<T>(
 #[async_trait]
 impl PolicyStore for SqlStore {
     async fn set_schedule(&self, org: OrgId, schedule: Schedule) -> StoreResult<Schedule> {
-        self.write(move |conn| Box::pin(put_schedule(conn, org, schedule)))
-            .await
+        let now = schedule.created_at;
+        self.write_plan(org, now, Rejudge::schedule, move |conn| {
+            Box::pin(put_schedule(conn, org, schedule))
+        })
+        .await
     }
 
     async fn list_schedules(
@@ -1156,8 +1177,11 @@ impl PolicyStore for SqlStore {
     }
 
     async fn create_agreement(&self, org: OrgId, agreement: Agreement) -> StoreResult<Agreement> {
-        self.write(move |conn| Box::pin(put_agreement(conn, org, agreement)))
-            .await
+        let now = agreement.created_at;
+        self.write_plan(org, now, Rejudge::agreement, move |conn| {
+            Box::pin(put_agreement(conn, org, agreement))
+        })
+        .await
     }
 
     async fn list_agreements(
@@ -1178,7 +1202,7 @@ impl PolicyStore for SqlStore {
         reason: String,
         now: DateTime<Utc>,
     ) -> StoreResult<Agreement> {
-        self.write(move |conn| {
+        self.write_plan(org, now, Rejudge::agreement_end, move |conn| {
             Box::pin(async move {
                 let a = one(conn, "SELECT * FROM agreements WHERE organisation_id = $1 AND agreement_id = $2", org, id, "agreement", agreement_row).await?;
                 lock_employee(conn, org, a.employee).await?;
@@ -1204,7 +1228,8 @@ impl PolicyStore for SqlStore {
     }
 
     async fn create_absence(&self, org: OrgId, absence: Absence) -> StoreResult<Absence> {
-        self.write(move |conn| {
+        let now = absence.created_at;
+        self.write_plan(org, now, Rejudge::absence, move |conn| {
             Box::pin(async move {
                 lock_employee(conn, org, absence.employee).await?;
                 let clash = sqlx::query(
@@ -1262,7 +1287,7 @@ impl PolicyStore for SqlStore {
         reason: String,
         now: DateTime<Utc>,
     ) -> StoreResult<Absence> {
-        self.write(move |conn| {
+        self.write_plan(org, now, Rejudge::absence, move |conn| {
             Box::pin(async move {
                 let a = one(conn, "SELECT * FROM absences WHERE organisation_id = $1 AND absence_id = $2", org, id, "absence", absence_row).await?;
                 if a.cancelled_at.is_some() {
@@ -1283,7 +1308,9 @@ impl PolicyStore for SqlStore {
     }
 
     async fn set_override(&self, org: OrgId, o: RuleOverride) -> StoreResult<(RuleOverride, bool)> {
-        self.write(move |conn| {
+        let now = o.updated_at;
+        let rejudged: fn(&(RuleOverride, bool)) -> Rejudge = |(o, _)| Rejudge::rule_override(o);
+        self.write_plan(org, now, rejudged, move |conn| {
             Box::pin(async move {
                 let scope = match o.scope {
                     OverrideScope::Organisation => String::new(),
@@ -1355,8 +1382,13 @@ impl PolicyStore for SqlStore {
         list_overrides_on(&mut *self.read_conn().await?, org, filter, after, limit).await
     }
 
-    async fn delete_override(&self, org: OrgId, id: Uuid) -> StoreResult<RuleOverride> {
-        self.write(move |conn| {
+    async fn delete_override(
+        &self,
+        org: OrgId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RuleOverride> {
+        self.write_plan(org, now, Rejudge::rule_override, move |conn| {
             Box::pin(async move {
                 let o = one(
                     conn,
@@ -1381,8 +1413,13 @@ impl PolicyStore for SqlStore {
         .await
     }
 
-    async fn add_holiday(&self, org: OrgId, h: OrgHoliday) -> StoreResult<OrgHoliday> {
-        self.write(move |conn| {
+    async fn add_holiday(
+        &self,
+        org: OrgId,
+        h: OrgHoliday,
+        now: DateTime<Utc>,
+    ) -> StoreResult<OrgHoliday> {
+        self.write_plan(org, now, Rejudge::holiday, move |conn| {
             Box::pin(async move {
                 let taken = sqlx::query("SELECT holiday_id FROM org_holidays WHERE organisation_id = $1 AND day = $2")
                     .bind(org.to_string())
@@ -1418,8 +1455,13 @@ impl PolicyStore for SqlStore {
         list_holidays_on(&mut *self.read_conn().await?, org, from, to).await
     }
 
-    async fn remove_holiday(&self, org: OrgId, id: Uuid) -> StoreResult<OrgHoliday> {
-        self.write(move |conn| {
+    async fn remove_holiday(
+        &self,
+        org: OrgId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<OrgHoliday> {
+        self.write_plan(org, now, Rejudge::holiday, move |conn| {
             Box::pin(async move {
                 let h = one(
                     conn,

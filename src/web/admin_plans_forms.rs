@@ -19,7 +19,7 @@ use crate::grpc::auth::Caller;
 use crate::grpc::error::{ApiError, ApiResult};
 use crate::grpc::policy_convert::{absence_in, agreement_in, holiday_in, override_in, schedule_in};
 use crate::grpc::policy_service;
-use crate::grpc::recompute::{agreement_end_rejudged_from, holiday_rejudged_from};
+use crate::domain::rejudge::{agreement_end_rejudged_from, holiday_rejudged_from};
 use crate::grpc::timesheet_convert::date_pb;
 use crate::pb;
 

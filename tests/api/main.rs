@@ -40,6 +40,7 @@ mod packs;
 mod payroll;
 mod payroll_csv;
 mod payroll_examples;
+mod plan_queue;
 mod pull_queue;
 mod plans_cli;
 mod policy;
