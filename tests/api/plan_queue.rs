@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-crate::both_backends!(a_plan_change_queues_whom_it_rejudges_in_its_own_write);
 
 fn utc(d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap()
@@ -119,4 +118,16 @@ async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write(db: Db) {
     // Removing the holiday queues everyone again; Oslo's row widens.
     app.store.remove_holiday(org, h.id, now).await.unwrap();
     assert_eq!(queue(&app, org).await, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write_on_sqlite() {
+    a_plan_change_queues_whom_it_rejudges_in_its_own_write(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write_on_postgres() {
+    if let Some(url) = pg_url() {
+        a_plan_change_queues_whom_it_rejudges_in_its_own_write(Db::Postgres(url)).await;
+    }
 }

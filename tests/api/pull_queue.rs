@@ -13,7 +13,6 @@ use crate::helpers::*;
 
 use pb::EventKind::{ClockIn, ClockOut};
 
-crate::both_backends!(a_pull_applies_one_rounds_queue_and_marks_a_longer_one);
 
 /// `recompute::READ_ROUND`: the employees one round recomputes.
 const ONE_ROUND: usize = 64;
@@ -93,4 +92,16 @@ async fn a_pull_applies_one_rounds_queue_and_marks_a_longer_one(db: Db) {
         .await
         .unwrap();
     assert_eq!(pull(&app).await, (ONE_ROUND + 1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_applies_one_rounds_queue_and_marks_a_longer_one_on_sqlite() {
+    a_pull_applies_one_rounds_queue_and_marks_a_longer_one(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_applies_one_rounds_queue_and_marks_a_longer_one_on_postgres() {
+    if let Some(url) = pg_url() {
+        a_pull_applies_one_rounds_queue_and_marks_a_longer_one(Db::Postgres(url)).await;
+    }
 }
