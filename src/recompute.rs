@@ -773,7 +773,9 @@ pub async fn drain_for_marked_pull(
     org: OrgId,
 ) -> StoreResult<()> {
     let one_round = i64::try_from(READ_ROUND).unwrap_or(i64::MAX);
-    let head = store.pending_recomputes(Some(org), None, one_round + 1).await?;
+    let head = store
+        .pending_recomputes(Some(org), None, one_round + 1)
+        .await?;
     if head.len() > READ_ROUND {
         tracing::info!(
             queued_at_least = head.len(),

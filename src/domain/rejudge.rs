@@ -119,10 +119,19 @@ mod tests {
             from: holiday_rejudged_from(date(2026, 11, 17)),
         };
         let oslo = r.span(chrono_tz::Europe::Oslo, now);
-        assert_eq!(oslo.start, Utc.with_ymd_and_hms(2026, 11, 15, 23, 0, 0).unwrap());
-        assert_eq!(oslo.end, Utc.with_ymd_and_hms(2026, 11, 20, 20, 0, 0).unwrap());
+        assert_eq!(
+            oslo.start,
+            Utc.with_ymd_and_hms(2026, 11, 15, 23, 0, 0).unwrap()
+        );
+        assert_eq!(
+            oslo.end,
+            Utc.with_ymd_and_hms(2026, 11, 20, 20, 0, 0).unwrap()
+        );
         let new_york = r.span(chrono_tz::America::New_York, now);
-        assert_eq!(new_york.start, Utc.with_ymd_and_hms(2026, 11, 16, 5, 0, 0).unwrap());
+        assert_eq!(
+            new_york.start,
+            Utc.with_ymd_and_hms(2026, 11, 16, 5, 0, 0).unwrap()
+        );
     }
 
     #[test]
@@ -137,6 +146,9 @@ mod tests {
 
     #[test]
     fn an_agreement_ended_is_rejudged_from_the_day_after_its_last() {
-        assert_eq!(agreement_end_rejudged_from(date(2026, 12, 31)), date(2027, 1, 1));
+        assert_eq!(
+            agreement_end_rejudged_from(date(2026, 12, 31)),
+            date(2027, 1, 1)
+        );
     }
 }

@@ -210,14 +210,7 @@ async fn list_totals(
 ) -> ApiResult<ReceiverStream<Result<pb::ListTotalsResponse, Status>>> {
     let sel = selection(ctx, caller, &req.period_id, req.filter.as_ref()).await?;
     let start = cursor_in(&sel, &req.cursor)?;
-    let mut pull = open(
-        ctx,
-        caller,
-        &req.period_id,
-        &sel,
-        Wait::Marked,
-    )
-    .await?;
+    let mut pull = open(ctx, caller, &req.period_id, &sel, Wait::Marked).await?;
     let period = period_pb(&pull.period, pull.locked.as_ref());
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     tokio::spawn(
@@ -338,14 +331,7 @@ pub struct Preview {
 /// The role, a malformed period id, storage.
 pub async fn preview(ctx: &Ctx, caller: &Caller, period_id: &str) -> ApiResult<Preview> {
     let sel = selection(ctx, caller, period_id, None).await?;
-    let mut pull = open(
-        ctx,
-        caller,
-        period_id,
-        &sel,
-        Wait::Marked,
-    )
-    .await?;
+    let mut pull = open(ctx, caller, period_id, &sel, Wait::Marked).await?;
     let period = period_pb(&pull.period, pull.locked.as_ref());
     let mut employees = Vec::new();
     let mut after = None;

@@ -401,7 +401,10 @@ pub async fn delete_rule_override(
 ) -> ApiResult<pb::DeleteRuleOverrideResponse> {
     caller.require(&[Role::Admin])?;
     let id = convert::uuid("override_id", &r.override_id)?;
-    let o = ctx.store.delete_override(caller.org(), id, ctx.clock.now()).await?;
+    let o = ctx
+        .store
+        .delete_override(caller.org(), id, ctx.clock.now())
+        .await?;
     let who = match o.scope {
         OverrideScope::Organisation => None,
         OverrideScope::Employee(e) => Some(e),
@@ -419,7 +422,10 @@ pub async fn add_holiday(
 ) -> ApiResult<pb::AddHolidayResponse> {
     caller.require(&[Role::Admin])?;
     let h = holiday_in(r.holiday.as_ref())?;
-    let stored = ctx.store.add_holiday(caller.org(), h, ctx.clock.now()).await?;
+    let stored = ctx
+        .store
+        .add_holiday(caller.org(), h, ctx.clock.now())
+        .await?;
     changed(ctx, caller, None, "holiday", stored.id, None).await;
     Ok(pb::AddHolidayResponse {
         holiday: Some(holiday_pb(&stored, false)),
@@ -490,7 +496,10 @@ pub async fn remove_holiday(
 ) -> ApiResult<pb::RemoveHolidayResponse> {
     caller.require(&[Role::Admin])?;
     let id = convert::uuid("holiday_id", &r.holiday_id)?;
-    let h = ctx.store.remove_holiday(caller.org(), id, ctx.clock.now()).await?;
+    let h = ctx
+        .store
+        .remove_holiday(caller.org(), id, ctx.clock.now())
+        .await?;
     changed(ctx, caller, None, "holiday", h.id, None).await;
     Ok(pb::RemoveHolidayResponse {
         holiday: Some(holiday_pb(&h, false)),

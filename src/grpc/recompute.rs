@@ -19,7 +19,13 @@ pub async fn affected(
     employee: Option<EmployeeId>,
 ) -> ApiResult<Vec<EmployeeId>> {
     if let Some(e) = employee {
-        return Ok(ctx.store.employee(org, e).await?.map(|e| e.id).into_iter().collect());
+        return Ok(ctx
+            .store
+            .employee(org, e)
+            .await?
+            .map(|e| e.id)
+            .into_iter()
+            .collect());
     }
     let filter = EmployeeFilter {
         include_inactive: true,

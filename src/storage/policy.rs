@@ -17,12 +17,12 @@ use super::statement::{is_sqlite, marks_for};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::ids::{EmployeeId, OrgId};
-use crate::domain::rejudge::Rejudge;
 use crate::domain::policy::{
     Absence, AbsenceKind, Agreement, AgreementBasis, AgreementKind, AgreementTerms, EmployeePolicy,
     HolidayKind, OrgHoliday, OverrideScope, RuleOverride, Schedule, ScheduleDay, ShiftWork,
     ValueUnit,
 };
+use crate::domain::rejudge::Rejudge;
 
 /// What list calls filter on; `None` does not filter.
 #[derive(Clone, Debug, Default)]

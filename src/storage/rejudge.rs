@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use sqlx::AnyConnection;
 
+use super::StoreResult;
 use super::derived::enqueue_many;
 use super::rows::parsed;
 use super::sql::SqlStore;
 use super::writer::classify;
-use super::StoreResult;
 use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::rejudge::Rejudge;
 

@@ -13,13 +13,13 @@ use super::i18n::word;
 use crate::domain::employee::Locale;
 use crate::domain::ids::EmployeeId;
 use crate::domain::policy::{AgreementBasis, ValueUnit, always, day_normal_minutes};
+use crate::domain::rejudge::{agreement_end_rejudged_from, holiday_rejudged_from};
 use crate::domain::rules::catalog;
 use crate::grpc::Ctx;
 use crate::grpc::auth::Caller;
 use crate::grpc::error::{ApiError, ApiResult};
 use crate::grpc::policy_convert::{absence_in, agreement_in, holiday_in, override_in, schedule_in};
 use crate::grpc::policy_service;
-use crate::domain::rejudge::{agreement_end_rejudged_from, holiday_rejudged_from};
 use crate::grpc::timesheet_convert::date_pb;
 use crate::pb;
 

@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-
 fn utc(d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap()
 }
@@ -80,7 +79,11 @@ async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write(db: Db) {
     // in New York. The store's own write queues them, no handler after it.
     let h = app
         .store
-        .add_holiday(org, holiday(NaiveDate::from_ymd_opt(2026, 11, 17).unwrap()), now)
+        .add_holiday(
+            org,
+            holiday(NaiveDate::from_ymd_opt(2026, 11, 17).unwrap()),
+            now,
+        )
         .await
         .unwrap();
     let mut want = vec![
@@ -93,9 +96,15 @@ async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write(db: Db) {
 
     // Refused changes queue nobody: the same date again, an unknown id.
     let again = app.store.add_holiday(org, holiday(h.date), now).await;
-    assert!(matches!(again, Err(StoreError::Conflict { .. })), "{again:?}");
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{again:?}"
+    );
     let unknown = app.store.remove_holiday(org, Uuid::new_v4(), now).await;
-    assert!(matches!(unknown, Err(StoreError::NotFound(_))), "{unknown:?}");
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound(_))),
+        "{unknown:?}"
+    );
     assert_eq!(queue(&app, org).await, vec![]);
 
     // One employee's absence queues only them, from its first day.
@@ -113,7 +122,10 @@ async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write(db: Db) {
         cancel_reason: None,
     };
     app.store.create_absence(org, absence).await.unwrap();
-    assert_eq!(queue(&app, org).await, vec![(oslo, Span::new(utc(17, 23), to))]);
+    assert_eq!(
+        queue(&app, org).await,
+        vec![(oslo, Span::new(utc(17, 23), to))]
+    );
 
     // Removing the holiday queues everyone again; Oslo's row widens.
     app.store.remove_holiday(org, h.id, now).await.unwrap();

@@ -13,7 +13,6 @@ use crate::helpers::*;
 
 use pb::EventKind::{ClockIn, ClockOut};
 
-
 /// `recompute::READ_ROUND`: the employees one round recomputes.
 const ONE_ROUND: usize = 64;
 
@@ -81,7 +80,13 @@ async fn a_pull_applies_one_rounds_queue_and_marks_a_longer_one(db: Db) {
     assert_eq!(queued(&app).await, 0, "the pull applied the queue");
 
     // One more than a round: the pull does not wait, and marks them all.
-    record(&app, &ids[..ONE_ROUND], ClockOut, first + Duration::hours(8)).await;
+    record(
+        &app,
+        &ids[..ONE_ROUND],
+        ClockOut,
+        first + Duration::hours(8),
+    )
+    .await;
     record(&app, &ids[ONE_ROUND..], ClockIn, first).await;
     assert_eq!(queued(&app).await, ONE_ROUND + 1);
     assert_eq!(pull(&app).await, (ONE_ROUND + 1, ONE_ROUND + 1));
