@@ -14,6 +14,7 @@ use std::collections::{BTreeSet, HashSet};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use crate::domain::clock_status::loaded_between;
 use crate::domain::employee::Employee;
 use crate::domain::engine::days::Plan;
 use crate::domain::engine::evaluate::{History, Scope, evaluate};
@@ -564,10 +565,11 @@ async fn judge(
         events.retain(|ev| ev.received_at < t);
         amendments.retain(|a| a.created_at < t);
     }
-    let effective: Vec<_> = effective_events(&events, &amendments)
-        .into_iter()
-        .filter(|ev| ev.occurred_at >= load.start && ev.occurred_at < load.end)
-        .collect();
+    let effective = loaded_between(
+        effective_events(&events, &amendments),
+        (load.start, load.end),
+        load.start + Duration::days(2),
+    );
     let (plans_from, plans_to) = plan_dates(period);
     let policy = snap.policy_of(e.id, plans_from, plans_to).await?;
     let eval = evaluate(

@@ -25,6 +25,7 @@ use chrono_tz::Tz;
 use futures::StreamExt as _;
 
 use crate::clock::Clock;
+use crate::domain::clock_status::loaded_between;
 use crate::domain::employee::{Employee, Exemption};
 use crate::domain::engine::evaluate::{
     Evaluation, History, Scope, Subject, evaluate, needs_daily_history,
@@ -164,10 +165,11 @@ fn judge(
     as_of: DateTime<Utc>,
 ) -> Evaluation {
     let tz = employee.fields.time_zone;
-    let effective: Vec<_> = effective_events(&inputs.events, &inputs.amendments)
-        .into_iter()
-        .filter(|e| e.occurred_at >= load.start && e.occurred_at < load.end)
-        .collect();
+    let effective = loaded_between(
+        effective_events(&inputs.events, &inputs.amendments),
+        (load.start, load.end),
+        trusted_span(load).start,
+    );
     let mut history = History::default();
     if with_history {
         history.trusted = Some(trusted_span(load));

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::clock_status::pair;
+use crate::domain::clock_status::{drop_cut_interval, pair};
 use crate::domain::event::{EffectiveEvent, EventKind};
 
 use super::days::Plan;
@@ -53,7 +53,9 @@ pub fn load_span(tz: Tz, at: DateTime<Utc>) -> (Span, Span) {
 /// employee was working.
 pub fn close_at(events: &mut Vec<EffectiveEvent>, from: DateTime<Utc>, at: DateTime<Utc>) -> bool {
     events.retain(|e| e.occurred_at >= from && e.occurred_at <= at);
-    drop_cut_interval(events);
+    // Loaded from a Saturday midnight: drop a tail the load cut, wherever
+    // it ends.
+    drop_cut_interval(events, DateTime::<Utc>::MAX_UTC);
     let working = pair(events)
         .intervals
         .last()
@@ -67,40 +69,6 @@ pub fn close_at(events: &mut Vec<EffectiveEvent>, from: DateTime<Utc>, at: DateT
         });
     }
     working
-}
-
-/// Drops the tail of an interval the load cut (clocked in before the
-/// loaded range): the first clock-out with no clock-in before it, and the
-/// breaks before that. Left in, a clock-in at the same instant (touching
-/// intervals) paired with it into nothing, and the next interval lost its
-/// start; found by `headroom_used_is_the_ledgers_sum`. The tail lies in
-/// the loaded margin, which the stored day totals stand in for. A clock-in
-/// and a clock-out at the same instant as the very first events loaded
-/// are read as such a cut, not as a zero-length interval: the load starts
-/// at an arbitrary midnight, where touching intervals run on.
-fn drop_cut_interval(events: &mut Vec<EffectiveEvent>) {
-    let first_in = events
-        .iter()
-        .filter(|e| e.kind == EventKind::ClockIn)
-        .map(|e| e.occurred_at)
-        .min();
-    let Some(cut) = events
-        .iter()
-        .filter(|e| e.kind == EventKind::ClockOut && first_in.is_none_or(|t| e.occurred_at <= t))
-        .map(|e| e.occurred_at)
-        .min()
-    else {
-        return;
-    };
-    events.retain(|e| {
-        let part_of_tail = match e.kind {
-            // A clock-out recorded twice is cut twice.
-            EventKind::ClockOut => e.occurred_at == cut,
-            EventKind::BreakStart | EventKind::BreakEnd => e.occurred_at <= cut,
-            EventKind::ClockIn => false,
-        };
-        !part_of_tail
-    });
 }
 
 /// The headroom of one maximum.

@@ -7,6 +7,7 @@ use super::evaluate::Evaluation;
 use super::finding::{Draft, Severity};
 use super::record::Span;
 use super::testing::{oslo, run, run_scoped, work};
+use crate::domain::clock_status::loaded_between;
 use crate::domain::event::EffectiveEvent;
 
 /// The pattern findings (bar the missing clock-out, which is about events,
@@ -92,6 +93,36 @@ proptest! {
             .collect();
         let part = run_scoped(&loaded, Span::new(split, oslo(2030, 1, 1, 0, 0)));
         prop_assert_eq!(patterns_from(&full, split), patterns_from(&part, split));
+    }
+
+    /// A recompute loads events from 2 days before the dates it trusts
+    /// (`recompute::SHIFT_MARGIN`): the day totals of those dates must not
+    /// depend on where the load cut, also when it cuts an interval that
+    /// the next one touches (a clock that splits a shift at midnight or
+    /// at a change of task clocks out and in at the same instant).
+    #[test]
+    fn trusted_day_totals_do_not_depend_on_where_the_load_cut(
+        first in 0i64..2880,
+        lengths in prop::collection::vec(30i64..720, 1..12),
+        cut in 0i64..4320,
+    ) {
+        let mut events = Vec::new();
+        let mut at = oslo(2026, 3, 20, 0, 0) + Duration::minutes(first);
+        for len in &lengths {
+            let end = at + Duration::minutes(*len);
+            events.extend(work(at, end, &[]));
+            at = end;
+        }
+        let load = oslo(2026, 3, 20, 0, 0) + Duration::minutes(cut);
+        let trusted = (load + Duration::days(2)).with_timezone(&chrono_tz::Europe::Oslo).date_naive() + Duration::days(1);
+        let margin_end = load + Duration::days(2);
+        let loaded = loaded_between(events.clone(), (load, oslo(2030, 1, 1, 0, 0)), margin_end);
+        let full = run(&events);
+        let part = run(&loaded);
+        let after = |e: &Evaluation| -> Vec<_> {
+            e.days.iter().filter(|(d, _)| **d >= trusted).map(|(d, t)| (*d, t.worked)).collect()
+        };
+        prop_assert_eq!(after(&full), after(&part));
     }
 
     #[test]
