@@ -567,8 +567,9 @@ async fn judge(
     }
     let effective = loaded_between(
         effective_events(&events, &amendments),
-        (load.start, load.end),
-        load.start + Duration::days(2),
+        load,
+        // The margin ends where the ledger's first week starts.
+        start_of_day(tz, week),
     );
     let (plans_from, plans_to) = plan_dates(period);
     let policy = snap.policy_of(e.id, plans_from, plans_to).await?;

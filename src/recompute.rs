@@ -167,7 +167,7 @@ fn judge(
     let tz = employee.fields.time_zone;
     let effective = loaded_between(
         effective_events(&inputs.events, &inputs.amendments),
-        (load.start, load.end),
+        load,
         trusted_span(load).start,
     );
     let mut history = History::default();
@@ -736,10 +736,6 @@ pub async fn drain_for_read(
 /// waits for everything.
 pub const CSV_PULL_BUDGET: StdDuration = StdDuration::from_secs(5);
 
-/// How long [`drain_for_marked_pull`] goes on applying a queue that fits
-/// in one round: no new round starts after this (the first always runs).
-pub const MARKED_PULL_BUDGET: StdDuration = StdDuration::from_millis(500);
-
 /// [`drain_for_read`] before a payroll pull: the organisation's queued
 /// recomputes, starting no new round after `budget` (the first round
 /// always runs; a round started finishes).
@@ -759,8 +755,9 @@ pub async fn drain_for_pull(
 /// `open_findings_pending`, the payroll page): applies the organisation's
 /// queue only when all of it fits in one round of [`READ_ROUND`]
 /// employees, so a quiet organisation's pull right after a change is
-/// exact. A longer queue is left to the background worker and the pull
-/// marks those employees at once: waiting would make only a sliver of the
+/// exact; that one round runs (what is queued meanwhile is marked). A
+/// longer queue is left to the background worker and the pull marks those
+/// employees at once: waiting would make only a sliver of the
 /// counts exact. Under a write load that keeps every employee queued, the
 /// first round of 64 (of 10,000) cost the pull about a second and cleared
 /// under 1 % of its marks (issue 15, nineteenth round); a 5 s wait before
@@ -788,9 +785,8 @@ pub async fn drain_for_marked_pull(
     if head.is_empty() {
         return Ok(());
     }
-    forgive_refused(
-        drain_queued_within(store, now, Some(org), None, Some(MARKED_PULL_BUDGET)).await,
-    )
+    // A zero budget: the first round runs, no other starts.
+    forgive_refused(drain_queued_within(store, now, Some(org), None, Some(StdDuration::ZERO)).await)
 }
 
 /// A read goes on from the findings as stored when the storage refuses

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::engine::record::Span;
 use super::event::{Amendment, EffectiveEvent, EventKind, Location, StoredEvent};
 
 /// A clocked break inside an interval.
@@ -109,19 +110,19 @@ pub fn pair(events: &[EffectiveEvent]) -> Pairing {
     p.finish(events.len())
 }
 
-/// The events of `effective` in `[start, end)`, as a reader that loaded
+/// The events of `effective` in `load` (`[start, end)`), as a reader that loaded
 /// only those must pair them: without the tail of an interval the load cut
 /// ([`drop_cut_interval`]) when it ends before `margin_end`, the end of the
 /// margin the reader loaded for shifts crossing into what it trusts.
 #[must_use]
 pub fn loaded_between(
     effective: Vec<EffectiveEvent>,
-    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    load: Span,
     margin_end: DateTime<Utc>,
 ) -> Vec<EffectiveEvent> {
     let mut loaded: Vec<_> = effective
         .into_iter()
-        .filter(|e| e.occurred_at >= start && e.occurred_at < end)
+        .filter(|e| e.occurred_at >= load.start && e.occurred_at < load.end)
         .collect();
     drop_cut_interval(&mut loaded, margin_end);
     loaded
@@ -370,6 +371,50 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use proptest::prelude::*;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 19, h, 0, 0).unwrap()
+    }
+
+    fn clock(kind: EventKind, t: DateTime<Utc>) -> EffectiveEvent {
+        EffectiveEvent {
+            id: Uuid::new_v4(),
+            kind,
+            occurred_at: t,
+            location: None,
+        }
+    }
+
+    #[test]
+    fn a_cut_tail_is_dropped_only_before_the_margin_ends() {
+        use EventKind::{ClockIn, ClockOut};
+        // Loaded from 00:00: the tail of an interval clocked in before it
+        // ends at 06:00, where the next one starts.
+        let loaded = vec![
+            clock(ClockOut, at(6)),
+            clock(ClockIn, at(6)),
+            clock(ClockOut, at(14)),
+        ];
+        let mut cut = loaded.clone();
+        drop_cut_interval(&mut cut, at(12));
+        let worked: Vec<_> = pair(&cut)
+            .intervals
+            .iter()
+            .map(|i| (i.start, i.end))
+            .collect();
+        assert_eq!(worked, vec![(at(6), Some(at(14)))]);
+        // Left in, the touching clock-in pairs with it into nothing.
+        let swallowed: Vec<_> = pair(&loaded)
+            .intervals
+            .iter()
+            .map(|i| (i.start, i.end))
+            .collect();
+        assert_eq!(swallowed, vec![(at(6), Some(at(6)))]);
+        // Past the margin the clock-out is the record's, and is kept.
+        let mut kept = loaded.clone();
+        drop_cut_interval(&mut kept, at(6));
+        assert_eq!(kept, loaded);
+    }
 
     fn ev(id: u128, kind: EventKind, h: u32, m: u32) -> EffectiveEvent {
         EffectiveEvent {

@@ -106,6 +106,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::domain::policy::{AgreementBasis, AgreementTerms, ValueUnit};
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -146,9 +147,57 @@ mod tests {
 
     #[test]
     fn an_agreement_ended_is_rejudged_from_the_day_after_its_last() {
+        let e = EmployeeId(uuid::Uuid::new_v4());
+        let mut a = Agreement {
+            id: uuid::Uuid::nil(),
+            employee: e,
+            basis: AgreementBasis::Individual,
+            valid_from: date(2026, 6, 1),
+            valid_to: None,
+            reference: "ref".into(),
+            terms: AgreementTerms::HomeOffice {
+                max_home_share_percent: 40,
+                required_office_weekdays: Vec::new(),
+                availability: None,
+            },
+            created_at: DateTime::UNIX_EPOCH,
+            created_by: String::new(),
+            ended_at: None,
+            end_reason: None,
+        };
+        assert_eq!(Rejudge::agreement(&a), Rejudge::one(e, date(2026, 6, 1)));
+        a.valid_to = Some(date(2026, 12, 31));
         assert_eq!(
-            agreement_end_rejudged_from(date(2026, 12, 31)),
-            date(2027, 1, 1)
+            Rejudge::agreement_end(&a),
+            Rejudge::one(e, date(2027, 1, 1))
+        );
+    }
+
+    #[test]
+    fn an_override_rejudges_its_scope_from_its_effective_date() {
+        let e = EmployeeId(uuid::Uuid::new_v4());
+        let mut o = RuleOverride {
+            id: uuid::Uuid::nil(),
+            scope: OverrideScope::Organisation,
+            rule_pack: crate::domain::rules::pack::RulePack::NoAml,
+            rule_id: "no.daily_rest".into(),
+            parameter: "min_rest".into(),
+            value: 600,
+            unit: ValueUnit::Minutes,
+            reason: "tariff".into(),
+            effective_from: date(2026, 11, 2),
+            updated_at: DateTime::UNIX_EPOCH,
+            updated_by: String::new(),
+        };
+        let everyone = Rejudge {
+            employee: None,
+            from: date(2026, 11, 2),
+        };
+        assert_eq!(Rejudge::rule_override(&o), everyone);
+        o.scope = OverrideScope::Employee(e);
+        assert_eq!(
+            Rejudge::rule_override(&o),
+            Rejudge::one(e, date(2026, 11, 2))
         );
     }
 }

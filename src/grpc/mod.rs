@@ -25,7 +25,6 @@ pub mod payroll_convert;
 pub mod payroll_service;
 pub mod policy_convert;
 pub mod policy_service;
-pub mod recompute;
 pub mod status_layer;
 pub mod timesheet_convert;
 pub mod timesheet_service;

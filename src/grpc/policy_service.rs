@@ -117,9 +117,10 @@ pub async fn set_schedule(
     let (employee, mut s) = schedule_in(r.schedule.as_ref())?;
     ctx.employee(caller, employee, "schedule.employee_id")
         .await?;
-    s.created_at = ctx.clock.now();
+    let now = ctx.clock.now();
+    s.created_at = now;
     s.created_by = caller.token.author();
-    let stored = ctx.store.set_schedule(caller.org(), s).await?;
+    let stored = ctx.store.set_schedule(caller.org(), s, now).await?;
     changed(ctx, caller, Some(employee), "schedule", stored.id, None).await;
     Ok(pb::SetScheduleResponse {
         schedule: Some(schedule_pb(&stored)),
@@ -161,9 +162,10 @@ pub async fn create_agreement(
     let mut a = agreement_in(r.agreement.as_ref())?;
     ctx.employee(caller, a.employee, "agreement.employee_id")
         .await?;
-    a.created_at = ctx.clock.now();
+    let now = ctx.clock.now();
+    a.created_at = now;
     a.created_by = caller.token.author();
-    let stored = ctx.store.create_agreement(caller.org(), a).await?;
+    let stored = ctx.store.create_agreement(caller.org(), a, now).await?;
     changed(
         ctx,
         caller,
@@ -254,9 +256,10 @@ pub async fn create_absence(
     let mut a = absence_in(r.absence.as_ref())?;
     ctx.employee(caller, a.employee, "absence.employee_id")
         .await?;
-    a.created_at = ctx.clock.now();
+    let now = ctx.clock.now();
+    a.created_at = now;
     a.created_by = caller.token.author();
-    let stored = ctx.store.create_absence(caller.org(), a).await?;
+    let stored = ctx.store.create_absence(caller.org(), a, now).await?;
     changed(
         ctx,
         caller,
@@ -332,9 +335,10 @@ pub async fn set_rule_override(
     if let OverrideScope::Employee(e) = o.scope {
         ctx.employee(caller, e, "rule_override.employee_id").await?;
     }
-    o.updated_at = ctx.clock.now();
+    let now = ctx.clock.now();
+    o.updated_at = now;
     o.updated_by = caller.token.author();
-    let (stored, replaced) = ctx.store.set_override(caller.org(), o).await?;
+    let (stored, replaced) = ctx.store.set_override(caller.org(), o, now).await?;
     let who = match stored.scope {
         OverrideScope::Organisation => None,
         OverrideScope::Employee(e) => Some(e),

@@ -44,9 +44,10 @@ pub struct JobSettings {
     pub outbox_every: StdDuration,
     pub digest_every: StdDuration,
     pub sweep_every: StdDuration,
-    /// The recompute worker's rest after every pass
-    /// (`recompute::run_worker`). Tests lengthen it to look at a queue
-    /// the worker would otherwise drain under them.
+    /// The recompute worker's rest before each pass, however long the last
+    /// took (`recompute::run_worker`; it runs with or without
+    /// `background_jobs`). Tests lengthen it to look at a queue the worker
+    /// would otherwise drain under them.
     pub recompute_rest: StdDuration,
     /// The public base URL of the web pages, without a trailing slash
     /// (`https://tid.example.com`): every link in an email starts with it.

@@ -42,12 +42,16 @@ pub struct PlanFilter {
 }
 
 /// Plan storage. Every change also queues the recomputes of whom it
-/// re-judges ([`Rejudge`]), in its own transaction: as of the change's
-/// `created_at`, `updated_at` or `now`.
+/// re-judges ([`Rejudge`]) as of `now`, in its own transaction.
 #[async_trait]
 pub trait PolicyStore {
     /// Stores a schedule, cutting back those it overlaps.
-    async fn set_schedule(&self, org: OrgId, schedule: Schedule) -> StoreResult<Schedule>;
+    async fn set_schedule(
+        &self,
+        org: OrgId,
+        schedule: Schedule,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Schedule>;
     async fn list_schedules(
         &self,
         org: OrgId,
@@ -56,7 +60,12 @@ pub trait PolicyStore {
         limit: i64,
     ) -> StoreResult<Vec<Schedule>>;
     /// `Conflict` when an agreement of the same kind overlaps.
-    async fn create_agreement(&self, org: OrgId, agreement: Agreement) -> StoreResult<Agreement>;
+    async fn create_agreement(
+        &self,
+        org: OrgId,
+        agreement: Agreement,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Agreement>;
     async fn list_agreements(
         &self,
         org: OrgId,
@@ -73,7 +82,12 @@ pub trait PolicyStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Agreement>;
     /// `Conflict` naming `absence.dates` when a standing absence overlaps.
-    async fn create_absence(&self, org: OrgId, absence: Absence) -> StoreResult<Absence>;
+    async fn create_absence(
+        &self,
+        org: OrgId,
+        absence: Absence,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Absence>;
     async fn list_absences(
         &self,
         org: OrgId,
@@ -89,7 +103,12 @@ pub trait PolicyStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Absence>;
     /// Upserts on scope, pack, rule and parameter; `true` when replaced.
-    async fn set_override(&self, org: OrgId, o: RuleOverride) -> StoreResult<(RuleOverride, bool)>;
+    async fn set_override(
+        &self,
+        org: OrgId,
+        o: RuleOverride,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(RuleOverride, bool)>;
     async fn list_overrides(
         &self,
         org: OrgId,
@@ -122,6 +141,13 @@ pub trait PolicyStore {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> StoreResult<OrgHoliday>;
+    /// Whom a change for `employee` re-judges (everyone for `None`, leavers
+    /// too), in id order: the people a change queues.
+    async fn rejudged(
+        &self,
+        org: OrgId,
+        employee: Option<EmployeeId>,
+    ) -> StoreResult<Vec<EmployeeId>>;
     /// Everything the engine needs about `employee` for `from..=to`.
     async fn policy_of(
         &self,
@@ -1158,8 +1184,12 @@ async fn one<T>(
 
 #[async_trait]
 impl PolicyStore for SqlStore {
-    async fn set_schedule(&self, org: OrgId, schedule: Schedule) -> StoreResult<Schedule> {
-        let now = schedule.created_at;
+    async fn set_schedule(
+        &self,
+        org: OrgId,
+        schedule: Schedule,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Schedule> {
         self.write_plan(org, now, Rejudge::schedule, move |conn| {
             Box::pin(put_schedule(conn, org, schedule))
         })
@@ -1176,8 +1206,12 @@ impl PolicyStore for SqlStore {
         list_schedules_on(&mut *self.read_conn().await?, org, filter, after, limit).await
     }
 
-    async fn create_agreement(&self, org: OrgId, agreement: Agreement) -> StoreResult<Agreement> {
-        let now = agreement.created_at;
+    async fn create_agreement(
+        &self,
+        org: OrgId,
+        agreement: Agreement,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Agreement> {
         self.write_plan(org, now, Rejudge::agreement, move |conn| {
             Box::pin(put_agreement(conn, org, agreement))
         })
@@ -1227,8 +1261,12 @@ impl PolicyStore for SqlStore {
         .await
     }
 
-    async fn create_absence(&self, org: OrgId, absence: Absence) -> StoreResult<Absence> {
-        let now = absence.created_at;
+    async fn create_absence(
+        &self,
+        org: OrgId,
+        absence: Absence,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Absence> {
         self.write_plan(org, now, Rejudge::absence, move |conn| {
             Box::pin(async move {
                 lock_employee(conn, org, absence.employee).await?;
@@ -1307,8 +1345,12 @@ impl PolicyStore for SqlStore {
         .await
     }
 
-    async fn set_override(&self, org: OrgId, o: RuleOverride) -> StoreResult<(RuleOverride, bool)> {
-        let now = o.updated_at;
+    async fn set_override(
+        &self,
+        org: OrgId,
+        o: RuleOverride,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(RuleOverride, bool)> {
         let rejudged: fn(&(RuleOverride, bool)) -> Rejudge = |(o, _)| Rejudge::rule_override(o);
         self.write_plan(org, now, rejudged, move |conn| {
             Box::pin(async move {
@@ -1484,6 +1526,16 @@ impl PolicyStore for SqlStore {
             })
         })
         .await
+    }
+
+    async fn rejudged(
+        &self,
+        org: OrgId,
+        employee: Option<EmployeeId>,
+    ) -> StoreResult<Vec<EmployeeId>> {
+        let mut conn = self.read_conn().await?;
+        let people = super::rejudge::rejudged_on(&mut conn, org, employee).await?;
+        Ok(people.into_iter().map(|(id, _)| id).collect())
     }
 
     async fn policy_of(

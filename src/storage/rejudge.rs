@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use futures::future::BoxFuture;
 use sqlx::AnyConnection;
 
@@ -42,6 +43,34 @@ impl SqlStore {
     }
 }
 
+/// Whom a change for `employee` re-judges (everyone in the organisation
+/// for `None`, leavers too, since their record is judged as well), with
+/// their time zones, in id order: what the change queues and what the HR
+/// console names before it is confirmed.
+pub(super) async fn rejudged_on(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employee: Option<EmployeeId>,
+) -> StoreResult<Vec<(EmployeeId, Tz)>> {
+    let rows = match employee {
+        Some(e) => sqlx::query(
+            "SELECT id, time_zone FROM employees WHERE organisation_id = $1 AND id = $2",
+        )
+        .bind(org.to_string())
+        .bind(e.to_string()),
+        None => sqlx::query(
+            "SELECT id, time_zone FROM employees WHERE organisation_id = $1 ORDER BY id",
+        )
+        .bind(org.to_string()),
+    }
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(classify)?;
+    rows.iter()
+        .map(|row| Ok((EmployeeId(parsed(row, "id")?), parsed(row, "time_zone")?)))
+        .collect()
+}
+
 /// Queues everyone `r` names, each from local midnight of `r.from` in
 /// their own time zone, in one statement of the open transaction.
 async fn queue_rejudged(
@@ -50,23 +79,11 @@ async fn queue_rejudged(
     r: Rejudge,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let rows = match r.employee {
-        Some(e) => sqlx::query(
-            "SELECT id, time_zone FROM employees WHERE organisation_id = $1 AND id = $2",
-        )
-        .bind(org.to_string())
-        .bind(e.to_string()),
-        None => sqlx::query("SELECT id, time_zone FROM employees WHERE organisation_id = $1")
-            .bind(org.to_string()),
-    }
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(classify)?;
-    let mut changed = BTreeMap::new();
-    for row in &rows {
-        let id = EmployeeId(parsed(row, "id")?);
-        changed.insert(id, r.span(parsed(row, "time_zone")?, now));
-    }
+    let changed: BTreeMap<_, _> = rejudged_on(&mut *conn, org, r.employee)
+        .await?
+        .into_iter()
+        .map(|(id, tz)| (id, r.span(tz, now)))
+        .collect();
     if changed.is_empty() {
         return Ok(());
     }

@@ -1,8 +1,9 @@
 //! What a change to the plans re-judged: the open findings of the affected
 //! employees before the change, and after it once their recomputes have
 //! run. The HR console shows the difference ("2 findings opened, 1
-//! closed"); the change itself goes through the plan use cases, which queue
-//! the recomputes as they do for gRPC.
+//! closed"); the change itself goes through the plan use cases, whose
+//! store write queues the recomputes in its own transaction
+//! (`storage::rejudge`), as for gRPC.
 
 use std::collections::HashSet;
 

@@ -32,7 +32,6 @@ use crate::domain::employee::Locale;
 use crate::domain::ids::EmployeeId;
 use crate::domain::policy::always;
 use crate::grpc::error::{ApiError, ApiResult};
-use crate::grpc::recompute::affected;
 use crate::storage::EmployeeFilter;
 use crate::usecase::rejudge;
 
@@ -520,9 +519,12 @@ async fn names_of(
 ) -> Result<Vec<String>, WebError> {
     let ids = match who {
         Some(ids) => ids.to_vec(),
-        None => affected(&state.ctx, person.caller.org(), None)
+        None => state
+            .ctx
+            .store
+            .rejudged(person.caller.org(), None)
             .await
-            .map_err(|e| person.fail(e))?,
+            .map_err(|e| person.fail(e.into()))?,
     };
     let mut names: Vec<String> = ids
         .iter()

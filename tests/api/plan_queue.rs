@@ -92,6 +92,9 @@ async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write(db: Db) {
     ];
     want.sort_by_key(|(e, _)| *e);
     assert_eq!(queue(&app, org).await, want);
+    // The HR console names the same people before a change.
+    let named = app.store.rejudged(org, None).await.unwrap();
+    assert_eq!(named, want.iter().map(|(e, _)| *e).collect::<Vec<_>>());
     drained(&app, org).await;
 
     // Refused changes queue nobody: the same date again, an unknown id.
@@ -121,7 +124,7 @@ async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write(db: Db) {
         cancelled_at: None,
         cancel_reason: None,
     };
-    app.store.create_absence(org, absence).await.unwrap();
+    app.store.create_absence(org, absence, now).await.unwrap();
     assert_eq!(
         queue(&app, org).await,
         vec![(oslo, Span::new(utc(17, 23), to))]

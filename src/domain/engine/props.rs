@@ -116,7 +116,7 @@ proptest! {
         let load = oslo(2026, 3, 20, 0, 0) + Duration::minutes(cut);
         let trusted = (load + Duration::days(2)).with_timezone(&chrono_tz::Europe::Oslo).date_naive() + Duration::days(1);
         let margin_end = load + Duration::days(2);
-        let loaded = loaded_between(events.clone(), (load, oslo(2030, 1, 1, 0, 0)), margin_end);
+        let loaded = loaded_between(events.clone(), Span::new(load, oslo(2030, 1, 1, 0, 0)), margin_end);
         let full = run(&events);
         let part = run(&loaded);
         let after = |e: &Evaluation| -> Vec<_> {
