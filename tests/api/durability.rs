@@ -234,18 +234,6 @@ async fn acknowledged_events_survive_kill_9(db: Db) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_events_survive_kill_9_on_sqlite() {
-    acknowledged_events_survive_kill_9(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_events_survive_kill_9_on_postgres() {
-    if let Some(url) = pg_url() {
-        acknowledged_events_survive_kill_9(Db::Postgres(url)).await;
-    }
-}
-
 /// SIGTERM lets the server finish and exit 0 (Kubernetes stops pods so).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_server_cleanly() {
@@ -328,3 +316,5 @@ async fn metrics_count_events_and_calls() {
         "no employee ids in metrics"
     );
 }
+
+crate::both_backends_db!(acknowledged_events_survive_kill_9);

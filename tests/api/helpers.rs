@@ -53,6 +53,29 @@ macro_rules! both_backends {
     };
 }
 
+/// Runs each named `async fn(Db)` (a test that starts its own app, or
+/// none) once per back-end, as `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends_db {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Db::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(url) = $crate::helpers::pg_url() {
+                        super::$name($crate::helpers::Db::Postgres(url)).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
 /// For a property test, whose cases run outside any runtime: a runtime, a
 /// test app on `db` served by it, and a CLOCK token of the app.
 pub fn app_for_properties(db: &Db) -> (tokio::runtime::Runtime, TestApp, String) {

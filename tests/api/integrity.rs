@@ -156,18 +156,6 @@ async fn tampering_shows_in_verify(db: Db) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tampering_shows_in_verify_on_sqlite() {
-    tampering_shows_in_verify(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tampering_shows_in_verify_on_postgres() {
-    if let Some(url) = pg_url() {
-        tampering_shows_in_verify(Db::Postgres(url)).await;
-    }
-}
-
 /// Every append-only table of SQLite refuses `INSERT OR REPLACE` over a row
 /// (which fires no DELETE trigger), whatever the connection's options.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,14 +350,7 @@ async fn rows_stored_before_the_chain_are_chained(db: Db) {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rows_stored_before_the_chain_are_chained_on_sqlite() {
-    rows_stored_before_the_chain_are_chained(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rows_stored_before_the_chain_are_chained_on_postgres() {
-    if let Some(url) = pg_url() {
-        rows_stored_before_the_chain_are_chained(Db::Postgres(url)).await;
-    }
-}
+crate::both_backends_db!(
+    tampering_shows_in_verify,
+    rows_stored_before_the_chain_are_chained
+);

@@ -368,14 +368,4 @@ async fn metrics_scrape(db: Db) {
     within("tidsvakt_recompute_lag_seconds", Duration::minutes(10));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_scrape_on_sqlite() {
-    metrics_scrape(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_scrape_on_postgres() {
-    if let Some(url) = pg_url() {
-        metrics_scrape(Db::Postgres(url)).await;
-    }
-}
+crate::both_backends_db!(metrics_scrape);

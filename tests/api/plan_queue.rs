@@ -135,14 +135,4 @@ async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write(db: Db) {
     assert_eq!(queue(&app, org).await, want);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write_on_sqlite() {
-    a_plan_change_queues_whom_it_rejudges_in_its_own_write(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plan_change_queues_whom_it_rejudges_in_its_own_write_on_postgres() {
-    if let Some(url) = pg_url() {
-        a_plan_change_queues_whom_it_rejudges_in_its_own_write(Db::Postgres(url)).await;
-    }
-}
+crate::both_backends_db!(a_plan_change_queues_whom_it_rejudges_in_its_own_write);

@@ -99,14 +99,4 @@ async fn a_pull_applies_one_rounds_queue_and_marks_a_longer_one(db: Db) {
     assert_eq!(pull(&app).await, (ONE_ROUND + 1, 0));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pull_applies_one_rounds_queue_and_marks_a_longer_one_on_sqlite() {
-    a_pull_applies_one_rounds_queue_and_marks_a_longer_one(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pull_applies_one_rounds_queue_and_marks_a_longer_one_on_postgres() {
-    if let Some(url) = pg_url() {
-        a_pull_applies_one_rounds_queue_and_marks_a_longer_one(Db::Postgres(url)).await;
-    }
-}
+crate::both_backends_db!(a_pull_applies_one_rounds_queue_and_marks_a_longer_one);

@@ -16,27 +16,6 @@ use crate::helpers::{Db, TestApp, spawn_app_with};
 use crate::oidc_provider::{OidcProvider, provider_available};
 use crate::web_client::{self, Page};
 
-/// Runs each test on SQLite and on PostgreSQL.
-macro_rules! sso_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::helpers::Db::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    if let Some(url) = $crate::helpers::pg_url() {
-                        super::$name($crate::helpers::Db::Postgres(url)).await;
-                    }
-                }
-            }
-        )*
-    };
-}
-
 /// The provider's file: one provider "test", an email grant (ADMIN), a
 /// group grant (PAYROLL) and the Lager department's safety representative.
 fn write_config(dir: &Path, issuer: &str) -> std::path::PathBuf {
@@ -468,7 +447,7 @@ async fn a_safety_rep_signs_in_reads_and_prints_a_month_and_the_employee_sees_it
     kari.close().await;
 }
 
-sso_tests!(
+crate::both_backends_db!(
     a_safety_rep_signs_in_reads_and_prints_a_month_and_the_employee_sees_it,
     an_employee_signs_in_with_the_provider_and_lands_where_they_wanted,
     an_unverified_email_is_refused,
