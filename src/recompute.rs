@@ -757,11 +757,11 @@ pub async fn drain_for_pull(
 /// employees, so a quiet organisation's pull right after a change is
 /// exact; that one round runs (what is queued meanwhile is marked). A
 /// longer queue is left to the background worker and the pull marks those
-/// employees at once: waiting would make only a sliver of the
-/// counts exact. Under a write load that keeps every employee queued, the
-/// first round of 64 (of 10,000) cost the pull about a second and cleared
-/// under 1 % of its marks (issue 15, nineteenth round); a 5 s wait before
-/// that took 7.3 s in all, and sent its counts unmarked (round 17,
+/// employees at once: waiting would make only a sliver of the counts
+/// exact. Under a write load that keeps every employee queued, the first
+/// round of 64 (of 10,000) cost the pull about a second and cleared under
+/// 1 % of its marks (issue 15, nineteenth round); a 5 s wait before that
+/// took 7.3 s in all, and sent its counts unmarked (round 17,
 /// `docs/bench/round17-rest.md`).
 ///
 /// # Errors
