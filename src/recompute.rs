@@ -655,17 +655,30 @@ async fn drain_queued_within(
     employee: Option<EmployeeId>,
     budget: Option<StdDuration>,
 ) -> StoreResult<usize> {
-    let started = std::time::Instant::now();
-    let mut wanted: std::collections::HashSet<EmployeeId> = store
+    let wanted = store
         .pending_recomputes(org, employee, READ_LOOK)
         .await?
         .into_iter()
         .map(|p| p.employee)
         .collect();
+    apply_queued(store, now, org, employee, wanted, budget).await
+}
+
+/// Applies the queued recomputes of `wanted` as [`drain_queued_within`]
+/// does, the first round always, no new round after `budget`.
+async fn apply_queued(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    org: Option<OrgId>,
+    employee: Option<EmployeeId>,
+    mut wanted: std::collections::HashSet<EmployeeId>,
+    budget: Option<StdDuration>,
+) -> StoreResult<usize> {
     if wanted.is_empty() {
         // The usual case before a read: nothing queued, nothing more to ask.
         return Ok(0);
     }
+    let started = std::time::Instant::now();
     let mut tries: std::collections::HashMap<EmployeeId, usize> = std::collections::HashMap::new();
     let mut applied = 0;
     let mut rounds = 0;
@@ -782,11 +795,10 @@ pub async fn drain_for_marked_pull(
         );
         return Ok(());
     }
-    if head.is_empty() {
-        return Ok(());
-    }
-    // A zero budget: the first round runs, no other starts.
-    forgive_refused(drain_queued_within(store, now, Some(org), None, Some(StdDuration::ZERO)).await)
+    // Exactly these, in one round (a zero budget: no other starts).
+    let wanted = head.into_iter().map(|p| p.employee).collect();
+    let applied = apply_queued(store, now, Some(org), None, wanted, Some(StdDuration::ZERO));
+    forgive_refused(applied.await)
 }
 
 /// A read goes on from the findings as stored when the storage refuses

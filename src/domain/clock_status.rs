@@ -395,21 +395,18 @@ mod tests {
             clock(ClockIn, at(6)),
             clock(ClockOut, at(14)),
         ];
+        let worked = |events: &[EffectiveEvent]| -> Vec<_> {
+            pair(events)
+                .intervals
+                .iter()
+                .map(|i| (i.start, i.end))
+                .collect()
+        };
         let mut cut = loaded.clone();
         drop_cut_interval(&mut cut, at(12));
-        let worked: Vec<_> = pair(&cut)
-            .intervals
-            .iter()
-            .map(|i| (i.start, i.end))
-            .collect();
-        assert_eq!(worked, vec![(at(6), Some(at(14)))]);
+        assert_eq!(worked(&cut), vec![(at(6), Some(at(14)))]);
         // Left in, the touching clock-in pairs with it into nothing.
-        let swallowed: Vec<_> = pair(&loaded)
-            .intervals
-            .iter()
-            .map(|i| (i.start, i.end))
-            .collect();
-        assert_eq!(swallowed, vec![(at(6), Some(at(6)))]);
+        assert_eq!(worked(&loaded), vec![(at(6), Some(at(6)))]);
         // Past the margin the clock-out is the record's, and is kept.
         let mut kept = loaded.clone();
         drop_cut_interval(&mut kept, at(6));

@@ -138,9 +138,9 @@ pub trait DerivedStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)>;
-    /// Queues recomputes of the employees changed, each for its span (for
-    /// changes outside the record: plans, overrides), in one transaction
-    /// and one statement.
+    /// Queues recomputes of the employees changed, each for its span, in
+    /// one transaction and one statement, for a caller outside any write
+    /// (a plan change queues inside its own: `storage::rejudge`).
     async fn enqueue_recompute(
         &self,
         org: OrgId,
