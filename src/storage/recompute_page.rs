@@ -115,17 +115,27 @@ async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) ->
     Ok(())
 }
 
-/// The queued version of each of `ids` that has a queue row.
+/// The queued version of each of `ids` that has a queue row. On
+/// PostgreSQL the rows are locked here, in id order, before
+/// [`consume_queue`] deletes them: a `DELETE … IN (SELECT …)` locks in
+/// whatever order its plan meets the rows, while event writes and plan
+/// changes upsert queue rows in id order, so the two could each hold a row
+/// the other waits for (a deadlock, 40P01).
 async fn queued_versions(
     conn: &mut AnyConnection,
     org: OrgId,
     ids: &[String],
 ) -> StoreResult<HashMap<EmployeeId, i64>> {
     let mut out = HashMap::with_capacity(ids.len());
+    let lock = if is_sqlite(conn) {
+        ""
+    } else {
+        " ORDER BY employee_id FOR UPDATE"
+    };
     let rows = rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
         format!(
             "SELECT employee_id, version FROM recompute_queue WHERE organisation_id = $1 \
-             AND employee_id {marks}"
+             AND employee_id {marks}{lock}"
         )
     })
     .await?;
@@ -154,8 +164,8 @@ async fn consume_queue(
         .iter()
         .filter_map(|w| w.version.map(|v| (w.employee.to_string(), v)))
         .collect();
-    // In id order, as event writes queue them (a BTreeMap), so the two
-    // cannot lock shared queue rows in opposite orders.
+    // On PostgreSQL the rows are locked already, in id order
+    // ([`queued_versions`]); sorted, the statement's rows are in that order too.
     consumed.sort();
     let sqlite = is_sqlite(conn);
     let sql = marks_for(

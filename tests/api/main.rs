@@ -44,6 +44,7 @@ mod plan_queue;
 mod plans_cli;
 mod policy;
 mod pull_queue;
+mod queue_lock_order;
 mod recompute_page;
 mod security;
 mod service;
