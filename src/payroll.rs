@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashSet};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::clock_status::loaded_between;
+use crate::domain::clock_status::{SHIFT_MARGIN, loaded_between};
 use crate::domain::employee::Employee;
 use crate::domain::engine::days::Plan;
 use crate::domain::engine::evaluate::{History, Scope, evaluate};
@@ -104,7 +104,7 @@ const LOCK_MARGIN: Duration = Duration::seconds(60);
 /// two days before the Monday of the first week (the ledger of that week
 /// and a shift running into it) to the end of the last date, in any zone.
 fn reach(first: NaiveDate, last: NaiveDate) -> Span {
-    let s = wide_span(monday_of(first) - Duration::days(2), last);
+    let s = wide_span(monday_of(first) - SHIFT_MARGIN, last);
     Span::new(s.start, s.end)
 }
 
@@ -556,8 +556,8 @@ async fn judge(
     // running into the period.
     let week = monday_of(period.first);
     let load = Span::new(
-        start_of_day(tz, week) - Duration::days(2),
-        range.end + Duration::days(2),
+        start_of_day(tz, week) - SHIFT_MARGIN,
+        range.end + SHIFT_MARGIN,
     );
     let (mut events, mut amendments) = snap.record_between(e.id, load.start, load.end).await?;
     // The record as it stood before an instant: what a lock surely saw.

@@ -25,7 +25,7 @@ use chrono_tz::Tz;
 use futures::StreamExt as _;
 
 use crate::clock::Clock;
-use crate::domain::clock_status::loaded_between;
+use crate::domain::clock_status::{SHIFT_MARGIN, loaded_between};
 use crate::domain::employee::{Employee, Exemption};
 use crate::domain::engine::evaluate::{
     Evaluation, History, Scope, Subject, evaluate, needs_daily_history,
@@ -47,9 +47,6 @@ const SHORT_REACH: Duration = Duration::days(28);
 const LONG_REACH: Duration = Duration::days(371);
 /// Employees recomputed at once by a drain.
 const PARALLEL_RECOMPUTES: usize = 8;
-/// Events are loaded this much before a range so that a shift running into
-/// it is whole.
-const SHIFT_MARGIN: Duration = Duration::days(2);
 
 /// The pack, time zone and exemption of an employee, as the engine needs them.
 #[must_use]

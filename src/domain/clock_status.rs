@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::engine::record::Span;
@@ -109,6 +109,14 @@ pub fn pair(events: &[EffectiveEvent]) -> Pairing {
     }
     p.finish(events.len())
 }
+
+/// How much earlier than the first instant whose figures it trusts every
+/// reader of the record (recompute, headroom, timesheet, payroll) loads
+/// events, so that a shift running into that instant is whole. A shift
+/// longer than this that a load cuts reads as a clock-out without its
+/// clock-in (see [`drop_cut_interval`]): a forgotten clock-out of more
+/// than two days, which is a finding of its own already.
+pub const SHIFT_MARGIN: Duration = Duration::days(2);
 
 /// The events of `effective` in `load` (`[start, end)`), as a reader that loaded
 /// only those must pair them: without the tail of an interval the load cut

@@ -18,6 +18,7 @@ use super::timesheet_convert::{
     weekday_pb,
 };
 use crate::domain::audit::AuditAction;
+use crate::domain::clock_status::SHIFT_MARGIN;
 use crate::domain::employee::Employee;
 use crate::domain::engine::days::Plan;
 use crate::domain::engine::ledger::monday_of;
@@ -116,8 +117,8 @@ pub async fn timesheet_of(
     );
     // The ledger needs whole ISO weeks and shifts running into the range.
     let load = Span::new(
-        start_of_day(tz, monday_of(first)) - Duration::days(2),
-        range.end + Duration::days(2),
+        start_of_day(tz, monday_of(first)) - SHIFT_MARGIN,
+        range.end + SHIFT_MARGIN,
     );
     // The record and the work before the range in one read. When that read
     // finds the employee queued, the recompute is applied and the record

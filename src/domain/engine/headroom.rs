@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::clock_status::{drop_cut_interval, pair};
+use crate::domain::clock_status::{SHIFT_MARGIN, drop_cut_interval, pair};
 use crate::domain::event::{EffectiveEvent, EventKind};
 
 use super::days::Plan;
@@ -18,10 +18,6 @@ use super::windows::{longest_rest, trailing_sum};
 use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::rules::catalog;
 use crate::domain::rules::pack::RulePack;
-
-/// A shift running into the loaded range is whole when events are loaded
-/// this much earlier.
-const SHIFT_MARGIN: Duration = Duration::days(2);
 
 /// What `GetHeadroom` loads for `at`: events in the first span, whose
 /// ledger is exact in the second; stored day totals stand in before it.

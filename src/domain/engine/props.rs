@@ -7,7 +7,7 @@ use super::evaluate::Evaluation;
 use super::finding::{Draft, Severity};
 use super::record::Span;
 use super::testing::{oslo, run, run_scoped, work};
-use crate::domain::clock_status::loaded_between;
+use crate::domain::clock_status::{SHIFT_MARGIN, loaded_between};
 use crate::domain::event::EffectiveEvent;
 
 /// The pattern findings (bar the missing clock-out, which is about events,
@@ -88,7 +88,7 @@ proptest! {
         let full = run(&events);
         let loaded: Vec<EffectiveEvent> = events
             .iter()
-            .filter(|e| e.occurred_at >= split - Duration::days(2))
+            .filter(|e| e.occurred_at >= split - SHIFT_MARGIN)
             .cloned()
             .collect();
         let part = run_scoped(&loaded, Span::new(split, oslo(2030, 1, 1, 0, 0)));
@@ -96,7 +96,7 @@ proptest! {
     }
 
     /// A recompute loads events from 2 days before the dates it trusts
-    /// (`recompute::SHIFT_MARGIN`): the day totals of those dates must not
+    /// (`SHIFT_MARGIN`): the day totals of those dates must not
     /// depend on where the load cut, also when it cuts an interval that
     /// the next one touches (a clock that splits a shift at midnight or
     /// at a change of task clocks out and in at the same instant).
@@ -114,8 +114,8 @@ proptest! {
             at = end;
         }
         let load = oslo(2026, 3, 20, 0, 0) + Duration::minutes(cut);
-        let trusted = (load + Duration::days(2)).with_timezone(&chrono_tz::Europe::Oslo).date_naive() + Duration::days(1);
-        let margin_end = load + Duration::days(2);
+        let trusted = (load + SHIFT_MARGIN).with_timezone(&chrono_tz::Europe::Oslo).date_naive() + Duration::days(1);
+        let margin_end = load + SHIFT_MARGIN;
         let loaded = loaded_between(events.clone(), Span::new(load, oslo(2030, 1, 1, 0, 0)), margin_end);
         let full = run(&events);
         let part = run(&loaded);
