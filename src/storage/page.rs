@@ -234,9 +234,15 @@ pub(super) async fn page_records(
                 r.amendments.push(a);
             }
         }
+        // One probe of the key's order per employee, which stops at the
+        // first worked date: a `GROUP BY` over the page read every stored
+        // date (a year of history each: 5 ms a page of 53, 95 µs an
+        // employee, issue 15).
         let sql = format!(
-            "SELECT employee_id, MIN(day) AS first FROM day_totals WHERE organisation_id = $1 \
-             AND employee_id {} AND worked > 0 GROUP BY employee_id",
+            "SELECT e.id AS employee_id, (SELECT MIN(d.day) FROM day_totals d \
+              WHERE d.organisation_id = e.organisation_id AND d.employee_id = e.id \
+              AND d.worked > 0) AS first \
+             FROM employees e WHERE e.organisation_id = $1 AND e.id {}",
             in_list(is_sqlite(conn), 2, chunk.len())
         );
         for row in of_employees(conn, &sql, org, None, chunk).await? {
