@@ -328,7 +328,7 @@ pub(super) fn spans_text(spans: &[Span]) -> String {
         .join(",")
 }
 
-fn parse_spans(s: &str) -> StoreResult<Vec<Span>> {
+pub(super) fn parse_spans(s: &str) -> StoreResult<Vec<Span>> {
     s.split(',')
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -458,19 +458,6 @@ pub(super) fn stored_day(row: &AnyRow) -> StoreResult<StoredDay> {
         home: col(row, "home")?,
         overtime_spans: parse_spans(&col::<String>(row, "overtime_spans")?)?,
     })
-}
-
-/// A week row and its employee id (text).
-pub(super) fn stored_week(row: &AnyRow) -> StoreResult<(String, StoredWeek)> {
-    let monday: String = col(row, "monday")?;
-    let week = StoredWeek {
-        monday: monday
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("monday: {monday}")))?,
-        worked: col(row, "worked")?,
-        overtime_spans: parse_spans(&col::<String>(row, "overtime_spans")?)?,
-    };
-    Ok((col(row, "employee_id")?, week))
 }
 
 /// The recompute queue's oldest entries, of an organisation and an employee
