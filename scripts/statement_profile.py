@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""SQL time per statement from a server log written with
+RUST_LOG=info,sqlx::query=debug (sqlx logs each statement with its elapsed
+time), per event stored, largest first.
+
+    python3 scripts/statement_profile.py server.log [rows]
+
+Statements before the last batch insert of 500 events or more (a bench's
+seeding) are left out, so a `record-sqlite*` run's log gives its rounds.
+The log of a bench run is `<temp dir>/tidsvakt-bench-*/server-*/server.log`,
+removed when the run ends: copy it while the run is going.
+"""
+import collections
+import re
+import sys
+
+STATEMENT = re.compile(
+    r'summary="(.*?)" db\.statement="(.*?)" rows_affected=(\d+) '
+    r'rows_returned=(\d+) elapsed=\S+ elapsed_secs=(\S+)'
+)
+
+
+def main(path, top):
+    lines = open(path, errors="replace").read().splitlines()
+    start = 0
+    for i, line in enumerate(lines):
+        if "INSERT INTO clock_events" in line:
+            m = re.search(r"rows_affected=(\d+)", line)
+            if m and int(m.group(1)) >= 500:
+                start = i
+    seconds = collections.Counter()
+    count = collections.Counter()
+    rows = collections.Counter()
+    events = 0
+    for line in lines[start + 1:]:
+        m = STATEMENT.search(line)
+        if not m:
+            continue
+        # Transaction control has no statement text, only its summary.
+        text = (m.group(2) or m.group(1)).replace("\\n", " ")
+        key = re.sub(r"\s+", " ", text).strip()[:100]
+        if key.startswith("INSERT INTO clock_events"):
+            events += int(m.group(3))
+        seconds[key] += float(m.group(5))
+        count[key] += 1
+        rows[key] += int(m.group(3)) + int(m.group(4))
+    total = sum(seconds.values())
+    per = max(events, 1)
+    print(f"events {events}, SQL {total:.2f} s, {1e6 * total / per:.0f} µs an event")
+    for key, s in seconds.most_common(top):
+        print(
+            f"{1e6 * s / per:6.1f} µs/event {100 * s / total:5.1f} % "
+            f"n={count[key]:6d} {1e6 * s / count[key]:7.0f} µs each "
+            f"{rows[key] / count[key]:7.1f} rows  {key}"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 25)
