@@ -36,9 +36,9 @@ def main(path, top):
         m = STATEMENT.search(line)
         if not m:
             continue
-        # Transaction control has no statement text, only its summary.
+        # sqlx leaves the text empty when the summary holds all of it.
         text = (m.group(2) or m.group(1)).replace("\\n", " ")
-        key = re.sub(r"\s+", " ", text).strip()[:100]
+        key = re.sub(r"\s+", " ", text).strip()[:160]
         if key.startswith("INSERT INTO clock_events"):
             events += int(m.group(3))
         seconds[key] += float(m.group(5))

@@ -360,13 +360,13 @@ fn employee_totals(
 }
 
 /// What [`judge`] loads for `period` in any time zone: its ISO week's
-/// Monday to its last day, with two days for shifts either side and a day
-/// for the zone's offset (at most 14 hours).
+/// Monday to its last day, with [`SHIFT_MARGIN`] for shifts either side and
+/// a day for the zone's offset (at most 14 hours).
 fn page_reach(period: &Period) -> (DateTime<Utc>, DateTime<Utc>) {
     let utc_day = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
     (
-        utc_day(monday_of(period.first)) - Duration::days(3),
-        utc_day(period.last + Duration::days(1)) + Duration::days(3),
+        utc_day(monday_of(period.first)) - SHIFT_MARGIN - Duration::days(1),
+        utc_day(period.last + Duration::days(1)) + SHIFT_MARGIN + Duration::days(1),
     )
 }
 

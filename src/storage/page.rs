@@ -234,9 +234,9 @@ pub(super) async fn page_records(
                 r.amendments.push(a);
             }
         }
-        // One probe of the key's order per employee, which stops at the
-        // first worked date: a `GROUP BY` over the page read every stored
-        // date (a year of history each: 5 ms a page of 53, 95 µs an
+        // One walk of the key's order per employee, which stops at the
+        // first date with work (after any leading dates without): a
+        // `GROUP BY` over the page read every stored date (a year of history each: 5 ms a page of 53, 95 µs an
         // employee, issue 15).
         let sql = format!(
             "SELECT e.id AS employee_id, (SELECT MIN(d.day) FROM day_totals d \

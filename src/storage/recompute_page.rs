@@ -120,7 +120,9 @@ async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) ->
 /// [`consume_queue`] deletes them: a `DELETE … IN (SELECT …)` locks in
 /// whatever order its plan meets the rows, while event writes and plan
 /// changes upsert queue rows in id order, so the two could each hold a row
-/// the other waits for (a deadlock, 40P01).
+/// the other waits for (a deadlock, 40P01). The price: the rows of a stale
+/// write are held too, until the page commits, so an event for one of its
+/// employees waits for the page.
 async fn queued_versions(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -165,7 +167,8 @@ async fn consume_queue(
         .filter_map(|w| w.version.map(|v| (w.employee.to_string(), v)))
         .collect();
     // On PostgreSQL the rows are locked already, in id order
-    // ([`queued_versions`]); sorted, the statement's rows are in that order too.
+    // ([`queued_versions`]); sorted only so the statement's parameter is
+    // the same for the same page.
     consumed.sort();
     let sqlite = is_sqlite(conn);
     let sql = marks_for(

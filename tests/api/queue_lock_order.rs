@@ -54,9 +54,14 @@ async fn a_recompute_page_locks_queue_rows_in_id_order() {
         .unwrap();
     // Should the two wait on each other, this one finds out first (the
     // page's session keeps the default of 1 s) and is refused: the page's
-    // own refusal would be hidden by its one-by-one retry.
+    // own refusal would be hidden by its one-by-one retry. (Setting it
+    // takes a superuser, as the test URL's `postgres` is.)
     sqlx::query("SET deadlock_timeout = '50ms'")
         .execute(&mut other)
+        .await
+        .unwrap();
+    let other_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut other)
         .await
         .unwrap();
     sqlx::query("BEGIN").execute(&mut other).await.unwrap();
@@ -69,9 +74,33 @@ async fn a_recompute_page_locks_queue_rows_in_id_order() {
     let drain = tokio::spawn(async move {
         tidsvakt::recompute::drain(store.as_ref(), now, Some(org), None).await
     });
-    // The page now waits for the low row. Locking in id order, it holds no
+    // Once the page waits for the low row: locking in id order, it holds no
     // queue row yet, so the other writer takes the high one and commits.
-    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    // (Its DELETE alone met the high row first: the table holds it first,
+    // and a hash semi-join walks the table.)
+    // Watched from a third session: a transaction sees one snapshot of
+    // `pg_stat_activity` throughout.
+    let mut watch = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let waited = std::time::Instant::now();
+    loop {
+        let blocked: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+        )
+        .bind(other_pid)
+        .fetch_one(&mut watch)
+        .await
+        .unwrap();
+        if blocked > 0 {
+            break;
+        }
+        assert!(
+            waited.elapsed() < StdDuration::from_secs(30),
+            "the page never waited for the low row"
+        );
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
     let high_row =
         sqlx::query("UPDATE recompute_queue SET version = version WHERE employee_id = $1")
             .bind(high.to_string())

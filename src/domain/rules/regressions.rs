@@ -304,7 +304,7 @@ fn loaded_for(
 ) -> Vec<crate::domain::event::EffectiveEvent> {
     events
         .iter()
-        .filter(|e| e.occurred_at >= trusted_from - Duration::days(2))
+        .filter(|e| e.occurred_at >= trusted_from - crate::domain::clock_status::SHIFT_MARGIN)
         .cloned()
         .collect()
 }
