@@ -101,7 +101,7 @@ impl From<StoreError> for PullError {
 const LOCK_MARGIN: Duration = Duration::seconds(60);
 
 /// The instants whose events can move the figures of `first..=last`: from
-/// two days before the Monday of the first week (the ledger of that week
+/// [`SHIFT_MARGIN`] before the Monday of the first week (the ledger of that week
 /// and a shift running into it) to the end of the last date, in any zone.
 fn reach(first: NaiveDate, last: NaiveDate) -> Span {
     let s = wide_span(monday_of(first) - SHIFT_MARGIN, last);

@@ -113,10 +113,10 @@ pub fn pair(events: &[EffectiveEvent]) -> Pairing {
 /// How much before the first instant whose figures it trusts (and after
 /// the last, where a reader's range ends before now) every reader of the
 /// record (recompute, headroom, timesheet, payroll) loads events, so that
-/// a shift running across those instants is whole. A shift
-/// longer than this that a load cuts reads as a clock-out without its
-/// clock-in (see [`drop_cut_interval`]): a forgotten clock-out of more
-/// than two days, which is a finding of its own already.
+/// a shift running across those instants is whole. A shift longer than
+/// this that a load cuts reads as a clock-out without its clock-in (see
+/// [`drop_cut_interval`]): a forgotten clock-out of more than two days,
+/// which is a finding of its own already.
 pub const SHIFT_MARGIN: Duration = Duration::days(2);
 
 /// The events of `effective` in `load` (`[start, end)`), as a reader that loaded

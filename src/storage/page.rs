@@ -236,8 +236,8 @@ pub(super) async fn page_records(
         }
         // One walk of the key's order per employee, which stops at the
         // first date with work (after any leading dates without): a
-        // `GROUP BY` over the page read every stored date (a year of history each: 5 ms a page of 53, 95 µs an
-        // employee, issue 15).
+        // `GROUP BY` over the page read every stored date (a year of
+        // history each: 5 ms a page of 53 employees, issue 15).
         let sql = format!(
             "SELECT e.id AS employee_id, (SELECT MIN(d.day) FROM day_totals d \
               WHERE d.organisation_id = e.organisation_id AND d.employee_id = e.id \

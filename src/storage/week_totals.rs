@@ -14,13 +14,16 @@
 //! Writes keep the weeks exact: the transaction that changes day totals
 //! rebuilds the weeks of the changed dates from them ([`rebuild_weeks`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike as _, Duration, NaiveDate, Weekday};
+use serde::Deserialize;
 use sqlx::{AnyConnection, Executor as _};
 
-use super::derived::StoredWeek;
+use super::derived::{StoredWeek, parse_spans};
 use super::json_params::{bind_ids, in_list};
+use super::rows::col;
 use super::statement::marks_for;
 use super::writer::classify;
 use super::{StoreError, StoreResult};
@@ -143,8 +146,8 @@ pub(super) async fn read_weeks(
             .await
             .map_err(classify)?
         {
-            let id: String = super::rows::col(&row, "employee_id")?;
-            let packed: String = super::rows::col(&row, "weeks")?;
+            let id: String = col(&row, "employee_id")?;
+            let packed: String = col(&row, "weeks")?;
             out.insert(id, unpack_weeks(&packed)?);
         }
     }
@@ -152,11 +155,11 @@ pub(super) async fn read_weeks(
 }
 
 /// A week as [`read_weeks`] packs it: `[monday, worked, overtime_spans]`.
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 struct PackedWeek<'a>(
-    #[serde(borrow)] std::borrow::Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
     i64,
-    #[serde(borrow)] std::borrow::Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
 );
 
 /// The weeks packed by [`read_weeks`], by Monday (the array's order is not
@@ -172,7 +175,7 @@ fn unpack_weeks(text: &str) -> StoreResult<Vec<StoredWeek>> {
                     .parse()
                     .map_err(|_| StoreError::Corrupt(format!("monday: {monday}")))?,
                 worked,
-                overtime_spans: super::derived::parse_spans(&spans)?,
+                overtime_spans: parse_spans(&spans)?,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
