@@ -7,11 +7,13 @@
 
 use sqlx::Row as _;
 
+use super::chain::unchained_sql;
 use super::derived::pending_sql;
 use super::event_batch::taken_sql;
 use super::page::page_events_sql;
 use super::sql::{SqlStore, sqlite_store};
 use super::statement::marks_for;
+use crate::domain::chain::LinkKind;
 
 /// The plan's lines for `sql`, with `?` marks unbound (NULL).
 async fn plan(store: &SqlStore, sql: &str) -> String {
@@ -107,4 +109,21 @@ async fn events_are_read_from_the_covering_index_and_checked_by_key() {
         "{latest}"
     );
     assert!(!latest.contains("TEMP B-TREE"), "{latest}");
+}
+
+/// `verify`'s search for a row without a link builds the organisation's
+/// links once (`record_chain` has no index by row id since migration 0036),
+/// never a scan of them per row.
+#[tokio::test]
+async fn a_row_without_a_link_is_found_in_one_pass_over_the_links() {
+    let (_dir, store) = sqlite_store().await;
+    for kind in [LinkKind::Event, LinkKind::Amendment] {
+        let p = plan(&store, &unchained_sql(true, kind)).await;
+        assert!(p.contains("LIST SUBQUERY"), "{p}");
+        assert!(!p.contains("CORRELATED"), "{p}");
+        assert!(
+            p.contains("SEARCH c USING INDEX sqlite_autoindex_record_chain_1 (organisation_id=?)"),
+            "{p}"
+        );
+    }
 }

@@ -11,9 +11,11 @@
 
 use sqlx::{Connection as _, Executor as _, Row as _};
 
+use super::chain::unchained_sql;
 use super::event_batch::taken_sql;
 use super::page::page_events_sql;
 use super::sql::SqlStore;
+use crate::domain::chain::LinkKind;
 
 /// Rows seeded: enough that a scan of the organisation's rows costs more
 /// than the lookups. With about 2,000 amendments or fewer, unanalysed,
@@ -140,4 +142,19 @@ async fn taken_ids_are_key_lookups_after_six_runs() {
     assert!(plan.contains("amendments_pkey"), "{plan}");
     assert!(!plan.contains("Seq Scan on clock_events"), "{plan}");
     assert!(!plan.contains("$2"), "a generic plan: {plan}");
+}
+
+/// `verify`'s search for a row without a link is one anti-join over the
+/// organisation's links (`record_chain` has no index by row id since
+/// migration 0036), not a subplan run per row.
+#[tokio::test]
+async fn a_row_without_a_link_is_found_by_an_anti_join() {
+    let Some((store, name, admin)) = seeded().await else {
+        return;
+    };
+    let args = [format!("'{ORG}'"), "'EVENT'".to_string()];
+    let plan = plan_after_six_runs(&store, &unchained_sql(false, LinkKind::Event), &args).await;
+    drop_database(store, &name, &admin).await;
+    assert!(plan.contains("Anti Join"), "{plan}");
+    assert!(!plan.contains("SubPlan"), "{plan}");
 }

@@ -350,7 +350,51 @@ async fn rows_stored_before_the_chain_are_chained(db: Db) {
     store.close().await;
 }
 
+/// Migration 0036 drops `record_chain`'s index by row id (on SQLite by
+/// copying the table): links hashed before it verify after it, and the
+/// table keeps one index, its key.
+async fn the_chain_keeps_only_its_key(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = match &db {
+        Db::Sqlite => (
+            format!("sqlite://{}", dir.path().join("tidsvakt.db").display()),
+            None,
+        ),
+        Db::Postgres(admin) => {
+            let pg = PgDatabase::create(admin).await;
+            (pg.url.clone(), Some(pg))
+        }
+    };
+    let server = start_server_with(dir.path(), &url, &[]).await;
+    let admin = server.first_admin.clone().unwrap();
+    Record::post(&server.addr, &admin, Utc::now()).await;
+    stop(server).await;
+    let indexes = if matches!(db, Db::Sqlite) {
+        // The copy once more, now over hashed links.
+        let migration =
+            std::fs::read_to_string("migrations/sqlite/0036_record_chain_by_seq.sql").unwrap();
+        raw(&url, &migration).await.unwrap();
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'record_chain'"
+    } else {
+        "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'record_chain'"
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let n: i64 = sqlx::query_scalar(indexes)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    assert_eq!(n, 1);
+    let (ok, out) = verify(dir.path(), &url).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("checked 2 links (2 events, 0 amendments)") && out.contains("intact"),
+        "{out}"
+    );
+}
+
 crate::both_backends_db!(
     tampering_shows_in_verify,
-    rows_stored_before_the_chain_are_chained
+    rows_stored_before_the_chain_are_chained,
+    the_chain_keeps_only_its_key
 );

@@ -1,0 +1,12 @@
+-- `record_chain` keeps one key, its order (organisation_id, seq) (issue 15,
+-- twenty-first round; the SQLite migration of the same number says why).
+--
+-- The `UNIQUE (organisation_id, kind, row_id)` of migration 0011 was a
+-- second B-tree keyed by the row's id, a random UUID: one more random index
+-- page for every event stored. A link is written only for the row its own
+-- transaction inserted, so no row gets two links; `tidsvakt verify` finds a
+-- row without a link by an anti-join that needs no index.
+--
+-- Dropping a constraint is a catalogue change (its index goes with it): no
+-- table rewrite. The name is the one PostgreSQL gave it in 0011.
+ALTER TABLE record_chain DROP CONSTRAINT record_chain_organisation_id_kind_row_id_key;
