@@ -6,8 +6,10 @@ link and the head's move, the recompute queue's upsert and the event count;
 storage/event_batch.rs, storage/chain.rs) on the schema of
 migrations/sqlite, in commits of 60 events spread over 1,000 employees, as
 the writer groups them under the benchmark's load. The recompute's delete
-of the queue rows follows each commit. The count is deterministic for a
-schema: a page changed in a commit is one frame, whatever the machine.
+of the queue rows follows each commit. A page changed in a commit is one
+frame, whatever the machine's speed: the ids come from a seeded generator,
+so the count depends only on the schema and on the SQLite library (Python's
+own, printed with the result; the server bundles its own version).
 
     python3 scripts/wal_frames.py                 # every migration
     python3 scripts/wal_frames.py --before 0036   # the schema before 0036
@@ -18,6 +20,7 @@ import argparse
 import glob
 import os
 import random
+import shutil
 import sqlite3
 import tempfile
 import uuid
@@ -32,7 +35,14 @@ def main():
     ap.add_argument("--before", help="apply only migrations numbered below this")
     ap.add_argument("--migrations", default="migrations/sqlite")
     args = ap.parse_args()
-    path = os.path.join(tempfile.mkdtemp(), "wal.db")
+    folder = tempfile.mkdtemp()
+    try:
+        measure(args, os.path.join(folder, "wal.db"))
+    finally:
+        shutil.rmtree(folder)
+
+
+def measure(args, path):
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -40,12 +50,18 @@ def main():
     for f in sorted(glob.glob(os.path.join(args.migrations, "*.sql"))):
         if args.before and os.path.basename(f) >= args.before:
             break
-        db.executescript(open(f).read())
-    org = str(uuid.uuid4())
+        with open(f) as sql:
+            db.executescript(sql.read())
+    rnd = random.Random(1)
+
+    def new_id():
+        return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+
+    org = new_id()
     db.execute("INSERT INTO organisations (id, name, created_at) VALUES (?, 'o', 0)", (org,))
     db.execute("INSERT INTO record_chain_heads (organisation_id, seq, hash) VALUES (?, 0, ?) "
                "ON CONFLICT DO NOTHING", (org, "00" * 32))
-    emps = [str(uuid.uuid4()) for _ in range(EMPLOYEES)]
+    emps = [new_id() for _ in range(EMPLOYEES)]
     db.execute("BEGIN")
     for i, e in enumerate(emps):
         db.execute("INSERT INTO employees (id, organisation_id, external_id, name, email, time_zone, "
@@ -53,7 +69,6 @@ def main():
                    "VALUES (?, ?, ?, 'n', 'e', 'Europe/Oslo', 'nb', 'no-aml', 'NONE', 1, 0, 0)",
                    (e, org, f"x{i}"))
     db.execute("COMMIT")
-    rnd = random.Random(1)
     state = {"seq": 0, "t": 1_700_000_000_000_000}
 
     def commit(n):
@@ -62,7 +77,7 @@ def main():
         ids = []
         for e in chosen:
             state["t"] += 1000
-            eid = str(uuid.uuid4())
+            eid = new_id()
             db.execute("INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, "
                        "occurred_at, location, device_id, received_at) "
                        "VALUES (?, ?, ?, 'CLOCK_IN', ?, NULL, 'd', ?)",
@@ -99,7 +114,7 @@ def main():
     frames = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
     print(f"{frames} WAL frames for {COMMITS * SIZE} events: "
           f"{frames / (COMMITS * SIZE):.2f} an event "
-          f"({SEED_COMMITS * SEED_SIZE} events stored before)")
+          f"({SEED_COMMITS * SEED_SIZE} events stored before; SQLite {sqlite3.sqlite_version})")
 
 
 if __name__ == "__main__":

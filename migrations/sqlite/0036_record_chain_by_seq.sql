@@ -9,15 +9,14 @@
 -- stored: 6.0 WAL frames an event with the index (`--before 0036`), 4.5
 -- without it, a quarter fewer pages written.
 --
--- What it guarded is kept otherwise: a link is written only for the row its
--- own transaction inserted (whose key is unique), so no row gets two links;
--- a link added around the service breaks the hashes `tidsvakt verify`
--- walks; and `verify` finds a row without a link by an anti-join that needs
--- no index (storage/chain.rs). Only the sequence stays guarded against
--- INSERT OR REPLACE.
+-- What it guarded is checked instead: the service links a row only in the
+-- transaction that inserts it (its key is unique), and `tidsvakt verify`
+-- finds a row without a link by an anti-join and a row in two links by
+-- counting (storage/chain.rs), neither needing the index. Only the sequence
+-- stays guarded against INSERT OR REPLACE.
 --
 -- SQLite cannot drop a table's UNIQUE constraint, so the table is copied
--- (324,000 links in 1.1 s) and its triggers made again.
+-- (a table of 324,000 links in 1.1 s) and its triggers made again.
 CREATE TABLE record_chain_by_seq (
     organisation_id TEXT NOT NULL,
     seq             BIGINT NOT NULL,

@@ -374,6 +374,15 @@ async fn the_chain_keeps_only_its_key(db: Db) {
         let migration =
             std::fs::read_to_string("migrations/sqlite/0036_record_chain_by_seq.sql").unwrap();
         raw(&url, &migration).await.unwrap();
+        // Its triggers made again: a hashed link is neither changed nor
+        // deleted.
+        for sql in [
+            "UPDATE record_chain SET hash = 'forged' WHERE seq = 1",
+            "DELETE FROM record_chain WHERE seq = 1",
+        ] {
+            let refused = raw(&url, sql).await.unwrap_err();
+            assert!(refused.contains("record_chain is append-only"), "{refused}");
+        }
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'record_chain'"
     } else {
         "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'record_chain'"
@@ -393,8 +402,86 @@ async fn the_chain_keeps_only_its_key(db: Db) {
     );
 }
 
+/// A second link for a stored row, hashed as the service would: the walk
+/// holds, and `verify` finds the row linked twice by counting.
+async fn a_row_in_two_links_shows_in_verify(db: Db) {
+    use tidsvakt::domain::chain::{LinkKind, Value, link_bytes, next, to_hex};
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = match &db {
+        Db::Sqlite => (
+            format!("sqlite://{}", dir.path().join("tidsvakt.db").display()),
+            None,
+        ),
+        Db::Postgres(admin) => {
+            let pg = PgDatabase::create(admin).await;
+            (pg.url.clone(), Some(pg))
+        }
+    };
+    let server = start_server_with(dir.path(), &url, &[]).await;
+    let admin = server.first_admin.clone().unwrap();
+    let record = Record::post(&server.addr, &admin, Utc::now()).await;
+    stop(server).await;
+    let clock_in = record.clock_in.event_id.clone();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let row: (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<String>,
+        String,
+        i64,
+    ) = sqlx::query_as(&format!(
+        "SELECT organisation_id, event_id, employee_id, kind, occurred_at, location, \
+             device_id, received_at FROM clock_events WHERE event_id = '{clock_in}'"
+    ))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let org = row.0.clone();
+    let (seq, head): (i64, String) = sqlx::query_as(&format!(
+        "SELECT seq, hash FROM record_chain_heads WHERE organisation_id = '{org}'"
+    ))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    assert_eq!(seq, 2);
+    let values = [
+        Value::Text(Some(row.0)),
+        Value::Text(Some(row.1)),
+        Value::Text(Some(row.2)),
+        Value::Text(Some(row.3)),
+        Value::Int(Some(row.4)),
+        Value::Text(row.5),
+        Value::Text(Some(row.6)),
+        Value::Int(Some(row.7)),
+    ];
+    let prev: [u8; 32] = hex::decode(&head).unwrap().try_into().unwrap();
+    let hash = to_hex(&next(&prev, &link_bytes(3, LinkKind::Event, &values)));
+    let added = format!(
+        "INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) \
+         VALUES ('{org}', 3, 'EVENT', '{clock_in}', '{hash}')"
+    );
+    assert_eq!(raw(&url, &added).await, Ok(1));
+    let moved = format!(
+        "UPDATE record_chain_heads SET seq = 3, hash = '{hash}' WHERE organisation_id = '{org}'"
+    );
+    assert_eq!(raw(&url, &moved).await, Ok(1));
+    let (ok, out) = verify(dir.path(), &url).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN at event {clock_in} is in more than one link"
+        )),
+        "{out}"
+    );
+}
+
 crate::both_backends_db!(
     tampering_shows_in_verify,
+    a_row_in_two_links_shows_in_verify,
     rows_stored_before_the_chain_are_chained,
     the_chain_keeps_only_its_key
 );
