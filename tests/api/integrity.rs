@@ -46,18 +46,24 @@ async fn raw(url: &str, sql: &str) -> Result<u64, String> {
     r
 }
 
-async fn tampering_shows_in_verify(db: Db) {
+/// A data folder and a database of its own on `db`: the SQLite file in the
+/// folder, or a PostgreSQL database dropped with the last value.
+async fn database(db: &Db) -> (tempfile::TempDir, String, Option<PgDatabase>) {
     let dir = tempfile::tempdir().unwrap();
-    let (url, _pg) = match &db {
-        Db::Sqlite => (
-            format!("sqlite://{}", dir.path().join("tidsvakt.db").display()),
-            None,
-        ),
+    match db {
+        Db::Sqlite => {
+            let url = format!("sqlite://{}", dir.path().join("tidsvakt.db").display());
+            (dir, url, None)
+        }
         Db::Postgres(admin) => {
             let pg = PgDatabase::create(admin).await;
-            (pg.url.clone(), Some(pg))
+            (dir, pg.url.clone(), Some(pg))
         }
-    };
+    }
+}
+
+async fn tampering_shows_in_verify(db: Db) {
+    let (dir, url, _pg) = database(&db).await;
     let server = start_server_with(dir.path(), &url, &[]).await;
     let admin = server.first_admin.clone().unwrap();
     // Links 1 and 2: the clock-in and the clock-out; link 3: a correction.
@@ -354,17 +360,7 @@ async fn rows_stored_before_the_chain_are_chained(db: Db) {
 /// copying the table): links hashed before it verify after it, and the
 /// table keeps one index, its key.
 async fn the_chain_keeps_only_its_key(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _pg) = match &db {
-        Db::Sqlite => (
-            format!("sqlite://{}", dir.path().join("tidsvakt.db").display()),
-            None,
-        ),
-        Db::Postgres(admin) => {
-            let pg = PgDatabase::create(admin).await;
-            (pg.url.clone(), Some(pg))
-        }
-    };
+    let (dir, url, _pg) = database(&db).await;
     let server = start_server_with(dir.path(), &url, &[]).await;
     let admin = server.first_admin.clone().unwrap();
     Record::post(&server.addr, &admin, Utc::now()).await;
@@ -406,17 +402,7 @@ async fn the_chain_keeps_only_its_key(db: Db) {
 /// holds, and `verify` finds the row linked twice by counting.
 async fn a_row_in_two_links_shows_in_verify(db: Db) {
     use tidsvakt::domain::chain::{LinkKind, Value, link_bytes, next, to_hex};
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _pg) = match &db {
-        Db::Sqlite => (
-            format!("sqlite://{}", dir.path().join("tidsvakt.db").display()),
-            None,
-        ),
-        Db::Postgres(admin) => {
-            let pg = PgDatabase::create(admin).await;
-            (pg.url.clone(), Some(pg))
-        }
-    };
+    let (dir, url, _pg) = database(&db).await;
     let server = start_server_with(dir.path(), &url, &[]).await;
     let admin = server.first_admin.clone().unwrap();
     let record = Record::post(&server.addr, &admin, Utc::now()).await;
