@@ -4,8 +4,8 @@
 -- The `UNIQUE (organisation_id, kind, row_id)` of migration 0011 was a
 -- second B-tree keyed by the row's id, a random UUID: one more random index
 -- page for every event stored. The service links a row only in the
--- transaction that inserts it; `tidsvakt verify` finds a row without a link
--- by an anti-join and a row in two links by counting, with no index.
+-- transaction that inserts it; `tidsvakt verify` finds a row without a link,
+-- or in two, by grouping the rows and the links by id, with no index.
 --
 -- Dropping a constraint is a catalogue change (its index goes with it): no
 -- table rewrite. The name is the one PostgreSQL gave it in 0011.

@@ -111,11 +111,11 @@ async fn events_are_read_from_the_covering_index_and_checked_by_key() {
     assert!(!latest.contains("TEMP B-TREE"), "{latest}");
 }
 
-/// `verify`'s search for a row without a link is a set operation over the
-/// organisation's rows and links (`record_chain` has no index by row id
-/// since migration 0036), never a scan of the links per row.
+/// `verify`'s search for a row without a link (or in two) groups the
+/// organisation's rows and links by id (`record_chain` has no index by row
+/// id since migration 0036), never a scan of the links per row.
 #[tokio::test]
-async fn a_row_without_a_link_is_found_in_one_pass_over_the_links() {
+async fn a_row_without_a_link_is_found_by_grouping_rows_and_links() {
     let (_dir, store) = sqlite_store().await;
     for kind in [LinkKind::Event, LinkKind::Amendment] {
         let p = plan(&store, &unchained_sql(kind)).await;

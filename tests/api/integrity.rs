@@ -370,11 +370,14 @@ async fn the_chain_keeps_only_its_key(db: Db) {
         let migration =
             std::fs::read_to_string("migrations/sqlite/0036_record_chain_by_seq.sql").unwrap();
         raw(&url, &migration).await.unwrap();
-        // Its triggers made again: a hashed link is neither changed nor
-        // deleted.
+        // Its triggers made again: a hashed link is neither changed,
+        // deleted nor replaced.
+        let replace = "INSERT OR REPLACE INTO record_chain \
+                       SELECT organisation_id, seq, kind, row_id, 'forged' FROM record_chain WHERE seq = 1";
         for sql in [
             "UPDATE record_chain SET hash = 'forged' WHERE seq = 1",
             "DELETE FROM record_chain WHERE seq = 1",
+            replace,
         ] {
             let refused = raw(&url, sql).await.unwrap_err();
             assert!(refused.contains("record_chain is append-only"), "{refused}");
