@@ -395,7 +395,7 @@ fn rows_table(kind: LinkKind) -> (&'static str, &'static str, &'static str) {
 /// once per row: 77 s for 20,000 events. One statement sees one state of
 /// the database, so rows written while `verify` runs cannot hide a row in
 /// two links from a count taken apart from the links.
-pub(super) fn unchained_sql(kind: LinkKind) -> String {
+pub(super) fn not_linked_once_sql(kind: LinkKind) -> String {
     let (table, id, at) = rows_table(kind);
     format!(
         "SELECT row_id, CAST(MIN(is_row) AS BIGINT) AS unlinked FROM \
@@ -408,13 +408,13 @@ pub(super) fn unchained_sql(kind: LinkKind) -> String {
 }
 
 /// The first row of `kind`'s table that no link covers, or else the first
-/// that several links cover ([`unchained_sql`]), if any.
-async fn first_unchained(
+/// that several links cover ([`not_linked_once_sql`]), if any.
+async fn first_not_linked_once(
     store: &SqlStore,
     org: OrgId,
     kind: LinkKind,
 ) -> StoreResult<Option<Break>> {
-    let row = sqlx::query(&unchained_sql(kind))
+    let row = sqlx::query(&not_linked_once_sql(kind))
         .bind(org.to_string())
         .bind(kind.as_str())
         .fetch_optional(&mut *store.read_conn().await?)
@@ -509,7 +509,7 @@ impl SqlStore {
         }
         for kind in [LinkKind::Event, LinkKind::Amendment] {
             if broken.is_none() {
-                broken = first_unchained(self, org, kind).await?;
+                broken = first_not_linked_once(self, org, kind).await?;
             }
         }
         Ok(Report {

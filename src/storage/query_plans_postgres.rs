@@ -11,7 +11,7 @@
 
 use sqlx::{Connection as _, Executor as _, Row as _};
 
-use super::chain::unchained_sql;
+use super::chain::not_linked_once_sql;
 use super::event_batch::taken_sql;
 use super::page::page_events_sql;
 use super::sql::SqlStore;
@@ -166,7 +166,7 @@ async fn a_row_without_a_link_is_found_by_grouping_before_analyse() {
     )
     .await
     .unwrap();
-    let found: (String, i64) = sqlx::query_as(&unchained_sql(LinkKind::Event))
+    let found: (String, i64) = sqlx::query_as(&not_linked_once_sql(LinkKind::Event))
         .bind(ORG)
         .bind("EVENT")
         .fetch_one(&mut *c)
@@ -178,7 +178,7 @@ async fn a_row_without_a_link_is_found_by_grouping_before_analyse() {
         .unwrap();
     drop(c);
     let args = [format!("'{ORG}'"), "'EVENT'".to_string()];
-    let plan = plan_after_six_runs(&store, &unchained_sql(LinkKind::Event), &args).await;
+    let plan = plan_after_six_runs(&store, &not_linked_once_sql(LinkKind::Event), &args).await;
     drop_database(store, &name, &admin).await;
     assert_eq!(found, (expected.0, 1));
     // A join would be a nested loop here (nothing is analysed): a scan

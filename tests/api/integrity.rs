@@ -28,6 +28,13 @@ async fn verify(data_dir: &Path, url: &str) -> (bool, String) {
     (out.status.success(), stdout)
 }
 
+/// `tidsvakt verify` on `url`, which must fail: what it printed.
+async fn verify_broken(data_dir: &Path, url: &str) -> String {
+    let (ok, out) = verify(data_dir, url).await;
+    assert!(!ok, "{out}");
+    out
+}
+
 async fn raw(url: &str, sql: &str) -> Result<u64, String> {
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
     if url.starts_with("postgres") {
@@ -118,8 +125,7 @@ async fn tampering_shows_in_verify(db: Db) {
     };
     let clock_in = record.clock_in.event_id.clone();
     assert_eq!(raw(&url, &shift("+", &clock_in)).await, Ok(1));
-    let (ok, out) = verify(dir.path(), &url).await;
-    assert!(!ok, "{out}");
+    let out = verify_broken(dir.path(), &url).await;
     assert!(
         out.contains(&format!(
             "BROKEN at link 1: event {clock_in} does not match its hash"
@@ -139,8 +145,7 @@ async fn tampering_shows_in_verify(db: Db) {
         Utc::now().timestamp_micros()
     );
     assert_eq!(raw(&url, &insert).await, Ok(1));
-    let (ok, out) = verify(dir.path(), &url).await;
-    assert!(!ok, "{out}");
+    let out = verify_broken(dir.path(), &url).await;
     assert!(
         out.contains(&format!("event {slipped} is in no link")),
         "{out}"
@@ -152,8 +157,7 @@ async fn tampering_shows_in_verify(db: Db) {
     // A row deleted.
     let clock_out = record.clock_out.event_id.clone();
     assert_eq!(raw(&url, &delete(&clock_out)).await, Ok(1));
-    let (ok, out) = verify(dir.path(), &url).await;
-    assert!(!ok, "{out}");
+    let out = verify_broken(dir.path(), &url).await;
     assert!(
         out.contains(&format!(
             "BROKEN at link 2: event {clock_out} is missing: the row was deleted"
@@ -458,8 +462,7 @@ async fn a_row_in_two_links_shows_in_verify(db: Db) {
         "UPDATE record_chain_heads SET seq = 3, hash = '{hash}' WHERE organisation_id = '{org}'"
     );
     assert_eq!(raw(&url, &moved).await, Ok(1));
-    let (ok, out) = verify(dir.path(), &url).await;
-    assert!(!ok, "{out}");
+    let out = verify_broken(dir.path(), &url).await;
     assert!(
         out.contains(&format!(
             "BROKEN at event {clock_in} is in more than one link"
