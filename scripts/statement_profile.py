@@ -3,10 +3,12 @@
 RUST_LOG=info,sqlx::query=debug (sqlx logs each statement with its elapsed
 time), per event stored, largest first.
 
-    python3 scripts/statement_profile.py server.log [rows]
+    python3 scripts/statement_profile.py server.log [rows] [--all]
 
 Statements before the last batch insert of 500 events or more (a bench's
 seeding) are left out, so a `record-sqlite*` run's log gives its rounds.
+`--all` counts the whole log: a `sync-*` run, whose rounds are such batches
+and whose seeding stores no events.
 The log of a bench run is `<temp dir>/tidsvakt-bench-*/server-*/server.log`,
 removed when the run ends: copy it while the run is going.
 """
@@ -20,10 +22,10 @@ STATEMENT = re.compile(
 )
 
 
-def main(path, top):
+def main(path, top, everything):
     lines = open(path, errors="replace").read().splitlines()
-    start = 0
-    for i, line in enumerate(lines):
+    start = -1
+    for i, line in enumerate(lines if not everything else []):
         if "INSERT INTO clock_events" in line:
             m = re.search(r"rows_affected=(\d+)", line)
             if m and int(m.group(1)) >= 500:
@@ -56,4 +58,5 @@ def main(path, top):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 25)
+    args = [a for a in sys.argv[1:] if a != "--all"]
+    main(args[0], int(args[1]) if len(args) > 1 else 25, "--all" in sys.argv)

@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, Row as _};
 
 use super::derived;
 use super::json_params::{
-    Ty, bind_ids, execute_rows, in_list, int, opt_text, row_source, rows_json, text,
+    Ty, bind_ids, execute_rows, in_list, int, opt_text, pg_ids, row_source, rows_json, text,
 };
 use super::rows::{self, micros};
 use super::statement::{is_sqlite, marks_for, rows_for_ids};
@@ -63,16 +63,31 @@ async fn existing_events(
 /// is the organisation and the ids follow ([`bind_ids`]); SQLite, whose
 /// `?` marks are positional, takes both again for the amendments.
 pub(super) fn taken_sql(sqlite: bool, n: usize) -> String {
-    let amendments = if sqlite { (3, 4) } else { (1, 2) };
+    if !sqlite {
+        // Each id its own lookup of both primary keys (see `pg_each_id`,
+        // and its `OFFSET 0`).
+        return format!(
+            "WITH wanted AS (SELECT id FROM {}) \
+             SELECT 'E' AS taken_by, e.* FROM wanted AS ids CROSS JOIN LATERAL \
+             (SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id = ids.id OFFSET 0) AS e \
+             UNION ALL SELECT 'A', a.amendment_id, NULL, NULL, NULL, NULL, NULL, NULL \
+             FROM wanted AS ids CROSS JOIN LATERAL \
+             (SELECT amendment_id FROM amendments WHERE organisation_id = $1 \
+              AND amendment_id = ids.id OFFSET 0) AS a",
+            pg_ids(2, n),
+            rows::EVENT_COLUMNS
+        );
+    }
+    let amendments = (3, 4);
     format!(
         "SELECT 'E' AS taken_by, {} FROM clock_events WHERE organisation_id = $1 \
          AND event_id {} \
          UNION ALL SELECT 'A', amendment_id, NULL, NULL, NULL, NULL, NULL, NULL FROM amendments \
          WHERE organisation_id = ${} AND amendment_id {}",
         rows::EVENT_COLUMNS,
-        in_list(sqlite, 2, n),
+        in_list(true, 2, n),
         amendments.0,
-        in_list(sqlite, amendments.1, n)
+        in_list(true, amendments.1, n)
     )
 }
 

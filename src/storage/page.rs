@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
-use super::json_params::{bind_ids, in_list};
+use super::json_params::{bind_ids, in_list, pg_each_id};
 use super::packed;
 use super::rows::{self, micros};
 use super::statement::{is_sqlite, marks_for, rows_for_ids};
@@ -185,6 +185,19 @@ async fn of_employees(
 /// without statistics, a long `IN` list makes the planner read the whole
 /// organisation through an index that leads with it (migration 0034).
 pub(super) fn page_events_sql(sqlite: bool, n: usize) -> String {
+    if !sqlite {
+        // Each employee its own range of the index (see `pg_each_id`).
+        return pg_each_id(
+            4,
+            n,
+            &format!(
+                "SELECT ids.id AS employee_id, {} AS events FROM clock_events \
+                 WHERE organisation_id = $1 AND employee_id = ids.id \
+                 AND occurred_at >= $2 AND occurred_at < $3",
+                packed::events_json(false)
+            ),
+        );
+    }
     format!(
         "SELECT employee_id, {} AS events FROM clock_events{} WHERE organisation_id = $1 \
          AND employee_id {} AND occurred_at >= $2 AND occurred_at < $3 \
@@ -258,11 +271,20 @@ pub(super) async fn page_records(
                 .transpose()?;
             first_worked.insert(id, first);
         }
-        let sql = format!(
-            "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
-             AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id {}",
-            in_list(is_sqlite(conn), 4, chunk.len())
-        );
+        let sql = if is_sqlite(conn) {
+            format!(
+                "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
+                 AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id {}",
+                in_list(true, 4, chunk.len())
+            )
+        } else {
+            pg_each_id(
+                4,
+                chunk.len(),
+                "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
+                 AND employee_id = ids.id AND at >= $2 AND at < $3 AND status = 'OPEN'",
+            )
+        };
         for row in of_employees(conn, &sql, org, Some((from, to)), chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
             let at: i64 = row

@@ -4,14 +4,20 @@
 //! caught and no test did: an id list unpacked from one parameter, and the
 //! generic plan PostgreSQL switches a kept statement to after five runs;
 //! both walked the organisation's rows instead of looking the ids up
-//! (10–100 ms a statement). These tests run each statement as sqlx does (a
-//! kept statement on a store connection), six times, then read its plan.
+//! (10–100 ms a statement). Round 22 found a third: a list as long as the
+//! store sends (500 ids of a batch, 125 employees of a page), which the
+//! planner priced above one scan of the organisation's rows; those
+//! statements now look each id up in a lateral join (`pg_each_id`). These
+//! tests run each statement as sqlx does (a kept statement on a store
+//! connection), six times, then read its plan, for a short list and a list
+//! of the longest size sent.
 //!
 //! They need `TIDSVAKT_TEST_PG_URL`, and say so loudly when it is unset.
 
 use sqlx::{Connection as _, Executor as _, Row as _};
 
 use super::chain::not_linked_once_sql;
+use super::day_rows::read_days_sql;
 use super::event_batch::taken_sql;
 use super::page::page_events_sql;
 use super::sql::SqlStore;
@@ -27,6 +33,8 @@ use crate::domain::chain::LinkKind;
 const EMPLOYEES: usize = 200;
 const EVENTS: usize = 20_000;
 const AMENDMENTS: usize = 20_000;
+/// Days of day totals per employee.
+const DAYS: usize = 100;
 const ORG: &str = "00000000-0000-4000-8000-000000000001";
 
 /// A fresh database with the schema and the seed, its name, and the
@@ -65,7 +73,12 @@ async fn seeded() -> Option<(SqlStore, String, String)> {
              INSERT INTO amendments (organisation_id, amendment_id, employee_id, seq, kind, \
              reason, author_token_id, author, created_at) \
              SELECT '{ORG}', md5('a' || i)::uuid::text, md5((i % {EMPLOYEES} + 1)::text)::uuid::text, \
-             i, 'VOID', 'r', 't', 'a', 0 FROM generate_series(1, {AMENDMENTS}) i;"
+             i, 'VOID', 'r', 't', 'a', 0 FROM generate_series(1, {AMENDMENTS}) i; \
+             INSERT INTO day_totals (organisation_id, employee_id, day, worked, normal, overtime, \
+             night, sunday_holiday, home, overtime_spans) \
+             SELECT '{ORG}', md5(e::text)::uuid::text, \
+             to_char(DATE '2026-01-01' + d, 'YYYY-MM-DD'), 1, 1, 0, 0, 0, 0, '' \
+             FROM generate_series(1, {EMPLOYEES}) e, generate_series(0, {DAYS} - 1) d;"
         )
         .as_str(),
     )
@@ -110,23 +123,45 @@ fn employee_ids(n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("md5('{i}')::uuid::text")).collect()
 }
 
+/// The plan says each id is looked up: the index `index` with the id in
+/// its condition, and no scan of the organisation's rows filtered by the
+/// list (a `Filter` on the id column, or a join hashing the ids against
+/// such a scan).
+fn assert_looked_up_by_id(plan: &str, index: &str, column: &str) {
+    assert!(plan.contains(&format!("using {index}")), "{plan}");
+    assert!(
+        plan.lines()
+            .any(|l| l.contains("Index Cond") && l.contains(&format!("{column} = "))),
+        "{column} is not in an index condition: {plan}"
+    );
+    assert!(
+        !plan
+            .lines()
+            .any(|l| l.contains("Filter") && l.contains(column)),
+        "{column} filtered: {plan}"
+    );
+    assert!(!plan.contains("Hash Join"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
 #[tokio::test]
 async fn a_page_of_employees_events_is_looked_up_by_employee_after_six_runs() {
     let Some((store, name, admin)) = seeded().await else {
         return;
     };
-    let mut args = vec![
-        format!("'{ORG}'"),
-        "0".to_string(),
-        "99999999999999".to_string(),
-    ];
-    args.extend(employee_ids(8));
-    let plan = plan_after_six_runs(&store, &page_events_sql(false, 8), &args).await;
+    for n in [8, 125] {
+        let mut args = vec![
+            format!("'{ORG}'"),
+            "0".to_string(),
+            "99999999999999".to_string(),
+        ];
+        args.extend(padded_ids(employee_ids(n)));
+        let plan = plan_after_six_runs(&store, &page_events_sql(false, n), &args).await;
+        assert_looked_up_by_id(&plan, "clock_events_employee", "employee_id");
+        // A generic plan keeps the placeholders; a custom one has the values.
+        assert!(!plan.contains("$4"), "a generic plan: {plan}");
+    }
     drop_database(store, &name, &admin).await;
-    assert!(plan.contains("clock_events_employee"), "{plan}");
-    assert!(!plan.contains("Seq Scan"), "{plan}");
-    // A generic plan keeps the placeholders; a custom one has the values.
-    assert!(!plan.contains("$4"), "a generic plan: {plan}");
 }
 
 #[tokio::test]
@@ -134,14 +169,56 @@ async fn taken_ids_are_key_lookups_after_six_runs() {
     let Some((store, name, admin)) = seeded().await else {
         return;
     };
-    let mut args = vec![format!("'{ORG}'")];
-    args.extend((1..=8).map(|i| format!("md5('e{i}')::uuid::text")));
-    let plan = plan_after_six_runs(&store, &taken_sql(false, 8), &args).await;
+    for n in [8, 500] {
+        let mut args = vec![format!("'{ORG}'")];
+        args.extend(padded_ids(
+            (1..=n)
+                .map(|i| format!("md5('e{i}')::uuid::text"))
+                .collect(),
+        ));
+        let plan = plan_after_six_runs(&store, &taken_sql(false, n), &args).await;
+        assert_looked_up_by_id(&plan, "clock_events_pkey", "event_id");
+        assert_looked_up_by_id(&plan, "amendments_pkey", "amendment_id");
+        assert!(!plan.contains("$2"), "a generic plan: {plan}");
+    }
     drop_database(store, &name, &admin).await;
-    assert!(plan.contains("clock_events_pkey"), "{plan}");
-    assert!(plan.contains("amendments_pkey"), "{plan}");
-    assert!(!plan.contains("Seq Scan on clock_events"), "{plan}");
-    assert!(!plan.contains("$2"), "a generic plan: {plan}");
+}
+
+/// A recompute page's stored day totals: each employee's dates are one
+/// range of the primary key.
+#[tokio::test]
+async fn a_page_of_day_totals_is_read_by_employee_after_six_runs() {
+    let Some((store, name, admin)) = seeded().await else {
+        return;
+    };
+    let date = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let days = [
+        (date("2026-02-01"), date("2026-02-28")),
+        (date("2026-03-10"), date("2026-03-20")),
+    ];
+    for n in [8, 125] {
+        let mut args = vec![
+            format!("'{ORG}'"),
+            "'2026-02-01'".to_string(),
+            "'2026-03-20'".to_string(),
+        ];
+        for (a, b) in &days {
+            args.push(format!("'{a}'"));
+            args.push(format!("'{b}'"));
+        }
+        args.extend(padded_ids(employee_ids(n)));
+        let plan = plan_after_six_runs(&store, &read_days_sql(false, &days, n), &args).await;
+        assert_looked_up_by_id(&plan, "day_totals_pkey", "employee_id");
+    }
+    drop_database(store, &name, &admin).await;
+}
+
+/// `ids` padded as `json_params::id_params` pads them (the last repeated).
+fn padded_ids(mut ids: Vec<String>) -> Vec<String> {
+    let last = ids.last().cloned().unwrap_or_default();
+    let len = super::statement::padded(ids.len(), ids.len().max(512));
+    ids.resize(len, last);
+    ids
 }
 
 /// `verify`'s search for a row without a link groups the organisation's

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, unit_str};
 use super::json_params::{
-    Ty, bind_ids, execute_rows, in_list, int, opt_int, opt_text, row_source, rows_json, text,
+    Ty, bind_ids, execute_rows, in_list, int, opt_int, opt_text, pg_each_id, row_source, rows_json,
+    text,
 };
 use super::nudge_people::people_on;
 use super::outbox::{NudgeCandidate, decide_in_tx};
@@ -232,13 +233,26 @@ async fn findings_in_scope(
     let ids: Vec<String> = writes.iter().map(|w| w.employee.to_string()).collect();
     let mut out: HashMap<EmployeeId, Vec<Finding>> = HashMap::new();
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
-             AND window_start >= $2 AND window_start < $3 \
-             AND (status = 'OPEN' OR (window_start <= $4 AND window_end >= $5)) \
-             AND employee_id {}",
-            in_list(is_sqlite(conn), 6, chunk.len())
-        );
+        let scope = "window_start >= $2 AND window_start < $3 \
+                     AND (status = 'OPEN' OR (window_start <= $4 AND window_end >= $5))";
+        let sql = if is_sqlite(conn) {
+            format!(
+                "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 AND {scope} \
+                 AND employee_id {}",
+                in_list(true, 6, chunk.len())
+            )
+        } else {
+            // Each employee its own range of `findings_employee` (see
+            // `pg_each_id`).
+            pg_each_id(
+                6,
+                chunk.len(),
+                &format!(
+                    "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
+                     AND employee_id = ids.id AND {scope}"
+                ),
+            )
+        };
         let sql = marks_for(sql, is_sqlite(conn));
         let q = sqlx::query(&sql)
             .bind(org.to_string())
