@@ -40,7 +40,11 @@ def main(path, top, everything):
             continue
         # sqlx leaves the text empty when the summary holds all of it.
         text = (m.group(2) or m.group(1)).replace("\\n", " ")
-        key = re.sub(r"\s+", " ", text).strip()[:160]
+        key = re.sub(r"\s+", " ", text).strip()
+        # A padded id list says nothing about the statement, and filled
+        # the first 160 characters of every lateral join over one.
+        key = re.sub(r"VALUES \(\$\d+\)(?:, \(\$\d+\))*", "VALUES …", key)
+        key = re.sub(r"IN \(\$\d+(?:, \$\d+)*\)", "IN (…)", key)[:160]
         if key.startswith("INSERT INTO clock_events"):
             events += int(m.group(3))
         seconds[key] += float(m.group(5))

@@ -78,16 +78,14 @@ pub(super) fn taken_sql(sqlite: bool, n: usize) -> String {
             rows::EVENT_COLUMNS
         );
     }
-    let amendments = (3, 4);
     format!(
         "SELECT 'E' AS taken_by, {} FROM clock_events WHERE organisation_id = $1 \
          AND event_id {} \
          UNION ALL SELECT 'A', amendment_id, NULL, NULL, NULL, NULL, NULL, NULL FROM amendments \
-         WHERE organisation_id = ${} AND amendment_id {}",
+         WHERE organisation_id = $3 AND amendment_id {}",
         rows::EVENT_COLUMNS,
         in_list(true, 2, n),
-        amendments.0,
-        in_list(true, amendments.1, n)
+        in_list(true, 4, n)
     )
 }
 

@@ -32,8 +32,11 @@ pub(super) enum Ty {
 /// repeated), so a statement has a few texts, not one per length. As one
 /// parameter there (`= ANY(CAST($2 AS TEXT[]))`, or unpacked from JSON in
 /// a subquery) the planner, seeing a table not yet analysed, scanned the
-/// organisation's rows and filtered them by the list: 10–100 ms where the
-/// list of parameters is an index lookup (issue 15, fifteenth round).
+/// organisation's rows and filtered them by the list: 10–100 ms where a
+/// short list of parameters is an index lookup (issue 15, fifteenth
+/// round). A long one (a page's 125 employees, a batch's 500 ids) was
+/// scanned the same way; the statements that send those use
+/// [`pg_each_id`] on PostgreSQL.
 pub(super) fn in_list(sqlite: bool, first: usize, n: usize) -> String {
     if sqlite {
         format!("IN (SELECT value FROM json_each(${first}))")

@@ -180,10 +180,12 @@ async fn of_employees(
 }
 
 /// The events of `n` employees in a span, one row per employee with the
-/// events packed (see `packed`): `$1` the organisation, `$2`, `$3` the
-/// span, then the ids (see `json_params::in_list`). On `SQLite` the statement names the covering index:
-/// without statistics, a long `IN` list makes the planner read the whole
-/// organisation through an index that leads with it (migration 0034).
+/// events packed (see `packed`; on PostgreSQL a row for each id, NULL when
+/// it has none): `$1` the organisation, `$2`, `$3` the span, then the ids
+/// (see `json_params::in_list`). On `SQLite` the statement names the
+/// covering index: without statistics, a long `IN` list makes the planner
+/// read the whole organisation through an index that leads with it
+/// (migration 0034); PostgreSQL looks each id up (`pg_each_id`).
 pub(super) fn page_events_sql(sqlite: bool, n: usize) -> String {
     if !sqlite {
         // Each employee its own range of the index (see `pg_each_id`).
@@ -212,6 +214,72 @@ pub(super) fn page_events_sql(sqlite: bool, n: usize) -> String {
     )
 }
 
+/// The open findings of `n` employees in a span (`employee_id`, `at`):
+/// `$1` the organisation, `$2`, `$3` the span, then the ids (see
+/// `json_params::in_list`).
+pub(super) fn open_findings_sql(sqlite: bool, n: usize) -> String {
+    if sqlite {
+        return format!(
+            "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
+             AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id {}",
+            in_list(true, 4, n)
+        );
+    }
+    // Each employee its own range of `findings_employee_at` (see
+    // `pg_each_id`).
+    pg_each_id(
+        4,
+        n,
+        "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
+         AND employee_id = ids.id AND at >= $2 AND at < $3 AND status = 'OPEN'",
+    )
+}
+
+/// The amendments of `n` employees, in `seq` order: `$1` the
+/// organisation, then the ids (see `json_params::in_list`).
+pub(super) fn page_amendments_sql(sqlite: bool, n: usize) -> String {
+    if sqlite {
+        return format!(
+            "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id {} \
+             ORDER BY seq",
+            rows::AMENDMENT_COLUMNS,
+            in_list(true, 2, n)
+        );
+    }
+    // Each employee its own range of `(organisation_id, employee_id, seq)`
+    // (see `pg_each_id`).
+    format!(
+        "{} ORDER BY seq",
+        pg_each_id(
+            2,
+            n,
+            &format!(
+                "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id = ids.id",
+                rows::AMENDMENT_COLUMNS
+            )
+        )
+    )
+}
+
+/// Which of `n` employees have a queue row (`employee_id`): `$1` the
+/// organisation, then the ids (see `json_params::in_list`).
+pub(super) fn page_queued_sql(sqlite: bool, n: usize) -> String {
+    if sqlite {
+        return format!(
+            "SELECT employee_id FROM recompute_queue \
+             WHERE organisation_id = $1 AND employee_id {}",
+            in_list(true, 2, n)
+        );
+    }
+    // Each employee a lookup of the primary key (see `pg_each_id`).
+    pg_each_id(
+        2,
+        n,
+        "SELECT employee_id FROM recompute_queue \
+         WHERE organisation_id = $1 AND employee_id = ids.id",
+    )
+}
+
 /// Reads the page: a few statements per 500 employees.
 pub(super) async fn page_records(
     conn: &mut AnyConnection,
@@ -235,12 +303,7 @@ pub(super) async fn page_records(
                 r.events = packed::unpack(id, text.as_deref())?;
             }
         }
-        let sql = format!(
-            "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id {} \
-             ORDER BY seq",
-            rows::AMENDMENT_COLUMNS,
-            in_list(is_sqlite(conn), 2, chunk.len())
-        );
+        let sql = page_amendments_sql(is_sqlite(conn), chunk.len());
         for row in of_employees(conn, &sql, org, None, chunk).await? {
             let a = rows::amendment(&row)?;
             if let Some(r) = records.get_mut(&a.request.employee_id) {
@@ -271,20 +334,7 @@ pub(super) async fn page_records(
                 .transpose()?;
             first_worked.insert(id, first);
         }
-        let sql = if is_sqlite(conn) {
-            format!(
-                "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
-                 AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id {}",
-                in_list(true, 4, chunk.len())
-            )
-        } else {
-            pg_each_id(
-                4,
-                chunk.len(),
-                "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
-                 AND employee_id = ids.id AND at >= $2 AND at < $3 AND status = 'OPEN'",
-            )
-        };
+        let sql = open_findings_sql(is_sqlite(conn), chunk.len());
         for row in of_employees(conn, &sql, org, Some((from, to)), chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
             let at: i64 = row
@@ -295,11 +345,7 @@ pub(super) async fn page_records(
         // Read in the same snapshot as the findings: a recompute consumes
         // its queue row in the transaction that writes its findings, so a
         // count is either current or its employee is here.
-        let sql = format!(
-            "SELECT employee_id FROM recompute_queue \
-             WHERE organisation_id = $1 AND employee_id {}",
-            in_list(is_sqlite(conn), 2, chunk.len())
-        );
+        let sql = page_queued_sql(is_sqlite(conn), chunk.len());
         for row in of_employees(conn, &sql, org, None, chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
             queued.insert(id);

@@ -19,7 +19,9 @@ use sqlx::{Connection as _, Executor as _, Row as _};
 use super::chain::not_linked_once_sql;
 use super::day_rows::read_days_sql;
 use super::event_batch::taken_sql;
-use super::page::page_events_sql;
+use super::json_params::id_params;
+use super::page::{open_findings_sql, page_amendments_sql, page_events_sql, page_queued_sql};
+use super::recompute_page::findings_in_scope_sql;
 use super::sql::SqlStore;
 use crate::domain::chain::LinkKind;
 
@@ -35,10 +37,13 @@ const EVENTS: usize = 20_000;
 const AMENDMENTS: usize = 20_000;
 /// Days of day totals per employee.
 const DAYS: usize = 100;
+const FINDINGS: usize = 20_000;
 const ORG: &str = "00000000-0000-4000-8000-000000000001";
 
 /// A fresh database with the schema and the seed, its name, and the
 /// server's URL to drop it from; `None` (said loudly) without a server.
+/// Autovacuum is off for the seeded tables, so nothing analyses them while
+/// a test runs.
 async fn seeded() -> Option<(SqlStore, String, String)> {
     let Ok(admin) = std::env::var("TIDSVAKT_TEST_PG_URL") else {
         // Past the test harness's capture on purpose (not `eprintln!`).
@@ -78,7 +83,24 @@ async fn seeded() -> Option<(SqlStore, String, String)> {
              night, sunday_holiday, home, overtime_spans) \
              SELECT '{ORG}', md5(e::text)::uuid::text, \
              to_char(DATE '2026-01-01' + d, 'YYYY-MM-DD'), 1, 1, 0, 0, 0, 0, '' \
-             FROM generate_series(1, {EMPLOYEES}) e, generate_series(0, {DAYS} - 1) d;"
+             FROM generate_series(1, {EMPLOYEES}) e, generate_series(0, {DAYS} - 1) d; \
+             INSERT INTO findings (organisation_id, finding_id, employee_id, rule_id, rule_pack, \
+             rule_pack_version, severity, status, window_start, window_end, at, measured, \
+             limit_value, unit, limit_is_minimum, explanation, citation, evidence, \
+             first_seen_at, updated_at) \
+             SELECT '{ORG}', md5('f' || i)::uuid::text, md5((i % {EMPLOYEES} + 1)::text)::uuid::text, \
+             'r', 'no-aml', '1', 'WARNING', CASE WHEN i % 3 = 0 THEN 'OPEN' ELSE 'RESOLVED' END, \
+             i::bigint * 60000000, i::bigint * 60000000 + 1, i::bigint * 60000000, 1, 1, 'MINUTES', \
+             0, '', '', '', 0, 0 FROM generate_series(1, {FINDINGS}) i; \
+             INSERT INTO recompute_queue (organisation_id, employee_id, from_at, to_at, \
+             version, queued_at) \
+             SELECT '{ORG}', md5(e::text)::uuid::text, 0, 1, 1, 0 \
+             FROM generate_series(1, {EMPLOYEES}) e; \
+             ALTER TABLE clock_events SET (autovacuum_enabled = off); \
+             ALTER TABLE amendments SET (autovacuum_enabled = off); \
+             ALTER TABLE day_totals SET (autovacuum_enabled = off); \
+             ALTER TABLE findings SET (autovacuum_enabled = off); \
+             ALTER TABLE recompute_queue SET (autovacuum_enabled = off);"
         )
         .as_str(),
     )
@@ -118,7 +140,7 @@ async fn plan_after_six_runs(store: &SqlStore, sql: &str, args: &[String]) -> St
         .join("\n")
 }
 
-/// `n` employee ids as SQL literals, as `json_params::id_params` pads them.
+/// `n` employee ids as SQL literals.
 fn employee_ids(n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("md5('{i}')::uuid::text")).collect()
 }
@@ -126,99 +148,115 @@ fn employee_ids(n: usize) -> Vec<String> {
 /// The plan says each id is looked up: the index `index` with the id in
 /// its condition, and no scan of the organisation's rows filtered by the
 /// list (a `Filter` on the id column, or a join hashing the ids against
-/// such a scan).
-fn assert_looked_up_by_id(plan: &str, index: &str, column: &str) {
-    assert!(plan.contains(&format!("using {index}")), "{plan}");
+/// such a scan). A custom plan: `$1`, in every index condition, is the
+/// organisation's id there.
+fn assert_looked_up_by_id(statement: &str, plan: &str, index: &str, column: &str) {
+    assert!(
+        plan.contains(&format!("using {index}")) || plan.contains(&format!("on {index}")),
+        "{statement}: not from {index}: {plan}"
+    );
     assert!(
         plan.lines()
             .any(|l| l.contains("Index Cond") && l.contains(&format!("{column} = "))),
-        "{column} is not in an index condition: {plan}"
+        "{statement}: {column} is not in an index condition: {plan}"
     );
     assert!(
         !plan
             .lines()
             .any(|l| l.contains("Filter") && l.contains(column)),
-        "{column} filtered: {plan}"
+        "{statement}: {column} filtered: {plan}"
     );
-    assert!(!plan.contains("Hash Join"), "{plan}");
-    assert!(!plan.contains("Seq Scan"), "{plan}");
+    assert!(!plan.contains("Hash Join"), "{statement}: {plan}");
+    assert!(!plan.contains("Seq Scan"), "{statement}: {plan}");
+    assert!(!plan.contains("$1"), "{statement}: a generic plan: {plan}");
 }
 
+/// The arguments `$1`… of a page's statements: the organisation, the
+/// `before` values, then `n` employee ids padded as the store pads them.
+fn page_args(before: &[String], n: usize) -> Vec<String> {
+    let mut args = vec![format!("'{ORG}'")];
+    args.extend_from_slice(before);
+    args.extend(id_params(false, &employee_ids(n)));
+    args
+}
+
+/// The id-list statements the store sends on PostgreSQL for a batch's
+/// duplicate check and a page's records, each at a short length and at the
+/// longest it sends (a batch's 500 ids, a page's 125 employees): every id
+/// is looked up. The plans are read first and the
+/// database dropped before any assertion, so a failure leaves nothing.
 #[tokio::test]
-async fn a_page_of_employees_events_is_looked_up_by_employee_after_six_runs() {
+async fn id_lists_are_lookups_per_id_at_every_length_after_six_runs() {
     let Some((store, name, admin)) = seeded().await else {
         return;
     };
-    for n in [8, 125] {
-        let mut args = vec![
-            format!("'{ORG}'"),
-            "0".to_string(),
-            "99999999999999".to_string(),
-        ];
-        args.extend(padded_ids(employee_ids(n)));
-        let plan = plan_after_six_runs(&store, &page_events_sql(false, n), &args).await;
-        assert_looked_up_by_id(&plan, "clock_events_employee", "employee_id");
-        // A generic plan keeps the placeholders; a custom one has the values.
-        assert!(!plan.contains("$4"), "a generic plan: {plan}");
-    }
-    drop_database(store, &name, &admin).await;
-}
-
-#[tokio::test]
-async fn taken_ids_are_key_lookups_after_six_runs() {
-    let Some((store, name, admin)) = seeded().await else {
-        return;
-    };
-    for n in [8, 500] {
-        let mut args = vec![format!("'{ORG}'")];
-        args.extend(padded_ids(
-            (1..=n)
-                .map(|i| format!("md5('e{i}')::uuid::text"))
-                .collect(),
-        ));
-        let plan = plan_after_six_runs(&store, &taken_sql(false, n), &args).await;
-        assert_looked_up_by_id(&plan, "clock_events_pkey", "event_id");
-        assert_looked_up_by_id(&plan, "amendments_pkey", "amendment_id");
-        assert!(!plan.contains("$2"), "a generic plan: {plan}");
-    }
-    drop_database(store, &name, &admin).await;
-}
-
-/// A recompute page's stored day totals: each employee's dates are one
-/// range of the primary key.
-#[tokio::test]
-async fn a_page_of_day_totals_is_read_by_employee_after_six_runs() {
-    let Some((store, name, admin)) = seeded().await else {
-        return;
-    };
-    let date = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let date = |s: &str| s.parse::<chrono::NaiveDate>().unwrap_or_default();
     let days = [
         (date("2026-02-01"), date("2026-02-28")),
         (date("2026-03-10"), date("2026-03-20")),
     ];
+    let span = ["0".to_string(), "99999999999999".to_string()];
+    let mut plans = Vec::new();
     for n in [8, 125] {
-        let mut args = vec![
-            format!("'{ORG}'"),
-            "'2026-02-01'".to_string(),
-            "'2026-03-20'".to_string(),
-        ];
+        let events = page_events_sql(false, n);
+        let plan = plan_after_six_runs(&store, &events, &page_args(&span, n)).await;
+        plans.push(("page events", plan, "clock_events_employee", "employee_id"));
+        let open = open_findings_sql(false, n);
+        let plan = plan_after_six_runs(&store, &open, &page_args(&span, n)).await;
+        plans.push(("open findings", plan, "findings_employee_at", "employee_id"));
+        let scope = findings_in_scope_sql(false, n);
+        let mut before = span.to_vec();
+        before.extend(span.iter().cloned());
+        let plan = plan_after_six_runs(&store, &scope, &page_args(&before, n)).await;
+        plans.push((
+            "findings in scope",
+            plan,
+            "findings_employee",
+            "employee_id",
+        ));
+        let mut before = vec!["'2026-02-01'".to_string(), "'2026-03-20'".to_string()];
         for (a, b) in &days {
-            args.push(format!("'{a}'"));
-            args.push(format!("'{b}'"));
+            before.push(format!("'{a}'"));
+            before.push(format!("'{b}'"));
         }
-        args.extend(padded_ids(employee_ids(n)));
-        let plan = plan_after_six_runs(&store, &read_days_sql(false, &days, n), &args).await;
-        assert_looked_up_by_id(&plan, "day_totals_pkey", "employee_id");
+        let plan = plan_after_six_runs(
+            &store,
+            &read_days_sql(false, &days, n),
+            &page_args(&before, n),
+        )
+        .await;
+        plans.push(("day totals", plan, "day_totals_pkey", "employee_id"));
+        let plan =
+            plan_after_six_runs(&store, &page_amendments_sql(false, n), &page_args(&[], n)).await;
+        plans.push((
+            "amendments",
+            plan,
+            "amendments_organisation_id_employee_id_seq_key",
+            "employee_id",
+        ));
+        let plan =
+            plan_after_six_runs(&store, &page_queued_sql(false, n), &page_args(&[], n)).await;
+        plans.push(("queued", plan, "recompute_queue_pkey", "employee_id"));
+    }
+    for n in [8, 500] {
+        let ids: Vec<String> = (1..=n)
+            .map(|i| format!("md5('e{i}')::uuid::text"))
+            .collect();
+        let mut args = vec![format!("'{ORG}'")];
+        args.extend(id_params(false, &ids));
+        let plan = plan_after_six_runs(&store, &taken_sql(false, n), &args).await;
+        plans.push((
+            "taken events",
+            plan.clone(),
+            "clock_events_pkey",
+            "event_id",
+        ));
+        plans.push(("taken amendments", plan, "amendments_pkey", "amendment_id"));
     }
     drop_database(store, &name, &admin).await;
-}
-
-/// `ids` padded as `json_params::id_params` pads them (the last repeated).
-fn padded_ids(mut ids: Vec<String>) -> Vec<String> {
-    let last = ids.last().cloned().unwrap_or_default();
-    let len = super::statement::padded(ids.len(), ids.len().max(512));
-    ids.resize(len, last);
-    ids
+    for (statement, plan, index, column) in &plans {
+        assert_looked_up_by_id(statement, plan, index, column);
+    }
 }
 
 /// `verify`'s search for a row without a link groups the organisation's

@@ -194,6 +194,31 @@ async fn consume_queue(
     Ok(())
 }
 
+/// The statement of [`findings_in_scope`] for `n` employees: `$1` the
+/// organisation, `$2`, `$3` the bounds of `window_start`, `$4`, `$5` those
+/// a resolved finding's window must touch, then the ids (see
+/// `json_params::in_list`).
+pub(super) fn findings_in_scope_sql(sqlite: bool, n: usize) -> String {
+    let scope = "window_start >= $2 AND window_start < $3 \
+                 AND (status = 'OPEN' OR (window_start <= $4 AND window_end >= $5))";
+    if sqlite {
+        return format!(
+            "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 AND {scope} \
+             AND employee_id {}",
+            in_list(true, 6, n)
+        );
+    }
+    // Each employee its own range of `findings_employee` (see `pg_each_id`).
+    pg_each_id(
+        6,
+        n,
+        &format!(
+            "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
+             AND employee_id = ids.id AND {scope}"
+        ),
+    )
+}
+
 /// The stored findings of each write's employee whose windows start in
 /// the write's scope (short rules in `short`, long ones in `long`) that
 /// reconciling can change: the open ones (kept, updated or resolved) and
@@ -233,26 +258,7 @@ async fn findings_in_scope(
     let ids: Vec<String> = writes.iter().map(|w| w.employee.to_string()).collect();
     let mut out: HashMap<EmployeeId, Vec<Finding>> = HashMap::new();
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let scope = "window_start >= $2 AND window_start < $3 \
-                     AND (status = 'OPEN' OR (window_start <= $4 AND window_end >= $5))";
-        let sql = if is_sqlite(conn) {
-            format!(
-                "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 AND {scope} \
-                 AND employee_id {}",
-                in_list(true, 6, chunk.len())
-            )
-        } else {
-            // Each employee its own range of `findings_employee` (see
-            // `pg_each_id`).
-            pg_each_id(
-                6,
-                chunk.len(),
-                &format!(
-                    "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
-                     AND employee_id = ids.id AND {scope}"
-                ),
-            )
-        };
+        let sql = findings_in_scope_sql(is_sqlite(conn), chunk.len());
         let sql = marks_for(sql, is_sqlite(conn));
         let q = sqlx::query(&sql)
             .bind(org.to_string())
