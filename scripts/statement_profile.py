@@ -49,7 +49,9 @@ def main(path, top, everything):
             events += int(m.group(3))
         seconds[key] += float(m.group(5))
         count[key] += 1
-        rows[key] += int(m.group(3)) + int(m.group(4))
+        # sqlx reports a SELECT's (and a RETURNING's) rows as both affected
+        # and returned on PostgreSQL: count them once.
+        rows[key] += max(int(m.group(3)), int(m.group(4)))
     total = sum(seconds.values())
     per = max(events, 1)
     print(f"events {events}, SQL {total:.2f} s, {1e6 * total / per:.0f} µs an event")

@@ -34,7 +34,7 @@ pub(super) enum Ty {
 /// a subquery) the planner, seeing a table not yet analysed, scanned the
 /// organisation's rows and filtered them by the list: 10–100 ms where a
 /// short list of parameters is an index lookup (issue 15, fifteenth
-/// round). A long one (a page's 125 employees, a batch's 500 ids) was
+/// round). A long one (a page's 64 or more employees, a batch's 500 ids) was
 /// scanned the same way; the statements that send those use
 /// [`pg_each_id`] on PostgreSQL.
 pub(super) fn in_list(sqlite: bool, first: usize, n: usize) -> String {
@@ -56,10 +56,12 @@ pub(super) fn in_list(sqlite: bool, first: usize, n: usize) -> String {
 /// per id. The bench's `auto_explain` had the duplicate check of a batch
 /// of 500 events reading all 24,000 events stored (from the index on
 /// `received_at`) and a recompute page's event read reading 30,000 to keep
-/// its 125 employees' (issue 15, twenty-second round). Joined laterally,
-/// each id is its own index lookup whatever the statistics say. The
-/// `OFFSET 0` keeps the planner from pulling `per_id` up into a plain join,
-/// which it then planned as a hash join over the same scan.
+/// its 64 employees' (issue 15, twenty-second round). Joined laterally,
+/// each id is its own lookup: the planner picks an index by the id's
+/// column, not by its guess of the organisation's rows (on a near-empty
+/// table it may take another index of the organisation, cheap at that
+/// size). The `OFFSET 0` keeps the planner from pulling `per_id` up into a
+/// plain join, which it then planned as a hash join over the same scan.
 pub(super) fn pg_each_id(first: usize, n: usize, per_id: &str) -> String {
     format!(
         "SELECT l.* FROM {} CROSS JOIN LATERAL ({per_id} OFFSET 0) AS l",
