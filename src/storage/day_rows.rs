@@ -21,7 +21,7 @@ use sqlx::AnyConnection;
 use super::StoreResult;
 use super::derived::{RecomputeWrite, StoredDay, spans_text};
 use super::json_params::{
-    Ty, bind_ids, execute_rows, in_list, int, pg_each_id, row_source, rows_json, text,
+    Ty, bind_ids, execute_rows, in_list, int, of_ids, row_source, rows_json, text,
 };
 use super::statement::{is_sqlite, marks_for};
 use super::week_totals::{Dates, any_range};
@@ -181,31 +181,17 @@ pub(super) async fn read_days(
 
 /// The statement of [`read_days`] for `n` employees: `$1` the organisation,
 /// `$2`, `$3` the outer bounds, a pair for each of `days` from `$4` on,
-/// then the ids (see `json_params::in_list`).
+/// then the ids (see `json_params::of_ids`).
 pub(super) fn read_days_sql(sqlite: bool, days: &[Dates], n: usize) -> String {
-    let first_id = 4 + 2 * days.len();
-    let columns = "employee_id, day, worked, normal, overtime, night, sunday_holiday, home, \
-                   overtime_spans";
-    if sqlite {
-        return format!(
-            "SELECT {columns} FROM day_totals WHERE organisation_id = $1 AND day >= $2 \
-             AND day <= $3 AND {} AND employee_id {} ORDER BY employee_id, day",
-            any_range("day", days, 4),
-            in_list(true, first_id, n)
-        );
-    }
-    // Each employee its own range of the key (see `pg_each_id`).
+    let select = format!(
+        "SELECT employee_id, day, worked, normal, overtime, night, sunday_holiday, home, \
+         overtime_spans FROM day_totals WHERE organisation_id = $1 AND day >= $2 \
+         AND day <= $3 AND {}",
+        any_range("day", days, 4)
+    );
     format!(
         "{} ORDER BY employee_id, day",
-        pg_each_id(
-            first_id,
-            n,
-            &format!(
-                "SELECT {columns} FROM day_totals WHERE organisation_id = $1 \
-                 AND employee_id = ids.id AND day >= $2 AND day <= $3 AND {}",
-                any_range("day", days, 4)
-            )
-        )
+        of_ids(sqlite, &select, "employee_id", 4 + 2 * days.len(), n)
     )
 }
 

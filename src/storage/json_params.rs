@@ -45,6 +45,18 @@ pub(super) fn in_list(sqlite: bool, first: usize, n: usize) -> String {
     }
 }
 
+/// `select` (ending in a `WHERE` clause) narrowed to the rows whose
+/// `column` is one of `n` ids from `$first` on (bound with [`bind_ids`]):
+/// `AND column IN (…)` on `SQLite`, each id looked up on PostgreSQL
+/// ([`pg_each_id`]). An `ORDER BY` goes after it, on the columns selected.
+pub(super) fn of_ids(sqlite: bool, select: &str, column: &str, first: usize, n: usize) -> String {
+    if sqlite {
+        format!("{select} AND {column} {}", in_list(true, first, n))
+    } else {
+        pg_each_id(first, n, &format!("{select} AND {column} = ids.id"))
+    }
+}
+
 /// PostgreSQL: `per_id`, a statement about the rows of one id (`ids.id`),
 /// run for each of the `n` ids of an [`in_list`] from `$first` on (bound
 /// with [`bind_ids`]; the padding's repeats are read once), as one lateral

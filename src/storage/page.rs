@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
-use super::json_params::{bind_ids, in_list, pg_each_id};
+use super::json_params::{bind_ids, in_list, of_ids, pg_each_id};
 use super::packed;
 use super::rows::{self, micros};
 use super::statement::{is_sqlite, marks_for, rows_for_ids};
@@ -216,67 +216,40 @@ pub(super) fn page_events_sql(sqlite: bool, n: usize) -> String {
 
 /// The open findings of `n` employees in a span (`employee_id`, `at`):
 /// `$1` the organisation, `$2`, `$3` the span, then the ids (see
-/// `json_params::in_list`).
+/// `json_params::of_ids`).
 pub(super) fn open_findings_sql(sqlite: bool, n: usize) -> String {
-    if sqlite {
-        return format!(
-            "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
-             AND status = 'OPEN' AND at >= $2 AND at < $3 AND employee_id {}",
-            in_list(true, 4, n)
-        );
-    }
-    // Each employee its own range of `findings_employee_at` (see
-    // `pg_each_id`).
-    pg_each_id(
+    of_ids(
+        sqlite,
+        "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
+         AND status = 'OPEN' AND at >= $2 AND at < $3",
+        "employee_id",
         4,
         n,
-        "SELECT employee_id, at FROM findings WHERE organisation_id = $1 \
-         AND employee_id = ids.id AND at >= $2 AND at < $3 AND status = 'OPEN'",
     )
 }
 
 /// The amendments of `n` employees, in `seq` order: `$1` the
-/// organisation, then the ids (see `json_params::in_list`).
+/// organisation, then the ids (see `json_params::of_ids`).
 pub(super) fn page_amendments_sql(sqlite: bool, n: usize) -> String {
-    if sqlite {
-        return format!(
-            "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id {} \
-             ORDER BY seq",
-            rows::AMENDMENT_COLUMNS,
-            in_list(true, 2, n)
-        );
-    }
-    // Each employee its own range of `(organisation_id, employee_id, seq)`
-    // (see `pg_each_id`).
+    let select = format!(
+        "SELECT {} FROM amendments WHERE organisation_id = $1",
+        rows::AMENDMENT_COLUMNS
+    );
     format!(
         "{} ORDER BY seq",
-        pg_each_id(
-            2,
-            n,
-            &format!(
-                "SELECT {} FROM amendments WHERE organisation_id = $1 AND employee_id = ids.id",
-                rows::AMENDMENT_COLUMNS
-            )
-        )
+        of_ids(sqlite, &select, "employee_id", 2, n)
     )
 }
 
 /// Which of `n` employees have a queue row (`employee_id`): `$1` the
-/// organisation, then the ids (see `json_params::in_list`).
+/// organisation, then the ids (see `json_params::of_ids`).
 pub(super) fn page_queued_sql(sqlite: bool, n: usize) -> String {
-    if sqlite {
-        return format!(
-            "SELECT employee_id FROM recompute_queue \
-             WHERE organisation_id = $1 AND employee_id {}",
-            in_list(true, 2, n)
-        );
-    }
-    // Each employee a lookup of the primary key (see `pg_each_id`).
-    pg_each_id(
+    of_ids(
+        sqlite,
+        "SELECT employee_id FROM recompute_queue WHERE organisation_id = $1",
+        "employee_id",
         2,
         n,
-        "SELECT employee_id FROM recompute_queue \
-         WHERE organisation_id = $1 AND employee_id = ids.id",
     )
 }
 

@@ -11,8 +11,7 @@ use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, unit_str};
 use super::json_params::{
-    Ty, bind_ids, execute_rows, in_list, int, opt_int, opt_text, pg_each_id, row_source, rows_json,
-    text,
+    Ty, bind_ids, execute_rows, int, of_ids, opt_int, opt_text, row_source, rows_json, text,
 };
 use super::nudge_people::people_on;
 use super::outbox::{NudgeCandidate, decide_in_tx};
@@ -197,26 +196,14 @@ async fn consume_queue(
 /// The statement of [`findings_in_scope`] for `n` employees: `$1` the
 /// organisation, `$2`, `$3` the bounds of `window_start`, `$4`, `$5` those
 /// a resolved finding's window must touch, then the ids (see
-/// `json_params::in_list`).
+/// `json_params::of_ids`).
 pub(super) fn findings_in_scope_sql(sqlite: bool, n: usize) -> String {
-    let scope = "window_start >= $2 AND window_start < $3 \
-                 AND (status = 'OPEN' OR (window_start <= $4 AND window_end >= $5))";
-    if sqlite {
-        return format!(
-            "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 AND {scope} \
-             AND employee_id {}",
-            in_list(true, 6, n)
-        );
-    }
-    // Each employee its own range of `findings_employee` (see `pg_each_id`).
-    pg_each_id(
-        6,
-        n,
-        &format!(
-            "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
-             AND employee_id = ids.id AND {scope}"
-        ),
-    )
+    let select = format!(
+        "SELECT {FINDING_COLUMNS} FROM findings WHERE organisation_id = $1 \
+         AND window_start >= $2 AND window_start < $3 \
+         AND (status = 'OPEN' OR (window_start <= $4 AND window_end >= $5))"
+    );
+    of_ids(sqlite, &select, "employee_id", 6, n)
 }
 
 /// The stored findings of each write's employee whose windows start in
