@@ -15,7 +15,7 @@ use super::packed;
 use super::recompute_page::apply_page;
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
-use super::statement::{NO_ID, is_sqlite, marks_for, padded, placeholders};
+use super::statement::{ByIds, NO_ID, is_sqlite, marks_for, padded, placeholders, rows_for_ids};
 use super::week_totals::{self, HistoryReads};
 use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};
@@ -777,14 +777,37 @@ impl DerivedStore for SqlStore {
     }
 }
 
-/// The stored employees among `ids` (one organisation), on `conn`. Each
-/// `IN (…)` list is padded to a power of two ([`padded`]), so a few
-/// statements serve every length.
+/// PostgreSQL: the organisation's employees by id (see
+/// `json_params::employee_org_is_first`).
+pub(super) fn pg_employees_by_id() -> ByIds {
+    ByIds {
+        select: format!(
+            "SELECT {} FROM employees WHERE {}",
+            rows::EMPLOYEE_COLUMNS,
+            json_params::employee_org_is_first(false, "organisation_id")
+        ),
+        column: "id",
+        ..ByIds::default()
+    }
+}
+
+/// The stored employees among `ids` (one organisation), on `conn`. On
+/// SQLite each `IN (…)` list is padded to a power of two ([`padded`]), so a
+/// few statements serve every length; PostgreSQL looks each id up
+/// (`json_params::pg_each_id`).
 pub(super) async fn employees_on(
     conn: &mut AnyConnection,
     org: OrgId,
     ids: &[EmployeeId],
 ) -> StoreResult<Vec<Employee>> {
+    if !is_sqlite(conn) {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        return rows_for_ids(conn, org, &ids, IDS_PER_STATEMENT, &pg_employees_by_id())
+            .await?
+            .iter()
+            .map(rows::employee)
+            .collect();
+    }
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let size = padded(chunk.len(), IDS_PER_STATEMENT);

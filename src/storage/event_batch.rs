@@ -16,7 +16,7 @@ use super::json_params::{
     Ty, bind_ids, execute_rows, in_list, int, opt_text, pg_ids, row_source, rows_json, text,
 };
 use super::rows::{self, micros};
-use super::statement::{is_sqlite, marks_for, rows_for_ids};
+use super::statement::{ByIds, is_sqlite, marks_for, rows_for_ids};
 use super::writer::classify;
 use super::{EventWrite, StoreError, StoreResult};
 use crate::domain::engine::record::Span;
@@ -37,19 +37,25 @@ const EVENT_ROW: [(&str, Ty); 6] = [
     ("device_id", Ty::Text),
 ];
 
-/// The stored events among `ids` (one organisation).
-async fn existing_events(
+/// The organisation's events by id.
+pub(super) fn events_by_id() -> ByIds {
+    ByIds {
+        select: format!(
+            "SELECT {} FROM clock_events WHERE organisation_id = $1",
+            rows::EVENT_COLUMNS
+        ),
+        column: "event_id",
+        ..ByIds::default()
+    }
+}
+
+/// The stored events among `ids` (one organisation), by id.
+pub(super) async fn existing_events(
     conn: &mut AnyConnection,
     org: OrgId,
     ids: &[String],
 ) -> StoreResult<HashMap<String, StoredEvent>> {
-    let rows = rows_for_ids(conn, org, ids, CHUNK, |marks| {
-        format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id {marks}",
-            rows::EVENT_COLUMNS
-        )
-    })
-    .await?;
+    let rows = rows_for_ids(conn, org, ids, CHUNK, &events_by_id()).await?;
     let mut found = HashMap::with_capacity(rows.len());
     for row in &rows {
         let e = rows::stored_event(row)?;

@@ -57,6 +57,23 @@ pub(super) fn of_ids(sqlite: bool, select: &str, column: &str, first: usize, n: 
     }
 }
 
+/// The test that `column` (an `employees` row's organisation) is `$1`, in
+/// a statement that looks employees up by id ([`of_ids`]). On PostgreSQL
+/// `employees`' key is the id alone, and before `ANALYZE` an index that
+/// leads with the organisation (`employees_manager`) looked as cheap to
+/// the planner for a small organisation (a row estimated either way), so
+/// each id scanned the organisation's employees and filtered them by the
+/// id (`query_plans_postgres`, issue 15, twenty-third round). `IS NOT
+/// DISTINCT FROM` is the same test of a column that is never NULL, and no
+/// index serves it, so the key is the only way in.
+pub(super) fn employee_org_is_first(sqlite: bool, column: &str) -> String {
+    if sqlite {
+        format!("{column} = $1")
+    } else {
+        format!("{column} IS NOT DISTINCT FROM $1")
+    }
+}
+
 /// PostgreSQL: `per_id`, a statement about the rows of one id (`ids.id`),
 /// run for each of the `n` ids of an [`in_list`] from `$first` on (bound
 /// with [`bind_ids`]; the padding's repeats are read once), as one lateral
@@ -75,20 +92,35 @@ pub(super) fn of_ids(sqlite: bool, select: &str, column: &str, first: usize, n: 
 /// size). The `OFFSET 0` keeps the planner from pulling `per_id` up into a
 /// plain join, which it then planned as a hash join over the same scan.
 pub(super) fn pg_each_id(first: usize, n: usize, per_id: &str) -> String {
+    pg_each_id_locked(first, n, per_id, "")
+}
+
+/// [`pg_each_id`], each id's rows locked with `lock` (`FOR UPDATE`, …) as
+/// they are looked up: in id order, as [`pg_ids`] yields the ids, so two
+/// writers that both lock in id order cannot wait on each other in a
+/// cycle.
+pub(super) fn pg_each_id_locked(first: usize, n: usize, per_id: &str, lock: &str) -> String {
+    let lock = if lock.is_empty() {
+        String::new()
+    } else {
+        format!(" {lock}")
+    };
     format!(
-        "SELECT l.* FROM {} CROSS JOIN LATERAL ({per_id} OFFSET 0) AS l",
+        "SELECT l.* FROM {} CROSS JOIN LATERAL ({per_id} OFFSET 0{lock}) AS l",
         pg_ids(first, n)
     )
 }
 
-/// PostgreSQL: the distinct ids of an [`in_list`] from `$first` on, as a
-/// derived table `ids (id)` (see [`pg_each_id`]).
+/// PostgreSQL: the distinct ids of an [`in_list`] from `$first` on, in
+/// order, as a derived table `ids (id)` (see [`pg_each_id`]). The order is
+/// what [`pg_each_id_locked`] locks in; a nested loop keeps its outer
+/// side's order, and a lateral join is always one.
 pub(super) fn pg_ids(first: usize, n: usize) -> String {
     let values = (first..first + pg_list_len(n))
         .map(|i| format!("(${i})"))
         .collect::<Vec<_>>()
         .join(", ");
-    format!("(SELECT DISTINCT id FROM (VALUES {values}) AS v (id)) AS ids")
+    format!("(SELECT DISTINCT id FROM (VALUES {values}) AS v (id) ORDER BY id) AS ids")
 }
 
 /// How many parameters a PostgreSQL list of `n` ids takes.

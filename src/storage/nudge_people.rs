@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use sqlx::{AnyConnection, Row as _};
 
 use super::derived::employees_on;
-use super::statement::rows_for_ids;
+use super::statement::{ByIds, rows_for_ids};
 use super::{StoreError, StoreResult};
 use crate::domain::employee::Employee;
 use crate::domain::ids::{EmployeeId, OrgId};
@@ -78,12 +78,19 @@ pub(super) async fn mutes_on(
     ids: &[EmployeeId],
 ) -> StoreResult<HashMap<EmployeeId, Vec<Category>>> {
     let wanted: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let rows = rows_for_ids(conn, org, &wanted, IDS_PER_STATEMENT, |marks| {
-        format!(
-            "SELECT employee_id, category FROM nudge_mutes WHERE organisation_id = $1 \
-             AND employee_id {marks} ORDER BY employee_id, category"
-        )
-    })
+    let rows = rows_for_ids(
+        conn,
+        org,
+        &wanted,
+        IDS_PER_STATEMENT,
+        &ByIds {
+            select: "SELECT employee_id, category FROM nudge_mutes WHERE organisation_id = $1"
+                .into(),
+            column: "employee_id",
+            order: "employee_id, category",
+            lock: "",
+        },
+    )
     .await?;
     let mut mutes: HashMap<EmployeeId, Vec<Category>> = HashMap::new();
     for row in rows {

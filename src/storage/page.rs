@@ -11,10 +11,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 use uuid::Uuid;
 
-use super::json_params::{bind_ids, in_list, of_ids, pg_each_id};
+use super::event_batch::existing_events;
+use super::json_params::{bind_ids, employee_org_is_first, in_list, of_ids, pg_each_id};
 use super::packed;
 use super::rows::{self, micros};
-use super::statement::{is_sqlite, marks_for, rows_for_ids};
+use super::statement::{is_sqlite, marks_for};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::event::{Amendment, StoredEvent};
@@ -144,15 +145,7 @@ async fn targets_outside(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let rows = rows_for_ids(conn, org, &missing, CHUNK, |marks| {
-        format!(
-            "SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id {marks}",
-            rows::EVENT_COLUMNS
-        )
-    })
-    .await?;
-    for row in &rows {
-        let e = rows::stored_event(row)?;
+    for e in existing_events(conn, org, &missing).await?.into_values() {
         targets.insert(e.event.event_id.0, e);
     }
     Ok(targets)
@@ -253,6 +246,20 @@ pub(super) fn page_queued_sql(sqlite: bool, n: usize) -> String {
     )
 }
 
+/// The first date with work of each of `n` employees (`employee_id`,
+/// `first`): `$1` the organisation, then the ids (see
+/// `json_params::of_ids`).
+pub(super) fn first_worked_sql(sqlite: bool, n: usize) -> String {
+    let select = format!(
+        "SELECT e.id AS employee_id, (SELECT MIN(d.day) FROM day_totals d \
+          WHERE d.organisation_id = e.organisation_id AND d.employee_id = e.id \
+          AND d.worked > 0) AS first \
+         FROM employees e WHERE {}",
+        employee_org_is_first(sqlite, "e.organisation_id")
+    );
+    of_ids(sqlite, &select, "e.id", 2, n)
+}
+
 /// Reads the page: a few statements per 500 employees.
 pub(super) async fn page_records(
     conn: &mut AnyConnection,
@@ -287,13 +294,7 @@ pub(super) async fn page_records(
         // first date with work (after any leading dates without): a
         // `GROUP BY` over the page read every stored date (a year of
         // history each: 5 ms a page of 53 employees, issue 15).
-        let sql = format!(
-            "SELECT e.id AS employee_id, (SELECT MIN(d.day) FROM day_totals d \
-              WHERE d.organisation_id = e.organisation_id AND d.employee_id = e.id \
-              AND d.worked > 0) AS first \
-             FROM employees e WHERE e.organisation_id = $1 AND e.id {}",
-            in_list(is_sqlite(conn), 2, chunk.len())
-        );
+        let sql = first_worked_sql(is_sqlite(conn), chunk.len());
         for row in of_employees(conn, &sql, org, None, chunk).await? {
             let id: EmployeeId = rows::parsed(&row, "employee_id")?;
             let first: Option<String> = row

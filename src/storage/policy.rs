@@ -874,6 +874,9 @@ struct Query {
     binds: Vec<Bind>,
     /// Which database the text is for (see [`any_of`]).
     sqlite: bool,
+    /// PostgreSQL: the first parameter and length of the id list the rows
+    /// are looked up by, one id at a time (see [`any_of`]).
+    each_id: Option<(usize, usize)>,
 }
 
 impl Query {
@@ -882,6 +885,7 @@ impl Query {
             sql: sql.to_string(),
             binds: vec![Bind::Text(org.to_string())],
             sqlite,
+            each_id: None,
         }
     }
 
@@ -908,6 +912,9 @@ impl Query {
         map: fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         let l = self.mark(Bind::Int(limit));
+        if let Some((first, n)) = self.each_id {
+            self.sql = json_params::pg_each_id(first, n, &self.sql);
+        }
         self.sql.push_str(" ORDER BY ");
         self.sql.push_str(order);
         self.sql.push_str(" LIMIT ");
@@ -941,20 +948,32 @@ fn employee_scope(q: &mut Query, f: &PlanFilter) {
     }
 }
 
-/// `column IN (…)` of `employees`, when there are any: `json_params::in_list`
-/// with this builder's `?` marks (its `$1, $2, …` in order, as `marks_for`
-/// turns them).
+/// Rows whose `column` is one of `employees`, when there are any. SQLite:
+/// `column IN (…)`, `json_params::in_list` with this builder's `?` marks
+/// (its `$1, $2, …` in order, as `marks_for` turns them). PostgreSQL: each
+/// id looked up in a lateral join (`json_params::pg_each_id`, at
+/// [`Query::fetch`]); a list of a page's employees as `IN (…)` may be
+/// planned as a scan of the organisation's rows before `ANALYZE`.
 fn any_of(q: &mut Query, column: &str, employees: &[EmployeeId]) {
     if employees.is_empty() {
         return;
     }
     let ids: Vec<String> = employees.iter().map(ToString::to_string).collect();
-    let binds: Vec<Bind> = json_params::id_params(q.sqlite, &ids)
-        .into_iter()
-        .map(Bind::Text)
-        .collect();
-    let list = marks_for(json_params::in_list(q.sqlite, 1, ids.len()), true);
-    q.and(&format!("{column} {list}"), binds);
+    if q.sqlite {
+        let binds: Vec<Bind> = json_params::id_params(true, &ids)
+            .into_iter()
+            .map(Bind::Text)
+            .collect();
+        let list = marks_for(json_params::in_list(true, 1, ids.len()), true);
+        q.and(&format!("{column} {list}"), binds);
+        return;
+    }
+    let first = q.binds.len() + 1;
+    for id in json_params::id_params(false, &ids) {
+        q.binds.push(Bind::Text(id));
+    }
+    q.each_id = Some((first, ids.len()));
+    q.and(&format!("{column} = ids.id"), vec![]);
 }
 
 impl Query {

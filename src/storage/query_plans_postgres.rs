@@ -18,10 +18,13 @@ use sqlx::{Connection as _, Executor as _, Row as _};
 
 use super::chain::not_linked_once_sql;
 use super::day_rows::read_days_sql;
-use super::event_batch::taken_sql;
+use super::derived::pg_employees_by_id;
+use super::event_batch::{events_by_id, taken_sql};
 use super::json_params::id_params;
-use super::page::{open_findings_sql, page_amendments_sql, page_events_sql, page_queued_sql};
-use super::recompute_page::findings_in_scope_sql;
+use super::page::{
+    first_worked_sql, open_findings_sql, page_amendments_sql, page_events_sql, page_queued_sql,
+};
+use super::recompute_page::{employee_locks, findings_in_scope_sql, queue_locks};
 use super::sql::SqlStore;
 use crate::domain::chain::LinkKind;
 
@@ -117,11 +120,27 @@ async fn drop_database(store: SqlStore, name: &str, admin: &str) {
         .unwrap();
 }
 
+/// How PostgreSQL plans a kept statement: with its values each run, or
+/// once for any values (which `plan_cache_mode = auto`, the store's
+/// setting, may choose after five runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Custom,
+    Generic,
+}
+
 /// The plan of `sql` (placeholders `$1…`) for `args` (SQL literals), read
 /// with `EXPLAIN EXECUTE` after six runs of the prepared statement on one
-/// of the store's connections.
-async fn plan_after_six_runs(store: &SqlStore, sql: &str, args: &[String]) -> String {
+/// of the store's connections, planned as `mode` says.
+async fn plan_after_six_runs(store: &SqlStore, sql: &str, args: &[String], mode: Mode) -> String {
     let mut c = store.reader().acquire().await.unwrap();
+    let setting = match mode {
+        Mode::Custom => "force_custom_plan",
+        Mode::Generic => "force_generic_plan",
+    };
+    c.execute(format!("SET plan_cache_mode = {setting}").as_str())
+        .await
+        .unwrap();
     c.execute(format!("PREPARE planned AS {sql}").as_str())
         .await
         .unwrap();
@@ -133,7 +152,9 @@ async fn plan_after_six_runs(store: &SqlStore, sql: &str, args: &[String]) -> St
         .fetch_all(&mut *c)
         .await
         .unwrap();
-    c.execute("DEALLOCATE planned").await.unwrap();
+    c.execute("DEALLOCATE planned; RESET plan_cache_mode")
+        .await
+        .unwrap();
     rows.iter()
         .map(|r| r.try_get::<String, _>(0).unwrap())
         .collect::<Vec<_>>()
@@ -147,35 +168,49 @@ fn employee_ids(n: usize) -> Vec<String> {
 
 /// The plan says each id is looked up: one of `indexes` (any index whose
 /// leading columns are the organisation and the id's column) with the id
-/// in its condition, and no scan of the organisation's rows filtered by the
-/// list (a `Filter` on the id column, or a join hashing the ids against
-/// such a scan). A custom plan: `$1`, in every index condition, is the
-/// organisation's id there.
-fn assert_looked_up_by_id(statement: &str, plan: &str, indexes: &[&str], column: &str) {
-    assert!(
-        plan.lines().any(|l| {
-            let l = l.trim_end();
-            indexes.iter().any(|index| {
-                l.contains(&format!("using {index} on ")) || l.ends_with(&format!(" on {index}"))
-            })
-        }),
-        "{statement}: not from {indexes:?}: {plan}"
-    );
-    assert!(
-        plan.lines().any(|l| l.contains("Index Cond")
-            && l.contains(&format!("{column} = "))
-            && !l.contains("ANY")),
-        "{statement}: {column} is not in an index condition: {plan}"
-    );
-    assert!(
-        !plan
-            .lines()
-            .any(|l| l.contains("Filter") && l.contains(column)),
-        "{statement}: {column} filtered: {plan}"
-    );
-    assert!(!plan.contains("Hash Join"), "{statement}: {plan}");
-    assert!(!plan.contains("Seq Scan"), "{statement}: {plan}");
-    assert!(!plan.contains("$1"), "{statement}: a generic plan: {plan}");
+/// in its condition, and no scan of the
+/// organisation's rows filtered by the list (a `Filter` naming the id's
+/// column, or a join hashing the ids against such a scan). A custom plan
+/// has the organisation's id where `$1` was; a generic one keeps `$1`.
+fn lookup_problem(statement: &Statement, mode: Mode, plan: &str) -> Option<String> {
+    let name = format!("{} ({mode:?}, {} ids)", statement.name, statement.n);
+    let from_index = plan.lines().any(|l| {
+        let l = l.trim_end();
+        statement.indexes.iter().any(|index| {
+            l.contains(&format!("using {index} on ")) || l.ends_with(&format!(" on {index}"))
+        })
+    });
+    let problem = if !from_index {
+        format!("not from {:?}", statement.indexes)
+    } else if !plan.lines().any(|l| {
+        l.contains("Index Cond") && tests_the_id(l, statement.column) && !l.contains("ANY")
+    }) {
+        format!("{} is not an index condition", statement.column)
+    } else if plan
+        .lines()
+        .any(|l| l.contains("Filter") && tests_the_id(l, statement.column))
+    {
+        format!("{} filtered", statement.column)
+    } else if plan.contains("Hash Join") || plan.contains("Seq Scan") {
+        "a hash join or a sequential scan".to_string()
+    } else if mode == Mode::Custom && plan.contains("$1") {
+        "a generic plan".to_string()
+    } else if mode == Mode::Generic && !plan.contains("$1") {
+        "a custom plan".to_string()
+    } else {
+        return None;
+    };
+    Some(format!("{name}: {problem}:\n{plan}"))
+}
+
+/// Whether a plan's line tests `column` against an id of the list (the
+/// derived table `ids`, or its `VALUES` when the planner pulls it up).
+fn tests_the_id(line: &str, column: &str) -> bool {
+    ["(", " "].iter().any(|before| {
+        ["ids", "\"*VALUES*\""]
+            .iter()
+            .any(|list| line.contains(&format!("{before}{column} = {list}")))
+    })
 }
 
 /// The arguments `$1`… of a page's statements: the organisation, the
@@ -187,101 +222,185 @@ fn page_args(before: &[String], n: usize) -> Vec<String> {
     args
 }
 
-/// The lateral id lookups the store sends on PostgreSQL (a batch's
-/// duplicate check; a page's events, amendments, open findings, queue rows
-/// and day totals; the findings in a recompute page's scope), each at a
-/// short length and at the longest it sends (500 ids, padded to 512):
-/// every id is looked up. The plans are read first and the database
-/// dropped before any assertion, so a failing assertion leaves nothing.
-#[tokio::test]
-async fn id_lists_are_lookups_per_id_at_every_length_after_six_runs() {
-    let Some((store, name, admin)) = seeded().await else {
-        return;
-    };
+/// A statement whose plan is read, and what its plan must look up.
+struct Statement {
+    name: &'static str,
+    n: usize,
+    sql: String,
+    args: Vec<String>,
+    /// Any of these indexes serves it.
+    indexes: Vec<&'static str>,
+    /// The id's column, which no filter may name.
+    column: &'static str,
+}
+
+/// A statement of a page's rows by employee, and the indexes that serve it.
+fn by_employee(
+    name: &'static str,
+    n: usize,
+    sql: String,
+    args: Vec<String>,
+    indexes: Vec<&'static str>,
+) -> Statement {
+    Statement {
+        name,
+        n,
+        sql,
+        args,
+        indexes,
+        column: "employee_id",
+    }
+}
+
+/// The id-list statements of a recompute page, for `n` employees.
+fn page_statements(n: usize) -> Vec<Statement> {
     let date = |s: &str| s.parse::<chrono::NaiveDate>().unwrap_or_default();
     let days = [
         (date("2026-02-01"), date("2026-02-28")),
         (date("2026-03-10"), date("2026-03-20")),
     ];
     let span = ["0".to_string(), "99999999999999".to_string()];
-    let mut plans: Vec<(&str, String, Vec<&str>, &str)> = Vec::new();
-    for n in [8, 500] {
-        let events = page_events_sql(false, n);
-        let plan = plan_after_six_runs(&store, &events, &page_args(&span, n)).await;
-        plans.push((
+    let mut scope_span = span.to_vec();
+    scope_span.extend(span.iter().cloned());
+    let mut day_args = vec!["'2026-02-01'".to_string(), "'2026-03-20'".to_string()];
+    for (a, b) in &days {
+        day_args.push(format!("'{a}'"));
+        day_args.push(format!("'{b}'"));
+    }
+    vec![
+        by_employee(
             "page events",
-            plan,
+            n,
+            page_events_sql(false, n),
+            page_args(&span, n),
             vec!["clock_events_employee"],
-            "employee_id",
-        ));
-        let open = open_findings_sql(false, n);
-        let plan = plan_after_six_runs(&store, &open, &page_args(&span, n)).await;
-        plans.push((
+        ),
+        by_employee(
             "open findings",
-            plan,
+            n,
+            open_findings_sql(false, n),
+            page_args(&span, n),
             vec!["findings_employee_at"],
-            "employee_id",
-        ));
-        let scope = findings_in_scope_sql(false, n);
-        let mut before = span.to_vec();
-        before.extend(span.iter().cloned());
-        let plan = plan_after_six_runs(&store, &scope, &page_args(&before, n)).await;
+        ),
         // Both findings indexes by employee serve it: which one depends on
         // the span.
-        plans.push((
+        by_employee(
             "findings in scope",
-            plan,
+            n,
+            findings_in_scope_sql(false, n),
+            page_args(&scope_span, n),
             vec!["findings_employee", "findings_employee_at"],
-            "employee_id",
-        ));
-        let mut before = vec!["'2026-02-01'".to_string(), "'2026-03-20'".to_string()];
-        for (a, b) in &days {
-            before.push(format!("'{a}'"));
-            before.push(format!("'{b}'"));
-        }
-        let plan = plan_after_six_runs(
-            &store,
-            &read_days_sql(false, &days, n),
-            &page_args(&before, n),
-        )
-        .await;
-        plans.push(("day totals", plan, vec!["day_totals_pkey"], "employee_id"));
-        let plan =
-            plan_after_six_runs(&store, &page_amendments_sql(false, n), &page_args(&[], n)).await;
-        plans.push((
+        ),
+        by_employee(
+            "day totals",
+            n,
+            read_days_sql(false, &days, n),
+            page_args(&day_args, n),
+            vec!["day_totals_pkey"],
+        ),
+        by_employee(
             "amendments",
-            plan,
+            n,
+            page_amendments_sql(false, n),
+            page_args(&[], n),
             vec!["amendments_organisation_id_employee_id_seq_key"],
-            "employee_id",
-        ));
-        let plan =
-            plan_after_six_runs(&store, &page_queued_sql(false, n), &page_args(&[], n)).await;
-        plans.push(("queued", plan, vec!["recompute_queue_pkey"], "employee_id"));
-    }
-    for n in [8, 500] {
-        let ids: Vec<String> = (1..=n)
-            .map(|i| format!("md5('e{i}')::uuid::text"))
-            .collect();
-        let mut args = vec![format!("'{ORG}'")];
-        args.extend(id_params(false, &ids));
-        let plan = plan_after_six_runs(&store, &taken_sql(false, n), &args).await;
-        plans.push((
-            "taken events",
-            plan.clone(),
+        ),
+        by_employee(
+            "queued",
+            n,
+            page_queued_sql(false, n),
+            page_args(&[], n),
+            vec!["recompute_queue_pkey"],
+        ),
+        by_employee(
+            "queued versions, locked",
+            n,
+            queue_locks().sql(false, n),
+            page_args(&[], n),
+            vec!["recompute_queue_pkey"],
+        ),
+    ]
+}
+
+/// The statements of employees and events by id, for `n` ids.
+fn by_id_statements(n: usize) -> Vec<Statement> {
+    let employee_row = |name, sql| Statement {
+        name,
+        n,
+        sql,
+        args: page_args(&[], n),
+        indexes: vec!["employees_pkey"],
+        column: "id",
+    };
+    let event_ids: Vec<String> = (1..=n)
+        .map(|i| format!("md5('e{i}')::uuid::text"))
+        .collect();
+    let mut event_args = vec![format!("'{ORG}'")];
+    event_args.extend(id_params(false, &event_ids));
+    let by_event = |name, sql, indexes, column| Statement {
+        name,
+        n,
+        sql,
+        args: event_args.clone(),
+        indexes,
+        column,
+    };
+    vec![
+        employee_row("employees, locked", employee_locks().sql(false, n)),
+        employee_row("employees", pg_employees_by_id().sql(false, n)),
+        employee_row("first worked date", first_worked_sql(false, n)),
+        by_event(
+            "events by id",
+            events_by_id().sql(false, n),
             vec!["clock_events_pkey"],
             "event_id",
-        ));
-        plans.push((
+        ),
+        by_event(
+            "taken events",
+            taken_sql(false, n),
+            vec!["clock_events_pkey"],
+            "event_id",
+        ),
+        by_event(
             "taken amendments",
-            plan,
+            taken_sql(false, n),
             vec!["amendments_pkey"],
             "amendment_id",
-        ));
+        ),
+    ]
+}
+
+/// The id lookups the store sends on PostgreSQL (a batch's duplicate
+/// check; a page's events, amendments, open findings, queue rows, day
+/// totals and first worked dates; the findings in a recompute page's
+/// scope; the rows a page locks; employees and events by id), each at a
+/// short length and at the longest it sends (500 ids, padded to 512),
+/// planned with the values and planned once for any (the store's
+/// `plan_cache_mode = auto` may keep either): every id is looked up. The
+/// plans are read first and the database dropped before any assertion, so
+/// a failing assertion leaves nothing.
+#[tokio::test]
+async fn id_lists_are_lookups_per_id_at_every_length_after_six_runs() {
+    let Some((store, name, admin)) = seeded().await else {
+        return;
+    };
+    let statements: Vec<Statement> = [8, 500]
+        .into_iter()
+        .flat_map(|n| page_statements(n).into_iter().chain(by_id_statements(n)))
+        .collect();
+    let mut plans = Vec::new();
+    for statement in &statements {
+        for mode in [Mode::Custom, Mode::Generic] {
+            let plan = plan_after_six_runs(&store, &statement.sql, &statement.args, mode).await;
+            plans.push((statement, mode, plan));
+        }
     }
     drop_database(store, &name, &admin).await;
-    for (statement, plan, index, column) in &plans {
-        assert_looked_up_by_id(statement, plan, index, column);
-    }
+    let problems: Vec<String> = plans
+        .iter()
+        .filter_map(|(statement, mode, plan)| lookup_problem(statement, *mode, plan))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
 /// `verify`'s search for a row without a link groups the organisation's
@@ -318,7 +437,13 @@ async fn a_row_without_a_link_is_found_by_grouping_before_analyse() {
         .unwrap();
     drop(c);
     let args = [format!("'{ORG}'"), "'EVENT'".to_string()];
-    let plan = plan_after_six_runs(&store, &not_linked_once_sql(LinkKind::Event), &args).await;
+    let plan = plan_after_six_runs(
+        &store,
+        &not_linked_once_sql(LinkKind::Event),
+        &args,
+        Mode::Custom,
+    )
+    .await;
     drop_database(store, &name, &admin).await;
     assert_eq!(found, (expected.0, 1));
     // A join would be a nested loop here (nothing is analysed): a scan

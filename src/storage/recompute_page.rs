@@ -11,12 +11,13 @@ use uuid::Uuid;
 
 use super::derived::{FINDING_COLUMNS, RecomputeWrite, evidence_text, finding, unit_str};
 use super::json_params::{
-    Ty, bind_ids, execute_rows, int, of_ids, opt_int, opt_text, row_source, rows_json, text,
+    Ty, bind_ids, employee_org_is_first, execute_rows, int, of_ids, opt_int, opt_text, row_source,
+    rows_json, text,
 };
 use super::nudge_people::people_on;
 use super::outbox::{NudgeCandidate, decide_in_tx};
 use super::rows::micros;
-use super::statement::{is_sqlite, marks_for, rows_for_ids};
+use super::statement::{ByIds, is_sqlite, marks_for, rows_for_ids};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::engine::finding::Severity;
@@ -28,6 +29,31 @@ use crate::domain::nudge::decide::NudgePolicy;
 const IDS_PER_STATEMENT: usize = 500;
 /// Rows per statement (each statement's rows are one JSON parameter).
 const ROWS_PER_STATEMENT: usize = 500;
+/// PostgreSQL: the organisation's employees by id, each locked as
+/// [`lock_employees`] locks them.
+pub(super) fn employee_locks() -> ByIds {
+    ByIds {
+        select: format!(
+            "SELECT id FROM employees WHERE {}",
+            employee_org_is_first(false, "organisation_id")
+        ),
+        column: "id",
+        order: "",
+        lock: "FOR NO KEY UPDATE",
+    }
+}
+
+/// The organisation's queue rows by employee, each locked on PostgreSQL as
+/// [`queued_versions`] locks them.
+pub(super) fn queue_locks() -> ByIds {
+    ByIds {
+        select: "SELECT employee_id, version FROM recompute_queue WHERE organisation_id = $1"
+            .into(),
+        column: "employee_id",
+        order: "",
+        lock: "FOR UPDATE",
+    }
+}
 
 /// Writes `writes` (one organisation, each employee at most once) inside
 /// the open transaction: for each, `true` when written, `false` when a
@@ -105,13 +131,7 @@ pub(super) async fn apply_page(
 /// same writers; writes run at READ COMMITTED, so the page's statements
 /// after the wait see what the other page committed.
 async fn lock_employees(conn: &mut AnyConnection, org: OrgId, ids: &[String]) -> StoreResult<()> {
-    rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
-        format!(
-            "SELECT id FROM employees WHERE organisation_id = $1 AND id {marks} \
-             ORDER BY id FOR NO KEY UPDATE"
-        )
-    })
-    .await?;
+    rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, &employee_locks()).await?;
     Ok(())
 }
 
@@ -129,18 +149,7 @@ async fn queued_versions(
     ids: &[String],
 ) -> StoreResult<HashMap<EmployeeId, i64>> {
     let mut out = HashMap::with_capacity(ids.len());
-    let lock = if is_sqlite(conn) {
-        ""
-    } else {
-        " ORDER BY employee_id FOR UPDATE"
-    };
-    let rows = rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, |marks| {
-        format!(
-            "SELECT employee_id, version FROM recompute_queue WHERE organisation_id = $1 \
-             AND employee_id {marks}{lock}"
-        )
-    })
-    .await?;
+    let rows = rows_for_ids(conn, org, ids, IDS_PER_STATEMENT, &queue_locks()).await?;
     for row in rows {
         let id: String = row
             .try_get("employee_id")

@@ -105,15 +105,19 @@ pub struct SqlStore {
 const PG_STATEMENT_CACHE: usize = 256;
 
 /// `url` with the settings each PostgreSQL connection needs, unless it sets
-/// them itself:
-/// - [`PG_STATEMENT_CACHE`] as its statement cache's capacity;
-/// - `plan_cache_mode = force_custom_plan`: a statement kept prepared is
-///   planned with its parameters' values each time. After five runs
-///   PostgreSQL may keep a generic plan instead, and for an id list that
-///   plan scanned the organisation's index range and filtered it by the
-///   list, growing with the table (`record-postgres` fell from 3,335 to
-///   753 events/s over five rounds, 38–54 ms a statement). Planning each
-///   time is what every statement cost while they were prepared anew.
+/// them itself: [`PG_STATEMENT_CACHE`] as its statement cache's capacity.
+///
+/// PostgreSQL's own `plan_cache_mode = auto` is kept: after five runs of a
+/// kept statement it may plan it once for any values (a generic plan).
+/// Rounds 15–22 of issue 15 forced a plan per run instead
+/// (`force_custom_plan`), because the generic plan of an id list as
+/// `IN (…)` scanned the organisation's rows and filtered them by the list
+/// (`record-postgres` fell from 3,335 to 753 events/s over five rounds).
+/// Every id list of a batch or a page is now looked up id by id
+/// (`json_params::pg_each_id`), which `storage/query_plans_postgres.rs`
+/// checks in both kinds of plan, and planning each run was 8.5 % of the
+/// machine's CPU under `record-postgres` (round 22's profile). A URL's own
+/// `options[plan_cache_mode]` still wins, being passed through.
 fn with_session_settings(url: &str) -> String {
     let mut out = url.to_owned();
     let mut add = |setting: &str, key: &str| {
@@ -125,10 +129,6 @@ fn with_session_settings(url: &str) -> String {
     add(
         &format!("statement-cache-capacity={PG_STATEMENT_CACHE}"),
         "statement-cache-capacity=",
-    );
-    add(
-        "options[plan_cache_mode]=force_custom_plan",
-        "plan_cache_mode",
     );
     out
 }
@@ -1142,7 +1142,7 @@ mod tests {
 
     #[test]
     fn a_postgres_url_gets_the_session_settings_unless_it_sets_them() {
-        let ours = "statement-cache-capacity=256&options[plan_cache_mode]=force_custom_plan";
+        let ours = "statement-cache-capacity=256";
         assert_eq!(
             with_session_settings("postgres://u@h/db"),
             format!("postgres://u@h/db?{ours}")

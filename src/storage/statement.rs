@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use super::StoreResult;
-use super::json_params::{bind_ids, in_list};
+use super::json_params::{bind_ids, of_ids, pg_each_id_locked};
 use super::writer::classify;
 use crate::domain::ids::OrgId;
 
@@ -30,22 +30,54 @@ pub(super) fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// Runs a statement of one organisation's rows among `ids`, `chunk` ids
-/// at a time: `sql` gets the test to put after the id column (`id {marks}`:
-/// the ids from `$2` on, see [`super::json_params::in_list`];
-/// `$1` is the organisation) and returns the statement. The rows of every
-/// chunk.
+/// A statement of one organisation's rows narrowed to those whose
+/// `column` is one of a list of ids (see [`rows_for_ids`]).
+#[derive(Clone, Default)]
+pub(super) struct ByIds {
+    /// The organisation's rows (`$1`): a `SELECT` ending in its `WHERE`
+    /// clause.
+    pub select: String,
+    /// The column the ids are of.
+    pub column: &'static str,
+    /// A statement's rows in this order (columns selected), or empty.
+    pub order: &'static str,
+    /// PostgreSQL: each id's rows locked so (`FOR UPDATE`, …), in id
+    /// order, or empty.
+    pub lock: &'static str,
+}
+
+impl ByIds {
+    /// The statement for `n` ids from `$2` on (see [`of_ids`]): one JSON
+    /// list on SQLite, each id looked up on PostgreSQL.
+    pub(super) fn sql(&self, sqlite: bool, n: usize) -> String {
+        let order = if self.order.is_empty() {
+            String::new()
+        } else {
+            format!(" ORDER BY {}", self.order)
+        };
+        if sqlite || self.lock.is_empty() {
+            return marks_for(
+                format!("{}{order}", of_ids(sqlite, &self.select, self.column, 2, n)),
+                sqlite,
+            );
+        }
+        let per_id = format!("{} AND {} = ids.id", self.select, self.column);
+        format!("{}{order}", pg_each_id_locked(2, n, &per_id, self.lock))
+    }
+}
+
+/// The rows of `statement` for `ids`, `chunk` ids a statement.
 pub(super) async fn rows_for_ids(
     conn: &mut AnyConnection,
     org: OrgId,
     ids: &[String],
     chunk: usize,
-    sql: impl Fn(&str) -> String,
+    statement: &ByIds,
 ) -> StoreResult<Vec<AnyRow>> {
     let mut out = Vec::new();
     let sqlite = is_sqlite(conn);
     for part in ids.chunks(chunk) {
-        let text = marks_for(sql(&in_list(sqlite, 2, part.len())), sqlite);
+        let text = statement.sql(sqlite, part.len());
         let q = bind_ids(sqlx::query(&text).bind(org.to_string()), sqlite, part);
         out.extend(q.fetch_all(&mut *conn).await.map_err(classify)?);
     }
