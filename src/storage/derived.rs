@@ -28,7 +28,7 @@ use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::ValueUnit;
 
-/// Ids per `IN (…)` list.
+/// Ids per statement (an `IN (…)` list on SQLite, lookups on PostgreSQL).
 const IDS_PER_STATEMENT: usize = 500;
 
 /// An employee waiting for a recompute of `span`.
@@ -816,7 +816,7 @@ pub(super) async fn employees_on(
             rows::EMPLOYEE_COLUMNS,
             placeholders(2, size)
         );
-        let sql = marks_for(sql, is_sqlite(conn));
+        let sql = marks_for(sql, true);
         let mut q = sqlx::query(&sql).bind(org.to_string());
         for i in 0..size {
             q = q.bind(

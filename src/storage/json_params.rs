@@ -35,8 +35,10 @@ pub(super) enum Ty {
 /// organisation's rows and filtered them by the list: 10–100 ms where a
 /// short list of parameters is an index lookup (issue 15, fifteenth
 /// round). A long one (a page's 64 or more employees, a batch's 500 ids) was
-/// scanned the same way; the statements that send those use
-/// [`pg_each_id`] on PostgreSQL.
+/// scanned the same way, so on PostgreSQL the statements a batch or a page
+/// reads or locks with use [`pg_each_id`] instead (rounds 22–23); the one
+/// left is `day_rows::delete_days`, which runs only for days no longer
+/// worked.
 pub(super) fn in_list(sqlite: bool, first: usize, n: usize) -> String {
     if sqlite {
         format!("IN (SELECT value FROM json_each(${first}))")
@@ -63,9 +65,10 @@ pub(super) fn of_ids(sqlite: bool, select: &str, column: &str, first: usize, n: 
 /// leads with the organisation (`employees_manager`) looked as cheap to
 /// the planner for a small organisation (a row estimated either way), so
 /// each id scanned the organisation's employees and filtered them by the
-/// id (`query_plans_postgres`, issue 15, twenty-third round). `IS NOT
-/// DISTINCT FROM` is the same test of a column that is never NULL, and no
-/// index serves it, so the key is the only way in.
+/// id (`query_plans_postgres`, issue 15, twenty-third round); it did so
+/// with `employees_page (organisation_id, id)` there too. `IS NOT DISTINCT
+/// FROM` is the same test of a column that is never NULL, and no index
+/// serves it, so the key is the only way in.
 pub(super) fn employee_org_is_first(sqlite: bool, column: &str) -> String {
     if sqlite {
         format!("{column} = $1")
@@ -113,14 +116,20 @@ pub(super) fn pg_each_id_locked(first: usize, n: usize, per_id: &str, lock: &str
 
 /// PostgreSQL: the distinct ids of an [`in_list`] from `$first` on, in
 /// order, as a derived table `ids (id)` (see [`pg_each_id`]). The order is
-/// what [`pg_each_id_locked`] locks in; a nested loop keeps its outer
-/// side's order, and a lateral join is always one.
+/// what [`pg_each_id_locked`] locks in (a nested loop keeps its outer
+/// side's order, and a lateral join is always one): byte order (`COLLATE
+/// "C"`), the order Rust sorts the ids in before the writes that queue
+/// them, whatever the database's collation. Only the sort is collated, so
+/// `ids.id` keeps the column's collation and the indexes' use.
 pub(super) fn pg_ids(first: usize, n: usize) -> String {
     let values = (first..first + pg_list_len(n))
         .map(|i| format!("(${i})"))
         .collect::<Vec<_>>()
         .join(", ");
-    format!("(SELECT DISTINCT id FROM (VALUES {values}) AS v (id) ORDER BY id) AS ids")
+    format!(
+        "(SELECT id FROM (SELECT DISTINCT id FROM (VALUES {values}) AS v (id)) AS d \
+         ORDER BY id COLLATE \"C\") AS ids"
+    )
 }
 
 /// How many parameters a PostgreSQL list of `n` ids takes.

@@ -19,7 +19,7 @@ use crate::domain::employee::Employee;
 use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::nudge::Category;
 
-/// Ids per `IN (…)` list.
+/// Ids per statement (an `IN (…)` list on SQLite, lookups on PostgreSQL).
 const IDS_PER_STATEMENT: usize = 500;
 
 /// The page's employees, their managers and their mutes.

@@ -207,7 +207,8 @@ pub(super) fn page_events_sql(sqlite: bool, n: usize) -> String {
     )
 }
 
-/// The open findings of `n` employees in a span (`employee_id`, `at`):
+/// The open findings of `n` employees in a span (`employee_id`, `at`;
+/// PostgreSQL reads them from the partial index `findings_open`):
 /// `$1` the organisation, `$2`, `$3` the span, then the ids (see
 /// `json_params::of_ids`).
 pub(super) fn open_findings_sql(sqlite: bool, n: usize) -> String {

@@ -968,6 +968,8 @@ fn any_of(q: &mut Query, column: &str, employees: &[EmployeeId]) {
         q.and(&format!("{column} {list}"), binds);
         return;
     }
+    // One list a query: a second would take the first's place.
+    debug_assert!(q.each_id.is_none(), "one id list a query");
     let first = q.binds.len() + 1;
     for id in json_params::id_params(false, &ids) {
         q.binds.push(Bind::Text(id));

@@ -25,7 +25,7 @@ use crate::domain::engine::reconcile::{Finding, FindingStatus, reconcile};
 use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::nudge::decide::NudgePolicy;
 
-/// Ids per `IN (…)` list.
+/// Ids per statement (an `IN (…)` list on SQLite, lookups on PostgreSQL).
 const IDS_PER_STATEMENT: usize = 500;
 /// Rows per statement (each statement's rows are one JSON parameter).
 const ROWS_PER_STATEMENT: usize = 500;

@@ -10,7 +10,8 @@ use super::writer::classify;
 use crate::domain::ids::OrgId;
 
 /// An id no row has (ids are server-made UUIDs, never nil): pads the
-/// employee and status lists (`derived::employees_on`, `status_read`) to
+/// employee and status lists (`derived::employees_on` on SQLite,
+/// `status_read`) to
 /// [`padded`]`(n)`, and stands for an empty list in
 /// `json_params::id_params`, so that a few statement texts, each prepared
 /// once per connection, serve every list length.
