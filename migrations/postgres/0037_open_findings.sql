@@ -5,9 +5,10 @@
 -- organisation, the employee and the span), and the bench's run took
 -- `findings_at`: for each of a page's 64 employees it read every finding of
 -- the organisation in the span, 4,928 rows, and kept the employee's open
--- ones. This index holds only open findings, few of all, so it is the
--- cheapest way in whatever the estimates, and the read is an index-only
--- scan.
+-- ones. This index holds only open findings, few of all, and the read is
+-- an index-only scan; the statement tests its span as `at + 0` so that
+-- `findings_at` cannot serve it on a small table either
+-- (`page::open_findings_sql`).
 --
 -- Like 0032, CREATE INDEX holds writes to `findings` while it builds; on a
 -- large database create it CONCURRENTLY by hand first (IF NOT EXISTS then

@@ -29,7 +29,7 @@ use super::writer::classify;
 use crate::domain::engine::ledger::monday_of;
 use crate::domain::ids::OrgId;
 
-/// Ids per `IN (…)` list.
+/// Ids per statement (an `IN (…)` list on SQLite, lookups on PostgreSQL).
 const IDS_PER_STATEMENT: usize = 500;
 /// Rows per statement.
 const ROWS_PER_STATEMENT: usize = 500;

@@ -21,7 +21,7 @@ use super::{StoreError, StoreResult};
 use crate::domain::event::{Amendment, StoredEvent};
 use crate::domain::ids::{EmployeeId, OrgId};
 
-/// Ids per `IN (…)` list.
+/// Ids per statement (an `IN (…)` list on SQLite, lookups on PostgreSQL).
 const CHUNK: usize = 500;
 
 #[derive(Default)]

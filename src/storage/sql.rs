@@ -113,10 +113,12 @@ const PG_STATEMENT_CACHE: usize = 256;
 /// (`force_custom_plan`), because the generic plan of an id list as
 /// `IN (…)` scanned the organisation's rows and filtered them by the list
 /// (`record-postgres` fell from 3,335 to 753 events/s over five rounds).
-/// Every id list of a batch or a page is now looked up id by id
-/// (`json_params::pg_each_id`), which `storage/query_plans_postgres.rs`
-/// checks in both kinds of plan, and planning each run was 8.5 % of the
-/// machine's CPU under `record-postgres` (round 22's profile). A URL's own
+/// Every id list a batch or a page reads or locks with is now looked up id
+/// by id (`json_params::pg_each_id`; `storage/query_plans_postgres.rs`
+/// checks most of them in both kinds of plan, see its list), and planning
+/// each run was 8.5 % of the machine's CPU under `record-postgres` (round
+/// 22's profile). Still `IN (…)`: `day_rows::delete_days` (days no longer
+/// worked) and the user's own filters. A URL's own
 /// `options[plan_cache_mode]` still wins, being passed through.
 fn with_session_settings(url: &str) -> String {
     let mut out = url.to_owned();
