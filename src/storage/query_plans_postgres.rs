@@ -24,8 +24,10 @@ use super::json_params::id_params;
 use super::page::{
     first_worked_sql, open_findings_sql, page_amendments_sql, page_events_sql, page_queued_sql,
 };
+use super::read_batch::MAX_KEYS;
 use super::recompute_page::{employee_locks, findings_in_scope_sql, queue_locks};
 use super::sql::SqlStore;
+use super::status_read::latest_of_many_sql;
 use crate::domain::chain::LinkKind;
 
 /// Rows seeded: enough that a scan of the organisation's rows costs more
@@ -242,9 +244,15 @@ fn locks_in_id_order(plan: &str) -> bool {
 /// as far as the planner pulls the subqueries up).
 fn tests_the_id(line: &str, column: &str) -> bool {
     ["(", " "].iter().any(|before| {
-        ["ids.id", "ids_1.id", "d.id", "\"*VALUES*\".column1"]
-            .iter()
-            .any(|list| line.contains(&format!("{before}{column} = {list}")))
+        [
+            "ids.id",
+            "ids_1.id",
+            "d.id",
+            "wanted.id",
+            "\"*VALUES*\".column1",
+        ]
+        .iter()
+        .any(|list| line.contains(&format!("{before}{column} = {list}")))
     })
 }
 
@@ -395,6 +403,14 @@ fn by_id_statements(n: usize) -> Vec<Statement> {
         },
         employee_row("employees", pg_employees_by_id().sql(false, n)),
         employee_row("first worked date", first_worked_sql(false, n)),
+        // A batch of status reads: up to `read_batch::MAX_KEYS` employees.
+        by_employee(
+            "statuses",
+            n.min(MAX_KEYS),
+            latest_of_many_sql(n.min(MAX_KEYS)),
+            page_args(&["8".to_string()], n.min(MAX_KEYS)),
+            vec!["clock_events_employee"],
+        ),
         by_event(
             "events by id",
             events_by_id().sql(false, n),

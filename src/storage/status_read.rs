@@ -248,6 +248,20 @@ pub(super) async fn latest_of(
     latest_of_many(conn, org, employees).await
 }
 
+/// PostgreSQL: the latest `$2` events of each of `size` employees (`$3`
+/// on), newest first within an employee.
+pub(super) fn latest_of_many_sql(size: usize) -> String {
+    let ids = (0..size)
+        .map(|i| format!("(${})", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT l.* FROM (VALUES {ids}) AS wanted (id) CROSS JOIN LATERAL ({}) AS l \
+         ORDER BY l.employee_id, l.occurred_at DESC, l.event_id DESC",
+        latest_sql("wanted.id", "$2")
+    )
+}
+
 /// The narrow window of each of `employees` in one statement (a lateral
 /// join over the ids, padded to a power of two so that a few statements
 /// serve every batch size).
@@ -257,15 +271,7 @@ async fn latest_of_many(
     employees: &[EmployeeId],
 ) -> StoreResult<HashMap<EmployeeId, Latest>> {
     let size = padded(employees.len(), read_batch::MAX_KEYS);
-    let ids = (0..size)
-        .map(|i| format!("(${})", i + 3))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT l.* FROM (VALUES {ids}) AS wanted (id) CROSS JOIN LATERAL ({}) AS l \
-         ORDER BY l.employee_id, l.occurred_at DESC, l.event_id DESC",
-        latest_sql("wanted.id", "$2")
-    );
+    let sql = latest_of_many_sql(size);
     let mut q = sqlx::query(&sql)
         .bind(org.to_string())
         .bind(STATUS_WINDOWS[0]);
