@@ -56,14 +56,13 @@ impl ByIds {
         } else {
             format!(" ORDER BY {}", self.order)
         };
-        if sqlite || self.lock.is_empty() {
-            return marks_for(
-                format!("{}{order}", of_ids(sqlite, &self.select, self.column, 2, n)),
-                sqlite,
-            );
-        }
-        let per_id = format!("{} AND {} = ids.id", self.select, self.column);
-        format!("{}{order}", pg_each_id_locked(2, n, &per_id, self.lock))
+        let narrowed = if sqlite || self.lock.is_empty() {
+            of_ids(sqlite, &self.select, self.column, 2, n)
+        } else {
+            let per_id = format!("{} AND {} = ids.id", self.select, self.column);
+            pg_each_id_locked(2, n, &per_id, self.lock)
+        };
+        marks_for(format!("{narrowed}{order}"), sqlite)
     }
 }
 
