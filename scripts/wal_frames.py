@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """WAL frames an event: the pages SQLite writes to its WAL per event stored.
 
-Replays the event write path of `RecordEvent` (the event's row, its chain
-link and the head's move, the recompute queue's upsert and the event count;
+Replays the event write path of `RecordEvent` (the event's row, the
+commit's chain link (a link per event before migration 0038) and the head's
+move, the recompute queue's upsert and the event count;
 storage/event_batch.rs, storage/chain.rs) on the schema of
 migrations/sqlite, in commits of 60 events spread over 1,000 employees, as
 the writer groups them under the benchmark's load. The recompute's delete
@@ -13,11 +14,13 @@ own, printed with the result; the server bundles its own version).
 
     python3 scripts/wal_frames.py                 # every migration
     python3 scripts/wal_frames.py --before 0036   # the schema before 0036
+    python3 scripts/wal_frames.py --before 0038   # a link per event
 
 Seeding 300,000 events takes about a minute.
 """
 import argparse
 import glob
+import json
 import os
 import random
 import shutil
@@ -70,6 +73,8 @@ def measure(args, path):
                    (e, org, f"x{i}"))
     db.execute("COMMIT")
     state = {"seq": 0, "t": 1_700_000_000_000_000}
+    per_transaction = any(col[1] == "row_ids"
+                          for col in db.execute("PRAGMA table_info(record_chain)"))
 
     def commit(n):
         chosen = rnd.sample(emps, n)
@@ -84,10 +89,17 @@ def measure(args, path):
                        (org, eid, e, state["t"], state["t"]))
             ids.append(eid)
         db.execute("UPDATE record_chain_heads SET seq = seq WHERE organisation_id = ?", (org,))
-        for eid in ids:
+        if per_transaction:
+            # Migration 0038: one link for the commit's events.
             state["seq"] += 1
-            db.execute("INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) "
-                       "VALUES (?, ?, 'EVENT', ?, ?)", (org, state["seq"], eid, "ab" * 32))
+            db.execute("INSERT INTO record_chain (organisation_id, seq, kind, row_id, row_ids, hash) "
+                       "VALUES (?, ?, 'EVENTS', ?, ?, ?)",
+                       (org, state["seq"], min(ids), json.dumps(sorted(ids)), "ab" * 32))
+        else:
+            for eid in ids:
+                state["seq"] += 1
+                db.execute("INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) "
+                           "VALUES (?, ?, 'EVENT', ?, ?)", (org, state["seq"], eid, "ab" * 32))
         db.execute("UPDATE record_chain_heads SET seq = ?, hash = ? WHERE organisation_id = ?",
                    (state["seq"], "cd" * 32, org))
         for e in sorted(chosen):

@@ -1,10 +1,18 @@
 //! Tamper evidence for the record: every stored clock event and amendment is
-//! a link in its organisation's hash chain, in the order the links were
-//! taken (`seq` 1, 2, …). A link's hash is
+//! covered by a link in its organisation's hash chain, in the order the
+//! links were taken (`seq` 1, 2, …). A link's hash is
 //! `SHA-256(previous hash ‖ link bytes)`, the first link's previous hash is
 //! all zeros, and the link bytes encode the link's place and every column of
-//! its row (see [`link_bytes`]). Changing, removing or slipping in a row
-//! breaks the chain from there on, so [`Walk`] finds the first broken link.
+//! the rows it covers. Changing, removing or slipping in a row breaks the
+//! chain from there on, so [`Walk`] finds the first broken link.
+//!
+//! Two encodings: a link per row ([`link_bytes`]: amendments, and events
+//! stored before issue 15's twenty-fourth round), and a link per
+//! transaction that stores events ([`batch_link_bytes`]), covering all of
+//! them. The chain's head is the one lock every writer of an organisation
+//! takes, held until its commit; writing a link per event while holding it
+//! (a `SyncEvents` batch: 1,000 rows) made the lock's hold, and the chain's
+//! share of the write-ahead log, grow with the batch.
 //!
 //! Pure: storage writes the links and reads them back; this module encodes,
 //! hashes and checks.
@@ -70,12 +78,36 @@ pub fn link_bytes(seq: i64, kind: LinkKind, row: &[Value]) -> Vec<u8> {
     out.extend_from_slice(b"tidsvakt-chain-v1");
     out.extend_from_slice(&seq.to_be_bytes());
     put_text(&mut out, kind.as_str());
+    put_values(&mut out, row);
+    out
+}
+
+/// The bytes a link covering several rows of one kind hashes, in the order
+/// given: its `seq`, its kind, the number of rows, then each row's number
+/// of columns and columns encoded as in [`link_bytes`]. Its own prefix, so
+/// no such link encodes like a link per row.
+#[must_use]
+pub fn batch_link_bytes(seq: i64, kind: LinkKind, rows: &[&[Value]]) -> Vec<u8> {
+    let columns: usize = rows.iter().map(|r| r.len()).sum();
+    let mut out = Vec::with_capacity(64 + 16 * rows.len() + 32 * columns);
+    out.extend_from_slice(b"tidsvakt-chain-v2");
+    out.extend_from_slice(&seq.to_be_bytes());
+    put_text(&mut out, kind.as_str());
+    out.extend_from_slice(&(rows.len() as u64).to_be_bytes());
+    for row in rows {
+        out.extend_from_slice(&(row.len() as u64).to_be_bytes());
+        put_values(&mut out, row);
+    }
+    out
+}
+
+fn put_values(out: &mut Vec<u8>, row: &[Value]) {
     for v in row {
         match v {
             Value::Text(None) | Value::Int(None) => out.push(0),
             Value::Text(Some(t)) => {
                 out.push(1);
-                put_text(&mut out, t);
+                put_text(out, t);
             }
             Value::Int(Some(i)) => {
                 out.push(2);
@@ -83,7 +115,6 @@ pub fn link_bytes(seq: i64, kind: LinkKind, row: &[Value]) -> Vec<u8> {
             }
         }
     }
-    out
 }
 
 fn put_text(out: &mut Vec<u8>, t: &str) {
@@ -105,15 +136,25 @@ pub fn to_hex(h: &Hash) -> String {
     hex::encode(h)
 }
 
-/// A stored link with the row it covers, as read back.
+/// A stored link with the rows it covers, as read back.
 #[derive(Clone, Debug)]
 pub struct StoredLink {
     pub seq: i64,
     pub kind: LinkKind,
-    pub row_id: String,
+    /// Hashed as [`batch_link_bytes`] (a link per transaction), else as
+    /// [`link_bytes`] (a link per row: exactly one covered row).
+    pub batch: bool,
     /// Hex; `None` only while the rows numbered by the migration wait for
     /// their hashes (the first start after it computes them).
     pub hash: Option<String>,
+    /// The rows it covers, in the order they were hashed.
+    pub rows: Vec<CoveredRow>,
+}
+
+/// One row a link covers, as read back.
+#[derive(Clone, Debug)]
+pub struct CoveredRow {
+    pub id: String,
     /// The row's columns; `None` when the row is gone, `Err` when a column
     /// no longer reads as its type.
     pub row: Option<Result<Vec<Value>, String>>,
@@ -135,6 +176,14 @@ pub enum Break {
         seq: i64,
         kind: LinkKind,
         row_id: String,
+    },
+    /// One of a transaction's rows (or the link's stored hash or its list
+    /// of rows) differs from what was hashed: the hash cannot say which.
+    BatchChanged {
+        seq: i64,
+        kind: LinkKind,
+        first_row_id: String,
+        rows: usize,
     },
     /// A column of the row no longer reads as its type.
     Unreadable {
@@ -177,6 +226,16 @@ impl fmt::Display for Break {
                 "link {seq}: {} {row_id} does not match its hash: the row was changed after it was written",
                 kind.noun()
             ),
+            Self::BatchChanged {
+                seq,
+                kind,
+                first_row_id,
+                rows,
+            } => write!(
+                f,
+                "link {seq} ({rows} {}s from {first_row_id}) does not match its hash: one of them was changed after it was written, or the link's list of rows was",
+                kind.noun()
+            ),
             Self::Unreadable {
                 seq,
                 kind,
@@ -208,6 +267,10 @@ impl fmt::Display for Break {
             ),
         }
     }
+}
+
+fn first_id(link: &StoredLink) -> String {
+    link.rows.first().map(|r| r.id.clone()).unwrap_or_default()
 }
 
 /// Walks one organisation's links in order, link by link.
@@ -245,28 +308,60 @@ impl Walk {
         let Some(stored) = &link.hash else {
             return Err(Break::Unhashed { seq: link.seq });
         };
-        let (seq, kind, row_id) = (link.seq, link.kind, link.row_id.clone());
-        let row = match &link.row {
-            None => return Err(Break::Missing { seq, kind, row_id }),
-            Some(Err(reason)) => {
-                return Err(Break::Unreadable {
+        let (seq, kind) = (link.seq, link.kind);
+        let mut rows = Vec::with_capacity(link.rows.len());
+        for covered in &link.rows {
+            let row_id = covered.id.clone();
+            match &covered.row {
+                None => return Err(Break::Missing { seq, kind, row_id }),
+                Some(Err(reason)) => {
+                    return Err(Break::Unreadable {
+                        seq,
+                        kind,
+                        row_id,
+                        reason: reason.clone(),
+                    });
+                }
+                Some(Ok(row)) => rows.push(row.as_slice()),
+            }
+        }
+        let bytes = match (link.batch, rows.as_slice()) {
+            (true, _) => batch_link_bytes(seq, kind, &rows),
+            (false, [row]) => link_bytes(seq, kind, row),
+            // A link per row covers exactly one: storage reads it so.
+            (false, _) => {
+                return Err(Break::BatchChanged {
                     seq,
                     kind,
-                    row_id,
-                    reason: reason.clone(),
+                    first_row_id: first_id(link),
+                    rows: rows.len(),
                 });
             }
-            Some(Ok(row)) => row,
         };
-        let hash = next(&self.prev, &link_bytes(seq, kind, row));
+        let hash = next(&self.prev, &bytes);
         if to_hex(&hash) != *stored {
-            return Err(Break::Changed { seq, kind, row_id });
+            // Of one row, the row is known.
+            return Err(if link.batch && rows.len() > 1 {
+                Break::BatchChanged {
+                    seq,
+                    kind,
+                    first_row_id: first_id(link),
+                    rows: rows.len(),
+                }
+            } else {
+                Break::Changed {
+                    seq,
+                    kind,
+                    row_id: first_id(link),
+                }
+            });
         }
         self.prev = hash;
         self.next_seq += 1;
+        let covered = rows.len() as u64;
         match kind {
-            LinkKind::Event => self.events += 1,
-            LinkKind::Amendment => self.amendments += 1,
+            LinkKind::Event => self.events += covered,
+            LinkKind::Amendment => self.amendments += covered,
         }
         Ok(())
     }
@@ -349,9 +444,12 @@ mod tests {
                 StoredLink {
                     seq,
                     kind: LinkKind::Event,
-                    row_id: format!("e{seq}"),
+                    batch: false,
                     hash: Some(to_hex(&prev)),
-                    row: Some(Ok(row.clone())),
+                    rows: vec![CoveredRow {
+                        id: format!("e{seq}"),
+                        row: Some(Ok(row.clone())),
+                    }],
                 }
             })
             .collect()
@@ -378,7 +476,7 @@ mod tests {
     #[test]
     fn a_changed_row_breaks_its_own_link() {
         let mut links = chain(&[event_row(1), event_row(2), event_row(3)]);
-        links[1].row = Some(Ok(event_row(99)));
+        links[1].rows[0].row = Some(Ok(event_row(99)));
         assert_eq!(
             walk(&links).unwrap_err(),
             Break::Changed {
@@ -401,7 +499,7 @@ mod tests {
                 found: 3
             }
         );
-        links[2].row = None;
+        links[2].rows[0].row = None;
         assert_eq!(
             walk(&links).unwrap_err(),
             Break::Missing {
@@ -421,6 +519,102 @@ mod tests {
             w.finish(2, &head),
             Err(Break::Head { last_seq: 1, .. })
         ));
+    }
+
+    /// A link per transaction after two links per row: `(seq, rows)`.
+    fn batch_after(links: &[StoredLink], rows: &[Vec<Value>]) -> StoredLink {
+        let prev: Hash = links
+            .last()
+            .and_then(|l| l.hash.as_deref())
+            .map_or(GENESIS, |h| hex::decode(h).unwrap().try_into().unwrap());
+        let seq = i64::try_from(links.len()).unwrap() + 1;
+        let refs: Vec<&[Value]> = rows.iter().map(Vec::as_slice).collect();
+        let hash = next(&prev, &batch_link_bytes(seq, LinkKind::Event, &refs));
+        StoredLink {
+            seq,
+            kind: LinkKind::Event,
+            batch: true,
+            hash: Some(to_hex(&hash)),
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| CoveredRow {
+                    id: format!("b{i}"),
+                    row: Some(Ok(row.clone())),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_link_per_transaction_follows_links_per_row_and_counts_its_rows() {
+        let mut links = chain(&[event_row(1), event_row(2)]);
+        links.push(batch_after(
+            &links,
+            &[event_row(3), event_row(4), event_row(5)],
+        ));
+        let w = walk(&links).unwrap();
+        assert_eq!((w.links(), w.events), (3, 5));
+        assert_eq!(w.finish(3, links[2].hash.as_deref().unwrap()), Ok(()));
+    }
+
+    #[test]
+    fn a_changed_dropped_or_reordered_row_of_a_transaction_breaks_its_link() {
+        let mut links = chain(&[event_row(1)]);
+        links.push(batch_after(
+            &links,
+            &[event_row(2), event_row(3), event_row(4)],
+        ));
+        let changed_break = Break::BatchChanged {
+            seq: 2,
+            kind: LinkKind::Event,
+            first_row_id: "b0".into(),
+            rows: 3,
+        };
+        let mut changed = links.clone();
+        changed[1].rows[2].row = Some(Ok(event_row(99)));
+        assert_eq!(walk(&changed).unwrap_err(), changed_break);
+        let mut swapped = links.clone();
+        swapped[1].rows.swap(1, 2);
+        swapped[1].rows[0].id = "b0".into();
+        assert_eq!(walk(&swapped).unwrap_err(), changed_break);
+        let mut shorter = links.clone();
+        shorter[1].rows.pop();
+        assert_eq!(
+            walk(&shorter).unwrap_err(),
+            Break::BatchChanged {
+                seq: 2,
+                kind: LinkKind::Event,
+                first_row_id: "b0".into(),
+                rows: 2,
+            }
+        );
+        let mut gone = links.clone();
+        gone[1].rows[1].row = None;
+        assert_eq!(
+            walk(&gone).unwrap_err(),
+            Break::Missing {
+                seq: 2,
+                kind: LinkKind::Event,
+                row_id: "b1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn one_row_hashes_differently_per_row_and_per_transaction() {
+        let row = event_row(1);
+        assert_ne!(
+            link_bytes(1, LinkKind::Event, &row),
+            batch_link_bytes(1, LinkKind::Event, &[row.as_slice()])
+        );
+        // Rows' boundaries are encoded: two rows are not one longer row.
+        let (a, b) = (event_row(1), event_row(2));
+        let joined: Vec<Value> = a.iter().chain(&b).cloned().collect();
+        assert_ne!(
+            batch_link_bytes(1, LinkKind::Event, &[a.as_slice(), b.as_slice()]),
+            batch_link_bytes(1, LinkKind::Event, &[joined.as_slice()])
+        );
     }
 
     #[test]

@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row as _};
 
-use super::json_params::{self, Ty as Col, execute_rows, row_source, rows_json};
 use super::rows::micros;
 use super::sql::SqlStore;
-use super::statement::{is_sqlite, marks_for};
+use super::statement::is_sqlite;
 use super::writer::classify;
 use super::{StoreError, StoreResult};
-use crate::domain::chain::{self, Break, GENESIS, Hash, LinkKind, Report, StoredLink, Value, Walk};
+use crate::domain::chain::{
+    self, Break, CoveredRow, GENESIS, Hash, LinkKind, Report, StoredLink, Value, Walk,
+};
 use crate::domain::event::{AmendmentRequest, ClockEvent, Location};
 use crate::domain::ids::{OrgId, TokenId};
 
@@ -155,89 +156,82 @@ fn parse_hash(hex_hash: &str) -> StoreResult<Hash> {
         .ok_or_else(|| StoreError::Corrupt(format!("record_chain_heads.hash: '{hex_hash}'")))
 }
 
-/// Appends one link per row, in order, inside the open transaction. Called
-/// last in a write, after its other locks, so no two writers wait on each
-/// other in opposite orders.
-pub(super) async fn append(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    rows: Vec<(LinkKind, String, Vec<Value>)>,
-) -> StoreResult<()> {
-    if rows.is_empty() {
+/// The rows a new link covers: every event a transaction stored (one link
+/// for them all), or one amendment.
+pub(super) enum NewLink {
+    /// `(event_id, columns)` in the order they are hashed.
+    Events(Vec<(String, Vec<Value>)>),
+    Amendment(String, Vec<Value>),
+}
+
+/// A link of kind `EVENTS` (`chain::batch_link_bytes`); `EVENT` and
+/// `AMENDMENT` are links per row.
+const EVENTS_KIND: &str = "EVENTS";
+
+/// Appends one link inside the open transaction. Called last in a write,
+/// after its other locks, so no two writers wait on each other in opposite
+/// orders, and the head is held for two statements and the commit.
+pub(super) async fn append(conn: &mut AnyConnection, org: OrgId, link: NewLink) -> StoreResult<()> {
+    if matches!(&link, NewLink::Events(rows) if rows.is_empty()) {
         return Ok(());
     }
-    let (mut seq, head) = lock_head(conn, org).await?;
+    let (seq, head) = lock_head(conn, org).await?;
     let Some(head) = head else {
         return Err(StoreError::Unavailable(
             "the record chain's backfill has not finished; restart the server".into(),
         ));
     };
-    let mut prev = parse_hash(&head)?;
-    let mut links = Vec::with_capacity(rows.len());
-    for (kind, row_id, values) in rows {
-        seq += 1;
-        prev = chain::next(&prev, &chain::link_bytes(seq, kind, &values));
-        links.push((seq, kind, row_id, chain::to_hex(&prev)));
-    }
-    let rows = rows_json(
-        links
-            .iter()
-            .map(|(seq, kind, row_id, hash)| {
-                vec![
-                    json_params::int(*seq),
-                    json_params::text(kind.as_str()),
-                    json_params::text(row_id.clone()),
-                    json_params::text(hash.clone()),
-                ]
-            })
-            .collect(),
-    );
-    let sqlite = is_sqlite(conn);
-    let insert = format!(
-        "INSERT INTO record_chain (organisation_id, seq, kind, row_id, hash) \
-         SELECT $1, r.seq, r.kind, r.row_id, r.hash FROM {} WHERE true",
-        row_source(
-            sqlite,
-            2,
-            &[
-                ("seq", Col::Int),
-                ("kind", Col::Text),
-                ("row_id", Col::Text),
-                ("hash", Col::Text),
-            ]
-        )
-    );
-    let move_head = |seq_param: usize| {
-        format!(
-            "UPDATE record_chain_heads SET seq = ${seq_param}, hash = ${} WHERE organisation_id = $1",
-            seq_param + 1
-        )
+    let prev = parse_hash(&head)?;
+    let seq = seq + 1;
+    let (kind, row_id, row_ids, bytes) = match &link {
+        NewLink::Events(rows) => {
+            let values: Vec<&[Value]> = rows.iter().map(|(_, v)| v.as_slice()).collect();
+            let ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+            (
+                EVENTS_KIND,
+                ids[0].to_owned(),
+                Some(serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+                chain::batch_link_bytes(seq, LinkKind::Event, &values),
+            )
+        }
+        NewLink::Amendment(id, values) => (
+            LinkKind::Amendment.as_str(),
+            id.clone(),
+            None,
+            chain::link_bytes(seq, LinkKind::Amendment, values),
+        ),
     };
-    // On PostgreSQL the links and the head's move are one statement (the
-    // insert as a data-modifying `WITH`): a round trip fewer while every
-    // other writer of the organisation waits for the head.
-    if !sqlite {
-        sqlx::query(&format!(
-            "WITH linked AS ({insert} RETURNING 1) {}",
-            move_head(3)
-        ))
-        .bind(org.to_string())
-        .bind(rows)
-        .bind(seq)
-        .bind(chain::to_hex(&prev))
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
+    let hash = chain::to_hex(&chain::next(&prev, &bytes));
+    let insert = "INSERT INTO record_chain (organisation_id, seq, kind, row_id, row_ids, hash) \
+                  VALUES ($1, $2, $3, $4, $5, $6)";
+    let bound = |sql| {
+        sqlx::query(sql)
+            .bind(org.to_string())
+            .bind(seq)
+            .bind(kind)
+            .bind(row_id.clone())
+            .bind(row_ids.clone())
+            .bind(hash.clone())
+    };
+    if is_sqlite(conn) {
+        bound(insert).execute(&mut *conn).await.map_err(classify)?;
+        sqlx::query("UPDATE record_chain_heads SET seq = $1, hash = $2 WHERE organisation_id = $3")
+            .bind(seq)
+            .bind(hash.clone())
+            .bind(org.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
         return Ok(());
     }
-    execute_rows(conn, &marks_for(insert, true), org, rows).await?;
-    sqlx::query(&move_head(2))
-        .bind(org.to_string())
-        .bind(seq)
-        .bind(chain::to_hex(&prev))
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
+    // On PostgreSQL the link and the head's move are one statement (the
+    // insert as a data-modifying `WITH`): a round trip fewer while every
+    // other writer of the organisation waits for the head.
+    let both = format!(
+        "WITH linked AS ({insert} RETURNING 1) \
+         UPDATE record_chain_heads SET seq = $2, hash = $6 WHERE organisation_id = $1"
+    );
+    bound(&both).execute(&mut *conn).await.map_err(classify)?;
     Ok(())
 }
 
@@ -269,14 +263,27 @@ fn values(row: &AnyRow, prefix: &str, columns: &[(&str, Ty)]) -> Result<Vec<Valu
         .collect()
 }
 
-/// Links after `after` in order, each with its row as stored.
+/// A link's kind as stored: which rows and whether it covers a transaction.
+fn link_kind(text: &str) -> StoreResult<(LinkKind, bool)> {
+    if text == EVENTS_KIND {
+        return Ok((LinkKind::Event, true));
+    }
+    LinkKind::parse(text)
+        .map(|kind| (kind, false))
+        .ok_or_else(|| StoreError::Corrupt(format!("record_chain.kind: '{text}'")))
+}
+
+/// Links after `after` in order. A link per row comes with its row as
+/// stored; a link per transaction with its rows' ids only, for
+/// [`read_covered_rows`] (up to 1,000 rows each: a page of such links
+/// read whole could hold a million).
 async fn links_page<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     org: OrgId,
     after: i64,
 ) -> StoreResult<Vec<StoredLink>> {
     let sql = format!(
-        "SELECT c.seq, c.kind AS link_kind, c.row_id, c.hash, {}, {} FROM record_chain c \
+        "SELECT c.seq, c.kind AS link_kind, c.row_id, c.row_ids, c.hash, {}, {} FROM record_chain c \
          LEFT JOIN clock_events e ON c.kind = 'EVENT' AND e.organisation_id = c.organisation_id \
            AND e.event_id = c.row_id \
          LEFT JOIN amendments a ON c.kind = 'AMENDMENT' AND a.organisation_id = c.organisation_id \
@@ -294,9 +301,28 @@ async fn links_page<'e, E: Executor<'e, Database = Any>>(
         .map_err(classify)?;
     rows.iter()
         .map(|row| {
-            let kind_text: String = get(row, "link_kind")?;
-            let kind = LinkKind::parse(&kind_text)
-                .ok_or_else(|| StoreError::Corrupt(format!("record_chain.kind: '{kind_text}'")))?;
+            let (kind, batch) = link_kind(&get::<String>(row, "link_kind")?)?;
+            let seq = get(row, "seq")?;
+            let hash = get(row, "hash")?;
+            if batch {
+                let ids: Option<String> = get(row, "row_ids")?;
+                let ids: Vec<String> = ids
+                    .as_deref()
+                    .and_then(|ids| serde_json::from_str(ids).ok())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("record_chain.row_ids of link {seq}"))
+                    })?;
+                return Ok(StoredLink {
+                    seq,
+                    kind,
+                    batch,
+                    hash,
+                    rows: ids
+                        .into_iter()
+                        .map(|id| CoveredRow { id, row: None })
+                        .collect(),
+                });
+            }
             let (prefix, columns): (&str, &[(&str, Ty)]) = match kind {
                 LinkKind::Event => ("e", &EVENT_COLUMNS),
                 LinkKind::Amendment => ("a", &AMENDMENT_COLUMNS),
@@ -306,14 +332,54 @@ async fn links_page<'e, E: Executor<'e, Database = Any>>(
                 .try_get(format!("{prefix}1").as_str())
                 .unwrap_or_default();
             Ok(StoredLink {
-                seq: get(row, "seq")?,
+                seq,
                 kind,
-                row_id: get(row, "row_id")?,
-                hash: get(row, "hash")?,
-                row: key.map(|_| values(row, prefix, columns)),
+                batch,
+                hash,
+                rows: vec![CoveredRow {
+                    id: get(row, "row_id")?,
+                    row: key.map(|_| values(row, prefix, columns)),
+                }],
             })
         })
         .collect()
+}
+
+/// Reads the rows a link per transaction covers (their ids came with the
+/// link); a row not found stays `None`.
+async fn read_covered_rows(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    link: &mut StoredLink,
+) -> StoreResult<()> {
+    if !link.batch {
+        return Ok(());
+    }
+    let ids: Vec<&str> = link.rows.iter().map(|r| r.id.as_str()).collect();
+    let list = if is_sqlite(conn) {
+        "SELECT value FROM json_each($2)"
+    } else {
+        "SELECT json_array_elements_text(CAST($2 AS json))"
+    };
+    let sql = format!(
+        "SELECT {} FROM clock_events e WHERE e.organisation_id = $1 AND e.event_id IN ({list})",
+        aliased("e", "e", &EVENT_COLUMNS)
+    );
+    let found = sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+    let mut by_id = std::collections::HashMap::with_capacity(found.len());
+    for row in &found {
+        let id: String = get(row, "e1")?;
+        by_id.insert(id, values(row, "e", &EVENT_COLUMNS));
+    }
+    for covered in &mut link.rows {
+        covered.row = by_id.remove(&covered.id);
+    }
+    Ok(())
 }
 
 /// Hashes the links the migration numbered, in order (one organisation,
@@ -337,17 +403,26 @@ async fn backfill(conn: &mut AnyConnection, org: OrgId) -> StoreResult<usize> {
                     link.seq
                 )));
             }
-            let row = match link.row {
+            // The migration numbered one link per row; links per
+            // transaction came later, always hashed.
+            let [covered] = link.rows.as_slice() else {
+                return Err(StoreError::Corrupt(format!(
+                    "record_chain: link {} waits for its hash but covers {} rows",
+                    link.seq,
+                    link.rows.len()
+                )));
+            };
+            let row = match &covered.row {
                 Some(Ok(row)) => row,
                 Some(Err(e)) => return Err(StoreError::Corrupt(format!("record_chain: {e}"))),
                 None => {
                     return Err(StoreError::Corrupt(format!(
                         "record_chain: the row of link {} ({}) is missing",
-                        link.seq, link.row_id
+                        link.seq, covered.id
                     )));
                 }
             };
-            prev = chain::next(&prev, &chain::link_bytes(link.seq, link.kind, &row));
+            prev = chain::next(&prev, &chain::link_bytes(link.seq, link.kind, row));
             sqlx::query(
                 "UPDATE record_chain SET hash = $3 WHERE organisation_id = $1 AND seq = $2",
             )
@@ -394,13 +469,27 @@ fn rows_table(kind: LinkKind) -> (&'static str, &'static str, &'static str) {
 /// nested loop (as it does before a table is analysed), scans the links
 /// once per row: 77 s for 20,000 events. One statement sees one state of
 /// the database, so rows written while `verify` runs cannot hide a row in
-/// two links from a count taken apart from the links.
-pub(super) fn not_linked_once_sql(kind: LinkKind) -> String {
+/// two links from a count taken apart from the links. Events are also
+/// covered by links per transaction: their `row_ids` are unpacked beside
+/// the links per row (a function over each link, still no join).
+pub(super) fn not_linked_once_sql(kind: LinkKind, sqlite: bool) -> String {
     let (table, id, at) = rows_table(kind);
+    let per_transaction = match (kind, sqlite) {
+        (LinkKind::Amendment, _) => String::new(),
+        (LinkKind::Event, true) => format!(
+            " UNION ALL SELECT j.value, NULL, 0 FROM record_chain c, json_each(c.row_ids) AS j \
+             WHERE c.organisation_id = $1 AND c.kind = '{EVENTS_KIND}'"
+        ),
+        (LinkKind::Event, false) => format!(
+            " UNION ALL SELECT json_array_elements_text(CAST(row_ids AS json)), NULL, 0 \
+             FROM record_chain WHERE organisation_id = $1 AND kind = '{EVENTS_KIND}'"
+        ),
+    };
     format!(
         "SELECT row_id, CAST(MIN(is_row) AS BIGINT) AS unlinked FROM \
          (SELECT {id} AS row_id, {at} AS at, 1 AS is_row FROM {table} WHERE organisation_id = $1 \
-          UNION ALL SELECT row_id, NULL, 0 FROM record_chain WHERE organisation_id = $1 AND kind = $2) \
+          UNION ALL SELECT row_id, NULL, 0 FROM record_chain WHERE organisation_id = $1 AND kind = $2\
+          {per_transaction}) \
          AS rows_and_links GROUP BY row_id \
          HAVING MIN(is_row) = 1 OR COUNT(*) - SUM(is_row) > 1 \
          ORDER BY MIN(is_row) DESC, MAX(at), row_id LIMIT 1"
@@ -414,10 +503,12 @@ async fn first_not_linked_once(
     org: OrgId,
     kind: LinkKind,
 ) -> StoreResult<Option<Break>> {
-    let row = sqlx::query(&not_linked_once_sql(kind))
+    let mut conn = store.read_conn().await?;
+    let sql = not_linked_once_sql(kind, is_sqlite(&conn));
+    let row = sqlx::query(&sql)
         .bind(org.to_string())
         .bind(kind.as_str())
-        .fetch_optional(&mut *store.read_conn().await?)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(classify)?;
     row.map(|r| {
@@ -483,8 +574,10 @@ impl SqlStore {
             if page.is_empty() {
                 break;
             }
-            for link in &page {
-                if let Err(b) = walk.step(link) {
+            let mut conn = self.read_conn().await?;
+            for mut link in page {
+                read_covered_rows(&mut conn, org, &mut link).await?;
+                if let Err(b) = walk.step(&link) {
                     broken = Some(b);
                     break 'pages;
                 }

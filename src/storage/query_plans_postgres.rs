@@ -487,7 +487,7 @@ async fn a_row_without_a_link_is_found_by_grouping_before_analyse() {
     )
     .await
     .unwrap();
-    let found: (String, i64) = sqlx::query_as(&not_linked_once_sql(LinkKind::Event))
+    let found: (String, i64) = sqlx::query_as(&not_linked_once_sql(LinkKind::Event, false))
         .bind(ORG)
         .bind("EVENT")
         .fetch_one(&mut *c)
@@ -501,7 +501,7 @@ async fn a_row_without_a_link_is_found_by_grouping_before_analyse() {
     let args = [format!("'{ORG}'"), "'EVENT'".to_string()];
     let plan = plan_after_six_runs(
         &store,
-        &not_linked_once_sql(LinkKind::Event),
+        &not_linked_once_sql(LinkKind::Event, false),
         &args,
         Mode::Custom,
     )

@@ -12,7 +12,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, ConnectOptions as _, Executor, Row as _};
 use sqlx::{AnyConnection, AnyPool};
 
-use super::chain;
+use super::chain::{self, NewLink};
 use super::coalesce::{self, Batch, EventCoalescer};
 use super::derived::{self, DerivedStore};
 use super::event_batch;
@@ -29,7 +29,6 @@ use super::{
     AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
     StoreError, StoreResult,
 };
-use crate::domain::chain::LinkKind;
 use crate::domain::employee::Employee;
 use crate::domain::engine::record::Span;
 use crate::domain::event::{
@@ -317,7 +316,6 @@ impl SqlStore {
                         std::collections::BTreeMap::new();
                     for stored in new {
                         links.push((
-                            LinkKind::Event,
                             stored.event.event_id.to_string(),
                             chain::event_values(org, &stored.event, now),
                         ));
@@ -331,8 +329,8 @@ impl SqlStore {
                     }
                     event_batch::queue_and_count(&mut *conn, org, &changed, &added, now).await?;
                     // Last: the chain's head is the one lock every writer of the
-                    // organisation takes.
-                    chain::append(conn, org, links).await?;
+                    // organisation takes. One link covers the whole batch.
+                    chain::append(conn, org, NewLink::Events(links)).await?;
                     // Carried past the commit: dropped before it, it would let a
                     // read from before the commit be kept.
                     Ok((out, writing))
@@ -751,11 +749,7 @@ async fn write_amendment(
     chain::append(
         conn,
         org,
-        vec![(
-            LinkKind::Amendment,
-            request.amendment_id.to_string(),
-            values,
-        )],
+        NewLink::Amendment(request.amendment_id.to_string(), values),
     )
     .await?;
     Ok(AmendmentWrite::New(Amendment {

@@ -1,0 +1,13 @@
+-- One link per transaction that stores events (issue 15, twenty-fourth
+-- round; src/domain/chain.rs).
+--
+-- Until now every event had its own link, taken under the organisation's
+-- chain head: the one lock every writer of an organisation holds until it
+-- commits. A `SyncEvents` batch of 1,000 events wrote 1,000 links while
+-- holding it, and the links were a third as much write-ahead log as the
+-- events themselves. A link of kind `EVENTS` covers every event its
+-- transaction stored and hashes them all (`chain::batch_link_bytes`):
+-- `row_ids` lists their ids as a JSON array, in the order hashed, and
+-- `row_id` repeats the first. Links of kind `EVENT` and `AMENDMENT` (a row
+-- each; `row_ids` NULL) stay as they were written and verify as before.
+ALTER TABLE record_chain ADD COLUMN row_ids TEXT;
