@@ -1,6 +1,8 @@
 //! Storing a batch of clock events in a few statements, whatever its size:
-//! one lookup of the ids already taken (by events or amendments), one
-//! insert per chunk, then the results in the order sent. Rows and ids go
+//! one lookup of the ids already taken ([`taken_sql`]: by amendments, and
+//! on SQLite by events), one insert per chunk that skips the ids events
+//! hold, a read of those it skipped (duplicates are rare), then the results
+//! in the order sent. Rows and ids go
 //! as one JSON parameter each (see `json_params`).
 //!
 //! The single-event path (`RecordEvent`) is a batch of one, so both RPCs
@@ -13,7 +15,7 @@ use sqlx::{AnyConnection, Row as _};
 
 use super::derived;
 use super::json_params::{
-    Ty, bind_ids, execute_rows, in_list, int, opt_text, pg_ids, row_source, rows_json, text,
+    Ty, bind_ids, execute_rows, in_list, int, opt_text, pg_each_id, row_source, rows_json, text,
 };
 use super::rows::{self, micros};
 use super::statement::{ByIds, is_sqlite, marks_for, rows_for_ids};
@@ -64,24 +66,30 @@ pub(super) async fn existing_events(
     Ok(found)
 }
 
-/// The events among `n` ids, then the amendments among them: each row
-/// says which in `taken_by` (`E`, `A`) and the id is in `event_id`. `$1`
-/// is the organisation and the ids follow ([`bind_ids`]); SQLite, whose
-/// `?` marks are positional, takes both again for the amendments.
+/// The ids among `n` already taken: on SQLite the events among them, then
+/// the amendments; on PostgreSQL the amendments only. Each row says which
+/// in `taken_by` (`E`, `A`) and the id is in `event_id`. `$1` is the
+/// organisation and the ids follow ([`bind_ids`]); SQLite, whose `?` marks
+/// are positional, takes both again for the amendments. An event may not
+/// reuse an amendment's id.
+///
+/// PostgreSQL does not read the events first: the insert's
+/// `ON CONFLICT DO NOTHING` finds them on the key it descends anyway, and
+/// only those it skipped are read back ([`write_events`]). Reading every id
+/// before inserting it was a second descent of `clock_events`' key per
+/// event, for the rare duplicate (issue 15, twenty-fourth round). SQLite
+/// must: its guard against `INSERT OR REPLACE` (`clock_events_no_replace`,
+/// a `BEFORE INSERT` trigger) refuses a taken key before any conflict
+/// clause is reached, and its single writer has no concurrent insert to
+/// race with.
 pub(super) fn taken_sql(sqlite: bool, n: usize) -> String {
     if !sqlite {
-        // Each id its own lookup of both primary keys (see `pg_each_id`,
-        // and its `OFFSET 0`).
-        return format!(
-            "WITH wanted AS (SELECT id FROM {}) \
-             SELECT 'E' AS taken_by, e.* FROM wanted AS ids CROSS JOIN LATERAL \
-             (SELECT {} FROM clock_events WHERE organisation_id = $1 AND event_id = ids.id OFFSET 0) AS e \
-             UNION ALL SELECT 'A', a.amendment_id, NULL, NULL, NULL, NULL, NULL, NULL \
-             FROM wanted AS ids CROSS JOIN LATERAL \
-             (SELECT amendment_id FROM amendments WHERE organisation_id = $1 \
-              AND amendment_id = ids.id OFFSET 0) AS a",
-            pg_ids(2, n),
-            rows::EVENT_COLUMNS
+        // Each id its own lookup of the key (see `pg_each_id`).
+        return pg_each_id(
+            2,
+            n,
+            "SELECT 'A' AS taken_by, amendment_id AS event_id FROM amendments \
+             WHERE organisation_id = $1 AND amendment_id = ids.id",
         );
     }
     format!(
@@ -96,8 +104,8 @@ pub(super) fn taken_sql(sqlite: bool, n: usize) -> String {
 }
 
 /// What already holds each of `ids` (one organisation), in one statement
-/// per chunk: the stored events by id, and the ids amendments hold (an
-/// event may not reuse one).
+/// per chunk ([`taken_sql`]): the stored events by id (SQLite), and the
+/// ids amendments hold.
 async fn taken(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -126,10 +134,10 @@ async fn taken(
     Ok((events, amended))
 }
 
-/// Inserts `events` (ids not yet stored); returns the ids the database
-/// actually inserted. On PostgreSQL a concurrent writer may have inserted one
-/// of them since the lookup: the conflict clause skips it and the caller
-/// reads it back.
+/// Inserts `events` (ids sent once, not taken as far as [`taken`] saw);
+/// returns the ids the database actually inserted. On PostgreSQL one
+/// already stored, by an earlier call or a concurrent one, is skipped by
+/// the conflict clause and the caller reads it back.
 async fn insert(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -206,13 +214,16 @@ pub(super) async fn write_events(
     // deadlock on PostgreSQL.
     fresh.sort_by_key(|e| e.event_id);
     let inserted = insert(conn, org, &fresh, now).await?;
-    let raced: Vec<String> = claimed
+    // Skipped by the insert: stored before (a duplicate or a conflict). On
+    // PostgreSQL every one, by an earlier call or a concurrent one; SQLite
+    // read them in `taken`.
+    let stored_before: Vec<String> = claimed
         .keys()
         .filter(|id| !inserted.contains(*id))
         .cloned()
         .collect();
-    if !raced.is_empty() {
-        known.extend(existing_events(conn, org, &raced).await?);
+    if !stored_before.is_empty() {
+        known.extend(existing_events(conn, org, &stored_before).await?);
     }
     let mut first_seen = HashSet::new();
     events

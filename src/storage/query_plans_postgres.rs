@@ -418,13 +418,7 @@ fn by_id_statements(n: usize) -> Vec<Statement> {
             "event_id",
         ),
         by_event(
-            "taken events",
-            taken_sql(false, n),
-            vec!["clock_events_pkey"],
-            "event_id",
-        ),
-        by_event(
-            "taken amendments",
+            "taken ids (amendments; events by the insert's conflict)",
             taken_sql(false, n),
             vec!["amendments_pkey"],
             "amendment_id",
