@@ -7,9 +7,9 @@
 //! chain from there on, so [`Walk`] finds the first broken link.
 //!
 //! Two encodings: a link per row ([`link_bytes`]: amendments, and events
-//! stored before issue 15's twenty-fourth round), and a link per
-//! transaction that stores events ([`batch_link_bytes`]), covering all of
-//! them. The chain's head is the one lock every writer of an organisation
+//! stored by a binary from before issue 15's twenty-fourth round), and a
+//! link per transaction that stores events ([`batch_link_bytes`]),
+//! covering all of them. The chain's head is the one lock every writer of an organisation
 //! takes, held until its commit; writing a link per event while holding it
 //! (a `SyncEvents` batch: 1,000 rows) made the lock's hold, and the chain's
 //! share of the write-ahead log, grow with the batch.
@@ -85,7 +85,10 @@ pub fn link_bytes(seq: i64, kind: LinkKind, row: &[Value]) -> Vec<u8> {
 /// The bytes a link covering several rows of one kind hashes, in the order
 /// given: its `seq`, its kind, the number of rows, then each row's number
 /// of columns and columns encoded as in [`link_bytes`]. Its own prefix, so
-/// no such link encodes like a link per row.
+/// no such link encodes like a link per row. The link's list of ids is not
+/// hashed apart: each row's columns include its id, so a list changed in
+/// any way names other rows, or the same in another order, and the hash
+/// differs.
 #[must_use]
 pub fn batch_link_bytes(seq: i64, kind: LinkKind, rows: &[&[Value]]) -> Vec<u8> {
     let columns: usize = rows.iter().map(|r| r.len()).sum();
@@ -149,6 +152,9 @@ pub struct StoredLink {
     pub hash: Option<String>,
     /// The rows it covers, in the order they were hashed.
     pub rows: Vec<CoveredRow>,
+    /// Why a link per transaction's list of rows (`row_ids`) could not be
+    /// read: missing, not a JSON array of texts.
+    pub unreadable_list: Option<String>,
 }
 
 /// One row a link covers, as read back.
@@ -185,6 +191,10 @@ pub enum Break {
         first_row_id: String,
         rows: usize,
     },
+    /// A link per transaction's list of rows cannot be read, is empty or
+    /// names a row twice: the service writes each row once, so the list
+    /// was changed.
+    UnreadableList { seq: i64, reason: String },
     /// A column of the row no longer reads as its type.
     Unreadable {
         seq: i64,
@@ -247,6 +257,10 @@ impl fmt::Display for Break {
                 kind.noun()
             ),
             Self::Unhashed { seq } => write!(f, "link {seq} has no hash"),
+            Self::UnreadableList { seq, reason } => write!(
+                f,
+                "link {seq}: its list of rows is not as written ({reason}): the link was changed"
+            ),
             Self::Head {
                 head_seq,
                 head_hash,
@@ -267,6 +281,25 @@ impl fmt::Display for Break {
             ),
         }
     }
+}
+
+/// What is wrong with a link's list of rows, if anything: a link per
+/// transaction lists one row or more, each once; a link per row has one.
+fn list_problem(link: &StoredLink) -> Option<String> {
+    if let Some(reason) = &link.unreadable_list {
+        return Some(reason.clone());
+    }
+    if !link.batch {
+        return (link.rows.len() != 1).then(|| format!("{} rows", link.rows.len()));
+    }
+    if link.rows.is_empty() {
+        return Some("no rows".into());
+    }
+    let mut seen = std::collections::HashSet::with_capacity(link.rows.len());
+    link.rows
+        .iter()
+        .find(|r| !seen.insert(r.id.as_str()))
+        .map(|r| format!("{} {} listed twice", link.kind.noun(), r.id))
 }
 
 fn first_id(link: &StoredLink) -> String {
@@ -309,6 +342,9 @@ impl Walk {
             return Err(Break::Unhashed { seq: link.seq });
         };
         let (seq, kind) = (link.seq, link.kind);
+        if let Some(reason) = list_problem(link) {
+            return Err(Break::UnreadableList { seq, reason });
+        }
         let mut rows = Vec::with_capacity(link.rows.len());
         for covered in &link.rows {
             let row_id = covered.id.clone();
@@ -326,17 +362,9 @@ impl Walk {
             }
         }
         let bytes = match (link.batch, rows.as_slice()) {
-            (true, _) => batch_link_bytes(seq, kind, &rows),
             (false, [row]) => link_bytes(seq, kind, row),
-            // A link per row covers exactly one: storage reads it so.
-            (false, _) => {
-                return Err(Break::BatchChanged {
-                    seq,
-                    kind,
-                    first_row_id: first_id(link),
-                    rows: rows.len(),
-                });
-            }
+            // A link per row has one row (`list_problem`).
+            _ => batch_link_bytes(seq, kind, &rows),
         };
         let hash = next(&self.prev, &bytes);
         if to_hex(&hash) != *stored {
@@ -450,6 +478,7 @@ mod tests {
                         id: format!("e{seq}"),
                         row: Some(Ok(row.clone())),
                     }],
+                    unreadable_list: None,
                 }
             })
             .collect()
@@ -543,6 +572,7 @@ mod tests {
                     row: Some(Ok(row.clone())),
                 })
                 .collect(),
+            unreadable_list: None,
         }
     }
 
@@ -576,7 +606,6 @@ mod tests {
         assert_eq!(walk(&changed).unwrap_err(), changed_break);
         let mut swapped = links.clone();
         swapped[1].rows.swap(1, 2);
-        swapped[1].rows[0].id = "b0".into();
         assert_eq!(walk(&swapped).unwrap_err(), changed_break);
         let mut shorter = links.clone();
         shorter[1].rows.pop();
@@ -599,6 +628,34 @@ mod tests {
                 row_id: "b1".into()
             }
         );
+    }
+
+    #[test]
+    fn a_list_unreadable_empty_or_naming_a_row_twice_is_a_changed_link() {
+        let mut links = chain(&[event_row(1)]);
+        links.push(batch_after(&links, &[event_row(2), event_row(3)]));
+        let reason = |links: &[StoredLink]| match walk(links).unwrap_err() {
+            Break::UnreadableList { seq: 2, reason } => reason,
+            other => panic!("{other:?}"),
+        };
+        let mut unreadable = links.clone();
+        unreadable[1].unreadable_list = Some("not a JSON array".into());
+        assert_eq!(reason(&unreadable), "not a JSON array");
+        let mut empty = links.clone();
+        empty[1].rows.clear();
+        assert_eq!(reason(&empty), "no rows");
+        let mut twice = links.clone();
+        let again = twice[1].rows[0].clone();
+        twice[1].rows.push(again);
+        assert_eq!(reason(&twice), "event b0 listed twice");
+        // A link per row with two rows is not as written either.
+        let mut per_row = links.clone();
+        let second = per_row[0].rows[0].clone();
+        per_row[0].rows.push(second);
+        assert!(matches!(
+            walk(&per_row).unwrap_err(),
+            Break::UnreadableList { seq: 1, .. }
+        ));
     }
 
     #[test]

@@ -305,13 +305,14 @@ async fn links_page<'e, E: Executor<'e, Database = Any>>(
             let seq = get(row, "seq")?;
             let hash = get(row, "hash")?;
             if batch {
+                // A list that does not read is the walk's break at this
+                // link, not an error that stops every organisation's walk.
                 let ids: Option<String> = get(row, "row_ids")?;
-                let ids: Vec<String> = ids
-                    .as_deref()
-                    .and_then(|ids| serde_json::from_str(ids).ok())
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("record_chain.row_ids of link {seq}"))
-                    })?;
+                let (ids, unreadable_list) = match ids.as_deref().map(serde_json::from_str) {
+                    Some(Ok(ids)) => (ids, None),
+                    Some(Err(e)) => (Vec::new(), Some(format!("not a JSON array of ids: {e}"))),
+                    None => (Vec::new(), Some("missing".to_owned())),
+                };
                 return Ok(StoredLink {
                     seq,
                     kind,
@@ -319,8 +320,9 @@ async fn links_page<'e, E: Executor<'e, Database = Any>>(
                     hash,
                     rows: ids
                         .into_iter()
-                        .map(|id| CoveredRow { id, row: None })
+                        .map(|id: String| CoveredRow { id, row: None })
                         .collect(),
+                    unreadable_list,
                 });
             }
             let (prefix, columns): (&str, &[(&str, Ty)]) = match kind {
@@ -340,22 +342,51 @@ async fn links_page<'e, E: Executor<'e, Database = Any>>(
                     id: get(row, "row_id")?,
                     row: key.map(|_| values(row, prefix, columns)),
                 }],
+                unreadable_list: None,
             })
         })
         .collect()
 }
 
-/// Reads the rows a link per transaction covers (their ids came with the
-/// link); a row not found stays `None`.
+/// Ids read per statement by [`read_covered_rows`]: a few links per
+/// transaction's rows at once (`RecordEvent` under little load stores one
+/// event a transaction), with a bounded memory for `SyncEvents`' 1,000.
+const COVERED_PER_READ: usize = 2000;
+
+/// `page` in runs of links whose rows [`read_covered_rows`] reads at once:
+/// up to [`COVERED_PER_READ`] ids, or one link with more.
+fn per_read(page: Vec<StoredLink>) -> Vec<Vec<StoredLink>> {
+    let mut runs: Vec<Vec<StoredLink>> = Vec::new();
+    let mut ids = 0;
+    for link in page {
+        let n = if link.batch { link.rows.len() } else { 0 };
+        match runs.last_mut() {
+            Some(run) if ids + n <= COVERED_PER_READ => run.push(link),
+            _ => {
+                ids = 0;
+                runs.push(vec![link]);
+            }
+        }
+        ids += n;
+    }
+    runs
+}
+
+/// Reads the rows that `links` per transaction cover (their ids came with
+/// the links) in one statement; a row not found stays `None`.
 async fn read_covered_rows(
     conn: &mut AnyConnection,
     org: OrgId,
-    link: &mut StoredLink,
+    links: &mut [StoredLink],
 ) -> StoreResult<()> {
-    if !link.batch {
+    let ids: Vec<&str> = links
+        .iter()
+        .filter(|l| l.batch)
+        .flat_map(|l| l.rows.iter().map(|r| r.id.as_str()))
+        .collect();
+    if ids.is_empty() {
         return Ok(());
     }
-    let ids: Vec<&str> = link.rows.iter().map(|r| r.id.as_str()).collect();
     let list = if is_sqlite(conn) {
         "SELECT value FROM json_each($2)"
     } else {
@@ -376,8 +407,14 @@ async fn read_covered_rows(
         let id: String = get(row, "e1")?;
         by_id.insert(id, values(row, "e", &EVENT_COLUMNS));
     }
-    for covered in &mut link.rows {
-        covered.row = by_id.remove(&covered.id);
+    for covered in links
+        .iter_mut()
+        .filter(|l| l.batch)
+        .flat_map(|l| l.rows.iter_mut())
+    {
+        // Cloned, not taken: a row listed by two links is the walk's to
+        // find (the second link's hash, or the grouping's count).
+        covered.row = by_id.get(&covered.id).cloned();
     }
     Ok(())
 }
@@ -405,7 +442,7 @@ async fn backfill(conn: &mut AnyConnection, org: OrgId) -> StoreResult<usize> {
             }
             // The migration numbered one link per row; links per
             // transaction came later, always hashed.
-            let [covered] = link.rows.as_slice() else {
+            let (false, [covered]) = (link.batch, link.rows.as_slice()) else {
                 return Err(StoreError::Corrupt(format!(
                     "record_chain: link {} waits for its hash but covers {} rows",
                     link.seq,
@@ -575,13 +612,15 @@ impl SqlStore {
                 break;
             }
             let mut conn = self.read_conn().await?;
-            for mut link in page {
-                read_covered_rows(&mut conn, org, &mut link).await?;
-                if let Err(b) = walk.step(&link) {
-                    broken = Some(b);
-                    break 'pages;
+            for mut links in per_read(page) {
+                read_covered_rows(&mut conn, org, &mut links).await?;
+                for link in &links {
+                    if let Err(b) = walk.step(link) {
+                        broken = Some(b);
+                        break 'pages;
+                    }
+                    last = link.seq;
                 }
-                last = link.seq;
             }
         }
         if broken.is_none() {

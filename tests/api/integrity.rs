@@ -249,6 +249,16 @@ async fn a_batch_is_one_link_over_all_its_rows(db: Db) {
         )),
         "{out}"
     );
+    // A list that does not read is this link's break, not an error that
+    // stops the walk.
+    let garbled = "UPDATE record_chain SET row_ids = 'not json' WHERE seq = 3";
+    assert_eq!(raw(&url, garbled).await, Ok(1));
+    let out = verify_broken(dir.path(), &url).await;
+    assert!(
+        out.contains("checked 2 links (2 events, 0 amendments)")
+            && out.contains("BROKEN at link 3: its list of rows is not as written"),
+        "{out}"
+    );
     assert_eq!(raw(&url, &list(&ids)).await, Ok(1));
     assert!(verify(dir.path(), &url).await.0);
 
@@ -475,6 +485,7 @@ async fn the_chain_keeps_only_its_key(db: Db) {
     let indexes = if matches!(db, Db::Sqlite) {
         // A hashed link is neither changed, deleted nor replaced.
         let replace = "INSERT OR REPLACE INTO record_chain \
+                       (organisation_id, seq, kind, row_id, row_ids, hash) \
                        SELECT organisation_id, seq, kind, row_id, row_ids, 'forged' FROM record_chain WHERE seq = 1";
         for sql in [
             "UPDATE record_chain SET hash = 'forged' WHERE seq = 1",
