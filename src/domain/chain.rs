@@ -9,10 +9,10 @@
 //! Two encodings: a link per row ([`link_bytes`]: amendments, and events
 //! stored by a binary from before issue 15's twenty-fourth round), and a
 //! link per transaction that stores events ([`batch_link_bytes`]),
-//! covering all of them. The chain's head is the one lock every writer of an organisation
-//! takes, held until its commit; writing a link per event while holding it
-//! (a `SyncEvents` batch: 1,000 rows) made the lock's hold, and the chain's
-//! share of the write-ahead log, grow with the batch.
+//! covering all of them. The chain's head is the one lock every writer of
+//! an organisation takes, held until its commit; writing a link per event
+//! while holding it (a `SyncEvents` batch: 1,000 rows) made the lock's
+//! hold, and the chain's share of the write-ahead log, grow with the batch.
 //!
 //! Pure: storage writes the links and reads them back; this module encodes,
 //! hashes and checks.
@@ -152,8 +152,9 @@ pub struct StoredLink {
     pub hash: Option<String>,
     /// The rows it covers, in the order they were hashed.
     pub rows: Vec<CoveredRow>,
-    /// Why a link per transaction's list of rows (`row_ids`) could not be
-    /// read: missing, not a JSON array of texts.
+    /// Why the link could not be read as one the service writes: a kind
+    /// it does not write, a link per transaction's list of rows
+    /// (`row_ids`) missing or not a JSON array of texts.
     pub unreadable_list: Option<String>,
 }
 
@@ -191,10 +192,10 @@ pub enum Break {
         first_row_id: String,
         rows: usize,
     },
-    /// A link per transaction's list of rows cannot be read, is empty or
-    /// names a row twice: the service writes each row once, so the list
-    /// was changed.
-    UnreadableList { seq: i64, reason: String },
+    /// The link is not as the service writes one: a kind it does not
+    /// write, or a link per transaction whose list of rows cannot be read,
+    /// is empty or names a row twice.
+    NotAsWritten { seq: i64, reason: String },
     /// A column of the row no longer reads as its type.
     Unreadable {
         seq: i64,
@@ -257,9 +258,9 @@ impl fmt::Display for Break {
                 kind.noun()
             ),
             Self::Unhashed { seq } => write!(f, "link {seq} has no hash"),
-            Self::UnreadableList { seq, reason } => write!(
+            Self::NotAsWritten { seq, reason } => write!(
                 f,
-                "link {seq}: its list of rows is not as written ({reason}): the link was changed"
+                "link {seq} is not as the service writes one ({reason}): the link was changed"
             ),
             Self::Head {
                 head_seq,
@@ -343,7 +344,7 @@ impl Walk {
         };
         let (seq, kind) = (link.seq, link.kind);
         if let Some(reason) = list_problem(link) {
-            return Err(Break::UnreadableList { seq, reason });
+            return Err(Break::NotAsWritten { seq, reason });
         }
         let mut rows = Vec::with_capacity(link.rows.len());
         for covered in &link.rows {
@@ -635,7 +636,7 @@ mod tests {
         let mut links = chain(&[event_row(1)]);
         links.push(batch_after(&links, &[event_row(2), event_row(3)]));
         let reason = |links: &[StoredLink]| match walk(links).unwrap_err() {
-            Break::UnreadableList { seq: 2, reason } => reason,
+            Break::NotAsWritten { seq: 2, reason } => reason,
             other => panic!("{other:?}"),
         };
         let mut unreadable = links.clone();
@@ -654,7 +655,7 @@ mod tests {
         per_row[0].rows.push(second);
         assert!(matches!(
             walk(&per_row).unwrap_err(),
-            Break::UnreadableList { seq: 1, .. }
+            Break::NotAsWritten { seq: 1, .. }
         ));
     }
 

@@ -165,7 +165,9 @@ pub(super) enum NewLink {
 }
 
 /// A link of kind `EVENTS` (`chain::batch_link_bytes`); `EVENT` and
-/// `AMENDMENT` are links per row.
+/// `AMENDMENT` are links per row. Its `row_id` (the first of `row_ids`) is
+/// for people reading the table: `verify` goes by `row_ids`, whose every
+/// row the hash covers.
 const EVENTS_KIND: &str = "EVENTS";
 
 /// Appends one link inside the open transaction. Called last in a write,
@@ -263,14 +265,13 @@ fn values(row: &AnyRow, prefix: &str, columns: &[(&str, Ty)]) -> Result<Vec<Valu
         .collect()
 }
 
-/// A link's kind as stored: which rows and whether it covers a transaction.
-fn link_kind(text: &str) -> StoreResult<(LinkKind, bool)> {
+/// A link's kind as stored: which rows and whether it covers a
+/// transaction; `None` for a kind the service does not write.
+fn link_kind(text: &str) -> Option<(LinkKind, bool)> {
     if text == EVENTS_KIND {
-        return Ok((LinkKind::Event, true));
+        return Some((LinkKind::Event, true));
     }
-    LinkKind::parse(text)
-        .map(|kind| (kind, false))
-        .ok_or_else(|| StoreError::Corrupt(format!("record_chain.kind: '{text}'")))
+    LinkKind::parse(text).map(|kind| (kind, false))
 }
 
 /// Links after `after` in order. A link per row comes with its row as
@@ -301,9 +302,21 @@ async fn links_page<'e, E: Executor<'e, Database = Any>>(
         .map_err(classify)?;
     rows.iter()
         .map(|row| {
-            let (kind, batch) = link_kind(&get::<String>(row, "link_kind")?)?;
             let seq = get(row, "seq")?;
             let hash = get(row, "hash")?;
+            let kind_text: String = get(row, "link_kind")?;
+            let Some((kind, batch)) = link_kind(&kind_text) else {
+                // The walk's break at this link, like a list that does not
+                // read: not an error that stops every organisation's walk.
+                return Ok(StoredLink {
+                    seq,
+                    kind: LinkKind::Event,
+                    batch: false,
+                    hash,
+                    rows: Vec::new(),
+                    unreadable_list: Some(format!("kind '{kind_text}'")),
+                });
+            };
             if batch {
                 // A list that does not read is the walk's break at this
                 // link, not an error that stops every organisation's walk.
@@ -442,6 +455,12 @@ async fn backfill(conn: &mut AnyConnection, org: OrgId) -> StoreResult<usize> {
             }
             // The migration numbered one link per row; links per
             // transaction came later, always hashed.
+            if let Some(reason) = &link.unreadable_list {
+                return Err(StoreError::Corrupt(format!(
+                    "record_chain: link {}: {reason}",
+                    link.seq
+                )));
+            }
             let (false, [covered]) = (link.batch, link.rows.as_slice()) else {
                 return Err(StoreError::Corrupt(format!(
                     "record_chain: link {} waits for its hash but covers {} rows",

@@ -256,9 +256,19 @@ async fn a_batch_is_one_link_over_all_its_rows(db: Db) {
     let out = verify_broken(dir.path(), &url).await;
     assert!(
         out.contains("checked 2 links (2 events, 0 amendments)")
-            && out.contains("BROKEN at link 3: its list of rows is not as written"),
+            && out.contains("BROKEN at link 3 is not as the service writes one (not a JSON array"),
         "{out}"
     );
+    // A kind the service does not write: the same, still a report.
+    let renamed = "UPDATE record_chain SET kind = 'EVENTZ' WHERE seq = 3";
+    assert_eq!(raw(&url, renamed).await, Ok(1));
+    let out = verify_broken(dir.path(), &url).await;
+    assert!(
+        out.contains("BROKEN at link 3 is not as the service writes one (kind 'EVENTZ')"),
+        "{out}"
+    );
+    let restored = "UPDATE record_chain SET kind = 'EVENTS' WHERE seq = 3";
+    assert_eq!(raw(&url, restored).await, Ok(1));
     assert_eq!(raw(&url, &list(&ids)).await, Ok(1));
     assert!(verify(dir.path(), &url).await.0);
 
