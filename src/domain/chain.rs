@@ -675,6 +675,127 @@ mod tests {
         );
     }
 
+    /// Links built as the service writes them: `(batch, rows)` each, a
+    /// link per row holding exactly one row.
+    fn built(shape: &[(bool, Vec<Vec<Value>>)]) -> Vec<StoredLink> {
+        let mut prev = GENESIS;
+        shape
+            .iter()
+            .enumerate()
+            .map(|(i, (batch, rows))| {
+                let seq = i64::try_from(i).unwrap() + 1;
+                let refs: Vec<&[Value]> = rows.iter().map(Vec::as_slice).collect();
+                let bytes = if *batch {
+                    batch_link_bytes(seq, LinkKind::Event, &refs)
+                } else {
+                    link_bytes(seq, LinkKind::Event, refs[0])
+                };
+                prev = next(&prev, &bytes);
+                StoredLink {
+                    seq,
+                    kind: LinkKind::Event,
+                    batch: *batch,
+                    hash: Some(to_hex(&prev)),
+                    rows: rows
+                        .iter()
+                        .enumerate()
+                        .map(|(j, row)| CoveredRow {
+                            id: format!("r{seq}-{j}"),
+                            row: Some(Ok(row.clone())),
+                        })
+                        .collect(),
+                    unreadable_list: None,
+                }
+            })
+            .collect()
+    }
+
+    fn seq_of(b: &Break) -> Option<i64> {
+        match b {
+            Break::Missing { seq, .. }
+            | Break::Changed { seq, .. }
+            | Break::BatchChanged { seq, .. }
+            | Break::Unreadable { seq, .. }
+            | Break::Unhashed { seq }
+            | Break::NotAsWritten { seq, .. } => Some(*seq),
+            _ => None,
+        }
+    }
+
+    fn arb_row() -> impl proptest::strategy::Strategy<Value = Vec<Value>> {
+        use proptest::prelude::*;
+        (any::<i64>(), proptest::option::of("[a-c]{0,3}")).prop_map(|(n, t)| {
+            vec![
+                Value::Text(Some("e".into())),
+                Value::Int(Some(n)),
+                Value::Text(t),
+            ]
+        })
+    }
+
+    fn arb_shape() -> impl proptest::strategy::Strategy<Value = Vec<(bool, Vec<Vec<Value>>)>> {
+        use proptest::prelude::*;
+        proptest::collection::vec(
+            prop_oneof![
+                arb_row().prop_map(|r| (false, vec![r])),
+                proptest::collection::vec(arb_row(), 1..5).prop_map(|rs| (true, rs)),
+            ],
+            1..6,
+        )
+    }
+
+    proptest::proptest! {
+        /// Whatever mix of links per row and per transaction: the chain as
+        /// written walks to its head counting every row, and any one row
+        /// changed, dropped from its link or moved within it breaks the
+        /// walk at exactly that link.
+        #[test]
+        fn any_row_changed_dropped_or_moved_breaks_its_own_link(
+            shape in arb_shape(),
+            pick in (0usize..64, 0usize..64, 0usize..3),
+            bump in 1i64..1000,
+        ) {
+            let links = built(&shape);
+            let rows: usize = shape.iter().map(|(_, r)| r.len()).sum();
+            let w = walk(&links).unwrap();
+            proptest::prop_assert_eq!(w.events, rows as u64);
+            let last = links.last().unwrap();
+            proptest::prop_assert_eq!(w.finish(last.seq, last.hash.as_deref().unwrap()), Ok(()));
+
+            let i = pick.0 % links.len();
+            let mut broken = links.clone();
+            let link = &mut broken[i];
+            let j = pick.1 % link.rows.len();
+            let changed = match pick.2 {
+                0 => {
+                    let Some(Ok(row)) = &mut link.rows[j].row else { unreachable!() };
+                    let Value::Int(Some(n)) = &mut row[1] else { unreachable!() };
+                    *n = n.wrapping_add(bump);
+                    true
+                }
+                1 => {
+                    link.rows.remove(j);
+                    true
+                }
+                _ => {
+                    // Moved to the front: a change only if it was not first
+                    // and differs from the row it passes.
+                    let moved = link.rows.remove(j);
+                    let differs = j > 0 && moved.row != link.rows[0].row;
+                    link.rows.insert(0, moved);
+                    differs
+                }
+            };
+            let result = walk(&broken);
+            if changed {
+                let b = result.unwrap_err();
+                proptest::prop_assert_eq!(seq_of(&b), Some(i64::try_from(i).unwrap() + 1), "{:?}", b);
+            } else {
+                proptest::prop_assert!(result.is_ok(), "{:?}", result);
+            }
+        }
+    }
+
     #[test]
     fn null_and_empty_text_encode_differently() {
         let a = link_bytes(1, LinkKind::Event, &[Value::Text(None)]);
