@@ -31,17 +31,7 @@ async fn record_a_month(app: &TestApp) -> (pb::Employee, usize) {
             ]
         })
         .collect();
-    let reply = clock
-        .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest {
-            events: events.clone(),
-        }]))
-        .await
-        .unwrap()
-        .into_inner()
-        .message()
-        .await
-        .unwrap()
-        .unwrap();
+    let reply = sync_one_message(&mut clock, events.clone()).await;
     assert_eq!(reply.new_count, 50);
     app.clock_client(&app.admin_token)
         .correct_event(pb::CorrectEventRequest {

@@ -590,6 +590,22 @@ impl TestApp {
     }
 }
 
+/// Sends `events` as one `SyncEvents` message; its one reply.
+pub async fn sync_one_message(
+    client: &mut ClockClient,
+    events: Vec<pb::ClockEvent>,
+) -> pb::SyncEventsResponse {
+    client
+        .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest { events }]))
+        .await
+        .unwrap()
+        .into_inner()
+        .message()
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// Records `events` one `RecordEvent` at a time, in order; each must be taken.
 pub async fn record_each(client: &mut ClockClient, events: &[pb::ClockEvent]) {
     for e in events {

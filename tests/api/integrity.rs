@@ -69,6 +69,14 @@ async fn database(db: &Db) -> (tempfile::TempDir, String, Option<PgDatabase>) {
     }
 }
 
+/// Moves an event's instant by `micros` (`by` is `+` or `-`) underneath
+/// the service.
+fn shift_sql(by: &str, micros: i64, id: &str) -> String {
+    format!(
+        "UPDATE clock_events SET occurred_at = occurred_at {by} {micros} WHERE event_id = '{id}'"
+    )
+}
+
 async fn tampering_shows_in_verify(db: Db) {
     let (dir, url, _pg) = database(&db).await;
     let server = start_server_with(dir.path(), &url, &[]).await;
@@ -118,11 +126,7 @@ async fn tampering_shows_in_verify(db: Db) {
     }
 
     // An instant changed underneath.
-    let shift = |by: &str, id: &str| {
-        format!(
-            "UPDATE clock_events SET occurred_at = occurred_at {by} 3600000000 WHERE event_id = '{id}'"
-        )
-    };
+    let shift = |by: &str, id: &str| shift_sql(by, 3_600_000_000, id);
     let clock_in = record.clock_in.event_id.clone();
     assert_eq!(raw(&url, &shift("+", &clock_in)).await, Ok(1));
     let out = verify_broken(dir.path(), &url).await;
@@ -182,18 +186,7 @@ async fn a_batch_is_one_link_over_all_its_rows(db: Db) {
         event(&record.employee_id, pb::EventKind::ClockOut, at(12)),
         event(&record.employee_id, pb::EventKind::ClockIn, at(13)),
     ];
-    let reply = record
-        .clock()
-        .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest {
-            events: batch.clone(),
-        }]))
-        .await
-        .unwrap()
-        .into_inner()
-        .message()
-        .await
-        .unwrap()
-        .unwrap();
+    let reply = sync_one_message(&mut record.clock(), batch.clone()).await;
     assert_eq!(reply.new_count, 3, "{reply:?}");
     stop(server).await;
     let mut ids: Vec<String> = batch.iter().map(|e| e.event_id.clone()).collect();
@@ -216,11 +209,7 @@ async fn a_batch_is_one_link_over_all_its_rows(db: Db) {
     }
 
     // Any one of its rows changed breaks the link; put back, it holds.
-    let shift = |by: &str, id: &str| {
-        format!(
-            "UPDATE clock_events SET occurred_at = occurred_at {by} 60000000 WHERE event_id = '{id}'"
-        )
-    };
+    let shift = |by: &str, id: &str| shift_sql(by, 60_000_000, id);
     let changed = format!(
         "BROKEN at link 3 (3 events from {}) does not match its hash",
         ids[0]

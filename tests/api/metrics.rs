@@ -235,17 +235,7 @@ async fn metrics_scrape(db: Db) {
         ),
         bad,
     ];
-    let reply = clock
-        .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest {
-            events: batch,
-        }]))
-        .await
-        .unwrap()
-        .into_inner()
-        .message()
-        .await
-        .unwrap()
-        .unwrap();
+    let reply = sync_one_message(&mut clock, batch).await;
     assert_eq!((reply.new_count, reply.rejected_count), (2, 1));
     // A read drains Kari's recompute, so only the seeded one waits.
     pb::timesheet_service_client::TimesheetServiceClient::with_interceptor(

@@ -33,15 +33,8 @@ fn a_year_of_long_days(id: &str) -> Vec<pb::ClockEvent> {
 }
 
 async fn sync(app: &TestApp, events: Vec<pb::ClockEvent>) -> i32 {
-    app.clock_client(&app.admin_token)
-        .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest { events }]))
+    sync_one_message(&mut app.clock_client(&app.admin_token), events)
         .await
-        .unwrap()
-        .into_inner()
-        .message()
-        .await
-        .unwrap()
-        .unwrap()
         .new_count
 }
 
