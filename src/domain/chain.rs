@@ -551,39 +551,13 @@ mod tests {
         ));
     }
 
-    /// A link per transaction after two links per row: `(seq, rows)`.
-    fn batch_after(links: &[StoredLink], rows: &[Vec<Value>]) -> StoredLink {
-        let prev: Hash = links
-            .last()
-            .and_then(|l| l.hash.as_deref())
-            .map_or(GENESIS, |h| hex::decode(h).unwrap().try_into().unwrap());
-        let seq = i64::try_from(links.len()).unwrap() + 1;
-        let refs: Vec<&[Value]> = rows.iter().map(Vec::as_slice).collect();
-        let hash = next(&prev, &batch_link_bytes(seq, LinkKind::Event, &refs));
-        StoredLink {
-            seq,
-            kind: LinkKind::Event,
-            batch: true,
-            hash: Some(to_hex(&hash)),
-            rows: rows
-                .iter()
-                .enumerate()
-                .map(|(i, row)| CoveredRow {
-                    id: format!("b{i}"),
-                    row: Some(Ok(row.clone())),
-                })
-                .collect(),
-            unreadable_list: None,
-        }
-    }
-
     #[test]
     fn a_link_per_transaction_follows_links_per_row_and_counts_its_rows() {
-        let mut links = chain(&[event_row(1), event_row(2)]);
-        links.push(batch_after(
-            &links,
-            &[event_row(3), event_row(4), event_row(5)],
-        ));
+        let links = built(&[
+            (false, vec![event_row(1)]),
+            (false, vec![event_row(2)]),
+            (true, vec![event_row(3), event_row(4), event_row(5)]),
+        ]);
         let w = walk(&links).unwrap();
         assert_eq!((w.links(), w.events), (3, 5));
         assert_eq!(w.finish(3, links[2].hash.as_deref().unwrap()), Ok(()));
@@ -591,15 +565,14 @@ mod tests {
 
     #[test]
     fn a_changed_dropped_or_reordered_row_of_a_transaction_breaks_its_link() {
-        let mut links = chain(&[event_row(1)]);
-        links.push(batch_after(
-            &links,
-            &[event_row(2), event_row(3), event_row(4)],
-        ));
+        let links = built(&[
+            (false, vec![event_row(1)]),
+            (true, vec![event_row(2), event_row(3), event_row(4)]),
+        ]);
         let changed_break = Break::BatchChanged {
             seq: 2,
             kind: LinkKind::Event,
-            first_row_id: "b0".into(),
+            first_row_id: "r2-0".into(),
             rows: 3,
         };
         let mut changed = links.clone();
@@ -615,7 +588,7 @@ mod tests {
             Break::BatchChanged {
                 seq: 2,
                 kind: LinkKind::Event,
-                first_row_id: "b0".into(),
+                first_row_id: "r2-0".into(),
                 rows: 2,
             }
         );
@@ -626,15 +599,17 @@ mod tests {
             Break::Missing {
                 seq: 2,
                 kind: LinkKind::Event,
-                row_id: "b1".into()
+                row_id: "r2-1".into()
             }
         );
     }
 
     #[test]
     fn a_list_unreadable_empty_or_naming_a_row_twice_is_a_changed_link() {
-        let mut links = chain(&[event_row(1)]);
-        links.push(batch_after(&links, &[event_row(2), event_row(3)]));
+        let links = built(&[
+            (false, vec![event_row(1)]),
+            (true, vec![event_row(2), event_row(3)]),
+        ]);
         let reason = |links: &[StoredLink]| match walk(links).unwrap_err() {
             Break::NotAsWritten { seq: 2, reason } => reason,
             other => panic!("{other:?}"),
@@ -648,7 +623,7 @@ mod tests {
         let mut twice = links.clone();
         let again = twice[1].rows[0].clone();
         twice[1].rows.push(again);
-        assert_eq!(reason(&twice), "event b0 listed twice");
+        assert_eq!(reason(&twice), "event r2-0 listed twice");
         // A link per row with two rows is not as written either.
         let mut per_row = links.clone();
         let second = per_row[0].rows[0].clone();
