@@ -10,7 +10,7 @@ use sqlx::{Any, AnyConnection, Executor, Row as _};
 
 use super::rows::micros;
 use super::sql::SqlStore;
-use super::statement::is_sqlite;
+use super::statement::{ByIds, is_sqlite, rows_for_ids};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::chain::{
@@ -318,8 +318,7 @@ async fn links_page<'e, E: Executor<'e, Database = Any>>(
                 });
             };
             if batch {
-                // A list that does not read is the walk's break at this
-                // link, not an error that stops every organisation's walk.
+                // So is a list that does not read.
                 let ids: Option<String> = get(row, "row_ids")?;
                 let (ids, unreadable_list) = match ids.as_deref().map(serde_json::from_str) {
                     Some(Ok(ids)) => (ids, None),
@@ -363,11 +362,13 @@ async fn links_page<'e, E: Executor<'e, Database = Any>>(
 
 /// Ids read per statement by [`read_covered_rows`]: a few links per
 /// transaction's rows at once (`RecordEvent` under little load stores one
-/// event a transaction), with a bounded memory for `SyncEvents`' 1,000.
-const COVERED_PER_READ: usize = 2000;
+/// event a transaction), with a bounded memory for `SyncEvents`' 1,000. The
+/// most an id lookup sends ([`rows_for_ids`]).
+const COVERED_PER_READ: usize = 500;
 
 /// `page` in runs of links whose rows [`read_covered_rows`] reads at once:
-/// up to [`COVERED_PER_READ`] ids, or one link with more.
+/// up to [`COVERED_PER_READ`] ids, or one link with more (read in several
+/// statements).
 fn per_read(page: Vec<StoredLink>) -> Vec<Vec<StoredLink>> {
     let mut runs: Vec<Vec<StoredLink>> = Vec::new();
     let mut ids = 0;
@@ -386,35 +387,30 @@ fn per_read(page: Vec<StoredLink>) -> Vec<Vec<StoredLink>> {
 }
 
 /// Reads the rows that `links` per transaction cover (their ids came with
-/// the links) in one statement; a row not found stays `None`.
+/// the links), [`COVERED_PER_READ`] ids a statement; a row not found stays
+/// `None`.
 async fn read_covered_rows(
     conn: &mut AnyConnection,
     org: OrgId,
     links: &mut [StoredLink],
 ) -> StoreResult<()> {
-    let ids: Vec<&str> = links
+    let ids: Vec<String> = links
         .iter()
         .filter(|l| l.batch)
-        .flat_map(|l| l.rows.iter().map(|r| r.id.as_str()))
+        .flat_map(|l| l.rows.iter().map(|r| r.id.clone()))
         .collect();
     if ids.is_empty() {
         return Ok(());
     }
-    let list = if is_sqlite(conn) {
-        "SELECT value FROM json_each($2)"
-    } else {
-        "SELECT json_array_elements_text(CAST($2 AS json))"
+    let covered = ByIds {
+        select: format!(
+            "SELECT {} FROM clock_events e WHERE e.organisation_id = $1",
+            aliased("e", "e", &EVENT_COLUMNS)
+        ),
+        column: "e.event_id",
+        ..ByIds::default()
     };
-    let sql = format!(
-        "SELECT {} FROM clock_events e WHERE e.organisation_id = $1 AND e.event_id IN ({list})",
-        aliased("e", "e", &EVENT_COLUMNS)
-    );
-    let found = sqlx::query(&sql)
-        .bind(org.to_string())
-        .bind(serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(classify)?;
+    let found = rows_for_ids(conn, org, &ids, COVERED_PER_READ, &covered).await?;
     let mut by_id = std::collections::HashMap::with_capacity(found.len());
     for row in &found {
         let id: String = get(row, "e1")?;
