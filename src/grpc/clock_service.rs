@@ -180,7 +180,9 @@ pub async fn record_event(
     };
     tracing::info!(outcome = outcome.as_str_name(), "event recorded");
     count_events(outcome, 1);
-    let status = ctx.clock_status(caller.org(), employee.id).await?;
+    let status = ctx
+        .clock_status_after_write(caller.org(), employee.id)
+        .await?;
     Ok(pb::RecordEventResponse {
         outcome: outcome as i32,
         stored: Some(convert::stored_event_pb(&stored)),

@@ -138,10 +138,26 @@ impl Ctx {
     /// the employee's history.
     pub async fn clock_status(&self, org: OrgId, employee: EmployeeId) -> ApiResult<ClockStatus> {
         let record = self.store.status_record(org, employee).await?;
-        let effective = event::effective_events(&record.events, &record.amendments);
-        let mut status = clock_status::pair(&effective).status;
-        let stored = usize::try_from(record.stored_count).unwrap_or_default();
-        status.event_count = event::effective_count(stored, &record.amendments);
-        Ok(status)
+        Ok(status_of(&record))
     }
+
+    /// [`Ctx::clock_status`] as the answer to the caller's own event write,
+    /// which has ended (see `Store::status_after_write`).
+    pub async fn clock_status_after_write(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+    ) -> ApiResult<ClockStatus> {
+        let record = self.store.status_after_write(org, employee).await?;
+        Ok(status_of(&record))
+    }
+}
+
+/// The status a [`StatusRecord`](crate::storage::StatusRecord) gives.
+fn status_of(record: &crate::storage::StatusRecord) -> ClockStatus {
+    let effective = event::effective_events(&record.events, &record.amendments);
+    let mut status = clock_status::pair(&effective).status;
+    let stored = usize::try_from(record.stored_count).unwrap_or_default();
+    status.event_count = event::effective_count(stored, &record.amendments);
+    status
 }

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use super::derived;
@@ -19,6 +20,7 @@ use super::json_params::{
 };
 use super::rows::{self, micros};
 use super::statement::{ByIds, is_sqlite, marks_for, rows_for_ids};
+use super::status_tails::Confirmed;
 use super::writer::classify;
 use super::{EventWrite, StoreError, StoreResult};
 use crate::domain::engine::record::Span;
@@ -267,17 +269,20 @@ pub(super) async fn write_events(
 /// Queues the changed employees for recompute ([`derived::enqueue_sql`])
 /// and adds each one's newly stored events to their count
 /// (`event_counts`), in the transaction that stored them. On `PostgreSQL`
-/// one statement does both (the queue's upsert as a data-modifying `WITH`);
-/// `SQLite` has no such statements, and its statements cost no round trip.
+/// one statement does both (the queue's upsert as a data-modifying `WITH`)
+/// and returns what confirms the employees' status tails
+/// ([`Confirmed`]: the new counts, and whether any amendment exists);
+/// `SQLite` has no such statements, its statements cost no round trip, and
+/// its tails need no confirmation (one process writes), so it returns none.
 pub(super) async fn queue_and_count(
     conn: &mut AnyConnection,
     org: OrgId,
     changed: &BTreeMap<EmployeeId, Span>,
     added: &BTreeMap<EmployeeId, i64>,
     now: DateTime<Utc>,
-) -> StoreResult<()> {
+) -> StoreResult<HashMap<EmployeeId, Confirmed>> {
     if changed.is_empty() && added.is_empty() {
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let counts = rows_json(
         added
@@ -287,26 +292,47 @@ pub(super) async fn queue_and_count(
     );
     if is_sqlite(conn) {
         derived::enqueue_many(conn, org, changed, now).await?;
-        return execute_rows(conn, &marks_for(count_sql(true, 2), true), org, counts).await;
+        execute_rows(conn, &marks_for(count_sql(true, 2), true), org, counts).await?;
+        return Ok(HashMap::new());
     }
     // PostgreSQL runs a `WITH` that the main statement does not read after
     // it: the counts are upserted, then the queue. Only event writes, which
-    // run this one statement with employees in id order, take both.
+    // run this one statement with employees in id order, take both. The
+    // amendment probe descends `amendments`' (organisation, employee, seq)
+    // key, which it nearly always finds empty.
     let sql = format!(
-        "WITH queued AS ({} RETURNING 1) {}",
+        "WITH queued AS ({} RETURNING 1) {} RETURNING employee_id, events, \
+         EXISTS (SELECT 1 FROM amendments a WHERE a.organisation_id = $1 \
+                 AND a.employee_id = event_counts.employee_id) AS amended",
         derived::enqueue_sql(false),
         count_sql(false, 5)
     );
-    sqlx::query(&sql)
+    let found = sqlx::query(&sql)
         .bind(org.to_string())
         .bind(derived::first_version())
         .bind(micros(now))
         .bind(derived::queue_rows(changed))
         .bind(counts)
-        .execute(&mut *conn)
+        .fetch_all(&mut *conn)
         .await
         .map_err(classify)?;
-    Ok(())
+    found.iter().map(confirmed_row).collect()
+}
+
+/// One row of [`queue_and_count`]'s `RETURNING`.
+fn confirmed_row(row: &AnyRow) -> StoreResult<(EmployeeId, Confirmed)> {
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(format!("event count: {e}"));
+    let employee: String = row.try_get("employee_id").map_err(corrupt)?;
+    let employee = employee
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("event count employee_id: {e}")))?;
+    Ok((
+        EmployeeId(employee),
+        Confirmed {
+            stored_count: row.try_get("events").map_err(corrupt)?,
+            amended: row.try_get("amended").map_err(corrupt)?,
+        },
+    ))
 }
 
 /// The upsert adding to each employee's count: `$1` the organisation,

@@ -213,6 +213,15 @@ pub trait Store:
     /// What the current clock status needs, without reading the whole
     /// history (see [`StatusRecord`]).
     async fn status_record(&self, org: OrgId, employee: EmployeeId) -> StoreResult<StatusRecord>;
+    /// [`Store::status_record`] for the answer to the caller's own event
+    /// write, which has ended: the status as of that write's commit or
+    /// later. Where replicas write beside each other, the write's own
+    /// transaction may have confirmed it, and then it is not read again.
+    async fn status_after_write(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+    ) -> StoreResult<StatusRecord>;
     /// Appends an amendment after checking, in the same transaction, that it
     /// applies to the record (`Precondition` if not); idempotent on its id
     /// (`Conflict` naming `amendment_id` for other content).

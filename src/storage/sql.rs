@@ -23,7 +23,7 @@ use super::read_conns::{ReadConn, ReadConns};
 use super::recent::Recent;
 use super::rows::{self, micros};
 use super::status_read::{Latest, finish_status, from_window, latest_of, read_status};
-use super::status_tails::{Lookup, StatusTails};
+use super::status_tails::{Lookup, Mode, StatusTails};
 use super::writer::{Reopen, Writer, classify};
 use super::{
     AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
@@ -189,7 +189,7 @@ impl SqlStore {
             employee_reads: ReadBatcher::new("employee"),
             status_reads: ReadBatcher::new("status"),
             plans: PlansCache::default(),
-            tails: StatusTails::new(true),
+            tails: StatusTails::new(Mode::Sole),
         };
         store.finish_chain_backfill().await?;
         store.rebuild_week_totals().await;
@@ -240,8 +240,9 @@ impl SqlStore {
             employee_reads: ReadBatcher::new("employee"),
             status_reads: ReadBatcher::new("status"),
             plans: PlansCache::default(),
-            // Replicas write beside each other: the status is read.
-            tails: StatusTails::new(false),
+            // Replicas write beside each other: a status is read, except
+            // the one a write answers with (`status_after_write`).
+            tails: StatusTails::new(Mode::Shared),
         };
         store.finish_chain_backfill().await?;
         Ok(store)
@@ -327,18 +328,61 @@ impl SqlStore {
                         span.start = span.start.min(t);
                         span.end = span.end.max(t);
                     }
-                    event_batch::queue_and_count(&mut *conn, org, &changed, &added, now).await?;
+                    let confirmed =
+                        event_batch::queue_and_count(&mut *conn, org, &changed, &added, now)
+                            .await?;
                     // Last: the chain's head is the one lock every writer of the
                     // organisation takes. One link covers the whole batch.
                     chain::append(conn, org, NewLink::Events(links)).await?;
                     // Carried past the commit: dropped before it, it would let a
                     // read from before the commit be kept.
-                    Ok((out, writing))
+                    Ok((out, (writing, confirmed)))
                 })
             })
             .await?;
-        writing.stored(&newly_stored(&out));
+        let (writing, confirmed) = writing;
+        writing.stored(&newly_stored(&out), &confirmed);
         Ok(out)
+    }
+
+    /// The status record of `employee`: kept in memory where
+    /// [`StatusTails`] allows (`after_write`: it answers the caller's own
+    /// ended write), else read and, where it can stand, kept.
+    async fn status(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+        after_write: bool,
+    ) -> StoreResult<StatusRecord> {
+        let ticket = match self.tails.lookup(org, employee, after_write) {
+            Lookup::Hit(record) => return Ok(record),
+            Lookup::Miss(ticket) => ticket,
+        };
+        if self.tails.sole() {
+            let (record, from) = read_status(&mut *self.read_conn().await?, org, employee).await?;
+            self.tails.keep(&ticket, &record, from);
+            return Ok(record);
+        }
+        // Replicas: a RecordEvent whose tail was not confirmed reads one, so
+        // the narrow windows read at the same moment share a statement.
+        let first = self
+            .status_reads
+            .get(org, employee, |org, ids| {
+                Box::pin(async move { latest_of(&mut *self.read_conn().await?, org, &ids).await })
+            })
+            .await?;
+        match first.as_ref().and_then(from_window) {
+            Some((record, from)) => {
+                // One statement: its count is of its events' moment.
+                self.tails.keep(&ticket, &record, from);
+                Ok(record)
+            }
+            None => Ok(
+                finish_status(&mut *self.read_conn().await?, org, employee, first)
+                    .await?
+                    .0,
+            ),
+        }
     }
 
     /// Runs an INSERT or UPDATE of `employee` whose parameters follow
@@ -1022,30 +1066,15 @@ impl Store for SqlStore {
     }
 
     async fn status_record(&self, org: OrgId, employee: EmployeeId) -> StoreResult<StatusRecord> {
-        let ticket = match self.tails.lookup(org, employee) {
-            Lookup::Hit(record) => return Ok(record),
-            Lookup::Miss(ticket) => ticket,
-        };
-        let (record, from) = if self.tails.enabled() {
-            read_status(&mut *self.read_conn().await?, org, employee).await?
-        } else {
-            // No statuses in memory: every RecordEvent reads one, so the
-            // narrow windows read at the same moment share a statement.
-            let first = self
-                .status_reads
-                .get(org, employee, |org, ids| {
-                    Box::pin(
-                        async move { latest_of(&mut *self.read_conn().await?, org, &ids).await },
-                    )
-                })
-                .await?;
-            match first.as_ref().and_then(from_window) {
-                Some(done) => done,
-                None => finish_status(&mut *self.read_conn().await?, org, employee, first).await?,
-            }
-        };
-        self.tails.keep(&ticket, &record, from);
-        Ok(record)
+        self.status(org, employee, false).await
+    }
+
+    async fn status_after_write(
+        &self,
+        org: OrgId,
+        employee: EmployeeId,
+    ) -> StoreResult<StatusRecord> {
+        self.status(org, employee, true).await
     }
 
     async fn record_amendment(

@@ -9,9 +9,13 @@
 //! that tail is all there is to keep, and the writes that store events
 //! extend it.
 //!
-//! Only where one process writes the record: a `SQLite` file is served by
-//! one process, whose writes all pass here. On PostgreSQL replicas write
-//! beside each other, so the status is read every time.
+//! Where one process writes the record ([`Mode::Sole`]: a `SQLite` file is
+//! served by one process, whose writes all pass here), every status is a
+//! lookup. Where replicas write beside each other ([`Mode::Shared`]:
+//! PostgreSQL), another replica's write never passes here, so a status
+//! asked for on its own is read every time; only the status a write
+//! answers with is looked up, from a tail the write confirmed against the
+//! database in its own transaction (see [`Confirmed`]).
 //!
 //! Correctness rests on versions. A reader notes the employee's version
 //! before reading and keeps what it read only if no write began or ended
@@ -156,9 +160,32 @@ impl Inner {
     }
 }
 
-/// The tails of one store; does nothing when not enabled.
+/// Who writes the record the tails stand for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// This process alone (`SQLite`): every write passes here.
+    Sole,
+    /// Replicas beside each other (PostgreSQL): a tail is kept only as far
+    /// as each local write confirms it, and serves only the status a write
+    /// answers with.
+    Shared,
+}
+
+/// What an event write's transaction found of one employee after storing
+/// its events (PostgreSQL): the employee's count of stored events, and
+/// whether any amendment exists. Events and amendments are append-only and
+/// every event write of an organisation holds its chain head, so a tail
+/// whose count plus this write's new events equals `stored_count`, with no
+/// amendment, misses no other replica's write up to this commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Confirmed {
+    pub(super) stored_count: i64,
+    pub(super) amended: bool,
+}
+
+/// The tails of one store.
 pub(super) struct StatusTails {
-    enabled: bool,
+    mode: Mode,
     inner: Mutex<Inner>,
 }
 
@@ -176,14 +203,14 @@ pub(super) struct Ticket {
 }
 
 impl StatusTails {
-    /// Whether statuses are kept (`SQLite`: one process writes).
-    pub(super) fn enabled(&self) -> bool {
-        self.enabled
+    /// Whether this process alone writes the record (`SQLite`).
+    pub(super) fn sole(&self) -> bool {
+        self.mode == Mode::Sole
     }
 
-    pub(super) fn new(enabled: bool) -> Arc<Self> {
+    pub(super) fn new(mode: Mode) -> Arc<Self> {
         Arc::new(Self {
-            enabled,
+            mode,
             inner: Mutex::new(Inner::default()),
         })
     }
@@ -195,14 +222,17 @@ impl StatusTails {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(super) fn lookup(&self, org: OrgId, employee: EmployeeId) -> Lookup {
+    /// The kept status of `employee`, or a ticket to read it with.
+    /// `after_write`: the caller answers a write of its own that has ended,
+    /// so under [`Mode::Shared`] a tail (confirmed by the last local write,
+    /// or read since) may answer it; any other status is read there.
+    pub(super) fn lookup(&self, org: OrgId, employee: EmployeeId, after_write: bool) -> Lookup {
         let key = (org, employee);
-        if !self.enabled {
-            return Lookup::Miss(Ticket { key, version: None });
-        }
         let mut inner = self.lock();
         let entry = inner.entry(key);
-        if let Some(tail) = &entry.tail {
+        if let Some(tail) = &entry.tail
+            && (self.mode == Mode::Sole || after_write)
+        {
             return Lookup::Hit(tail.record());
         }
         // A write in flight may commit while the record is read.
@@ -211,7 +241,9 @@ impl StatusTails {
     }
 
     /// Keeps what a read found, unless a write began or ended since the
-    /// ticket was taken.
+    /// ticket was taken. Under [`Mode::Shared`] the read must be one
+    /// statement, so that its count is of the same moment as its events: a
+    /// count newer than the events could later confirm a tail missing one.
     pub(super) fn keep(&self, ticket: &Ticket, record: &StatusRecord, from: Option<DateTime<Utc>>) {
         let Ticket { key, version } = *ticket;
         let Some(version) = version else {
@@ -233,10 +265,7 @@ impl StatusTails {
         org: OrgId,
         employees: impl IntoIterator<Item = EmployeeId>,
     ) -> Writing {
-        let mut keys: Vec<Key> = Vec::new();
-        if self.enabled {
-            keys.extend(employees.into_iter().map(|e| (org, e)));
-        }
+        let mut keys: Vec<Key> = employees.into_iter().map(|e| (org, e)).collect();
         keys.sort_unstable();
         keys.dedup();
         let mut inner = self.lock();
@@ -253,9 +282,11 @@ impl StatusTails {
         }
     }
 
-    /// Ends a write: with `stored` (what it inserted) after a commit, the
-    /// tails grow; without, they are forgotten.
-    fn end(&self, keys: &[Key], stored: Option<&[&StoredEvent]>) {
+    /// Ends a write: with `stored` (what it inserted, and under
+    /// [`Mode::Shared`] what its transaction confirmed) after a commit, the
+    /// tails grow; without, or unconfirmed, they are forgotten.
+    fn end(&self, keys: &[Key], stored: Option<Stored<'_>>) {
+        let mode = self.mode;
         let mut inner = self.lock();
         for &key in keys {
             let version = inner.next();
@@ -264,13 +295,17 @@ impl StatusTails {
             debug_assert!(entry.writing > 0, "a write ended that never began");
             entry.writing = entry.writing.saturating_sub(1);
             let kept = match (entry.tail.as_mut(), stored) {
-                (Some(tail), Some(stored)) => {
+                (Some(tail), Some((stored, confirmed))) => {
                     let new: Vec<&StoredEvent> = stored
                         .iter()
                         .copied()
                         .filter(|s| s.event.employee_id == key.1)
                         .collect();
                     tail.add(&new)
+                        && (mode == Mode::Sole
+                            || confirmed
+                                .get(&key.1)
+                                .is_some_and(|c| !c.amended && c.stored_count == tail.stored_count))
                 }
                 _ => false,
             };
@@ -289,11 +324,20 @@ pub(super) struct Writing {
     keys: Vec<Key>,
 }
 
+/// What a committed write stored, and what its transaction confirmed.
+type Stored<'a> = (&'a [&'a StoredEvent], &'a HashMap<EmployeeId, Confirmed>);
+
 impl Writing {
-    /// The write committed, storing `new` (events the database inserted).
-    pub(super) fn stored(mut self, new: &[&StoredEvent]) {
+    /// The write committed, storing `new` (events the database inserted);
+    /// `confirmed` is what its transaction found per employee with new
+    /// events (read under [`Mode::Shared`] only; empty otherwise).
+    pub(super) fn stored(
+        mut self,
+        new: &[&StoredEvent],
+        confirmed: &HashMap<EmployeeId, Confirmed>,
+    ) {
         let keys = std::mem::take(&mut self.keys);
-        self.tails.end(&keys, Some(new));
+        self.tails.end(&keys, Some((new, confirmed)));
     }
 }
 
@@ -348,7 +392,7 @@ mod tests {
 
     /// A tail holding Kari's clock-in at 7 (the anchor) and break at 10.
     fn kept(tails: &StatusTails) {
-        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI) else {
+        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI, false) else {
             panic!("nothing kept yet");
         };
         let read = record(vec![
@@ -359,7 +403,7 @@ mod tests {
     }
 
     fn hit(tails: &StatusTails, who: EmployeeId) -> Option<StatusRecord> {
-        match tails.lookup(ORG, who) {
+        match tails.lookup(ORG, who, false) {
             Lookup::Hit(r) => Some(r),
             Lookup::Miss(_) => None,
         }
@@ -374,39 +418,42 @@ mod tests {
 
     #[test]
     fn a_later_event_extends_the_tail_and_a_new_clock_in_moves_its_anchor() {
-        let tails = StatusTails::new(true);
+        let tails = StatusTails::new(Mode::Sole);
         kept(&tails);
         let w = tails.writing(ORG, [KARI]);
-        w.stored(&[&stored(12, KARI, EventKind::BreakEnd, 11)]);
+        w.stored(&[&stored(12, KARI, EventKind::BreakEnd, 11)], &none());
         let r = hit(&tails, KARI).unwrap();
         assert_eq!((ids(&r), r.stored_count), (vec![10, 11, 12], 3));
         let w = tails.writing(ORG, [KARI]);
-        w.stored(&[
-            &stored(14, KARI, EventKind::ClockIn, 16),
-            &stored(13, KARI, EventKind::ClockOut, 15),
-        ]);
+        w.stored(
+            &[
+                &stored(14, KARI, EventKind::ClockIn, 16),
+                &stored(13, KARI, EventKind::ClockOut, 15),
+            ],
+            &none(),
+        );
         let r = hit(&tails, KARI).unwrap();
         assert_eq!((ids(&r), r.stored_count), (vec![14], 5));
     }
 
     #[test]
     fn an_event_at_the_anchor_forgets_the_tail_and_one_before_is_counted() {
-        let tails = StatusTails::new(true);
+        let tails = StatusTails::new(Mode::Sole);
         kept(&tails);
         tails
             .writing(ORG, [KARI])
-            .stored(&[&stored(20, KARI, EventKind::ClockOut, 6)]);
+            .stored(&[&stored(20, KARI, EventKind::ClockOut, 6)], &none());
         let r = hit(&tails, KARI).unwrap();
         assert_eq!((ids(&r), r.stored_count), (vec![10, 11], 3));
         tails
             .writing(ORG, [KARI])
-            .stored(&[&stored(21, KARI, EventKind::ClockOut, 7)]);
+            .stored(&[&stored(21, KARI, EventKind::ClockOut, 7)], &none());
         assert!(hit(&tails, KARI).is_none(), "an event at the anchor's 7:00");
     }
 
     #[test]
     fn a_write_that_ends_unused_forgets_and_others_are_untouched() {
-        let tails = StatusTails::new(true);
+        let tails = StatusTails::new(Mode::Sole);
         kept(&tails);
         drop(tails.writing(ORG, [KARI, OLA]));
         assert!(hit(&tails, KARI).is_none());
@@ -414,30 +461,30 @@ mod tests {
         // A batch with only Ola's events leaves Kari's tail as it was.
         tails
             .writing(ORG, [OLA])
-            .stored(&[&stored(30, OLA, EventKind::ClockIn, 8)]);
+            .stored(&[&stored(30, OLA, EventKind::ClockIn, 8)], &none());
         assert_eq!(ids(&hit(&tails, KARI).unwrap()), vec![10, 11]);
         assert!(hit(&tails, OLA).is_none(), "Ola's was never read");
     }
 
     #[test]
     fn a_read_overlapping_a_write_is_not_kept() {
-        let tails = StatusTails::new(true);
+        let tails = StatusTails::new(Mode::Sole);
         // The write begins after the ticket.
-        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI) else {
+        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI, false) else {
             panic!()
         };
         let w = tails.writing(ORG, [KARI]);
         tails.keep(&ticket, &record(Vec::new()), None);
         assert!(hit(&tails, KARI).is_none());
         // The ticket is taken while the write is in flight.
-        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI) else {
+        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI, false) else {
             panic!()
         };
-        w.stored(&[]);
+        w.stored(&[], &none());
         tails.keep(&ticket, &record(Vec::new()), None);
         assert!(hit(&tails, KARI).is_none());
         // The write ended before the ticket: kept.
-        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI) else {
+        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI, false) else {
             panic!()
         };
         tails.keep(&ticket, &record(Vec::new()), None);
@@ -446,11 +493,11 @@ mod tests {
 
     #[test]
     fn a_duplicate_is_counted_once_and_amendments_are_never_kept() {
-        let tails = StatusTails::new(true);
+        let tails = StatusTails::new(Mode::Sole);
         kept(&tails);
         tails
             .writing(ORG, [KARI])
-            .stored(&[&stored(11, KARI, EventKind::BreakStart, 10)]);
+            .stored(&[&stored(11, KARI, EventKind::BreakStart, 10)], &none());
         assert_eq!(hit(&tails, KARI).unwrap().stored_count, 2);
         let read = StatusRecord {
             amendments: vec![Amendment {
@@ -471,13 +518,93 @@ mod tests {
         assert!(Tail::from_read(&read, None).is_none());
     }
 
-    #[test]
-    fn disabled_it_keeps_nothing() {
-        let tails = StatusTails::new(false);
-        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI) else {
-            panic!()
+    fn none() -> HashMap<EmployeeId, Confirmed> {
+        HashMap::new()
+    }
+
+    fn confirmed(
+        who: EmployeeId,
+        stored_count: i64,
+        amended: bool,
+    ) -> HashMap<EmployeeId, Confirmed> {
+        HashMap::from([(
+            who,
+            Confirmed {
+                stored_count,
+                amended,
+            },
+        )])
+    }
+
+    /// Kari's tail of [`kept`], under [`Mode::Shared`].
+    fn shared() -> Arc<StatusTails> {
+        let tails = StatusTails::new(Mode::Shared);
+        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI, true) else {
+            panic!("nothing kept yet");
         };
-        tails.keep(&ticket, &record(Vec::new()), None);
-        assert!(hit(&tails, KARI).is_none());
+        let read = record(vec![
+            stored(10, KARI, EventKind::ClockIn, 7),
+            stored(11, KARI, EventKind::BreakStart, 10),
+        ]);
+        tails.keep(&ticket, &read, Some(at(7)));
+        tails
+    }
+
+    fn hit_after_write(tails: &StatusTails, who: EmployeeId) -> Option<StatusRecord> {
+        match tails.lookup(ORG, who, true) {
+            Lookup::Hit(r) => Some(r),
+            Lookup::Miss(_) => None,
+        }
+    }
+
+    #[test]
+    fn shared_a_status_asked_for_on_its_own_is_always_read() {
+        let tails = shared();
+        assert!(
+            hit(&tails, KARI).is_none(),
+            "another replica may have written"
+        );
+        assert_eq!(ids(&hit_after_write(&tails, KARI).unwrap()), vec![10, 11]);
+    }
+
+    #[test]
+    fn shared_a_write_confirmed_by_the_database_extends_the_tail() {
+        let tails = shared();
+        tails.writing(ORG, [KARI]).stored(
+            &[&stored(12, KARI, EventKind::BreakEnd, 11)],
+            &confirmed(KARI, 3, false),
+        );
+        let r = hit_after_write(&tails, KARI).unwrap();
+        assert_eq!((ids(&r), r.stored_count), (vec![10, 11, 12], 3));
+    }
+
+    /// Another replica stored an event (the count is one more than this
+    /// tail's), or an amendment, or the write confirmed nothing for Kari:
+    /// the tail is forgotten and the next status is read.
+    #[test]
+    fn shared_an_unconfirmed_write_forgets_the_tail() {
+        for confirm in [
+            confirmed(KARI, 4, false),
+            confirmed(KARI, 3, true),
+            confirmed(OLA, 3, false),
+            none(),
+        ] {
+            let tails = shared();
+            tails
+                .writing(ORG, [KARI])
+                .stored(&[&stored(12, KARI, EventKind::BreakEnd, 11)], &confirm);
+            assert!(hit_after_write(&tails, KARI).is_none(), "{confirm:?}");
+        }
+    }
+
+    /// Under [`Mode::Sole`] nothing is confirmed: every write passes here.
+    #[test]
+    fn sole_needs_no_confirmation() {
+        let tails = StatusTails::new(Mode::Sole);
+        kept(&tails);
+        tails
+            .writing(ORG, [KARI])
+            .stored(&[&stored(12, KARI, EventKind::BreakEnd, 11)], &none());
+        assert_eq!(hit(&tails, KARI).unwrap().stored_count, 3);
     }
 }

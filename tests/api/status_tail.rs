@@ -2,11 +2,15 @@
 //! computes from the employee's whole stored record, after any sequence of
 //! events (late, repeated, at the same instant, in batches) and
 //! corrections. On `SQLite` the status comes from the tail kept in memory
-//! (`storage::status_tails`); this is what keeps that tail honest.
+//! (`storage::status_tails`); this is what keeps that tail honest. On
+//! PostgreSQL a `RecordEvent` answers from a tail its write confirmed, so
+//! the cases there also write through a second store on the same database
+//! (another replica, whose writes never pass this server's tails).
 
 use chrono::Duration;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use tidsvakt::clock::Clock as _;
 use tidsvakt::domain::clock_status::pair;
 use tidsvakt::domain::event::{effective_count, effective_events};
 use tidsvakt::domain::ids::EmployeeId;
@@ -23,6 +27,10 @@ enum Step {
     Sync(Vec<usize>),
     Void(usize),
     Move(usize, i64),
+    /// Stored by another replica (PostgreSQL; through this server on `SQLite`).
+    Replica(Vec<usize>),
+    /// Voided by another replica (likewise).
+    ReplicaVoid(usize),
 }
 
 /// One event: kind, half hours after 06:00 (so instants collide).
@@ -36,6 +44,8 @@ fn cases() -> impl Strategy<Value = (Vec<Spec>, Vec<Step>)> {
             2 => prop::collection::vec(0..n, 1..5).prop_map(Step::Sync),
             1 => (0..n).prop_map(Step::Void),
             1 => ((0..n), 0..24i64).prop_map(|(i, h)| Step::Move(i, h)),
+            2 => prop::collection::vec(0..n, 1..3).prop_map(Step::Replica),
+            1 => (0..n).prop_map(Step::ReplicaVoid),
         ];
         (Just(events), prop::collection::vec(step, 1..14))
     })
@@ -56,9 +66,90 @@ async fn whole_record_status(app: &TestApp, employee_id: &str) -> pb::ClockStatu
     tidsvakt::grpc::convert::clock_status_pb(id, &status)
 }
 
+/// A second store on the test app's database: another replica. `None` on
+/// `SQLite`, whose file one process serves.
+async fn replica_of(app: &TestApp) -> Option<tidsvakt::storage::SqlStore> {
+    if app.database_url.starts_with("sqlite") {
+        return None;
+    }
+    Some(
+        tidsvakt::storage::SqlStore::connect(&app.database_url)
+            .await
+            .unwrap(),
+    )
+}
+
+/// Stores `events` through `replica`, or this server's `SyncEvents` without one.
+async fn store_elsewhere(
+    app: &TestApp,
+    token: &str,
+    replica: Option<&tidsvakt::storage::SqlStore>,
+    events: Vec<pb::ClockEvent>,
+) {
+    let Some(replica) = replica else {
+        let mut clock = app.clock_client(token);
+        let message = pb::SyncEventsRequest { events };
+        let mut replies = clock
+            .sync_events(tokio_stream::iter([message]))
+            .await
+            .unwrap()
+            .into_inner();
+        replies.message().await.unwrap().unwrap();
+        return;
+    };
+    let now = app.clock.now();
+    let events = events
+        .iter()
+        .map(|e| {
+            tidsvakt::grpc::convert::clock_event("event", e, now, Duration::days(365), "replica")
+                .unwrap()
+        })
+        .collect();
+    replica
+        .record_events(app.org_id().await, events, now)
+        .await
+        .unwrap();
+}
+
+/// Voids `event_id` through `replica`, or this server without one; refused
+/// when it is not stored or already voided, which is fine.
+async fn void_elsewhere(
+    app: &TestApp,
+    replica: Option<&tidsvakt::storage::SqlStore>,
+    employee: &str,
+    event_id: &str,
+) {
+    let Some(replica) = replica else {
+        let change = Change::Void(pb::VoidEventChange {
+            event_id: event_id.to_owned(),
+        });
+        let _ = app
+            .clock_client(&app.admin_token)
+            .correct_event(crate::clock::correction(employee, change))
+            .await;
+        return;
+    };
+    let request = tidsvakt::domain::event::AmendmentRequest {
+        amendment_id: tidsvakt::domain::ids::AmendmentId(uuid::Uuid::new_v4()),
+        employee_id: employee.parse().unwrap(),
+        change: tidsvakt::domain::event::Change::Void {
+            target: event_id.parse().unwrap(),
+        },
+        reason: "voided on another replica".into(),
+    };
+    let author = (
+        tidsvakt::domain::ids::TokenId(uuid::Uuid::new_v4()),
+        "replica".to_owned(),
+    );
+    let _ = replica
+        .record_amendment(app.org_id().await, request, author, app.clock.now())
+        .await;
+}
+
 /// Runs `steps`; after each, the status answered must be the whole record's.
 async fn run_case(
     app: &TestApp,
+    replica: Option<&tidsvakt::storage::SqlStore>,
     token: &str,
     k: usize,
     specs: &[Spec],
@@ -115,6 +206,15 @@ async fn run_case(
                     .await;
                 app.clock_status(&employee).await
             }
+            Step::Replica(batch) => {
+                let sent = batch.iter().map(|&i| events[i].clone()).collect();
+                store_elsewhere(app, token, replica, sent).await;
+                app.clock_status(&employee).await
+            }
+            Step::ReplicaVoid(i) => {
+                void_elsewhere(app, replica, &employee, &events[*i].event_id).await;
+                app.clock_status(&employee).await
+            }
         };
         let expected = whole_record_status(app, &employee).await;
         prop_assert_eq!(answered, expected, "after step {} ({:?})", n, step);
@@ -129,10 +229,11 @@ fn answered_status_is_the_whole_records(db: &Db) {
         ..Config::default()
     });
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let replica = rt.block_on(replica_of(&app));
     runner
         .run(&cases(), |(specs, steps)| {
             let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            rt.block_on(run_case(&app, &token, k, &specs, &steps))
+            rt.block_on(run_case(&app, replica.as_ref(), &token, k, &specs, &steps))
         })
         .unwrap();
 }
