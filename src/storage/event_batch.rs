@@ -20,7 +20,6 @@ use super::json_params::{
 };
 use super::rows::{self, micros};
 use super::statement::{ByIds, is_sqlite, marks_for, rows_for_ids};
-use super::status_tails::Confirmed;
 use super::writer::classify;
 use super::{EventWrite, StoreError, StoreResult};
 use crate::domain::engine::record::Span;
@@ -270,17 +269,17 @@ pub(super) async fn write_events(
 /// and adds each one's newly stored events to their count
 /// (`event_counts`), in the transaction that stored them. On `PostgreSQL`
 /// one statement does both (the queue's upsert as a data-modifying `WITH`)
-/// and returns what confirms the employees' status tails
-/// ([`Confirmed`]: the new counts, and whether any amendment exists);
-/// `SQLite` has no such statements, its statements cost no round trip, and
-/// its tails need no confirmation (one process writes), so it returns none.
+/// and returns each employee's new count, which confirms their status
+/// tails (see [`Confirmed`]); `SQLite` has no such statements, its
+/// statements cost no round trip, and its tails need no confirmation (one
+/// process writes), so it returns none.
 pub(super) async fn queue_and_count(
     conn: &mut AnyConnection,
     org: OrgId,
     changed: &BTreeMap<EmployeeId, Span>,
     added: &BTreeMap<EmployeeId, i64>,
     now: DateTime<Utc>,
-) -> StoreResult<HashMap<EmployeeId, Confirmed>> {
+) -> StoreResult<HashMap<EmployeeId, i64>> {
     if changed.is_empty() && added.is_empty() {
         return Ok(HashMap::new());
     }
@@ -298,12 +297,10 @@ pub(super) async fn queue_and_count(
     // PostgreSQL runs a `WITH` that the main statement does not read after
     // it: the counts are upserted, then the queue. Only event writes, which
     // run this one statement with employees in id order, take both. The
-    // amendment probe descends `amendments`' (organisation, employee, seq)
-    // key, which it nearly always finds empty.
+    // count returned is the row's latest: an upsert that waits for another
+    // writer's row reads it as that writer committed it.
     let sql = format!(
-        "WITH queued AS ({} RETURNING 1) {} RETURNING employee_id, events, \
-         EXISTS (SELECT 1 FROM amendments a WHERE a.organisation_id = $1 \
-                 AND a.employee_id = event_counts.employee_id) AS amended",
+        "WITH queued AS ({} RETURNING 1) {} RETURNING employee_id, events",
         derived::enqueue_sql(false),
         count_sql(false, 5)
     );
@@ -316,23 +313,64 @@ pub(super) async fn queue_and_count(
         .fetch_all(&mut *conn)
         .await
         .map_err(classify)?;
-    found.iter().map(confirmed_row).collect()
+    found
+        .iter()
+        .map(|row| Ok((employee_col(row)?, count_col(row, "events")?)))
+        .collect()
 }
 
-/// One row of [`queue_and_count`]'s `RETURNING`.
-fn confirmed_row(row: &AnyRow) -> StoreResult<(EmployeeId, Confirmed)> {
-    let corrupt = |e: sqlx::Error| StoreError::Corrupt(format!("event count: {e}"));
-    let employee: String = row.try_get("employee_id").map_err(corrupt)?;
-    let employee = employee
-        .parse()
-        .map_err(|e| StoreError::Corrupt(format!("event count employee_id: {e}")))?;
-    Ok((
-        EmployeeId(employee),
-        Confirmed {
-            stored_count: row.try_get("events").map_err(corrupt)?,
-            amended: row.try_get("amended").map_err(corrupt)?,
-        },
-    ))
+/// The `employee_id` column of a row.
+fn employee_col(row: &AnyRow) -> StoreResult<EmployeeId> {
+    let id: String = row
+        .try_get("employee_id")
+        .map_err(|e| StoreError::Corrupt(format!("employee_id: {e}")))?;
+    id.parse()
+        .map(EmployeeId)
+        .map_err(|e| StoreError::Corrupt(format!("employee_id: {e}")))
+}
+
+fn count_col(row: &AnyRow, name: &str) -> StoreResult<i64> {
+    row.try_get(name)
+        .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
+}
+
+/// Most employees one [`amended_sql`] statement probes.
+const AMENDED_PER_STATEMENT: usize = 500;
+
+/// PostgreSQL: which of `n` employees (`$2` on) have any amendment, one
+/// probe of `amendments`' (organisation, employee, seq) key each.
+pub(super) fn amended_sql(n: usize) -> String {
+    pg_each_id(
+        2,
+        n,
+        "SELECT employee_id FROM amendments \
+         WHERE organisation_id = $1 AND employee_id = ids.id LIMIT 1",
+    )
+}
+
+/// Which of `employees` have any amendment (PostgreSQL), for
+/// [`Confirmed`]. It must run after [`queue_and_count`]: a correction
+/// queues its employee in its transaction before it stores the amendment,
+/// and holds that queue row until it commits, so the queue upsert has
+/// waited for any correction of these employees that commits before this
+/// write. A statement begun after it sees them all; the count statement's
+/// own snapshot, taken before that wait, does not (a review reproduced
+/// that with two sessions).
+pub(super) async fn amended_among(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    employees: &[EmployeeId],
+) -> StoreResult<HashSet<EmployeeId>> {
+    let mut out = HashSet::new();
+    for chunk in employees.chunks(AMENDED_PER_STATEMENT) {
+        let ids: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+        let sql = amended_sql(ids.len());
+        let q = bind_ids(sqlx::query(&sql).bind(org.to_string()), false, &ids);
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            out.insert(employee_col(&row)?);
+        }
+    }
+    Ok(out)
 }
 
 /// The upsert adding to each employee's count: `$1` the organisation,

@@ -19,7 +19,7 @@ use sqlx::{Connection as _, Executor as _, Row as _};
 use super::chain::not_linked_once_sql;
 use super::day_rows::read_days_sql;
 use super::derived::pg_employees_by_id;
-use super::event_batch::{events_by_id, taken_sql};
+use super::event_batch::{amended_sql, events_by_id, taken_sql};
 use super::json_params::id_params;
 use super::page::{
     first_worked_sql, open_findings_sql, page_amendments_sql, page_events_sql, page_queued_sql,
@@ -411,6 +411,14 @@ fn by_id_statements(n: usize) -> Vec<Statement> {
             page_args(&["8".to_string()], n.min(MAX_KEYS)),
             vec!["clock_events_employee"],
         ),
+        // A write confirming the statuses it keeps: up to 500 employees.
+        by_employee(
+            "amended employees",
+            n,
+            amended_sql(n),
+            page_args(&[], n),
+            vec!["amendments_organisation_id_employee_id_seq_key"],
+        ),
         by_event(
             "events by id",
             events_by_id().sql(false, n),
@@ -427,7 +435,7 @@ fn by_id_statements(n: usize) -> Vec<Statement> {
 }
 
 /// The id lookups the store sends on PostgreSQL (a batch's duplicate
-/// check; a page's events, amendments, open findings, queue rows, day
+/// check and its probe of amendments; a page's events, amendments, open findings, queue rows, day
 /// totals and first worked dates; the findings in a recompute page's
 /// scope; the rows a page locks; employees and events by id), each at a
 /// short length and at the longest it sends (500 ids, padded to 512),

@@ -1,5 +1,6 @@
 //! [`SqlStore`]: the [`Store`] implementation for `SQLite` and `PostgreSQL`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr as _;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use super::read_conns::{ReadConn, ReadConns};
 use super::recent::Recent;
 use super::rows::{self, micros};
 use super::status_read::{Latest, finish_status, from_window, latest_of, read_status};
-use super::status_tails::{Lookup, Mode, StatusTails};
+use super::status_tails::{Confirmed, Lookup, Mode, StatusTails};
 use super::writer::{Reopen, Writer, classify};
 use super::{
     AmendmentWrite, Backend, EmployeeFilter, EventWrite, Organisation, StatusRecord, Store,
@@ -328,9 +329,18 @@ impl SqlStore {
                         span.start = span.start.min(t);
                         span.end = span.end.max(t);
                     }
-                    let confirmed =
+                    let counts =
                         event_batch::queue_and_count(&mut *conn, org, &changed, &added, now)
                             .await?;
+                    // Replicas: what confirms the kept statuses of this write's
+                    // employees (none kept, no statement: a clock's sync).
+                    let kept = writing.kept();
+                    let amended = if kept.is_empty() {
+                        HashSet::new()
+                    } else {
+                        event_batch::amended_among(&mut *conn, org, &kept).await?
+                    };
+                    let confirmed = confirm(&kept, &counts, &amended);
                     // Last: the chain's head is the one lock every writer of the
                     // organisation takes. One link covers the whole batch.
                     chain::append(conn, org, NewLink::Events(links)).await?;
@@ -363,8 +373,9 @@ impl SqlStore {
             self.tails.keep(&ticket, &record, from);
             return Ok(record);
         }
-        // Replicas: a RecordEvent whose tail was not confirmed reads one, so
-        // the narrow windows read at the same moment share a statement.
+        // Replicas: every status asked for on its own, and a RecordEvent's
+        // whose tail its write did not confirm, is read; the narrow windows
+        // read at the same moment share a statement.
         let first = self
             .status_reads
             .get(org, employee, |org, ids| {
@@ -802,6 +813,30 @@ async fn write_amendment(
         author,
         created_at: now,
     }))
+}
+
+/// What a write's transaction confirms of the kept statuses of `kept`:
+/// each one's stored count after the write (`counts`), and whether any
+/// amendment exists (`amended`). An employee with no new events has no
+/// count and is not confirmed.
+fn confirm(
+    kept: &[EmployeeId],
+    counts: &HashMap<EmployeeId, i64>,
+    amended: &HashSet<EmployeeId>,
+) -> HashMap<EmployeeId, Confirmed> {
+    kept.iter()
+        .filter_map(|e| {
+            counts.get(e).map(|&stored_count| {
+                (
+                    *e,
+                    Confirmed {
+                        stored_count,
+                        amended: amended.contains(e),
+                    },
+                )
+            })
+        })
+        .collect()
 }
 
 #[async_trait]

@@ -4,7 +4,8 @@
 //! few events carry the counts beside them.
 //!
 //! [`latest_of`] reads several employees' narrow windows in one statement
-//! (PostgreSQL, where no status is kept in memory; see `read_batch`); each
+//! (PostgreSQL, where a status asked for on its own is always read; see
+//! `read_batch` and `status_tails`); each
 //! caller then finishes its own as [`read_status`] does.
 
 use std::collections::{HashMap, HashSet};
@@ -224,7 +225,7 @@ pub(super) async fn finish_status(
 /// The narrow window ([`finish_status`]'s `first`) of each of `employees`
 /// (one organisation, each once) that has events: one employee's in the
 /// usual statement, several in one lateral join (PostgreSQL only: it has
-/// no `SQLite` form, and `SQLite` keeps statuses in memory, see
+/// no `SQLite` form, and `SQLite` answers statuses from memory, see
 /// `status_tails`). Each caller finishes its own status ([`from_window`],
 /// else [`finish_status`] on its own connection), so an employee whose
 /// status needs more reads does not hold up the others.

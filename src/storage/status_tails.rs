@@ -1,5 +1,6 @@
-//! Each employee's latest events, kept in memory on `SQLite` so that a
-//! status is a lookup rather than a read.
+//! Each employee's latest events, kept in memory so that a status is a
+//! lookup rather than a read (every one on `SQLite`; on PostgreSQL the one a
+//! `RecordEvent` answers with, see [`Mode`]).
 //!
 //! Every `RecordEvent` answers with the employee's status, and reading it
 //! back after the write was the last read on that path: one statement, on
@@ -173,10 +174,13 @@ pub(super) enum Mode {
 
 /// What an event write's transaction found of one employee after storing
 /// its events (PostgreSQL): the employee's count of stored events, and
-/// whether any amendment exists. Events and amendments are append-only and
-/// every event write of an organisation holds its chain head, so a tail
-/// whose count plus this write's new events equals `stored_count`, with no
-/// amendment, misses no other replica's write up to this commit.
+/// whether any amendment exists. Events and amendments are append-only.
+/// The count is the one the write's upsert left on the employee's
+/// `event_counts` row, whose lock orders every event write of that
+/// employee, so a tail whose count plus this write's new events equals it
+/// misses no event any replica stored before this write. The amendments
+/// are probed after the write's queue upsert, which waits for any
+/// correction of the employee still to commit (`event_batch::amended_among`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Confirmed {
     pub(super) stored_count: i64,
@@ -328,6 +332,22 @@ pub(super) struct Writing {
 type Stored<'a> = (&'a [&'a StoredEvent], &'a HashMap<EmployeeId, Confirmed>);
 
 impl Writing {
+    /// Under [`Mode::Shared`], the employees of this write whose tails are
+    /// kept: the ones its transaction must confirm. No tail is kept for
+    /// them while the write is in flight (a read's ticket then keeps
+    /// nothing), so none is missed.
+    pub(super) fn kept(&self) -> Vec<EmployeeId> {
+        if self.tails.mode == Mode::Sole {
+            return Vec::new();
+        }
+        let inner = self.tails.lock();
+        self.keys
+            .iter()
+            .filter(|key| inner.entries.get(key).is_some_and(|e| e.tail.is_some()))
+            .map(|key| key.1)
+            .collect()
+    }
+
     /// The write committed, storing `new` (events the database inserted);
     /// `confirmed` is what its transaction found per employee with new
     /// events (read under [`Mode::Shared`] only; empty otherwise).
