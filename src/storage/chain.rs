@@ -4,10 +4,14 @@
 //! numbered the rows already stored, and walked by `tidsvakt verify`. The
 //! encoding and the checks are pure, in [`crate::domain::chain`].
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row as _};
 
+use super::event_batch;
+use super::json_params::bind_ids;
 use super::rows::micros;
 use super::sql::SqlStore;
 use super::statement::{ByIds, is_sqlite, rows_for_ids};
@@ -17,7 +21,7 @@ use crate::domain::chain::{
     self, Break, CoveredRow, GENESIS, Hash, LinkKind, Report, StoredLink, Value, Walk,
 };
 use crate::domain::event::{AmendmentRequest, ClockEvent, Location};
-use crate::domain::ids::{OrgId, TokenId};
+use crate::domain::ids::{EmployeeId, OrgId, TokenId};
 
 /// How a column is read back.
 #[derive(Clone, Copy)]
@@ -119,26 +123,51 @@ pub(super) async fn start(conn: &mut AnyConnection, org: OrgId) -> StoreResult<(
 
 /// Takes the organisation's head for this transaction: on `PostgreSQL` the
 /// row lock is held until commit, so concurrent writers append one after
-/// another. Returns the head's seq and hash.
-async fn lock_head(conn: &mut AnyConnection, org: OrgId) -> StoreResult<(i64, Option<String>)> {
+/// another. Returns the head's seq and hash, and which of `probe` (at most
+/// [`event_batch::AMENDED_PER_STATEMENT`] employees, PostgreSQL) have any
+/// amendment: the same statement asks, a round trip fewer for an event
+/// write confirming kept statuses (see `event_batch::amended_among`).
+async fn lock_head(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    probe: &[EmployeeId],
+) -> StoreResult<(i64, Option<String>, HashSet<EmployeeId>)> {
     // One statement takes the row lock and reads the head.
-    let lock = "UPDATE record_chain_heads SET seq = seq WHERE organisation_id = $1 \
-                RETURNING seq, hash";
-    let mut row = sqlx::query(lock)
-        .bind(org.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(classify)?;
+    let ids: Vec<String> = probe.iter().map(ToString::to_string).collect();
+    let amended_col = if ids.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", (SELECT COALESCE(string_agg(p.employee_id, ','), '') FROM ({}) AS p) AS amended",
+            event_batch::amended_sql(ids.len())
+        )
+    };
+    let lock = format!(
+        "UPDATE record_chain_heads SET seq = seq WHERE organisation_id = $1 \
+         RETURNING seq, hash{amended_col}"
+    );
+    let query = || bind_ids(sqlx::query(&lock).bind(org.to_string()), false, &ids);
+    let mut row = query().fetch_optional(&mut *conn).await.map_err(classify)?;
     if row.is_none() {
         start(conn, org).await?;
-        row = sqlx::query(lock)
-            .bind(org.to_string())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(classify)?;
+        row = query().fetch_optional(&mut *conn).await.map_err(classify)?;
     }
     let row = row.ok_or_else(|| StoreError::Corrupt(format!("no chain head for {org}")))?;
-    Ok((get(&row, "seq")?, get(&row, "hash")?))
+    let amended = if ids.is_empty() {
+        HashSet::new()
+    } else {
+        let listed: String = get(&row, "amended")?;
+        listed
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .map(|id| {
+                id.parse()
+                    .map(EmployeeId)
+                    .map_err(|e| StoreError::Corrupt(format!("amended employee_id: {e}")))
+            })
+            .collect::<StoreResult<_>>()?
+    };
+    Ok((get(&row, "seq")?, get(&row, "hash")?, amended))
 }
 
 fn get<T>(row: &AnyRow, name: &str) -> StoreResult<T>
@@ -172,12 +201,18 @@ const EVENTS_KIND: &str = "EVENTS";
 
 /// Appends one link inside the open transaction. Called last in a write,
 /// after its other locks, so no two writers wait on each other in opposite
-/// orders, and the head is held for two statements and the commit.
-pub(super) async fn append(conn: &mut AnyConnection, org: OrgId, link: NewLink) -> StoreResult<()> {
+/// orders, and the head is held for two statements and the commit. Returns
+/// which of `probe` have any amendment (see [`lock_head`]).
+pub(super) async fn append(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    link: NewLink,
+    probe: &[EmployeeId],
+) -> StoreResult<HashSet<EmployeeId>> {
     if matches!(&link, NewLink::Events(rows) if rows.is_empty()) {
-        return Ok(());
+        return Ok(HashSet::new());
     }
-    let (seq, head) = lock_head(conn, org).await?;
+    let (seq, head, amended) = lock_head(conn, org, probe).await?;
     let Some(head) = head else {
         return Err(StoreError::Unavailable(
             "the record chain's backfill has not finished; restart the server".into(),
@@ -224,7 +259,7 @@ pub(super) async fn append(conn: &mut AnyConnection, org: OrgId, link: NewLink) 
             .execute(&mut *conn)
             .await
             .map_err(classify)?;
-        return Ok(());
+        return Ok(amended);
     }
     // On PostgreSQL the link and the head's move are one statement (the
     // insert as a data-modifying `WITH`): a round trip fewer while every
@@ -234,7 +269,7 @@ pub(super) async fn append(conn: &mut AnyConnection, org: OrgId, link: NewLink) 
          UPDATE record_chain_heads SET seq = $2, hash = $6 WHERE organisation_id = $1"
     );
     bound(&both).execute(&mut *conn).await.map_err(classify)?;
-    Ok(())
+    Ok(amended)
 }
 
 fn aliased(table: &str, prefix: &str, columns: &[(&str, Ty)]) -> String {
@@ -431,7 +466,7 @@ async fn read_covered_rows(
 /// Hashes the links the migration numbered, in order (one organisation,
 /// one transaction; a second replica finds the work done).
 async fn backfill(conn: &mut AnyConnection, org: OrgId) -> StoreResult<usize> {
-    let (head_seq, head) = lock_head(conn, org).await?;
+    let (head_seq, head, _) = lock_head(conn, org, &[]).await?;
     if head.is_some() {
         return Ok(0);
     }

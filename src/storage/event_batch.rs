@@ -335,7 +335,7 @@ fn count_col(row: &AnyRow, name: &str) -> StoreResult<i64> {
 }
 
 /// Most employees one [`amended_sql`] statement probes.
-const AMENDED_PER_STATEMENT: usize = 500;
+pub(super) const AMENDED_PER_STATEMENT: usize = 500;
 
 /// PostgreSQL: which of `n` employees (`$2` on) have any amendment, one
 /// probe of `amendments`' (organisation, employee, seq) key each.

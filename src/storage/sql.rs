@@ -333,17 +333,22 @@ impl SqlStore {
                         event_batch::queue_and_count(&mut *conn, org, &changed, &added, now)
                             .await?;
                     // Replicas: what confirms the kept statuses of this write's
-                    // employees (none kept, no statement: a clock's sync).
+                    // employees (none kept, nothing asked: a clock's sync). Their
+                    // amendments are probed after the queue upsert (see
+                    // `event_batch::amended_among`), in the chain head's statement
+                    // when they are few enough for one.
                     let kept = writing.kept();
-                    let amended = if kept.is_empty() {
+                    let in_head = kept.len() <= event_batch::AMENDED_PER_STATEMENT;
+                    let mut amended = if in_head {
                         HashSet::new()
                     } else {
                         event_batch::amended_among(&mut *conn, org, &kept).await?
                     };
-                    let confirmed = confirm(&kept, &counts, &amended);
                     // Last: the chain's head is the one lock every writer of the
                     // organisation takes. One link covers the whole batch.
-                    chain::append(conn, org, NewLink::Events(links)).await?;
+                    let probe: &[EmployeeId] = if in_head { &kept } else { &[] };
+                    amended.extend(chain::append(conn, org, NewLink::Events(links), probe).await?);
+                    let confirmed = confirm(&kept, &counts, &amended);
                     // Carried past the commit: dropped before it, it would let a
                     // read from before the commit be kept.
                     Ok((out, (writing, confirmed)))
@@ -805,6 +810,7 @@ async fn write_amendment(
         conn,
         org,
         NewLink::Amendment(request.amendment_id.to_string(), values),
+        &[],
     )
     .await?;
     Ok(AmendmentWrite::New(Amendment {
