@@ -126,7 +126,10 @@ pub(super) async fn start(conn: &mut AnyConnection, org: OrgId) -> StoreResult<(
 /// another. Returns the head's seq and hash, and which of `probe` (at most
 /// [`event_batch::AMENDED_PER_STATEMENT`] employees, PostgreSQL) have any
 /// amendment: the same statement asks, a round trip fewer for an event
-/// write confirming kept statuses (see `event_batch::amended_among`).
+/// write confirming kept statuses (see `event_batch::amended_among`). The
+/// probe runs with the head held: one lookup of a key per employee with
+/// new events and a kept status, a batch's worth of `RecordEvent`s at most
+/// under a live load.
 async fn lock_head(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -146,7 +149,14 @@ async fn lock_head(
         "UPDATE record_chain_heads SET seq = seq WHERE organisation_id = $1 \
          RETURNING seq, hash{amended_col}"
     );
-    let query = || bind_ids(sqlx::query(&lock).bind(org.to_string()), false, &ids);
+    let query = || {
+        let q = sqlx::query(&lock).bind(org.to_string());
+        if ids.is_empty() {
+            q
+        } else {
+            bind_ids(q, false, &ids)
+        }
+    };
     let mut row = query().fetch_optional(&mut *conn).await.map_err(classify)?;
     if row.is_none() {
         start(conn, org).await?;

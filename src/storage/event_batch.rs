@@ -270,7 +270,7 @@ pub(super) async fn write_events(
 /// (`event_counts`), in the transaction that stored them. On `PostgreSQL`
 /// one statement does both (the queue's upsert as a data-modifying `WITH`)
 /// and returns each employee's new count, which confirms their status
-/// tails (see [`Confirmed`]); `SQLite` has no such statements, its
+/// tails (see [`Confirmed`](super::status_tails::Confirmed)); `SQLite` has no such statements, its
 /// statements cost no round trip, and its tails need no confirmation (one
 /// process writes), so it returns none.
 pub(super) async fn queue_and_count(
@@ -349,13 +349,16 @@ pub(super) fn amended_sql(n: usize) -> String {
 }
 
 /// Which of `employees` have any amendment (PostgreSQL), for
-/// [`Confirmed`]. It must run after [`queue_and_count`]: a correction
-/// queues its employee in its transaction before it stores the amendment,
-/// and holds that queue row until it commits, so the queue upsert has
-/// waited for any correction of these employees that commits before this
-/// write. A statement begun after it sees them all; the count statement's
-/// own snapshot, taken before that wait, does not (a review reproduced
-/// that with two sessions).
+/// [`Confirmed`](super::status_tails::Confirmed). It must begin after
+/// [`queue_and_count`], and ask only of employees that statement queued:
+/// every transaction storing an amendment upserts its employee's queue row
+/// before it commits (`write_amendment`), so one that commits before this
+/// write took the row first and the queue upsert waited for its commit
+/// (one that took it after commits after this write). A statement begun
+/// after the upsert sees them all; the count statement's own snapshot,
+/// taken before that wait, does not (a review reproduced that with two
+/// sessions). The chain head's statement is such a statement
+/// (`chain::lock_head`); this one serves past its limit.
 pub(super) async fn amended_among(
     conn: &mut AnyConnection,
     org: OrgId,

@@ -333,11 +333,14 @@ impl SqlStore {
                         event_batch::queue_and_count(&mut *conn, org, &changed, &added, now)
                             .await?;
                     // Replicas: what confirms the kept statuses of this write's
-                    // employees (none kept, nothing asked: a clock's sync). Their
+                    // employees (none kept, nothing asked). Their
                     // amendments are probed after the queue upsert (see
                     // `event_batch::amended_among`), in the chain head's statement
                     // when they are few enough for one.
-                    let kept = writing.kept();
+                    let mut kept = writing.kept();
+                    // Only employees with new events are counted, so only they
+                    // can be confirmed (and only they were queued above).
+                    kept.retain(|e| counts.contains_key(e));
                     let in_head = kept.len() <= event_batch::AMENDED_PER_STATEMENT;
                     let mut amended = if in_head {
                         HashSet::new()
@@ -773,16 +776,15 @@ async fn write_amendment(
                 .map(|e| e.occurred_at),
         );
     }
-    if let (Some(lo), Some(hi)) = (instants.iter().min(), instants.iter().max()) {
-        derived::enqueue(
-            &mut *conn,
-            org,
-            request.employee_id,
-            Span::new(*lo, *hi),
-            now,
-        )
-        .await?;
-    }
+    // Always queued, even with no instant (never today: a void's target is
+    // effective): every transaction storing an amendment takes the
+    // employee's queue row before it commits, which is what lets an event
+    // write's probe see it (`event_batch::amended_among`).
+    let span = match (instants.iter().min(), instants.iter().max()) {
+        (Some(lo), Some(hi)) => Span::new(*lo, *hi),
+        _ => Span::new(now, now),
+    };
+    derived::enqueue(&mut *conn, org, request.employee_id, span, now).await?;
     let (kind, target, event_kind, at, location) = rows::change_columns(&request.change);
     sqlx::query(
         "INSERT INTO amendments (organisation_id, amendment_id, employee_id, seq, kind, target_event_id, \

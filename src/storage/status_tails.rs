@@ -333,9 +333,9 @@ type Stored<'a> = (&'a [&'a StoredEvent], &'a HashMap<EmployeeId, Confirmed>);
 
 impl Writing {
     /// Under [`Mode::Shared`], the employees of this write whose tails are
-    /// kept: the ones its transaction must confirm. No tail is kept for
-    /// them while the write is in flight (a read's ticket then keeps
-    /// nothing), so none is missed.
+    /// kept: the ones its transaction must confirm. None of them can gain
+    /// a tail while the write is in flight (`keep` refuses while a write is
+    /// in flight, and `end` only extends a tail), so none is missed.
     pub(super) fn kept(&self) -> Vec<EmployeeId> {
         if self.tails.mode == Mode::Sole {
             return Vec::new();
@@ -423,7 +423,11 @@ mod tests {
     }
 
     fn hit(tails: &StatusTails, who: EmployeeId) -> Option<StatusRecord> {
-        match tails.lookup(ORG, who, false) {
+        found(tails, who, false)
+    }
+
+    fn found(tails: &StatusTails, who: EmployeeId, after_write: bool) -> Option<StatusRecord> {
+        match tails.lookup(ORG, who, after_write) {
             Lookup::Hit(r) => Some(r),
             Lookup::Miss(_) => None,
         }
@@ -559,22 +563,12 @@ mod tests {
     /// Kari's tail of [`kept`], under [`Mode::Shared`].
     fn shared() -> Arc<StatusTails> {
         let tails = StatusTails::new(Mode::Shared);
-        let Lookup::Miss(ticket) = tails.lookup(ORG, KARI, true) else {
-            panic!("nothing kept yet");
-        };
-        let read = record(vec![
-            stored(10, KARI, EventKind::ClockIn, 7),
-            stored(11, KARI, EventKind::BreakStart, 10),
-        ]);
-        tails.keep(&ticket, &read, Some(at(7)));
+        kept(&tails);
         tails
     }
 
     fn hit_after_write(tails: &StatusTails, who: EmployeeId) -> Option<StatusRecord> {
-        match tails.lookup(ORG, who, true) {
-            Lookup::Hit(r) => Some(r),
-            Lookup::Miss(_) => None,
-        }
+        found(tails, who, true)
     }
 
     #[test]

@@ -560,8 +560,35 @@ async fn a_correction_committing_during_the_write_is_in_its_answer() {
                 .unwrap()
         })
     };
-    // The write reaches the queue row and waits; then the correction commits.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The write's count statement waits for the correction's queue row
+    // (waited for here: were it to begin after the commit, this would test
+    // nothing); then the correction commits.
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    let mut watch = sqlx::PgConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let waits: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity \
+             WHERE $1 = ANY (pg_blocking_pids(pid)) AND query LIKE 'WITH queued AS%')",
+        )
+        .bind(pid)
+        .fetch_one(&mut watch)
+        .await
+        .unwrap();
+        if waits {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write never reached the queue row"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(
         !write.is_finished(),
         "the write waits for the correction's queue row"
