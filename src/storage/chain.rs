@@ -171,9 +171,8 @@ async fn lock_head(
             .split(',')
             .filter(|id| !id.is_empty())
             .map(|id| {
-                id.parse()
-                    .map(EmployeeId)
-                    .map_err(|e| StoreError::Corrupt(format!("amended employee_id: {e}")))
+                id.parse::<EmployeeId>()
+                    .map_err(|_| StoreError::Corrupt(format!("amended: '{id}'")))
             })
             .collect::<StoreResult<_>>()?
     };

@@ -11,7 +11,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use super::derived;
@@ -270,9 +269,9 @@ pub(super) async fn write_events(
 /// (`event_counts`), in the transaction that stored them. On `PostgreSQL`
 /// one statement does both (the queue's upsert as a data-modifying `WITH`)
 /// and returns each employee's new count, which confirms their status
-/// tails (see [`Confirmed`](super::status_tails::Confirmed)); `SQLite` has no such statements, its
-/// statements cost no round trip, and its tails need no confirmation (one
-/// process writes), so it returns none.
+/// tails (see [`Confirmed`](super::status_tails::Confirmed)); `SQLite`
+/// has no such statements, its statements cost no round trip, and its
+/// tails need no confirmation (one process writes), so it returns none.
 pub(super) async fn queue_and_count(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -315,23 +314,8 @@ pub(super) async fn queue_and_count(
         .map_err(classify)?;
     found
         .iter()
-        .map(|row| Ok((employee_col(row)?, count_col(row, "events")?)))
+        .map(|row| Ok((rows::parsed(row, "employee_id")?, rows::col(row, "events")?)))
         .collect()
-}
-
-/// The `employee_id` column of a row.
-fn employee_col(row: &AnyRow) -> StoreResult<EmployeeId> {
-    let id: String = row
-        .try_get("employee_id")
-        .map_err(|e| StoreError::Corrupt(format!("employee_id: {e}")))?;
-    id.parse()
-        .map(EmployeeId)
-        .map_err(|e| StoreError::Corrupt(format!("employee_id: {e}")))
-}
-
-fn count_col(row: &AnyRow, name: &str) -> StoreResult<i64> {
-    row.try_get(name)
-        .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
 }
 
 /// Most employees one [`amended_sql`] statement probes.
@@ -370,7 +354,7 @@ pub(super) async fn amended_among(
         let sql = amended_sql(ids.len());
         let q = bind_ids(sqlx::query(&sql).bind(org.to_string()), false, &ids);
         for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
-            out.insert(employee_col(&row)?);
+            out.insert(rows::parsed(&row, "employee_id")?);
         }
     }
     Ok(out)

@@ -437,10 +437,11 @@ fn by_id_statements(n: usize) -> Vec<Statement> {
 /// The id lookups the store sends on PostgreSQL (a batch's duplicate
 /// check and its probe of amendments; a page's events, amendments, open
 /// findings, queue rows, day totals and first worked dates; the findings
-/// in a recompute page's scope; the rows a page locks; employees and events by id), each at a
-/// short length and at the longest it sends (500 ids, padded to 512),
-/// planned with the values and planned once for any (the store's
-/// `plan_cache_mode = auto` may keep either): every id is looked up. The
+/// in a recompute page's scope; the rows a page locks; employees and
+/// events by id), each at a short length and at the longest it sends (500
+/// ids, padded to 512), planned with the values and planned once for any
+/// (the store's `plan_cache_mode = auto` may keep either): every id is
+/// looked up. The
 /// plans are read first and the database dropped before any assertion, so
 /// a failing assertion leaves nothing.
 #[tokio::test]
