@@ -160,8 +160,7 @@ pub async fn timesheet_of(
     let mut flex = Duration::seconds(worked_before);
     let mut d = epoch;
     while d < first {
-        let p = plan.day(d);
-        flex += p.absence_total() - p.scheduled;
+        flex += plan.flex_target(d);
         d += Duration::days(1);
     }
     let flex_start = minutes(flex);

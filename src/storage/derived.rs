@@ -21,6 +21,7 @@ use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};
 use crate::domain::employee::Employee;
 use crate::domain::engine::finding::{Draft, Evidence, Severity};
+use crate::domain::engine::ledger::monday_of;
 use crate::domain::engine::reconcile::{Finding, FindingStatus};
 use crate::domain::engine::record::Span;
 use crate::domain::event::{Amendment, StoredEvent};
@@ -613,13 +614,17 @@ impl DerivedStore for SqlStore {
         employee: EmployeeId,
         before: NaiveDate,
     ) -> StoreResult<(Option<NaiveDate>, i64)> {
-        let row = sqlx::query(&format!("SELECT {}", worked_before_columns("$3")))
+        let mut conn = self.read_conn().await?;
+        let sqlite = is_sqlite(&conn);
+        let sql = format!("SELECT {}", worked_before_columns(sqlite, "$3", "$4"));
+        let mut q = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(employee.to_string())
-            .bind(before.to_string())
-            .fetch_one(&mut *self.read_conn().await?)
-            .await
-            .map_err(classify)?;
+            .bind(before.to_string());
+        if sqlite {
+            q = q.bind(monday_of(before).to_string());
+        }
+        let row = q.fetch_one(&mut *conn).await.map_err(classify)?;
         worked_before_of(&row)
     }
 
@@ -633,25 +638,27 @@ impl DerivedStore for SqlStore {
         let mut conn = self.read_conn().await?;
         // Each statement is a round trip to the connection's thread (on
         // SQLite, two thread wake-ups): a timesheet's reads were six.
+        let sqlite = is_sqlite(&conn);
         let sql = record_sql(
-            is_sqlite(&conn),
+            sqlite,
             &format!(
                 ", {}, CAST((SELECT COUNT(*) FROM recompute_queue \
                  WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued, \
                  CAST((SELECT plans_version FROM organisations WHERE id = $1) AS BIGINT) \
                  AS plans_version",
-                worked_before_columns("$5"),
+                worked_before_columns(sqlite, "$5", "$6"),
             ),
         );
-        let row = sqlx::query(&sql)
+        let mut q = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(employee.to_string())
             .bind(micros(load.start))
             .bind(micros(load.end))
-            .bind(before.to_string())
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(classify)?;
+            .bind(before.to_string());
+        if sqlite {
+            q = q.bind(monday_of(before).to_string());
+        }
+        let row = q.fetch_one(&mut *conn).await.map_err(classify)?;
         let (events, amendments) = record_of(&mut conn, org, employee, &row).await?;
         let (first_worked, worked_before) = worked_before_of(&row)?;
         let queued: i64 = col(&row, "queued")?;
@@ -881,13 +888,30 @@ async fn record_of(
 }
 
 /// Columns `first_day` and `worked`: the first date with stored work of
-/// employee `$2` and the seconds worked, before the date in `before`.
-fn worked_before_columns(before: &str) -> String {
-    format!(
+/// employee `$2` and the seconds worked, before the date in `before`, whose
+/// ISO week's Monday is in `monday`. On SQLite the whole weeks before it
+/// are read from `week_totals` (one row a week, each the sum of its day
+/// rows) and only that week's days from `day_totals`: a timesheet of a
+/// month deep in a year of history summed some 180 day rows, a seek into
+/// the table each (issue 15, twenty-sixth round). PostgreSQL keeps no
+/// weeks (`week_totals`), so it sums the day rows.
+fn worked_before_columns(sqlite: bool, before: &str, monday: &str) -> String {
+    let first_day = format!(
         "(SELECT MIN(day) FROM day_totals \
-          WHERE organisation_id = $1 AND employee_id = $2 AND day < {before}) AS first_day, \
-         CAST((SELECT SUM(worked) FROM day_totals \
+          WHERE organisation_id = $1 AND employee_id = $2 AND day < {before}) AS first_day"
+    );
+    if !sqlite {
+        return format!(
+            "{first_day}, CAST((SELECT SUM(worked) FROM day_totals \
                WHERE organisation_id = $1 AND employee_id = $2 AND day < {before}) AS BIGINT) AS worked"
+        );
+    }
+    format!(
+        "{first_day}, CAST(COALESCE((SELECT SUM(worked) FROM week_totals \
+           WHERE organisation_id = $1 AND employee_id = $2 AND monday < {monday}), 0) \
+         + COALESCE((SELECT SUM(worked) FROM day_totals \
+           WHERE organisation_id = $1 AND employee_id = $2 AND day >= {monday} AND day < {before}), 0) \
+         AS BIGINT) AS worked"
     )
 }
 

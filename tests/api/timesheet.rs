@@ -928,8 +928,69 @@ async fn the_timesheet_read_is_the_separate_reads(app: TestApp) {
     );
 }
 
+/// The flex balance a timesheet starts with sums every day before it:
+/// whole weeks before the first date's week and that week's earlier days
+/// (SQLite reads the two from different tables), here 13 scheduled days of
+/// 7 h 30 against 20 h worked.
+async fn the_flex_balance_starts_from_every_day_before(app: TestApp) {
+    let kari = app.create_employee("E1").await;
+    let id = kari.employee_id.as_str();
+    // Monday 5 Oct (8 h), Wednesday 14 Oct (10 h), Wednesday 21 Oct (2 h).
+    post_work(
+        &app,
+        id,
+        oslo(2026, 10, 5, 8, 0),
+        oslo(2026, 10, 5, 16, 0),
+        &[],
+    )
+    .await;
+    post_work(
+        &app,
+        id,
+        oslo(2026, 10, 14, 8, 0),
+        oslo(2026, 10, 14, 18, 0),
+        &[],
+    )
+    .await;
+    post_work(
+        &app,
+        id,
+        oslo(2026, 10, 21, 8, 0),
+        oslo(2026, 10, 21, 10, 0),
+        &[],
+    )
+    .await;
+    let before = timesheet(
+        &app,
+        &app.admin_token,
+        id,
+        dates(date(2026, 10, 5), date(2026, 10, 21)),
+    )
+    .await
+    .unwrap();
+    let totals = before.totals.unwrap();
+    assert_eq!(
+        (totals.worked_minutes, totals.scheduled_minutes),
+        (480 + 600 + 120, 13 * 450)
+    );
+    assert_eq!(before.flex_balance_start_minutes, 0);
+    assert_eq!(before.flex_balance_end_minutes, 1200 - 13 * 450);
+    // From Thursday 22 Oct: the same days, now all before the range.
+    let after = timesheet(
+        &app,
+        &app.admin_token,
+        id,
+        dates(date(2026, 10, 22), date(2026, 10, 23)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(after.flex_balance_start_minutes, 1200 - 13 * 450);
+    assert_eq!(after.flex_balance_end_minutes, 1200 - 15 * 450);
+}
+
 crate::both_backends!(
     recomputes_never_duplicate_findings,
+    the_flex_balance_starts_from_every_day_before,
     the_timesheet_read_is_the_separate_reads,
     an_employee_token_cannot_read_a_team,
     example_4_week_over_grpc,

@@ -10,10 +10,10 @@ use uuid::Uuid;
 use super::ledger::LedgerSegment;
 use super::record::Span;
 use crate::domain::event::Location;
-use crate::domain::holidays::{HolidayCalendar, norwegian_holiday};
+use crate::domain::holidays::{Holiday, HolidayCalendar, norwegian_holiday};
 use crate::domain::ids::EmployeeId;
 use crate::domain::local_days::split_at_midnight;
-use crate::domain::policy::{AbsenceKind, EmployeePolicy, HolidayKind, Schedule};
+use crate::domain::policy::{AbsenceKind, EmployeePolicy, HolidayKind, Schedule, ScheduleDay};
 
 /// Worked minutes of one local date, by category.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub fn sunday_spans(
 /// each piece looks only at the spans that can reach it instead of every
 /// span of the evaluation (a timesheet's two months of nights, for each of
 /// its hundred pieces, were 4 % of `GetTimesheet`'s CPU).
-struct Overlaps<'a> {
+pub(crate) struct Overlaps<'a> {
     spans: &'a [Span],
     /// Whether the spans are in order of start (the index needs it).
     sorted: bool,
@@ -121,7 +121,7 @@ struct Overlaps<'a> {
 }
 
 impl<'a> Overlaps<'a> {
-    fn new(spans: &'a [Span]) -> Self {
+    pub(crate) fn new(spans: &'a [Span]) -> Self {
         let sorted = spans.windows(2).all(|w| w[0].start <= w[1].start);
         let mut latest_end = Vec::with_capacity(spans.len());
         for s in spans {
@@ -139,7 +139,7 @@ impl<'a> Overlaps<'a> {
 
     /// The time `piece` shares with the spans (overlapping spans count
     /// each).
-    fn with(&self, piece: Span) -> Duration {
+    pub(crate) fn with(&self, piece: Span) -> Duration {
         let (from, to) = if self.sorted {
             // Spans from `to` on start after the piece; spans before
             // `from` all end before it.
@@ -270,7 +270,7 @@ impl<'a> Plan<'a> {
     #[must_use]
     pub fn day(&self, date: NaiveDate) -> PlannedDay {
         let org = self.policy.holidays.iter().find(|h| h.date == date);
-        let national = norwegian_holiday(date).filter(|_| self.national_holidays);
+        let national = self.national_holiday(date);
         let holiday_kind = match (org, national) {
             (Some(h), _) => Some(h.kind),
             (None, Some(_)) => Some(HolidayKind::Public),
@@ -281,11 +281,7 @@ impl<'a> Plan<'a> {
             (None, Some(h)) => Some(h.name_nb().to_string()),
             (None, None) => None,
         };
-        let day_off = matches!(
-            holiday_kind,
-            Some(HolidayKind::Public | HolidayKind::DayOff)
-        );
-        let plan = self.schedule(date).day(date.weekday()).filter(|_| !day_off);
+        let plan = self.planned_hours(date, holiday_kind);
         let scheduled = plan.map_or(Duration::zero(), |p| Duration::minutes(p.normal_minutes));
         let scheduled_end = plan.and_then(|p| p.start_end).map(|(s, e)| {
             let end_date = if e <= s {
@@ -295,12 +291,60 @@ impl<'a> Plan<'a> {
             };
             end_date.and_time(e)
         });
-        let absences = self
-            .policy
+        PlannedDay {
+            scheduled,
+            scheduled_end,
+            holiday_name,
+            holiday_kind,
+            absences: self.absences_on(date, scheduled).collect(),
+        }
+    }
+
+    /// What `date` adds to the flex balance before any work: its absence
+    /// minus its scheduled time, as [`Plan::day`] has them. A timesheet sums
+    /// it over every day since the employee's first (a year is 365 calls),
+    /// so it builds no names and no lists.
+    #[must_use]
+    pub fn flex_target(&self, date: NaiveDate) -> Duration {
+        let kind = match self.policy.holidays.iter().find(|h| h.date == date) {
+            Some(h) => Some(h.kind),
+            None => self.national_holiday(date).map(|_| HolidayKind::Public),
+        };
+        let scheduled = self
+            .planned_hours(date, kind)
+            .map_or(Duration::zero(), |p| Duration::minutes(p.normal_minutes));
+        let absent: Duration = self.absences_on(date, scheduled).map(|a| a.2).sum();
+        absent - scheduled
+    }
+
+    fn national_holiday(&self, date: NaiveDate) -> Option<Holiday> {
+        norwegian_holiday(date).filter(|_| self.national_holidays)
+    }
+
+    /// The schedule's hours of `date`, none on a day off.
+    fn planned_hours(
+        &self,
+        date: NaiveDate,
+        holiday_kind: Option<HolidayKind>,
+    ) -> Option<&ScheduleDay> {
+        let day_off = matches!(
+            holiday_kind,
+            Some(HolidayKind::Public | HolidayKind::DayOff)
+        );
+        self.schedule(date).day(date.weekday()).filter(|_| !day_off)
+    }
+
+    /// The employee's absences covering `date`, in minutes of `scheduled`.
+    fn absences_on(
+        &self,
+        date: NaiveDate,
+        scheduled: Duration,
+    ) -> impl Iterator<Item = (Uuid, AbsenceKind, Duration)> + '_ {
+        self.policy
             .absences
             .iter()
-            .filter(|a| a.employee == self.employee && a.covers(date))
-            .map(|a| {
+            .filter(move |a| a.employee == self.employee && a.covers(date))
+            .map(move |a| {
                 let m = if a.minutes_per_day == 0 {
                     scheduled
                 } else {
@@ -308,20 +352,80 @@ impl<'a> Plan<'a> {
                 };
                 (a.id, a.kind, m)
             })
-            .collect();
-        PlannedDay {
-            scheduled,
-            scheduled_end,
-            holiday_name,
-            holiday_kind,
-            absences,
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `flex_target` is `day`'s absence minus its scheduled time on every
+    /// date of a year: national and organisation holidays, a day off, an
+    /// eve, whole-day and part-day absences, another employee's absence.
+    #[test]
+    fn the_flex_target_of_a_day_is_its_plan() {
+        use crate::domain::policy::{Absence, OrgHoliday};
+        let me = EmployeeId(Uuid::from_u128(7));
+        let date = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
+        let absence = |n: u128, employee, kind, first, last, minutes_per_day| Absence {
+            id: Uuid::from_u128(n),
+            employee,
+            kind,
+            first,
+            last,
+            minutes_per_day,
+            note: String::new(),
+            created_at: DateTime::UNIX_EPOCH,
+            created_by: "test".into(),
+            cancelled_at: None,
+            cancel_reason: None,
+        };
+        let holiday = |n: u128, date, kind| OrgHoliday {
+            id: Uuid::from_u128(n),
+            date,
+            name: "Fridag".into(),
+            kind,
+            window_start: None,
+        };
+        let policy = EmployeePolicy {
+            absences: vec![
+                absence(1, me, AbsenceKind::Vacation, date(7, 6), date(7, 24), 0),
+                absence(2, me, AbsenceKind::Sick, date(3, 2), date(3, 4), 150),
+                absence(3, me, AbsenceKind::Vacation, date(3, 3), date(3, 3), 60),
+                absence(
+                    4,
+                    EmployeeId(Uuid::from_u128(8)),
+                    AbsenceKind::Vacation,
+                    date(9, 1),
+                    date(9, 30),
+                    0,
+                ),
+            ],
+            holidays: vec![
+                holiday(5, date(6, 12), HolidayKind::Public),
+                holiday(6, date(8, 14), HolidayKind::DayOff),
+                holiday(7, date(12, 24), HolidayKind::Eve),
+            ],
+            ..EmployeePolicy::default()
+        };
+        for national in [true, false] {
+            let plan = Plan::new(me, &policy, national);
+            let mut nonzero = 0;
+            let mut d = date(1, 1);
+            while d.year() == 2026 {
+                let p = plan.day(d);
+                assert_eq!(
+                    plan.flex_target(d),
+                    p.absence_total() - p.scheduled,
+                    "{d} {national}"
+                );
+                nonzero += i32::from(p.absence_total() != Duration::zero());
+                d += Duration::days(1);
+            }
+            // 15 whole days of vacation and three part days.
+            assert_eq!(nonzero, 18, "{national}");
+        }
+    }
 
     /// A wall-clock time in the spring-forward gap (02:00–03:00 in Oslo on
     /// 29 March 2026) is the first instant after it, 03:00; one that occurs

@@ -317,6 +317,9 @@ pub fn evaluate(
         daily_worked,
         ..
     } = merged(subject.tz, &ledger, &days, history);
+    // The figures move into the rules' context and back out: cloned, a
+    // recompute's year of history was copied twice per evaluation.
+    let judging = !(scope.short.is_empty() && scope.long.is_empty());
     let ctx = RuleContext {
         tz: subject.tz,
         locale: subject.locale,
@@ -329,22 +332,31 @@ pub fn evaluate(
         as_of,
         scope: scope.short,
         long_scope: scope.long,
-        work: record.spans(),
-        overtime: overtime.clone(),
-        weekly_worked: weekly_worked.clone(),
-        daily_normal: daily_normal.clone(),
-        daily_worked: daily_worked.clone(),
-        nights: nights.clone(),
-        sundays: sundays.clone(),
+        work: if judging { record.spans() } else { Vec::new() },
+        overtime,
+        weekly_worked,
+        daily_normal,
+        daily_worked,
+        nights,
+        sundays,
     };
-    let findings = if scope.short.is_empty() && scope.long.is_empty() {
-        Vec::new()
-    } else {
+    let findings = if judging {
         rules::evaluate(&ctx)
+    } else {
+        Vec::new()
     };
+    let RuleContext {
+        overtime,
+        weekly_worked,
+        daily_normal,
+        daily_worked,
+        nights,
+        sundays,
+        ..
+    } = ctx;
     Evaluation {
-        intervals: pairing.intervals.clone(),
-        anomalies: pairing.anomalies.clone(),
+        intervals: pairing.intervals,
+        anomalies: pairing.anomalies,
         record,
         ledger,
         days,

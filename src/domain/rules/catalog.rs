@@ -9,6 +9,7 @@
 //! `_52w`), raised at `warning_at` of `no.limits` (default 80 %, i.e. 8, 20
 //! and 160 h); the nudge layer maps those warnings to `overtime_near`.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::domain::policy::{AgreementBasis, ValueUnit};
@@ -695,12 +696,25 @@ const LAW_PARAMS: &[ParamSpec] = &[
     ),
 ];
 
+/// [`PARAMS`] by rule: the engine asks for a default per rule and day, and
+/// a scan of the whole list with three string comparisons a row was 4 % of
+/// a recompute's CPU (issue 15, twenty-fifth round's profile).
+static BY_RULE: LazyLock<HashMap<&'static str, Vec<&'static ParamSpec>>> = LazyLock::new(|| {
+    let mut out: HashMap<&'static str, Vec<&'static ParamSpec>> = HashMap::new();
+    for s in PARAMS.iter() {
+        out.entry(s.rule).or_default().push(s);
+    }
+    out
+});
+
 /// The spec of one parameter.
 #[must_use]
 pub fn param(pack: &str, rule: &str, name: &str) -> Option<&'static ParamSpec> {
-    PARAMS
+    BY_RULE
+        .get(rule)?
         .iter()
-        .find(|s| s.pack == pack && s.rule == rule && s.name == name)
+        .find(|s| s.pack == pack && s.name == name)
+        .copied()
 }
 
 /// Whether `rule` exists in `pack` (a rule with no parameters exists too).

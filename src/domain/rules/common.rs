@@ -7,6 +7,7 @@ use super::catalog;
 use super::context::RuleContext;
 use crate::domain::clock_status::AnomalyKind;
 use crate::domain::employee::Locale::{En, Nb};
+use crate::domain::engine::days::Overlaps;
 use crate::domain::engine::finding::{Draft, Evidence, Severity};
 use crate::domain::engine::record::Span;
 use crate::domain::engine::text::{duration, instant, pick};
@@ -539,12 +540,18 @@ pub fn night_average(
     let threshold = ctx.params.minutes(rule_id, "threshold", day);
     let limit = ctx.params.minutes(rule_id, "limit", day);
     let weeks = ctx.params.get(rule_id, "weeks", day).value.max(1);
-    let night_of = |span: Span| -> Duration {
-        ctx.nights
-            .iter()
-            .map(|n| span.clipped(n.start, n.end))
-            .sum()
-    };
+    // Whether each shift is a night shift, once: asked per window, each
+    // segment against every night of the load was most of this rule's CPU.
+    let nights = Overlaps::new(&ctx.nights);
+    let is_night: Vec<bool> = ctx
+        .record
+        .shifts
+        .iter()
+        .map(|s| {
+            let segs = &ctx.record.segments[s.segments.clone()];
+            segs.iter().map(|g| nights.with(g.span)).sum::<Duration>() > threshold
+        })
+        .collect();
     let mut mondays: Vec<NaiveDate> = ctx
         .record
         .shifts
@@ -561,23 +568,20 @@ pub fn night_average(
         if !ctx.in_scope(window.start) {
             continue;
         }
-        let shifts: Vec<_> = ctx
-            .record
-            .shifts
-            .iter()
-            .filter(|s| s.day >= first && s.day <= monday + Duration::days(6))
-            .collect();
-        let night_shifts = shifts
-            .iter()
-            .filter(|s| {
-                let segs = &ctx.record.segments[s.segments.clone()];
-                segs.iter().map(|g| night_of(g.span)).sum::<Duration>() > threshold
+        let in_window: Vec<usize> = (0..ctx.record.shifts.len())
+            .filter(|&i| {
+                let day = ctx.record.shifts[i].day;
+                day >= first && day <= monday + Duration::days(6)
             })
-            .count();
+            .collect();
+        let night_shifts = in_window.iter().filter(|&&i| is_night[i]).count();
         if i64::try_from(night_shifts).unwrap_or(0) < weeks {
             continue;
         }
-        let mut days: Vec<NaiveDate> = shifts.iter().map(|s| s.day).collect();
+        let mut days: Vec<NaiveDate> = in_window
+            .iter()
+            .map(|&i| ctx.record.shifts[i].day)
+            .collect();
         days.dedup();
         let time: Duration = if normal_only {
             ctx.ledger
