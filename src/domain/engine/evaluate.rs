@@ -317,9 +317,9 @@ pub fn evaluate(
         daily_worked,
         ..
     } = merged(subject.tz, &ledger, &days, history);
+    let judging = !(scope.short.is_empty() && scope.long.is_empty());
     // The figures move into the rules' context and back out: cloned, a
     // recompute's year of history was copied twice per evaluation.
-    let judging = !(scope.short.is_empty() && scope.long.is_empty());
     let ctx = RuleContext {
         tz: subject.tz,
         locale: subject.locale,
