@@ -615,13 +615,13 @@ impl DerivedStore for SqlStore {
         before: NaiveDate,
     ) -> StoreResult<(Option<NaiveDate>, i64)> {
         let mut conn = self.read_conn().await?;
-        let sqlite = is_sqlite(&conn);
-        let sql = format!("SELECT {}", worked_before_columns(sqlite, "$3", "$4"));
+        let weeks = self.sums_weeks();
+        let sql = format!("SELECT {}", worked_before_columns(weeks, "$3", "$4"));
         let mut q = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(employee.to_string())
             .bind(before.to_string());
-        if sqlite {
+        if weeks {
             q = q.bind(monday_of(before).to_string());
         }
         let row = q.fetch_one(&mut *conn).await.map_err(classify)?;
@@ -639,6 +639,7 @@ impl DerivedStore for SqlStore {
         // Each statement is a round trip to the connection's thread (on
         // SQLite, two thread wake-ups): a timesheet's reads were six.
         let sqlite = is_sqlite(&conn);
+        let weeks = self.sums_weeks();
         let sql = record_sql(
             sqlite,
             &format!(
@@ -646,7 +647,7 @@ impl DerivedStore for SqlStore {
                  WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued, \
                  CAST((SELECT plans_version FROM organisations WHERE id = $1) AS BIGINT) \
                  AS plans_version",
-                worked_before_columns(sqlite, "$5", "$6"),
+                worked_before_columns(weeks, "$5", "$6"),
             ),
         );
         let mut q = sqlx::query(&sql)
@@ -655,7 +656,7 @@ impl DerivedStore for SqlStore {
             .bind(micros(load.start))
             .bind(micros(load.end))
             .bind(before.to_string());
-        if sqlite {
+        if weeks {
             q = q.bind(monday_of(before).to_string());
         }
         let row = q.fetch_one(&mut *conn).await.map_err(classify)?;
@@ -889,18 +890,19 @@ async fn record_of(
 
 /// Columns `first_day` and `worked`: the first date with stored work of
 /// employee `$2` and the seconds worked, before the date in `before`, whose
-/// ISO week's Monday is in `monday`. On SQLite the whole weeks before it
-/// are read from `week_totals` (one row a week, each the sum of its day
+/// ISO week's Monday is in `monday`. With `weeks` (SQLite, its weeks
+/// rebuilt at this start: `SqlStore::weeks_exact`) the whole weeks before
+/// it are read from `week_totals` (one row a week, each the sum of its day
 /// rows) and only that week's days from `day_totals`: a timesheet of a
 /// month deep in a year of history summed some 180 day rows, a seek into
 /// the table each (issue 15, twenty-sixth round). PostgreSQL keeps no
 /// weeks (`week_totals`), so it sums the day rows.
-fn worked_before_columns(sqlite: bool, before: &str, monday: &str) -> String {
+fn worked_before_columns(weeks: bool, before: &str, monday: &str) -> String {
     let first_day = format!(
         "(SELECT MIN(day) FROM day_totals \
           WHERE organisation_id = $1 AND employee_id = $2 AND day < {before}) AS first_day"
     );
-    if !sqlite {
+    if !weeks {
         return format!(
             "{first_day}, CAST((SELECT SUM(worked) FROM day_totals \
                WHERE organisation_id = $1 AND employee_id = $2 AND day < {before}) AS BIGINT) AS worked"
@@ -947,4 +949,66 @@ async fn with_amendments(
         }
     }
     Ok((events, amendments))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::storage::sql::sqlite_store;
+
+    /// Worked time before a date sums the week rows before its week and
+    /// that week's day rows, once the weeks were rebuilt at this start;
+    /// otherwise (a failed rebuild, e.g. on a full volume after an older
+    /// binary wrote days without weeks) only the day rows.
+    #[tokio::test]
+    async fn worked_before_reads_weeks_only_once_they_were_rebuilt() {
+        let (_dir, store) = sqlite_store().await;
+        assert!(store.sums_weeks(), "rebuilt at start");
+        let (org, employee) = (OrgId(Uuid::from_u128(1)), EmployeeId(Uuid::from_u128(2)));
+        // Thu 19 Nov (10 h), Mon 23 Nov (2 h) and Wed 25 Nov (1 h) 2026;
+        // the week of 16 Nov as an older binary left it: stale.
+        let mut conn = store.reader().acquire().await.unwrap();
+        for (day, worked) in [
+            ("2026-11-19", 36_000),
+            ("2026-11-23", 7_200),
+            ("2026-11-25", 3_600),
+        ] {
+            sqlx::query(
+                "INSERT INTO day_totals (organisation_id, employee_id, day, worked, normal, \
+                 overtime, night, sunday_holiday, home, overtime_spans) \
+                 VALUES ($1, $2, $3, $4, 0, 0, 0, 0, 0, '')",
+            )
+            .bind(org.to_string())
+            .bind(employee.to_string())
+            .bind(day)
+            .bind(worked)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO week_totals (organisation_id, employee_id, monday, worked, overtime_spans) \
+             VALUES ($1, $2, '2026-11-16', 1, '')",
+        )
+        .bind(org.to_string())
+        .bind(employee.to_string())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        drop(conn);
+        let thursday = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let first = NaiveDate::from_ymd_opt(2026, 11, 19);
+        assert_eq!(
+            store.worked_before(org, employee, thursday).await.unwrap(),
+            (first, 1 + 7_200 + 3_600),
+            "the week before from its row, this week's Monday and Wednesday from theirs"
+        );
+        store.weeks_exact.store(false, Ordering::Release);
+        assert_eq!(
+            store.worked_before(org, employee, thursday).await.unwrap(),
+            (first, 36_000 + 7_200 + 3_600)
+        );
+    }
 }

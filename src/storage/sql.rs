@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -95,6 +96,9 @@ pub struct SqlStore {
     plans: PlansCache,
     /// Each employee's latest events, on `SQLite` (one process writes).
     tails: Arc<StatusTails>,
+    /// Whether `week_totals` were rebuilt from the day rows at this start
+    /// (`SQLite`): only then do reads sum weeks in place of day rows.
+    pub(super) weeks_exact: AtomicBool,
 }
 
 /// Prepared statements each PostgreSQL connection keeps, unless the URL
@@ -191,27 +195,39 @@ impl SqlStore {
             status_reads: ReadBatcher::new("status"),
             plans: PlansCache::default(),
             tails: StatusTails::new(Mode::Sole),
+            weeks_exact: AtomicBool::new(false),
         };
         store.finish_chain_backfill().await?;
         store.rebuild_week_totals().await;
         Ok(store)
     }
 
+    /// Whether reads sum worked time from `week_totals`: on `SQLite`, once
+    /// they were rebuilt at this start.
+    pub(super) fn sums_weeks(&self) -> bool {
+        self.backend == Backend::Sqlite && self.weeks_exact.load(Ordering::Acquire)
+    }
+
     /// Rebuilds `week_totals` from the day rows (SQLite, at start; see
     /// `week_totals::rebuild_all`). A failure (a full or read-only volume)
-    /// is logged, not fatal: recomputes, the only readers, cannot write then
-    /// either, and the next start rebuilds.
+    /// is logged, not fatal: recomputes cannot write then either, reads that
+    /// sum worked time (timesheets' flex, the digest) keep to the day rows
+    /// (`weeks_exact` stays false: an older binary may have written day rows
+    /// without their weeks), and the next start rebuilds.
     async fn rebuild_week_totals(&self) {
         let started = std::time::Instant::now();
         match self
             .write(|conn| Box::pin(super::week_totals::rebuild_all(conn)))
             .await
         {
-            Ok(weeks) => tracing::info!(
-                weeks,
-                elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                "rebuilt the week totals from the day totals"
-            ),
+            Ok(weeks) => {
+                self.weeks_exact.store(true, Ordering::Release);
+                tracing::info!(
+                    weeks,
+                    elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    "rebuilt the week totals from the day totals"
+                );
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "rebuilding the week totals failed; the next start tries again");
             }
@@ -244,6 +260,7 @@ impl SqlStore {
             // Replicas write beside each other: a status is read, except
             // the one a write answers with (`status_after_write`).
             tails: StatusTails::new(Mode::Shared),
+            weeks_exact: AtomicBool::new(false),
         };
         store.finish_chain_backfill().await?;
         Ok(store)

@@ -13,6 +13,11 @@
 //!
 //! Writes keep the weeks exact: the transaction that changes day totals
 //! rebuilds the weeks of the changed dates from them ([`rebuild_weeks`]).
+//!
+//! Timesheets' flex balance and the digest read the worked time before a
+//! date as whole weeks from here and that week's days from day rows
+//! (`derived::worked_before_columns`), but only once the rebuild at this
+//! start succeeded (`SqlStore::sums_weeks`).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};

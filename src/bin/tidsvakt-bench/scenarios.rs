@@ -60,8 +60,9 @@ impl Settings {
             history_weeks: 52,
             readers: 8,
             // About a second a round: at 400 (a tenth of a second) the
-            // server's CPU a call was a few 10 ms clock ticks and moved by a
-            // fifth between runs of one binary (twenty-sixth round).
+            // no-op's CPU was two 10 ms clock ticks a round, the server's
+            // twenty, and the server's CPU a call moved by a fifth between
+            // runs of one binary (twenty-sixth round).
             reads_per_round: 4000,
             totals_employees: 10_000,
             fresh_rate: 1000,
