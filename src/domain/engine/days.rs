@@ -360,8 +360,10 @@ mod tests {
     use super::*;
 
     /// `flex_target` is `day`'s absence minus its scheduled time on every
-    /// date of a year: national and organisation holidays, a day off, an
-    /// eve, whole-day and part-day absences, another employee's absence.
+    /// date of a year: national and organisation holidays, a day off, eves
+    /// (one on a national holiday, where the organisation's day wins),
+    /// whole-day and part-day absences (one over Easter), another
+    /// employee's absence.
     #[test]
     fn the_flex_target_of_a_day_is_its_plan() {
         use crate::domain::policy::{Absence, OrgHoliday};
@@ -400,11 +402,15 @@ mod tests {
                     date(9, 30),
                     0,
                 ),
+                // Over Easter: Maundy Thursday, Good Friday, Easter Monday.
+                absence(8, me, AbsenceKind::Vacation, date(4, 1), date(4, 10), 0),
             ],
             holidays: vec![
                 holiday(5, date(6, 12), HolidayKind::Public),
                 holiday(6, date(8, 14), HolidayKind::DayOff),
                 holiday(7, date(12, 24), HolidayKind::Eve),
+                // An eve on Ascension Day: the organisation's day wins.
+                holiday(9, date(5, 14), HolidayKind::Eve),
             ],
             ..EmployeePolicy::default()
         };
@@ -422,8 +428,11 @@ mod tests {
                 nonzero += i32::from(p.absence_total() != Duration::zero());
                 d += Duration::days(1);
             }
-            // 15 whole days of vacation and three part days.
-            assert_eq!(nonzero, 18, "{national}");
+            // 15 whole days of vacation in July, three part days in
+            // March, and April's eight weekdays less Easter's three
+            // national holidays where they apply.
+            assert_eq!(nonzero, if national { 23 } else { 26 }, "{national}");
+            assert_eq!(plan.flex_target(date(5, 14)), Duration::minutes(-450));
         }
     }
 
