@@ -21,7 +21,6 @@ use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};
 use crate::domain::employee::Employee;
 use crate::domain::engine::finding::{Draft, Evidence, Severity};
-use crate::domain::engine::ledger::monday_of;
 use crate::domain::engine::reconcile::{Finding, FindingStatus};
 use crate::domain::engine::record::Span;
 use crate::domain::event::{Amendment, StoredEvent};
@@ -615,16 +614,14 @@ impl DerivedStore for SqlStore {
         before: NaiveDate,
     ) -> StoreResult<(Option<NaiveDate>, i64)> {
         let mut conn = self.read_conn().await?;
-        let weeks = self.sums_weeks();
-        let sql = format!("SELECT {}", worked_before_columns(weeks, "$3", "$4"));
-        let mut q = sqlx::query(&sql)
+        let sql = format!("SELECT {}", worked_before_columns(self.sums_weeks(), "$3"));
+        let row = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(employee.to_string())
-            .bind(before.to_string());
-        if weeks {
-            q = q.bind(monday_of(before).to_string());
-        }
-        let row = q.fetch_one(&mut *conn).await.map_err(classify)?;
+            .bind(before.to_string())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(classify)?;
         worked_before_of(&row)
     }
 
@@ -638,28 +635,25 @@ impl DerivedStore for SqlStore {
         let mut conn = self.read_conn().await?;
         // Each statement is a round trip to the connection's thread (on
         // SQLite, two thread wake-ups): a timesheet's reads were six.
-        let sqlite = is_sqlite(&conn);
-        let weeks = self.sums_weeks();
         let sql = record_sql(
-            sqlite,
+            is_sqlite(&conn),
             &format!(
                 ", {}, CAST((SELECT COUNT(*) FROM recompute_queue \
                  WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued, \
                  CAST((SELECT plans_version FROM organisations WHERE id = $1) AS BIGINT) \
                  AS plans_version",
-                worked_before_columns(weeks, "$5", "$6"),
+                worked_before_columns(self.sums_weeks(), "$5"),
             ),
         );
-        let mut q = sqlx::query(&sql)
+        let row = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(employee.to_string())
             .bind(micros(load.start))
             .bind(micros(load.end))
-            .bind(before.to_string());
-        if weeks {
-            q = q.bind(monday_of(before).to_string());
-        }
-        let row = q.fetch_one(&mut *conn).await.map_err(classify)?;
+            .bind(before.to_string())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(classify)?;
         let (events, amendments) = record_of(&mut conn, org, employee, &row).await?;
         let (first_worked, worked_before) = worked_before_of(&row)?;
         let queued: i64 = col(&row, "queued")?;
@@ -889,15 +883,16 @@ async fn record_of(
 }
 
 /// Columns `first_day` and `worked`: the first date with stored work of
-/// employee `$2` and the seconds worked, before the date in `before`, whose
-/// ISO week's Monday is in `monday`. With `weeks` (SQLite, its weeks
-/// rebuilt at this start: `SqlStore::weeks_exact`) the whole weeks before
-/// it are read from `week_totals` (one row a week, each the sum of its day
-/// rows) and only that week's days from `day_totals`: a timesheet of a
+/// employee `$2` and the seconds worked, before the date in `before`. With
+/// `weeks` (SQLite, its weeks rebuilt at this start:
+/// `SqlStore::weeks_exact`) the whole weeks before that date's week are
+/// read from `week_totals` (one row a week, each the sum of its day rows,
+/// keyed by `week_totals::monday_sql`) and only that week's days from
+/// `day_totals`: a timesheet of a
 /// month deep in a year of history summed some 180 day rows, a seek into
 /// the table each (issue 15, twenty-sixth round). PostgreSQL keeps no
 /// weeks (`week_totals`), so it sums the day rows.
-fn worked_before_columns(weeks: bool, before: &str, monday: &str) -> String {
+fn worked_before_columns(weeks: bool, before: &str) -> String {
     let first_day = format!(
         "(SELECT MIN(day) FROM day_totals \
           WHERE organisation_id = $1 AND employee_id = $2 AND day < {before}) AS first_day"
@@ -908,6 +903,7 @@ fn worked_before_columns(weeks: bool, before: &str, monday: &str) -> String {
                WHERE organisation_id = $1 AND employee_id = $2 AND day < {before}) AS BIGINT) AS worked"
         );
     }
+    let monday = week_totals::monday_sql(before);
     format!(
         "{first_day}, CAST(COALESCE((SELECT SUM(worked) FROM week_totals \
            WHERE organisation_id = $1 AND employee_id = $2 AND monday < {monday}), 0) \

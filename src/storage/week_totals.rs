@@ -188,14 +188,21 @@ fn unpack_weeks(text: &str) -> StoreResult<Vec<StoredWeek>> {
     Ok(weeks)
 }
 
+/// The ISO week's Monday of the date (`'YYYY-MM-DD'`) that `date` gives,
+/// in SQLite: a week row's key.
+pub(super) fn monday_sql(date: &str) -> String {
+    format!("date({date}, 'weekday 0', '-6 days')")
+}
+
 /// The week rows of the day rows that `where_` selects (`day_totals`'s
 /// columns; its parameters start at `$1`): the one place a week is summed.
 fn weeks_of_days(where_: &str) -> String {
+    let monday = monday_sql("day");
     format!(
         "INSERT INTO week_totals (organisation_id, employee_id, monday, worked, overtime_spans) \
-         SELECT organisation_id, employee_id, date(day, 'weekday 0', '-6 days'), SUM(worked), \
+         SELECT organisation_id, employee_id, {monday}, SUM(worked), \
          COALESCE(group_concat(NULLIF(overtime_spans, ''), ','), '') FROM day_totals {where_} \
-         GROUP BY organisation_id, employee_id, date(day, 'weekday 0', '-6 days')"
+         GROUP BY organisation_id, employee_id, {monday}"
     )
 }
 

@@ -13,7 +13,9 @@ use crate::domain::event::Location;
 use crate::domain::holidays::{Holiday, HolidayCalendar, norwegian_holiday};
 use crate::domain::ids::EmployeeId;
 use crate::domain::local_days::split_at_midnight;
-use crate::domain::policy::{AbsenceKind, EmployeePolicy, HolidayKind, Schedule, ScheduleDay};
+use crate::domain::policy::{
+    AbsenceKind, EmployeePolicy, HolidayKind, OrgHoliday, Schedule, ScheduleDay,
+};
 
 /// Worked minutes of one local date, by category.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -201,6 +203,15 @@ pub struct Plan<'a> {
     default_schedule: Schedule,
 }
 
+/// A date's holiday kind: the organisation's day wins over a national one.
+fn holiday_kind(org: Option<&OrgHoliday>, national: Option<Holiday>) -> Option<HolidayKind> {
+    match (org, national) {
+        (Some(h), _) => Some(h.kind),
+        (None, Some(_)) => Some(HolidayKind::Public),
+        (None, None) => None,
+    }
+}
+
 /// What the plan says about one date.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlannedDay {
@@ -269,13 +280,8 @@ impl<'a> Plan<'a> {
     /// The plan of `date`.
     #[must_use]
     pub fn day(&self, date: NaiveDate) -> PlannedDay {
-        let org = self.policy.holidays.iter().find(|h| h.date == date);
-        let national = self.national_holiday(date);
-        let holiday_kind = match (org, national) {
-            (Some(h), _) => Some(h.kind),
-            (None, Some(_)) => Some(HolidayKind::Public),
-            (None, None) => None,
-        };
+        let (org, national) = self.holidays_on(date);
+        let holiday_kind = holiday_kind(org, national);
         let holiday_name = match (org, national) {
             (Some(h), _) => Some(h.name.clone()),
             (None, Some(h)) => Some(h.name_nb().to_string()),
@@ -306,19 +312,21 @@ impl<'a> Plan<'a> {
     /// so it builds no names and no lists.
     #[must_use]
     pub fn flex_target(&self, date: NaiveDate) -> Duration {
-        let kind = match self.policy.holidays.iter().find(|h| h.date == date) {
-            Some(h) => Some(h.kind),
-            None => self.national_holiday(date).map(|_| HolidayKind::Public),
-        };
+        let (org, national) = self.holidays_on(date);
         let scheduled = self
-            .planned_hours(date, kind)
+            .planned_hours(date, holiday_kind(org, national))
             .map_or(Duration::zero(), |p| Duration::minutes(p.normal_minutes));
         let absent: Duration = self.absences_on(date, scheduled).map(|a| a.2).sum();
         absent - scheduled
     }
 
-    fn national_holiday(&self, date: NaiveDate) -> Option<Holiday> {
-        norwegian_holiday(date).filter(|_| self.national_holidays)
+    /// The organisation's holiday on `date`, and the national one where
+    /// national holidays apply.
+    fn holidays_on(&self, date: NaiveDate) -> (Option<&OrgHoliday>, Option<Holiday>) {
+        (
+            self.policy.holidays.iter().find(|h| h.date == date),
+            norwegian_holiday(date).filter(|_| self.national_holidays),
+        )
     }
 
     /// The schedule's hours of `date`, none on a day off.
@@ -366,7 +374,7 @@ mod tests {
     /// employee's absence.
     #[test]
     fn the_flex_target_of_a_day_is_its_plan() {
-        use crate::domain::policy::{Absence, OrgHoliday};
+        use crate::domain::policy::Absence;
         let me = EmployeeId(Uuid::from_u128(7));
         let date = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
         let absence = |n: u128, employee, kind, first, last, minutes_per_day| Absence {
