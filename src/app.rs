@@ -222,6 +222,13 @@ impl App {
         Arc::clone(&self.jobs)
     }
 
+    /// The timesheets' evaluations kept in memory, for tests that compare a
+    /// kept one with one judged afresh.
+    #[must_use]
+    pub fn timesheets(&self) -> Arc<crate::grpc::timesheet_cache::TimesheetCache> {
+        Arc::clone(&self.ctx.timesheets)
+    }
+
     /// The store, for tests that inspect what was written.
     #[must_use]
     pub fn store(&self) -> Arc<SqlStore> {

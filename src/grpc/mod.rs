@@ -26,6 +26,7 @@ pub mod payroll_service;
 pub mod policy_convert;
 pub mod policy_service;
 pub mod status_layer;
+pub mod timesheet_cache;
 pub mod timesheet_convert;
 pub mod timesheet_service;
 
@@ -76,6 +77,9 @@ pub struct Ctx {
     /// The background jobs (digest rendering for previews); absent in
     /// contexts that send no mail.
     pub jobs: Option<Arc<crate::jobs::Jobs>>,
+    /// Recently read timesheets' evaluations, kept while their record is
+    /// unchanged.
+    pub timesheets: Arc<timesheet_cache::TimesheetCache>,
 }
 
 impl Ctx {
@@ -88,6 +92,7 @@ impl Ctx {
             clock,
             limits,
             jobs: None,
+            timesheets: Arc::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! (stable ids and status).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate};
 use tonic::{Request, Response, Status};
@@ -13,6 +14,7 @@ use super::auth::{Access, Caller};
 use super::convert::{self, timestamp};
 use super::error::{ApiError, ApiResult};
 use super::headroom;
+use super::timesheet_cache::Judged;
 use super::timesheet_convert::{
     absence_kind_pb, date_pb, date_range, finding_pb, holiday_kind_pb, severity_in, status_in,
     weekday_pb,
@@ -34,7 +36,7 @@ use crate::pb;
 use crate::pb::timesheet_service_server::TimesheetService;
 use crate::recompute;
 use crate::storage::EmployeeFilter;
-use crate::storage::derived::FindingFilter;
+use crate::storage::derived::{FindingFilter, TimesheetRecord};
 
 /// Longest timesheet range.
 pub const MAX_TIMESHEET_DAYS: i64 = 366;
@@ -120,50 +122,88 @@ pub async fn timesheet_of(
         start_of_day(tz, monday_of(first)) - SHIFT_MARGIN,
         range.end + SHIFT_MARGIN,
     );
-    // The record and the work before the range in one read. When that read
-    // finds the employee queued, the recompute is applied and the record
-    // read again, so the findings shown are current.
+    // The record and the work before the range in one read, which skips
+    // the events when they are still those of the evaluation kept for this
+    // span (`timesheet_cache`). When that read finds the employee queued,
+    // the recompute is applied and the record read again, so the findings
+    // shown are current.
+    let key = (org, employee.id, load);
+    let known = ctx.timesheets.known(org, employee.id, load);
     let mut read = ctx
         .store
-        .timesheet_record(org, employee.id, load, first)
+        .timesheet_record(org, employee.id, load, first, known)
         .await?;
     if read.queued {
         recompute::drain_for_read(ctx.store.as_ref(), now, Some(org), Some(employee.id)).await?;
         read = ctx
             .store
-            .timesheet_record(org, employee.id, load, first)
+            .timesheet_record(org, employee.id, load, first, known)
             .await?;
     }
     // Flex balance before the range: from the first registered day (or the
     // employee's creation, if earlier) to the day before `first`.
-    let worked_before = read.worked_before;
     let created = local_date(tz, employee.created_at);
-    let epoch = read.first_worked.map_or(created, |d| d.min(created));
-    // No windows judged: the findings shown are the stored ones (the
-    // recompute judged them), so the rules' drafts would be thrown away.
-    let (eval, policy) = recompute::evaluate_record(
-        ctx.store.as_ref(),
-        org,
-        employee,
-        (read.events, read.amendments),
-        read.plans_version,
-        load,
-        epoch,
-        now,
-    )
-    .await?;
+    let epoch_of = |read: &TimesheetRecord| read.first_worked.map_or(created, |d| d.min(created));
+    let mut epoch = epoch_of(&read);
+    let subject = recompute::subject(employee);
+    let judged = if let Some(kept) =
+        ctx.timesheets
+            .get(key, read.version, read.plans_version, epoch, subject)
+    {
+        kept
+    } else {
+        if read.record.is_none() {
+            // The events are as kept, but the plans or the settings moved.
+            read = ctx
+                .store
+                .timesheet_record(org, employee.id, load, first, None)
+                .await?;
+            epoch = epoch_of(&read);
+        }
+        let Some(record) = read.record.take() else {
+            return Err(ApiError::Internal(
+                "a timesheet read with no known version returned no record".into(),
+            ));
+        };
+        // No windows judged: the findings shown are the stored ones (the
+        // recompute judged them), so the rules' drafts would be thrown away.
+        let (eval, policy) = recompute::evaluate_record(
+            ctx.store.as_ref(),
+            org,
+            employee,
+            record,
+            read.plans_version,
+            load,
+            epoch,
+            now,
+        )
+        .await?;
+        let plan = Plan::new(employee.id, &policy, subject.pack.national_holidays());
+        let target_before = (first, flex_target_between(&plan, epoch, first));
+        let judged = Arc::new(Judged {
+            version: read.version,
+            plans_version: read.plans_version,
+            plans_from: epoch,
+            subject,
+            eval,
+            policy,
+            target_before,
+        });
+        ctx.timesheets.keep(key, Arc::clone(&judged));
+        judged
+    };
+    let worked_before = read.worked_before;
+    let (eval, policy) = (&judged.eval, &judged.policy);
     let plan = Plan::new(
         employee.id,
-        &policy,
+        policy,
         employee.fields.rule_pack.national_holidays(),
     );
-    let mut flex = Duration::seconds(worked_before);
-    let mut d = epoch;
-    while d < first {
-        flex += plan.flex_target(d);
-        d += Duration::days(1);
-    }
-    let flex_start = minutes(flex);
+    let target_before = match judged.target_before {
+        (kept_first, target) if kept_first == first => target,
+        _ => flex_target_between(&plan, epoch, first),
+    };
+    let flex_start = minutes(Duration::seconds(worked_before) + target_before);
 
     let findings = ctx
         .store
@@ -210,7 +250,7 @@ pub async fn timesheet_of(
             0
         };
         balance += flex_minutes;
-        let intervals = day_intervals(&eval, day, tz, plan.schedule(date).breaks_paid);
+        let intervals = day_intervals(eval, day, tz, plan.schedule(date).breaks_paid);
         for a in &planned.absences {
             *absence_totals.entry(a.1).or_default() += minutes(a.2);
         }
@@ -272,6 +312,18 @@ pub async fn timesheet_of(
         flex_balance_end_minutes: balance,
         findings: findings.iter().map(finding_pb).collect(),
     })
+}
+
+/// The flex target of the days `from..to` (negative: the planned hours
+/// to work), summed day by day as the timesheet's rows are.
+fn flex_target_between(plan: &Plan<'_>, from: NaiveDate, to: NaiveDate) -> Duration {
+    let mut target = Duration::zero();
+    let mut d = from;
+    while d < to {
+        target += plan.flex_target(d);
+        d += Duration::days(1);
+    }
+    target
 }
 
 /// The intervals with any minute on `day` (open ones on the day they start).

@@ -68,8 +68,11 @@ pub struct StoredWeek {
 /// What [`DerivedStore::timesheet_record`] reads.
 #[derive(Clone, Debug, Default)]
 pub struct TimesheetRecord {
-    pub events: Vec<StoredEvent>,
-    pub amendments: Vec<Amendment>,
+    /// The events in the span and the amendments; `None` when the record
+    /// is still the version the caller said it knew (nothing was read).
+    pub record: Option<(Vec<StoredEvent>, Vec<Amendment>)>,
+    /// The version of the whole record this read saw.
+    pub version: RecordVersion,
     /// The first date with stored work before the range, if any.
     pub first_worked: Option<NaiveDate>,
     /// Seconds worked before the range.
@@ -79,6 +82,18 @@ pub struct TimesheetRecord {
     /// The organisation's plans version, read before any plans are (see
     /// `PolicyStore::policy_at`).
     pub plans_version: i64,
+}
+
+/// How much of an employee's record is stored. Events and amendments are
+/// append-only (triggers refuse an update or a delete on both back-ends),
+/// and every write of either adds to these counts in its own transaction
+/// (`event_counts`, the amendments' rows), so two reads that see the same
+/// counts see the same record: what a timesheet derived from the first
+/// still holds for the second.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordVersion {
+    pub events: i64,
+    pub amendments: i64,
 }
 
 /// What stands for an employee's history: day rows, and week rows for
@@ -186,7 +201,8 @@ pub trait DerivedStore {
     ) -> StoreResult<(Option<NaiveDate>, i64)>;
     /// What a timesheet reads, in one statement (more only when the
     /// employee has amendments): the record in `load` (as
-    /// [`Self::record_between`]), what [`Self::worked_before`] answers for
+    /// [`Self::record_between`]) unless it is still the version `known`,
+    /// the record's version, what [`Self::worked_before`] answers for
     /// `before`, whether a recompute of the employee is queued (the caller
     /// then drains it and reads again), and the organisation's plans
     /// version.
@@ -196,6 +212,7 @@ pub trait DerivedStore {
         employee: EmployeeId,
         load: Span,
         before: NaiveDate,
+        known: Option<RecordVersion>,
     ) -> StoreResult<TimesheetRecord>;
     /// Writes a recompute; `false` when a newer change made it stale (the
     /// queue holds another version) and nothing was written.
@@ -631,36 +648,43 @@ impl DerivedStore for SqlStore {
         employee: EmployeeId,
         load: Span,
         before: NaiveDate,
+        known: Option<RecordVersion>,
     ) -> StoreResult<TimesheetRecord> {
         let mut conn = self.read_conn().await?;
         // Each statement is a round trip to the connection's thread (on
         // SQLite, two thread wake-ups): a timesheet's reads were six.
-        let sql = record_sql(
-            is_sqlite(&conn),
-            &format!(
-                ", {}, CAST((SELECT COUNT(*) FROM recompute_queue \
-                 WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued, \
-                 CAST((SELECT plans_version FROM organisations WHERE id = $1) AS BIGINT) \
-                 AS plans_version",
-                worked_before_columns(self.sums_weeks(), "$5"),
-            ),
-        );
+        let sql = timesheet_sql(is_sqlite(&conn), &worked_before_columns(self.sums_weeks(), "$5"));
+        // A version no record has when none is known: the events are read.
+        let known_or_none = known.unwrap_or(RecordVersion {
+            events: -1,
+            amendments: -1,
+        });
         let row = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(employee.to_string())
             .bind(micros(load.start))
             .bind(micros(load.end))
             .bind(before.to_string())
+            .bind(known_or_none.events)
+            .bind(known_or_none.amendments)
             .fetch_one(&mut *conn)
             .await
             .map_err(classify)?;
-        let (events, amendments) = record_of(&mut conn, org, employee, &row).await?;
+        let version = RecordVersion {
+            events: col(&row, "stored_events")?,
+            amendments: col(&row, "amendments")?,
+        };
+        let record = if known == Some(version) {
+            None
+        } else {
+            Some(record_of(&mut conn, org, employee, &row).await?)
+        };
         let (first_worked, worked_before) = worked_before_of(&row)?;
         let queued: i64 = col(&row, "queued")?;
         let plans_version: Option<i64> = col(&row, "plans_version")?;
         Ok(TimesheetRecord {
-            events,
-            amendments,
+            record,
+            version,
             first_worked,
             worked_before,
             queued: queued > 0,
@@ -842,7 +866,7 @@ pub(super) async fn record_between_on(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> StoreResult<(Vec<StoredEvent>, Vec<Amendment>)> {
-    let row = sqlx::query(&record_sql(is_sqlite(conn), ""))
+    let row = sqlx::query(&record_sql(is_sqlite(conn)))
         .bind(org.to_string())
         .bind(employee.to_string())
         .bind(micros(from))
@@ -856,16 +880,46 @@ pub(super) async fn record_between_on(
 /// The statement of a record read: one row, the events of employee `$2`
 /// between `$3` and `$4` packed (see `packed`) and how many amendments
 /// there are, so that the usual record, with none, is one statement (each
-/// is a round trip to the connection's thread); `more` adds columns.
+/// is a round trip to the connection's thread).
 /// `$1` and `$2` repeat, so SQLite keeps the numbered placeholders.
-fn record_sql(sqlite: bool, more: &str) -> String {
+fn record_sql(sqlite: bool) -> String {
     format!(
-        "SELECT {} AS events, \
-         CAST((SELECT COUNT(*) FROM amendments \
-               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS amendments{more} \
-         FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
+        "SELECT ({}) AS events, {AMENDED} AS amendments",
+        events_in_span(sqlite)
+    )
+}
+
+/// The events of employee `$2` between `$3` and `$4`, packed.
+fn events_in_span(sqlite: bool) -> String {
+    format!(
+        "SELECT {} FROM clock_events WHERE organisation_id = $1 AND employee_id = $2 \
          AND occurred_at >= $3 AND occurred_at < $4",
         packed::events_json(sqlite)
+    )
+}
+
+/// How many amendments employee `$2` has.
+const AMENDED: &str = "CAST((SELECT COUNT(*) FROM amendments \
+     WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT)";
+
+/// How many events employee `$2` has stored (`event_counts`).
+const STORED: &str = "CAST(COALESCE((SELECT events FROM event_counts \
+     WHERE organisation_id = $1 AND employee_id = $2), 0) AS BIGINT)";
+
+/// What `timesheet_record` reads in one statement: the events as
+/// [`record_sql`] reads them, unless the record's version is still
+/// `$6`/`$7` (then `events` is NULL: `CASE` runs the subquery only when
+/// the version moved); the version (`stored_events`, `amendments`); the
+/// `worked_before` columns; whether a recompute is queued; the
+/// organisation's plans version.
+fn timesheet_sql(sqlite: bool, worked_before: &str) -> String {
+    format!(
+        "SELECT CASE WHEN {STORED} = $6 AND {AMENDED} = $7 THEN NULL ELSE ({}) END AS events, \
+         {AMENDED} AS amendments, {STORED} AS stored_events, {worked_before}, \
+         CAST((SELECT COUNT(*) FROM recompute_queue \
+               WHERE organisation_id = $1 AND employee_id = $2) AS BIGINT) AS queued, \
+         CAST((SELECT plans_version FROM organisations WHERE id = $1) AS BIGINT) AS plans_version",
+        events_in_span(sqlite)
     )
 }
 

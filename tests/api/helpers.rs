@@ -182,6 +182,8 @@ pub struct TestApp {
     pub jobs: Arc<tidsvakt::jobs::Jobs>,
     /// The real SMTP server on loopback the server sends its email to.
     pub mailbox: crate::smtp::SmtpServer,
+    /// The timesheets' evaluations the server keeps (`timesheet_cache`).
+    pub timesheets: Arc<tidsvakt::grpc::timesheet_cache::TimesheetCache>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     // Declared after the server handle: dropped after the server stops.
@@ -299,6 +301,7 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut ServerConfig)) -
     let web_url = app.public_url().to_owned();
     let store = app.store();
     let jobs = app.jobs();
+    let timesheets = app.timesheets();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
@@ -319,6 +322,7 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut ServerConfig)) -
         database_url,
         jobs,
         mailbox,
+        timesheets,
         shutdown: Some(tx),
         server: Some(server),
         _pg: pg,

@@ -855,9 +855,10 @@ async fn the_timesheet_read_is_the_separate_reads(app: TestApp) {
     let before = chrono::NaiveDate::from_ymd_opt(2026, 10, 19).unwrap();
     let read = app
         .store
-        .timesheet_record(org, employee, load, before)
+        .timesheet_record(org, employee, load, before, None)
         .await
         .unwrap();
+    let (read_events, read_amendments) = read.record.clone().unwrap_or_default();
     let (events, amendments) = app
         .store
         .record_between(org, employee, load.start, load.end)
@@ -868,8 +869,39 @@ async fn the_timesheet_read_is_the_separate_reads(app: TestApp) {
         .worked_before(org, employee, before)
         .await
         .unwrap();
-    assert_eq!(read.events, events);
-    assert_eq!(read.amendments, amendments);
+    assert_eq!(read_events, events);
+    assert_eq!(read_amendments, amendments);
+    // 24 events stored (example 4's 22 and Monday's two), one
+    // amendment; told that version, the read skips the record, and told
+    // any other, it reads it.
+    assert_eq!(
+        (read.version.events, read.version.amendments),
+        (24, 1),
+        "{:?}",
+        read.version
+    );
+    let known = app
+        .store
+        .timesheet_record(org, employee, load, before, Some(read.version))
+        .await
+        .unwrap();
+    assert_eq!(known.record, None);
+    assert_eq!(
+        (known.version, known.first_worked, known.worked_before),
+        (read.version, read.first_worked, read.worked_before)
+    );
+    for stale in [(8, 1), (9, 0)] {
+        let version = tidsvakt::storage::derived::RecordVersion {
+            events: stale.0,
+            amendments: stale.1,
+        };
+        let r = app
+            .store
+            .timesheet_record(org, employee, load, before, Some(version))
+            .await
+            .unwrap();
+        assert_eq!(r.record, Some((events.clone(), amendments.clone())));
+    }
     assert_eq!((read.first_worked, read.worked_before), worked);
     assert!(!read.queued, "the read before drained the queue");
     // The plans version comes with the record, and a plans change bumps
@@ -890,7 +922,7 @@ async fn the_timesheet_read_is_the_separate_reads(app: TestApp) {
         .unwrap();
     let after = app
         .store
-        .timesheet_record(org, employee, load, before)
+        .timesheet_record(org, employee, load, before, None)
         .await
         .unwrap();
     assert!(
@@ -909,14 +941,13 @@ async fn the_timesheet_read_is_the_separate_reads(app: TestApp) {
     );
     // Saturday's 2 h 45 and Monday's two events in the load, and the moved
     // Friday clock-out the amendment reaches outside it.
-    let ids: Vec<String> = read
-        .events
+    let ids: Vec<String> = read_events
         .iter()
         .map(|e| e.event.event_id.0.to_string())
         .collect();
-    assert_eq!(read.events.len(), 5, "{ids:?}");
+    assert_eq!(read_events.len(), 5, "{ids:?}");
     assert!(ids.contains(friday_out) && ids.contains(&monday[0].event_id));
-    assert_eq!(read.amendments.len(), 1);
+    assert_eq!(read_amendments.len(), 1);
     // Before Monday 19 Oct: five days of 9 h 30 (the Friday 9 h 15 after
     // the move) and Saturday's 2 h 45.
     assert_eq!(
@@ -988,7 +1019,100 @@ async fn the_flex_balance_starts_from_every_day_before(app: TestApp) {
     assert_eq!(after.flex_balance_end_minutes, 1200 - 15 * 450);
 }
 
+/// A timesheet read again uses the evaluation kept from the first read
+/// (`timesheet_cache`) only while nothing it was judged from moved: after a
+/// late event, a correction, a plan change and a rule pack change, each
+/// read is what a read with nothing kept gives, and each change shows.
+async fn a_kept_timesheet_is_what_a_fresh_read_gives(app: TestApp) {
+    let kari = app.create_employee("E1").await;
+    let id = &kari.employee_id;
+    example_4(&app, id).await;
+    let week = || dates(date(2026, 10, 12), date(2026, 10, 18));
+    let read = async || timesheet(&app, &app.admin_token, id, week()).await.unwrap();
+    let fresh = async || {
+        app.timesheets.clear();
+        timesheet(&app, &app.admin_token, id, week()).await.unwrap()
+    };
+    let worked = |s: &pb::GetTimesheetResponse| -> Vec<i64> {
+        s.days.iter().map(|d| d.worked_minutes).collect()
+    };
+    let hits = app.timesheets.hits();
+    let first = read().await;
+    let again = read().await;
+    assert_eq!(app.timesheets.hits(), hits + 1, "the second read used the first's");
+    assert_eq!(again, first);
+    assert_eq!(worked(&first), vec![570, 570, 570, 570, 570, 165, 0]);
+
+    // A late event: Sunday 10:00–12:00.
+    post_work(&app, id, oslo(2026, 10, 18, 10, 0), oslo(2026, 10, 18, 12, 0), &[]).await;
+    let late = read().await;
+    assert_eq!(worked(&late), vec![570, 570, 570, 570, 570, 165, 120]);
+    assert_eq!(late, fresh().await);
+
+    // A correction: Friday's clock-out 17:00 instead of 18:00.
+    move_event(&app, id, &late.days[4].intervals[0].end_event_id, oslo(2026, 10, 16, 17, 0)).await;
+    read().await;
+    let corrected = read().await;
+    assert_eq!(worked(&corrected), vec![570, 570, 570, 570, 510, 165, 120]);
+    assert_eq!(corrected, fresh().await);
+
+    // A plan change: Wednesday becomes a day off.
+    let scheduled = |s: &pb::GetTimesheetResponse| -> i64 { s.days[2].scheduled_minutes };
+    assert_eq!(scheduled(&corrected), 450);
+    app.admin()
+        .add_holiday(pb::AddHolidayRequest {
+            holiday: Some(pb::Holiday {
+                date: Some(date(2026, 10, 14)),
+                name: "Founders' day".into(),
+                kind: pb::HolidayKind::DayOff as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let planned = read().await;
+    assert_eq!(scheduled(&planned), 0);
+    assert_eq!(planned, fresh().await);
+
+    // A setting: the rule pack becomes the EU directive's, which counts no
+    // Sunday hours (the load, and so the key, stays the same).
+    let sunday = |s: &pb::GetTimesheetResponse| -> i64 { s.days[6].sunday_holiday_minutes };
+    assert_eq!(sunday(&planned), 120);
+    let mut employee = kari.clone();
+    employee.rule_pack = "eu-wtd".into();
+    app.admin()
+        .update_employee(pb::UpdateEmployeeRequest {
+            employee_id: id.clone(),
+            employee: Some(employee),
+            update_paths: vec!["rule_pack".into()],
+        })
+        .await
+        .unwrap();
+    let repacked = read().await;
+    assert_eq!((repacked.rule_pack.as_str(), sunday(&repacked)), ("eu-wtd", 0));
+    assert_eq!(repacked, fresh().await);
+
+    // From Tuesday, then from Wednesday: the same span of events loaded
+    // (the week's Monday on) and the same first worked date before either,
+    // so the same evaluation, but Tuesday's work and plan come before the
+    // second range and move its flex balance's start.
+    let from = |d: i32| dates(date(2026, 10, d), date(2026, 10, 18));
+    let tuesday = timesheet(&app, &app.admin_token, id, from(13)).await.unwrap();
+    let hits = app.timesheets.hits();
+    let wednesday = timesheet(&app, &app.admin_token, id, from(14)).await.unwrap();
+    assert_eq!(app.timesheets.hits(), hits + 1, "the week's evaluation was used");
+    assert_eq!(tuesday.days[0].flex_minutes, 570 - 450);
+    assert_eq!(
+        wednesday.flex_balance_start_minutes,
+        tuesday.flex_balance_start_minutes + 570 - 450
+    );
+    app.timesheets.clear();
+    let cold = timesheet(&app, &app.admin_token, id, from(14)).await.unwrap();
+    assert_eq!(wednesday, cold);
+}
+
 crate::both_backends!(
+    a_kept_timesheet_is_what_a_fresh_read_gives,
     recomputes_never_duplicate_findings,
     the_flex_balance_starts_from_every_day_before,
     the_timesheet_read_is_the_separate_reads,

@@ -20,7 +20,7 @@ use crate::domain::rules::pack::RulePack;
 use crate::domain::rules::{self, context::RuleContext};
 
 /// Whose record, under which rules.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Subject {
     pub employee: EmployeeId,
     pub tz: Tz,
