@@ -35,10 +35,16 @@ use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::policy::EmployeePolicy;
 use crate::storage::derived::RecordVersion;
 
-/// More spans than this and the map starts again. An entry is one
-/// employee's six weeks judged (tens of KB), so this bounds the memory at
-/// some ten megabytes.
+/// Spans kept at most; past it, a new one takes an old one's place. With
+/// [`MAX_KEPT_SPAN`], an entry is at most six weeks of one employee judged
+/// (tens of KB), so this bounds the memory at some ten megabytes.
 const MAX_ENTRIES: usize = 256;
+
+/// Longest span kept: a month's timesheet loads its first ISO week and two
+/// days either side, at most 41 days. Longer ranges (a year's § 10-7
+/// record, read for a whole organisation) are judged every time: kept, each
+/// would hold a year judged and push everyone's month out.
+const MAX_KEPT_SPAN: chrono::Duration = chrono::Duration::days(45);
 
 /// Which timesheet: whose, and the span its events were loaded from.
 type Key = (OrgId, EmployeeId, Span);
@@ -114,11 +120,18 @@ impl TimesheetCache {
         self.hits.load(Ordering::Relaxed)
     }
 
-    /// Keeps `judged` for this span, in place of what was kept.
+    /// Keeps `judged` for this span, in place of what was kept, unless the
+    /// span is longer than [`MAX_KEPT_SPAN`].
     pub fn keep(&self, key: Key, judged: Arc<Judged>) {
+        if key.2.len() > MAX_KEPT_SPAN {
+            return;
+        }
         let mut entries = self.lock();
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
-            entries.clear();
+        if entries.len() >= MAX_ENTRIES
+            && !entries.contains_key(&key)
+            && let Some(old) = entries.keys().next().copied()
+        {
+            entries.remove(&old);
         }
         entries.insert(key, judged);
     }
@@ -140,8 +153,8 @@ impl TimesheetCache {
 mod tests {
     use super::*;
     use crate::domain::employee::Locale;
-    use crate::domain::rules::pack::RulePack;
     use crate::domain::ids::OrgId;
+    use crate::domain::rules::pack::RulePack;
     use chrono::{TimeZone as _, Utc};
     use uuid::Uuid;
 
@@ -196,7 +209,11 @@ mod tests {
         assert_eq!(cache.hits(), 1);
         let more_events = RecordVersion { events: 11, ..V };
         let amended = RecordVersion { amendments: 2, ..V };
-        assert!(cache.get(key(), more_events, 3, day(5), subject()).is_none());
+        assert!(
+            cache
+                .get(key(), more_events, 3, day(5), subject())
+                .is_none()
+        );
         assert!(cache.get(key(), amended, 3, day(5), subject()).is_none());
         assert!(cache.get(key(), V, 4, day(5), subject()).is_none());
         assert!(cache.get(key(), V, 3, day(4), subject()).is_none());
@@ -226,20 +243,32 @@ mod tests {
         assert_eq!(cache.hits(), 1, "misses are not hits");
     }
 
-    /// The map is bounded: past `MAX_ENTRIES` spans it starts again.
+    /// The map is bounded: past `MAX_ENTRIES` spans a new one takes an old
+    /// one's place, and a span longer than `MAX_KEPT_SPAN` is not kept.
     #[test]
-    fn the_map_starts_again_when_full() {
+    fn the_map_is_bounded_and_keeps_no_long_spans() {
         let cache = TimesheetCache::default();
-        let (org, employee, load) = key();
+        let (org, _, load) = key();
+        let someone = |i: usize| EmployeeId(Uuid::from_u128(1000 + i as u128));
         for i in 0..MAX_ENTRIES {
-            let span = Span::new(load.start, load.end + chrono::Duration::days(i as i64));
-            cache.keep((org, employee, span), judged());
+            cache.keep((org, someone(i), load), judged());
         }
         assert_eq!(cache.lock().len(), MAX_ENTRIES);
-        cache.keep(key(), judged());
+        cache.keep((org, someone(0), load), judged());
         assert_eq!(cache.lock().len(), MAX_ENTRIES, "the same span replaced");
-        let past = Span::new(load.start, load.end - chrono::Duration::days(1));
-        cache.keep((org, employee, past), judged());
-        assert_eq!(cache.lock().len(), 1);
+        cache.keep(key(), judged());
+        assert_eq!(
+            cache.lock().len(),
+            MAX_ENTRIES,
+            "one taken out for the new one"
+        );
+        assert_eq!(cache.known(org, key().1, load), Some(V));
+        let year = Span::new(load.start, load.start + chrono::Duration::days(366));
+        let longest = Span::new(load.start, load.start + MAX_KEPT_SPAN);
+        let fresh = TimesheetCache::default();
+        fresh.keep((org, key().1, year), judged());
+        fresh.keep((org, key().1, longest), judged());
+        assert_eq!(fresh.known(org, key().1, year), None);
+        assert_eq!(fresh.known(org, key().1, longest), Some(V));
     }
 }

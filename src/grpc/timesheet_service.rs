@@ -122,76 +122,8 @@ pub async fn timesheet_of(
         start_of_day(tz, monday_of(first)) - SHIFT_MARGIN,
         range.end + SHIFT_MARGIN,
     );
-    // The record and the work before the range in one read, which skips
-    // the events when they are still those of the evaluation kept for this
-    // span (`timesheet_cache`). When that read finds the employee queued,
-    // the recompute is applied and the record read again, so the findings
-    // shown are current.
-    let key = (org, employee.id, load);
-    let known = ctx.timesheets.known(org, employee.id, load);
-    let mut read = ctx
-        .store
-        .timesheet_record(org, employee.id, load, first, known)
-        .await?;
-    if read.queued {
-        recompute::drain_for_read(ctx.store.as_ref(), now, Some(org), Some(employee.id)).await?;
-        read = ctx
-            .store
-            .timesheet_record(org, employee.id, load, first, known)
-            .await?;
-    }
-    // Flex balance before the range: from the first registered day (or the
-    // employee's creation, if earlier) to the day before `first`.
-    let created = local_date(tz, employee.created_at);
-    let epoch_of = |read: &TimesheetRecord| read.first_worked.map_or(created, |d| d.min(created));
-    let mut epoch = epoch_of(&read);
-    let subject = recompute::subject(employee);
-    let judged = if let Some(kept) =
-        ctx.timesheets
-            .get(key, read.version, read.plans_version, epoch, subject)
-    {
-        kept
-    } else {
-        if read.record.is_none() {
-            // The events are as kept, but the plans or the settings moved.
-            read = ctx
-                .store
-                .timesheet_record(org, employee.id, load, first, None)
-                .await?;
-            epoch = epoch_of(&read);
-        }
-        let Some(record) = read.record.take() else {
-            return Err(ApiError::Internal(
-                "a timesheet read with no known version returned no record".into(),
-            ));
-        };
-        // No windows judged: the findings shown are the stored ones (the
-        // recompute judged them), so the rules' drafts would be thrown away.
-        let (eval, policy) = recompute::evaluate_record(
-            ctx.store.as_ref(),
-            org,
-            employee,
-            record,
-            read.plans_version,
-            load,
-            epoch,
-            now,
-        )
-        .await?;
-        let plan = Plan::new(employee.id, &policy, subject.pack.national_holidays());
-        let target_before = (first, flex_target_between(&plan, epoch, first));
-        let judged = Arc::new(Judged {
-            version: read.version,
-            plans_version: read.plans_version,
-            plans_from: epoch,
-            subject,
-            eval,
-            policy,
-            target_before,
-        });
-        ctx.timesheets.keep(key, Arc::clone(&judged));
-        judged
-    };
+    let (read, judged) = judged_record(ctx, employee, load, first).await?;
+    let epoch = judged.plans_from;
     let worked_before = read.worked_before;
     let (eval, policy) = (&judged.eval, &judged.policy);
     let plan = Plan::new(
@@ -312,6 +244,90 @@ pub async fn timesheet_of(
         flex_balance_end_minutes: balance,
         findings: findings.iter().map(finding_pb).collect(),
     })
+}
+
+/// What a timesheet of `first..` with events loaded in `load` reads, and
+/// the evaluation of its record: the one kept for this span when nothing it
+/// was judged from moved (`timesheet_cache`), or a new one, then kept.
+async fn judged_record(
+    ctx: &Ctx,
+    employee: &Employee,
+    load: Span,
+    first: NaiveDate,
+) -> ApiResult<(TimesheetRecord, Arc<Judged>)> {
+    let org = employee.org_id;
+    let now = ctx.clock.now();
+    let tz = employee.fields.time_zone;
+    // The record and the work before the range in one read, which skips
+    // the events when they are still those of the evaluation kept for this
+    // span. When that read finds the employee queued, the recompute is
+    // applied and the record read again, so the findings shown are current.
+    let key = (org, employee.id, load);
+    let read_record = async |known| {
+        let read = ctx
+            .store
+            .timesheet_record(org, employee.id, load, first, known)
+            .await?;
+        if !read.queued {
+            return Ok::<_, ApiError>(read);
+        }
+        recompute::drain_for_read(ctx.store.as_ref(), now, Some(org), Some(employee.id)).await?;
+        Ok(ctx
+            .store
+            .timesheet_record(org, employee.id, load, first, known)
+            .await?)
+    };
+    let mut read = read_record(ctx.timesheets.known(org, employee.id, load)).await?;
+    // Flex balance before the range: from the first registered day (or the
+    // employee's creation, if earlier) to the day before `first`.
+    let created = local_date(tz, employee.created_at);
+    let epoch_of = |read: &TimesheetRecord| read.first_worked.map_or(created, |d| d.min(created));
+    let subject = recompute::subject(employee);
+    if let Some(kept) = ctx.timesheets.get(
+        key,
+        read.version,
+        read.plans_version,
+        epoch_of(&read),
+        subject,
+    ) {
+        return Ok((read, kept));
+    }
+    if read.record.is_none() {
+        // The events are as kept, but the plans or the settings moved.
+        read = read_record(None).await?;
+    }
+    let epoch = epoch_of(&read);
+    let Some(record) = read.record.take() else {
+        return Err(ApiError::Internal(
+            "a timesheet read with no known version returned no record".into(),
+        ));
+    };
+    // No windows judged: the findings shown are the stored ones (the
+    // recompute judged them), so the rules' drafts would be thrown away.
+    let (eval, policy) = recompute::evaluate_record(
+        ctx.store.as_ref(),
+        org,
+        employee,
+        record,
+        read.plans_version,
+        load,
+        epoch,
+        now,
+    )
+    .await?;
+    let plan = Plan::new(employee.id, &policy, subject.pack.national_holidays());
+    let target_before = (first, flex_target_between(&plan, epoch, first));
+    let judged = Arc::new(Judged {
+        version: read.version,
+        plans_version: read.plans_version,
+        plans_from: epoch,
+        subject,
+        eval,
+        policy,
+        target_before,
+    });
+    ctx.timesheets.keep(key, Arc::clone(&judged));
+    Ok((read, judged))
 }
 
 /// The flex target of the days `from..to` (negative: the planned hours

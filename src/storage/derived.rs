@@ -653,7 +653,10 @@ impl DerivedStore for SqlStore {
         let mut conn = self.read_conn().await?;
         // Each statement is a round trip to the connection's thread (on
         // SQLite, two thread wake-ups): a timesheet's reads were six.
-        let sql = timesheet_sql(is_sqlite(&conn), &worked_before_columns(self.sums_weeks(), "$5"));
+        let sql = timesheet_sql(
+            is_sqlite(&conn),
+            &worked_before_columns(self.sums_weeks(), "$5"),
+        );
         // A version no record has when none is known: the events are read.
         let known_or_none = known.unwrap_or(RecordVersion {
             events: -1,
