@@ -191,8 +191,11 @@ async fn a_batch_is_one_link_over_all_its_rows(db: Db) {
     let admin = server.first_admin.clone().unwrap();
     // Links 1 and 2, then link 3: three events in one message.
     let record = Record::post(&server.addr, &admin, Utc::now()).await;
-    let next = record.day + chrono::Duration::days(1);
-    let at = |h| next.and_hms_opt(h, 0, 0).unwrap().and_utc();
+    // The day before the record's (yesterday's): wholly past whenever the
+    // test runs. The day after was today, whose 13:00 lay in the future
+    // before 13:00 UTC, and the server refused it.
+    let earlier = record.day - chrono::Duration::days(1);
+    let at = |h| earlier.and_hms_opt(h, 0, 0).unwrap().and_utc();
     let batch = vec![
         event(&record.employee_id, pb::EventKind::ClockIn, at(8)),
         event(&record.employee_id, pb::EventKind::ClockOut, at(12)),
