@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::NaiveDate;
 
@@ -59,7 +59,8 @@ pub struct Judged {
     pub policy: EmployeePolicy,
     /// The flex target before a range's first date, and that date: the
     /// sum over every day since `plans_from`, a year of days a year in.
-    pub target_before: (NaiveDate, chrono::Duration),
+    /// Set by the first timesheet that uses this evaluation.
+    pub target_before: OnceLock<(NaiveDate, chrono::Duration)>,
 }
 
 impl Judged {
@@ -194,7 +195,7 @@ mod tests {
             subject: subject(),
             eval: Evaluation::default(),
             policy: EmployeePolicy::default(),
-            target_before: (day(5), chrono::Duration::zero()),
+            target_before: OnceLock::new(),
         })
     }
 

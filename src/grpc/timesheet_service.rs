@@ -131,9 +131,15 @@ pub async fn timesheet_of(
         policy,
         employee.fields.rule_pack.national_holidays(),
     );
-    let target_before = match judged.target_before {
-        (kept_first, target) if kept_first == first => target,
-        _ => flex_target_between(&plan, epoch, first),
+    // Kept by the first timesheet of this evaluation; another first date
+    // sums its own.
+    let (kept_first, kept) = *judged
+        .target_before
+        .get_or_init(|| (first, flex_target_between(&plan, epoch, first)));
+    let target_before = if kept_first == first {
+        kept
+    } else {
+        flex_target_between(&plan, epoch, first)
     };
     let flex_start = minutes(Duration::seconds(worked_before) + target_before);
 
@@ -315,8 +321,6 @@ async fn judged_record(
         now,
     )
     .await?;
-    let plan = Plan::new(employee.id, &policy, subject.pack.national_holidays());
-    let target_before = (first, flex_target_between(&plan, epoch, first));
     let judged = Arc::new(Judged {
         version: read.version,
         plans_version: read.plans_version,
@@ -324,7 +328,7 @@ async fn judged_record(
         subject,
         eval,
         policy,
-        target_before,
+        target_before: std::sync::OnceLock::new(),
     });
     ctx.timesheets.keep(key, Arc::clone(&judged));
     Ok((read, judged))
