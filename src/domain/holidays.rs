@@ -68,6 +68,10 @@ impl Holiday {
     }
 }
 
+/// The first and last (month, day) a movable feast can fall on.
+const MOVABLE_FIRST: (u32, u32) = (3, 19);
+const MOVABLE_LAST: (u32, u32) = (6, 14);
+
 /// The national public holiday on `date`, if any (Sundays aside).
 #[must_use]
 pub fn norwegian_holiday(date: NaiveDate) -> Option<Holiday> {
@@ -81,6 +85,14 @@ pub fn norwegian_holiday(date: NaiveDate) -> Option<Holiday> {
     };
     if fixed.is_some() {
         return fixed;
+    }
+    // Easter falls on 22 March at the earliest and 25 April at the latest,
+    // so its feasts (Maundy Thursday, −3 days, to Whit Monday, +50) lie in
+    // 19 March–14 June. The engine asks for every day of every load; most
+    // days are outside, and the computus was a tenth of a recompute's
+    // evaluation (issue 15, twenty-eighth round's profile).
+    if !(MOVABLE_FIRST..=MOVABLE_LAST).contains(&(date.month(), date.day())) {
+        return None;
     }
     let easter = easter_sunday(date.year())?;
     match (date - easter).num_days() {
@@ -202,6 +214,50 @@ mod tests {
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
         date(y, m, d).and_hms_opt(h, 0, 0).unwrap()
+    }
+
+    /// The holiday of `date` computed without the range check.
+    fn holiday_by_computus(date: NaiveDate) -> Option<Holiday> {
+        match (date.month(), date.day()) {
+            (1, 1) => return Some(Holiday::NewYearsDay),
+            (5, 1) => return Some(Holiday::LabourDay),
+            (5, 17) => return Some(Holiday::ConstitutionDay),
+            (12, 25) => return Some(Holiday::ChristmasDay),
+            (12, 26) => return Some(Holiday::BoxingDay),
+            _ => {}
+        }
+        match (date - easter_sunday(date.year())?).num_days() {
+            -3 => Some(Holiday::MaundyThursday),
+            -2 => Some(Holiday::GoodFriday),
+            0 => Some(Holiday::EasterSunday),
+            1 => Some(Holiday::EasterMonday),
+            39 => Some(Holiday::Ascension),
+            49 => Some(Holiday::WhitSunday),
+            50 => Some(Holiday::WhitMonday),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_range_check_skips_no_movable_feast() {
+        // Every day of 1900–2299: the Gregorian computus's whole cycle of
+        // early and late Easters is far shorter than that.
+        let mut d = date(1900, 1, 1);
+        while d < date(2300, 1, 1) {
+            assert_eq!(norwegian_holiday(d), holiday_by_computus(d), "{d}");
+            d = d.succ_opt().unwrap();
+        }
+        // The extremes: Easter on 22 March (2285) and on 25 April (2038).
+        assert_eq!(easter_sunday(2285), Some(date(2285, 3, 22)));
+        assert_eq!(
+            norwegian_holiday(date(2285, 3, 19)),
+            Some(Holiday::MaundyThursday)
+        );
+        assert_eq!(easter_sunday(2038), Some(date(2038, 4, 25)));
+        assert_eq!(
+            norwegian_holiday(date(2038, 6, 14)),
+            Some(Holiday::WhitMonday)
+        );
     }
 
     #[test]
