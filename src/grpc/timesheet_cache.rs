@@ -33,6 +33,7 @@ use crate::domain::engine::evaluate::{Evaluation, Subject};
 use crate::domain::engine::record::Span;
 use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::policy::EmployeePolicy;
+use crate::metrics::families;
 use crate::storage::derived::RecordVersion;
 
 /// Spans kept at most; past it, a new one takes an old one's place. With
@@ -112,6 +113,7 @@ impl TimesheetCache {
             .cloned();
         if kept.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!(families::TIMESHEET_EVALUATIONS, "source" => "kept").increment(1);
         }
         kept
     }
@@ -121,9 +123,12 @@ impl TimesheetCache {
         self.hits.load(Ordering::Relaxed)
     }
 
-    /// Keeps `judged` for this span, in place of what was kept, unless the
-    /// span is longer than [`MAX_KEPT_SPAN`].
+    /// Keeps `judged`, an evaluation just made for a read, for this span in
+    /// place of what was kept, unless the span is longer than
+    /// [`MAX_KEPT_SPAN`]. Every evaluation a timesheet makes comes here, so
+    /// this is where one is counted (`source="judged"`).
     pub fn keep(&self, key: Key, judged: Arc<Judged>) {
+        metrics::counter!(families::TIMESHEET_EVALUATIONS, "source" => "judged").increment(1);
         if key.2.len() > MAX_KEPT_SPAN {
             return;
         }

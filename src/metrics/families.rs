@@ -21,6 +21,7 @@ pub const OUTBOX_DEAD_MESSAGES: &str = "tidsvakt_outbox_dead_messages";
 pub const RECOMPUTE_QUEUE_DEPTH: &str = "tidsvakt_recompute_queue_depth";
 pub const RECOMPUTE_LAG: &str = "tidsvakt_recompute_lag_seconds";
 pub const RECOMPUTE_DURATION: &str = "tidsvakt_recompute_duration_seconds";
+pub const TIMESHEET_EVALUATIONS: &str = "tidsvakt_timesheet_evaluations_total";
 pub const BUILD_INFO: &str = "tidsvakt_build_info";
 pub const DATABASE_WRITABLE: &str = "tidsvakt_database_writable";
 pub const AUTH_FAILURES: &str = "tidsvakt_auth_failures_total";
@@ -158,6 +159,12 @@ pub const ALL: &[Family] = &[
         "Time to recompute one employee's day totals and findings.",
     ),
     family(
+        TIMESHEET_EVALUATIONS,
+        Kind::Counter,
+        None,
+        "Timesheets this replica computed (GetTimesheet, the pages, the working-time record), by whether the record was judged for the read (judged) or an evaluation kept while it was unchanged was reused (kept).",
+    ),
+    family(
         BUILD_INFO,
         Kind::Gauge,
         None,
@@ -209,6 +216,9 @@ pub const RATE_LIMITS: &[&str] = &["token", "address", "streams", "failed_auth"]
 /// The event outcomes [`EVENTS`] is labelled with.
 pub const EVENT_OUTCOMES: &[&str] = &["new", "duplicate", "rejected"];
 
+/// How a timesheet's figures were had ([`TIMESHEET_EVALUATIONS`]).
+pub const TIMESHEET_SOURCES: &[&str] = &["judged", "kept"];
+
 /// Registers the series whose labels are known in advance at zero, so
 /// `rate()` and `increase()` have a starting point and alerts on them are
 /// not blind until the first event.
@@ -224,6 +234,9 @@ pub fn zero() {
         MessageKind::Reminder,
     ] {
         metrics::counter!(OUTBOX_SENT, "kind" => kind.as_str()).absolute(0);
+    }
+    for source in TIMESHEET_SOURCES {
+        metrics::counter!(TIMESHEET_EVALUATIONS, "source" => *source).absolute(0);
     }
     metrics::counter!(OUTBOX_RETRIES).absolute(0);
     metrics::counter!(OUTBOX_DEAD).absolute(0);

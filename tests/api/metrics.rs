@@ -174,6 +174,8 @@ async fn metrics_scrape(db: Db) {
         "tidsvakt_events_total{outcome=\"rejected\"}",
         "tidsvakt_outbox_sent_total{kind=\"NUDGE\"}",
         "tidsvakt_outbox_sent_total{kind=\"DIGEST\"}",
+        "tidsvakt_timesheet_evaluations_total{source=\"judged\"}",
+        "tidsvakt_timesheet_evaluations_total{source=\"kept\"}",
     ] {
         first.is(series, 0.0);
     }
@@ -238,16 +240,39 @@ async fn metrics_scrape(db: Db) {
     let reply = sync_one_message(&mut clock, batch).await;
     assert_eq!((reply.new_count, reply.rejected_count), (2, 1));
     // A read drains Kari's recompute, so only the seeded one waits.
-    pb::timesheet_service_client::TimesheetServiceClient::with_interceptor(
+    let mut timesheets = pb::timesheet_service_client::TimesheetServiceClient::with_interceptor(
         channel,
         Bearer::for_token(&admin),
-    )
-    .list_findings(pb::ListFindingsRequest {
-        scope: Some(pb::list_findings_request::Scope::EmployeeId(id.clone())),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    );
+    timesheets
+        .list_findings(pb::ListFindingsRequest {
+            scope: Some(pb::list_findings_request::Scope::EmployeeId(id.clone())),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Today's timesheet three times: judged once, then kept twice.
+    let today = {
+        use chrono::Datelike as _;
+        let d = Utc::now().date_naive();
+        pb::LocalDate {
+            year: d.year(),
+            month: i32::try_from(d.month()).unwrap(),
+            day: i32::try_from(d.day()).unwrap(),
+        }
+    };
+    for _ in 0..3 {
+        timesheets
+            .get_timesheet(pb::GetTimesheetRequest {
+                employee_id: id.clone(),
+                dates: Some(pb::LocalDateRange {
+                    start: Some(today),
+                    end: Some(today),
+                }),
+            })
+            .await
+            .unwrap();
+    }
     let seeded_at = Utc::now();
     seed_queues(&database_url, seeded_at).await;
 
@@ -289,6 +314,11 @@ async fn metrics_scrape(db: Db) {
     s.is("tidsvakt_events_total{outcome=\"duplicate\"}", 1.0);
     s.is("tidsvakt_events_total{outcome=\"rejected\"}", 2.0);
     s.is("tidsvakt_rpc_errors_total{code=\"InvalidArgument\"}", 1.0);
+    s.is(
+        "tidsvakt_timesheet_evaluations_total{source=\"judged\"}",
+        1.0,
+    );
+    s.is("tidsvakt_timesheet_evaluations_total{source=\"kept\"}", 2.0);
     let record = "method=\"tidsvakt.v1.ClockService/RecordEvent\"";
     s.is(&format!("tidsvakt_rpc_requests_total{{{record}}}"), 3.0);
     s.is(
