@@ -251,7 +251,8 @@ async fn metrics_scrape(db: Db) {
         })
         .await
         .unwrap();
-    // Today's timesheet three times: judged once, then kept twice.
+    // One day's timesheet (today's in UTC) three times: judged once, then
+    // kept twice.
     let today = {
         use chrono::Datelike as _;
         let d = Utc::now().date_naive();

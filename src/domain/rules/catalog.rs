@@ -1025,6 +1025,12 @@ mod tests {
     }
 
     #[test]
+    fn every_parameter_has_its_own_key() {
+        // `BY_KEY` keeps one row a key: a second would hide the first.
+        assert_eq!(BY_KEY.len(), PARAMS.len());
+    }
+
+    #[test]
     fn every_pattern_is_cited_and_tunable_in_every_pack() {
         for (pack, _) in PACKS {
             for (id, _) in POLICY_RULES {
