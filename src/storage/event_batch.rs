@@ -324,8 +324,13 @@ pub(super) const AMENDED_PER_STATEMENT: usize = 500;
 /// PostgreSQL: which of `n` employees (`$2` on) have any amendment, one
 /// probe of `amendments`' (organisation, employee, seq) key each.
 pub(super) fn amended_sql(n: usize) -> String {
+    amended_sql_from(2, n)
+}
+
+/// [`amended_sql`] with the ids from `$first` on.
+pub(super) fn amended_sql_from(first: usize, n: usize) -> String {
     pg_each_id(
-        2,
+        first,
         n,
         "SELECT employee_id FROM amendments \
          WHERE organisation_id = $1 AND employee_id = ids.id LIMIT 1",

@@ -596,7 +596,54 @@ async fn a_row_in_two_links_shows_in_verify(db: Db) {
     );
 }
 
+/// A head whose hash the backfill has not written yet (migration 0011's
+/// NULL) is not taken: an event write is refused as unavailable, nothing is
+/// stored or linked, and once the hash is there the same event links after
+/// it. On PostgreSQL the statement that takes the head also hashes and
+/// links, so it must not take such a head and chain from a NULL.
+async fn a_head_waiting_for_its_backfill_takes_no_link(db: Db) {
+    let (dir, url, _pg) = database(&db).await;
+    let server = start_server_with(dir.path(), &url, &[]).await;
+    let admin = server.first_admin.clone().unwrap();
+    let record = Record::post(&server.addr, &admin, Utc::now()).await;
+    let read = async |sql: &str| -> (String, i64) {
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM record_chain_heads")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        (hash.unwrap_or_default(), n)
+    };
+    let counts =
+        "SELECT (SELECT COUNT(*) FROM clock_events) * 100 + (SELECT COUNT(*) FROM record_chain)";
+    let (hash, before) = read(counts).await;
+    assert_eq!((hash.len(), before), (64, 202));
+    assert_eq!(
+        raw(&url, "UPDATE record_chain_heads SET hash = NULL").await,
+        Ok(1)
+    );
+    let evening = record.day.and_hms_opt(20, 0, 0).unwrap().and_utc();
+    let late = event(&record.employee_id, pb::EventKind::ClockIn, evening);
+    let refused = record.record(&late).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert_eq!(read(counts).await, (String::new(), 202));
+    let restore = format!("UPDATE record_chain_heads SET hash = '{hash}'");
+    assert_eq!(raw(&url, &restore).await, Ok(1));
+    let stored = record.record(&late).await.unwrap();
+    assert_eq!(stored.outcome, pb::EventOutcome::New as i32);
+    stop(server).await;
+    let (ok, out) = verify(dir.path(), &url).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("checked 3 links (3 events, 0 amendments)") && out.contains("intact"),
+        "{out}"
+    );
+}
+
 crate::both_backends_db!(
+    a_head_waiting_for_its_backfill_takes_no_link,
     tampering_shows_in_verify,
     a_batch_is_one_link_over_all_its_rows,
     a_row_in_two_links_shows_in_verify,
