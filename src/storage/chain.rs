@@ -123,13 +123,11 @@ pub(super) async fn start(conn: &mut AnyConnection, org: OrgId) -> StoreResult<(
 
 /// Takes the organisation's head for this transaction: on `PostgreSQL` the
 /// row lock is held until commit, so concurrent writers append one after
-/// another. Returns the head's seq and hash, and which of `probe` (at most
-/// [`event_batch::AMENDED_PER_STATEMENT`] employees, PostgreSQL) have any
-/// amendment: the same statement asks, a round trip fewer for an event
-/// write confirming kept statuses (see `event_batch::amended_among`). The
-/// probe runs with the head held: one lookup of a key per employee with
-/// new events and a kept status, a batch's worth of `RecordEvent`s at most
-/// under a live load.
+/// another. Returns the head's seq and hash, and which of `probe` have any
+/// amendment (see `event_batch::amended_among`). A PostgreSQL write of
+/// events, the one that confirms kept statuses, asks in its own statement
+/// ([`append_events_postgres`]), so `probe` is empty here today (amendment
+/// links pass none; SQLite keeps no status that needs confirming).
 async fn lock_head(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -325,10 +323,19 @@ async fn append_events_postgres(
             event_batch::amended_sql_from(7, probe_ids.len())
         )
     };
-    // A head whose hash the backfill has not written yet is not taken
-    // (`hash IS NOT NULL`); no row then says why below.
+    // Only a head with a hash is taken: not one the backfill has yet to
+    // hash (NULL), nor one that is not a hash (the old path's `parse_hash`
+    // refused it). The filter is applied to the row as the statement's
+    // snapshot sees it and, after a wait for its lock, as committed; no row
+    // then says why below.
     let sql = format!(
-        "WITH head AS (UPDATE record_chain_heads SET seq = seq + 1,          hash = encode(sha256(decode(hash, 'hex') || $2::bytea || int8send(seq + 1) || $3::bytea), 'hex')          WHERE organisation_id = $1 AND hash IS NOT NULL RETURNING seq, hash),          linked AS (INSERT INTO record_chain (organisation_id, seq, kind, row_id, row_ids, hash)          SELECT $1, head.seq, $4, $5, $6, head.hash FROM head RETURNING 1)          SELECT (SELECT count(*) FROM linked) AS linked{amended_col} FROM head"
+        "WITH head AS (UPDATE record_chain_heads SET seq = seq + 1, \
+         hash = encode(sha256(decode(hash, 'hex') || $2::bytea || int8send(seq + 1) \
+         || $3::bytea), 'hex') \
+         WHERE organisation_id = $1 AND hash ~* '^[0-9a-f]{{64}}$' RETURNING seq, hash), \
+         linked AS (INSERT INTO record_chain (organisation_id, seq, kind, row_id, row_ids, hash) \
+         SELECT $1, head.seq, $4, $5, $6, head.hash FROM head RETURNING 1) \
+         SELECT (SELECT count(*) FROM linked) AS linked{amended_col} FROM head"
     );
     let run = async |conn: &mut AnyConnection| {
         let q = sqlx::query(&sql)
@@ -347,6 +354,12 @@ async fn append_events_postgres(
     };
     let mut row = run(conn).await?;
     if row.is_none() {
+        // Why not: no head yet, a head still to be hashed or not a hash,
+        // or one that changed between the statement's snapshot and its
+        // wait (its first hash, or its row, committed by another writer
+        // meanwhile): a new statement, with a new snapshot, takes that.
+        // A statement that took no head linked nothing, so it can be run
+        // again.
         let head: Option<(Option<String>,)> =
             sqlx::query_as("SELECT hash FROM record_chain_heads WHERE organisation_id = $1")
                 .bind(org.to_string())
@@ -359,16 +372,12 @@ async fn append_events_postgres(
                     "the record chain's backfill has not finished; restart the server".into(),
                 ));
             }
-            Some((Some(_),)) => {
-                return Err(StoreError::Corrupt(format!(
-                    "the chain head of {org} was not taken"
-                )));
+            Some((Some(hash),)) => {
+                parse_hash(&hash)?;
             }
-            None => {
-                start(conn, org).await?;
-                row = run(conn).await?;
-            }
+            None => start(conn, org).await?,
         }
+        row = run(conn).await?;
     }
     let row = row.ok_or_else(|| StoreError::Corrupt(format!("no chain head for {org}")))?;
     if get::<i64>(&row, "linked")? != 1 {

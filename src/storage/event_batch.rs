@@ -347,7 +347,7 @@ pub(super) fn amended_sql_from(first: usize, n: usize) -> String {
 /// after the upsert sees them all; the count statement's own snapshot,
 /// taken before that wait, does not (a review reproduced that with two
 /// sessions). The chain head's statement is such a statement
-/// (`chain::lock_head`); this one serves past its limit.
+/// (`chain::append_events_postgres`); this one serves past its limit.
 pub(super) async fn amended_among(
     conn: &mut AnyConnection,
     org: OrgId,

@@ -620,12 +620,20 @@ async fn a_head_waiting_for_its_backfill_takes_no_link(db: Db) {
         "SELECT (SELECT COUNT(*) FROM clock_events) * 100 + (SELECT COUNT(*) FROM record_chain)";
     let (hash, before) = read(counts).await;
     assert_eq!((hash.len(), before), (64, 202));
+    let evening = record.day.and_hms_opt(20, 0, 0).unwrap().and_utc();
+    let late = event(&record.employee_id, pb::EventKind::ClockIn, evening);
+    // A head that is not a hash is not chained from either.
+    assert_eq!(
+        raw(&url, "UPDATE record_chain_heads SET hash = 'abcd'").await,
+        Ok(1)
+    );
+    let refused = record.record(&late).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Internal, "{refused:?}");
+    assert_eq!(read(counts).await, ("abcd".to_owned(), 202));
     assert_eq!(
         raw(&url, "UPDATE record_chain_heads SET hash = NULL").await,
         Ok(1)
     );
-    let evening = record.day.and_hms_opt(20, 0, 0).unwrap().and_utc();
-    let late = event(&record.employee_id, pb::EventKind::ClockIn, evening);
     let refused = record.record(&late).await.unwrap_err();
     assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
     assert_eq!(read(counts).await, (String::new(), 202));
