@@ -91,27 +91,10 @@ pub fn link_bytes(seq: i64, kind: LinkKind, row: &[Value]) -> Vec<u8> {
 /// differs.
 #[must_use]
 pub fn batch_link_bytes(seq: i64, kind: LinkKind, rows: &[&[Value]]) -> Vec<u8> {
-    let tail = batch_link_tail(kind, rows);
-    let mut out = Vec::with_capacity(BATCH_LINK_PREFIX.len() + 8 + tail.len());
-    out.extend_from_slice(BATCH_LINK_PREFIX);
-    out.extend_from_slice(&seq.to_be_bytes());
-    out.extend_from_slice(&tail);
-    out
-}
-
-/// What [`batch_link_bytes`] starts with, before the link's `seq` (eight
-/// bytes, big-endian) and its [`batch_link_tail`].
-pub const BATCH_LINK_PREFIX: &[u8] = b"tidsvakt-chain-v2";
-
-/// The part of [`batch_link_bytes`] after the `seq`: the kind, the number
-/// of rows, then each row. It does not depend on where the link goes, so a
-/// writer builds it before taking the chain's head (PostgreSQL then hashes
-/// the head's hash, the prefix, the `seq` and this in the statement that
-/// takes the head: `storage::chain`).
-#[must_use]
-pub fn batch_link_tail(kind: LinkKind, rows: &[&[Value]]) -> Vec<u8> {
     let columns: usize = rows.iter().map(|r| r.len()).sum();
-    let mut out = Vec::with_capacity(48 + 16 * rows.len() + 32 * columns);
+    let mut out = Vec::with_capacity(64 + 16 * rows.len() + 32 * columns);
+    out.extend_from_slice(b"tidsvakt-chain-v2");
+    out.extend_from_slice(&seq.to_be_bytes());
     put_text(&mut out, kind.as_str());
     out.extend_from_slice(&(rows.len() as u64).to_be_bytes());
     for row in rows {

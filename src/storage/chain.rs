@@ -123,11 +123,13 @@ pub(super) async fn start(conn: &mut AnyConnection, org: OrgId) -> StoreResult<(
 
 /// Takes the organisation's head for this transaction: on `PostgreSQL` the
 /// row lock is held until commit, so concurrent writers append one after
-/// another. Returns the head's seq and hash, and which of `probe` have any
-/// amendment (see `event_batch::amended_among`). A PostgreSQL write of
-/// events, the one that confirms kept statuses, asks in its own statement
-/// ([`append_events_postgres`]), so `probe` is empty here today (amendment
-/// links pass none; SQLite keeps no status that needs confirming).
+/// another. Returns the head's seq and hash, and which of `probe` (at most
+/// [`event_batch::AMENDED_PER_STATEMENT`] employees, PostgreSQL) have any
+/// amendment: the same statement asks, a round trip fewer for an event
+/// write confirming kept statuses (see `event_batch::amended_among`). The
+/// probe runs with the head held: one lookup of a key per employee with
+/// new events and a kept status, a batch's worth of `RecordEvent`s at most
+/// under a live load.
 async fn lock_head(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -208,10 +210,8 @@ const EVENTS_KIND: &str = "EVENTS";
 
 /// Appends one link inside the open transaction. Called last in a write,
 /// after its other locks, so no two writers wait on each other in opposite
-/// orders, and the head is held for two statements and the commit (one
-/// statement for a transaction's events on PostgreSQL:
-/// [`append_events_postgres`]). Returns which of `probe` have any amendment
-/// (see [`lock_head`]).
+/// orders, and the head is held for two statements and the commit. Returns
+/// which of `probe` have any amendment (see [`lock_head`]).
 pub(super) async fn append(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -220,11 +220,6 @@ pub(super) async fn append(
 ) -> StoreResult<HashSet<EmployeeId>> {
     if matches!(&link, NewLink::Events(rows) if rows.is_empty()) {
         return Ok(HashSet::new());
-    }
-    if let NewLink::Events(rows) = &link
-        && !is_sqlite(conn)
-    {
-        return append_events_postgres(conn, org, rows, probe).await;
     }
     let (seq, head, amended) = lock_head(conn, org, probe).await?;
     let Some(head) = head else {
@@ -284,119 +279,6 @@ pub(super) async fn append(
     );
     bound(&both).execute(&mut *conn).await.map_err(classify)?;
     Ok(amended)
-}
-
-/// PostgreSQL: appends the link of a transaction's events in one statement
-/// that takes the head, hashes, inserts the link and moves the head.
-///
-/// Every writer of an organisation waits for its head, and holds it to its
-/// commit. Taking it, reading it back, building and hashing the link's
-/// bytes in the server, then a second statement, kept it for two round
-/// trips and the server's work between them; under eight `SyncEvents`
-/// streams a 1,000-event batch waited 10–16 ms for the head (twenty-eighth
-/// round). Here the bytes that do not depend on the place (the kind and
-/// the rows: [`chain::batch_link_tail`]) and the list of ids are built
-/// before, and the database computes the same hash as
-/// [`chain::next`]`(prev, `[`chain::batch_link_bytes`]`)`: `sha256` of the
-/// head's hash, the prefix, the new `seq` (`int8send` is big-endian, as
-/// `to_be_bytes`) and the tail, written in lower-case hex as
-/// [`chain::to_hex`]. `UPDATE` computes it from the head as it is once the
-/// row lock is had (read committed re-reads a row it waited for), so links
-/// chain in commit order as before; `verify` reads them as any other.
-async fn append_events_postgres(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    rows: &[(String, Vec<Value>)],
-    probe: &[EmployeeId],
-) -> StoreResult<HashSet<EmployeeId>> {
-    let values: Vec<&[Value]> = rows.iter().map(|(_, v)| v.as_slice()).collect();
-    let ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
-    let row_ids = serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let tail = chain::batch_link_tail(LinkKind::Event, &values);
-    let probe_ids: Vec<String> = probe.iter().map(ToString::to_string).collect();
-    // As `lock_head`: the amendment probe begins after the queue upsert.
-    let amended_col = if probe_ids.is_empty() {
-        String::new()
-    } else {
-        format!(
-            ", (SELECT COALESCE(string_agg(p.employee_id, ','), '') FROM ({}) AS p) AS amended",
-            event_batch::amended_sql_from(7, probe_ids.len())
-        )
-    };
-    // Only a head with a hash is taken: not one the backfill has yet to
-    // hash (NULL), nor one that is not a hash (the old path's `parse_hash`
-    // refused it). The filter is applied to the row as the statement's
-    // snapshot sees it and, after a wait for its lock, as committed; no row
-    // then says why below.
-    let sql = format!(
-        "WITH head AS (UPDATE record_chain_heads SET seq = seq + 1, \
-         hash = encode(sha256(decode(hash, 'hex') || $2::bytea || int8send(seq + 1) \
-         || $3::bytea), 'hex') \
-         WHERE organisation_id = $1 AND hash ~* '^[0-9a-f]{{64}}$' RETURNING seq, hash), \
-         linked AS (INSERT INTO record_chain (organisation_id, seq, kind, row_id, row_ids, hash) \
-         SELECT $1, head.seq, $4, $5, $6, head.hash FROM head RETURNING 1) \
-         SELECT (SELECT count(*) FROM linked) AS linked{amended_col} FROM head"
-    );
-    let run = async |conn: &mut AnyConnection| {
-        let q = sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(chain::BATCH_LINK_PREFIX.to_vec())
-            .bind(tail.clone())
-            .bind(EVENTS_KIND)
-            .bind(ids[0].to_owned())
-            .bind(row_ids.clone());
-        let q = if probe_ids.is_empty() {
-            q
-        } else {
-            bind_ids(q, false, &probe_ids)
-        };
-        q.fetch_optional(&mut *conn).await.map_err(classify)
-    };
-    let mut row = run(conn).await?;
-    if row.is_none() {
-        // Why not: no head yet, a head still to be hashed or not a hash,
-        // or one that changed between the statement's snapshot and its
-        // wait (its first hash, or its row, committed by another writer
-        // meanwhile): a new statement, with a new snapshot, takes that.
-        // A statement that took no head linked nothing, so it can be run
-        // again.
-        let head: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT hash FROM record_chain_heads WHERE organisation_id = $1")
-                .bind(org.to_string())
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(classify)?;
-        match head {
-            Some((None,)) => {
-                return Err(StoreError::Unavailable(
-                    "the record chain's backfill has not finished; restart the server".into(),
-                ));
-            }
-            Some((Some(hash),)) => {
-                parse_hash(&hash)?;
-            }
-            None => start(conn, org).await?,
-        }
-        row = run(conn).await?;
-    }
-    let row = row.ok_or_else(|| StoreError::Corrupt(format!("no chain head for {org}")))?;
-    if get::<i64>(&row, "linked")? != 1 {
-        return Err(StoreError::Corrupt(format!(
-            "the link of {org} was not stored"
-        )));
-    }
-    if probe_ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let listed: String = get(&row, "amended")?;
-    listed
-        .split(',')
-        .filter(|id| !id.is_empty())
-        .map(|id| {
-            id.parse::<EmployeeId>()
-                .map_err(|_| StoreError::Corrupt(format!("amended: '{id}'")))
-        })
-        .collect()
 }
 
 fn aliased(table: &str, prefix: &str, columns: &[(&str, Ty)]) -> String {

@@ -324,13 +324,8 @@ pub(super) const AMENDED_PER_STATEMENT: usize = 500;
 /// PostgreSQL: which of `n` employees (`$2` on) have any amendment, one
 /// probe of `amendments`' (organisation, employee, seq) key each.
 pub(super) fn amended_sql(n: usize) -> String {
-    amended_sql_from(2, n)
-}
-
-/// [`amended_sql`] with the ids from `$first` on.
-pub(super) fn amended_sql_from(first: usize, n: usize) -> String {
     pg_each_id(
-        first,
+        2,
         n,
         "SELECT employee_id FROM amendments \
          WHERE organisation_id = $1 AND employee_id = ids.id LIMIT 1",
@@ -347,7 +342,7 @@ pub(super) fn amended_sql_from(first: usize, n: usize) -> String {
 /// after the upsert sees them all; the count statement's own snapshot,
 /// taken before that wait, does not (a review reproduced that with two
 /// sessions). The chain head's statement is such a statement
-/// (`chain::append_events_postgres`); this one serves past its limit.
+/// (`chain::lock_head`); this one serves past its limit.
 pub(super) async fn amended_among(
     conn: &mut AnyConnection,
     org: OrgId,

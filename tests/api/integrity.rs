@@ -599,8 +599,9 @@ async fn a_row_in_two_links_shows_in_verify(db: Db) {
 /// A head whose hash the backfill has not written yet (migration 0011's
 /// NULL) is not taken: an event write is refused as unavailable, nothing is
 /// stored or linked, and once the hash is there the same event links after
-/// it. On PostgreSQL the statement that takes the head also hashes and
-/// links, so it must not take such a head and chain from a NULL.
+/// it. A head that is not a hash is refused too. (Round 28 tried a
+/// PostgreSQL statement that takes the head, hashes and links at once; it
+/// did not land, but this is what such a statement must not get wrong.)
 async fn a_head_waiting_for_its_backfill_takes_no_link(db: Db) {
     let (dir, url, _pg) = database(&db).await;
     let server = start_server_with(dir.path(), &url, &[]).await;
