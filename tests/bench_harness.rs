@@ -55,6 +55,8 @@ fn quick_record_sqlite_prints_the_row_and_its_ratio() {
         assert!(r["tidsvakt"]["per_second"].as_f64().unwrap() > 0.0);
         assert!(r["tidsvakt"]["cpu_us_per_op"].as_f64().unwrap() >= 0.0);
         assert!(r["ceiling"]["cpu_us_per_op"].as_f64().unwrap() >= 0.0);
+        // SQLite's work is in the server's own process.
+        assert!(r["tidsvakt"]["db_cpu_us_per_op"].is_null(), "{r}");
     }
     let ratio = &s["summary"]["ratio"];
     let (min, median, max) = (
@@ -64,6 +66,54 @@ fn quick_record_sqlite_prints_the_row_and_its_ratio() {
     );
     assert!(min > 0.0 && min <= median && median <= max, "{ratio}");
     assert_eq!(report["settings"]["employees"], 50);
+}
+
+/// On PostgreSQL the database's backends' CPU is counted for both sides,
+/// every round, and printed beside the server's.
+#[test]
+fn quick_sync_postgres_counts_the_database_cpu_of_both_sides() {
+    let Ok(pg) = std::env::var("TIDSVAKT_TEST_PG_URL") else {
+        eprintln!(
+            "\n!!! TIDSVAKT_TEST_PG_URL is not set: the bench harness's PostgreSQL run is SKIPPED.\n"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let out = bench()
+        .env("TIDSVAKT_BENCH_PG_URL", pg)
+        .args(["--quick", "--json"])
+        .arg(&json)
+        .arg("sync-postgres")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("database CPU per operation, µs: Tidsvakt / ceiling"),
+        "{stdout}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let s = &report["scenarios"][0];
+    assert_eq!(s["id"], "sync-postgres");
+    let rounds = s["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 3);
+    for r in rounds {
+        for side in ["tidsvakt", "ceiling"] {
+            let cpu = r[side]["db_cpu_us_per_op"].as_f64();
+            assert!(cpu.is_some_and(|c| c >= 0.0), "{side}: {r}");
+        }
+    }
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("| SyncEvents") && l.contains(" / ")),
+        "no database CPU cell in\n{stdout}"
+    );
 }
 
 #[test]

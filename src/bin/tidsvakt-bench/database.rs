@@ -57,6 +57,12 @@ impl FreshDb {
         }
     }
 
+    /// A PostgreSQL database's administration URL and name.
+    #[must_use]
+    pub fn postgres(&self) -> Option<(&str, &str)> {
+        self.admin_url.as_deref().map(|a| (a, self.name.as_str()))
+    }
+
     pub async fn drop_now(self) -> anyhow::Result<()> {
         if let Some(admin) = &self.admin_url {
             let mut conn = sqlx::PgConnection::connect(admin).await?;

@@ -21,6 +21,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod baseline;
 mod database;
+mod db_cpu;
 mod freshness;
 mod load;
 mod noop;

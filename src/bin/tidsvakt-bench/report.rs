@@ -84,20 +84,24 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(t);
     let _ = writeln!(
         t,
-        "| scenario | server CPU per operation, µs | ceiling's CPU per operation, µs | CPU factor | p99 factor | recompute drained after a round, s |"
+        "| scenario | server CPU per operation, µs | ceiling's CPU per operation, µs | CPU factor | database CPU per operation, µs: Tidsvakt / ceiling | p99 factor | recompute drained after a round, s |"
     );
-    let _ = writeln!(t, "|---|---|---|---|---|---|");
+    let _ = writeln!(t, "|---|---|---|---|---|---|---|");
     for o in &r.scenarios {
         let s = &o.summary;
         let dash = || "—".to_owned();
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             o.title,
             s.cpu_us_per_op.map_or_else(dash, |c| range(c, n)),
             s.ceiling_cpu_us_per_op
                 .map_or_else(|| "— (in the load generator)".into(), |c| range(c, n)),
             s.cpu_factor.map_or_else(dash, |c| range(c, factor)),
+            match (s.db_cpu_us_per_op, s.ceiling_db_cpu_us_per_op) {
+                (Some(ours), Some(theirs)) => format!("{} / {}", range(ours, n), range(theirs, n)),
+                _ => dash(),
+            },
             range(s.p99_factor, factor),
             range(s.recompute_drained_s, |v| format!("{v:.1}")),
         );

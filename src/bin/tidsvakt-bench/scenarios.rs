@@ -12,6 +12,7 @@ use tidsvakt::pb;
 
 use crate::baseline::{Plan, RawDb};
 use crate::database::Backend;
+use crate::db_cpu::{self, DbCpu};
 use crate::load::{Clock, Reader, round};
 use crate::process::{Proc, free_addr};
 use crate::schedule;
@@ -118,6 +119,9 @@ pub struct Summary {
     pub ceiling_p50_ms: Spread,
     pub ceiling_p99_ms: Spread,
     pub ceiling_cpu_us_per_op: Option<Spread>,
+    /// The database's CPU per operation for each side (PostgreSQL).
+    pub db_cpu_us_per_op: Option<Spread>,
+    pub ceiling_db_cpu_us_per_op: Option<Spread>,
     /// Tidsvakt's throughput over the ceiling's, round by round.
     pub ratio: Spread,
     /// Tidsvakt's p99 over the ceiling's, round by round.
@@ -167,6 +171,8 @@ impl Outcome {
             ceiling_p50_ms: f(&|r| r.ceiling.p50_ms),
             ceiling_p99_ms: f(&|r| r.ceiling.p99_ms),
             ceiling_cpu_us_per_op: opt(&|r| r.ceiling.cpu_us_per_op),
+            db_cpu_us_per_op: opt(&|r| r.tidsvakt.db_cpu_us_per_op),
+            ceiling_db_cpu_us_per_op: opt(&|r| r.ceiling.db_cpu_us_per_op),
             ratio: f(&|r| r.tidsvakt.per_second / r.ceiling.per_second),
             p99_factor: f(&|r| r.tidsvakt.p99_ms / r.ceiling.p99_ms),
             cpu_factor: cpu_factor(&rounds),
@@ -258,6 +264,7 @@ async fn record_rounds(
     server: &Server,
     mut clocks: Vec<Clock>,
     mut ceiling: impl AsyncFnMut() -> anyhow::Result<Side>,
+    (server_db, ceiling_db): (Option<&DbCpu>, Option<&DbCpu>),
 ) -> anyhow::Result<Vec<Round>> {
     let per_client = s.record_per_round / s.clients;
     // For a profiler attached to the server (`perf record -p`).
@@ -267,14 +274,19 @@ async fn record_rounds(
     );
     let mut rounds = Vec::new();
     for _ in 0..s.rounds {
+        let db = db_cpu::sample(server_db).await?;
         let cpu = server.proc.cpu_us()?;
         let (back, latencies, elapsed) = round(clocks, move |c| c.record(per_client)).await?;
         clocks = back;
         let (cpu, drained) = settle(server, cpu).await?;
-        let tidsvakt = Side::new(latencies, elapsed, Some(cpu));
+        let tidsvakt = Side::new(latencies, elapsed, Some(cpu))
+            .with_db_cpu(db_cpu::since(server_db, db).await?);
+        let db = db_cpu::sample(ceiling_db).await?;
+        let ceiling = ceiling().await?;
+        let ceiling = ceiling.with_db_cpu(db_cpu::since(ceiling_db, db).await?);
         rounds.push(Round {
             tidsvakt,
-            ceiling: ceiling().await?,
+            ceiling,
             recompute_drained_s: drained,
             lag: None,
         });
@@ -306,11 +318,18 @@ pub async fn record_sqlite(s: &Settings, history: bool) -> anyhow::Result<Vec<Ou
     let noop = noop(s, None).await?;
     let mut noop_clocks =
         Some(Clock::many(noop.addr, &tokens[..s.clients], &employees, base).await?);
-    let rounds = record_rounds(s, &server, clocks, async || {
-        let (back, side) = noop_record(s, &noop, noop_clocks.take().unwrap_or_default()).await?;
-        noop_clocks = Some(back);
-        Ok(side)
-    })
+    let rounds = record_rounds(
+        s,
+        &server,
+        clocks,
+        async || {
+            let (back, side) =
+                noop_record(s, &noop, noop_clocks.take().unwrap_or_default()).await?;
+            noop_clocks = Some(back);
+            Ok(side)
+        },
+        (None, None),
+    )
     .await?;
     let mut outcomes = Vec::new();
     let (id, title) = if history {
@@ -358,10 +377,17 @@ pub async fn record_postgres(s: &Settings) -> anyhow::Result<Outcome> {
     )
     .await?;
     let mut plan = Plan::new(raw.employees.clone(), base);
-    let rounds = record_rounds(s, &server, clocks, async || {
-        raw.single_rows(s.clients, s.record_per_round, &mut plan)
-            .await
-    })
+    let (server_db, ceiling_db) = (DbCpu::of(&server.db), DbCpu::of(&raw.db));
+    let rounds = record_rounds(
+        s,
+        &server,
+        clocks,
+        async || {
+            raw.single_rows(s.clients, s.record_per_round, &mut plan)
+                .await
+        },
+        (server_db.as_ref(), ceiling_db.as_ref()),
+    )
     .await?;
     raw.pool.close().await;
     raw.db.drop_now().await?;
@@ -394,16 +420,22 @@ pub async fn sync(s: &Settings, backend: Backend) -> anyhow::Result<Outcome> {
     let mut plan = Plan::new(raw.employees.clone(), base);
     let per_stream = s.sync_batches_per_round / s.sync_streams;
     let batch = s.batch;
+    let (server_db, ceiling_db) = (DbCpu::of(&server.db), DbCpu::of(&raw.db));
     let mut rounds = Vec::new();
     for _ in 0..s.rounds {
+        let db = db_cpu::sample(server_db.as_ref()).await?;
         let cpu = server.proc.cpu_us()?;
         let (back, latencies, elapsed) = round(clocks, move |c| c.sync(per_stream, batch)).await?;
         clocks = back;
         let (cpu, drained) = settle(&server, cpu).await?;
-        let tidsvakt = Side::new(latencies, elapsed, Some(cpu)).per_item(batch as u64);
+        let tidsvakt = Side::new(latencies, elapsed, Some(cpu))
+            .per_item(batch as u64)
+            .with_db_cpu(db_cpu::since(server_db.as_ref(), db).await?);
+        let db = db_cpu::sample(ceiling_db.as_ref()).await?;
         let ceiling = raw
             .batches(s.sync_streams, s.sync_batches_per_round, batch, &mut plan)
-            .await?;
+            .await?
+            .with_db_cpu(db_cpu::since(ceiling_db.as_ref(), db).await?);
         rounds.push(Round {
             tidsvakt,
             ceiling,

@@ -17,6 +17,9 @@ pub struct Side {
     /// CPU (user + system) of the serving process per operation; `None` when
     /// the side runs inside the load generator (raw inserts).
     pub cpu_us_per_op: Option<f64>,
+    /// CPU of the database's backends serving this side per operation
+    /// (`db_cpu`); `None` on SQLite or when they could not be read.
+    pub db_cpu_us_per_op: Option<f64>,
 }
 
 impl Side {
@@ -37,7 +40,17 @@ impl Side {
             p50_ms: percentile(&latencies, 50.0),
             p99_ms: percentile(&latencies, 99.0),
             cpu_us_per_op: cpu_us.map(|us| if ops > 0 { us / ops as f64 } else { 0.0 }),
+            db_cpu_us_per_op: None,
         }
+    }
+
+    /// With the database's CPU for the round, `us` in all, per operation as
+    /// they are counted now ([`Self::per_item`] divides it too).
+    #[must_use]
+    pub fn with_db_cpu(mut self, us: Option<f64>) -> Self {
+        let ops = self.ops;
+        self.db_cpu_us_per_op = us.map(|us| if ops > 0 { us / ops as f64 } else { 0.0 });
+        self
     }
 
     /// Counts events, not calls: a batch call carries `per_call` events.
@@ -46,6 +59,7 @@ impl Side {
         self.ops *= per_call;
         self.per_second *= per_call as f64;
         self.cpu_us_per_op = self.cpu_us_per_op.map(|c| c / per_call as f64);
+        self.db_cpu_us_per_op = self.db_cpu_us_per_op.map(|c| c / per_call as f64);
         self
     }
 }
