@@ -14,9 +14,14 @@ fn bench() -> Command {
 
 /// A `--quick` run of `args` that must succeed: its table and its JSON.
 fn quick_run(args: &[&str]) -> (String, serde_json::Value) {
+    quick_run_in(bench(), args)
+}
+
+/// [`quick_run`] with `bench` as set up by the caller (its environment).
+fn quick_run_in(mut bench: Command, args: &[&str]) -> (String, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
-    let out = bench()
+    let out = bench
         .args(["--quick", "--json"])
         .arg(&json)
         .args(args)
@@ -84,26 +89,13 @@ fn quick_sync_postgres_counts_the_database_cpu_of_both_sides() {
         );
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("out.json");
-    let out = bench()
-        .env("TIDSVAKT_BENCH_PG_URL", pg)
-        .args(["--quick", "--json"])
-        .arg(&json)
-        .arg("sync-postgres")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut with_pg = bench();
+    with_pg.env("TIDSVAKT_BENCH_PG_URL", pg);
+    let (stdout, report) = quick_run_in(with_pg, &["sync-postgres"]);
     assert!(
         stdout.contains("database CPU per operation, µs: Tidsvakt / ceiling"),
         "{stdout}"
     );
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let s = &report["scenarios"][0];
     assert_eq!(s["id"], "sync-postgres");
     let rounds = s["rounds"].as_array().unwrap();
