@@ -92,10 +92,8 @@ fn quick_sync_postgres_counts_the_database_cpu_of_both_sides() {
     let mut with_pg = bench();
     with_pg.env("TIDSVAKT_BENCH_PG_URL", pg);
     let (stdout, report) = quick_run_in(with_pg, &["sync-postgres"]);
-    assert!(
-        stdout.contains("database CPU per operation, µs: Tidsvakt / ceiling"),
-        "{stdout}"
-    );
+    let header = "database CPU per operation, µs: Tidsvakt / ceiling";
+    assert!(stdout.contains(header), "{stdout}");
     let s = &report["scenarios"][0];
     assert_eq!(s["id"], "sync-postgres");
     let rounds = s["rounds"].as_array().unwrap();
@@ -108,7 +106,6 @@ fn quick_sync_postgres_counts_the_database_cpu_of_both_sides() {
     }
     // The second table's row: its fifth cell is the database's CPU, both
     // sides (the first table's row has a "p50 / p99" cell of its own).
-    let header = "database CPU per operation, µs: Tidsvakt / ceiling";
     let row = stdout
         .lines()
         .skip_while(|l| !l.contains(header))

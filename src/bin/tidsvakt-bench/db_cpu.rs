@@ -1,14 +1,13 @@
 //! The CPU of the PostgreSQL backends serving one database, read from
 //! `/proc`: the database's share of a round beside the server's own.
-//! Backends of client connections only: the WAL writer, the checkpointer,
-//! autovacuum and parallel workers are not counted.
 //!
 //! A round's throughput ratio moves by a few hundredths between runs of one
 //! binary, and the ceiling as much (issue 15, twenty-eighth round): the
 //! CPU each side costs the database, per operation, says what a change
 //! saved there with less noise. Only backends of client connections to the
-//! database count (not the WAL writer, the checkpointer or autovacuum), and
-//! only on this machine: with PostgreSQL elsewhere there is nothing to read.
+//! database count (not the WAL writer, the checkpointer, autovacuum or
+//! parallel workers), and only on this machine: with PostgreSQL elsewhere
+//! there is nothing to read.
 
 use std::collections::HashMap;
 
@@ -23,7 +22,7 @@ pub struct DbCpu {
 }
 
 /// The CPU each backend had used, in µs, by process id.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct Sample(HashMap<u32, f64>);
 
 impl DbCpu {
