@@ -23,9 +23,14 @@ impl Backend {
     }
 }
 
+/// The application name of the harness's own connections to a server's
+/// database (see [`FreshDb::observer_url`]).
+pub const OBSERVER: &str = "tidsvakt-bench-observer";
+
 /// A database nobody has used; a PostgreSQL one is dropped by `drop_now`.
 pub struct FreshDb {
     pub url: String,
+    observer_url: String,
     admin_url: Option<String>,
     name: String,
 }
@@ -34,11 +39,15 @@ impl FreshDb {
     pub async fn create(backend: Backend, dir: &Path, pg_url: &str) -> anyhow::Result<Self> {
         let name = format!("tidsvakt_bench_{}", Uuid::new_v4().simple());
         match backend {
-            Backend::Sqlite => Ok(Self {
-                url: format!("sqlite://{}", dir.join(format!("{name}.db")).display()),
-                admin_url: None,
-                name,
-            }),
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
+                Ok(Self {
+                    observer_url: url.clone(),
+                    url,
+                    admin_url: None,
+                    name,
+                })
+            }
             Backend::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(pg_url)
                     .await
@@ -48,13 +57,27 @@ impl FreshDb {
                     .await?;
                 let mut url = url::Url::parse(pg_url)?;
                 url.set_path(&name);
+                let mut observer = url.clone();
+                observer
+                    .query_pairs_mut()
+                    .append_pair("application_name", OBSERVER);
                 Ok(Self {
                     url: url.to_string(),
+                    observer_url: observer.to_string(),
                     admin_url: Some(pg_url.to_owned()),
                     name,
                 })
             }
         }
+    }
+
+    /// The URL the harness itself reads the server's database with (the
+    /// recompute queue, the freshness samples): on PostgreSQL its
+    /// connections carry [`OBSERVER`] as their application name, so the
+    /// database's CPU per operation ([`crate::db_cpu`]) leaves them out.
+    #[must_use]
+    pub fn observer_url(&self) -> &str {
+        &self.observer_url
     }
 
     /// A PostgreSQL database's administration URL and name.

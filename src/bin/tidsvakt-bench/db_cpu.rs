@@ -6,14 +6,14 @@
 //! CPU each side costs the database, per operation, says what a change
 //! saved there with less noise. Only backends of client connections to the
 //! database count (not the WAL writer, the checkpointer, autovacuum or
-//! parallel workers), and only on this machine: with PostgreSQL elsewhere
-//! there is nothing to read.
+//! parallel workers, nor the harness's own polling, [`OBSERVER`]), and
+//! only on this machine: with PostgreSQL elsewhere there is nothing to read.
 
 use std::collections::HashMap;
 
 use sqlx::Connection as _;
 
-use crate::database::FreshDb;
+use crate::database::{FreshDb, OBSERVER};
 
 /// Which database's backends to read, and how to list them.
 pub struct DbCpu {
@@ -42,9 +42,11 @@ impl DbCpu {
         let mut conn = sqlx::PgConnection::connect(&self.admin_url).await?;
         let pids: Vec<i32> = sqlx::query_scalar(
             "SELECT pid FROM pg_stat_activity \
-             WHERE datname = $1 AND backend_type = 'client backend'",
+             WHERE datname = $1 AND backend_type = 'client backend' \
+             AND application_name IS DISTINCT FROM $2",
         )
         .bind(&self.database)
+        .bind(OBSERVER)
         .fetch_all(&mut conn)
         .await?;
         conn.close().await?;

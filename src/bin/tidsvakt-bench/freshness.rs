@@ -94,7 +94,7 @@ pub async fn freshness_sqlite(s: &Settings) -> anyhow::Result<Outcome> {
     for _ in 0..s.rounds {
         let cpu = server.proc.cpu_us()?;
         let (stop, stopped) = watch::channel(false);
-        let sampler = tokio::spawn(sample_ages(server.db.url.clone(), stopped));
+        let sampler = tokio::spawn(sample_ages(server.db.observer_url().to_owned(), stopped));
         let (back, latencies, elapsed) = paced(clocks, per_client, every).await?;
         clocks = back;
         let (cpu, drained) = settle(&server, cpu).await?;

@@ -128,7 +128,7 @@ impl Server {
     /// (its queue is empty); how long that took.
     pub async fn wait_recomputed(&self, timeout: Duration) -> anyhow::Result<Duration> {
         sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(&self.db.url).await?;
+        let mut conn = sqlx::AnyConnection::connect(self.db.observer_url()).await?;
         let started = Instant::now();
         loop {
             let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM recompute_queue")
