@@ -103,6 +103,11 @@ fn quick_sync_postgres_counts_the_database_cpu_of_both_sides() {
             let cpu = r[side]["db_cpu_us_per_op"].as_f64();
             assert!(cpu.is_some_and(|c| c >= 0.0), "{side}: {r}");
         }
+        // The part while the calls ran: Tidsvakt's side only (the
+        // ceiling has no recompute after its round).
+        let in_round = r["tidsvakt"]["db_cpu_in_round_us_per_op"].as_f64();
+        assert!(in_round.is_some_and(|c| c >= 0.0), "{r}");
+        assert!(r["ceiling"]["db_cpu_in_round_us_per_op"].is_null(), "{r}");
     }
     // The second table's row: its fifth cell is the database's CPU, both
     // sides (the first table's row has a "p50 / p99" cell of its own).
@@ -111,8 +116,13 @@ fn quick_sync_postgres_counts_the_database_cpu_of_both_sides() {
         .skip_while(|l| !l.contains(header))
         .find(|l| l.starts_with("| SyncEvents"))
         .unwrap_or_else(|| panic!("no row under the CPU table in\n{stdout}"));
-    let cell = row.split('|').nth(5).unwrap().trim();
-    assert!(cell.contains(" / ") && !cell.contains('—'), "{row}");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert!(cells[5].contains(" / ") && !cells[5].contains('—'), "{row}");
+    // The sixth, Tidsvakt's database CPU while the calls ran.
+    assert!(
+        !cells[6].is_empty() && !cells[6].contains('—') && !cells[6].contains(" / "),
+        "{row}"
+    );
 }
 
 #[test]

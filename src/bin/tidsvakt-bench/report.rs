@@ -84,15 +84,15 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(t);
     let _ = writeln!(
         t,
-        "| scenario | server CPU per operation, µs | ceiling's CPU per operation, µs | CPU factor | database CPU per operation, µs: Tidsvakt / ceiling | p99 factor | recompute drained after a round, s |"
+        "| scenario | server CPU per operation, µs | ceiling's CPU per operation, µs | CPU factor | database CPU per operation, µs: Tidsvakt / ceiling | of Tidsvakt's, while the calls ran | p99 factor | recompute drained after a round, s |"
     );
-    let _ = writeln!(t, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(t, "|---|---|---|---|---|---|---|---|");
     for o in &r.scenarios {
         let s = &o.summary;
         let dash = || "—".to_owned();
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             o.title,
             s.cpu_us_per_op.map_or_else(dash, |c| range(c, n)),
             s.ceiling_cpu_us_per_op
@@ -102,6 +102,8 @@ pub fn markdown(r: &Report) -> String {
                 (Some(ours), Some(theirs)) => format!("{} / {}", range(ours, n), range(theirs, n)),
                 _ => dash(),
             },
+            s.db_cpu_in_round_us_per_op
+                .map_or_else(dash, |c| range(c, n)),
             range(s.p99_factor, factor),
             range(s.recompute_drained_s, |v| format!("{v:.1}")),
         );

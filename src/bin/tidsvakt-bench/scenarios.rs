@@ -122,6 +122,9 @@ pub struct Summary {
     /// The database's CPU per operation for each side (PostgreSQL).
     pub db_cpu_us_per_op: Option<Spread>,
     pub ceiling_db_cpu_us_per_op: Option<Spread>,
+    /// Tidsvakt's database CPU while the round's calls ran (see
+    /// `Side::db_cpu_in_round_us_per_op`).
+    pub db_cpu_in_round_us_per_op: Option<Spread>,
     /// Tidsvakt's throughput over the ceiling's, round by round.
     pub ratio: Spread,
     /// Tidsvakt's p99 over the ceiling's, round by round.
@@ -173,6 +176,7 @@ impl Outcome {
             ceiling_cpu_us_per_op: opt(&|r| r.ceiling.cpu_us_per_op),
             db_cpu_us_per_op: opt(&|r| r.tidsvakt.db_cpu_us_per_op),
             ceiling_db_cpu_us_per_op: opt(&|r| r.ceiling.db_cpu_us_per_op),
+            db_cpu_in_round_us_per_op: opt(&|r| r.tidsvakt.db_cpu_in_round_us_per_op),
             ratio: f(&|r| r.tidsvakt.per_second / r.ceiling.per_second),
             p99_factor: f(&|r| r.tidsvakt.p99_ms / r.ceiling.p99_ms),
             cpu_factor: cpu_factor(&rounds),
@@ -278,12 +282,14 @@ async fn record_rounds(
         let cpu = server.proc.cpu_us()?;
         let (back, latencies, elapsed) = round(clocks, move |c| c.record(per_client)).await?;
         clocks = back;
+        let answered = db_cpu::sample(server_db).await?;
         let (cpu, drained) = settle(server, cpu).await?;
         let tidsvakt = Side::new(latencies, elapsed, Some(cpu))
-            .with_db_cpu(db_cpu::since(server_db, db).await?);
+            .with_db_cpu(db_cpu::since(server_db, &db).await?)
+            .with_db_cpu_in_round(db_cpu::between(&db, &answered));
         let db = db_cpu::sample(ceiling_db).await?;
         let ceiling = ceiling().await?;
-        let ceiling = ceiling.with_db_cpu(db_cpu::since(ceiling_db, db).await?);
+        let ceiling = ceiling.with_db_cpu(db_cpu::since(ceiling_db, &db).await?);
         rounds.push(Round {
             tidsvakt,
             ceiling,
@@ -427,15 +433,17 @@ pub async fn sync(s: &Settings, backend: Backend) -> anyhow::Result<Outcome> {
         let cpu = server.proc.cpu_us()?;
         let (back, latencies, elapsed) = round(clocks, move |c| c.sync(per_stream, batch)).await?;
         clocks = back;
+        let answered = db_cpu::sample(server_db.as_ref()).await?;
         let (cpu, drained) = settle(&server, cpu).await?;
         let tidsvakt = Side::new(latencies, elapsed, Some(cpu))
-            .per_item(batch as u64)
-            .with_db_cpu(db_cpu::since(server_db.as_ref(), db).await?);
+            .with_db_cpu(db_cpu::since(server_db.as_ref(), &db).await?)
+            .with_db_cpu_in_round(db_cpu::between(&db, &answered))
+            .per_item(batch as u64);
         let db = db_cpu::sample(ceiling_db.as_ref()).await?;
         let ceiling = raw
             .batches(s.sync_streams, s.sync_batches_per_round, batch, &mut plan)
             .await?
-            .with_db_cpu(db_cpu::since(ceiling_db.as_ref(), db).await?);
+            .with_db_cpu(db_cpu::since(ceiling_db.as_ref(), &db).await?);
         rounds.push(Round {
             tidsvakt,
             ceiling,

@@ -20,6 +20,11 @@ pub struct Side {
     /// CPU of the database's backends serving this side per operation
     /// (`db_cpu`); `None` on SQLite or when they could not be read.
     pub db_cpu_us_per_op: Option<f64>,
+    /// The part of `db_cpu_us_per_op` spent while the round's calls ran,
+    /// before its recompute drained (Tidsvakt's side only): the write
+    /// path and whatever recompute ran beside it, what the throughput
+    /// competes with.
+    pub db_cpu_in_round_us_per_op: Option<f64>,
 }
 
 impl Side {
@@ -41,6 +46,7 @@ impl Side {
             p99_ms: percentile(&latencies, 99.0),
             cpu_us_per_op: cpu_us.map(|us| if ops > 0 { us / ops as f64 } else { 0.0 }),
             db_cpu_us_per_op: None,
+            db_cpu_in_round_us_per_op: None,
         }
     }
 
@@ -53,6 +59,15 @@ impl Side {
         self
     }
 
+    /// With the database's CPU while the round's calls ran, as
+    /// [`Self::with_db_cpu`].
+    #[must_use]
+    pub fn with_db_cpu_in_round(mut self, us: Option<f64>) -> Self {
+        let ops = self.ops;
+        self.db_cpu_in_round_us_per_op = us.map(|us| if ops > 0 { us / ops as f64 } else { 0.0 });
+        self
+    }
+
     /// Counts events, not calls: a batch call carries `per_call` events.
     #[must_use]
     pub fn per_item(mut self, per_call: u64) -> Self {
@@ -60,6 +75,8 @@ impl Side {
         self.per_second *= per_call as f64;
         self.cpu_us_per_op = self.cpu_us_per_op.map(|c| c / per_call as f64);
         self.db_cpu_us_per_op = self.db_cpu_us_per_op.map(|c| c / per_call as f64);
+        self.db_cpu_in_round_us_per_op =
+            self.db_cpu_in_round_us_per_op.map(|c| c / per_call as f64);
         self
     }
 }
