@@ -100,13 +100,13 @@ pub async fn sample(db: Option<&DbCpu>) -> anyhow::Result<Option<Sample>> {
 }
 
 /// The CPU `db`'s backends used since `before`.
-pub async fn since(db: Option<&DbCpu>, before: &Option<Sample>) -> anyhow::Result<Option<f64>> {
-    Ok(between(before, &sample(db).await?))
+pub async fn since(db: Option<&DbCpu>, before: Option<&Sample>) -> anyhow::Result<Option<f64>> {
+    Ok(between(before, sample(db).await?.as_ref()))
 }
 
 /// The CPU used from `before` to `after`, when both were read.
 #[must_use]
-pub fn between(before: &Option<Sample>, after: &Option<Sample>) -> Option<f64> {
+pub fn between(before: Option<&Sample>, after: Option<&Sample>) -> Option<f64> {
     match (before, after) {
         (Some(before), Some(after)) => after.since(before),
         _ => None,

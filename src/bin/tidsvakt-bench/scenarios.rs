@@ -285,11 +285,11 @@ async fn record_rounds(
         let answered = db_cpu::sample(server_db).await?;
         let (cpu, drained) = settle(server, cpu).await?;
         let tidsvakt = Side::new(latencies, elapsed, Some(cpu))
-            .with_db_cpu(db_cpu::since(server_db, &db).await?)
-            .with_db_cpu_in_round(db_cpu::between(&db, &answered));
+            .with_db_cpu(db_cpu::since(server_db, db.as_ref()).await?)
+            .with_db_cpu_in_round(db_cpu::between(db.as_ref(), answered.as_ref()));
         let db = db_cpu::sample(ceiling_db).await?;
         let ceiling = ceiling().await?;
-        let ceiling = ceiling.with_db_cpu(db_cpu::since(ceiling_db, &db).await?);
+        let ceiling = ceiling.with_db_cpu(db_cpu::since(ceiling_db, db.as_ref()).await?);
         rounds.push(Round {
             tidsvakt,
             ceiling,
@@ -436,14 +436,14 @@ pub async fn sync(s: &Settings, backend: Backend) -> anyhow::Result<Outcome> {
         let answered = db_cpu::sample(server_db.as_ref()).await?;
         let (cpu, drained) = settle(&server, cpu).await?;
         let tidsvakt = Side::new(latencies, elapsed, Some(cpu))
-            .with_db_cpu(db_cpu::since(server_db.as_ref(), &db).await?)
-            .with_db_cpu_in_round(db_cpu::between(&db, &answered))
+            .with_db_cpu(db_cpu::since(server_db.as_ref(), db.as_ref()).await?)
+            .with_db_cpu_in_round(db_cpu::between(db.as_ref(), answered.as_ref()))
             .per_item(batch as u64);
         let db = db_cpu::sample(ceiling_db.as_ref()).await?;
         let ceiling = raw
             .batches(s.sync_streams, s.sync_batches_per_round, batch, &mut plan)
             .await?
-            .with_db_cpu(db_cpu::since(ceiling_db.as_ref(), &db).await?);
+            .with_db_cpu(db_cpu::since(ceiling_db.as_ref(), db.as_ref()).await?);
         rounds.push(Round {
             tidsvakt,
             ceiling,
