@@ -1,9 +1,9 @@
 //! Storing a batch of clock events in a few statements, whatever its size:
-//! one lookup of the ids already taken ([`taken_sql`]: by amendments, and
-//! on SQLite by events), one insert per chunk that skips the ids events
-//! hold, a read of those it skipped (duplicates are rare), then the results
-//! in the order sent. Rows and ids go
-//! as one JSON parameter each (see `json_params`).
+//! on SQLite one lookup of the ids already taken ([`taken_sql`]: by events
+//! and amendments), one insert per chunk that skips the ids events hold
+//! (and, on PostgreSQL, amendments: [`insert_sql`]), a read of those it
+//! skipped (duplicates are rare), then the results in the order sent. Rows
+//! and ids go as one JSON parameter each (see `json_params`).
 //!
 //! The single-event path (`RecordEvent`) is a batch of one, so both RPCs
 //! share one way of deciding new, duplicate and conflict.
@@ -66,32 +66,51 @@ pub(super) async fn existing_events(
     Ok(found)
 }
 
-/// The ids among `n` already taken: on SQLite the events among them, then
-/// the amendments; on PostgreSQL the amendments only. Each row says which
-/// in `taken_by` (`E`, `A`) and the id is in `event_id`. `$1` is the
-/// organisation and the ids follow ([`bind_ids`]); SQLite, whose `?` marks
-/// are positional, takes both again for the amendments. An event may not
-/// reuse an amendment's id.
-///
-/// PostgreSQL does not read the events first: the insert's
-/// `ON CONFLICT DO NOTHING` finds them on the key it descends anyway, and
-/// only those it skipped are read back ([`write_events`]). Reading every id
-/// before inserting it was a second descent of `clock_events`' key per
-/// event, for the rare duplicate (issue 15, twenty-fourth round). SQLite
-/// must: its guard against `INSERT OR REPLACE` (`clock_events_no_replace`,
-/// a `BEFORE INSERT` trigger) refuses a taken key before any conflict
-/// clause is reached, and its single writer has no concurrent insert to
-/// race with.
-pub(super) fn taken_sql(sqlite: bool, n: usize) -> String {
-    if !sqlite {
-        // Each id its own lookup of the key (see `pg_each_id`).
-        return pg_each_id(
-            2,
-            n,
-            "SELECT 'A' AS taken_by, amendment_id AS event_id FROM amendments \
-             WHERE organisation_id = $1 AND amendment_id = ids.id",
-        );
+/// PostgreSQL: which of `n` ids (`$2` on) amendments hold, one probe of
+/// their key each.
+pub(super) fn amendment_ids_sql(n: usize) -> String {
+    pg_each_id(
+        2,
+        n,
+        "SELECT amendment_id FROM amendments \
+         WHERE organisation_id = $1 AND amendment_id = ids.id",
+    )
+}
+
+/// The ids among `ids` that amendments hold (PostgreSQL: ids an insert
+/// skipped that no event holds).
+async fn amendment_ids(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    ids: &[String],
+) -> StoreResult<HashSet<String>> {
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = amendment_ids_sql(chunk.len());
+        let q = bind_ids(sqlx::query(&sql).bind(org.to_string()), false, chunk);
+        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
+            out.insert(rows::col::<String>(&row, "amendment_id")?);
+        }
     }
+    Ok(out)
+}
+
+/// SQLite: the ids among `n` already taken, the events among them, then
+/// the amendments. Each row says which in `taken_by` (`E`, `A`) and the id
+/// is in `event_id`. `$1` is the organisation and the ids follow
+/// ([`bind_ids`]); `?` marks are positional, so both come again for the
+/// amendments. An event may not reuse an amendment's id.
+///
+/// PostgreSQL reads neither first: the insert skips both ([`insert_sql`]),
+/// and only the ids it skipped are read back ([`write_events`]). Reading
+/// every id before inserting it was a second descent of `clock_events`' key
+/// per event for the rare duplicate (issue 15, twenty-fourth round), and a
+/// statement of its own per 500 ids for the amendments (twenty-ninth).
+/// SQLite must: its guard against `INSERT OR REPLACE`
+/// (`clock_events_no_replace`, a `BEFORE INSERT` trigger) refuses a taken
+/// key before any conflict clause is reached, and its single writer has no
+/// concurrent insert to race with.
+pub(super) fn taken_sql(n: usize) -> String {
     format!(
         "SELECT 'E' AS taken_by, {} FROM clock_events WHERE organisation_id = $1 \
          AND event_id {} \
@@ -104,22 +123,22 @@ pub(super) fn taken_sql(sqlite: bool, n: usize) -> String {
 }
 
 /// What already holds each of `ids` (one organisation), in one statement
-/// per chunk ([`taken_sql`]): the stored events by id (SQLite), and the
-/// ids amendments hold.
+/// per chunk ([`taken_sql`]): the stored events by id, and the ids
+/// amendments hold. SQLite only; PostgreSQL's insert skips both.
 async fn taken(
     conn: &mut AnyConnection,
     org: OrgId,
     ids: &[String],
 ) -> StoreResult<(HashMap<String, StoredEvent>, HashSet<String>)> {
-    let sqlite = is_sqlite(conn);
     let mut events = HashMap::new();
     let mut amended = HashSet::new();
+    if !is_sqlite(conn) {
+        return Ok((events, amended));
+    }
     for chunk in ids.chunks(CHUNK) {
-        let sql = marks_for(taken_sql(sqlite, chunk.len()), sqlite);
-        let mut q = bind_ids(sqlx::query(&sql).bind(org.to_string()), sqlite, chunk);
-        if sqlite {
-            q = bind_ids(q.bind(org.to_string()), sqlite, chunk);
-        }
+        let sql = marks_for(taken_sql(chunk.len()), true);
+        let q = bind_ids(sqlx::query(&sql).bind(org.to_string()), true, chunk);
+        let q = bind_ids(q.bind(org.to_string()), true, chunk);
         let rows = q.fetch_all(&mut *conn).await.map_err(classify)?;
         for row in &rows {
             let by: String = rows::col(row, "taken_by")?;
@@ -134,10 +153,33 @@ async fn taken(
     Ok((events, amended))
 }
 
+/// The insert of a chunk of events: `$1` the organisation, `$2` the time
+/// received, `$3` the rows ([`EVENT_ROW`]); it returns the ids inserted.
+/// An id an event already holds is skipped by the conflict clause. On
+/// PostgreSQL so is an id an amendment holds, tested row by row: the
+/// `OFFSET 0` keeps the planner from making the test an anti-join, which
+/// it may plan as a hash over every amendment of the organisation.
+pub(super) fn insert_sql(sqlite: bool) -> String {
+    let not_amended = if sqlite {
+        "true"
+    } else {
+        "NOT EXISTS (SELECT 1 FROM amendments a \
+         WHERE a.organisation_id = $1 AND a.amendment_id = r.event_id OFFSET 0)"
+    };
+    format!(
+        "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, \
+         location, device_id, received_at) \
+         SELECT $1, r.event_id, r.employee_id, r.kind, r.occurred_at, r.location, r.device_id, $2 \
+         FROM {} WHERE {not_amended} \
+         ON CONFLICT (organisation_id, event_id) DO NOTHING RETURNING event_id",
+        row_source(sqlite, 3, &EVENT_ROW)
+    )
+}
+
 /// Inserts `events` (ids sent once, not taken as far as [`taken`] saw);
 /// returns the ids the database actually inserted. On PostgreSQL one
-/// already stored, by an earlier call or a concurrent one, is skipped by
-/// the conflict clause and the caller reads it back.
+/// already stored, by an earlier call or a concurrent one, or held by an
+/// amendment, is skipped ([`insert_sql`]) and the caller reads it back.
 async fn insert(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -146,17 +188,7 @@ async fn insert(
 ) -> StoreResult<HashSet<String>> {
     let mut inserted = HashSet::new();
     let sqlite = is_sqlite(conn);
-    let sql = marks_for(
-        format!(
-            "INSERT INTO clock_events (organisation_id, event_id, employee_id, kind, occurred_at, \
-             location, device_id, received_at) \
-             SELECT $1, r.event_id, r.employee_id, r.kind, r.occurred_at, r.location, r.device_id, $2 \
-             FROM {} WHERE true \
-             ON CONFLICT (organisation_id, event_id) DO NOTHING RETURNING event_id",
-            row_source(sqlite, 3, &EVENT_ROW)
-        ),
-        sqlite,
-    );
+    let sql = marks_for(insert_sql(sqlite), sqlite);
     for chunk in events.chunks(CHUNK) {
         let rows = chunk
             .iter()
@@ -197,7 +229,7 @@ pub(super) async fn write_events(
     let mut ids: Vec<String> = events.iter().map(|e| e.event_id.to_string()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let (mut known, amended) = taken(conn, org, &ids).await?;
+    let (mut known, mut amended) = taken(conn, org, &ids).await?;
     // Decide in input order; the first of an id sent twice is the one stored.
     let mut fresh: Vec<&ClockEvent> = Vec::new();
     let mut claimed: HashMap<String, &ClockEvent> = HashMap::new();
@@ -214,9 +246,9 @@ pub(super) async fn write_events(
     // deadlock on PostgreSQL.
     fresh.sort_by_key(|e| e.event_id);
     let inserted = insert(conn, org, &fresh, now).await?;
-    // Skipped by the insert: stored before (a duplicate or a conflict). On
-    // PostgreSQL every one, by an earlier call or a concurrent one; SQLite
-    // read them in `taken`.
+    // Skipped by the insert: stored before (a duplicate or a conflict), or
+    // on PostgreSQL an amendment's id. On PostgreSQL every one, by an
+    // earlier call or a concurrent one; SQLite read them in `taken`.
     let stored_before: Vec<String> = claimed
         .keys()
         .filter(|id| !inserted.contains(*id))
@@ -224,6 +256,13 @@ pub(super) async fn write_events(
         .collect();
     if !stored_before.is_empty() {
         known.extend(existing_events(conn, org, &stored_before).await?);
+        let not_events: Vec<String> = stored_before
+            .into_iter()
+            .filter(|id| !known.contains_key(id))
+            .collect();
+        if !not_events.is_empty() && !is_sqlite(conn) {
+            amended.extend(amendment_ids(conn, org, &not_events).await?);
+        }
     }
     let mut first_seen = HashSet::new();
     events

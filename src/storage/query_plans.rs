@@ -89,7 +89,7 @@ async fn events_are_read_from_the_covering_index_and_checked_by_key() {
         "{page}"
     );
     assert!(!page.contains("TEMP B-TREE"), "{page}");
-    let duplicates = plan(&store, &marks_for(taken_sql(true, 64), true)).await;
+    let duplicates = plan(&store, &marks_for(taken_sql(64), true)).await;
     assert!(
         duplicates.contains("sqlite_autoindex_clock_events_1 (organisation_id=? AND event_id=?)"),
         "{duplicates}"

@@ -19,7 +19,7 @@ use sqlx::{Connection as _, Executor as _, Row as _};
 use super::chain::not_linked_once_sql;
 use super::day_rows::read_days_sql;
 use super::derived::pg_employees_by_id;
-use super::event_batch::{amended_sql, events_by_id, taken_sql};
+use super::event_batch::{amended_sql, amendment_ids_sql, events_by_id, insert_sql};
 use super::json_params::id_params;
 use super::page::{
     first_worked_sql, open_findings_sql, page_amendments_sql, page_events_sql, page_queued_sql,
@@ -426,8 +426,8 @@ fn by_id_statements(n: usize) -> Vec<Statement> {
             "event_id",
         ),
         by_event(
-            "taken ids (amendments; events by the insert's conflict)",
-            taken_sql(false, n),
+            "ids amendments hold (ids an insert skipped)",
+            amendment_ids_sql(n),
             vec!["amendments_pkey"],
             "amendment_id",
         ),
@@ -516,4 +516,56 @@ async fn a_row_without_a_link_is_found_by_grouping_before_analyse() {
     assert!(plan.contains("Aggregate"), "{plan}");
     assert!(!plan.contains("Join"), "{plan}");
     assert!(!plan.contains("Nested Loop"), "{plan}");
+}
+
+/// A batch's insert tests each row's id against the amendments' key, row
+/// by row (`insert_sql`'s `OFFSET 0`), never by a scan or a hash of the
+/// organisation's 20,000 amendments, planned with the values and once for
+/// any; and it skips the id an amendment holds (the fifth row here).
+#[tokio::test]
+async fn an_event_insert_probes_the_amendments_key_per_row() {
+    let Some((store, name, admin)) = seeded().await else {
+        return;
+    };
+    let mut c = store.reader().acquire().await.unwrap();
+    // 500 rows of the seed's employees, one of them with an amendment's id.
+    let (rows,): (String,) = sqlx::query_as(
+        "SELECT CAST(json_agg(json_build_array( \
+           CASE WHEN i = 5 THEN md5('a1')::uuid::text ELSE md5('n' || i)::uuid::text END, \
+           md5((i % 200 + 1)::text)::uuid::text, 'CLOCK_IN', i, NULL, 'd') ORDER BY i) AS TEXT) \
+         FROM generate_series(1, 500) i",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    drop(c);
+    let args = [format!("'{ORG}'"), "0".to_string(), format!("'{rows}'")];
+    let mut plans = Vec::new();
+    for mode in [Mode::Custom, Mode::Generic] {
+        plans.push((
+            mode,
+            plan_after_six_runs(&store, &insert_sql(false), &args, mode).await,
+        ));
+    }
+    let mut c = store.reader().acquire().await.unwrap();
+    let (stored, amended): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE event_id = md5('a1')::uuid::text) \
+         FROM clock_events WHERE received_at = 0",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    drop(c);
+    drop_database(store, &name, &admin).await;
+    assert_eq!((stored, amended), (499, 0));
+    for (mode, plan) in plans {
+        let per_row = plan.contains("SubPlan")
+            && plan
+                .lines()
+                .any(|l| l.contains("using amendments_pkey on amendments"));
+        let scanned = plan.contains("Seq Scan on amendments")
+            || plan.contains("Anti Join")
+            || plan.contains("Hash");
+        assert!(per_row && !scanned, "{mode:?}:\n{plan}");
+    }
 }

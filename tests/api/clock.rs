@@ -506,6 +506,73 @@ async fn replaying_a_sync_changes_nothing(app: TestApp) {
     assert_eq!(app.stored_events(id).await.len(), 2);
 }
 
+/// An event may not take an id an amendment holds: one call is refused
+/// naming the id, a batch refuses that event alone and stores the rest,
+/// and neither stores or counts it.
+async fn an_event_may_not_take_an_amendments_id(app: TestApp) {
+    use pb::correct_event_request::Change;
+    let kari = app.create_employee("E1").await;
+    let id = &kari.employee_id;
+    let mut clock = app.clock_client(&app.clock_token().await);
+    record(&mut clock, &event(id, ClockIn, at(7, 0)))
+        .await
+        .unwrap();
+    let add = correction(
+        id,
+        Change::Add(pb::AddEventChange {
+            kind: ClockOut as i32,
+            occurred_at: Some(ts(at(15, 0))),
+            location: 0,
+        }),
+    );
+    app.clock_client(&app.admin_token)
+        .correct_event(add.clone())
+        .await
+        .unwrap();
+
+    let mut taken = event(id, BreakStart, at(10, 0));
+    taken.event_id = add.amendment_id.clone();
+    assert_error(
+        record(&mut clock, &taken).await,
+        Code::AlreadyExists,
+        "event.event_id",
+    );
+
+    let fresh = event(id, BreakEnd, at(10, 30));
+    let reply = clock
+        .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest {
+            events: vec![fresh.clone(), taken],
+        }]))
+        .await
+        .unwrap()
+        .into_inner()
+        .message()
+        .await
+        .unwrap()
+        .expect("one reply per message");
+    let outcomes: Vec<_> = reply.results.iter().map(pb::EventResult::outcome).collect();
+    assert_eq!(outcomes, vec![New, Rejected]);
+    let error = reply.results[1].error.clone().unwrap();
+    assert_eq!(
+        (error.code.as_str(), error.field.as_str()),
+        ("ALREADY_EXISTS", "events[1].event_id")
+    );
+    let stored: Vec<String> = app
+        .stored_events(id)
+        .await
+        .iter()
+        .map(|s| s.event.event_id.to_string())
+        .collect();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(stored.contains(&fresh.event_id));
+    assert!(!stored.contains(&add.amendment_id));
+    assert_eq!(
+        status(&app, id).await.event_count,
+        3,
+        "the clock-in, the break's end and the added clock-out; not the refused one"
+    );
+}
+
 pub(crate) fn correction(
     employee_id: &str,
     change: pb::correct_event_request::Change,
@@ -1057,6 +1124,7 @@ crate::both_backends!(
     status_honours_corrections_around_the_latest_clock_in,
     record_event_reports_new_then_duplicate,
     reusing_an_event_id_for_other_content_is_already_exists,
+    an_event_may_not_take_an_amendments_id,
     record_event_rejects_bad_input_naming_the_field,
     tokens_may_post_only_for_whom_their_role_allows,
     another_organisation_sees_nothing,
