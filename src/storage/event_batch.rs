@@ -78,7 +78,7 @@ pub(super) fn amendment_ids_sql(n: usize) -> String {
 }
 
 /// The ids among `ids` that amendments hold (PostgreSQL: ids an insert
-/// skipped that no event holds).
+/// skipped).
 async fn amendment_ids(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -256,12 +256,11 @@ pub(super) async fn write_events(
         .collect();
     if !stored_before.is_empty() {
         known.extend(existing_events(conn, org, &stored_before).await?);
-        let not_events: Vec<String> = stored_before
-            .into_iter()
-            .filter(|id| !known.contains_key(id))
-            .collect();
-        if !not_events.is_empty() && !is_sqlite(conn) {
-            amended.extend(amendment_ids(conn, org, &not_events).await?);
+        // Every skipped id, not only those no event holds: an id held by
+        // both (an amendment and an event written at the same moment) is a
+        // conflict, as SQLite's `taken` reports it.
+        if !is_sqlite(conn) {
+            amended.extend(amendment_ids(conn, org, &stored_before).await?);
         }
     }
     let mut first_seen = HashSet::new();
