@@ -510,21 +510,13 @@ async fn replaying_a_sync_changes_nothing(app: TestApp) {
 /// naming the id, a batch refuses that event alone and stores the rest,
 /// and neither stores or counts it.
 async fn an_event_may_not_take_an_amendments_id(app: TestApp) {
-    use pb::correct_event_request::Change;
     let kari = app.create_employee("E1").await;
     let id = &kari.employee_id;
     let mut clock = app.clock_client(&app.clock_token().await);
     record(&mut clock, &event(id, ClockIn, at(7, 0)))
         .await
         .unwrap();
-    let add = correction(
-        id,
-        Change::Add(pb::AddEventChange {
-            kind: ClockOut as i32,
-            occurred_at: Some(ts(at(15, 0))),
-            location: 0,
-        }),
-    );
+    let add = adding_clock_out(id, at(15, 0));
     app.clock_client(&app.admin_token)
         .correct_event(add.clone())
         .await
@@ -539,17 +531,7 @@ async fn an_event_may_not_take_an_amendments_id(app: TestApp) {
     );
 
     let fresh = event(id, BreakEnd, at(10, 30));
-    let reply = clock
-        .sync_events(tokio_stream::iter(vec![pb::SyncEventsRequest {
-            events: vec![fresh.clone(), taken],
-        }]))
-        .await
-        .unwrap()
-        .into_inner()
-        .message()
-        .await
-        .unwrap()
-        .expect("one reply per message");
+    let reply = sync_one_message(&mut clock, vec![fresh.clone(), taken]).await;
     let outcomes: Vec<_> = reply.results.iter().map(pb::EventResult::outcome).collect();
     assert_eq!(outcomes, vec![New, Rejected]);
     let error = reply.results[1].error.clone().unwrap();
@@ -585,6 +567,21 @@ pub(crate) fn correction(
     }
 }
 
+/// The correction adding a forgotten clock-out at `at`.
+fn adding_clock_out(
+    employee_id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> pb::CorrectEventRequest {
+    correction(
+        employee_id,
+        pb::correct_event_request::Change::Add(pb::AddEventChange {
+            kind: ClockOut as i32,
+            occurred_at: Some(ts(at)),
+            location: 0,
+        }),
+    )
+}
+
 async fn corrections_add_void_and_move_without_touching_events(app: TestApp) {
     use pb::correct_event_request::Change;
     let kari = app.create_employee("E1").await;
@@ -594,14 +591,7 @@ async fn corrections_add_void_and_move_without_touching_events(app: TestApp) {
     let clock_in = event(id, ClockIn, at(7, 0));
     record(&mut mine, &clock_in).await.unwrap();
 
-    let add = correction(
-        id,
-        Change::Add(pb::AddEventChange {
-            kind: ClockOut as i32,
-            occurred_at: Some(ts(at(15, 0))),
-            location: 0,
-        }),
-    );
+    let add = adding_clock_out(id, at(15, 0));
     let added = mine.correct_event(add.clone()).await.unwrap().into_inner();
     assert!(!added.duplicate);
     assert_eq!(added.status.unwrap().state(), pb::ClockState::ClockedOut);
@@ -965,14 +955,7 @@ async fn status_honours_corrections_around_the_latest_clock_in(app: TestApp) {
     );
 
     // An added event lands on the instant of a moved one; both count.
-    let add = correction(
-        id,
-        Change::Add(pb::AddEventChange {
-            kind: ClockOut as i32,
-            occurred_at: Some(ts(at(14, 0))),
-            location: 0,
-        }),
-    );
+    let add = adding_clock_out(id, at(14, 0));
     admin.correct_event(add).await.unwrap();
     let s = status(&app, id).await;
     assert_eq!(s.state(), pb::ClockState::ClockedOut);
