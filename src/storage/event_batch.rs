@@ -66,33 +66,14 @@ pub(super) async fn existing_events(
     Ok(found)
 }
 
-/// PostgreSQL: which of `n` ids (`$2` on) amendments hold, one probe of
-/// their key each.
-pub(super) fn amendment_ids_sql(n: usize) -> String {
-    pg_each_id(
-        2,
-        n,
-        "SELECT amendment_id FROM amendments \
-         WHERE organisation_id = $1 AND amendment_id = ids.id",
-    )
-}
-
-/// The ids among `ids` that amendments hold (PostgreSQL: ids an insert
-/// skipped).
-async fn amendment_ids(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    ids: &[String],
-) -> StoreResult<HashSet<String>> {
-    let mut out = HashSet::new();
-    for chunk in ids.chunks(CHUNK) {
-        let sql = amendment_ids_sql(chunk.len());
-        let q = bind_ids(sqlx::query(&sql).bind(org.to_string()), false, chunk);
-        for row in q.fetch_all(&mut *conn).await.map_err(classify)? {
-            out.insert(rows::col::<String>(&row, "amendment_id")?);
-        }
+/// The organisation's amendments by id, their ids only: on PostgreSQL,
+/// which of the ids an insert skipped amendments hold.
+pub(super) fn amendment_ids_by_id() -> ByIds {
+    ByIds {
+        select: "SELECT amendment_id FROM amendments WHERE organisation_id = $1".to_owned(),
+        column: "amendment_id",
+        ..ByIds::default()
     }
-    Ok(out)
 }
 
 /// SQLite: the ids among `n` already taken, the events among them, then
@@ -260,7 +241,10 @@ pub(super) async fn write_events(
         // both (an amendment and an event written at the same moment) is a
         // conflict, as SQLite's `taken` reports it.
         if !is_sqlite(conn) {
-            amended.extend(amendment_ids(conn, org, &stored_before).await?);
+            let by_id = amendment_ids_by_id();
+            for row in rows_for_ids(conn, org, &stored_before, CHUNK, &by_id).await? {
+                amended.insert(rows::col::<String>(&row, "amendment_id")?);
+            }
         }
     }
     let mut first_seen = HashSet::new();

@@ -19,7 +19,7 @@ use sqlx::{Connection as _, Executor as _, Row as _};
 use super::chain::not_linked_once_sql;
 use super::day_rows::read_days_sql;
 use super::derived::pg_employees_by_id;
-use super::event_batch::{amended_sql, amendment_ids_sql, events_by_id, insert_sql};
+use super::event_batch::{amended_sql, amendment_ids_by_id, events_by_id, insert_sql};
 use super::json_params::id_params;
 use super::page::{
     first_worked_sql, open_findings_sql, page_amendments_sql, page_events_sql, page_queued_sql,
@@ -427,7 +427,7 @@ fn by_id_statements(n: usize) -> Vec<Statement> {
         ),
         by_event(
             "ids amendments hold (ids an insert skipped)",
-            amendment_ids_sql(n),
+            amendment_ids_by_id().sql(false, n),
             vec!["amendments_pkey"],
             "amendment_id",
         ),
@@ -529,12 +529,12 @@ async fn an_event_insert_probes_the_amendments_key_per_row() {
     };
     let mut c = store.reader().acquire().await.unwrap();
     // 500 rows of the seed's employees, one of them with an amendment's id.
-    let (rows,): (String,) = sqlx::query_as(
+    let (rows,): (String,) = sqlx::query_as(&format!(
         "SELECT CAST(json_agg(json_build_array( \
            CASE WHEN i = 5 THEN md5('a1')::uuid::text ELSE md5('n' || i)::uuid::text END, \
-           md5((i % 200 + 1)::text)::uuid::text, 'CLOCK_IN', i, NULL, 'd') ORDER BY i) AS TEXT) \
-         FROM generate_series(1, 500) i",
-    )
+           md5((i % {EMPLOYEES} + 1)::text)::uuid::text, 'CLOCK_IN', i, NULL, 'd') ORDER BY i) AS TEXT) \
+         FROM generate_series(1, 500) i"
+    ))
     .fetch_one(&mut *c)
     .await
     .unwrap();
