@@ -37,7 +37,7 @@ use crate::domain::ids::{EmployeeId, OrgId};
 use crate::domain::local_days::{local_date, start_of_day};
 use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::EmployeePolicy;
-use crate::domain::rules::is_long_rule;
+use crate::domain::rules::LONG_RULES;
 use crate::storage::derived::{Pending, RecomputeWrite, StoredDay, StoredHistory};
 use crate::storage::{Store, StoreError, StoreResult};
 
@@ -362,7 +362,7 @@ fn judged_write(
         days,
         short: r.scope.short,
         long: r.scope.long,
-        is_long: is_long_rule,
+        long_rules: LONG_RULES,
         drafts: eval.findings,
         pack_version: pack.version().to_string(),
         pack: pack.as_str().to_string(),

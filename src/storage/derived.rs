@@ -115,11 +115,11 @@ pub struct RecomputeWrite {
     pub days_from: NaiveDate,
     pub days_to: NaiveDate,
     pub days: Vec<StoredDay>,
-    /// Stored findings of rules for which `is_long(rule)` is false are
-    /// reconciled when their window starts in `short`; long rules in `long`.
+    /// Stored findings of the rules in `long_rules` are reconciled when
+    /// their window starts in `long`; those of every other rule in `short`.
     pub short: Span,
     pub long: Span,
-    pub is_long: fn(&str) -> bool,
+    pub long_rules: &'static [&'static str],
     pub drafts: Vec<Draft>,
     pub pack: String,
     pub pack_version: String,

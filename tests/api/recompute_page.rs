@@ -3,8 +3,11 @@
 //! must be exactly what recomputing each of them alone stores.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use tidsvakt::domain::engine::finding::{Draft, Severity};
 use tidsvakt::domain::engine::record::Span;
 use tidsvakt::domain::ids::EmployeeId;
+use tidsvakt::domain::policy::ValueUnit;
+use tidsvakt::domain::rules::LONG_RULES;
 use tidsvakt::pb;
 use tidsvakt::pb::timesheet_service_client::TimesheetServiceClient;
 use tidsvakt::storage::derived::{DerivedStore as _, RecomputeWrite, StoredDay};
@@ -16,7 +19,8 @@ use pb::EventKind::{BreakEnd, BreakStart, ClockIn, ClockOut};
 crate::both_backends!(
     a_page_recompute_stores_what_recomputing_one_by_one_stores,
     a_page_write_skips_an_employee_whose_change_moved_on,
-    the_background_worker_stores_a_day_nobody_reads
+    the_background_worker_stores_a_day_nobody_reads,
+    a_page_reconciles_long_rules_over_the_year_and_the_others_over_weeks
 );
 
 type Shape = Vec<(pb::EventKind, DateTime<Utc>)>;
@@ -187,7 +191,7 @@ async fn a_page_write_skips_an_employee_whose_change_moved_on(app: TestApp) {
         }],
         short: span,
         long: span,
-        is_long: |_| false,
+        long_rules: &[],
         drafts: Vec::new(),
         pack: "no.aml".into(),
         pack_version: "1".into(),
@@ -257,4 +261,92 @@ async fn the_background_worker_stores_a_day_nobody_reads(app: TestApp) {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
+}
+
+/// A draft of `rule` for the day `days_ago` days before the test's day.
+fn draft(rule: &'static str, days_ago: i64) -> Draft {
+    let start = at(6, 0) - Duration::days(days_ago);
+    Draft {
+        rule_id: rule,
+        severity: Severity::Warning,
+        window: Span::new(start, start + Duration::hours(12)),
+        at: start + Duration::hours(10),
+        measured: 720,
+        limit: 600,
+        unit: ValueUnit::Minutes,
+        limit_is_minimum: false,
+        explanation: format!("{rule} {days_ago} days ago"),
+        citation: "test",
+        agreement: None,
+        evidence: Vec::new(),
+    }
+}
+
+/// A page's write reconciles the stored findings of a long rule whose
+/// windows start in its long scope, a year back, and those of every other
+/// rule only in its short scope: a short rule's open finding from months
+/// ago is left as it is (only the long rules' are read from the year, so
+/// that open findings piling up with history are not read by every
+/// recompute; issue 15, thirtieth round).
+async fn a_page_reconciles_long_rules_over_the_year_and_the_others_over_weeks(app: TestApp) {
+    let org = app.org_id().await;
+    let now = tidsvakt::clock::Clock::now(app.clock.as_ref());
+    let id = app.create_employee("scopes").await.employee_id;
+    let e: EmployeeId = id.parse().unwrap();
+    let year = Span::new(at(0, 0) - Duration::days(371), at(23, 0));
+    let weeks = Span::new(at(0, 0) - Duration::days(28), at(23, 0));
+    let write = |short: Span, drafts: Vec<Draft>| RecomputeWrite {
+        org,
+        employee: e,
+        version: None,
+        days_from: at(0, 0).date_naive(),
+        days_to: at(0, 0).date_naive(),
+        days: Vec::new(),
+        short,
+        long: year,
+        long_rules: LONG_RULES,
+        drafts,
+        pack: "no.aml".into(),
+        pack_version: "1".into(),
+        now,
+        nudges: None,
+    };
+    // Stored first with both scopes the year: four open findings.
+    let stored = vec![
+        draft("no.overtime_52w", 200),
+        draft("no.breaks", 200),
+        draft("no.breaks", 3),
+        draft("no.overtime_52w", 3),
+    ];
+    let written = app
+        .store
+        .apply_recomputes(org, vec![write(year, stored)])
+        .await
+        .unwrap();
+    assert_eq!(written, vec![true]);
+    let open = |findings: &[pb::Finding]| {
+        let mut open: Vec<String> = findings
+            .iter()
+            .filter(|f| f.status == pb::FindingStatus::Open as i32)
+            .map(|f| f.explanation.clone())
+            .collect();
+        open.sort();
+        open
+    };
+    assert_eq!(open(&findings_of(&app, &id).await).len(), 4);
+
+    // Judged again over the short scope's weeks, with nothing found: the
+    // long rule's findings in the year and the short rule's in the weeks
+    // are resolved; the short rule's finding from 200 days ago is outside
+    // its scope and stays open.
+    let written = app
+        .store
+        .apply_recomputes(org, vec![write(weeks, Vec::new())])
+        .await
+        .unwrap();
+    assert_eq!(written, vec![true]);
+    assert_eq!(
+        open(&findings_of(&app, &id).await),
+        vec!["no.breaks 200 days ago".to_string()]
+    );
 }

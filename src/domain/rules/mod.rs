@@ -27,18 +27,20 @@ use crate::domain::engine::finding::Draft;
 
 /// Rules whose windows span many weeks: recomputed over a year around a
 /// change, from stored day totals rather than events.
+pub const LONG_RULES: &[&str] = &[
+    "no.overtime_52w",
+    "no.overtime_26w",
+    "no.total_7d",
+    "no.averaging",
+    "eu.avg_48h",
+    "de.avg_8h",
+    "de.sundays_off",
+];
+
+/// Whether `rule` is one of the [`LONG_RULES`].
 #[must_use]
 pub fn is_long_rule(rule: &str) -> bool {
-    matches!(
-        rule,
-        "no.overtime_52w"
-            | "no.overtime_26w"
-            | "no.total_7d"
-            | "no.averaging"
-            | "eu.avg_48h"
-            | "de.avg_8h"
-            | "de.sundays_off"
-    )
+    LONG_RULES.contains(&rule)
 }
 
 /// Every finding of the employee's pack for windows starting in the
