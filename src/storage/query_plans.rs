@@ -11,9 +11,11 @@ use super::chain::not_linked_once_sql;
 use super::derived::pending_sql;
 use super::event_batch::taken_sql;
 use super::page::page_events_sql;
+use super::recompute_page::findings_in_scope_sql;
 use super::sql::{SqlStore, sqlite_store};
 use super::statement::marks_for;
 use crate::domain::chain::LinkKind;
+use crate::domain::rules::LONG_RULES;
 
 /// The plan's lines for `sql`, with `?` marks unbound (NULL).
 async fn plan(store: &SqlStore, sql: &str) -> String {
@@ -78,6 +80,24 @@ async fn an_employees_recompute_entry_is_a_key_lookup_and_the_oldest_come_first(
 /// come from the covering index alone, in its order; the writes' duplicate
 /// check stays a key lookup per id; one employee's latest events (the
 /// status) are a range of the covering index.
+/// A recompute page's stored findings: each employee's range of window
+/// starts in the scopes, with the long rules' test on the rows in that
+/// range, not a second way into the table.
+#[tokio::test]
+async fn a_pages_findings_are_each_employees_range_of_window_starts() {
+    let (_dir, store) = sqlite_store().await;
+    let sql = marks_for(findings_in_scope_sql(true, LONG_RULES, 64), true);
+    assert!(sql.contains("'no.overtime_52w'"), "{sql}");
+    let p = plan(&store, &sql).await;
+    let findings: Vec<&str> = p.lines().filter(|l| l.contains("findings")).collect();
+    assert_eq!(
+        findings,
+        ["SEARCH findings USING INDEX findings_employee \
+          (organisation_id=? AND employee_id=? AND window_start>? AND window_start<?)"],
+        "{p}"
+    );
+}
+
 #[tokio::test]
 async fn events_are_read_from_the_covering_index_and_checked_by_key() {
     let (_dir, store) = sqlite_store().await;
