@@ -76,10 +76,6 @@ async fn an_employees_recompute_entry_is_a_key_lookup_and_the_oldest_come_first(
     assert!(!all.contains("TEMP B-TREE"), "{all}");
 }
 
-/// Issue 15: a payroll page's events (the store's own statement, 64 ids)
-/// come from the covering index alone, in its order; the writes' duplicate
-/// check stays a key lookup per id; one employee's latest events (the
-/// status) are a range of the covering index.
 /// A recompute page's stored findings: each employee's range of window
 /// starts in the scopes, with the long rules' test on the rows in that
 /// range, not a second way into the table.
@@ -98,6 +94,10 @@ async fn a_pages_findings_are_each_employees_range_of_window_starts() {
     );
 }
 
+/// Issue 15: a payroll page's events (the store's own statement, 64 ids)
+/// come from the covering index alone, in its order; the writes' duplicate
+/// check stays a key lookup per id; one employee's latest events (the
+/// status) are a range of the covering index.
 #[tokio::test]
 async fn events_are_read_from_the_covering_index_and_checked_by_key() {
     let (_dir, store) = sqlite_store().await;

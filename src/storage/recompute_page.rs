@@ -204,8 +204,10 @@ async fn consume_queue(
 
 /// The statement of [`findings_in_scope`] for `n` employees: `$1` the
 /// organisation, `$2`, `$3` the bounds of `window_start`, `$4`, `$5` those
-/// a resolved finding's window must touch, then the ids (see
-/// `json_params::of_ids`).
+/// a resolved finding's window must touch, `$6` the earliest start of the
+/// short scopes (a finding of a rule not in `long_rules` starting before it
+/// is not read), then the ids from `$7` (see `json_params::of_ids`).
+///
 /// `long_rules` are written into the statement as literals: they are the
 /// engine's constants (`rules::LONG_RULES`), not input, and a list of
 /// parameters would need a second way of binding on each back-end.
@@ -244,7 +246,9 @@ pub(super) fn findings_in_scope_sql(sqlite: bool, long_rules: &[&str], n: usize)
 /// weekend worked: open until someone acts), and read from the long scope
 /// they were a year of them per employee, each decoded and then dropped
 /// here: 1,213 rows for a page of 64 employees with a year of history,
-/// 7.5–10 ms of the writer's time a page (issue 15, thirtieth round).
+/// 7.5–10 ms of the writer's time a page (issue 15, thirtieth round). The
+/// short rules are read from the earliest short scope of the page; the
+/// recompute worker's pages share one reach, so that is every write's.
 async fn findings_in_scope(
     conn: &mut AnyConnection,
     org: OrgId,

@@ -287,15 +287,18 @@ fn draft(rule: &'static str, days_ago: i64) -> Draft {
 /// rule only in its short scope: a short rule's open finding from months
 /// ago is left as it is (only the long rules' are read from the year, so
 /// that open findings piling up with history are not read by every
-/// recompute; issue 15, thirtieth round).
+/// recompute; issue 15, thirtieth round). Employees of one page may have
+/// different short scopes: the page reads from the earliest.
 async fn a_page_reconciles_long_rules_over_the_year_and_the_others_over_weeks(app: TestApp) {
     let org = app.org_id().await;
     let now = tidsvakt::clock::Clock::now(app.clock.as_ref());
-    let id = app.create_employee("scopes").await.employee_id;
-    let e: EmployeeId = id.parse().unwrap();
+    let weekly_id = app.create_employee("weeks").await.employee_id;
+    let yearly_id = app.create_employee("year").await.employee_id;
+    let (weekly, yearly): (EmployeeId, EmployeeId) =
+        (weekly_id.parse().unwrap(), yearly_id.parse().unwrap());
     let year = Span::new(at(0, 0) - Duration::days(371), at(23, 0));
     let weeks = Span::new(at(0, 0) - Duration::days(28), at(23, 0));
-    let write = |short: Span, drafts: Vec<Draft>| RecomputeWrite {
+    let write = |e: EmployeeId, short: Span, drafts: Vec<Draft>| RecomputeWrite {
         org,
         employee: e,
         version: None,
@@ -311,19 +314,24 @@ async fn a_page_reconciles_long_rules_over_the_year_and_the_others_over_weeks(ap
         now,
         nudges: None,
     };
-    // Stored first with both scopes the year: four open findings.
-    let stored = vec![
-        draft("no.overtime_52w", 200),
-        draft("no.breaks", 200),
-        draft("no.breaks", 3),
-        draft("no.overtime_52w", 3),
-    ];
+    let stored = || {
+        vec![
+            draft("no.overtime_52w", 200),
+            draft("no.breaks", 200),
+            draft("no.breaks", 3),
+            draft("no.overtime_52w", 3),
+        ]
+    };
+    // Stored first with both scopes the year: four open findings each.
     let written = app
         .store
-        .apply_recomputes(org, vec![write(year, stored)])
+        .apply_recomputes(
+            org,
+            vec![write(weekly, year, stored()), write(yearly, year, stored())],
+        )
         .await
         .unwrap();
-    assert_eq!(written, vec![true]);
+    assert_eq!(written, vec![true, true]);
     let open = |findings: &[pb::Finding]| {
         let mut open: Vec<String> = findings
             .iter()
@@ -333,20 +341,32 @@ async fn a_page_reconciles_long_rules_over_the_year_and_the_others_over_weeks(ap
         open.sort();
         open
     };
-    assert_eq!(open(&findings_of(&app, &id).await).len(), 4);
+    assert_eq!(open(&findings_of(&app, &weekly_id).await).len(), 4);
+    assert_eq!(open(&findings_of(&app, &yearly_id).await).len(), 4);
 
-    // Judged again over the short scope's weeks, with nothing found: the
-    // long rule's findings in the year and the short rule's in the weeks
-    // are resolved; the short rule's finding from 200 days ago is outside
-    // its scope and stays open.
+    // Judged again in one page with nothing found, one employee's short
+    // scope the weeks and the other's the year. The first's long rule's
+    // findings in the year and short rule's in the weeks are resolved; its
+    // short rule's finding from 200 days ago is outside its scope and stays
+    // open. The second's findings are all in its scopes: all resolved.
     let written = app
         .store
-        .apply_recomputes(org, vec![write(weeks, Vec::new())])
+        .apply_recomputes(
+            org,
+            vec![
+                write(weekly, weeks, Vec::new()),
+                write(yearly, year, Vec::new()),
+            ],
+        )
         .await
         .unwrap();
-    assert_eq!(written, vec![true]);
+    assert_eq!(written, vec![true, true]);
     assert_eq!(
-        open(&findings_of(&app, &id).await),
+        open(&findings_of(&app, &weekly_id).await),
         vec!["no.breaks 200 days ago".to_string()]
+    );
+    assert_eq!(
+        open(&findings_of(&app, &yearly_id).await),
+        Vec::<String>::new()
     );
 }
