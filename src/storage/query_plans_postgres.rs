@@ -308,7 +308,8 @@ fn page_statements(n: usize) -> Vec<Statement> {
     let span = ["0".to_string(), "99999999999999".to_string()];
     let mut scope_span = span.to_vec();
     scope_span.extend(span.iter().cloned());
-    // Where the short scopes start: the long rules' findings before it.
+    // `$6`, where the short scopes start: before it only the long rules'
+    // findings are read.
     scope_span.push("50000000000000".to_string());
     let mut day_args = vec!["'2026-02-01'".to_string(), "'2026-03-20'".to_string()];
     for (a, b) in &days {
