@@ -196,6 +196,22 @@ pub(super) fn read_days_sql(sqlite: bool, days: &[Dates], n: usize) -> String {
 }
 
 /// Deletes the day rows of `days` (employee, date).
+/// The statement of [`delete_days`]: `$1` the organisation, `$2` the
+/// (employee, day) pairs as JSON, then the pairs' `employees` distinct
+/// employees. The employee list gives the primary key its prefix whatever
+/// the planner makes of the pairs unpacked from JSON.
+pub(super) fn delete_days_sql(sqlite: bool, employees: usize) -> String {
+    marks_for(
+        format!(
+            "DELETE FROM day_totals WHERE organisation_id = $1 AND (employee_id, day) IN \
+             (SELECT r.employee_id, r.day FROM {}) AND employee_id {}",
+            row_source(sqlite, 2, &[("employee_id", Ty::Text), ("day", Ty::Text)]),
+            in_list(sqlite, 3, employees)
+        ),
+        sqlite,
+    )
+}
+
 async fn delete_days(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -206,17 +222,7 @@ async fn delete_days(
         let mut employees: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
         employees.sort_unstable();
         employees.dedup();
-        // The employee list gives the primary key its prefix whatever the
-        // planner makes of the pairs unpacked from JSON.
-        let sql = marks_for(
-            format!(
-                "DELETE FROM day_totals WHERE organisation_id = $1 AND (employee_id, day) IN \
-                 (SELECT r.employee_id, r.day FROM {}) AND employee_id {}",
-                row_source(sqlite, 2, &[("employee_id", Ty::Text), ("day", Ty::Text)]),
-                in_list(sqlite, 3, employees.len())
-            ),
-            sqlite,
-        );
+        let sql = delete_days_sql(sqlite, employees.len());
         let rows = chunk
             .iter()
             .map(|(id, day)| vec![text(id.clone()), text(day.to_string())])

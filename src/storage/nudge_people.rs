@@ -72,26 +72,23 @@ pub(super) async fn people_on(
 
 /// The muted categories of each of `ids` that has any, sorted. A category
 /// this version does not know (or cannot read) mutes nothing it sends.
+/// The muted categories of a list of employees, in order.
+pub(super) fn mutes_by_ids() -> ByIds {
+    ByIds {
+        select: "SELECT employee_id, category FROM nudge_mutes WHERE organisation_id = $1".into(),
+        column: "employee_id",
+        order: "employee_id, category",
+        lock: "",
+    }
+}
+
 pub(super) async fn mutes_on(
     conn: &mut AnyConnection,
     org: OrgId,
     ids: &[EmployeeId],
 ) -> StoreResult<HashMap<EmployeeId, Vec<Category>>> {
     let wanted: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let rows = rows_for_ids(
-        conn,
-        org,
-        &wanted,
-        IDS_PER_STATEMENT,
-        &ByIds {
-            select: "SELECT employee_id, category FROM nudge_mutes WHERE organisation_id = $1"
-                .into(),
-            column: "employee_id",
-            order: "employee_id, category",
-            lock: "",
-        },
-    )
-    .await?;
+    let rows = rows_for_ids(conn, org, &wanted, IDS_PER_STATEMENT, &mutes_by_ids()).await?;
     let mut mutes: HashMap<EmployeeId, Vec<Category>> = HashMap::new();
     for row in rows {
         let employee: String = row

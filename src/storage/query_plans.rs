@@ -8,8 +8,10 @@
 use sqlx::Row as _;
 
 use super::chain::not_linked_once_sql;
+use super::day_rows::delete_days_sql;
 use super::derived::pending_sql;
 use super::event_batch::taken_sql;
+use super::nudge_people::mutes_by_ids;
 use super::page::page_events_sql;
 use super::recompute_page::findings_in_scope_sql;
 use super::sql::{SqlStore, sqlite_store};
@@ -92,6 +94,41 @@ async fn a_pages_findings_are_each_employees_range_of_window_starts() {
           (organisation_id=? AND employee_id=? AND window_start>? AND window_start<?)"],
         "{p}"
     );
+}
+
+/// A recompute page's last statements: the day rows no longer worked are
+/// deleted by key, and the nudges' mutes of its employees are read by key,
+/// never a scan of the organisation's rows.
+#[tokio::test]
+async fn a_page_deletes_its_days_and_reads_its_mutes_by_key() {
+    let (_dir, store) = sqlite_store().await;
+    let delete = plan(&store, &delete_days_sql(true, 64)).await;
+    let deleted: Vec<&str> = delete
+        .lines()
+        .filter(|l| l.contains("day_totals"))
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            "SEARCH day_totals USING COVERING INDEX sqlite_autoindex_day_totals_1 \
+          (organisation_id=? AND employee_id=? AND day=?)"
+        ],
+        "{delete}"
+    );
+    let mutes = plan(&store, &mutes_by_ids().sql(true, 64)).await;
+    let read: Vec<&str> = mutes
+        .lines()
+        .filter(|l| l.contains("nudge_mutes"))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            "SEARCH nudge_mutes USING COVERING INDEX sqlite_autoindex_nudge_mutes_1 \
+          (organisation_id=? AND employee_id=?)"
+        ],
+        "{mutes}"
+    );
+    assert!(!mutes.contains("TEMP B-TREE"), "{mutes}");
 }
 
 /// Issue 15: a payroll page's events (the store's own statement, 64 ids)
