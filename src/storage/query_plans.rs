@@ -32,6 +32,11 @@ async fn plan(store: &SqlStore, sql: &str) -> String {
         .join("\n")
 }
 
+/// The lines of `plan` that name `table` (not the id lists' `json_each`).
+fn lines_on<'a>(plan: &'a str, table: &str) -> Vec<&'a str> {
+    plan.lines().filter(|l| l.contains(table)).collect()
+}
+
 #[tokio::test]
 async fn a_page_of_employees_starts_at_the_cursor_in_order() {
     let (_dir, store) = sqlite_store().await;
@@ -87,9 +92,8 @@ async fn a_pages_findings_are_each_employees_range_of_window_starts() {
     let sql = marks_for(findings_in_scope_sql(true, LONG_RULES, 64), true);
     assert!(sql.contains("'no.overtime_52w'"), "{sql}");
     let p = plan(&store, &sql).await;
-    let findings: Vec<&str> = p.lines().filter(|l| l.contains("findings")).collect();
     assert_eq!(
-        findings,
+        lines_on(&p, "findings"),
         ["SEARCH findings USING INDEX findings_employee \
           (organisation_id=? AND employee_id=? AND window_start>? AND window_start<?)"],
         "{p}"
@@ -103,12 +107,8 @@ async fn a_pages_findings_are_each_employees_range_of_window_starts() {
 async fn a_page_deletes_its_days_and_reads_its_mutes_by_key() {
     let (_dir, store) = sqlite_store().await;
     let delete = plan(&store, &delete_days_sql(true, 64)).await;
-    let deleted: Vec<&str> = delete
-        .lines()
-        .filter(|l| l.contains("day_totals"))
-        .collect();
     assert_eq!(
-        deleted,
+        lines_on(&delete, "day_totals"),
         [
             "SEARCH day_totals USING COVERING INDEX sqlite_autoindex_day_totals_1 \
           (organisation_id=? AND employee_id=? AND day=?)"
@@ -116,12 +116,8 @@ async fn a_page_deletes_its_days_and_reads_its_mutes_by_key() {
         "{delete}"
     );
     let mutes = plan(&store, &mutes_by_ids().sql(true, 64)).await;
-    let read: Vec<&str> = mutes
-        .lines()
-        .filter(|l| l.contains("nudge_mutes"))
-        .collect();
     assert_eq!(
-        read,
+        lines_on(&mutes, "nudge_mutes"),
         [
             "SEARCH nudge_mutes USING COVERING INDEX sqlite_autoindex_nudge_mutes_1 \
           (organisation_id=? AND employee_id=?)"
