@@ -44,7 +44,7 @@ impl Side {
             },
             p50_ms: percentile(&latencies, 50.0),
             p99_ms: percentile(&latencies, 99.0),
-            cpu_us_per_op: cpu_us.map(|us| if ops > 0 { us / ops as f64 } else { 0.0 }),
+            cpu_us_per_op: per_op(cpu_us, ops),
             db_cpu_us_per_op: None,
             db_cpu_in_round_us_per_op: None,
         }
@@ -54,8 +54,7 @@ impl Side {
     /// they are counted now ([`Self::per_item`] divides it too).
     #[must_use]
     pub fn with_db_cpu(mut self, us: Option<f64>) -> Self {
-        let ops = self.ops;
-        self.db_cpu_us_per_op = us.map(|us| if ops > 0 { us / ops as f64 } else { 0.0 });
+        self.db_cpu_us_per_op = per_op(us, self.ops);
         self
     }
 
@@ -63,8 +62,7 @@ impl Side {
     /// [`Self::with_db_cpu`].
     #[must_use]
     pub fn with_db_cpu_in_round(mut self, us: Option<f64>) -> Self {
-        let ops = self.ops;
-        self.db_cpu_in_round_us_per_op = us.map(|us| if ops > 0 { us / ops as f64 } else { 0.0 });
+        self.db_cpu_in_round_us_per_op = per_op(us, self.ops);
         self
     }
 
@@ -79,6 +77,11 @@ impl Side {
             self.db_cpu_in_round_us_per_op.map(|c| c / per_call as f64);
         self
     }
+}
+
+/// `us` of CPU over `ops` operations (none counted: zero).
+fn per_op(us: Option<f64>, ops: u64) -> Option<f64> {
+    us.map(|us| if ops > 0 { us / ops as f64 } else { 0.0 })
 }
 
 /// Nearest-rank percentile of sorted latencies, in milliseconds.
