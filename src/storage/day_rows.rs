@@ -195,7 +195,6 @@ pub(super) fn read_days_sql(sqlite: bool, days: &[Dates], n: usize) -> String {
     )
 }
 
-/// Deletes the day rows of `days` (employee, date).
 /// The statement of [`delete_days`]: `$1` the organisation, `$2` the
 /// (employee, day) pairs as JSON, then the pairs' `employees` distinct
 /// employees. The employee list gives the primary key its prefix whatever
@@ -212,6 +211,7 @@ pub(super) fn delete_days_sql(sqlite: bool, employees: usize) -> String {
     )
 }
 
+/// Deletes the day rows of `days` (employee, date).
 async fn delete_days(
     conn: &mut AnyConnection,
     org: OrgId,

@@ -70,8 +70,6 @@ pub(super) async fn people_on(
     Ok(people)
 }
 
-/// The muted categories of each of `ids` that has any, sorted. A category
-/// this version does not know (or cannot read) mutes nothing it sends.
 /// The muted categories of a list of employees, in order.
 pub(super) fn mutes_by_ids() -> ByIds {
     ByIds {
@@ -82,6 +80,8 @@ pub(super) fn mutes_by_ids() -> ByIds {
     }
 }
 
+/// The muted categories of each of `ids` that has any, sorted. A category
+/// this version does not know (or cannot read) mutes nothing it sends.
 pub(super) async fn mutes_on(
     conn: &mut AnyConnection,
     org: OrgId,

@@ -21,6 +21,7 @@ use super::day_rows::read_days_sql;
 use super::derived::pg_employees_by_id;
 use super::event_batch::{amended_sql, amendment_ids_by_id, events_by_id, insert_sql};
 use super::json_params::id_params;
+use super::nudge_people::mutes_by_ids;
 use super::page::{
     first_worked_sql, open_findings_sql, page_amendments_sql, page_events_sql, page_queued_sql,
 };
@@ -43,6 +44,9 @@ const AMENDMENTS: usize = 20_000;
 /// Days of day totals per employee.
 const DAYS: usize = 100;
 const FINDINGS: usize = 20_000;
+/// Muted nudge categories per employee: 20,000 rows in all, so that a scan
+/// of the organisation's mutes costs more than the lookups.
+const MUTES: usize = 100;
 const ORG: &str = "00000000-0000-4000-8000-000000000001";
 /// Run before the seed: nothing analyses the seeded tables while a test
 /// runs (an analysed 200-row `employees` is read whole, rightly, at that
@@ -54,6 +58,7 @@ const NO_AUTOVACUUM: &str = "ALTER TABLE organisations SET (autovacuum_enabled =
      ALTER TABLE day_totals SET (autovacuum_enabled = off); \
      ALTER TABLE findings SET (autovacuum_enabled = off); \
      ALTER TABLE recompute_queue SET (autovacuum_enabled = off); \
+     ALTER TABLE nudge_mutes SET (autovacuum_enabled = off); \
      ALTER TABLE record_chain SET (autovacuum_enabled = off);";
 
 /// A fresh database with the schema and the seed, its name, and the
@@ -113,6 +118,9 @@ async fn seeded() -> Option<(SqlStore, String, String)> {
              version, queued_at) \
              SELECT '{ORG}', md5(e::text)::uuid::text, 0, 1, 1, 0 \
              FROM generate_series(1, {EMPLOYEES}) e; \
+             INSERT INTO nudge_mutes (organisation_id, employee_id, category, muted_at) \
+             SELECT '{ORG}', md5(e::text)::uuid::text, 'c' || c, 0 \
+             FROM generate_series(1, {EMPLOYEES}) e, generate_series(1, {MUTES}) c; \
 "
         )
         .as_str(),
@@ -414,6 +422,14 @@ fn by_id_statements(n: usize) -> Vec<Statement> {
             page_args(&["8".to_string()], n.min(MAX_KEYS)),
             vec!["clock_events_employee"],
         ),
+        // A recompute page's nudges read the mutes of its employees.
+        by_employee(
+            "nudge mutes",
+            n,
+            mutes_by_ids().sql(false, n),
+            page_args(&[], n),
+            vec!["nudge_mutes_pkey"],
+        ),
         // A write confirming the statuses it keeps: up to 500 employees.
         by_employee(
             "amended employees",
@@ -440,11 +456,11 @@ fn by_id_statements(n: usize) -> Vec<Statement> {
 /// The id lookups the store sends on PostgreSQL (a batch's duplicate
 /// check and its probe of amendments; a page's events, amendments, open
 /// findings, queue rows, day totals and first worked dates; the findings
-/// in a recompute page's scope; the rows a page locks; employees and
-/// events by id), each at a short length and at the longest it sends (500
-/// ids, padded to 512), planned with the values and planned once for any
-/// (the store's `plan_cache_mode = auto` may keep either): every id is
-/// looked up. The
+/// in a recompute page's scope; the rows a page locks; the nudge mutes of
+/// a page's employees; employees and events by id), each at a short
+/// length and at the longest it sends (500 ids, padded to 512), planned
+/// with the values and planned once for any (the store's
+/// `plan_cache_mode = auto` may keep either): every id is looked up. The
 /// plans are read first and the database dropped before any assertion, so
 /// a failing assertion leaves nothing.
 #[tokio::test]
