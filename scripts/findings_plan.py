@@ -11,6 +11,7 @@ reads the newest 50 findings of the first 1, 10 and 500 employees, with a
 span of `at` and without, and prints each plan and the median of 5 reads.
 """
 import glob
+import os
 import random
 import sqlite3
 import statistics
@@ -21,7 +22,8 @@ import uuid
 
 def main(employees, each):
     db = sqlite3.connect(":memory:")
-    for path in sorted(glob.glob("migrations/sqlite/*.sql")):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for path in sorted(glob.glob(os.path.join(root, "migrations", "sqlite", "*.sql"))):
         db.executescript(open(path).read())
     org = "o"
     db.execute("INSERT INTO organisations (id, name, created_at) VALUES (?, 'x', 0)", (org,))

@@ -714,7 +714,6 @@ impl DerivedStore for SqlStore {
             .await
     }
 
-    #[allow(clippy::items_after_statements, clippy::format_push_string)]
     async fn list_findings(
         &self,
         org: OrgId,
@@ -750,17 +749,19 @@ pub(super) enum Bind {
 /// the filters as a `WHERE` clause, newest first, `limit` rows after
 /// `after`.
 ///
-/// Listed employees (a manager's team, one person's timesheet) are read
-/// through `findings_employee_at` on SQLite, named with `INDEXED BY`:
-/// SQLite is never analysed here, and without statistics it walked the
+/// Listed employees (`ListFindings` for a manager's reports, the plans
+/// page's rejudge; one employee was already read so) are read through
+/// `findings_employee_at` on SQLite, named with `INDEXED BY`: SQLite is
+/// never analysed here, and without statistics it walked the
 /// organisation's findings newest first through `findings_at`, filtering
-/// out everyone else's until it had a page: 17 ms for a team of 10 in an
-/// organisation of 5,000 with 100,000 findings, against 0.2 ms reading the
-/// team's own (`scripts/findings_plan.py`; issue 15, thirty-first round),
-/// and the walk grows with the organisation. So a read costs what the
-/// listed employees have, not what the organisation has; the price is a
-/// long list: 500 of those 5,000 employees take 1.6–2.8 ms against 0.3 ms
-/// walking, all of them would sort their every finding.
+/// out everyone else's until it had a page: 17 ms for 10 employees of
+/// 5,000 with 100,000 findings, against 0.2 ms reading theirs
+/// (`scripts/findings_plan.py`; issue 15, thirty-first round), and the walk
+/// grows with the organisation. So a page costs every finding of the
+/// listed employees (read and sorted on each page), not a walk of the
+/// organisation's: a list that is a large share of the organisation pays
+/// for it (500 of those 5,000: 1.6–2.8 ms against 0.3 ms walking). With
+/// no one listed the organisation's newest are read first, as before.
 #[allow(clippy::format_push_string)]
 pub(super) fn list_findings_sql(
     sqlite: bool,
