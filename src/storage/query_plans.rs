@@ -19,7 +19,6 @@ use super::page::page_events_sql;
 use super::recompute_page::findings_in_scope_sql;
 use super::sql::{SqlStore, sqlite_store};
 use super::statement::marks_for;
-
 use crate::domain::chain::LinkKind;
 use crate::domain::engine::record::Span;
 use crate::domain::ids::{EmployeeId, OrgId};
