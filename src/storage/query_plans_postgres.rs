@@ -17,7 +17,7 @@
 use sqlx::{Connection as _, Executor as _, Row as _};
 
 use super::chain::not_linked_once_sql;
-use super::day_rows::read_days_sql;
+use super::day_rows::{delete_days_sql, read_days_sql};
 use super::derived::pg_employees_by_id;
 use super::event_batch::{amended_sql, amendment_ids_by_id, events_by_id, insert_sql};
 use super::json_params::id_params;
@@ -589,5 +589,89 @@ async fn an_event_insert_probes_the_amendments_key_per_row() {
             || plan.contains("Anti Join")
             || plan.to_lowercase().contains("hash");
         assert!(per_row && !scanned, "{mode:?}:\n{plan}");
+    }
+}
+
+/// Employees whose day rows `a_page_deletes_its_day_rows_through_the_key`
+/// adds to the seed: a page of 64 is then a small share of the
+/// organisation, as in one of any size. (In the seed's 200, a page is a
+/// third of the organisation, and PostgreSQL rightly reads the
+/// organisation's rows and filters them.)
+const DAY_EMPLOYEES: usize = 2_000;
+
+/// A recompute page deletes the day rows it no longer writes (days no
+/// longer worked after a correction) by (employee, day) pairs unpacked
+/// from JSON, with the pairs' employees as a list beside them
+/// (`delete_days_sql`): on a database not analysed yet, for a short page
+/// and a whole one (64 employees) of an organisation of 2,000 with 100
+/// days each, PostgreSQL reaches the rows through the key with the
+/// employee in its condition (by index or by bitmap), never a scan of the
+/// organisation's rows. Exactly the pairs named are deleted.
+#[tokio::test]
+async fn a_page_deletes_its_day_rows_through_the_key() {
+    let Some((store, name, admin)) = seeded().await else {
+        return;
+    };
+    let mut c = store.reader().acquire().await.unwrap();
+    c.execute(
+        format!(
+            "INSERT INTO day_totals (organisation_id, employee_id, day, worked, normal, \
+             overtime, night, sunday_holiday, home, overtime_spans) \
+             SELECT '{ORG}', md5(e::text)::uuid::text, \
+             to_char(DATE '2026-01-01' + d, 'YYYY-MM-DD'), 1, 1, 0, 0, 0, 0, '' \
+             FROM generate_series({EMPLOYEES} + 1, {DAY_EMPLOYEES}) e, \
+             generate_series(0, {DAYS} - 1) d"
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    drop(c);
+    let mut plans = Vec::new();
+    let mut left = Vec::new();
+    for (employees, first_day) in [(8, 10), (64, 20)] {
+        // Three days of each of the first `employees` employees.
+        let mut c = store.reader().acquire().await.unwrap();
+        let (pairs,): (String,) = sqlx::query_as(&format!(
+            "SELECT CAST(json_agg(json_build_array(md5(e::text)::uuid::text, \
+               to_char(DATE '2026-01-01' + d, 'YYYY-MM-DD'))) AS TEXT) \
+             FROM generate_series(1, {employees}) e, \
+             generate_series({first_day}, {first_day} + 2) d"
+        ))
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        drop(c);
+        let args = page_args(&[format!("'{pairs}'")], employees);
+        let sql = delete_days_sql(false, employees);
+        for mode in [Mode::Custom, Mode::Generic] {
+            plans.push((
+                employees,
+                mode,
+                plan_after_six_runs(&store, &sql, &args, mode).await,
+            ));
+        }
+        let mut c = store.reader().acquire().await.unwrap();
+        let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM day_totals")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        left.push(rows);
+    }
+    drop_database(store, &name, &admin).await;
+    let all = i64::try_from(DAY_EMPLOYEES * DAYS).unwrap();
+    assert_eq!(left, vec![all - 8 * 3, all - 8 * 3 - 64 * 3]);
+    for (employees, mode, plan) in plans {
+        let keyed = plan.lines().any(|l| {
+            l.contains("using day_totals_pkey on day_totals")
+                || l.contains("Bitmap Index Scan on day_totals_pkey")
+        }) && plan
+            .lines()
+            .any(|l| l.contains("Index Cond") && l.contains("employee_id"));
+        let scanned = plan.contains("Seq Scan on day_totals");
+        assert!(
+            keyed && !scanned,
+            "{employees} employees, {mode:?}:\n{plan}"
+        );
     }
 }
