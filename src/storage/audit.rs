@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use super::rows::{self, micros};
+use super::statement::{Bind, bound};
 use super::writer::classify;
 use super::{SqlStore, StoreError, StoreResult};
 use crate::domain::audit::{ActorKind, AuditAction, AuditEntry};
@@ -64,12 +65,6 @@ fn entry(row: &AnyRow) -> StoreResult<AuditEntry> {
         client: rows::opt_parsed(row, "client")?,
         reason: rows::col(row, "reason")?,
     })
-}
-
-/// A query parameter of the listing.
-enum Bind {
-    Text(String),
-    Int(i64),
 }
 
 #[async_trait]
@@ -149,14 +144,8 @@ impl AuditStore for SqlStore {
             "SELECT {COLUMNS} FROM audit_log WHERE {} ORDER BY at {dir}, entry_id {dir} LIMIT {l}",
             clauses.join(" AND ")
         );
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = match b {
-                Bind::Text(t) => q.bind(t),
-                Bind::Int(i) => q.bind(i),
-            };
-        }
-        q.fetch_all(&mut *self.read_conn().await?)
+        bound(&sql, binds)
+            .fetch_all(&mut *self.read_conn().await?)
             .await
             .map_err(classify)?
             .iter()

@@ -15,7 +15,9 @@ use super::packed;
 use super::recompute_page::apply_page;
 use super::rows::{self, micros};
 use super::sql::{SqlStore, find_event, load_amendments};
-use super::statement::{ByIds, NO_ID, is_sqlite, marks_for, padded, placeholders, rows_for_ids};
+use super::statement::{
+    Bind, ByIds, NO_ID, bound, is_sqlite, marks_for, padded, placeholders, rows_for_ids,
+};
 use super::week_totals::{self, HistoryReads};
 use super::writer::classify;
 use super::{Backend, StoreError, StoreResult};
@@ -723,26 +725,14 @@ impl DerivedStore for SqlStore {
     ) -> StoreResult<Vec<Finding>> {
         let mut conn = self.read_conn().await?;
         let (sql, binds) = list_findings_sql(is_sqlite(&conn), org, filter, after, limit);
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = match b {
-                Bind::Text(t) => q.bind(t),
-                Bind::Int(i) => q.bind(i),
-            };
-        }
-        q.fetch_all(&mut *conn)
+        bound(&sql, binds)
+            .fetch_all(&mut *conn)
             .await
             .map_err(classify)?
             .iter()
             .map(finding)
             .collect()
     }
-}
-
-/// A parameter of [`list_findings_sql`].
-pub(super) enum Bind {
-    Text(String),
-    Int(i64),
 }
 
 /// The statement of `list_findings` and its parameters, bound in order:

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::json_params;
 use super::rows::micros;
 use super::sql::SqlStore;
-use super::statement::{is_sqlite, marks_for};
+use super::statement::{Bind, bound, is_sqlite, marks_for};
 use super::writer::classify;
 use super::{StoreError, StoreResult};
 use crate::domain::ids::{EmployeeId, OrgId};
@@ -863,12 +863,6 @@ const UNLIMITED: i64 = i64::MAX;
 
 // ---- queries ---------------------------------------------------------------
 
-/// A parameter of a dynamically built query.
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
 struct Query {
     sql: String,
     binds: Vec<Bind>,
@@ -919,14 +913,8 @@ impl Query {
         self.sql.push_str(order);
         self.sql.push_str(" LIMIT ");
         self.sql.push_str(&l);
-        let mut q = sqlx::query(&self.sql);
-        for b in self.binds {
-            q = match b {
-                Bind::Text(t) => q.bind(t),
-                Bind::Int(i) => q.bind(i),
-            };
-        }
-        q.fetch_all(pool)
+        bound(&self.sql, self.binds)
+            .fetch_all(pool)
             .await
             .map_err(classify)?
             .iter()

@@ -9,6 +9,24 @@ use super::json_params::{bind_ids, of_ids, pg_each_id_locked};
 use super::writer::classify;
 use crate::domain::ids::OrgId;
 
+/// A parameter of a statement built from filters (numbered `$1, $2, …`
+/// in the order pushed).
+pub(super) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// `sql` with `binds` bound in order.
+pub(super) fn bound(
+    sql: &str,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    binds.into_iter().fold(sqlx::query(sql), |q, b| match b {
+        Bind::Text(t) => q.bind(t),
+        Bind::Int(i) => q.bind(i),
+    })
+}
+
 /// An id no row has (ids are server-made UUIDs, never nil): pads the
 /// employee and status lists (`derived::employees_on` on SQLite,
 /// `status_read`) to
