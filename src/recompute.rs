@@ -386,7 +386,7 @@ async fn read_page(
     let ids: Vec<EmployeeId> = employees.iter().map(|e| e.id).collect();
     let mut snapshot = store.payroll_snapshot(org).await?;
     snapshot
-        .prefetch(&ids, r.load.start, r.load.end, (first, last))
+        .prefetch_records(&ids, r.load.start, r.load.end, (first, last))
         .await?;
     let mut out = Vec::with_capacity(ids.len());
     let mut who = Vec::with_capacity(ids.len());

@@ -15,7 +15,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Transaction};
 
 use super::derived::{enqueue, record_between_on};
-use super::page::{PageRecords, page_records};
+use super::page::{PageParts, PageRecords, page_records};
 use super::policy::{OrgPlans, employee_policy_on, org_plans_on, page_policies_on};
 use super::rows::{self, col, instant, micros};
 use super::sql::SqlStore;
@@ -185,8 +185,20 @@ pub trait PayrollSnapshot: RecordReads {
         to: DateTime<Utc>,
         plan_dates: (NaiveDate, NaiveDate),
     ) -> StoreResult<()>;
+    /// [`Self::prefetch`] of what a recompute judges from: the records and
+    /// plans, not the first worked dates, open findings and queue marks a
+    /// pull prices with (those are read from the database if asked).
+    async fn prefetch_records(
+        &mut self,
+        employees: &[EmployeeId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        plan_dates: (NaiveDate, NaiveDate),
+    ) -> StoreResult<()>;
     /// Takes the page [`Self::prefetch`] read out of the snapshot (which
-    /// then reads from the database again), so it can be priced elsewhere.
+    /// then reads from the database again), so it can be priced elsewhere;
+    /// `None` when there is none, or when it was read by
+    /// [`Self::prefetch_records`] (a page that cannot price).
     fn take_page(&mut self) -> Option<PageView>;
 }
 
@@ -229,8 +241,9 @@ pub struct PageView {
     plans: HashMap<EmployeeId, EmployeePolicy>,
 }
 
-/// Asked of a page about what it did not read: a bug, since a page reads
-/// everything pricing its own employees asks.
+/// Asked of a page about what it did not read: a bug, since a page is
+/// taken only when read for pricing, and then it reads everything pricing
+/// its own employees asks.
 fn not_on_page(employee: EmployeeId, what: &str) -> StoreError {
     StoreError::Corrupt(format!(
         "{what} of {employee} asked of a page that did not read it"
@@ -276,11 +289,9 @@ impl RecordReads for PageView {
     }
 
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>> {
-        if self.records.holds(employee) {
-            Ok(self.records.first_worked(employee))
-        } else {
-            Err(not_on_page(employee, "the first worked date"))
-        }
+        self.records
+            .first_worked(employee)
+            .ok_or_else(|| not_on_page(employee, "the first worked date"))
     }
 }
 
@@ -614,7 +625,8 @@ struct SqlSnapshot {
     /// The organisation's plans for the last range asked (a pull asks the
     /// same range for every employee).
     org_plans: Option<OrgPlans>,
-    /// What [`PayrollSnapshot::prefetch`] read for the current page.
+    /// What [`PayrollSnapshot::prefetch`] (or `prefetch_records`) read for
+    /// the current page.
     page: Option<PageRecords>,
     /// The current page's plans, for the dates they were read for.
     page_plans: Option<((NaiveDate, NaiveDate), HashMap<EmployeeId, EmployeePolicy>)>,
@@ -634,6 +646,26 @@ impl SqlSnapshot {
         let p = org_plans_on(&mut self.tx, self.org, from, to).await?;
         self.org_plans = Some(p.clone());
         Ok(p)
+    }
+
+    /// Reads the page of `employees` ([`PayrollSnapshot::prefetch`]):
+    /// their records in `span` and `parts` beside them, and their plans for
+    /// `plan_dates`.
+    async fn read_page(
+        &mut self,
+        employees: &[EmployeeId],
+        span: (DateTime<Utc>, DateTime<Utc>),
+        plan_dates: (NaiveDate, NaiveDate),
+        parts: PageParts,
+    ) -> StoreResult<()> {
+        self.page = None;
+        self.page_plans = None;
+        let page = page_records(&mut self.tx, self.org, employees, span, parts).await?;
+        self.page = Some(page);
+        let shared = self.org_plans(plan_dates.0, plan_dates.1).await?;
+        let plans = page_policies_on(&mut self.tx, self.org, employees, &shared).await?;
+        self.page_plans = Some((plan_dates, plans));
+        Ok(())
     }
 }
 
@@ -987,17 +1019,25 @@ impl PayrollSnapshot for SqlSnapshot {
         to: DateTime<Utc>,
         plan_dates: (NaiveDate, NaiveDate),
     ) -> StoreResult<()> {
-        self.page = None;
-        self.page_plans = None;
-        let page = page_records(&mut self.tx, self.org, employees, from, to).await?;
-        self.page = Some(page);
-        let shared = self.org_plans(plan_dates.0, plan_dates.1).await?;
-        let plans = page_policies_on(&mut self.tx, self.org, employees, &shared).await?;
-        self.page_plans = Some((plan_dates, plans));
-        Ok(())
+        self.read_page(employees, (from, to), plan_dates, PageParts::Pricing)
+            .await
+    }
+
+    async fn prefetch_records(
+        &mut self,
+        employees: &[EmployeeId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        plan_dates: (NaiveDate, NaiveDate),
+    ) -> StoreResult<()> {
+        self.read_page(employees, (from, to), plan_dates, PageParts::Records)
+            .await
     }
 
     fn take_page(&mut self) -> Option<PageView> {
+        if !self.page.as_ref()?.priced() {
+            return None;
+        }
         let records = self.page.take()?;
         let (plan_dates, plans) = self.page_plans.take()?;
         Some(PageView {
@@ -1084,8 +1124,8 @@ impl RecordReads for SqlSnapshot {
     }
 
     async fn first_worked(&mut self, employee: EmployeeId) -> StoreResult<Option<NaiveDate>> {
-        if let Some(page) = self.page.as_ref().filter(|p| p.holds(employee)) {
-            return Ok(page.first_worked(employee));
+        if let Some(first) = self.page.as_ref().and_then(|p| p.first_worked(employee)) {
+            return Ok(first);
         }
         let row: Option<(Option<String>,)> = sqlx::query_as(
             "SELECT MIN(day) FROM day_totals WHERE organisation_id = $1 AND employee_id = $2 AND worked > 0",

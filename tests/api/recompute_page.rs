@@ -23,6 +23,8 @@ crate::both_backends!(
     a_page_reconciles_long_rules_over_the_year_and_the_others_over_weeks
 );
 
+crate::both_backends_db!(a_recompute_page_leaves_what_a_pull_prices_to_the_database);
+
 type Shape = Vec<(pb::EventKind, DateTime<Utc>)>;
 
 /// Days of different shapes: over the daily limit, with a break, split,
@@ -369,4 +371,78 @@ async fn a_page_reconciles_long_rules_over_the_year_and_the_others_over_weeks(ap
         open(&findings_of(&app, &yearly_id).await),
         Vec::<String>::new()
     );
+}
+
+/// A recompute's page reads the records and plans alone
+/// (`prefetch_records`), not the first worked date, open findings and
+/// queue mark a pull prices with; asked for them anyway, its snapshot
+/// reads them from the database and answers exactly what a pull's page
+/// (`prefetch`) answers, in the same snapshot; such a page is never taken
+/// out to be priced elsewhere.
+async fn a_recompute_page_leaves_what_a_pull_prices_to_the_database(db: Db) {
+    use tidsvakt::storage::payroll::PayrollStore as _;
+    // The background worker rests for an hour: the queue row set below
+    // stays until the test is done.
+    let app = spawn_app_with(db, |c| {
+        c.jobs.recompute_rest = std::time::Duration::from_secs(3_600);
+    })
+    .await;
+    let org = app.org_id().await;
+    let now = tidsvakt::clock::Clock::now(app.clock.as_ref());
+    let id = app.create_employee("priced").await.employee_id;
+    let e: EmployeeId = id.parse().unwrap();
+    let mut clock = app.clock_client(&app.clock_token().await);
+    for (kind, t) in [(ClockIn, at(6, 0)), (ClockOut, at(18, 30))] {
+        clock
+            .record_event(pb::RecordEventRequest {
+                event: Some(event(&id, kind, t)),
+            })
+            .await
+            .unwrap();
+    }
+    let store: &dyn tidsvakt::storage::Store = app.store.as_ref();
+    tidsvakt::recompute::drain(store, now, None, None)
+        .await
+        .unwrap();
+    // Queued again, so the queue mark is set.
+    let span = Span::new(at(6, 0), at(18, 30));
+    app.store
+        .enqueue_recompute(org, [(e, span)].into(), now)
+        .await
+        .unwrap();
+
+    let (from, to) = (at(0, 0) - Duration::days(1), at(23, 0));
+    let day = NaiveDate::from_ymd_opt(2026, 11, 19).unwrap();
+    let mut answers = Vec::new();
+    let mut snapshot = app.store.payroll_snapshot(org).await.unwrap();
+    for records_only in [false, true] {
+        if records_only {
+            snapshot.prefetch_records(&[e], from, to, (day, day)).await
+        } else {
+            snapshot.prefetch(&[e], from, to, (day, day)).await
+        }
+        .unwrap();
+        answers.push((
+            snapshot.record_between(e, from, to).await.unwrap(),
+            snapshot
+                .open_findings(e, Span::new(from, to))
+                .await
+                .unwrap(),
+            snapshot.recompute_queued(e).await.unwrap(),
+            snapshot.first_worked(e).await.unwrap(),
+        ));
+    }
+    let (record, open, queued, first) = &answers[0];
+    assert_eq!(record.0.len(), 2);
+    // The 12.5 h day without a break: the breaks rule at least.
+    assert!(*open >= 1, "{open}");
+    assert!(*queued);
+    assert_eq!(*first, Some(day));
+    assert_eq!(answers[1], answers[0], "a records-only page");
+    assert!(
+        snapshot.take_page().is_none(),
+        "a records-only page cannot price"
+    );
+    snapshot.prefetch(&[e], from, to, (day, day)).await.unwrap();
+    assert!(snapshot.take_page().is_some(), "a pull's page can");
 }
