@@ -29,7 +29,8 @@ use crate::domain::payroll::period::Period;
 use crate::domain::payroll::settings::PayrollSettings;
 use crate::recompute::subject;
 use crate::storage::payroll::{
-    FrozenEmployee, LateChange, LockedPeriod, PageView, PayrollFilter, PayrollSnapshot, RecordReads,
+    FrozenEmployee, LateChange, LockedPeriod, PageParts, PageView, PayrollFilter, PayrollSnapshot,
+    RecordReads,
 };
 use crate::storage::{StoreError, StoreResult};
 
@@ -270,7 +271,12 @@ impl Pull {
         let ids: Vec<EmployeeId> = employees.iter().map(|e| e.id).collect();
         let (from, to) = page_reach(&self.period);
         self.snapshot
-            .prefetch(&ids, from, to, plan_dates(&self.period))
+            .prefetch(
+                &ids,
+                (from, to),
+                plan_dates(&self.period),
+                PageParts::Pricing,
+            )
             .await?;
         let view = if self.run.is_empty() {
             self.snapshot.take_page()

@@ -39,6 +39,7 @@ use crate::domain::nudge::decide::NudgePolicy;
 use crate::domain::policy::EmployeePolicy;
 use crate::domain::rules::LONG_RULES;
 use crate::storage::derived::{Pending, RecomputeWrite, StoredDay, StoredHistory};
+use crate::storage::payroll::PageParts;
 use crate::storage::{Store, StoreError, StoreResult};
 
 /// Longest short-rule window (4 weeks), plus a margin for shifts.
@@ -386,7 +387,12 @@ async fn read_page(
     let ids: Vec<EmployeeId> = employees.iter().map(|e| e.id).collect();
     let mut snapshot = store.payroll_snapshot(org).await?;
     snapshot
-        .prefetch_records(&ids, r.load.start, r.load.end, (first, last))
+        .prefetch(
+            &ids,
+            (r.load.start, r.load.end),
+            (first, last),
+            PageParts::Records,
+        )
         .await?;
     let mut out = Vec::with_capacity(ids.len());
     let mut who = Vec::with_capacity(ids.len());

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::event_batch::existing_events;
 use super::json_params::{bind_ids, employee_org_is_first, in_list, of_ids, pg_each_id};
 use super::packed;
+use super::payroll::PageParts;
 use super::rows::{self, micros};
 use super::statement::{is_sqlite, marks_for};
 use super::writer::classify;
@@ -24,18 +25,6 @@ use crate::domain::ids::{EmployeeId, OrgId};
 
 /// Ids per statement (an `IN (…)` list on SQLite, lookups on PostgreSQL).
 const CHUNK: usize = 500;
-
-/// What a page reads beside the records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum PageParts {
-    /// The records alone: what a recompute judges from. The three reads a
-    /// pull prices with cost a recompute page 1.8 ms (2.6 ms with a year of
-    /// history) and were thrown away (issue 15, thirty-second round).
-    Records,
-    /// The records, and the first worked date, open findings and queue
-    /// mark of each employee: what a payroll pull prices.
-    Pricing,
-}
 
 #[derive(Default)]
 struct Record {

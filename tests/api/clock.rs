@@ -1043,7 +1043,7 @@ async fn concurrent_record_events_each_get_their_own_answer(app: TestApp) {
 /// alike, and equal to the stored rows read one by one.
 async fn packed_record_reads_give_back_every_event_exactly(app: TestApp) {
     use tidsvakt::storage::derived::DerivedStore as _;
-    use tidsvakt::storage::payroll::PayrollStore as _;
+    use tidsvakt::storage::payroll::{PageParts, PayrollStore as _};
     let kari = app.create_employee("E1").await;
     let id = kari.employee_id.clone();
     let mut clock = app.clock_client(&app.clock_token().await);
@@ -1095,7 +1095,7 @@ async fn packed_record_reads_give_back_every_event_exactly(app: TestApp) {
     let mut snapshot = app.store.payroll_snapshot(org).await.unwrap();
     let day = from.date_naive();
     snapshot
-        .prefetch(&[employee], from, to, (day, day))
+        .prefetch(&[employee], (from, to), (day, day), PageParts::Pricing)
         .await
         .unwrap();
     let (paged, _) = snapshot.record_between(employee, from, to).await.unwrap();

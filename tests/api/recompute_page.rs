@@ -11,6 +11,7 @@ use tidsvakt::domain::rules::LONG_RULES;
 use tidsvakt::pb;
 use tidsvakt::pb::timesheet_service_client::TimesheetServiceClient;
 use tidsvakt::storage::derived::{DerivedStore as _, RecomputeWrite, StoredDay};
+use tidsvakt::storage::payroll::PageParts;
 
 use crate::helpers::*;
 
@@ -374,10 +375,10 @@ async fn a_page_reconciles_long_rules_over_the_year_and_the_others_over_weeks(ap
 }
 
 /// A recompute's page reads the records and plans alone
-/// (`prefetch_records`), not the first worked date, open findings and
+/// (`PageParts::Records`), not the first worked date, open findings and
 /// queue mark a pull prices with; asked for them anyway, its snapshot
 /// reads them from the database and answers exactly what a pull's page
-/// (`prefetch`) answers, in the same snapshot; such a page is never taken
+/// (`PageParts::Pricing`) answers, in the same snapshot; such a page is never taken
 /// out to be priced elsewhere.
 async fn a_recompute_page_leaves_what_a_pull_prices_to_the_database(db: Db) {
     use tidsvakt::storage::payroll::PayrollStore as _;
@@ -415,13 +416,11 @@ async fn a_recompute_page_leaves_what_a_pull_prices_to_the_database(db: Db) {
     let day = NaiveDate::from_ymd_opt(2026, 11, 19).unwrap();
     let mut answers = Vec::new();
     let mut snapshot = app.store.payroll_snapshot(org).await.unwrap();
-    for records_only in [false, true] {
-        if records_only {
-            snapshot.prefetch_records(&[e], from, to, (day, day)).await
-        } else {
-            snapshot.prefetch(&[e], from, to, (day, day)).await
-        }
-        .unwrap();
+    for parts in [PageParts::Pricing, PageParts::Records] {
+        snapshot
+            .prefetch(&[e], (from, to), (day, day), parts)
+            .await
+            .unwrap();
         answers.push((
             snapshot.record_between(e, from, to).await.unwrap(),
             snapshot
@@ -443,6 +442,9 @@ async fn a_recompute_page_leaves_what_a_pull_prices_to_the_database(db: Db) {
         snapshot.take_page().is_none(),
         "a records-only page cannot price"
     );
-    snapshot.prefetch(&[e], from, to, (day, day)).await.unwrap();
+    snapshot
+        .prefetch(&[e], (from, to), (day, day), PageParts::Pricing)
+        .await
+        .unwrap();
     assert!(snapshot.take_page().is_some(), "a pull's page can");
 }
