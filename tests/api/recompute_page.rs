@@ -376,10 +376,10 @@ async fn a_page_reconciles_long_rules_over_the_year_and_the_others_over_weeks(ap
 
 /// A recompute's page reads the records and plans alone
 /// (`PageParts::Records`), not the first worked date, open findings and
-/// queue mark a pull prices with; asked for them anyway, its snapshot
-/// reads them from the database and answers exactly what a pull's page
-/// (`PageParts::Pricing`) answers, in the same snapshot; such a page is never taken
-/// out to be priced elsewhere.
+/// queue mark a pull prices with. Asked for them anyway, its snapshot reads
+/// them from the database and answers exactly what a pull's page
+/// (`PageParts::Pricing`) answers in the same snapshot; such a page is
+/// never taken out to be priced elsewhere.
 async fn a_recompute_page_leaves_what_a_pull_prices_to_the_database(db: Db) {
     use tidsvakt::storage::payroll::PayrollStore as _;
     // The background worker rests for an hour: the queue row set below
